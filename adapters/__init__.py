@@ -1,0 +1,1 @@
+"""The outside world: database, broker, Redis, settings."""

@@ -1,0 +1,1 @@
+"""MySQL/SQLite persistence: schema, engine, unit of work, outbox."""

@@ -1,0 +1,71 @@
+"""The outbox: messages recorded in the business transaction, published by the relay after commit."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from adapters.db.tables import outbox
+
+
+@dataclass(frozen=True)
+class Step:
+    """A message's destination: the actor that handles it and the queue it lives on."""
+
+    actor_name: str
+    queue_name: str
+
+
+class Outbox:
+    """Writes messages into the current transaction; nothing is sent before commit."""
+
+    def __init__(self, session: Session, clock: Callable[[], datetime], new_id: Callable[[], str]):
+        self._session = session
+        self._clock = clock
+        self._new_id = new_id
+
+    def send(self, step: Step, *args: Any, dedupe_key: str | None = None, delay_ms: int | None = None) -> None:
+        """Record a message; with a dedupe key, a second identical record is silently ignored."""
+        stmt = insert(outbox).values(
+            message_id=self._new_id(), queue_name=step.queue_name, actor_name=step.actor_name,
+            args=list(args), dedupe_key=dedupe_key, delay_ms=delay_ms, created_at=self._clock(),
+        )
+        if dedupe_key is not None:
+            stmt = stmt.prefix_with("IGNORE", dialect="mysql").prefix_with("OR IGNORE", dialect="sqlite")
+        self._session.execute(stmt)
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    id: int
+    message_id: str
+    queue_name: str
+    actor_name: str
+    args: list[Any]
+    delay_ms: int | None
+
+
+def claim_batch(session: Session, limit: int) -> list[OutboxMessage]:
+    """Lock up to ``limit`` unpublished rows; other relays skip them (FOR UPDATE SKIP LOCKED)."""
+    rows = session.execute(
+        select(outbox.c.id, outbox.c.message_id, outbox.c.queue_name, outbox.c.actor_name, outbox.c.args,
+               outbox.c.delay_ms)
+        .where(outbox.c.published_at.is_(None))
+        .order_by(outbox.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    return [OutboxMessage(*row) for row in rows]
+
+
+def mark_published(session: Session, ids: list[int], at: datetime) -> None:
+    if ids:
+        session.execute(update(outbox).where(outbox.c.id.in_(ids)).values(published_at=at))
+
+
+def new_message_id() -> str:
+    return str(uuid.uuid4())

@@ -1,0 +1,304 @@
+"""The schema, and the imperative mapping of domain classes onto it (domain stays unaware)."""
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import (
+    JSON, BigInteger, Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, Time,
+    UniqueConstraint,
+)
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.orm import registry, relationship
+
+from adapters.db.types import DecimalText, UtcDateTime
+from domain.credits import CancellationReason, Credit, CreditStatus
+from domain.ledger import (
+    BalanceUpdate, BalanceUpdateStatus, BalanceUpdateStatusChange, BalanceUpdateType, BankTransfer,
+    TransferStatus, TransferStatusChange,
+)
+from domain.merchants import CommissionTierRow, Merchant, MerchantStatus, PaymentOption, Store
+from domain.schedules import DisbursementMode
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER PRIMARY KEY only
+
+
+def enum_of(cls: type[enum.Enum]) -> SAEnum:
+    return SAEnum(cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e],
+                  validate_strings=True, create_constraint=False)
+
+
+def pk() -> Column:
+    return Column("id", ID, primary_key=True, autoincrement=True)
+
+
+merchants = Table(
+    "merchants", metadata, pk(),
+    Column("name", String(200), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("tax_rate", DecimalText, nullable=False),
+    Column("status", enum_of(MerchantStatus), nullable=False),
+    Column("validated", Boolean, nullable=False, default=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+commission_tiers = Table(
+    "commission_tiers", metadata, pk(),
+    Column("merchant_id", ID, ForeignKey("merchants.id"), nullable=False),
+    Column("min_origination", BigInteger, nullable=False),
+    Column("commission_rate", DecimalText, nullable=False),
+    UniqueConstraint("merchant_id", "min_origination"),
+)
+
+stores = Table(
+    "stores", metadata, pk(),
+    Column("merchant_id", ID, ForeignKey("merchants.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("clabe", String(18), nullable=False),
+    Column("beneficiary_name", String(120), nullable=False, default=""),
+    Column("rfc_curp", String(18), nullable=False, default=""),
+    Column("currency", String(3), nullable=False),
+    Column("disbursement_mode", enum_of(DisbursementMode), nullable=False),
+    Column("time_of_day", Time, nullable=False),
+    Column("weekday", Integer, nullable=False),
+    Column("day_of_month", Integer, nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("minimum_transfer", BigInteger, nullable=False),
+    Column("automation_enabled", Boolean, nullable=False),
+    Column("requires_confirmation", Boolean, nullable=False),
+    Column("validated", Boolean, nullable=False),
+    Column("balance", BigInteger, nullable=False, default=0),
+    Column("last_sequence", BigInteger, nullable=False, default=0),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+payment_options = Table(
+    "payment_options", metadata, pk(),
+    Column("store_id", ID, ForeignKey("stores.id"), nullable=False, index=True),
+    Column("merchant_id", ID, ForeignKey("merchants.id"), nullable=False),
+    Column("number_of_payments", Integer, nullable=False),
+    Column("a0_interest_rate", DecimalText, nullable=False),
+    Column("c3_interest_rate", DecimalText, nullable=False),
+    Column("discount_percentage", DecimalText, nullable=False),
+    Column("merchant_commission", DecimalText, nullable=False),
+    Column("first_payment_month_shift", Integer, nullable=False),
+    Column("starting_time", UtcDateTime),
+    Column("ending_time", UtcDateTime),
+    Column("priority", Integer, nullable=False),
+    Column("identifier_code", String(64), nullable=False),
+    Column("min_amount", BigInteger, nullable=False),
+    Column("max_amount", BigInteger, nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("is_promo", Boolean, nullable=False),
+    Column("is_active", Boolean, nullable=False),
+    Column("can_commission_be_auto_updated", Boolean, nullable=False),
+    Column("is_in_trial_period", Boolean, nullable=False),
+    Column("trial_commission", DecimalText),
+    Column("end_of_trial_period", UtcDateTime),
+    Column("validated", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+credits = Table(
+    "credits", metadata, pk(),
+    Column("external_id", String(64), nullable=False, unique=True),
+    Column("merchant_id", ID, ForeignKey("merchants.id"), nullable=False),
+    Column("store_id", ID, ForeignKey("stores.id"), nullable=False, index=True),
+    Column("payment_option_id", ID, ForeignKey("payment_options.id"), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("number_of_payments", Integer, nullable=False),
+    Column("commission_rate", DecimalText, nullable=False),
+    Column("tax_rate", DecimalText, nullable=False),
+    Column("commission", BigInteger, nullable=False),
+    Column("tax", BigInteger, nullable=False),
+    Column("contribution", BigInteger, nullable=False),
+    Column("status", enum_of(CreditStatus), nullable=False),
+    Column("cancellation_reason", enum_of(CancellationReason)),
+    Column("signed_at", UtcDateTime, nullable=False),
+    Column("delivered_at", UtcDateTime),
+    Column("cancelled_at", UtcDateTime),
+    Column("disbursed", Boolean, nullable=False, default=False),
+    Index("ix_credits_merchant_signed", "merchant_id", "signed_at"),
+)
+
+bank_transfers = Table(
+    "bank_transfers", metadata, pk(),
+    Column("store_id", ID, ForeignKey("stores.id"), nullable=False),
+    Column("status", enum_of(TransferStatus), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("trigger_key", String(64), nullable=False),
+    Column("requires_confirmation", Boolean, nullable=False),
+    Column("returned_after_applied", Boolean, nullable=False, default=False),
+    Column("status_reason", String(255)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime),
+    UniqueConstraint("store_id", "trigger_key"),
+    Index("ix_bank_transfers_status_updated", "status", "updated_at"),
+)
+
+balance_updates = Table(
+    "balance_updates", metadata, pk(),
+    Column("store_id", ID, ForeignKey("stores.id"), nullable=False),
+    Column("type", enum_of(BalanceUpdateType), nullable=False),
+    Column("status", enum_of(BalanceUpdateStatus), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("previous_balance", BigInteger, nullable=False),
+    Column("new_balance", BigInteger, nullable=False),
+    Column("sequence", BigInteger, nullable=False),
+    Column("credit_id", ID, ForeignKey("credits.id")),
+    Column("bank_transfer_id", ID, ForeignKey("bank_transfers.id")),
+    Column("admin_creator_id", ID),
+    Column("note", String(255)),
+    Column("overwritten", Boolean, nullable=False, default=False),
+    Column("overwritten_by_id", ID, ForeignKey("balance_updates.id")),
+    Column("idempotency_key", String(80), unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("store_id", "sequence"),
+    # Business keys that make the actors idempotent: one contribution and one
+    # cancellation per credit, one disbursement and one override per transfer.
+    UniqueConstraint("credit_id", "type"),
+    UniqueConstraint("bank_transfer_id", "type"),
+    Index("ix_balance_updates_store_status", "store_id", "status"),
+)
+
+bank_transfer_items = Table(
+    "bank_transfer_items", metadata,
+    Column("bank_transfer_id", ID, ForeignKey("bank_transfers.id"), primary_key=True),
+    Column("balance_update_id", ID, ForeignKey("balance_updates.id"), primary_key=True),
+)
+
+balance_update_status_history = Table(
+    "balance_update_status_history", metadata, pk(),
+    Column("balance_update_id", ID, ForeignKey("balance_updates.id"), nullable=False, index=True),
+    Column("previous_status", enum_of(BalanceUpdateStatus)),
+    Column("status", enum_of(BalanceUpdateStatus), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
+bank_transfer_status_history = Table(
+    "bank_transfer_status_history", metadata, pk(),
+    Column("bank_transfer_id", ID, ForeignKey("bank_transfers.id"), nullable=False, index=True),
+    Column("previous_status", enum_of(TransferStatus)),
+    Column("status", enum_of(TransferStatus), nullable=False),
+    Column("reason", String(255)),
+    Column("at", UtcDateTime, nullable=False),
+)
+
+trigger_evaluations = Table(
+    "trigger_evaluations", metadata, pk(),
+    Column("store_id", ID, ForeignKey("stores.id"), nullable=False),
+    Column("period_key", String(64), nullable=False),
+    Column("due_at", UtcDateTime),
+    Column("evaluated_at", UtcDateTime, nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("reason", String(255), nullable=False),
+    Column("pending_total", BigInteger, nullable=False),
+    UniqueConstraint("store_id", "period_key"),
+    Index("ix_trigger_evaluations_store_due", "store_id", "due_at"),
+)
+
+commission_updates = Table(
+    "commission_updates", metadata, pk(),
+    Column("merchant_id", ID, ForeignKey("merchants.id"), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("origination", BigInteger, nullable=False),
+    Column("commission_rate", DecimalText),
+    Column("options_updated", Integer, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    UniqueConstraint("merchant_id", "month"),
+)
+
+outbox = Table(
+    "outbox", metadata, pk(),
+    Column("message_id", String(36), nullable=False, unique=True),
+    Column("queue_name", String(64), nullable=False),
+    Column("actor_name", String(64), nullable=False),
+    Column("args", JSON, nullable=False),
+    Column("dedupe_key", String(160), unique=True),
+    Column("delay_ms", Integer),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("published_at", UtcDateTime),
+    Index("ix_outbox_published_at", "published_at", "id"),
+)
+
+event_log = Table(
+    "event_log", metadata, pk(),
+    Column("at", UtcDateTime, nullable=False),
+    Column("level", String(10), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("merchant_id", ID),
+    Column("store_id", ID),
+    Column("credit_id", ID),
+    Column("bank_transfer_id", ID),
+    Column("reference", String(80)),
+    Column("details", JSON),
+    Index("ix_event_log_kind_at", "kind", "at"),
+)
+
+api_keys = Table(
+    "api_keys", metadata, pk(),
+    Column("prefix", String(12), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("merchant_id", ID, ForeignKey("merchants.id")),
+    Column("label", String(120), nullable=False, default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+)
+
+audit_log = Table(
+    "audit_log", metadata, pk(),
+    Column("at", UtcDateTime, nullable=False),
+    Column("api_key_id", ID),
+    Column("role", String(16), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("resource", String(64), nullable=False),
+    Column("resource_id", String(64)),
+    Column("details", JSON),
+)
+
+mapper_registry = registry(metadata=metadata)
+_mapped = False
+
+
+def map_domain() -> None:
+    """Map the domain's classes onto the tables, once per process."""
+    global _mapped
+    if _mapped:
+        return
+    _mapped = True
+    m = mapper_registry.map_imperatively
+    m(BalanceUpdateStatusChange, balance_update_status_history)
+    m(TransferStatusChange, bank_transfer_status_history)
+    m(BalanceUpdate, balance_updates, properties={
+        "history": relationship(BalanceUpdateStatusChange, order_by=balance_update_status_history.c.id,
+                                cascade="all, delete-orphan"),
+        "overwritten_by": relationship(BalanceUpdate, remote_side=[balance_updates.c.id],
+                                       foreign_keys=[balance_updates.c.overwritten_by_id], post_update=True),
+    })
+    m(BankTransfer, bank_transfers, properties={
+        "balance_updates": relationship(BalanceUpdate, secondary=bank_transfer_items,
+                                        order_by=balance_updates.c.sequence),
+        "history": relationship(TransferStatusChange, order_by=bank_transfer_status_history.c.id,
+                                cascade="all, delete-orphan"),
+    })
+    m(PaymentOption, payment_options)
+    m(Store, stores, properties={
+        "options": relationship(PaymentOption, order_by=payment_options.c.id),
+    })
+    m(CommissionTierRow, commission_tiers)
+    m(Merchant, merchants, properties={
+        "stores": relationship(Store, order_by=stores.c.id),
+        "tiers": relationship(CommissionTierRow, order_by=commission_tiers.c.min_origination,
+                              cascade="all, delete-orphan"),
+    })
+    m(Credit, credits)

@@ -1,0 +1,38 @@
+"""Unit of work: one MySQL transaction, with the outbox and the event log riding along."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Callable
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from adapters.db.outbox import Outbox
+from adapters.db.tables import event_log
+
+
+class UnitOfWork:
+    """Open with ``with``; nothing is kept unless ``commit()`` is called inside the block."""
+
+    def __init__(self, sessions: sessionmaker[Session], clock: Callable[[], datetime], new_id: Callable[[], str]):
+        self._sessions = sessions
+        self.clock = clock
+        self.new_id = new_id
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self._sessions()
+        self.outbox = Outbox(self.session, self.clock, self.new_id)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def log(self, kind: str, message: str, level: str = "INFO", details: dict[str, Any] | None = None,
+            **refs: Any) -> None:
+        """A row in the event log, in this transaction: an external event, an error, a decision."""
+        self.session.execute(insert(event_log).values(
+            at=self.clock(), level=level, kind=kind, message=message, details=details, **refs))

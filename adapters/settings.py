@@ -1,0 +1,30 @@
+"""One typed settings object, read from DISPERSA_* environment variables and a .env file."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of dispersa; the README lists them with their defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="DISPERSA_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///dispersa-demo.db"
+    broker: Literal["stub", "rabbitmq"] = "stub"
+    rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    timezone: str = "America/Mexico_City"
+    max_retries: int = 5
+    min_backoff_ms: int = 500
+    max_backoff_ms: int = 60_000
+    worker_threads: int = 4
+    relay_batch_size: int = 200
+    relay_idle_seconds: float = 0.2
+    scheduler_tick_seconds: int = 60
+    scheduler_catch_up_limit: int = 48
+    stuck_after_minutes: int = 15
+    commission_job_day: int = 1
+    log_level: str = "INFO"
+    log_json: bool = False

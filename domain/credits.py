@@ -1,0 +1,70 @@
+"""Credits: originated at signature with their commission fixed, then delivered or cancelled."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+
+class CreditError(ValueError):
+    """A credit move the rules forbid."""
+
+
+class CreditStatus(str, enum.Enum):
+    """Seed 004: a signed credit becomes active, may be frozen or disputed, and ends paid or cancelled."""
+
+    SIGNED = "signed"
+    ACTIVE = "active"
+    FROZEN = "frozen"
+    IN_DISPUTE = "in_dispute"
+    PAID = "paid"
+    CANCELLED = "cancelled"
+
+
+class CancellationReason(str, enum.Enum):
+    REJECTED = "rejected"
+    RETURNED = "returned"
+    FRAUD = "fraud"
+    DEATH = "death"
+    REFINANCED = "refinanced"
+
+
+@dataclass(eq=False)
+class Credit:
+    """A customer's credit at a store; its commission and contribution never change after signature."""
+
+    merchant_id: int
+    store_id: int
+    amount: int
+    currency: str
+    number_of_payments: int
+    payment_option_id: int
+    commission_rate: Decimal
+    tax_rate: Decimal
+    commission: int
+    tax: int
+    contribution: int
+    signed_at: datetime
+    external_id: str
+    status: CreditStatus = CreditStatus.SIGNED
+    delivered_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    cancellation_reason: CancellationReason | None = None
+    disbursed: bool = False
+    id: int | None = None
+
+    def deliver(self, at: datetime) -> None:
+        if self.status != CreditStatus.SIGNED:
+            raise CreditError(f"credit {self.id} is {self.status.value}, only a signed credit can be delivered")
+        self.status = CreditStatus.ACTIVE
+        self.delivered_at = at
+
+    def cancel(self, reason: CancellationReason, at: datetime) -> bool:
+        """Cancel; True when it had been delivered (so a contribution must be compensated)."""
+        if self.status in (CreditStatus.CANCELLED, CreditStatus.PAID):
+            raise CreditError(f"credit {self.id} is {self.status.value} and cannot be cancelled")
+        self.status = CreditStatus.CANCELLED
+        self.cancellation_reason = reason
+        self.cancelled_at = at
+        return self.delivered_at is not None

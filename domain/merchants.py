@@ -1,0 +1,149 @@
+"""Merchants, stores and payment options, and the treasury's validation chain."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from decimal import Decimal
+
+from domain import clabe
+from domain.commission import DEFAULT_MXN_TAX_RATE, OptionTerms
+from domain.schedules import DEFAULT_TIMEZONE, DisbursementMode, Schedule
+
+
+class ValidationError(ValueError):
+    """Treasury cannot validate this yet; the message says what is missing."""
+
+
+class MerchantStatus(str, enum.Enum):
+    ENABLED = "enabled"
+    DISABLED = "disabled"
+
+
+@dataclass(eq=False)
+class PaymentOption:
+    """A term a store offers (seed 000, figure 2.2). Rates are decimals (0.035 is 3.5 %)."""
+
+    store_id: int
+    merchant_id: int
+    number_of_payments: int
+    merchant_commission: Decimal
+    min_amount: int
+    max_amount: int
+    created_at: datetime
+    priority: int = 0
+    identifier_code: str = ""
+    type: str = "regular"
+    a0_interest_rate: Decimal = Decimal("0")
+    c3_interest_rate: Decimal = Decimal("0")
+    discount_percentage: Decimal = Decimal("0")
+    first_payment_month_shift: int = 0
+    starting_time: datetime | None = None
+    ending_time: datetime | None = None
+    is_promo: bool = False
+    is_active: bool = True
+    can_commission_be_auto_updated: bool = False
+    is_in_trial_period: bool = False
+    trial_commission: Decimal | None = None
+    end_of_trial_period: datetime | None = None
+    validated: bool = False
+    id: int | None = None
+
+    def terms(self) -> OptionTerms:
+        return OptionTerms(
+            id=self.id or 0, number_of_payments=self.number_of_payments, priority=self.priority,
+            min_amount=self.min_amount, max_amount=self.max_amount, commission_rate=self.merchant_commission,
+            validated=self.validated, active=self.is_active, starts_at=self.starting_time, ends_at=self.ending_time,
+            in_trial=self.is_in_trial_period, trial_commission_rate=self.trial_commission,
+            trial_ends_at=self.end_of_trial_period,
+        )
+
+
+@dataclass(eq=False)
+class Store:
+    """A merchant's point of sale, with its own bank account, schedule and balance ledger."""
+
+    merchant_id: int
+    name: str
+    clabe: str
+    created_at: datetime
+    beneficiary_name: str = ""
+    rfc_curp: str = ""
+    currency: str = "MXN"
+    disbursement_mode: DisbursementMode = DisbursementMode.DAILY
+    time_of_day: time = time(0, 0)
+    weekday: int = 0
+    day_of_month: int = 1
+    timezone: str = DEFAULT_TIMEZONE
+    minimum_transfer: int = 0
+    automation_enabled: bool = False
+    requires_confirmation: bool = False
+    validated: bool = False
+    balance: int = 0
+    last_sequence: int = 0
+    id: int | None = None
+    options: list[PaymentOption] = field(default_factory=list)
+
+    @property
+    def schedule(self) -> Schedule:
+        return Schedule(self.disbursement_mode, self.time_of_day, self.weekday, self.day_of_month, self.timezone)
+
+
+@dataclass(eq=False)
+class CommissionTierRow:
+    """A merchant's monthly commission tier, as configured by treasury."""
+
+    merchant_id: int
+    min_origination: int
+    commission_rate: Decimal
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class Merchant:
+    """A partner offering our credits, with one or more stores."""
+
+    name: str
+    created_at: datetime
+    currency: str = "MXN"
+    tax_rate: Decimal = DEFAULT_MXN_TAX_RATE
+    status: MerchantStatus = MerchantStatus.ENABLED
+    validated: bool = False
+    id: int | None = None
+    stores: list[Store] = field(default_factory=list)
+    tiers: list[CommissionTierRow] = field(default_factory=list)
+
+    @property
+    def can_originate(self) -> bool:
+        return self.validated and self.status == MerchantStatus.ENABLED
+
+
+def validate_option(option: PaymentOption) -> None:
+    if option.min_amount > option.max_amount:
+        raise ValidationError("min amount is above max amount")
+    if option.number_of_payments < 1:
+        raise ValidationError("an option has at least one payment")
+    option.validated = True
+
+
+def validate_store(store: Store) -> None:
+    if not clabe.is_valid(store.clabe):
+        raise ValidationError("the store's bank account is not a valid CLABE")
+    if not any(o.validated for o in store.options):
+        raise ValidationError("the store has no validated payment option")
+    store.validated = True
+
+
+def validate_merchant(merchant: Merchant) -> None:
+    if not any(s.validated for s in merchant.stores):
+        raise ValidationError("the merchant has no validated store")
+    merchant.validated = True
+
+
+def edit(entity: Merchant | Store | PaymentOption, changes: dict[str, object]) -> None:
+    """Apply an edit; whatever is edited needs treasury's validation again."""
+    for name, value in changes.items():
+        if not hasattr(entity, name) or name in {"id", "validated", "balance", "last_sequence"}:
+            raise ValidationError(f"{name} cannot be edited")
+        setattr(entity, name, value)
+    entity.validated = False

@@ -1,0 +1,91 @@
+"""Money as integer minor units with an ISO 4217 currency; decimals only at the edges."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+MINOR_UNITS = {"MXN": 2, "USD": 2, "EUR": 2}
+
+
+class MoneyError(ValueError):
+    """An amount or currency that cannot be money."""
+
+
+def _exponent(currency: str) -> int:
+    try:
+        return MINOR_UNITS[currency]
+    except KeyError:
+        raise MoneyError(f"unsupported currency {currency!r}") from None
+
+
+@dataclass(frozen=True, order=True)
+class Money:
+    """An amount in minor units (centavos) of one currency."""
+
+    minor: int
+    currency: str = "MXN"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.minor, int) or isinstance(self.minor, bool):
+            raise MoneyError("money is integer minor units")
+        _exponent(self.currency)
+
+    def _same(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise MoneyError(f"cannot mix {self.currency} and {other.currency}")
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.minor + other.minor, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.minor - other.minor, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.minor, self.currency)
+
+    @classmethod
+    def zero(cls, currency: str = "MXN") -> Money:
+        return cls(0, currency)
+
+    @classmethod
+    def parse(cls, text: str, currency: str = "MXN") -> Money:
+        """Parse a decimal string such as ``850`` or ``850.50``; more decimals than the currency has is an error."""
+        exp = _exponent(currency)
+        try:
+            value = Decimal(str(text).strip())
+        except InvalidOperation:
+            raise MoneyError(f"not an amount: {text!r}") from None
+        if not value.is_finite():
+            raise MoneyError(f"not an amount: {text!r}")
+        scaled = value.scaleb(exp)
+        if scaled != scaled.to_integral_value():
+            raise MoneyError(f"{text!r} has more than {exp} decimals")
+        return cls(int(scaled), currency)
+
+    def to_decimal_string(self) -> str:
+        """``1.20`` style, as STP and CSV files want it."""
+        exp = _exponent(self.currency)
+        return str(Decimal(self.minor).scaleb(-exp).quantize(Decimal(1).scaleb(-exp)))
+
+    def __str__(self) -> str:
+        return f"{self.to_decimal_string()} {self.currency}"
+
+
+def round_half_up(value: Decimal) -> int:
+    """Round a decimal amount of minor units to an integer, half away from zero."""
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def parse_rate(text: str | Decimal) -> Decimal:
+    """A rate such as ``0.035`` (3.5 %): a Decimal in [0, 1], never a float."""
+    if isinstance(text, float):
+        raise MoneyError("rates are decimal strings, not floats")
+    try:
+        rate = Decimal(str(text))
+    except InvalidOperation:
+        raise MoneyError(f"not a rate: {text!r}") from None
+    if not rate.is_finite() or rate < 0 or rate > 1:
+        raise MoneyError(f"a rate is between 0 and 1, got {text!r}")
+    return rate

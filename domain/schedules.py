@@ -1,0 +1,111 @@
+"""Disbursement schedules: when a store's trigger is due, and the period key of each evaluation."""
+from __future__ import annotations
+
+import calendar
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Iterator
+from zoneinfo import ZoneInfo
+
+DEFAULT_TIMEZONE = "America/Mexico_City"
+
+
+class DisbursementMode(str, enum.Enum):
+    INSTANT = "instant"
+    HOURLY = "hourly"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+
+
+class ScheduleError(ValueError):
+    """A schedule whose anchors do not fit its mode."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A store's disbursement mode with its anchors, read in the store's time zone.
+
+    weekday: 0 = Monday. day_of_month: 1..31; 29-31 fall back to the month's last day.
+    minute: the minute past the hour at which an hourly trigger is due.
+    """
+
+    mode: DisbursementMode
+    time_of_day: time = time(0, 0)
+    weekday: int = 0
+    day_of_month: int = 1
+    timezone: str = DEFAULT_TIMEZONE
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.weekday <= 6:
+            raise ScheduleError("weekday is 0 (Monday) to 6 (Sunday)")
+        if not 1 <= self.day_of_month <= 31:
+            raise ScheduleError("day of month is 1 to 31")
+        try:
+            ZoneInfo(self.timezone)
+        except Exception:
+            raise ScheduleError(f"unknown time zone {self.timezone!r}") from None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """One due evaluation: when it became due (UTC-aware) and its unique key."""
+
+    due_at: datetime
+    key: str
+
+
+def _monthly_day(year: int, month: int, anchor: int) -> int:
+    return min(anchor, calendar.monthrange(year, month)[1])
+
+
+def _local(d: date, t: time, tz: ZoneInfo) -> datetime:
+    return datetime.combine(d, t, tzinfo=tz)
+
+
+def _due_in_local_day(schedule: Schedule, day: date) -> Iterator[Period]:
+    tz = schedule.tz
+    mode = schedule.mode
+    if mode == DisbursementMode.HOURLY:
+        for hour in range(24):
+            at = _local(day, time(hour, schedule.time_of_day.minute), tz)
+            yield Period(at, f"hourly:{day.isoformat()}T{hour:02d}")
+    elif mode == DisbursementMode.DAILY:
+        yield Period(_local(day, schedule.time_of_day, tz), f"daily:{day.isoformat()}")
+    elif mode == DisbursementMode.WEEKLY:
+        if day.weekday() == schedule.weekday:
+            iso = day.isocalendar()
+            yield Period(_local(day, schedule.time_of_day, tz), f"weekly:{iso.year}-W{iso.week:02d}")
+    elif mode == DisbursementMode.MONTHLY:
+        if day.day == _monthly_day(day.year, day.month, schedule.day_of_month):
+            yield Period(_local(day, schedule.time_of_day, tz), f"monthly:{day.year}-{day.month:02d}")
+
+
+def due_periods(schedule: Schedule, after: datetime, until: datetime, limit: int = 100) -> list[Period]:
+    """Periods due in (after, until], oldest first, at most ``limit`` of the most recent.
+
+    Instant stores have no periods: they are evaluated when a contribution arrives.
+    """
+    if schedule.mode == DisbursementMode.INSTANT or until <= after:
+        return []
+    tz = schedule.tz
+    day = after.astimezone(tz).date() - timedelta(days=1)
+    last = until.astimezone(tz).date()
+    found: list[Period] = []
+    while day <= last:
+        found.extend(p for p in _due_in_local_day(schedule, day) if after < p.due_at <= until)
+        day += timedelta(days=1)
+    return found[-limit:]
+
+
+def instant_key(balance_update_id: int) -> str:
+    return f"instant:bu-{balance_update_id}"
+
+
+def manual_key(at: datetime) -> str:
+    return f"manual:{at.strftime('%Y%m%dT%H%M%S%f')}"

@@ -1,0 +1,38 @@
+"""``python -m scheduler``: cron jobs in America/Mexico_City (DISPERSA_TIMEZONE)."""
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from scheduler import jobs
+from workers.bootstrap import build_container, configure_logging
+
+log = logging.getLogger("dispersa.scheduler")
+
+
+def build_scheduler() -> BlockingScheduler:
+    container = build_container()
+    configure_logging(container.settings)
+    tz = container.settings.timezone
+    tick = max(1, container.settings.scheduler_tick_seconds)
+    sched = BlockingScheduler(timezone=tz, job_defaults={"coalesce": True, "max_instances": 1,
+                                                         "misfire_grace_time": 3600})
+    second = "*/%d" % tick if tick < 60 else "0"
+    sched.add_job(jobs.enqueue_due_triggers, CronTrigger(second=second, timezone=tz), args=[container],
+                  id="triggers")
+    sched.add_job(jobs.sweep_stuck_work, CronTrigger(minute="*/5", timezone=tz), args=[container], id="sweeps")
+    sched.add_job(jobs.monthly_commissions, CronTrigger(day=container.settings.commission_job_day, hour=2,
+                                                        timezone=tz), args=[container], id="commissions")
+    return sched
+
+
+def main() -> None:
+    sched = build_scheduler()
+    log.info("scheduler started: %s", [j.id for j in sched.get_jobs()])
+    sched.start()
+
+
+if __name__ == "__main__":
+    main()

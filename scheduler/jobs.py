@@ -1,0 +1,57 @@
+"""The periodic jobs. Each writes outbox rows in one transaction; dedupe keys make reruns no-ops."""
+from __future__ import annotations
+
+import functools
+import logging
+from datetime import timedelta
+from typing import Callable, TypeVar
+
+from adapters.locks import held
+from usecases import commissions, scheduling
+from workers.bootstrap import Container
+
+log = logging.getLogger("dispersa.scheduler")
+T = TypeVar("T")
+
+
+def _one_scheduler(job: Callable[[Container], T]) -> Callable[[Container], T | None]:
+    """Run the job in one scheduler at a time (Redis lock). Were the lock to fail, the outbox
+    dedupe keys still keep a second run from doubling anything."""
+
+    @functools.wraps(job)
+    def run(container: Container) -> T | None:
+        if container.settings.broker == "stub":
+            return job(container)
+        with held(container.redis, f"scheduler:{job.__name__}", ttl_seconds=55) as got:
+            return job(container) if got else None
+
+    return run
+
+
+@_one_scheduler
+def enqueue_due_triggers(container: Container) -> int:
+    with container.uow() as uow:
+        n = scheduling.enqueue_due_triggers(uow, container.clock(), container.settings.scheduler_catch_up_limit)
+        uow.commit()
+    if n:
+        log.info("enqueued %d trigger evaluations", n)
+    return n
+
+
+@_one_scheduler
+def sweep_stuck_work(container: Container) -> dict[str, int]:
+    with container.uow() as uow:
+        found = scheduling.sweep_stuck_work(uow, container.clock(),
+                                            timedelta(minutes=container.settings.stuck_after_minutes))
+        uow.commit()
+    return found
+
+
+@_one_scheduler
+def monthly_commissions(container: Container) -> int:
+    month = commissions.previous_month(container.clock())
+    with container.uow() as uow:
+        n = commissions.enqueue_monthly_commissions(uow, month)
+        uow.commit()
+    log.info("enqueued the %s commission update for %d merchants", month, n)
+    return n

@@ -1,0 +1,158 @@
+"""Merchants, stores and payment options: create, edit, validate (treasury)."""
+from __future__ import annotations
+
+from datetime import time
+from decimal import Decimal
+from typing import Any
+
+from adapters.db import repository as repo
+from adapters.db.uow import UnitOfWork
+from domain import clabe, merchants as rules
+from domain.commission import DEFAULT_MXN_TAX_RATE
+from domain.merchants import CommissionTierRow, Merchant, PaymentOption, Store
+from domain.money import MINOR_UNITS, MoneyError, parse_rate
+from domain.schedules import DisbursementMode, Schedule, ScheduleError
+from usecases.errors import Invalid
+
+RATE_FIELDS = {"merchant_commission", "a0_interest_rate", "c3_interest_rate", "discount_percentage",
+               "trial_commission", "tax_rate"}
+
+
+def _clean(fields: dict[str, Any]) -> dict[str, Any]:
+    """Turn edge values into domain values (rates to Decimal, modes to enums); reject what cannot be."""
+    out = dict(fields)
+    try:
+        for name in RATE_FIELDS & out.keys():
+            if out[name] is not None:
+                out[name] = parse_rate(out[name])
+    except MoneyError as e:
+        raise Invalid(str(e)) from None
+    if "disbursement_mode" in out:
+        try:
+            out["disbursement_mode"] = DisbursementMode(out["disbursement_mode"])
+        except ValueError:
+            raise Invalid(f"disbursement_mode is one of {[m.value for m in DisbursementMode]}") from None
+    if isinstance(out.get("time_of_day"), str):
+        try:
+            out["time_of_day"] = time.fromisoformat(out["time_of_day"])
+        except ValueError:
+            raise Invalid("time_of_day is HH:MM") from None
+    if "currency" in out and out["currency"] not in MINOR_UNITS:
+        raise Invalid(f"unsupported currency {out['currency']!r}")
+    if "clabe" in out:
+        try:
+            clabe.validate(str(out["clabe"]))
+        except clabe.InvalidClabe as e:
+            raise Invalid(f"clabe: {e}") from None
+    for name in ("minimum_transfer", "min_amount", "max_amount"):
+        if name in out and (not isinstance(out[name], int) or out[name] < 0):
+            raise Invalid(f"{name} is a non-negative integer amount in minor units")
+    return out
+
+
+def _check_schedule(store: Store) -> None:
+    try:
+        _ = store.schedule
+    except ScheduleError as e:
+        raise Invalid(str(e)) from None
+
+
+def create_merchant(uow: UnitOfWork, name: str, currency: str = "MXN", tax_rate: str | None = None,
+                    tiers: list[dict[str, Any]] | None = None) -> Merchant:
+    fields = _clean({"currency": currency, "tax_rate": tax_rate if tax_rate is not None else
+                     (DEFAULT_MXN_TAX_RATE if currency == "MXN" else Decimal("0"))})
+    merchant = Merchant(name=name, created_at=uow.clock(), **fields)
+    merchant.tiers = _tiers(tiers or [])
+    uow.session.add(merchant)
+    uow.session.flush()
+    return merchant
+
+
+def _tiers(raw: list[dict[str, Any]]) -> list[CommissionTierRow]:
+    try:
+        return [CommissionTierRow(merchant_id=0, min_origination=int(t["min_origination"]),
+                                  commission_rate=parse_rate(t["commission_rate"])) for t in raw]
+    except (KeyError, TypeError, ValueError, MoneyError) as e:
+        raise Invalid(f"tiers: each has min_origination and commission_rate ({e})") from None
+
+
+def update_merchant(uow: UnitOfWork, merchant_id: int, changes: dict[str, Any]) -> Merchant:
+    merchant = repo.get(uow.session, Merchant, merchant_id, lock=True)
+    changes = dict(changes)
+    if "tiers" in changes:
+        merchant.tiers = _tiers(changes.pop("tiers"))
+    _edit(merchant, _clean(changes))
+    return merchant
+
+
+def create_store(uow: UnitOfWork, merchant_id: int, fields: dict[str, Any]) -> Store:
+    merchant = repo.get(uow.session, Merchant, merchant_id)
+    fields = _clean(fields)
+    fields.setdefault("currency", merchant.currency)
+    try:
+        store = Store(merchant_id=merchant_id, created_at=uow.clock(), **fields)
+    except TypeError as e:
+        raise Invalid(str(e)) from None
+    _check_schedule(store)
+    uow.session.add(store)
+    uow.session.flush()
+    return store
+
+
+def update_store(uow: UnitOfWork, store_id: int, changes: dict[str, Any]) -> Store:
+    store = repo.lock_store(uow.session, store_id)
+    _edit(store, _clean(changes))
+    _check_schedule(store)
+    return store
+
+
+def create_option(uow: UnitOfWork, store_id: int, fields: dict[str, Any]) -> PaymentOption:
+    store = repo.get(uow.session, Store, store_id)
+    fields = _clean(fields)
+    try:
+        option = PaymentOption(store_id=store_id, merchant_id=store.merchant_id, created_at=uow.clock(), **fields)
+    except TypeError as e:
+        raise Invalid(str(e)) from None
+    if option.min_amount > option.max_amount:
+        raise Invalid("min_amount is above max_amount")
+    uow.session.add(option)
+    uow.session.flush()
+    return option
+
+
+def update_option(uow: UnitOfWork, option_id: int, changes: dict[str, Any]) -> PaymentOption:
+    option = repo.get(uow.session, PaymentOption, option_id, lock=True)
+    _edit(option, _clean(changes))
+    return option
+
+
+def _edit(entity: Merchant | Store | PaymentOption, changes: dict[str, Any]) -> None:
+    try:
+        rules.edit(entity, changes)
+    except rules.ValidationError as e:
+        raise Invalid(str(e)) from None
+
+
+def validate_option(uow: UnitOfWork, option_id: int) -> PaymentOption:
+    option = repo.get(uow.session, PaymentOption, option_id, lock=True)
+    _validate(rules.validate_option, option)
+    return option
+
+
+def validate_store(uow: UnitOfWork, store_id: int) -> Store:
+    store = repo.lock_store(uow.session, store_id)
+    _validate(rules.validate_store, store)
+    return store
+
+
+def validate_merchant(uow: UnitOfWork, merchant_id: int) -> Merchant:
+    merchant = repo.get(uow.session, Merchant, merchant_id, lock=True)
+    _validate(rules.validate_merchant, merchant)
+    return merchant
+
+
+def _validate(rule: Any, entity: Any) -> None:
+    try:
+        rule(entity)
+    except rules.ValidationError as e:
+        raise Invalid(str(e)) from None

@@ -1,0 +1,77 @@
+"""Credits: originate at signature (commission fixed then), deliver, cancel."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from adapters.db import repository as repo
+from adapters.db.uow import UnitOfWork
+from domain.commission import NoApplicableOption, select_option, split_credit
+from domain.credits import CancellationReason, Credit, CreditError
+from domain.merchants import Merchant, Store
+from domain.money import Money
+from usecases import steps
+from usecases.errors import Conflict, Forbidden, Invalid
+
+
+def originate(uow: UnitOfWork, store_id: int, external_id: str, amount: int, number_of_payments: int) -> Credit:
+    """A signed credit. Idempotent on ``external_id``: the same request returns the same credit."""
+    existing = uow.session.scalars(select(Credit).where(Credit.external_id == external_id)).first()
+    if existing is not None:
+        if (existing.store_id, existing.amount, existing.number_of_payments) != (store_id, amount, number_of_payments):
+            raise Conflict(f"credit {external_id!r} exists with other terms")
+        return existing
+    if not isinstance(amount, int) or amount <= 0:
+        raise Invalid("amount is a positive integer in minor units")
+    store = repo.get(uow.session, Store, store_id)
+    merchant = repo.get(uow.session, Merchant, store.merchant_id)
+    if not merchant.can_originate:
+        raise Forbidden(f"merchant {merchant.id} is not validated or is disabled: it cannot originate credits")
+    if not store.validated:
+        raise Forbidden(f"store {store_id} is not validated: it cannot originate credits")
+    at = uow.clock()
+    try:
+        option = select_option([o.terms() for o in store.options], number_of_payments, amount, at)
+    except NoApplicableOption as e:
+        raise Invalid(str(e)) from None
+    split = split_credit(Money(amount, store.currency), option.rate_at(at), merchant.tax_rate)
+    credit = Credit(
+        merchant_id=merchant.id, store_id=store_id, amount=amount, currency=store.currency,
+        number_of_payments=number_of_payments, payment_option_id=option.id,
+        commission_rate=split.commission_rate, tax_rate=split.tax_rate, commission=split.commission.minor,
+        tax=split.tax.minor, contribution=split.contribution.minor, signed_at=at, external_id=external_id,
+    )
+    uow.session.add(credit)
+    uow.session.flush()
+    uow.log("credit_originated", f"credit {credit.id} of {amount} at store {store_id}", credit_id=credit.id,
+            store_id=store_id, reference=external_id)
+    return credit
+
+
+def deliver(uow: UnitOfWork, credit_id: int) -> Credit:
+    """The store delivered the product: the credit contributes to the store's balance (next step)."""
+    credit = repo.get(uow.session, Credit, credit_id, lock=True)
+    if credit.delivered_at is not None:
+        return credit
+    try:
+        credit.deliver(uow.clock())
+    except CreditError as e:
+        raise Conflict(str(e)) from None
+    uow.outbox.send(steps.CONTRIBUTE, credit.id, dedupe_key=f"contribute:{credit.id}")
+    return credit
+
+
+def cancel(uow: UnitOfWork, credit_id: int, reason: str) -> Credit:
+    try:
+        why = CancellationReason(reason)
+    except ValueError:
+        raise Invalid(f"reason is one of {[r.value for r in CancellationReason]}") from None
+    credit = repo.get(uow.session, Credit, credit_id, lock=True)
+    if credit.cancelled_at is not None and credit.cancellation_reason == why:
+        return credit
+    try:
+        delivered = credit.cancel(why, uow.clock())
+    except CreditError as e:
+        raise Conflict(str(e)) from None
+    if delivered:
+        uow.outbox.send(steps.CANCEL_CREDIT, credit.id, dedupe_key=f"cancel_credit:{credit.id}")
+    return credit

@@ -1,0 +1,64 @@
+"""What the scheduler enqueues: due trigger evaluations (with catch-up) and sweeps of stuck work."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, select
+
+from adapters.db.tables import balance_updates, credits, outbox, trigger_evaluations
+from adapters.db.uow import UnitOfWork
+from domain.credits import CreditStatus
+from domain.ledger import BalanceUpdateType as T
+from domain.merchants import Store
+from domain.schedules import DisbursementMode, due_periods
+from usecases import steps
+
+
+def enqueue_due_triggers(uow: UnitOfWork, now: datetime, catch_up_limit: int) -> int:
+    """Record an evaluation message for every period due since the store's last one.
+
+    The outbox's dedupe key makes a second scheduler (or a second tick) a no-op.
+    """
+    last_due = dict(uow.session.execute(
+        select(trigger_evaluations.c.store_id, func.max(trigger_evaluations.c.due_at))
+        .group_by(trigger_evaluations.c.store_id)).all())
+    stores = uow.session.scalars(select(Store).where(
+        Store.automation_enabled.is_(True), Store.disbursement_mode != DisbursementMode.INSTANT))
+    count = 0
+    for store in stores:
+        since = last_due.get(store.id) or store.created_at
+        for period in due_periods(store.schedule, since, now, catch_up_limit):
+            uow.outbox.send(steps.EVALUATE_TRIGGER, store.id, period.key, period.due_at.isoformat(),
+                            dedupe_key=f"trigger:{store.id}:{period.key}")
+            count += 1
+    return count
+
+
+def sweep_stuck_work(uow: UnitOfWork, now: datetime, stuck_after: timedelta) -> dict[str, int]:
+    """Re-drive ledger work whose message was lost or dead-lettered; report what the relay left behind."""
+    cutoff = now - stuck_after
+    window = now.strftime("%Y%m%dT%H")
+    contribution = balance_updates.alias("contribution")
+    cancellation = balance_updates.alias("cancellation")
+    missing_contributions = list(uow.session.execute(
+        select(credits.c.id).outerjoin(contribution, and_(
+            contribution.c.credit_id == credits.c.id, contribution.c.type == T.CONTRIBUTION))
+        .where(credits.c.delivered_at.is_not(None), credits.c.delivered_at < cutoff, contribution.c.id.is_(None))
+    ).scalars())
+    for credit_id in missing_contributions:
+        uow.outbox.send(steps.CONTRIBUTE, credit_id, dedupe_key=f"sweep:contribute:{credit_id}:{window}")
+    missing_cancellations = list(uow.session.execute(
+        select(credits.c.id).outerjoin(cancellation, and_(
+            cancellation.c.credit_id == credits.c.id, cancellation.c.type == T.CREDIT_CANCELLATION))
+        .where(credits.c.status == CreditStatus.CANCELLED, credits.c.delivered_at.is_not(None),
+               credits.c.cancelled_at < cutoff, cancellation.c.id.is_(None))
+    ).scalars())
+    for credit_id in missing_cancellations:
+        uow.outbox.send(steps.CANCEL_CREDIT, credit_id, dedupe_key=f"sweep:cancel_credit:{credit_id}:{window}")
+    unpublished = uow.session.execute(select(func.count()).select_from(outbox).where(
+        outbox.c.published_at.is_(None), outbox.c.created_at < cutoff)).scalar() or 0
+    found = {"contributions": len(missing_contributions), "cancellations": len(missing_cancellations),
+             "unpublished_outbox": int(unpublished)}
+    if any(found.values()):
+        uow.log("sweep", f"stuck work re-driven: {found}", level="WARNING", details=found)
+    return found

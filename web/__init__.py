@@ -1,0 +1,1 @@
+"""The Falcon web process: REST API, webhooks, ops pages."""

@@ -1,0 +1,1 @@
+"""Process bootstrap: the composition root, the worker module, the relay and the CLI."""

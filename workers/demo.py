@@ -1,0 +1,259 @@
+"""``dispersa demo``: a simulated week on the embedded stack (SQLite, in-process broker, worker threads).
+
+Everything goes through the real use cases, outbox, relay and actors; only the clock is simulated.
+"""
+from __future__ import annotations
+
+import os
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import dramatiq
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from sqlalchemy import func, select
+
+from adapters.db.migrate import upgrade
+from adapters.db.repository import totals_by_status
+from adapters.settings import Settings
+from domain import clabe
+from domain.credits import CancellationReason, Credit
+from domain.ledger import BalanceUpdateStatus, BankTransfer, TransferStatus
+from domain.merchants import Store
+from scheduler import jobs
+from usecases import catalog, credits as credit_cases, ledger
+from usecases.verify import VerifyReport, verify_all
+from workers.bootstrap import Container, build_container
+from workers.relay import Relay
+
+MX = ZoneInfo("America/Mexico_City")
+START = datetime(2026, 11, 24, 8, 0, tzinfo=MX)  # a Tuesday: the week reaches November's last day
+HOURS = 7 * 24
+
+
+class SimClock:
+    """The demo's clock: the worker threads and the scheduler jobs all read it."""
+
+    def __init__(self, start: datetime):
+        self.now = start.astimezone(timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+STORES: list[dict[str, Any]] = [
+    {"merchant": 0, "name": "Centro (instant)", "disbursement_mode": "instant", "minimum_transfer": 0},
+    {"merchant": 0, "name": "Norte (hourly)", "disbursement_mode": "hourly", "minimum_transfer": 500_000},
+    {"merchant": 0, "name": "Sur (daily, approval)", "disbursement_mode": "daily", "time_of_day": "20:00",
+     "requires_confirmation": True, "minimum_transfer": 100_000},
+    {"merchant": 1, "name": "Bajio (weekly)", "disbursement_mode": "weekly", "weekday": 4, "time_of_day": "18:00",
+     "minimum_transfer": 100_000},
+    {"merchant": 1, "name": "Costa (monthly)", "disbursement_mode": "monthly", "day_of_month": 31,
+     "time_of_day": "23:00", "minimum_transfer": 100_000},
+    {"merchant": 1, "name": "Sierra (daily, manual)", "disbursement_mode": "daily", "time_of_day": "12:00",
+     "automation_enabled": False},
+]
+
+
+@dataclass
+class StoreRow:
+    name: str
+    mode: str
+    balance: int
+    pending: int
+    in_transit: int
+    transfers: Counter[str]
+
+
+@dataclass
+class DemoResult:
+    rows: list[StoreRow]
+    report: VerifyReport
+    events: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def violations(self) -> list[str]:
+        return self.report.violations
+
+    def print(self, console: Console) -> None:
+        table = Table(title="Stores after the simulated week (amounts in MXN)")
+        for col in ("store", "mode", "balance", "pending", "in transit", "transfers"):
+            table.add_column(col, justify="right" if col in ("balance", "pending", "in transit") else "left")
+        for r in self.rows:
+            transfers = ", ".join(f"{n} {s}" for s, n in sorted(r.transfers.items())) or "none"
+            table.add_row(r.name, r.mode, _mxn(r.balance), _mxn(r.pending), _mxn(r.in_transit), transfers)
+        console.print(table)
+        console.print("  ".join(f"{k}: {v}" for k, v in sorted(self.events.items())))
+        for line in self.report.violations:
+            console.print(f"[red]{line}[/red]")
+        verdict = "[green]ledger check passed[/green]" if not self.violations else "[red]ledger check FAILED[/red]"
+        console.print(f"{self.report.summary()} — {verdict}")
+
+
+def _mxn(minor: int) -> str:
+    return f"{minor / 100:,.2f}" if minor % 100 else f"{minor // 100:,}.00"
+
+
+def _fresh_sqlite(url: str) -> None:
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///"):]
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(path + suffix):
+                os.remove(path + suffix)
+
+
+class Demo:
+    """Drives the week: origination, delivery, cancellation, adjustments, approvals, scheduler ticks."""
+
+    def __init__(self, container: Container, clock: SimClock, rng: random.Random):
+        self.c, self.clock, self.rng = container, clock, rng
+        self.relay = Relay(container)
+        self.events: Counter[str] = Counter()
+        self.store_ids: list[int] = []
+
+    def settle(self) -> None:
+        """Publish the outbox and let the workers finish, until nothing is left to do."""
+        while self.relay.drain():
+            for queue in list(self.c.broker.queues):
+                self.c.broker.join(queue, fail_fast=True)
+
+    def setup(self) -> None:
+        with self.c.uow() as uow:
+            merchants = [
+                catalog.create_merchant(uow, "Muebles del Norte", tiers=[
+                    {"min_origination": 0, "commission_rate": "0.045"},
+                    {"min_origination": 50_000_000, "commission_rate": "0.035"}]),
+                catalog.create_merchant(uow, "Electro Sur"),
+            ]
+            for i, spec in enumerate(STORES):
+                spec = dict(spec)
+                merchant = merchants[spec.pop("merchant")]
+                spec.setdefault("automation_enabled", True)
+                store = catalog.create_store(uow, merchant.id, {
+                    "clabe": clabe.make("646", "180", f"{i + 1:011d}"), "beneficiary_name": spec["name"], **spec})
+                for n, rate, priority in ((3, "0.04", 0), (6, "0.05", 0), (12, "0.06", 0), (6, "0.03", 10)):
+                    promo = priority > 0
+                    option = catalog.create_option(uow, store.id, {
+                        "number_of_payments": n, "merchant_commission": rate, "min_amount": 50_000 if promo else 10_000,
+                        "max_amount": 2_000_000, "priority": priority, "is_promo": promo,
+                        "identifier_code": f"S{store.id}-{n}{'P' if promo else ''}",
+                        "can_commission_be_auto_updated": not promo,
+                        "is_in_trial_period": promo, "trial_commission": "0.02" if promo else None,
+                        "end_of_trial_period": START.astimezone(timezone.utc) + timedelta(days=3) if promo else None})
+                    catalog.validate_option(uow, option.id)
+                catalog.validate_store(uow, store.id)
+                self.store_ids.append(store.id)
+            for merchant in merchants:
+                catalog.validate_merchant(uow, merchant.id)
+            uow.commit()
+
+    def plan(self, n: int) -> dict[int, list[tuple[str, Any]]]:
+        """What happens in which simulated hour."""
+        plan: dict[int, list[tuple[str, Any]]] = {}
+        for i in range(n):
+            hour = self.rng.randrange(HOURS - 2)
+            spec = (f"demo-{i:05d}", self.rng.choice(self.store_ids), self.rng.randrange(10_000, 1_500_000),
+                    self.rng.choice((3, 6, 6, 12)))
+            plan.setdefault(hour, []).append(("originate", spec))
+            roll = self.rng.random()
+            deliver_at = hour + self.rng.randrange(1, 12)
+            if roll < 0.9 and deliver_at < HOURS:
+                plan.setdefault(deliver_at, []).append(("deliver", spec[0]))
+            if roll < 0.06 or roll > 0.96:  # some cancelled after delivery, some before it
+                cancel_at = min(HOURS - 1, hour + self.rng.randrange(2, 72))
+                plan.setdefault(cancel_at, []).append(("cancel", spec[0]))
+        for hour in self.rng.sample(range(HOURS), 4):
+            plan.setdefault(hour, []).append(("adjust", (self.rng.choice(self.store_ids),
+                                                         self.rng.choice((-25_000, 15_000, 40_000)))))
+        return plan
+
+    def run_action(self, kind: str, arg: Any) -> None:
+        with self.c.uow() as uow:
+            if kind == "originate":
+                external_id, store_id, amount, payments = arg
+                credit_cases.originate(uow, store_id, external_id, amount, payments)
+            else:
+                credit = uow.session.scalars(select(Credit).where(Credit.external_id == arg)).first() \
+                    if kind in ("deliver", "cancel") else None
+                if kind == "deliver":
+                    if credit.cancelled_at is not None:
+                        return
+                    credit_cases.deliver(uow, credit.id)
+                elif kind == "cancel":
+                    credit_cases.cancel(uow, credit.id, self.rng.choice(list(CancellationReason)).value)
+                else:
+                    ledger.adjust(uow, arg[0], arg[1], admin_id=1, note="demo adjustment by treasury")
+            uow.commit()
+        self.events[kind] += 1
+
+    def treasury_review(self) -> None:
+        """Treasury approves what has waited two hours, and refuses every fifth one."""
+        cutoff = self.clock() - timedelta(hours=2)
+        with self.c.uow() as uow:
+            waiting = list(uow.session.scalars(select(BankTransfer.id).where(
+                BankTransfer.status == TransferStatus.WAITING_CONFIRMATION, BankTransfer.created_at <= cutoff)))
+        for transfer_id in waiting:
+            with self.c.uow() as uow:
+                if transfer_id % 5 == 0:
+                    ledger.reject_transfer(uow, transfer_id, "treasury asked for the invoice first")
+                    self.events["rejected by treasury"] += 1
+                else:
+                    ledger.approve_transfer(uow, transfer_id)
+                    self.events["approved by treasury"] += 1
+                uow.commit()
+
+    def run(self, n: int, progress: Progress) -> None:
+        plan = self.plan(n)
+        task = progress.add_task("simulating a week", total=HOURS)
+        commissions_done = False
+        for hour in range(HOURS):
+            self.clock.now = START.astimezone(timezone.utc) + timedelta(hours=hour)
+            for kind, arg in plan.get(hour, []):
+                self.run_action(kind, arg)
+            self.settle()
+            jobs.enqueue_due_triggers(self.c)
+            self.settle()
+            self.treasury_review()
+            local = self.clock.now.astimezone(MX)
+            if not commissions_done and local.day == 1 and local.time() >= time(2):
+                jobs.monthly_commissions(self.c)
+                commissions_done = True
+            self.settle()
+            progress.update(task, advance=1)
+
+    def rows(self) -> list[StoreRow]:
+        out = []
+        with self.c.uow() as uow:
+            for store in uow.session.scalars(select(Store).order_by(Store.id)):
+                totals = totals_by_status(uow.session, store.id)
+                transfers = Counter(dict(uow.session.execute(
+                    select(BankTransfer.status, func.count()).where(BankTransfer.store_id == store.id)
+                    .group_by(BankTransfer.status)).all()))
+                out.append(StoreRow(store.name, store.disbursement_mode.value, store.balance,
+                                    totals[BalanceUpdateStatus.PENDING], totals[BalanceUpdateStatus.IN_TRANSIT],
+                                    Counter({s.value: n for s, n in transfers.items()})))
+        return out
+
+
+def run_demo(database_url: str, n_credits: int, seed: int, progress: Progress) -> DemoResult:
+    _fresh_sqlite(database_url)
+    upgrade(database_url)
+    clock = SimClock(START)
+    settings = Settings(database_url=database_url, broker="stub", max_retries=0)
+    container = build_container(settings, clock=clock)
+    worker = dramatiq.Worker(container.broker, worker_threads=2)
+    worker.start()
+    try:
+        demo = Demo(container, clock, random.Random(seed))
+        demo.setup()
+        demo.run(n_credits, progress)
+        rows = demo.rows()
+    finally:
+        worker.stop()
+    report = verify_all(container.sessions)
+    return DemoResult(rows, report, demo.events)
