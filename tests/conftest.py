@@ -1,0 +1,78 @@
+"""Shared fixtures. Integration fixtures use the real MariaDB, RabbitMQ and Redis on loopback."""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from adapters.settings import Settings
+
+MYSQL_URL = os.environ.get("DISPERSA_TEST_DATABASE_URL", "mysql+pymysql://root@127.0.0.1:3306/dispersa_test")
+TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+class FakeClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, now: datetime | None = None):
+        self.now = now or datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture(scope="session")
+def migrated_db() -> str:
+    """A fresh test database at the head migration, once per session."""
+    from adapters.db.migrate import upgrade
+
+    url = make_url(MYSQL_URL)
+    engine = create_engine(url.set(database=""))
+    with engine.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS `{url.database}`"))
+        conn.execute(text(f"CREATE DATABASE `{url.database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+    engine.dispose()
+    upgrade(MYSQL_URL)
+    return MYSQL_URL
+
+
+@pytest.fixture
+def db_url(migrated_db: str) -> str:
+    """The test database with every table emptied."""
+    engine = create_engine(migrated_db)
+    with engine.begin() as conn:
+        tables = [r[0] for r in conn.execute(text("SHOW TABLES")) if r[0] != "alembic_version"]
+        conn.execute(text("SET FOREIGN_KEY_CHECKS=0"))
+        for table in tables:
+            conn.execute(text(f"TRUNCATE TABLE `{table}`"))
+        conn.execute(text("SET FOREIGN_KEY_CHECKS=1"))
+    engine.dispose()
+    return migrated_db
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return Settings(database_url=db_url, broker="rabbitmq", redis_url=TEST_REDIS_URL, max_retries=2,
+                    min_backoff_ms=50, max_backoff_ms=500, _env_file=None)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def container(settings: Settings, clock: FakeClock):
+    """The composition root on MariaDB + RabbitMQ (queues purged) + Redis (test db flushed)."""
+    from workers.bootstrap import build_container
+
+    c = build_container(settings, clock=clock)
+    c.broker.flush_all()
+    c.redis.flushdb()
+    yield c
+    c.broker.flush_all()
+    c.broker.close()
+    c.engine.dispose()
