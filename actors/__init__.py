@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from actors import ledger
+from actors import bank, ledger
 from adapters.db.outbox import Step
 from usecases import steps
 
@@ -13,4 +13,9 @@ ACTORS: list[tuple[Callable[..., None], Step]] = [
     (ledger.evaluate_trigger, steps.EVALUATE_TRIGGER),
     (ledger.create_transfer, steps.CREATE_TRANSFER),
     (ledger.update_monthly_commissions, steps.UPDATE_MONTHLY_COMMISSIONS),
+    (bank.pay_transfer, steps.PAY_TRANSFER),
+    (bank.send_payment_order, steps.SEND_PAYMENT_ORDER),
+    (bank.sync_payment_order, steps.SYNC_PAYMENT_ORDER),
+    (bank.process_bank_event, steps.PROCESS_BANK_EVENT),
+    (bank.reconcile_day, steps.RECONCILE_DAY),
 ]

@@ -26,5 +26,23 @@ class Settings(BaseSettings):
     scheduler_catch_up_limit: int = 48
     stuck_after_minutes: int = 15
     commission_job_day: int = 1
+    # STP (SPEI) gateway
+    stp_base_url: str = "http://127.0.0.1:7024"
+    stp_efws_url: str = "http://127.0.0.1:7024"
+    stp_empresa: str = "DISPERSA"
+    stp_private_key_path: str = ""
+    stp_passphrase: str = ""
+    stp_ordering_account: str = "646180000000000008"
+    stp_ordering_name: str = "DISPERSA SA DE CV"
+    stp_ordering_rfc: str = "DIS200101AB1"
+    stp_tracking_prefix: str = "DSP"
+    stp_timeout_seconds: float = 10.0
+    stp_rate_limit_per_second: int = 20
+    stp_send_rounds: int = 3
+    stp_estados: dict[str, str] = {}
+    webhook_secret: str = ""
+    unmatched_event_deadline_minutes: int = 24 * 60
+    callback_after_minutes: int = 30
+    reconciliation_hour: int = 6
     log_level: str = "INFO"
     log_json: bool = False

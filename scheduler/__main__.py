@@ -25,6 +25,8 @@ def build_scheduler() -> BlockingScheduler:
     sched.add_job(jobs.sweep_stuck_work, CronTrigger(minute="*/5", timezone=tz), args=[container], id="sweeps")
     sched.add_job(jobs.monthly_commissions, CronTrigger(day=container.settings.commission_job_day, hour=2,
                                                         timezone=tz), args=[container], id="commissions")
+    sched.add_job(jobs.daily_reconciliation, CronTrigger(hour=container.settings.reconciliation_hour, minute=15,
+                                                         timezone=tz), args=[container], id="reconciliation")
     return sched
 
 

@@ -8,6 +8,7 @@ from typing import Callable, TypeVar
 
 from adapters.locks import held
 from usecases import commissions, scheduling
+from usecases.payouts import operation_date
 from workers.bootstrap import Container
 
 log = logging.getLogger("dispersa.scheduler")
@@ -40,11 +41,26 @@ def enqueue_due_triggers(container: Container) -> int:
 
 @_one_scheduler
 def sweep_stuck_work(container: Container) -> dict[str, int]:
+    s = container.settings
     with container.uow() as uow:
-        found = scheduling.sweep_stuck_work(uow, container.clock(),
-                                            timedelta(minutes=container.settings.stuck_after_minutes))
+        now = container.clock()
+        found = scheduling.sweep_stuck_work(uow, now, timedelta(minutes=s.stuck_after_minutes))
+        found.update(scheduling.sweep_payment_orders(
+            uow, now, timedelta(minutes=s.stuck_after_minutes), timedelta(minutes=s.callback_after_minutes),
+            timedelta(minutes=s.unmatched_event_deadline_minutes)))
         uow.commit()
     return found
+
+
+@_one_scheduler
+def daily_reconciliation(container: Container) -> str:
+    """Reconcile yesterday (Mexico City) against the bank's conciliation list."""
+    day = operation_date(container.clock() - timedelta(days=1))
+    with container.uow() as uow:
+        scheduling.enqueue_reconciliation(uow, day)
+        uow.commit()
+    log.info("reconciliation of %s enqueued", day)
+    return day
 
 
 @_one_scheduler

@@ -115,7 +115,13 @@ def create_transfer(uow: UnitOfWork, store_id: int, trigger_key: str) -> BankTra
     uow.session.flush()
     uow.log("transfer_created", f"transfer {transfer.id} of {transfer.amount} for store {store_id} "
             f"({transfer.status.value})", store_id=store_id, bank_transfer_id=transfer.id)
+    _pay_if_sending(uow, transfer)
     return transfer
+
+
+def _pay_if_sending(uow: UnitOfWork, transfer: BankTransfer) -> None:
+    if transfer.status == TransferStatus.SENDING:
+        uow.outbox.send(steps.PAY_TRANSFER, transfer.id, dedupe_key=f"pay:{transfer.id}")
 
 
 def request_transfer(uow: UnitOfWork, store_id: int) -> str:
@@ -140,7 +146,15 @@ def approve_transfer(uow: UnitOfWork, transfer_id: int) -> BankTransfer:
     transfer.move_to(TransferStatus.SENDING, uow.clock(), "approved by treasury")
     uow.log("transfer_approved", f"transfer {transfer_id} approved", bank_transfer_id=transfer_id,
             store_id=transfer.store_id)
+    _pay_if_sending(uow, transfer)
     return transfer
+
+
+def transfer_sent(uow: UnitOfWork, transfer_id: int, detail: str) -> None:
+    """The bank accepted the transfer's order: Sending -> In transit (a no-op once past it)."""
+    _, transfer = _locked_transfer(uow, transfer_id)
+    if transfer.status == TransferStatus.SENDING:
+        transfer.move_to(TransferStatus.IN_TRANSIT, uow.clock(), detail)
 
 
 def reject_transfer(uow: UnitOfWork, transfer_id: int, reason: str) -> BankTransfer:

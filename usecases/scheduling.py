@@ -5,13 +5,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, select
 
-from adapters.db.tables import balance_updates, credits, outbox, trigger_evaluations
+from adapters.db.tables import balance_updates, bank_transfers, credits, outbox, payment_orders, trigger_evaluations
 from adapters.db.uow import UnitOfWork
 from domain.credits import CreditStatus
-from domain.ledger import BalanceUpdateType as T
+from domain.ledger import BalanceUpdateType as T, TransferStatus
+from domain.payment_orders import PaymentOrderStatus
 from domain.merchants import Store
 from domain.schedules import DisbursementMode, due_periods
-from usecases import steps
+from usecases import bank_events, steps
 
 
 def enqueue_due_triggers(uow: UnitOfWork, now: datetime, catch_up_limit: int) -> int:
@@ -62,3 +63,37 @@ def sweep_stuck_work(uow: UnitOfWork, now: datetime, stuck_after: timedelta) -> 
     if any(found.values()):
         uow.log("sweep", f"stuck work re-driven: {found}", level="WARNING", details=found)
     return found
+
+
+def sweep_payment_orders(uow: UnitOfWork, now: datetime, stuck_after: timedelta, callback_after: timedelta,
+                         unmatched_deadline: timedelta) -> dict[str, int]:
+    """Re-drive the bank pipeline: transfers with no order, orders left in Sending (the send step
+    queries the tracking key first), orders whose callback is late, callbacks that matched no order."""
+    cutoff = now - stuck_after
+    window = now.strftime("%Y%m%dT%H%M")
+    orphan_transfers = list(uow.session.execute(
+        select(bank_transfers.c.id).outerjoin(payment_orders, payment_orders.c.bank_transfer_id == bank_transfers.c.id)
+        .where(bank_transfers.c.status == TransferStatus.SENDING, bank_transfers.c.updated_at < cutoff,
+               payment_orders.c.id.is_(None))).scalars())
+    for transfer_id in orphan_transfers:
+        uow.outbox.send(steps.PAY_TRANSFER, transfer_id, dedupe_key=f"sweep:pay:{transfer_id}:{window}")
+    unsent = list(uow.session.execute(select(payment_orders.c.id).where(
+        payment_orders.c.status.in_([PaymentOrderStatus.CREATED, PaymentOrderStatus.SENDING]),
+        payment_orders.c.updated_at < cutoff)).scalars())
+    for order_id in unsent:
+        uow.outbox.send(steps.SEND_PAYMENT_ORDER, order_id, dedupe_key=f"sweep:send:{order_id}:{window}")
+    late = list(uow.session.execute(select(payment_orders.c.id).where(
+        payment_orders.c.status == PaymentOrderStatus.SENT, payment_orders.c.updated_at < now - callback_after
+    )).scalars())
+    for order_id in late:
+        uow.outbox.send(steps.SYNC_PAYMENT_ORDER, order_id, dedupe_key=f"sweep:sync:{order_id}:{window}")
+    retried, orphaned = bank_events.retry_unmatched(uow, now, unmatched_deadline)
+    found = {"transfers_without_order": len(orphan_transfers), "orders_unsent": len(unsent),
+             "orders_without_callback": len(late), "events_retried": retried, "events_orphaned": orphaned}
+    if any(found.values()):
+        uow.log("sweep", f"bank pipeline re-driven: {found}", level="WARNING", details=found)
+    return found
+
+
+def enqueue_reconciliation(uow: UnitOfWork, day: str, dedupe: str | None = None) -> None:
+    uow.outbox.send(steps.RECONCILE_DAY, day, dedupe_key=dedupe or f"reconcile:{day}")

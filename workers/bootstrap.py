@@ -17,7 +17,13 @@ from actors import runtime
 from adapters.db.engine import build_engine, session_factory
 from adapters.db.outbox import new_message_id
 from adapters.db.uow import UnitOfWork
+from adapters.bank.signer import Signer
+from adapters.bank.stp_client import StpClient
+from adapters.ratelimit import RateLimiter
 from adapters.settings import Settings
+from domain.payment_orders import Ordering
+from domain.stp import DEFAULT_ESTADOS, OrderOutcome
+from usecases.payouts import PayoutConfig
 from workers.middleware import FailureLog
 
 log = logging.getLogger("dispersa")
@@ -38,9 +44,30 @@ class Container:
     clock: Callable[[], datetime] = utc_now
     new_id: Callable[[], str] = new_message_id
     _redis: Any = field(default=None, repr=False)
+    _stp_client: Any = field(default=None, repr=False)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.clock, self.new_id)
+
+    @property
+    def payout_config(self) -> PayoutConfig:
+        s = self.settings
+        estados = dict(DEFAULT_ESTADOS)
+        estados.update({k: OrderOutcome(v) for k, v in s.stp_estados.items()})
+        return PayoutConfig(Ordering(s.stp_empresa, s.stp_ordering_account, s.stp_ordering_name, s.stp_ordering_rfc),
+                            s.stp_tracking_prefix, estados, s.stp_send_rounds)
+
+    @property
+    def stp_client(self) -> StpClient:
+        if self._stp_client is None:
+            s = self.settings
+            if not s.stp_private_key_path:
+                raise RuntimeError("DISPERSA_STP_PRIVATE_KEY_PATH is not set: orders cannot be signed")
+            signer = Signer.from_file(s.stp_private_key_path, s.stp_passphrase or None)
+            limiter = RateLimiter(self.redis, "stp", s.stp_rate_limit_per_second)
+            self._stp_client = StpClient(s.stp_base_url, s.stp_efws_url, s.stp_empresa, signer,
+                                         s.stp_timeout_seconds, acquire=limiter.acquire)
+        return self._stp_client
 
     @property
     def redis(self) -> Any:

@@ -18,6 +18,8 @@ apikey_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(apikey_app, name="apikey")
+stp_app = typer.Typer(help="STP (SPEI) protocol tools.", no_args_is_help=True)
+app.add_typer(stp_app, name="stp")
 console = Console()
 err = Console(stderr=True)
 
@@ -64,6 +66,43 @@ def apikey_create(role: str = typer.Option(..., help="admin, treasury, operator 
         err.print(f"error: {e}")
         raise typer.Exit(2)
     print(key)
+
+
+@stp_app.command("sign")
+def stp_sign(key: str = typer.Option(..., help="PEM file with the private key"),
+             passphrase: str = typer.Option("", help="the key's passphrase"),
+             empresa: Optional[str] = typer.Option(None, help="override the order's empresa")) -> None:
+    """Read one order as JSON (STP's field names) on stdin; print its cadena original and firma."""
+    import json
+
+    from adapters.bank.signer import Signer
+    from domain import stp
+
+    try:
+        fields = json.load(sys.stdin)
+        if not isinstance(fields, dict):
+            raise ValueError("expected a JSON object")
+        order = stp.normalise_order(fields, empresa)
+        signer = Signer.from_file(key, passphrase or None)
+    except (ValueError, stp.OrderError, OSError, TypeError) as e:
+        err.print(f"error: {e}")
+        raise typer.Exit(2)
+    cadena = stp.cadena_original(order)
+    print(json.dumps({"cadena_original": cadena, "firma": signer.sign(cadena)}, ensure_ascii=False))
+
+
+@app.command()
+def sandbox(port: int = typer.Option(7024, help="port on 127.0.0.1"),
+            public_key: Optional[str] = typer.Option(None, help="PEM public key or certificate to verify firmas"),
+            empresa: str = typer.Option("DISPERSA", help="the empresa the sandbox serves"),
+            webhook_url: Optional[str] = typer.Option(None, help="where order status callbacks go"),
+            webhook_secret: Optional[str] = typer.Option(None, help="sent as X-Webhook-Secret"),
+            scenario: str = typer.Option("happy", help="outcome scenario, e.g. happy, mixed, chaos"),
+            seed: Optional[int] = typer.Option(None, help="random seed for repeatable runs")) -> None:
+    """A faithful stand-in for STP on loopback (orders, queries, conciliation, callbacks)."""
+    from adapters.stp_sandbox.server import run_sandbox
+
+    run_sandbox(port, public_key, empresa, webhook_url, webhook_secret, scenario, seed)
 
 
 @app.command()

@@ -16,6 +16,7 @@ from domain.ledger import (
     BalanceUpdate, BalanceUpdateStatus, BalanceUpdateStatusChange, BalanceUpdateType, BankTransfer,
     TransferStatus, TransferStatusChange,
 )
+from domain.payment_orders import PaymentOrder, PaymentOrderStatus, PaymentOrderStatusChange, PaymentSource
 from domain.merchants import CommissionTierRow, Merchant, MerchantStatus, PaymentOption, Store
 from domain.schedules import DisbursementMode
 
@@ -266,6 +267,79 @@ audit_log = Table(
     Column("details", JSON),
 )
 
+payment_orders = Table(
+    "payment_orders", metadata, pk(),
+    Column("uetr", String(36), nullable=False, unique=True),
+    Column("tracking_key", String(30), nullable=False, unique=True),
+    Column("source", enum_of(PaymentSource), nullable=False),
+    Column("bank_transfer_id", ID, ForeignKey("bank_transfers.id"), unique=True),
+    Column("status", enum_of(PaymentOrderStatus), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("beneficiary_account", String(18), nullable=False),
+    Column("beneficiary_name", String(120), nullable=False),
+    Column("beneficiary_rfc_curp", String(18), nullable=False),
+    Column("beneficiary_institution", String(5), nullable=False),
+    Column("concept", String(40), nullable=False),
+    Column("numeric_reference", Integer, nullable=False),
+    Column("operation_date", String(8), nullable=False),
+    Column("bank_order_id", BigInteger, unique=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", String(255)),
+    Column("return_cause", String(255)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime),
+    Column("liquidated_at", UtcDateTime),
+    Column("returned_at", UtcDateTime),
+    Column("updated_at", UtcDateTime),
+    Index("ix_payment_orders_status_updated", "status", "updated_at"),
+    Index("ix_payment_orders_operation_date", "operation_date"),
+)
+
+payment_order_status_history = Table(
+    "payment_order_status_history", metadata, pk(),
+    Column("payment_order_id", ID, ForeignKey("payment_orders.id"), nullable=False, index=True),
+    Column("previous_status", enum_of(PaymentOrderStatus)),
+    Column("status", enum_of(PaymentOrderStatus), nullable=False),
+    Column("detail", String(255)),
+    Column("at", UtcDateTime, nullable=False),
+)
+
+bank_events = Table(
+    "bank_events", metadata, pk(),
+    Column("body_hash", String(64), nullable=False, unique=True),
+    Column("body", JSON, nullable=False),
+    Column("estado", String(32), nullable=False),
+    Column("bank_order_id", BigInteger),
+    Column("folio_origen", String(64)),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("payment_order_id", ID, ForeignKey("payment_orders.id")),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("processed_at", UtcDateTime),
+    Column("note", String(255)),
+    Index("ix_bank_events_status_received", "status", "received_at"),
+)
+
+reconciliation_runs = Table(
+    "reconciliation_runs", metadata, pk(),
+    Column("operation_date", String(8), nullable=False, index=True),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("bank_orders", Integer, nullable=False),
+    Column("ledger_orders", Integer, nullable=False),
+    Column("matched", Integer, nullable=False),
+    Column("mismatches", Integer, nullable=False),
+)
+
+reconciliation_mismatches = Table(
+    "reconciliation_mismatches", metadata, pk(),
+    Column("run_id", ID, ForeignKey("reconciliation_runs.id"), nullable=False, index=True),
+    Column("tracking_key", String(30), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("ours", JSON),
+    Column("bank", JSON),
+)
+
 mapper_registry = registry(metadata=metadata)
 _mapped = False
 
@@ -302,3 +376,8 @@ def map_domain() -> None:
                               cascade="all, delete-orphan"),
     })
     m(Credit, credits)
+    m(PaymentOrderStatusChange, payment_order_status_history)
+    m(PaymentOrder, payment_orders, properties={
+        "history": relationship(PaymentOrderStatusChange, order_by=payment_order_status_history.c.id,
+                                cascade="all, delete-orphan"),
+    })

@@ -1,0 +1,1 @@
+"""The bank: STP's signer and HTTP client."""

@@ -1,0 +1,30 @@
+"""A per-second cap on calls to the bank gateway, shared by every worker through Redis."""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+
+class RateLimiter:
+    """Fixed one-second windows: at most ``per_second`` acquisitions per window across all processes."""
+
+    def __init__(self, redis: Any, name: str, per_second: int, sleep: Callable[[float], None] = time.sleep,
+                 now: Callable[[], float] = time.time):
+        self._redis, self._name, self._limit = redis, name, per_second
+        self._sleep, self._now = sleep, now
+
+    def acquire(self) -> None:
+        """Block until this call fits in a window."""
+        if self._limit <= 0:
+            return
+        while True:
+            now = self._now()
+            window = int(now)
+            key = f"dispersa:rate:{self._name}:{window}"
+            with self._redis.pipeline() as pipe:
+                pipe.incr(key)
+                pipe.expire(key, 2)
+                count = pipe.execute()[0]
+            if count <= self._limit:
+                return
+            self._sleep(window + 1 - now)

@@ -1,0 +1,145 @@
+"""PaymentOrder: one outgoing bank order, whoever asked for it (a store's transfer, a bulk row)."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from domain import clabe, stp
+from domain.money import Money
+
+
+class PaymentOrderError(Exception):
+    """A move the order's state machine forbids."""
+
+
+class PaymentOrderStatus(str, enum.Enum):
+    CREATED = "created"        # prepared, never handed to the bank
+    SENDING = "sending"        # handed over (or about to be); the bank's answer is not recorded yet
+    SENT = "sent"              # the bank accepted it and gave its order id: in transit
+    LIQUIDATED = "liquidated"
+    CANCELLED = "cancelled"    # refused for good, or cancelled by the bank: the money never left
+    RETURNED = "returned"      # the money came back
+
+
+S = PaymentOrderStatus
+ALLOWED_ORDER_MOVES: dict[PaymentOrderStatus, frozenset[PaymentOrderStatus]] = {
+    S.CREATED: frozenset({S.SENDING, S.CANCELLED}),
+    S.SENDING: frozenset({S.SENT, S.CANCELLED}),
+    S.SENT: frozenset({S.LIQUIDATED, S.CANCELLED, S.RETURNED}),
+    S.LIQUIDATED: frozenset({S.RETURNED}),
+    S.CANCELLED: frozenset(),
+    S.RETURNED: frozenset(),
+}
+
+
+class PaymentSource(str, enum.Enum):
+    BANK_TRANSFER = "bank_transfer"
+    BULK_ROW = "bulk_row"
+
+
+@dataclass(eq=False)
+class PaymentOrderStatusChange:
+    """One row of an order's status history."""
+
+    status: PaymentOrderStatus
+    at: datetime
+    previous_status: PaymentOrderStatus | None = None
+    detail: str | None = None
+    payment_order_id: int | None = None
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class PaymentOrder:
+    """A SPEI order: its UETR and tracking key are fixed at creation and never change across retries."""
+
+    uetr: str
+    tracking_key: str
+    source: PaymentSource
+    amount: int
+    currency: str
+    beneficiary_account: str
+    beneficiary_name: str
+    beneficiary_rfc_curp: str
+    beneficiary_institution: str
+    concept: str
+    numeric_reference: int
+    operation_date: str
+    created_at: datetime
+    bank_transfer_id: int | None = None
+    status: PaymentOrderStatus = PaymentOrderStatus.CREATED
+    bank_order_id: int | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    return_cause: str | None = None
+    sent_at: datetime | None = None
+    liquidated_at: datetime | None = None
+    returned_at: datetime | None = None
+    updated_at: datetime | None = None
+    id: int | None = None
+    history: list[PaymentOrderStatusChange] = field(default_factory=list)
+
+    def move_to(self, status: PaymentOrderStatus, at: datetime, detail: str | None = None) -> None:
+        if status not in ALLOWED_ORDER_MOVES[self.status]:
+            raise PaymentOrderError(f"order {self.tracking_key} cannot move from {self.status.value} to {status.value}")
+        self.history.append(PaymentOrderStatusChange(status=status, at=at, previous_status=self.status, detail=detail))
+        self.status = status
+        self.updated_at = at
+
+    def accepted(self, bank_order_id: int, at: datetime) -> None:
+        """The bank gave its id: the order is in transit (a no-op when that is already known)."""
+        self.bank_order_id = self.bank_order_id or bank_order_id
+        if self.status == S.SENDING:
+            self.move_to(S.SENT, at, f"bank order {bank_order_id}")
+            self.sent_at = at
+
+
+def tracking_key(prefix: str, uetr: str) -> str:
+    """At most 30 alphanumerics, derived from the UETR so that it is fixed for life."""
+    key = (prefix + uetr.replace("-", "")[:24]).upper()[: stp.TRACKING_KEY_LIMIT]
+    if not stp.is_tracking_key(key):
+        raise PaymentOrderError(f"tracking key prefix {prefix!r} is not alphanumeric")
+    return key
+
+
+def numeric_reference(uetr: str) -> int:
+    """Seven digits, derived from the UETR."""
+    return 1_000_000 + int(uetr.replace("-", "")[:12], 16) % 9_000_000
+
+
+def spei_institution(account: str) -> str:
+    """The SPEI participant code of a CLABE's bank: 40xxx for banks, 90xxx for other participants."""
+    code = clabe.validate(account)[:3]
+    return ("90" if int(code) >= 600 else "40") + code
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """Our side of every order: the company at STP and the paying account."""
+
+    empresa: str
+    account: str
+    name: str
+    rfc_curp: str
+
+
+def stp_fields(order: PaymentOrder, ordering: Ordering) -> dict[str, str]:
+    """The order as STP's registra fields, normalised by STP's rules (before signing)."""
+    return stp.normalise_order({
+        "institucionContraparte": order.beneficiary_institution,
+        "empresa": ordering.empresa,
+        "fechaOperacion": order.operation_date,
+        "folioOrigen": order.tracking_key,
+        "claveRastreo": order.tracking_key,
+        "monto": Money(order.amount, order.currency).to_decimal_string(),
+        "tipoPago": "1",
+        "nombreOrdenante": ordering.name,
+        "cuentaOrdenante": ordering.account,
+        "rfcCurpOrdenante": ordering.rfc_curp,
+        "nombreBeneficiario": order.beneficiary_name,
+        "cuentaBeneficiario": order.beneficiary_account,
+        "rfcCurpBeneficiario": order.beneficiary_rfc_curp or "ND",
+        "conceptoPago": order.concept,
+        "referenciaNumerica": str(order.numeric_reference),
+    })

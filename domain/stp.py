@@ -1,0 +1,168 @@
+"""STP's SPEI order protocol, as rules: field order and normalisation, the cadena original,
+the meaning of answers and error codes, and the states its callbacks report."""
+from __future__ import annotations
+
+import enum
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+# STP's fixed order of the 34 fields of an outgoing order's cadena original.
+CADENA_FIELDS = (
+    "institucionContraparte", "empresa", "fechaOperacion", "folioOrigen", "claveRastreo", "institucionOperante",
+    "monto", "tipoPago", "tipoCuentaOrdenante", "nombreOrdenante", "cuentaOrdenante", "rfcCurpOrdenante",
+    "tipoCuentaBeneficiario", "nombreBeneficiario", "cuentaBeneficiario", "rfcCurpBeneficiario",
+    "emailBeneficiario", "tipoCuentaBeneficiario2", "nombreBeneficiario2", "cuentaBeneficiario2",
+    "rfcCurpBeneficiario2", "conceptoPago", "conceptoPago2", "claveCatUsuario1", "claveCatUsuario2", "clavePago",
+    "referenciaCobranza", "referenciaNumerica", "tipoOperacion", "topologia", "usuario", "medioEntrega",
+    "prioridad", "iva",
+)
+TEXT_FIELDS = ("nombreOrdenante", "nombreBeneficiario", "nombreBeneficiario2", "conceptoPago", "conceptoPago2")
+MONEY_FIELDS = ("monto", "iva")
+DEFAULTS = {"institucionOperante": "90646", "tipoCuentaOrdenante": "40", "tipoPago": "1", "topologia": "T",
+            "medioEntrega": "3", "prioridad": "0"}
+ACCOUNT_TYPE_BY_LENGTH = {18: "40", 16: "3", 15: "3", 10: "10"}
+TEXT_LIMIT = 39
+TRACKING_KEY_LIMIT = 30
+
+
+class OrderError(ValueError):
+    """An order that cannot be sent as given."""
+
+
+def fold_text(value: Any, limit: int = TEXT_LIMIT) -> str:
+    """ASCII-fold (``Añil Ávila`` -> ``Anil Avila``), strip, cut to STP's limit."""
+    text = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode("ascii")
+    return " ".join(text.split())[:limit].strip()
+
+
+def format_amount(value: Any) -> str:
+    """Two decimals, as STP wants; accepts decimal strings and integers of units, never floats."""
+    from decimal import Decimal, InvalidOperation
+
+    if isinstance(value, float):
+        raise OrderError("amounts are decimal strings, not floats")
+    try:
+        return str(Decimal(str(value)).quantize(Decimal("0.01")))
+    except InvalidOperation:
+        raise OrderError(f"monto {value!r} is not an amount") from None
+
+
+def account_type(account: str) -> str:
+    try:
+        return ACCOUNT_TYPE_BY_LENGTH[len(account)]
+    except KeyError:
+        raise OrderError(f"no account type for an account of {len(account)} digits") from None
+
+
+def is_tracking_key(key: str) -> bool:
+    return 0 < len(key) <= TRACKING_KEY_LIMIT and key.isascii() and key.isalnum()
+
+
+def normalise_order(fields: Mapping[str, Any], empresa: str | None = None) -> dict[str, str]:
+    """Apply STP's field rules: defaults, folded texts, two-decimal amounts, account types from length."""
+    order = {k: ("" if v is None else str(v)) for k, v in fields.items() if k in CADENA_FIELDS}
+    if empresa:
+        order["empresa"] = empresa
+    for name, default in DEFAULTS.items():
+        if not order.get(name):
+            order[name] = default
+    for name in TEXT_FIELDS:
+        if order.get(name):
+            order[name] = fold_text(order[name])
+    for name in MONEY_FIELDS:
+        if order.get(name):
+            order[name] = format_amount(fields[name])
+    for account, kind in (("cuentaBeneficiario", "tipoCuentaBeneficiario"),
+                          ("cuentaBeneficiario2", "tipoCuentaBeneficiario2")):
+        if order.get(account) and not order.get(kind):
+            order[kind] = account_type(order[account])
+    if order.get("cuentaOrdenante") and not fields.get("tipoCuentaOrdenante"):
+        order["tipoCuentaOrdenante"] = account_type(order["cuentaOrdenante"])
+    return order
+
+
+def cadena_original(order: Mapping[str, str]) -> str:
+    """``||`` + the 34 fields in STP's order joined by ``|`` + ``||``; absent fields empty."""
+    return "||" + "|".join(str(order.get(name, "") or "") for name in CADENA_FIELDS) + "||"
+
+
+def cadena_consulta(empresa: str, clave_rastreo: str, tipo_orden: str, fecha_operacion: str = "") -> str:
+    return f"||{empresa}|{clave_rastreo}|{tipo_orden}|{fecha_operacion}||"
+
+
+def cadena_conciliacion(empresa: str, tipo_orden: str, fecha_operacion: str = "") -> str:
+    return f"||{empresa}|{tipo_orden}|{fecha_operacion}||"
+
+
+class Fault(str, enum.Enum):
+    """What an STP error code means for us."""
+
+    EXISTS = "exists"          # the tracking key was used: the order is there, query it
+    PERMANENT = "permanent"    # the order can never go as it is: cancel it
+    TRANSIENT = "transient"    # try again later
+
+
+@dataclass(frozen=True)
+class StpError:
+    code: int
+    message: str
+    fault: Fault
+
+
+ERRORS = {
+    0: StpError(0, "Error validando la firma / dato obligatorio", Fault.PERMANENT),
+    -1: StpError(-1, "La clave de rastreo ya fue utilizada", Fault.EXISTS),
+    -7: StpError(-7, "La cuenta no existe", Fault.PERMANENT),
+    -9: StpError(-9, "La institucion no es valida", Fault.PERMANENT),
+    -11: StpError(-11, "El tipo de cuenta no es valido", Fault.PERMANENT),
+    -20: StpError(-20, "El monto no es valido", Fault.PERMANENT),
+    -22: StpError(-22, "La cuenta no pertenece a la institucion", Fault.PERMANENT),
+    -24: StpError(-24, "Cuenta igual a la cuenta ordenante", Fault.PERMANENT),
+    -34: StpError(-34, "La clave de rastreo no es valida", Fault.PERMANENT),
+    -200: StpError(-200, "Se rechaza por PLD", Fault.PERMANENT),
+}
+
+
+@dataclass(frozen=True)
+class RegistrationAnswer:
+    """STP's answer to ``ordenPago/registra``: the bank's order id, or an error."""
+
+    order_id: int | None
+    error: StpError | None
+
+
+def read_registration(body: Mapping[str, Any]) -> RegistrationAnswer:
+    """An id of more than 3 digits is the bank's order id; otherwise it is an error code."""
+    result = body.get("resultado") or {}
+    try:
+        id_ = int(result["id"])
+    except (KeyError, TypeError, ValueError):
+        raise OrderError(f"unreadable STP answer: {dict(body)!r}") from None
+    if len(str(abs(id_))) > 3:
+        return RegistrationAnswer(id_, None)
+    description = str(result.get("descripcionError") or "")
+    known = ERRORS.get(id_)
+    fault = known.fault if known else Fault.TRANSIENT
+    return RegistrationAnswer(None, StpError(id_, description or (known.message if known else "unknown"), fault))
+
+
+class OrderOutcome(str, enum.Enum):
+    LIQUIDATED = "liquidated"
+    CANCELLED = "cancelled"
+    RETURNED = "returned"
+
+
+DEFAULT_ESTADOS = {
+    "LQ": OrderOutcome.LIQUIDATED, "Liquidada": OrderOutcome.LIQUIDATED, "Liquidacion": OrderOutcome.LIQUIDATED,
+    "Success": OrderOutcome.LIQUIDATED,
+    "CN": OrderOutcome.CANCELLED, "Cancelada": OrderOutcome.CANCELLED, "Cancelacion": OrderOutcome.CANCELLED,
+    "Cancel": OrderOutcome.CANCELLED,
+    "D": OrderOutcome.RETURNED, "Devuelta": OrderOutcome.RETURNED, "Devolucion": OrderOutcome.RETURNED,
+    "Refund": OrderOutcome.RETURNED,
+}
+
+
+def outcome_of(estado: str, mapping: Mapping[str, OrderOutcome] = DEFAULT_ESTADOS) -> OrderOutcome | None:
+    """The outcome an estado reports, or None for an estado we do not know (or one still in flight)."""
+    return mapping.get(str(estado).strip())

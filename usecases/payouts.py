@@ -1,0 +1,220 @@
+"""Paying out over SPEI: turn a transfer into a payment order, send it at most once per tracking
+key, and apply what the bank says of it."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable, Mapping
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from adapters.bank.stp_client import BankUnavailable, FoundOrder, StpClient
+from adapters.db import repository as repo
+from adapters.db.uow import UnitOfWork
+from domain import stp
+from domain.ledger import BankTransfer, TransferStatus
+from domain.merchants import Store
+from domain.payment_orders import (
+    ALLOWED_ORDER_MOVES, Ordering, PaymentOrder, PaymentOrderStatus as S, PaymentSource, numeric_reference, spei_institution,
+    stp_fields, tracking_key,
+)
+from domain.stp import OrderOutcome
+from usecases import ledger, steps
+
+log = logging.getLogger("dispersa.payouts")
+MEXICO_CITY = ZoneInfo("America/Mexico_City")
+
+
+@dataclass(frozen=True)
+class PayoutConfig:
+    """What the bank step needs from the settings."""
+
+    ordering: Ordering
+    tracking_prefix: str
+    estados: Mapping[str, OrderOutcome]
+    send_rounds: int = 3
+
+
+def operation_date(at: datetime) -> str:
+    return at.astimezone(MEXICO_CITY).strftime("%Y%m%d")
+
+
+def order_for_transfer(uow: UnitOfWork, transfer_id: int) -> PaymentOrder | None:
+    return uow.session.scalars(select(PaymentOrder).where(PaymentOrder.bank_transfer_id == transfer_id)).first()
+
+
+def pay_transfer(uow: UnitOfWork, transfer_id: int, config: PayoutConfig) -> PaymentOrder | None:
+    """The transfer's one payment order (created once, UETR and tracking key fixed), queued for sending."""
+    transfer = repo.get(uow.session, BankTransfer, transfer_id)
+    existing = order_for_transfer(uow, transfer_id)
+    if existing is not None or transfer.status != TransferStatus.SENDING:
+        return existing
+    store = repo.get(uow.session, Store, transfer.store_id)
+    uetr = uow.new_id()
+    at = uow.clock()
+    order = PaymentOrder(
+        uetr=uetr, tracking_key=tracking_key(config.tracking_prefix, uetr), source=PaymentSource.BANK_TRANSFER,
+        amount=transfer.amount, currency=transfer.currency, beneficiary_account=store.clabe,
+        beneficiary_name=store.beneficiary_name or store.name, beneficiary_rfc_curp=store.rfc_curp,
+        beneficiary_institution=spei_institution(store.clabe), concept=f"Dispersion transferencia {transfer.id}",
+        numeric_reference=numeric_reference(uetr), operation_date=operation_date(at), created_at=at,
+        bank_transfer_id=transfer.id, updated_at=at,
+    )
+    uow.session.add(order)
+    uow.session.flush()
+    uow.log("payment_order_created", f"order {order.tracking_key} (UETR {uetr}) for transfer {transfer.id}",
+            bank_transfer_id=transfer.id, store_id=store.id, reference=order.tracking_key, details={"uetr": uetr})
+    uow.outbox.send(steps.SEND_PAYMENT_ORDER, order.id, dedupe_key=f"send:{order.id}")
+    return order
+
+
+def _locked_order(uow: UnitOfWork, order_id: int) -> PaymentOrder:
+    """Lock in the one order every step uses: store, transfer, then order."""
+    order = repo.get(uow.session, PaymentOrder, order_id)
+    if order.bank_transfer_id is not None:
+        transfer = repo.get(uow.session, BankTransfer, order.bank_transfer_id)
+        repo.lock_store(uow.session, transfer.store_id)
+        repo.get(uow.session, BankTransfer, transfer.id, lock=True)
+    return repo.get(uow.session, PaymentOrder, order_id, lock=True)
+
+
+def begin_send(uow: UnitOfWork, order_id: int, config: PayoutConfig) -> tuple[dict[str, str], bool] | None:
+    """Record Sending before any call. Returns the fields and whether a prior attempt leaves a doubt."""
+    order = repo.get(uow.session, PaymentOrder, order_id, lock=True)
+    if order.status not in (S.CREATED, S.SENDING):
+        return None
+    doubt = order.status == S.SENDING
+    if not doubt:
+        order.move_to(S.SENDING, uow.clock())
+    order.attempts += 1
+    return stp_fields(order, config.ordering), doubt
+
+
+def _accept(uow: UnitOfWork, order: PaymentOrder, bank_order_id: int) -> None:
+    order.accepted(bank_order_id, uow.clock())
+    if order.bank_transfer_id is not None:
+        ledger.transfer_sent(uow, order.bank_transfer_id, f"STP order {bank_order_id}")
+
+
+def record_registration(uow: UnitOfWork, order_id: int, answer: stp.RegistrationAnswer) -> str:
+    """Apply registra's answer: ``sent``, ``exists`` (query it), ``cancelled`` or ``transient``."""
+    order = _locked_order(uow, order_id)
+    if answer.order_id is not None:
+        if order.status in (S.SENDING, S.SENT) or order.bank_order_id is None:
+            _accept(uow, order, answer.order_id)
+        uow.log("payment_order_sent", f"order {order.tracking_key} accepted as STP {answer.order_id}",
+                bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key)
+        return "sent"
+    error = answer.error
+    assert error is not None
+    order.last_error = f"{error.code}: {error.message}"[:255]
+    if error.fault == stp.Fault.EXISTS:
+        return "exists"
+    if error.fault == stp.Fault.TRANSIENT or order.status != S.SENDING:
+        uow.log("payment_order_error", f"order {order.tracking_key}: STP {error.code} {error.message}",
+                level="WARNING", bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key)
+        return "transient"
+    order.move_to(S.CANCELLED, uow.clock(), order.last_error)
+    if order.bank_transfer_id is not None:
+        ledger.settle_transfer(uow, order.bank_transfer_id, "cancelled", f"STP refused: {order.last_error}")
+    uow.log("payment_order_refused", f"ALERT order {order.tracking_key} refused by STP ({error.code} "
+            f"{error.message}); transfer cancelled, its balance updates are pending again", level="ERROR",
+            bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key)
+    return "cancelled"
+
+
+def apply_outcome(uow: UnitOfWork, order_id: int, outcome: OrderOutcome, bank_order_id: int | None = None,
+                  cause: str | None = None) -> bool:
+    """The bank's word on an order: liquidated, cancelled or returned. False for a duplicate or an
+    outcome the order can no longer take (out of order), which changes nothing."""
+    order = _locked_order(uow, order_id)
+    at = uow.clock()
+    if order.status == S.SENDING and outcome != OrderOutcome.CANCELLED:
+        _accept(uow, order, bank_order_id or 0)  # the callback beat the send result: the order exists
+    target = {OrderOutcome.LIQUIDATED: S.LIQUIDATED, OrderOutcome.CANCELLED: S.CANCELLED,
+              OrderOutcome.RETURNED: S.RETURNED}[outcome]
+    if target not in ALLOWED_ORDER_MOVES[order.status]:
+        return False
+    order.move_to(target, at, cause)
+    if bank_order_id and not order.bank_order_id:
+        order.bank_order_id = bank_order_id
+    if target == S.LIQUIDATED:
+        order.liquidated_at = at
+    elif target == S.RETURNED:
+        order.returned_at, order.return_cause = at, cause
+    if order.bank_transfer_id is not None:
+        ledger.settle_transfer(uow, order.bank_transfer_id, outcome.value, cause)
+    uow.log(f"payment_order_{outcome.value}", f"order {order.tracking_key} {outcome.value}",
+            bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key,
+            details={"cause": cause} if cause else None)
+    return True
+
+
+def record_found(uow: UnitOfWork, order_id: int, found: FoundOrder, config: PayoutConfig) -> None:
+    """What consultaOrden showed: an outcome to apply, or an order still in flight."""
+    outcome = stp.outcome_of(found.estado, config.estados)
+    cause = found.fields.get("causaDevolucion") or None
+    if outcome is not None:
+        apply_outcome(uow, order_id, outcome, found.bank_order_id, str(cause) if cause else None)
+        return
+    order = _locked_order(uow, order_id)
+    if order.status == S.SENDING and found.bank_order_id:
+        _accept(uow, order, found.bank_order_id)
+
+
+class StillInDoubt(Exception):
+    """No clear answer from the bank yet; the message is retried and the order queried first."""
+
+
+def send_order(new_uow: Callable[[], UnitOfWork], client: StpClient, order_id: int, config: PayoutConfig) -> str:
+    """Send one order at most once per tracking key: Sending is committed before the call, and on
+    any doubt the tracking key is queried before another attempt."""
+    with new_uow() as uow:
+        plan = begin_send(uow, order_id, config)
+        uow.commit()
+    if plan is None:
+        return "already answered"
+    fields, doubt = plan
+    key = fields["claveRastreo"]
+    for _ in range(config.send_rounds):
+        if doubt:
+            found = client.query(key, fields["fechaOperacion"])
+            if found is not None:
+                with new_uow() as uow:
+                    record_found(uow, order_id, found, config)
+                    uow.commit()
+                return "found"
+        try:
+            answer = client.register(fields)
+        except BankUnavailable as e:
+            log.warning("order %s: %s; querying before any new attempt", key, e)
+            doubt = True
+            continue
+        with new_uow() as uow:
+            result = record_registration(uow, order_id, answer)
+            uow.commit()
+        if result == "exists":
+            doubt = True
+            continue
+        if result == "transient":
+            raise StillInDoubt(f"order {key}: STP answered a transient error")
+        return result
+    raise StillInDoubt(f"order {key}: no clear answer after {config.send_rounds} rounds")
+
+
+def sync_order(new_uow: Callable[[], UnitOfWork], client: StpClient, order_id: int, config: PayoutConfig) -> str:
+    """Ask the bank about an order whose callback is late, and apply what it says."""
+    with new_uow() as uow:
+        order = repo.get(uow.session, PaymentOrder, order_id)
+        key, day, status = order.tracking_key, order.operation_date, order.status
+    if status not in (S.SENDING, S.SENT, S.LIQUIDATED):
+        return status.value
+    found = client.query(key, day)
+    if found is None:
+        return "not at the bank"
+    with new_uow() as uow:
+        record_found(uow, order_id, found, config)
+        uow.commit()
+    return found.estado

@@ -1,0 +1,268 @@
+"""The read side of the API: balances, balance updates, transfers and their reports, as plain data.
+
+Every query takes a ``scope``: the merchant whose data the caller may see, or None for all.
+Something outside the scope is reported as not existing, so that its existence does not leak.
+Values stay Python values (Decimal rates, aware datetimes, integer minor units); the web layer
+renders them.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from adapters.db import repository as repo
+from adapters.db.uow import UnitOfWork
+from domain.credits import Credit
+from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType, BankTransfer, TransferStatus
+from domain.merchants import Merchant, PaymentOption, Store
+from usecases.errors import NotFound
+
+E = TypeVar("E")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a listing; ``total`` counts every item the filters match."""
+
+    items: list[dict[str, Any]]
+    page: int
+    per_page: int
+    total: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"items": self.items, "page": self.page, "per_page": self.per_page, "total": self.total}
+
+
+# --- views: what a caller is shown of each entity --------------------------------------------
+
+
+def merchant_view(m: Merchant) -> dict[str, Any]:
+    return {
+        "id": m.id, "name": m.name, "currency": m.currency, "tax_rate": m.tax_rate, "status": m.status.value,
+        "validated": m.validated, "can_originate": m.can_originate, "created_at": m.created_at,
+        "store_ids": [s.id for s in m.stores],
+        "tiers": [{"min_origination": t.min_origination, "commission_rate": t.commission_rate} for t in m.tiers],
+    }
+
+
+STORE_FIELDS = ("id", "merchant_id", "name", "clabe", "beneficiary_name", "rfc_curp", "currency", "time_of_day",
+                "weekday", "day_of_month", "timezone", "minimum_transfer", "automation_enabled",
+                "requires_confirmation", "validated", "balance", "created_at")
+
+
+def store_view(s: Store) -> dict[str, Any]:
+    view = {name: getattr(s, name) for name in STORE_FIELDS}
+    view["disbursement_mode"] = s.disbursement_mode.value
+    return view
+
+
+OPTION_FIELDS = ("id", "store_id", "merchant_id", "number_of_payments", "merchant_commission", "min_amount",
+                 "max_amount", "priority", "identifier_code", "type", "a0_interest_rate", "c3_interest_rate",
+                 "discount_percentage", "first_payment_month_shift", "starting_time", "ending_time", "is_promo",
+                 "is_active", "can_commission_be_auto_updated", "is_in_trial_period", "trial_commission",
+                 "end_of_trial_period", "validated", "created_at")
+
+
+def option_view(o: PaymentOption) -> dict[str, Any]:
+    return {name: getattr(o, name) for name in OPTION_FIELDS}
+
+
+CREDIT_FIELDS = ("id", "external_id", "merchant_id", "store_id", "payment_option_id", "amount", "currency",
+                 "number_of_payments", "commission_rate", "tax_rate", "commission", "tax", "contribution",
+                 "signed_at", "delivered_at", "cancelled_at", "disbursed")
+
+
+def credit_view(c: Credit) -> dict[str, Any]:
+    view = {name: getattr(c, name) for name in CREDIT_FIELDS}
+    view["status"] = c.status.value
+    view["cancellation_reason"] = c.cancellation_reason.value if c.cancellation_reason else None
+    return view
+
+
+BU_FIELDS = ("id", "store_id", "sequence", "amount", "previous_balance", "new_balance", "currency", "credit_id",
+             "bank_transfer_id", "admin_creator_id", "note", "overwritten", "overwritten_by_id", "created_at")
+
+
+def balance_update_view(bu: BalanceUpdate) -> dict[str, Any]:
+    view = {name: getattr(bu, name) for name in BU_FIELDS}
+    view.update(type=bu.type.value, status=bu.status.value)
+    return view
+
+
+def _liquidated_at(t: BankTransfer) -> datetime | None:
+    applied = [h.at for h in t.history if h.status == TransferStatus.APPLIED]
+    return applied[-1] if applied else None
+
+
+def transfer_view(t: BankTransfer, detail: bool = False) -> dict[str, Any]:
+    """``tracking_key`` and ``bank_order_id`` stay null until the bank step records them."""
+    view: dict[str, Any] = {
+        "id": t.id, "store_id": t.store_id, "status": t.status.value, "amount": t.amount, "currency": t.currency,
+        "trigger_key": t.trigger_key, "requires_confirmation": t.requires_confirmation,
+        "returned_after_applied": t.returned_after_applied, "status_reason": t.status_reason,
+        "created_at": t.created_at, "updated_at": t.updated_at,
+        "tracking_key": getattr(t, "tracking_key", None), "bank_order_id": getattr(t, "bank_order_id", None),
+        "liquidated_at": getattr(t, "liquidated_at", None) or _liquidated_at(t),
+    }
+    if detail:
+        view["balance_update_ids"] = [bu.id for bu in t.balance_updates]
+        view["history"] = [{"status": h.status.value, "previous_status": h.previous_status.value
+                            if h.previous_status else None, "reason": h.reason, "at": h.at} for h in t.history]
+    return view
+
+
+# --- scope -------------------------------------------------------------------------------------
+
+
+def _merchant_of(uow: UnitOfWork, obj: object) -> int:
+    if isinstance(obj, Merchant):
+        return obj.id  # type: ignore[return-value]
+    if isinstance(obj, BankTransfer):
+        return repo.get(uow.session, Store, obj.store_id).merchant_id
+    return obj.merchant_id  # type: ignore[attr-defined]
+
+
+def visible(uow: UnitOfWork, cls: type[E], id_: int, scope: int | None) -> E:
+    """Load an entity the caller may see; one outside the scope is NotFound, like a missing one."""
+    obj = repo.get(uow.session, cls, id_)
+    if scope is not None and _merchant_of(uow, obj) != scope:
+        raise NotFound(f"{repo.NAMES.get(cls, cls.__name__)} {id_} does not exist")
+    return obj
+
+
+def _page(uow: UnitOfWork, stmt: Any, page: int, per_page: int) -> tuple[list[Any], int]:
+    total = uow.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar() or 0
+    rows = list(uow.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
+    return rows, int(total)
+
+
+# --- catalogue -----------------------------------------------------------------------------------
+
+
+def merchant(uow: UnitOfWork, merchant_id: int, scope: int | None) -> dict[str, Any]:
+    return merchant_view(visible(uow, Merchant, merchant_id, scope))
+
+
+def merchants(uow: UnitOfWork, scope: int | None, page: int, per_page: int) -> Page:
+    """Merchants by id, oldest first."""
+    stmt = select(Merchant).options(selectinload(Merchant.stores), selectinload(Merchant.tiers)).order_by(Merchant.id)
+    if scope is not None:
+        stmt = stmt.where(Merchant.id == scope)
+    rows, total = _page(uow, stmt, page, per_page)
+    return Page([merchant_view(m) for m in rows], page, per_page, total)
+
+
+def store(uow: UnitOfWork, store_id: int, scope: int | None) -> dict[str, Any]:
+    return store_view(visible(uow, Store, store_id, scope))
+
+
+def payment_options(uow: UnitOfWork, store_id: int, scope: int | None) -> list[dict[str, Any]]:
+    return [option_view(o) for o in visible(uow, Store, store_id, scope).options]
+
+
+def payment_option(uow: UnitOfWork, option_id: int, scope: int | None) -> dict[str, Any]:
+    return option_view(visible(uow, PaymentOption, option_id, scope))
+
+
+def credit(uow: UnitOfWork, credit_id: int, scope: int | None) -> dict[str, Any]:
+    return credit_view(visible(uow, Credit, credit_id, scope))
+
+
+# --- ledger --------------------------------------------------------------------------------------
+
+
+def balance(uow: UnitOfWork, store_id: int, scope: int | None) -> dict[str, Any]:
+    """The balance is the last balance update's new balance; it equals pending plus in transit."""
+    s = visible(uow, Store, store_id, scope)
+    totals = repo.totals_by_status(uow.session, store_id)
+    return {"store_id": s.id, "currency": s.currency, "balance": s.balance,
+            "pending": totals[BalanceUpdateStatus.PENDING], "in_transit": totals[BalanceUpdateStatus.IN_TRANSIT]}
+
+
+def balance_updates(uow: UnitOfWork, store_id: int, scope: int | None, page: int, per_page: int) -> Page:
+    """A store's balance updates, newest first (highest sequence number first)."""
+    visible(uow, Store, store_id, scope)
+    stmt = select(BalanceUpdate).where(BalanceUpdate.store_id == store_id).order_by(BalanceUpdate.sequence.desc())
+    rows, total = _page(uow, stmt, page, per_page)
+    return Page([balance_update_view(bu) for bu in rows], page, per_page, total)
+
+
+def transfers(uow: UnitOfWork, scope: int | None, page: int, per_page: int, status: TransferStatus | None = None,
+              store_id: int | None = None) -> Page:
+    """Transfers, newest first (highest id first), optionally of one status and one store."""
+    stmt = select(BankTransfer).order_by(BankTransfer.id.desc())
+    if scope is not None:
+        stmt = stmt.join(Store, Store.id == BankTransfer.store_id).where(Store.merchant_id == scope)
+    if status is not None:
+        stmt = stmt.where(BankTransfer.status == status)
+    if store_id is not None:
+        stmt = stmt.where(BankTransfer.store_id == store_id)
+    rows, total = _page(uow, stmt.options(selectinload(BankTransfer.history)), page, per_page)
+    return Page([transfer_view(t) for t in rows], page, per_page, total)
+
+
+def transfer(uow: UnitOfWork, transfer_id: int, scope: int | None) -> dict[str, Any]:
+    return transfer_view(visible(uow, BankTransfer, transfer_id, scope), detail=True)
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One balance update of a transfer. ``amount - commission - tax = net``, and net is the BU's amount."""
+
+    balance_update_id: int
+    sequence: int
+    type: str
+    credit_id: int | None
+    credit_external_id: str | None
+    amount: int
+    commission: int
+    tax: int
+    net: int
+    note: str | None
+
+
+@dataclass(frozen=True)
+class TransferReport:
+    """Every balance update a transfer pays, with totals; the totals' net is the transfer's amount."""
+
+    transfer: dict[str, Any]
+    store: dict[str, Any]
+    currency: str
+    rows: list[ReportRow]
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return {name: sum(getattr(r, name) for r in self.rows) for name in ("amount", "commission", "tax", "net")}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"transfer": self.transfer, "store": self.store, "currency": self.currency,
+                "rows": [asdict(r) for r in self.rows], "totals": self.totals}
+
+
+CREDIT_SIGN = {BalanceUpdateType.CONTRIBUTION: 1, BalanceUpdateType.CREDIT_CANCELLATION: -1}
+
+
+def _report_row(bu: BalanceUpdate, credit_: Credit | None) -> ReportRow:
+    sign = CREDIT_SIGN.get(bu.type)
+    if credit_ is not None and sign is not None:
+        amount, commission, tax = sign * credit_.amount, sign * credit_.commission, sign * credit_.tax
+    else:
+        amount, commission, tax = bu.amount, 0, 0
+    return ReportRow(bu.id, bu.sequence, bu.type.value, bu.credit_id, credit_.external_id if credit_ else None,
+                     amount, commission, tax, bu.amount, bu.note)
+
+
+def transfer_report(uow: UnitOfWork, transfer_id: int, scope: int | None) -> TransferReport:
+    t = visible(uow, BankTransfer, transfer_id, scope)
+    s = repo.get(uow.session, Store, t.store_id)
+    credit_ids = {bu.credit_id for bu in t.balance_updates if bu.credit_id is not None}
+    by_id = {c.id: c for c in uow.session.scalars(select(Credit).where(Credit.id.in_(credit_ids)))} if credit_ids \
+        else {}
+    rows = [_report_row(bu, by_id.get(bu.credit_id)) for bu in t.balance_updates]  # type: ignore[arg-type]
+    store_ = {"id": s.id, "merchant_id": s.merchant_id, "name": s.name, "clabe": s.clabe,
+              "beneficiary_name": s.beneficiary_name}
+    return TransferReport(transfer_view(t, detail=True), store_, t.currency, rows)
