@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from domain.credits import Credit
+from domain.payment_orders import PaymentOrder, PaymentOrderStatus as O
 from domain.ledger import (
     BalanceUpdate,
     BalanceUpdateStatus as S,
@@ -25,6 +26,7 @@ class StoreBooks:
     transfers: Sequence[BankTransfer]
     credits: Sequence[Credit] = field(default_factory=list)
     members: dict[int, list[BalanceUpdate]] | None = None  # transfer id -> its updates, when not on the transfer
+    orders: Sequence[PaymentOrder] | None = None  # None: the books do not include the bank side
 
     def updates_of(self, transfer: BankTransfer) -> list[BalanceUpdate]:
         if self.members is not None:
@@ -116,7 +118,34 @@ def check_credits(b: StoreBooks) -> Iterable[str]:
             yield f"credit {c.id}: contribution BU {contribution_amount[c.id or 0]} != credit contribution {c.contribution}"
 
 
-CHECKS = (check_chain, check_balance_split, check_transfers, check_credits)
+ORDER_MATCHES_TRANSFER = {
+    O.CREATED: {TransferStatus.SENDING}, O.SENDING: {TransferStatus.SENDING}, O.SENT: {TransferStatus.IN_TRANSIT},
+    O.LIQUIDATED: {TransferStatus.APPLIED}, O.CANCELLED: {TransferStatus.CANCELLED},
+    O.RETURNED: {TransferStatus.REJECTED},
+}
+
+
+def check_orders(b: StoreBooks) -> Iterable[str]:
+    """What the bank was told and answered agrees with the ledger, order by order."""
+    if b.orders is None:
+        return
+    transfers = {t.id: t for t in b.transfers}
+    ordered = set()
+    for order in b.orders:
+        t = transfers.get(order.bank_transfer_id)
+        if t is None:
+            continue
+        ordered.add(t.id)
+        if order.amount != t.amount:
+            yield f"order {order.tracking_key}: amount {order.amount} != transfer {t.id} amount {t.amount}"
+        if t.status not in ORDER_MATCHES_TRANSFER[order.status]:
+            yield f"order {order.tracking_key} is {order.status.value} but transfer {t.id} is {t.status.value}"
+    for t in b.transfers:
+        if t.status in (TransferStatus.IN_TRANSIT, TransferStatus.APPLIED) and t.id not in ordered:
+            yield f"transfer {t.id} is {t.status.value} without a payment order"
+
+
+CHECKS = (check_chain, check_balance_split, check_transfers, check_credits, check_orders)
 
 
 def verify(books: StoreBooks) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from adapters.db.tables import bank_transfer_items
@@ -12,6 +12,7 @@ from domain.credits import Credit
 from domain.invariants import StoreBooks, verify
 from domain.ledger import BalanceUpdate, BankTransfer
 from domain.merchants import Store
+from domain.payment_orders import PaymentOrder
 
 
 @dataclass
@@ -38,13 +39,22 @@ def load_books(session: Session, store: Store) -> StoreBooks:
                 .where(bank_transfer_items.c.bank_transfer_id.in_(list(members)))):
             members[transfer_id].append(by_id[bu_id])
     credits = list(session.scalars(select(Credit).where(Credit.store_id == store.id)))
-    return StoreBooks(store.id, store.balance, updates, transfers, credits, members)
+    orders = list(session.scalars(select(PaymentOrder).where(PaymentOrder.bank_transfer_id.in_(list(members))))) \
+        if members else []
+    return StoreBooks(store.id, store.balance, updates, transfers, credits, members, orders)
+
+
+def duplicate_tracking_keys(session: Session) -> list[str]:
+    rows = session.execute(select(PaymentOrder.tracking_key, func.count()).group_by(PaymentOrder.tracking_key)
+                           .having(func.count() > 1))
+    return [f"tracking key {key} used by {n} orders" for key, n in rows]
 
 
 def verify_all(sessions: Callable[[], Session], progress: Callable[[int], None] | None = None) -> VerifyReport:
     report = VerifyReport()
     with sessions() as session:
         store_ids = list(session.scalars(select(Store.id).order_by(Store.id)))
+        report.violations.extend(duplicate_tracking_keys(session))
     for store_id in store_ids:
         with sessions() as session:  # one short read per store keeps memory flat
             books = load_books(session, session.get(Store, store_id))
