@@ -25,7 +25,8 @@ class UnitOfWork:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.session.rollback()
+        # close() rolls back whatever was not committed; unlike rollback() it leaves the
+        # loaded objects readable (detached) for the caller.
         self.session.close()
 
     def commit(self) -> None:

@@ -1,0 +1,96 @@
+"""The sandbox's HTTP face: STP's paths on a Falcon WSGI app, plus a read-only view of its books."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from decimal import Decimal
+from typing import Any
+
+import falcon
+
+from .bank import Answer, SandboxBank
+
+REGISTRA = "/speiws/rest/ordenPago/registra"
+CONSULTA = "/efws/API/consultaOrden"
+CONCILIACION = "/efws/API/V2/conciliacion"
+BOOKS = "/_sandbox/books"
+
+
+def dumps(body: Any) -> str:
+    """JSON with amounts as numbers, as STP writes them (two decimals survive the float's shortest form)."""
+    return json.dumps(body, ensure_ascii=False,
+                      default=lambda v: float(v) if isinstance(v, Decimal) else str(v))
+
+
+def _read(req: falcon.Request) -> dict[str, Any] | None:
+    try:
+        body = json.loads(req.bounded_stream.read() or b"null", parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _answer(resp: falcon.Response, answer: Answer) -> None:
+    resp.status = falcon.code_to_http_status(answer.status)
+    resp.content_type = falcon.MEDIA_JSON
+    resp.text = dumps(answer.body)
+
+
+class Registration:
+    """``PUT ordenPago/registra``."""
+
+    def __init__(self, bank: SandboxBank):
+        self._bank = bank
+
+    def on_put(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = _read(req)
+        if body is None:
+            _answer(resp, Answer(400, {"resultado": {"id": 0, "descripcionError": "JSON no valido"}}))
+        else:
+            _answer(resp, self._bank.register(body))
+
+
+class OrderQuery:
+    """``POST consultaOrden``."""
+
+    def __init__(self, bank: SandboxBank):
+        self._bank = bank
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = _read(req)
+        _answer(resp, Answer(400, {"estado": 2, "mensaje": "JSON no valido"}) if body is None
+                else self._bank.consult(body))
+
+
+class Conciliation:
+    """``POST V2/conciliacion``."""
+
+    def __init__(self, bank: SandboxBank):
+        self._bank = bank
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = _read(req)
+        _answer(resp, Answer(400, {"estado": 2, "mensaje": "JSON no valido"}) if body is None
+                else self._bank.conciliation(body))
+
+
+class BooksView:
+    """``GET /_sandbox/books`` (not STP's): every order with its state and webhook attempts."""
+
+    def __init__(self, bank: SandboxBank):
+        self._bank = bank
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        orders = [dict(self._bank.view(o), claveRastreo=o.clave_rastreo,
+                       deliveries=[asdict(d) for d in o.deliveries]) for o in self._bank.books.orders()]
+        _answer(resp, Answer(200, {"scenario": self._bank.scenario.name, "orders": orders}))
+
+
+def create_app(bank: SandboxBank) -> falcon.App:
+    """The Falcon app serving STP's paths from ``bank``."""
+    app = falcon.App()
+    app.add_route(REGISTRA, Registration(bank))
+    app.add_route(CONSULTA, OrderQuery(bank))
+    app.add_route(CONCILIACION, Conciliation(bank))
+    app.add_route(BOOKS, BooksView(bank))
+    return app

@@ -1,0 +1,46 @@
+"""What one sandbox run is: keys, empresa, webhook, scenario, seed and the knobs tests turn."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+
+from .scenarios import ESTADO_STYLES, Scenario, scenario_named
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class SandboxConfig:
+    """Configuration of a sandbox. ``speed`` divides every scenario delay (4 = four times faster)."""
+
+    public_key_pem: bytes | None = None         # public key or certificate; None accepts any firma
+    empresa: str = "DISPERSA"                    # "" serves any empresa
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    scenario: str | Scenario = "happy"
+    seed: int | None = None
+    page_size: int = 50
+    port: int = 0                                # 0 picks a free port
+    host: str = "127.0.0.1"
+    speed: float = 1.0
+    estado_style: str = "stp"                    # "stp" (LQ/CN/D) or "words" (Liquidacion/...)
+    hang_seconds: float = 15.0                   # how long a timed-out registra waits before answering
+    early_callback_wait_seconds: float = 5.0     # longest a registra answer waits for its first callback
+    webhook_timeout_seconds: float = 2.0
+    webhook_workers: int = 4
+    missing_accounts: frozenset[str] = frozenset()                  # accounts answered with -7
+    pld_blocklist: frozenset[str] = frozenset({"PLD RECHAZADO"})    # names or RFC/CURPs answered with -200
+    clock: Callable[[], datetime] = field(default=_utc_now)         # for fechaOperacion and ts* times
+
+    def __post_init__(self) -> None:
+        if self.estado_style not in ESTADO_STYLES:
+            raise ValueError(f"estado_style must be one of {ESTADO_STYLES}")
+        if self.speed <= 0 or self.page_size <= 0:
+            raise ValueError("speed and page_size must be positive")
+        self.the_scenario()
+
+    def the_scenario(self) -> Scenario:
+        return self.scenario if isinstance(self.scenario, Scenario) else scenario_named(self.scenario)

@@ -1,0 +1,117 @@
+"""Serving the sandbox: in process (`SandboxServer`) or as the ``dispersa sandbox`` process (`run_sandbox`)."""
+from __future__ import annotations
+
+import logging
+import signal
+import socketserver
+import threading
+from pathlib import Path
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
+
+from .app import create_app
+from .bank import SandboxBank
+from .books import Books
+from .config import SandboxConfig
+
+log = logging.getLogger(__name__)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """wsgiref's handler, logging requests at debug level instead of to stderr."""
+
+    timeout = 10    # a connection that never sends a request cannot hold up stop()
+
+    def log_message(self, format: str, *args: object) -> None:    # noqa: A002 (the stdlib's name)
+        log.debug("sandbox %s " + format, self.address_string(), *args)
+
+
+class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
+    """One thread per request; server_close() waits for them (stop() first wakes any that hang)."""
+
+    daemon_threads = False
+    block_on_close = True
+    allow_reuse_address = True
+
+    def process_request_thread(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        threading.current_thread().name = "stp-sandbox-request"
+        super().process_request_thread(request, client_address)
+
+    def handle_error(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        log.debug("sandbox request from %s failed", client_address, exc_info=True)
+
+
+class SandboxServer:
+    """The sandbox on a loopback port, in this process: ``start()``, ``url``, ``books``, ``stop()``."""
+
+    def __init__(self, config: SandboxConfig):
+        self.config = config
+        self.bank = SandboxBank(config)
+        self._server: _ThreadingWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def books(self) -> Books:
+        return self.bank.books
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the sandbox is not started")
+        return self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.config.host}:{self.port}"
+
+    def start(self) -> SandboxServer:
+        self._server = _ThreadingWSGIServer((self.config.host, self.config.port), _QuietHandler)
+        self._server.set_app(create_app(self.bank))
+        self.bank.notifier.start()
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="stp-sandbox-http", daemon=True)
+        self._thread.start()
+        log.info("STP sandbox on %s (scenario %s, seed %s)", self.url, self.bank.scenario.name, self.config.seed)
+        return self
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until every planned outcome happened and every callback finished; False on timeout."""
+        return self.bank.notifier.wait_idle(timeout)
+
+    def stop(self) -> None:
+        """Stop serving, drop outcomes still scheduled, and wait for every sandbox thread to end."""
+        self.bank.stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+        self.bank.notifier.stop()
+        if self._server is not None:
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+        self._server = self._thread = None
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+def run_sandbox(port: int, public_key_path: str | None, empresa: str, webhook_url: str | None,
+                webhook_secret: str | None, scenario: str, seed: int | None, *, speed: float = 1.0,
+                estado_style: str = "stp") -> None:
+    """Serve the sandbox on 127.0.0.1:port until SIGTERM or SIGINT (``dispersa sandbox``)."""
+    public_key = Path(public_key_path).read_bytes() if public_key_path else None
+    config = SandboxConfig(public_key_pem=public_key, empresa=empresa, webhook_url=webhook_url,
+                           webhook_secret=webhook_secret, scenario=scenario, seed=seed, port=port,
+                           speed=speed, estado_style=estado_style)
+    done = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: done.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    server = SandboxServer(config).start()
+    print(f"STP sandbox serving {server.url} (scenario {scenario}, empresa {empresa})", flush=True)
+    try:
+        while not done.wait(0.5):
+            pass
+    finally:
+        server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

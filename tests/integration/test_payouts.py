@@ -1,0 +1,181 @@
+"""The send pipeline against the STP sandbox over HTTP, on MariaDB and Redis: at most one order per
+tracking key, doubt settled by querying, permanent errors cancel the transfer."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from adapters.bank.signer import generate_key_pair
+from adapters.db.tables import event_log
+from adapters.stp_sandbox.config import SandboxConfig
+from adapters.stp_sandbox.server import SandboxServer
+from domain import clabe
+from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BankTransfer, TransferStatus
+from domain.payment_orders import PaymentOrder, PaymentOrderStatus
+from tests.factories import validated_store
+from usecases import credits as credit_cases, ledger, payouts
+from usecases.payouts import StillInDoubt
+from workers.bootstrap import build_container
+
+PASSPHRASE = "clave-de-prueba"
+
+
+@pytest.fixture(scope="module")
+def key_files(tmp_path_factory) -> tuple[Path, bytes]:
+    private, public = generate_key_pair(PASSPHRASE)
+    path = tmp_path_factory.mktemp("keys") / "stp.pem"
+    path.write_bytes(private)
+    return path, public
+
+
+def _sandbox(public: bytes, clock, **config) -> SandboxServer:
+    return SandboxServer(SandboxConfig(public_key_pem=public, empresa="DISPERSA", clock=clock, **config)).start()
+
+
+@pytest.fixture
+def bank(settings, clock, key_files, request):
+    """A container whose STP client talks to a fresh sandbox (scenario from the test's ``sandbox`` mark)."""
+    path, public = key_files
+    mark = request.node.get_closest_marker("sandbox")
+    config = dict(mark.kwargs) if mark else {}
+    config.setdefault("speed", 20)
+    sandbox = _sandbox(public, clock, **config)
+    s = settings.model_copy(update={"stp_private_key_path": str(path), "stp_passphrase": PASSPHRASE,
+                                    "stp_base_url": sandbox.url, "stp_efws_url": sandbox.url,
+                                    "stp_timeout_seconds": 1.0, "broker": "stub"})
+    container = build_container(s, clock=clock)
+    container.redis.flushdb()
+    yield container, sandbox
+    sandbox.stop()
+    container.engine.dispose()
+
+
+def _sending_order(container, clabe_account: str | None = None) -> PaymentOrder:
+    """A store whose delivered credit became a transfer in Sending, and the transfer's payment order."""
+    with container.uow() as uow:
+        fields = {"disbursement_mode": "instant"}
+        if clabe_account:
+            fields["clabe"] = clabe_account
+        store_id = validated_store(uow, **fields)
+        credit = credit_cases.originate(uow, store_id, f"C-{store_id}", 1_000_00, 3)
+        credit_cases.deliver(uow, credit.id)
+        uow.commit()
+    with container.uow() as uow:
+        ledger.contribute(uow, credit.id)
+        transfer = ledger.create_transfer(uow, store_id, "manual:1")
+        order = payouts.pay_transfer(uow, transfer.id, container.payout_config)
+        uow.commit()
+    return order
+
+
+def _reload(container, order_id: int) -> tuple[PaymentOrder, BankTransfer]:
+    with container.uow() as uow:
+        order = uow.session.get(PaymentOrder, order_id)
+        return order, uow.session.get(BankTransfer, order.bank_transfer_id)
+
+
+def _send(container, order_id: int) -> str:
+    return payouts.send_order(container.uow, container.stp_client, order_id, container.payout_config)
+
+
+def test_an_order_is_signed_sent_once_and_the_transfer_goes_in_transit(bank):
+    container, sandbox = bank
+    order = _sending_order(container)
+    assert _send(container, order.id) == "sent"
+    assert _send(container, order.id) == "already answered"  # a redelivered message sends nothing
+    order, transfer = _reload(container, order.id)
+    booked = sandbox.books.orders()
+    assert [b.clave_rastreo for b in booked] == [order.tracking_key]
+    assert order.status == PaymentOrderStatus.SENT and order.bank_order_id == booked[0].id
+    assert transfer.status == TransferStatus.IN_TRANSIT
+    assert booked[0].fields["monto"] == "942.00"  # 1000 less 5 % commission and 16 % IVA on it
+    assert len(order.uetr) == 36 and len(order.tracking_key) <= 30
+
+
+def test_a_crash_after_sending_was_recorded_queries_before_sending_again(bank):
+    container, sandbox = bank
+    order = _sending_order(container)
+    with container.uow() as uow:  # the process died right after committing Sending
+        payouts.begin_send(uow, order.id, container.payout_config)
+        uow.commit()
+    assert _send(container, order.id) == "sent"
+    assert len(sandbox.books.orders()) == 1
+
+
+SLOW_OUTCOMES = 0.01  # outcomes come long after the test: what is checked is the send step alone
+
+
+@pytest.mark.sandbox(speed=SLOW_OUTCOMES)
+def test_a_crash_after_the_bank_accepted_finds_the_order_instead_of_sending_twice(bank):
+    container, sandbox = bank
+    order = _sending_order(container)
+    with container.uow() as uow:
+        fields, _ = payouts.begin_send(uow, order.id, container.payout_config)
+        uow.commit()
+    accepted = container.stp_client.register(fields)  # the answer is lost with the process
+    assert _send(container, order.id) == "found"
+    order, transfer = _reload(container, order.id)
+    assert order.bank_order_id == accepted.order_id
+    assert len(sandbox.books.orders()) == 1
+    assert transfer.status == TransferStatus.IN_TRANSIT
+
+
+@pytest.mark.sandbox(scenario="timeouts", hang_seconds=2.0, speed=SLOW_OUTCOMES)
+def test_a_timeout_after_the_bank_accepted_is_settled_by_the_query(bank):
+    container, sandbox = bank
+    for i in range(4):
+        order = _sending_order(container)
+        assert _send(container, order.id) in ("sent", "found")
+        order, _ = _reload(container, order.id)
+        assert order.status == PaymentOrderStatus.SENT
+    assert len(sandbox.books.orders()) == 4  # never two orders for one tracking key
+
+
+@pytest.mark.sandbox(scenario="errors-5xx")
+def test_5xx_answers_are_doubts_resolved_without_duplicates(bank):
+    container, sandbox = bank
+    sent = 0
+    for _ in range(6):
+        order = _sending_order(container)
+        try:
+            _send(container, order.id)
+        except StillInDoubt:
+            _send(container, order.id)  # the retried message
+        sent += 1
+    keys = [b.clave_rastreo for b in sandbox.books.orders()]
+    assert len(keys) == len(set(keys)) == sent
+
+
+MISSING_ACCOUNT = clabe.make("012", "180", "99999999999")
+
+
+@pytest.mark.sandbox(missing_accounts=frozenset({MISSING_ACCOUNT}))
+def test_a_permanent_refusal_cancels_the_transfer_and_frees_its_balance_updates(bank):
+    container, sandbox = bank
+    order = _sending_order(container, clabe_account=MISSING_ACCOUNT)
+    assert _send(container, order.id) == "cancelled"
+    order, transfer = _reload(container, order.id)
+    assert order.status == PaymentOrderStatus.CANCELLED and order.last_error.startswith("-7")
+    assert transfer.status == TransferStatus.CANCELLED
+    with container.uow() as uow:
+        statuses = set(uow.session.scalars(select(BalanceUpdate.status).where(
+            BalanceUpdate.store_id == transfer.store_id)))
+        alerts = uow.session.execute(select(func.count()).select_from(event_log).where(
+            event_log.c.kind == "payment_order_refused", event_log.c.level == "ERROR")).scalar()
+    assert statuses == {BalanceUpdateStatus.PENDING}
+    assert alerts == 1
+    assert sandbox.books.orders() == []
+
+
+def test_a_bad_signature_is_a_permanent_refusal(bank, tmp_path):
+    container, sandbox = bank
+    other, _ = generate_key_pair(PASSPHRASE)
+    (tmp_path / "other.pem").write_bytes(other)
+    container.settings = container.settings.model_copy(update={"stp_private_key_path": str(tmp_path / "other.pem")})
+    container._stp_client = None
+    order = _sending_order(container)
+    assert _send(container, order.id) == "cancelled"
+    order, _ = _reload(container, order.id)
+    assert order.last_error == "0: Error validando la firma"
