@@ -107,5 +107,6 @@ def instant_key(balance_update_id: int) -> str:
     return f"instant:bu-{balance_update_id}"
 
 
-def manual_key(at: datetime) -> str:
-    return f"manual:{at.strftime('%Y%m%dT%H%M%S%f')}"
+def manual_key(at: datetime, request_id: str) -> str:
+    """A treasury request outside the schedule: unique per request, readable by time."""
+    return f"manual:{at.strftime('%Y%m%dT%H%M%S')}:{request_id.replace('-', '')[:12]}"

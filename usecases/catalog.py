@@ -9,7 +9,7 @@ from adapters.db import repository as repo
 from adapters.db.uow import UnitOfWork
 from domain import clabe, merchants as rules
 from domain.commission import DEFAULT_MXN_TAX_RATE
-from domain.merchants import CommissionTierRow, Merchant, PaymentOption, Store
+from domain.merchants import CommissionTierRow, Merchant, MerchantStatus, PaymentOption, Store
 from domain.money import MINOR_UNITS, MoneyError, parse_rate
 from domain.schedules import DisbursementMode, Schedule, ScheduleError
 from usecases.errors import Invalid
@@ -37,6 +37,11 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
             out["time_of_day"] = time.fromisoformat(out["time_of_day"])
         except ValueError:
             raise Invalid("time_of_day is HH:MM") from None
+    if "status" in out:
+        try:
+            out["status"] = MerchantStatus(out["status"])
+        except ValueError:
+            raise Invalid(f"status is one of {[m.value for m in MerchantStatus]}") from None
     if "currency" in out and out["currency"] not in MINOR_UNITS:
         raise Invalid(f"unsupported currency {out['currency']!r}")
     if "clabe" in out:
@@ -101,6 +106,8 @@ def create_store(uow: UnitOfWork, merchant_id: int, fields: dict[str, Any]) -> S
 
 def update_store(uow: UnitOfWork, store_id: int, changes: dict[str, Any]) -> Store:
     store = repo.lock_store(uow.session, store_id)
+    if "currency" in changes and changes["currency"] != store.currency and store.last_sequence:
+        raise Invalid("a store with balance updates keeps its currency")
     _edit(store, _clean(changes))
     _check_schedule(store)
     return store
@@ -113,8 +120,7 @@ def create_option(uow: UnitOfWork, store_id: int, fields: dict[str, Any]) -> Pay
         option = PaymentOption(store_id=store_id, merchant_id=store.merchant_id, created_at=uow.clock(), **fields)
     except TypeError as e:
         raise Invalid(str(e)) from None
-    if option.min_amount > option.max_amount:
-        raise Invalid("min_amount is above max_amount")
+    _check_range(option)
     uow.session.add(option)
     uow.session.flush()
     return option
@@ -123,7 +129,13 @@ def create_option(uow: UnitOfWork, store_id: int, fields: dict[str, Any]) -> Pay
 def update_option(uow: UnitOfWork, option_id: int, changes: dict[str, Any]) -> PaymentOption:
     option = repo.get(uow.session, PaymentOption, option_id, lock=True)
     _edit(option, _clean(changes))
+    _check_range(option)
     return option
+
+
+def _check_range(option: PaymentOption) -> None:
+    if option.min_amount > option.max_amount:
+        raise Invalid("min_amount is above max_amount")
 
 
 def _edit(entity: Merchant | Store | PaymentOption, changes: dict[str, Any]) -> None:

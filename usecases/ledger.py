@@ -127,7 +127,7 @@ def _pay_if_sending(uow: UnitOfWork, transfer: BankTransfer) -> None:
 def request_transfer(uow: UnitOfWork, store_id: int) -> str:
     """Treasury asks for a transfer now, outside the store's schedule."""
     repo.get(uow.session, Store, store_id)
-    key = manual_key(uow.clock())
+    key = manual_key(uow.clock(), uow.new_id())
     uow.outbox.send(steps.CREATE_TRANSFER, store_id, key, dedupe_key=f"transfer:{store_id}:{key}")
     return key
 

@@ -1,0 +1,1 @@
+"""Integration tests against the real MariaDB, RabbitMQ and Redis."""

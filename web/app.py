@@ -1,0 +1,51 @@
+"""The Falcon application: the route table's resources, key checks, JSON rendering and error mapping."""
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+
+from web import errors
+from web.auth import Authentication
+from web.bank import ReconciliationResource, StpWebhookResource
+from web.catalog import MerchantResource, PaymentOptionResource, StoreResource
+from web.credits import CreditResource
+from web.health import HealthResource, broker_check, database_check, redis_check
+from web.ledger import StoreLedgerResource, TransferResource
+from web.openapi import OpenAPIResource, build_document
+from web.rendering import json_handler
+from web.routes import ROUTES, operations_by_template
+from workers.bootstrap import Container
+
+
+def resources(container: Container) -> dict[str, Any]:
+    """One object per resource name of the route table, each given only what it uses."""
+    uow = container.uow
+    settings = container.settings
+    return {
+        "merchants": MerchantResource(uow),
+        "stores": StoreResource(uow),
+        "options": PaymentOptionResource(uow),
+        "credits": CreditResource(uow),
+        "ledger": StoreLedgerResource(uow),
+        "transfers": TransferResource(uow),
+        "health": HealthResource({
+            "database": database_check(container.engine),
+            "broker": broker_check(settings.broker, settings.rabbitmq_url),
+            "redis": redis_check(lambda: container.redis),
+        }),
+        "openapi": OpenAPIResource(build_document(ROUTES)),
+        "stp_webhook": StpWebhookResource(uow, settings.webhook_secret),
+        "reconciliations": ReconciliationResource(uow),
+    }
+
+
+def create_app(container: Container) -> falcon.App:
+    app = falcon.App(middleware=[Authentication(container.uow, operations_by_template())])
+    app.req_options.strip_url_path_trailing_slash = True
+    app.resp_options.media_handlers[falcon.MEDIA_JSON] = json_handler()
+    errors.install(app)
+    served = resources(container)
+    for route in ROUTES:
+        app.add_route(route.path, served[route.resource], suffix=route.suffix)
+    return app

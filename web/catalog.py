@@ -1,0 +1,129 @@
+"""Merchants, stores and payment options: create, read, edit, validate."""
+from __future__ import annotations
+
+from typing import Callable
+
+import falcon
+
+from adapters.db.uow import UnitOfWork
+from domain.merchants import MerchantStatus
+from usecases import catalog, queries
+from web import context as ctx
+
+UowFactory = Callable[[], UnitOfWork]
+
+
+class MerchantResource:
+    """/merchants, /merchants/{merchant_id} and its validation."""
+
+    def __init__(self, uow: UowFactory):
+        self._uow = uow
+
+    def on_post_collection(self, req: falcon.Request, resp: falcon.Response) -> None:
+        fields = ctx.body(req)
+        with self._uow() as uow:
+            merchant = catalog.create_merchant(uow, **fields)
+            ctx.record(uow, req, "merchant", merchant.id, fields)
+            uow.commit()
+            resp.media = queries.merchant_view(merchant)
+        resp.status = falcon.HTTP_201
+
+    def on_get_collection(self, req: falcon.Request, resp: falcon.Response) -> None:
+        page, per_page = ctx.paging(req)
+        with self._uow() as uow:
+            resp.media = queries.merchants(uow, ctx.scope(req), page, per_page).as_dict()
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, merchant_id: int) -> None:
+        with self._uow() as uow:
+            resp.media = queries.merchant(uow, merchant_id, ctx.scope(req))
+
+    def on_patch(self, req: falcon.Request, resp: falcon.Response, merchant_id: int) -> None:
+        changes = ctx.body(req)
+        if "status" in changes:
+            changes["status"] = MerchantStatus(changes["status"])
+        with self._uow() as uow:
+            merchant = catalog.update_merchant(uow, merchant_id, changes)
+            ctx.record(uow, req, "merchant", merchant_id, changes)
+            uow.commit()
+            resp.media = queries.merchant_view(merchant)
+
+    def on_post_validation(self, req: falcon.Request, resp: falcon.Response, merchant_id: int) -> None:
+        with self._uow() as uow:
+            merchant = catalog.validate_merchant(uow, merchant_id)
+            ctx.record(uow, req, "merchant", merchant_id)
+            uow.commit()
+            resp.media = queries.merchant_view(merchant)
+
+
+class StoreResource:
+    """/merchants/{merchant_id}/stores, /stores/{store_id} and its validation."""
+
+    def __init__(self, uow: UowFactory):
+        self._uow = uow
+
+    def on_post_collection(self, req: falcon.Request, resp: falcon.Response, merchant_id: int) -> None:
+        fields = ctx.body(req)
+        with self._uow() as uow:
+            store = catalog.create_store(uow, merchant_id, fields)
+            ctx.record(uow, req, "store", store.id, {"merchant_id": merchant_id, **fields})
+            uow.commit()
+            resp.media = queries.store_view(store)
+        resp.status = falcon.HTTP_201
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, store_id: int) -> None:
+        with self._uow() as uow:
+            resp.media = queries.store(uow, store_id, ctx.scope(req))
+
+    def on_patch(self, req: falcon.Request, resp: falcon.Response, store_id: int) -> None:
+        changes = ctx.body(req)
+        with self._uow() as uow:
+            store = catalog.update_store(uow, store_id, changes)
+            ctx.record(uow, req, "store", store_id, changes)
+            uow.commit()
+            resp.media = queries.store_view(store)
+
+    def on_post_validation(self, req: falcon.Request, resp: falcon.Response, store_id: int) -> None:
+        with self._uow() as uow:
+            store = catalog.validate_store(uow, store_id)
+            ctx.record(uow, req, "store", store_id)
+            uow.commit()
+            resp.media = queries.store_view(store)
+
+
+class PaymentOptionResource:
+    """/stores/{store_id}/payment-options, /payment-options/{option_id} and its validation."""
+
+    def __init__(self, uow: UowFactory):
+        self._uow = uow
+
+    def on_post_collection(self, req: falcon.Request, resp: falcon.Response, store_id: int) -> None:
+        fields = ctx.body(req)
+        with self._uow() as uow:
+            option = catalog.create_option(uow, store_id, fields)
+            ctx.record(uow, req, "payment_option", option.id, {"store_id": store_id, **fields})
+            uow.commit()
+            resp.media = queries.option_view(option)
+        resp.status = falcon.HTTP_201
+
+    def on_get_collection(self, req: falcon.Request, resp: falcon.Response, store_id: int) -> None:
+        with self._uow() as uow:
+            resp.media = {"items": queries.payment_options(uow, store_id, ctx.scope(req))}
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, option_id: int) -> None:
+        with self._uow() as uow:
+            resp.media = queries.payment_option(uow, option_id, ctx.scope(req))
+
+    def on_patch(self, req: falcon.Request, resp: falcon.Response, option_id: int) -> None:
+        changes = ctx.body(req)
+        with self._uow() as uow:
+            option = catalog.update_option(uow, option_id, changes)
+            ctx.record(uow, req, "payment_option", option_id, changes)
+            uow.commit()
+            resp.media = queries.option_view(option)
+
+    def on_post_validation(self, req: falcon.Request, resp: falcon.Response, option_id: int) -> None:
+        with self._uow() as uow:
+            option = catalog.validate_option(uow, option_id)
+            ctx.record(uow, req, "payment_option", option_id)
+            uow.commit()
+            resp.media = queries.option_view(option)

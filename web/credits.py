@@ -1,0 +1,45 @@
+"""Credits: originate, read, deliver, cancel."""
+from __future__ import annotations
+
+from typing import Callable
+
+import falcon
+
+from adapters.db.uow import UnitOfWork
+from usecases import credits, queries
+from web import context as ctx
+
+
+class CreditResource:
+    """/credits, /credits/{credit_id}, its delivery and its cancellation."""
+
+    def __init__(self, uow: Callable[[], UnitOfWork]):
+        self._uow = uow
+
+    def on_post_collection(self, req: falcon.Request, resp: falcon.Response) -> None:
+        fields = ctx.body(req)
+        with self._uow() as uow:
+            credit = credits.originate(uow, **fields)
+            ctx.record(uow, req, "credit", credit.id, fields)
+            uow.commit()
+            resp.media = queries.credit_view(credit)
+        resp.status = falcon.HTTP_201
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, credit_id: int) -> None:
+        with self._uow() as uow:
+            resp.media = queries.credit(uow, credit_id, ctx.scope(req))
+
+    def on_post_delivery(self, req: falcon.Request, resp: falcon.Response, credit_id: int) -> None:
+        with self._uow() as uow:
+            credit = credits.deliver(uow, credit_id)
+            ctx.record(uow, req, "credit", credit_id)
+            uow.commit()
+            resp.media = queries.credit_view(credit)
+
+    def on_post_cancellation(self, req: falcon.Request, resp: falcon.Response, credit_id: int) -> None:
+        reason = ctx.body(req)["reason"]
+        with self._uow() as uow:
+            credit = credits.cancel(uow, credit_id, reason)
+            ctx.record(uow, req, "credit", credit_id, {"reason": reason})
+            uow.commit()
+            resp.media = queries.credit_view(credit)

@@ -1,0 +1,96 @@
+"""A store's balance ledger, and the bank transfers that pay it out."""
+from __future__ import annotations
+
+from typing import Callable
+
+import falcon
+
+from adapters.db.uow import UnitOfWork
+from domain.ledger import TransferStatus
+from usecases import ledger, queries
+from web import context as ctx
+from web.rendering import report_csv
+from web.routes import IDEMPOTENCY_KEY, REPORT_FORMAT, TRANSFER_STATUS, TRANSFER_STORE
+
+UowFactory = Callable[[], UnitOfWork]
+CSV = "text/csv"
+
+
+class StoreLedgerResource:
+    """/stores/{store_id}/balance, /balance-updates, /adjustments and /transfers."""
+
+    def __init__(self, uow: UowFactory):
+        self._uow = uow
+
+    def on_get_balance(self, req: falcon.Request, resp: falcon.Response, store_id: int) -> None:
+        with self._uow() as uow:
+            resp.media = queries.balance(uow, store_id, ctx.scope(req))
+
+    def on_get_updates(self, req: falcon.Request, resp: falcon.Response, store_id: int) -> None:
+        page, per_page = ctx.paging(req)
+        with self._uow() as uow:
+            resp.media = queries.balance_updates(uow, store_id, ctx.scope(req), page, per_page).as_dict()
+
+    def on_post_adjustments(self, req: falcon.Request, resp: falcon.Response, store_id: int) -> None:
+        fields = ctx.body(req)
+        key = IDEMPOTENCY_KEY.read(req)
+        with self._uow() as uow:
+            bu = ledger.adjust(uow, store_id, fields["amount"], ctx.principal(req).key_id, fields.get("note"), key)
+            ctx.record(uow, req, "store", store_id, {**fields, "idempotency_key": key, "balance_update_id": bu.id})
+            uow.commit()
+            resp.media = queries.balance_update_view(bu)
+        resp.status = falcon.HTTP_201
+
+    def on_post_transfers(self, req: falcon.Request, resp: falcon.Response, store_id: int) -> None:
+        with self._uow() as uow:
+            key = ledger.request_transfer(uow, store_id)
+            ctx.record(uow, req, "store", store_id, {"trigger_key": key})
+            uow.commit()
+        resp.status = falcon.HTTP_202
+        resp.media = {"store_id": store_id, "trigger_key": key, "status": "requested"}
+
+
+class TransferResource:
+    """/transfers, /transfers/{transfer_id}, its approval, rejection and report."""
+
+    def __init__(self, uow: UowFactory):
+        self._uow = uow
+
+    def on_get_collection(self, req: falcon.Request, resp: falcon.Response) -> None:
+        status = TRANSFER_STATUS.read(req)
+        store_id = TRANSFER_STORE.read(req)
+        page, per_page = ctx.paging(req)
+        with self._uow() as uow:
+            resp.media = queries.transfers(uow, ctx.scope(req), page, per_page,
+                                           TransferStatus(status) if status else None, store_id).as_dict()
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, transfer_id: int) -> None:
+        with self._uow() as uow:
+            resp.media = queries.transfer(uow, transfer_id, ctx.scope(req))
+
+    def on_post_approval(self, req: falcon.Request, resp: falcon.Response, transfer_id: int) -> None:
+        with self._uow() as uow:
+            ledger.approve_transfer(uow, transfer_id)
+            ctx.record(uow, req, "transfer", transfer_id)
+            uow.commit()
+            resp.media = queries.transfer(uow, transfer_id, None)
+
+    def on_post_rejection(self, req: falcon.Request, resp: falcon.Response, transfer_id: int) -> None:
+        reason = ctx.body(req)["reason"]
+        with self._uow() as uow:
+            ledger.reject_transfer(uow, transfer_id, reason)
+            ctx.record(uow, req, "transfer", transfer_id, {"reason": reason})
+            uow.commit()
+            resp.media = queries.transfer(uow, transfer_id, None)
+
+    def on_get_report(self, req: falcon.Request, resp: falcon.Response, transfer_id: int) -> None:
+        wanted = REPORT_FORMAT.read(req)
+        as_csv = wanted == "csv" or (wanted is None and req.client_prefers([falcon.MEDIA_JSON, CSV]) == CSV)
+        with self._uow() as uow:
+            report = queries.transfer_report(uow, transfer_id, ctx.scope(req))
+        if as_csv:
+            resp.content_type = f"{CSV}; charset=utf-8"
+            resp.downloadable_as = f"transfer-{transfer_id}.csv"
+            resp.text = report_csv(report)
+        else:
+            resp.media = report.as_dict()

@@ -1,0 +1,226 @@
+"""GET /openapi.json: an OpenAPI 3.1 document built from the route table, so it lists exactly what the app serves."""
+from __future__ import annotations
+
+import re
+from importlib import metadata
+from typing import Any, Iterable
+
+import falcon
+
+from domain.access import Role, may
+from domain.credits import CancellationReason, CreditStatus
+from domain.ledger import BalanceUpdateStatus, BalanceUpdateType, TransferStatus
+from domain.merchants import MerchantStatus
+from domain.schedules import DisbursementMode
+from web.routes import ROUTES, Operation, Route
+from web.schema import RATE_SCHEMA
+
+INT = {"type": "integer"}
+STR = {"type": "string"}
+BOOL = {"type": "boolean"}
+RATE = dict(RATE_SCHEMA)
+DATETIME = {"type": "string", "format": "date-time"}
+MINOR = {"type": "integer", "description": "minor units (centavos)"}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _enum(values: Iterable[Any]) -> dict[str, Any]:
+    return {"type": "string", "enum": [getattr(v, "value", v) for v in values]}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _object(properties: dict[str, Any], description: str = "") -> dict[str, Any]:
+    schema = {"type": "object", "required": list(properties), "properties": properties}
+    return {**schema, "description": description} if description else schema
+
+
+def _list_of(name: str) -> dict[str, Any]:
+    return _object({"items": {"type": "array", "items": _ref(name)}})
+
+
+def _page_of(name: str) -> dict[str, Any]:
+    return _object({"items": {"type": "array", "items": _ref(name)}, "page": INT, "per_page": INT, "total": INT})
+
+
+TRANSFER = {
+    "id": INT, "store_id": INT, "status": _enum(TransferStatus), "amount": MINOR, "currency": STR,
+    "trigger_key": STR, "requires_confirmation": BOOL, "returned_after_applied": BOOL,
+    "status_reason": _nullable(STR), "created_at": DATETIME, "updated_at": _nullable(DATETIME),
+    "tracking_key": _nullable(STR), "bank_order_id": _nullable(STR), "liquidated_at": _nullable(DATETIME),
+}
+REPORT_ROW = {
+    "balance_update_id": INT, "sequence": INT, "type": _enum(BalanceUpdateType), "credit_id": _nullable(INT),
+    "credit_external_id": _nullable(STR), "amount": MINOR, "commission": MINOR, "tax": MINOR,
+    "net": {**MINOR, "description": "the balance update's amount: amount - commission - tax"}, "note": _nullable(STR),
+}
+
+RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
+    "Error": _object({"title": STR, "description": STR}),
+    "Merchant": _object({
+        "id": INT, "name": STR, "currency": STR, "tax_rate": RATE, "status": _enum(MerchantStatus),
+        "validated": BOOL, "can_originate": BOOL, "created_at": DATETIME, "store_ids": {"type": "array", "items": INT},
+        "tiers": {"type": "array", "items": _object({"min_origination": MINOR, "commission_rate": RATE})},
+    }),
+    "Store": _object({
+        "id": INT, "merchant_id": INT, "name": STR, "clabe": STR, "beneficiary_name": STR, "rfc_curp": STR,
+        "currency": STR, "disbursement_mode": _enum(DisbursementMode), "time_of_day": {"type": "string"},
+        "weekday": INT, "day_of_month": INT, "timezone": STR, "minimum_transfer": MINOR, "automation_enabled": BOOL,
+        "requires_confirmation": BOOL, "validated": BOOL, "balance": MINOR, "created_at": DATETIME,
+    }),
+    "PaymentOption": _object({
+        "id": INT, "store_id": INT, "merchant_id": INT, "number_of_payments": INT, "merchant_commission": RATE,
+        "min_amount": MINOR, "max_amount": MINOR, "priority": INT, "identifier_code": STR, "type": STR,
+        "a0_interest_rate": RATE, "c3_interest_rate": RATE, "discount_percentage": RATE,
+        "first_payment_month_shift": INT, "starting_time": _nullable(DATETIME), "ending_time": _nullable(DATETIME),
+        "is_promo": BOOL, "is_active": BOOL, "can_commission_be_auto_updated": BOOL, "is_in_trial_period": BOOL,
+        "trial_commission": _nullable(RATE), "end_of_trial_period": _nullable(DATETIME), "validated": BOOL,
+        "created_at": DATETIME,
+    }),
+    "Credit": _object({
+        "id": INT, "external_id": STR, "merchant_id": INT, "store_id": INT, "payment_option_id": INT,
+        "amount": MINOR, "currency": STR, "number_of_payments": INT, "commission_rate": RATE, "tax_rate": RATE,
+        "commission": MINOR, "tax": MINOR, "contribution": {**MINOR, "description": "amount - commission - tax"},
+        "status": _enum(CreditStatus), "cancellation_reason": _nullable(_enum(CancellationReason)),
+        "signed_at": DATETIME, "delivered_at": _nullable(DATETIME), "cancelled_at": _nullable(DATETIME),
+        "disbursed": BOOL,
+    }),
+    "Balance": _object({"store_id": INT, "currency": STR, "balance": MINOR, "pending": MINOR, "in_transit": MINOR},
+                       "balance = pending + in_transit"),
+    "BalanceUpdate": _object({
+        "id": INT, "store_id": INT, "sequence": INT, "type": _enum(BalanceUpdateType),
+        "status": _enum(BalanceUpdateStatus), "amount": {**MINOR, "description": "signed minor units"},
+        "previous_balance": MINOR, "new_balance": MINOR, "currency": STR, "credit_id": _nullable(INT),
+        "bank_transfer_id": _nullable(INT), "admin_creator_id": _nullable(INT), "note": _nullable(STR),
+        "overwritten": BOOL, "overwritten_by_id": _nullable(INT), "created_at": DATETIME,
+    }),
+    "Transfer": _object(TRANSFER),
+    "TransferDetail": _object({
+        **TRANSFER, "balance_update_ids": {"type": "array", "items": INT},
+        "history": {"type": "array", "items": _object({"status": _enum(TransferStatus),
+                                                       "previous_status": _nullable(_enum(TransferStatus)),
+                                                       "reason": _nullable(STR), "at": DATETIME})},
+    }),
+    "TransferRequested": _object({"store_id": INT, "trigger_key": STR, "status": {"const": "requested"}}),
+    "TransferReport": _object({
+        "transfer": _ref("TransferDetail"),
+        "store": _object({"id": INT, "merchant_id": INT, "name": STR, "clabe": STR, "beneficiary_name": STR}),
+        "currency": STR, "rows": {"type": "array", "items": _object(REPORT_ROW)},
+        "totals": _object({"amount": MINOR, "commission": MINOR, "tax": MINOR, "net": MINOR}),
+    }),
+    "Health": _object({"status": _enum(["up", "down"]), "components": {
+        "type": "object", "additionalProperties": _object({"status": _enum(["up", "down"]), "detail": STR})}}),
+    "OpenAPIDocument": {"type": "object", "description": "this document"},
+    "WebhookReceived": _object({"mensaje": {"const": "recibido"}}),
+    "ReconciliationRequested": _object({"operation_date": STR, "status": {"const": "requested"}}),
+    "Reconciliation": _object({
+        "id": INT, "operation_date": {**STR, "description": "YYYYMMDD"}, "started_at": DATETIME,
+        "bank_orders": INT, "ledger_orders": INT, "matched": INT, "mismatches": INT,
+        "mismatch_list": {"type": "array", "items": _object({
+            "tracking_key": STR,
+            "kind": _enum(["missing_at_bank", "unknown_to_us", "amount", "status"]),
+            "ours": _nullable({"type": "object"}), "bank": _nullable({"type": "object"})})},
+    }),
+    "MerchantPage": _page_of("Merchant"),
+    "PaymentOptionList": _list_of("PaymentOption"),
+    "BalanceUpdatePage": _page_of("BalanceUpdate"),
+    "TransferPage": _page_of("Transfer"),
+}
+
+PATH_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
+SECURITY = [{"bearerAuth": []}, {"apiKeyHeader": []}]
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+def _responses(route: Route, op: Operation) -> dict[str, Any]:
+    content: dict[str, Any] = {"application/json": {"schema": _ref(op.response)}}
+    if op.csv:
+        content["text/csv"] = {"schema": {"type": "string"}}
+    responses: dict[str, Any] = {str(op.status): {"description": op.summary, "content": content}}
+    if op.action is not None:
+        responses["401"] = _error("no API key, or an unknown one")
+        responses["403"] = _error("the key's role may not do this")
+    if PATH_PARAM.search(route.path):
+        responses["404"] = _error("no such resource (or not visible to this key)")
+    if op.body is not None:
+        responses["400"] = _error("malformed JSON")
+    if op.body is not None or op.params or op.audited:
+        responses["422"] = _error("invalid input; nothing was changed")
+    if op.audited:
+        responses["409"] = _error("conflicts with the resource's state")
+    if op.operation_id == "health":
+        responses["503"] = {"description": "a component is down", "content": content}
+    responses["500"] = _error("unexpected error (logged with the ids of the path)")
+    return responses
+
+
+def _operation(route: Route, op: Operation) -> dict[str, Any]:
+    description = op.description
+    doc: dict[str, Any] = {"operationId": op.operation_id, "summary": op.summary, "tags": [route.tag]}
+    if op.action is None:
+        doc["security"] = []
+        description = (description + " No API key needed.").strip()
+    else:
+        roles = [r.value for r in Role if may(r, op.action)]
+        doc["x-roles"] = roles
+        description = (description + f" Roles: {', '.join(roles)}.").strip()
+    doc["description"] = description
+    params = [{"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+              for name in PATH_PARAM.findall(route.path)]
+    doc["parameters"] = params + [p.openapi() for p in op.params]
+    if op.body is not None:
+        doc["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(op.body.name)}}}
+    doc["responses"] = _responses(route, op)
+    return doc
+
+
+def _version() -> str:
+    try:
+        return metadata.version("dispersa")
+    except metadata.PackageNotFoundError:
+        return "0.0.0"
+
+
+def build_document(routes: Iterable[Route] = ROUTES) -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    schemas = dict(RESPONSE_SCHEMAS)
+    for route in routes:
+        item = paths.setdefault(route.openapi_path, {})
+        for op in route.operations:
+            item[op.method.lower()] = _operation(route, op)
+            if op.body is not None:
+                schemas[op.body.name] = op.body.json_schema()
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "dispersa", "version": _version(),
+                 "description": "Disbursement engine: merchants, stores, credits, store balance ledgers and bank "
+                                "transfers. Money is integer minor units beside an ISO 4217 currency; rates are "
+                                "decimal strings. Errors are JSON {title, description}."},
+        "security": SECURITY,
+        "paths": paths,
+        "components": {
+            "schemas": dict(sorted(schemas.items())),
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <key>"},
+                "apiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            },
+        },
+    }
+
+
+class OpenAPIResource:
+    """Serves the document built once at start-up."""
+
+    def __init__(self, document: dict[str, Any]):
+        self._document = document
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = self._document

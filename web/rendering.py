@@ -1,0 +1,79 @@
+"""How values leave the API: JSON (integer minor units, decimal-string rates, ISO times) and the report's CSV."""
+from __future__ import annotations
+
+import csv
+import enum
+import io
+import json
+from datetime import datetime, time
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+import falcon
+import falcon.media
+
+from domain.money import Money
+from usecases.queries import TransferReport
+
+
+def encode(value: Any) -> Any:
+    """json.dumps ``default``: rates stay exact as strings; a float never gets here (money is integers)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.isoformat(timespec="minutes" if not value.second and not value.microsecond else "auto")
+    if isinstance(value, enum.Enum):
+        return value.value
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+dumps = partial(json.dumps, default=encode, ensure_ascii=False)
+
+
+def jsonable(value: Any) -> Any:
+    """The same value as plain JSON types (for JSON columns such as the audit log's details)."""
+    return json.loads(dumps(value))
+
+
+def json_handler() -> falcon.media.JSONHandler:
+    return falcon.media.JSONHandler(dumps=dumps)
+
+
+REPORT_COLUMNS = ("transfer_id", "tracking_key", "bank_order_id", "liquidated_at", "balance_update_id", "sequence",
+                  "type", "credit_id", "credit_external_id", "currency", "amount", "commission", "tax", "net", "note")
+MONEY_COLUMNS = ("amount", "commission", "tax", "net")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str | None) -> str:
+    """Free text a client typed, kept from being read as a spreadsheet formula."""
+    if not value:
+        return ""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def report_csv(report: TransferReport) -> str:
+    """One line per balance update and a last ``total`` line; amounts as decimal strings (850.50)."""
+    t = report.transfer
+    head = {"transfer_id": t["id"], "tracking_key": t["tracking_key"] or "", "bank_order_id": t["bank_order_id"] or "",
+            "liquidated_at": t["liquidated_at"].isoformat() if t["liquidated_at"] else "",
+            "currency": report.currency}
+
+    def money(minor: int) -> str:
+        return Money(minor, report.currency).to_decimal_string()
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for row in report.rows:
+        line = {**head, "balance_update_id": row.balance_update_id, "sequence": row.sequence, "type": row.type,
+                "credit_id": row.credit_id or "", "credit_external_id": _text(row.credit_external_id),
+                "note": _text(row.note)}
+        line.update({name: money(getattr(row, name)) for name in MONEY_COLUMNS})
+        writer.writerow(line)
+    totals = report.totals
+    writer.writerow({**head, "type": "total", **{name: money(totals[name]) for name in MONEY_COLUMNS}})
+    return out.getvalue()

@@ -1,0 +1,13 @@
+"""The WSGI entry point: ``gunicorn web.wsgi:app`` (settings from DISPERSA_* and .env)."""
+from __future__ import annotations
+
+import logging
+
+from web.app import create_app
+from workers.bootstrap import build_container, configure_logging
+
+container = build_container()
+configure_logging(container.settings)
+# GET /health opens a RabbitMQ connection each time; pika narrates every one of them at INFO.
+logging.getLogger("pika").setLevel(max(logging.WARNING, logging.getLogger().level))
+app = create_app(container)
