@@ -12,10 +12,10 @@ from adapters.db.tables import event_log
 from adapters.stp_sandbox.config import SandboxConfig
 from adapters.stp_sandbox.server import SandboxServer
 from domain import clabe
-from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BankTransfer, TransferStatus
-from domain.payment_orders import PaymentOrder, PaymentOrderStatus
-from tests.factories import validated_store
-from usecases import credits as credit_cases, ledger, payouts
+from domain.ledger import BalanceUpdate, BalanceUpdateStatus, TransferStatus
+from domain.payment_orders import PaymentOrderStatus
+from tests.integration.orders import order_in_sending, reload
+from usecases import payouts
 from usecases.payouts import StillInDoubt
 from workers.bootstrap import build_container
 
@@ -52,40 +52,16 @@ def bank(settings, clock, key_files, request):
     container.engine.dispose()
 
 
-def _sending_order(container, clabe_account: str | None = None) -> PaymentOrder:
-    """A store whose delivered credit became a transfer in Sending, and the transfer's payment order."""
-    with container.uow() as uow:
-        fields = {"disbursement_mode": "instant"}
-        if clabe_account:
-            fields["clabe"] = clabe_account
-        store_id = validated_store(uow, **fields)
-        credit = credit_cases.originate(uow, store_id, f"C-{store_id}", 1_000_00, 3)
-        credit_cases.deliver(uow, credit.id)
-        uow.commit()
-    with container.uow() as uow:
-        ledger.contribute(uow, credit.id)
-        transfer = ledger.create_transfer(uow, store_id, "manual:1")
-        order = payouts.pay_transfer(uow, transfer.id, container.payout_config)
-        uow.commit()
-    return order
-
-
-def _reload(container, order_id: int) -> tuple[PaymentOrder, BankTransfer]:
-    with container.uow() as uow:
-        order = uow.session.get(PaymentOrder, order_id)
-        return order, uow.session.get(BankTransfer, order.bank_transfer_id)
-
-
 def _send(container, order_id: int) -> str:
     return payouts.send_order(container.uow, container.stp_client, order_id, container.payout_config)
 
 
 def test_an_order_is_signed_sent_once_and_the_transfer_goes_in_transit(bank):
     container, sandbox = bank
-    order = _sending_order(container)
+    order = order_in_sending(container)
     assert _send(container, order.id) == "sent"
     assert _send(container, order.id) == "already answered"  # a redelivered message sends nothing
-    order, transfer = _reload(container, order.id)
+    order, transfer = reload(container, order.id)
     booked = sandbox.books.orders()
     assert [b.clave_rastreo for b in booked] == [order.tracking_key]
     assert order.status == PaymentOrderStatus.SENT and order.bank_order_id == booked[0].id
@@ -96,7 +72,7 @@ def test_an_order_is_signed_sent_once_and_the_transfer_goes_in_transit(bank):
 
 def test_a_crash_after_sending_was_recorded_queries_before_sending_again(bank):
     container, sandbox = bank
-    order = _sending_order(container)
+    order = order_in_sending(container)
     with container.uow() as uow:  # the process died right after committing Sending
         payouts.begin_send(uow, order.id, container.payout_config)
         uow.commit()
@@ -110,13 +86,13 @@ SLOW_OUTCOMES = 0.01  # outcomes come long after the test: what is checked is th
 @pytest.mark.sandbox(speed=SLOW_OUTCOMES)
 def test_a_crash_after_the_bank_accepted_finds_the_order_instead_of_sending_twice(bank):
     container, sandbox = bank
-    order = _sending_order(container)
+    order = order_in_sending(container)
     with container.uow() as uow:
         fields, _ = payouts.begin_send(uow, order.id, container.payout_config)
         uow.commit()
     accepted = container.stp_client.register(fields)  # the answer is lost with the process
     assert _send(container, order.id) == "found"
-    order, transfer = _reload(container, order.id)
+    order, transfer = reload(container, order.id)
     assert order.bank_order_id == accepted.order_id
     assert len(sandbox.books.orders()) == 1
     assert transfer.status == TransferStatus.IN_TRANSIT
@@ -126,9 +102,9 @@ def test_a_crash_after_the_bank_accepted_finds_the_order_instead_of_sending_twic
 def test_a_timeout_after_the_bank_accepted_is_settled_by_the_query(bank):
     container, sandbox = bank
     for i in range(4):
-        order = _sending_order(container)
+        order = order_in_sending(container)
         assert _send(container, order.id) in ("sent", "found")
-        order, _ = _reload(container, order.id)
+        order, _ = reload(container, order.id)
         assert order.status == PaymentOrderStatus.SENT
     assert len(sandbox.books.orders()) == 4  # never two orders for one tracking key
 
@@ -138,7 +114,7 @@ def test_5xx_answers_are_doubts_resolved_without_duplicates(bank):
     container, sandbox = bank
     sent = 0
     for _ in range(6):
-        order = _sending_order(container)
+        order = order_in_sending(container)
         try:
             _send(container, order.id)
         except StillInDoubt:
@@ -154,9 +130,9 @@ MISSING_ACCOUNT = clabe.make("012", "180", "99999999999")
 @pytest.mark.sandbox(missing_accounts=frozenset({MISSING_ACCOUNT}))
 def test_a_permanent_refusal_cancels_the_transfer_and_frees_its_balance_updates(bank):
     container, sandbox = bank
-    order = _sending_order(container, clabe_account=MISSING_ACCOUNT)
+    order = order_in_sending(container, clabe=MISSING_ACCOUNT)
     assert _send(container, order.id) == "cancelled"
-    order, transfer = _reload(container, order.id)
+    order, transfer = reload(container, order.id)
     assert order.status == PaymentOrderStatus.CANCELLED and order.last_error.startswith("-7")
     assert transfer.status == TransferStatus.CANCELLED
     with container.uow() as uow:
@@ -175,7 +151,7 @@ def test_a_bad_signature_is_a_permanent_refusal(bank, tmp_path):
     (tmp_path / "other.pem").write_bytes(other)
     container.settings = container.settings.model_copy(update={"stp_private_key_path": str(tmp_path / "other.pem")})
     container._stp_client = None
-    order = _sending_order(container)
+    order = order_in_sending(container)
     assert _send(container, order.id) == "cancelled"
-    order, _ = _reload(container, order.id)
+    order, _ = reload(container, order.id)
     assert order.last_error == "0: Error validando la firma"
