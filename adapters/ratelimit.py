@@ -1,6 +1,7 @@
 """A per-second cap on calls to the bank gateway, shared by every worker through Redis."""
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any, Callable
 
@@ -28,3 +29,26 @@ class RateLimiter:
             if count <= self._limit:
                 return
             self._sleep(window + 1 - now)
+
+
+class LocalRateLimiter:
+    """The same cap within one process, for the embedded stack that runs without Redis."""
+
+    def __init__(self, per_second: int, sleep: Callable[[float], None] = time.sleep,
+                 now: Callable[[], float] = time.time):
+        self._limit, self._sleep, self._now = per_second, sleep, now
+        self._lock = threading.Lock()
+        self._window, self._count = -1, 0
+
+    def acquire(self) -> None:
+        if self._limit <= 0:
+            return
+        while True:
+            with self._lock:
+                now = self._now()
+                if int(now) != self._window:
+                    self._window, self._count = int(now), 0
+                if self._count < self._limit:
+                    self._count += 1
+                    return
+            self._sleep(int(now) + 1 - now)

@@ -14,7 +14,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///dispersa-demo.db"
     broker: Literal["stub", "rabbitmq"] = "stub"
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
-    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_url: str = "redis://127.0.0.1:6379/0"  # empty: no Redis (the embedded demo)
     timezone: str = "America/Mexico_City"
     max_retries: int = 5
     min_backoff_ms: int = 500

@@ -19,7 +19,7 @@ from adapters.db.outbox import new_message_id
 from adapters.db.uow import UnitOfWork
 from adapters.bank.signer import Signer
 from adapters.bank.stp_client import StpClient
-from adapters.ratelimit import RateLimiter
+from adapters.ratelimit import LocalRateLimiter, RateLimiter
 from adapters.settings import Settings
 from domain.payment_orders import Ordering
 from domain.stp import DEFAULT_ESTADOS, OrderOutcome
@@ -64,7 +64,8 @@ class Container:
             if not s.stp_private_key_path:
                 raise RuntimeError("DISPERSA_STP_PRIVATE_KEY_PATH is not set: orders cannot be signed")
             signer = Signer.from_file(s.stp_private_key_path, s.stp_passphrase or None)
-            limiter = RateLimiter(self.redis, "stp", s.stp_rate_limit_per_second)
+            limiter = (RateLimiter(self.redis, "stp", s.stp_rate_limit_per_second) if s.redis_url
+                       else LocalRateLimiter(s.stp_rate_limit_per_second))
             self._stp_client = StpClient(s.stp_base_url, s.stp_efws_url, s.stp_empresa, signer,
                                          s.stp_timeout_seconds, acquire=limiter.acquire)
         return self._stp_client

@@ -21,6 +21,8 @@ app.add_typer(apikey_app, name="apikey")
 stp_app = typer.Typer(help="STP (SPEI) protocol tools.", no_args_is_help=True)
 app.add_typer(stp_app, name="stp")
 console = Console()
+if not console.is_terminal:  # piped or captured: tables wide enough to read whole
+    console = Console(width=140)
 err = Console(stderr=True)
 
 
@@ -109,13 +111,13 @@ def sandbox(port: int = typer.Option(7024, help="port on 127.0.0.1"),
 def demo(credits: int = typer.Option(200, help="credits to originate over the simulated week"),
          seed: int = typer.Option(7, help="random seed; the same seed gives the same week"),
          database: str = typer.Option("sqlite:///dispersa-demo.db", help="database URL (recreated for SQLite)")) -> None:
-    """A simulated week of merchants, credits and triggers on the embedded stack; ends with the ledger check."""
+    """A simulated week on the embedded stack, paid out through the STP sandbox; ends with the ledger check."""
     from workers.demo import run_demo
 
     with Progress(console=console, transient=True) as progress:
         result = run_demo(database, credits, seed, progress)
     result.print(console)
-    raise typer.Exit(0 if not result.violations else 1)
+    raise typer.Exit(0 if result.ok else 1)
 
 
 def main() -> None:

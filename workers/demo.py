@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import os
 import random
+import secrets
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,22 +21,30 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import func, select
 
+from adapters.bank.signer import generate_key_pair
 from adapters.db.migrate import upgrade
+from adapters.stp_sandbox.config import SandboxConfig
+from adapters.stp_sandbox.scenarios import Scenario, scenario_named
+from adapters.stp_sandbox.server import SandboxServer
 from adapters.db.repository import totals_by_status
 from adapters.settings import Settings
 from domain import clabe
 from domain.credits import CancellationReason, Credit
-from domain.ledger import BalanceUpdateStatus, BankTransfer, TransferStatus
+from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType, BankTransfer, TransferStatus
+from domain.payment_orders import PaymentOrder
 from domain.merchants import Store
 from scheduler import jobs
-from usecases import catalog, credits as credit_cases, ledger
+from usecases import catalog, credits as credit_cases, ledger, reconciliation
 from usecases.verify import VerifyReport, verify_all
 from workers.bootstrap import Container, build_container
+from web.app import create_app
+from workers.local_server import ThreadedServer
 from workers.relay import Relay
 
 MX = ZoneInfo("America/Mexico_City")
 START = datetime(2026, 11, 24, 8, 0, tzinfo=MX)  # a Tuesday: the week reaches November's last day
 HOURS = 7 * 24
+DEMO_PASSPHRASE = "demo-passphrase"
 
 
 class SimClock:
@@ -67,6 +78,7 @@ class StoreRow:
     balance: int
     pending: int
     in_transit: int
+    paid_out: int
     transfers: Counter[str]
 
 
@@ -75,28 +87,49 @@ class DemoResult:
     rows: list[StoreRow]
     report: VerifyReport
     events: Counter[str] = field(default_factory=Counter)
+    reconciliations: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def violations(self) -> list[str]:
         return self.report.violations
 
+    @property
+    def mismatches(self) -> int:
+        return sum(r["mismatches"] for r in self.reconciliations)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations and not self.mismatches
+
     def print(self, console: Console) -> None:
         table = Table(title="Stores after the simulated week (amounts in MXN)")
-        for col in ("store", "mode", "balance", "pending", "in transit", "transfers"):
-            table.add_column(col, justify="right" if col in ("balance", "pending", "in transit") else "left")
+        money = ("balance", "pending", "in transit", "paid out")
+        for col in ("store", "mode") + money + ("transfers",):
+            table.add_column(col, justify="right" if col in money else "left")
         for r in self.rows:
             transfers = ", ".join(f"{n} {s}" for s, n in sorted(r.transfers.items())) or "none"
-            table.add_row(r.name, r.mode, _mxn(r.balance), _mxn(r.pending), _mxn(r.in_transit), transfers)
+            table.add_row(r.name, r.mode, _mxn(r.balance), _mxn(r.pending), _mxn(r.in_transit), _mxn(r.paid_out),
+                          transfers)
         console.print(table)
         console.print("  ".join(f"{k}: {v}" for k, v in sorted(self.events.items())))
+        bank = Table(title="Reconciliation with the bank's books (STP sandbox)")
+        for col in ("operation date", "our orders", "bank orders", "matched", "mismatches"):
+            bank.add_column(col, justify="right")
+        for r in self.reconciliations:
+            bank.add_row(r["operation_date"], str(r["ledger_orders"]), str(r["bank_orders"]), str(r["matched"]),
+                         str(r["mismatches"]))
+        console.print(bank)
         for line in self.report.violations:
             console.print(f"[red]{line}[/red]")
         verdict = "[green]ledger check passed[/green]" if not self.violations else "[red]ledger check FAILED[/red]"
         console.print(f"{self.report.summary()} — {verdict}")
+        if self.mismatches:
+            console.print(f"[red]{self.mismatches} reconciliation mismatches with the bank[/red]")
 
 
 def _mxn(minor: int) -> str:
-    return f"{minor / 100:,.2f}" if minor % 100 else f"{minor // 100:,}.00"
+    sign = "-" if minor < 0 else ""
+    return f"{sign}{abs(minor) // 100:,}.{abs(minor) % 100:02d}"
 
 
 def _fresh_sqlite(url: str) -> None:
@@ -110,17 +143,21 @@ def _fresh_sqlite(url: str) -> None:
 class Demo:
     """Drives the week: origination, delivery, cancellation, adjustments, approvals, scheduler ticks."""
 
-    def __init__(self, container: Container, clock: SimClock, rng: random.Random):
-        self.c, self.clock, self.rng = container, clock, rng
+    def __init__(self, container: Container, clock: SimClock, rng: random.Random, bank: SandboxServer):
+        self.c, self.clock, self.rng, self.bank = container, clock, rng, bank
         self.relay = Relay(container)
         self.events: Counter[str] = Counter()
         self.store_ids: list[int] = []
 
     def settle(self) -> None:
-        """Publish the outbox and let the workers finish, until nothing is left to do."""
-        while self.relay.drain():
-            for queue in list(self.c.broker.queues):
+        """Publish the outbox, let the workers finish and the bank answer, until nothing is left to do."""
+        while True:
+            published = self.relay.drain()
+            for queue in self.c.broker.get_declared_queues():
                 self.c.broker.join(queue, fail_fast=True)
+            bank_idle = self.bank.wait_idle(30)
+            if not published and bank_idle and not self.relay.drain():
+                return
 
     def setup(self) -> None:
         with self.c.uow() as uow:
@@ -226,6 +263,23 @@ class Demo:
             self.settle()
             progress.update(task, advance=1)
 
+    def reconcile(self) -> None:
+        """Every day with orders, against the bank's conciliation list, as the daily job does."""
+        self.reconciliations: list[dict[str, Any]] = []
+        with self.c.uow() as uow:
+            days = sorted(set(uow.session.scalars(select(PaymentOrder.operation_date))))
+        for day in days:
+            bank_rows = self.c.stp_client.day_orders(day)
+            with self.c.uow() as uow:
+                reconciliation.reconcile_day(uow, day, bank_rows, self.c.payout_config.estados)
+                uow.commit()
+            with self.c.uow() as uow:
+                self.reconciliations.append(reconciliation.latest_run(uow, day))
+        with self.c.uow() as uow:
+            for status, n in uow.session.execute(select(PaymentOrder.status, func.count())
+                                                 .group_by(PaymentOrder.status)):
+                self.events[f"orders {status.value}"] = n
+
     def rows(self) -> list[StoreRow]:
         out = []
         with self.c.uow() as uow:
@@ -234,26 +288,51 @@ class Demo:
                 transfers = Counter(dict(uow.session.execute(
                     select(BankTransfer.status, func.count()).where(BankTransfer.store_id == store.id)
                     .group_by(BankTransfer.status)).all()))
+                paid_out = -int(uow.session.execute(select(func.coalesce(func.sum(BalanceUpdate.amount), 0)).where(
+                    BalanceUpdate.store_id == store.id, BalanceUpdate.type.in_(
+                        [BalanceUpdateType.DISBURSEMENT, BalanceUpdateType.DISBURSEMENT_OVERRIDE]))).scalar())
                 out.append(StoreRow(store.name, store.disbursement_mode.value, store.balance,
                                     totals[BalanceUpdateStatus.PENDING], totals[BalanceUpdateStatus.IN_TRANSIT],
-                                    Counter({s.value: n for s, n in transfers.items()})))
+                                    paid_out, Counter({s.value: n for s, n in transfers.items()})))
         return out
+
+
+def _bank_scenario() -> Scenario:
+    """Mostly liquidations, some cancellations and returns (a few long after liquidation), duplicates."""
+    return scenario_named("mixed").with_(liquidated=0.8, cancelled=0.1, returned=0.1, late_return=0.1,
+                                         duplicate=0.2, shuffle=0.1)
 
 
 def run_demo(database_url: str, n_credits: int, seed: int, progress: Progress) -> DemoResult:
     _fresh_sqlite(database_url)
     upgrade(database_url)
     clock = SimClock(START)
-    settings = Settings(database_url=database_url, broker="stub", max_retries=0)
-    container = build_container(settings, clock=clock)
-    worker = dramatiq.Worker(container.broker, worker_threads=2)
-    worker.start()
-    try:
-        demo = Demo(container, clock, random.Random(seed))
-        demo.setup()
-        demo.run(n_credits, progress)
-        rows = demo.rows()
-    finally:
-        worker.stop()
+    with tempfile.TemporaryDirectory(prefix="dispersa-demo-") as keys:
+        private, public = generate_key_pair(DEMO_PASSPHRASE)
+        key_path = Path(keys) / "stp.pem"
+        key_path.write_bytes(private)
+        secret = secrets.token_hex(16)
+        settings = Settings(database_url=database_url, broker="stub", redis_url="", max_retries=8,
+                            min_backoff_ms=20, max_backoff_ms=200, stp_private_key_path=str(key_path),
+                            stp_passphrase=DEMO_PASSPHRASE, webhook_secret=secret, _env_file=None)
+        container = build_container(settings, clock=clock)
+        web = ThreadedServer(create_app(container)).start()
+        bank = SandboxServer(SandboxConfig(public_key_pem=public, empresa=settings.stp_empresa,
+                                           webhook_url=web.url + "/webhooks/stp/order-status",
+                                           webhook_secret=secret, scenario=_bank_scenario(), seed=seed,
+                                           speed=10, clock=clock)).start()
+        container.settings = settings.model_copy(update={"stp_base_url": bank.url, "stp_efws_url": bank.url})
+        worker = dramatiq.Worker(container.broker, worker_threads=2)
+        worker.start()
+        try:
+            demo = Demo(container, clock, random.Random(seed), bank)
+            demo.setup()
+            demo.run(n_credits, progress)
+            demo.reconcile()
+            rows = demo.rows()
+        finally:
+            worker.stop()
+            bank.stop()
+            web.stop()
     report = verify_all(container.sessions)
-    return DemoResult(rows, report, demo.events)
+    return DemoResult(rows, report, demo.events, demo.reconciliations)
