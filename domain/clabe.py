@@ -36,7 +36,7 @@ def check_digit(first17: str) -> int:
 
 def validate(clabe: str) -> str:
     """Return the CLABE if it is valid, else raise InvalidClabe with the reason."""
-    if len(clabe) != 18 or not clabe.isdigit():
+    if len(clabe) != 18 or not (clabe.isascii() and clabe.isdigit()):
         raise InvalidClabe("a CLABE has 18 digits")
     if clabe[:3] not in BANK_CODES:
         raise InvalidClabe(f"unknown bank code {clabe[:3]}")

@@ -293,12 +293,13 @@ def return_transfer(
 ) -> BalanceUpdate | None:
     """The money came back. After liquidation a Disbursement override restores the balance."""
     was_applied = transfer.status == TransferStatus.APPLIED
+    if was_applied and (disbursement is None or disbursement.type != BalanceUpdateType.DISBURSEMENT
+                        or disbursement.bank_transfer_id != transfer.id or disbursement.overwritten):
+        raise LedgerError(f"applied transfer {transfer.id} has no disbursement of its own to override")
     transfer.move_to(TransferStatus.REJECTED, at, reason)
     _release(transfer, at)
     if not was_applied:
         return None
-    if disbursement is None or disbursement.type != BalanceUpdateType.DISBURSEMENT:
-        raise LedgerError(f"applied transfer {transfer.id} has no disbursement to override")
     transfer.returned_after_applied = True
     override = append(
         store, BalanceUpdateType.DISBURSEMENT_OVERRIDE, transfer.amount, BalanceUpdateStatus.APPLIED, at,

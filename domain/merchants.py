@@ -1,6 +1,7 @@
 """Merchants, stores and payment options, and the treasury's validation chain."""
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime, time
@@ -9,6 +10,10 @@ from decimal import Decimal
 from domain import clabe
 from domain.commission import DEFAULT_MXN_TAX_RATE, OptionTerms
 from domain.schedules import DEFAULT_TIMEZONE, DisbursementMode, Schedule
+
+
+NOT_EDITABLE = frozenset({"id", "validated", "balance", "last_sequence", "created_at", "options", "stores", "tiers",
+                          "merchant_id", "store_id"})
 
 
 class ValidationError(ValueError):
@@ -141,9 +146,11 @@ def validate_merchant(merchant: Merchant) -> None:
 
 
 def edit(entity: Merchant | Store | PaymentOption, changes: dict[str, object]) -> None:
-    """Apply an edit; whatever is edited needs treasury's validation again."""
+    """Apply an edit; whatever is edited needs treasury's validation again. All or nothing."""
+    editable = {f.name for f in dataclasses.fields(entity) if f.name not in NOT_EDITABLE}
+    refused = sorted(set(changes) - editable)
+    if refused:
+        raise ValidationError(f"{', '.join(refused)} cannot be edited")
     for name, value in changes.items():
-        if not hasattr(entity, name) or name in {"id", "validated", "balance", "last_sequence"}:
-            raise ValidationError(f"{name} cannot be edited")
         setattr(entity, name, value)
     entity.validated = False

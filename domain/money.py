@@ -1,10 +1,12 @@
 """Money as integer minor units with an ISO 4217 currency; decimals only at the edges."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 MINOR_UNITS = {"MXN": 2, "USD": 2, "EUR": 2}
+AMOUNT_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 class MoneyError(ValueError):
@@ -53,8 +55,10 @@ class Money:
     def parse(cls, text: str, currency: str = "MXN") -> Money:
         """Parse a decimal string such as ``850`` or ``850.50``; more decimals than the currency has is an error."""
         exp = _exponent(currency)
+        if not isinstance(text, str) or not AMOUNT_TEXT.match(text.strip()):
+            raise MoneyError(f"not an amount: {text!r} (write it like 850 or 850.50)")
         try:
-            value = Decimal(str(text).strip())
+            value = Decimal(text.strip())
         except InvalidOperation:
             raise MoneyError(f"not an amount: {text!r}") from None
         if not value.is_finite():

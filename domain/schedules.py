@@ -100,7 +100,7 @@ def due_periods(schedule: Schedule, after: datetime, until: datetime, limit: int
     while day <= last:
         found.extend(p for p in _due_in_local_day(schedule, day) if after < p.due_at <= until)
         day += timedelta(days=1)
-    return found[-limit:]
+    return found[-limit:] if limit > 0 else []
 
 
 def instant_key(balance_update_id: int) -> str:

@@ -55,8 +55,12 @@ def db_url(migrated_db: str) -> str:
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return Settings(database_url=db_url, broker="rabbitmq", redis_url=TEST_REDIS_URL, max_retries=2,
-                    min_backoff_ms=50, max_backoff_ms=500, _env_file=None)
+    """Test settings on a RabbitMQ virtual host of the test database's own, so that concurrent runs
+    against other test databases cannot purge or consume this run's messages."""
+    from tests.integration.helpers import on_own_vhost
+
+    return on_own_vhost(Settings(database_url=db_url, broker="rabbitmq", redis_url=TEST_REDIS_URL, max_retries=2,
+                                 min_backoff_ms=50, max_backoff_ms=500, _env_file=None))
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from domain import clabe, merchants as rules
 from domain.commission import DEFAULT_MXN_TAX_RATE
 from domain.merchants import CommissionTierRow, Merchant, MerchantStatus, PaymentOption, Store
 from domain.money import MINOR_UNITS, MoneyError, parse_rate
-from domain.schedules import DisbursementMode, Schedule, ScheduleError
+from domain.schedules import DisbursementMode, ScheduleError
 from usecases.errors import Invalid
 
 RATE_FIELDS = {"merchant_commission", "a0_interest_rate", "c3_interest_rate", "discount_percentage",

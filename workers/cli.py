@@ -44,9 +44,9 @@ def ledger_verify() -> None:
 
     container = build_container()
     report = verify_all(container.sessions)
-    for line in report.violations:
-        console.print(line, highlight=False, markup=False)
-    console.print(report.summary(), highlight=False)
+    for line in report.violations:  # plain print: one line per violation, never wrapped
+        print(line)
+    print(report.summary())
     raise typer.Exit(1 if report.violations else 0)
 
 

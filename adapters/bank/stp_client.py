@@ -1,7 +1,9 @@
 """STP's HTTP API: register an order, query it by tracking key, list a day's orders."""
 from __future__ import annotations
 
+import json
 import logging
+from decimal import Decimal
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -59,8 +61,8 @@ class StpClient:
             raise BankUnavailable(f"{type(e).__name__} calling {url}") from e
         if response.status_code not in ok:
             raise BankUnavailable(f"HTTP {response.status_code} from {url}")
-        try:
-            return response.status_code, response.json()
+        try:  # amounts come as JSON numbers: read them as exact decimals, never floats
+            return response.status_code, json.loads(response.content, parse_float=Decimal)
         except ValueError:
             raise BankUnavailable(f"unreadable answer from {url}") from None
 

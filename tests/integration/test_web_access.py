@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 from falcon.testing import Result, TestClient
 
-from adapters.settings import Settings
 from domain import clabe
-from tests.integration.helpers import count, isolated_settings, rows
+from tests.integration.helpers import count, rows
 from usecases import ledger
 from usecases.access import create_api_key
 from web.app import create_app
@@ -23,11 +22,6 @@ from workers.bootstrap import Container
 pytestmark = pytest.mark.integration
 
 _accounts = counter(5_000_001)
-
-
-@pytest.fixture
-def settings(db_url: str) -> Settings:
-    return isolated_settings(db_url)
 
 
 @dataclass

@@ -5,17 +5,11 @@ from typing import Any
 
 import pytest
 
-from adapters.settings import Settings
-from tests.integration.helpers import count, isolated_settings, scalar
+from tests.integration.helpers import count, scalar
 from tests.integration.test_web_access import Api, expect, is_error
 from workers.bootstrap import Container
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def settings(db_url: str) -> Settings:
-    return isolated_settings(db_url)
 
 
 @pytest.fixture

@@ -9,18 +9,12 @@ from typing import Any, Iterator
 
 import pytest
 
-from adapters.settings import Settings
-from tests.integration.helpers import Traffic, count, isolated_settings, running_worker, settle
+from tests.integration.helpers import Traffic, count, running_worker, settle
 from tests.integration.test_web_access import Api, Shop, expect, is_error
 from web.rendering import REPORT_COLUMNS
 from workers.bootstrap import Container
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def settings(db_url: str) -> Settings:
-    return isolated_settings(db_url)
 
 
 @pytest.fixture

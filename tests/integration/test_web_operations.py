@@ -11,8 +11,6 @@ import pytest
 from falcon import inspect
 from falcon.testing import TestClient
 
-from adapters.settings import Settings
-from tests.integration.helpers import isolated_settings
 from tests.integration.test_web_access import Api, expect, is_error
 from usecases import queries
 from web.app import create_app
@@ -20,11 +18,6 @@ from web.routes import ROUTES
 from workers.bootstrap import Container
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def settings(db_url: str) -> Settings:
-    return isolated_settings(db_url)
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Domain unit tests: pure, no services."""

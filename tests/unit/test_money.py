@@ -1,0 +1,145 @@
+"""Money: integer minor units with a currency; decimals only at the edges; one half-up rounding."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, strategies as st
+
+from domain.commission import split_credit
+from domain.money import Money, MoneyError, parse_rate, round_half_up
+
+BIGINT = 2**63 - 1
+minor_amounts = st.integers(min_value=-BIGINT, max_value=BIGINT)
+currencies = st.sampled_from(["MXN", "USD", "EUR"])
+
+
+@pytest.mark.parametrize(("text", "minor"), [
+    ("850", 85000), ("850.5", 85050), ("850.50", 85050), ("1.20", 120), ("0.01", 1), ("0", 0),
+    (" 12.3 ", 1230), ("-4.05", -405), ("1.000", 100),
+])
+def test_parse(text: str, minor: int) -> None:
+    assert Money.parse(text) == Money(minor, "MXN")
+
+
+@pytest.mark.parametrize(("minor", "text"), [(120, "1.20"), (1, "0.01"), (0, "0.00"), (85000, "850.00"), (-405, "-4.05")])
+def test_format_has_two_decimals(minor: int, text: str) -> None:
+    assert Money(minor).to_decimal_string() == text
+    assert str(Money(minor, "USD")) == f"{text} USD"
+
+
+@given(minor_amounts, currencies)
+def test_format_then_parse_round_trips(minor: int, currency: str) -> None:
+    money = Money(minor, currency)
+    assert Money.parse(money.to_decimal_string(), currency) == money
+
+
+@pytest.mark.parametrize("text", ["0.001", "1.005", "850.505", "-0.001"])
+def test_more_decimals_than_the_currency_has_are_rejected(text: str) -> None:
+    with pytest.raises(MoneyError):
+        Money.parse(text)
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1,50", "NaN", "Infinity", "-inf", "1.2.3"])
+def test_not_an_amount_is_rejected(text: str) -> None:
+    with pytest.raises(MoneyError):
+        Money.parse(text)
+
+
+def test_unknown_currency_is_rejected() -> None:
+    with pytest.raises(MoneyError):
+        Money(100, "XXX")
+    with pytest.raises(MoneyError):
+        Money.parse("1.00", "BTC")
+
+
+@pytest.mark.parametrize("value", [1.0, 0.5, Decimal("1"), "100", True, None])
+def test_money_holds_integers_only(value: object) -> None:
+    with pytest.raises(MoneyError):
+        Money(value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [0.035, 0.0, 1.0])
+def test_rates_are_never_floats(value: float) -> None:
+    with pytest.raises(MoneyError):
+        parse_rate(value)  # type: ignore[arg-type]
+
+
+def test_parse_refuses_a_float() -> None:
+    with pytest.raises(MoneyError):
+        Money.parse(0.1)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("text", "rate"), [("0.035", Decimal("0.035")), ("0", Decimal(0)), ("1", Decimal(1)),
+                                            (Decimal("0.16"), Decimal("0.16"))])
+def test_parse_rate(text: str | Decimal, rate: Decimal) -> None:
+    assert parse_rate(text) == rate
+
+
+@pytest.mark.parametrize("text", ["-0.01", "1.01", "abc", "NaN"])
+def test_rate_outside_zero_to_one_is_rejected(text: str) -> None:
+    with pytest.raises(MoneyError):
+        parse_rate(text)
+
+
+def test_arithmetic_keeps_the_currency() -> None:
+    assert Money(150) + Money(50) == Money(200)
+    assert Money(150) - Money(200) == Money(-50)
+    assert -Money(5, "USD") == Money(-5, "USD")
+    assert Money.zero("EUR") == Money(0, "EUR")
+
+
+@pytest.mark.parametrize("op", [lambda a, b: a + b, lambda a, b: a - b])
+def test_mixing_currencies_is_rejected(op) -> None:
+    with pytest.raises(MoneyError):
+        op(Money(100, "MXN"), Money(100, "USD"))
+
+
+@pytest.mark.parametrize(("value", "rounded"), [
+    (Decimal("0.5"), 1), (Decimal("1.5"), 2), (Decimal("2.5"), 3), (Decimal("2.4999"), 2), (Decimal("-0.5"), -1),
+    (Decimal("-2.5"), -3), (Decimal("7"), 7),
+])
+def test_round_half_up_goes_away_from_zero_on_a_half(value: Decimal, rounded: int) -> None:
+    assert round_half_up(value) == rounded
+
+
+# --- split_credit ---------------------------------------------------------------------------------------------
+
+rates = st.decimals(min_value=0, max_value=Decimal("0.5"), places=4)
+tax_rates = st.sampled_from([Decimal(0), Decimal("0.08"), Decimal("0.16")]) | st.decimals(0, Decimal("0.3"), places=3)
+credit_amounts = st.integers(min_value=0, max_value=10**12)
+
+
+@given(credit_amounts, rates, tax_rates)
+def test_split_parts_sum_to_the_amount(amount: int, rate: Decimal, tax_rate: Decimal) -> None:
+    split = split_credit(Money(amount), rate, tax_rate)
+    assert split.commission + split.tax + split.contribution == Money(amount)
+    assert split.commission.minor >= 0 and split.tax.minor >= 0 and split.contribution.minor >= 0
+    assert {split.commission.currency, split.tax.currency, split.contribution.currency} == {"MXN"}
+
+
+@given(credit_amounts, rates, tax_rates)
+def test_split_rounds_commission_and_fee_half_up_once(amount: int, rate: Decimal, tax_rate: Decimal) -> None:
+    split = split_credit(Money(amount), rate, tax_rate)
+    exact_commission = Decimal(amount) * rate
+    exact_fee = exact_commission * (1 + tax_rate)
+    assert split.commission.minor == int((exact_commission + Decimal("0.5")).to_integral_value(rounding="ROUND_FLOOR"))
+    assert split.commission.minor + split.tax.minor == int(
+        (exact_fee + Decimal("0.5")).to_integral_value(rounding="ROUND_FLOOR"))
+    assert abs(split.commission.minor - exact_commission) <= Decimal("0.5")
+
+
+@pytest.mark.parametrize(("amount", "rate", "tax_rate", "commission", "tax", "contribution"), [
+    (50, "0.01", "0", 1, 0, 49),            # 0.5 centavo rounds up
+    (150, "0.01", "0", 2, 0, 148),          # 1.5 -> 2
+    (250, "0.01", "0", 3, 0, 247),          # 2.5 -> 3 (not banker's 2)
+    (49, "0.01", "0", 0, 0, 49),            # 0.49 -> 0
+    (10000, "0.035", "0.16", 350, 56, 9594),
+    (12345, "0.035", "0.16", 432, 69, 11844),  # commission 432.075, fee 501.207
+    (100000, "0", "0.16", 0, 0, 100000),
+    (625, "0.1", "0.16", 63, 10, 552),       # commission 62.5 -> 63, fee 72.5 -> 73
+])
+def test_split_examples(amount: int, rate: str, tax_rate: str, commission: int, tax: int, contribution: int) -> None:
+    split = split_credit(Money(amount), Decimal(rate), Decimal(tax_rate))
+    assert (split.commission.minor, split.tax.minor, split.contribution.minor) == (commission, tax, contribution)
+    assert split.commission_rate == Decimal(rate) and split.tax_rate == Decimal(tax_rate)
