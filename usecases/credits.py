@@ -34,6 +34,8 @@ def originate(uow: UnitOfWork, store_id: int, external_id: str, amount: int, num
     except NoApplicableOption as e:
         raise Invalid(str(e)) from None
     split = split_credit(Money(amount, store.currency), option.rate_at(at), merchant.tax_rate)
+    if split.contribution.minor < 0:
+        raise Invalid(f"option {option.id}: commission plus tax exceed the amount")
     credit = Credit(
         merchant_id=merchant.id, store_id=store_id, amount=amount, currency=store.currency,
         number_of_payments=number_of_payments, payment_option_id=option.id,

@@ -18,6 +18,7 @@ from adapters.db import repository as repo
 from adapters.db.uow import UnitOfWork
 from domain.credits import Credit
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType, BankTransfer, TransferStatus
+from domain.payment_orders import PaymentOrder
 from domain.merchants import Merchant, PaymentOption, Store
 from usecases.errors import NotFound
 
@@ -98,15 +99,25 @@ def _liquidated_at(t: BankTransfer) -> datetime | None:
     return applied[-1] if applied else None
 
 
-def transfer_view(t: BankTransfer, detail: bool = False) -> dict[str, Any]:
-    """``tracking_key`` and ``bank_order_id`` stay null until the bank step records them."""
+def orders_of(uow: UnitOfWork, transfer_ids: list[int]) -> dict[int, PaymentOrder]:
+    """The payment order of each transfer that has one."""
+    if not transfer_ids:
+        return {}
+    return {o.bank_transfer_id: o for o in uow.session.scalars(
+        select(PaymentOrder).where(PaymentOrder.bank_transfer_id.in_(transfer_ids)))}
+
+
+def transfer_view(t: BankTransfer, order: PaymentOrder | None = None, detail: bool = False) -> dict[str, Any]:
+    """The bank fields (UETR, tracking key, STP's order id) stay null until the bank step records them."""
     view: dict[str, Any] = {
         "id": t.id, "store_id": t.store_id, "status": t.status.value, "amount": t.amount, "currency": t.currency,
         "trigger_key": t.trigger_key, "requires_confirmation": t.requires_confirmation,
         "returned_after_applied": t.returned_after_applied, "status_reason": t.status_reason,
         "created_at": t.created_at, "updated_at": t.updated_at,
-        "tracking_key": getattr(t, "tracking_key", None), "bank_order_id": getattr(t, "bank_order_id", None),
-        "liquidated_at": getattr(t, "liquidated_at", None) or _liquidated_at(t),
+        "uetr": order.uetr if order else None,
+        "tracking_key": order.tracking_key if order else None,
+        "bank_order_id": order.bank_order_id if order else None,
+        "liquidated_at": (order.liquidated_at if order else None) or _liquidated_at(t),
     }
     if detail:
         view["balance_update_ids"] = [bu.id for bu in t.balance_updates]
@@ -202,11 +213,13 @@ def transfers(uow: UnitOfWork, scope: int | None, page: int, per_page: int, stat
     if store_id is not None:
         stmt = stmt.where(BankTransfer.store_id == store_id)
     rows, total = _page(uow, stmt.options(selectinload(BankTransfer.history)), page, per_page)
-    return Page([transfer_view(t) for t in rows], page, per_page, total)
+    orders = orders_of(uow, [t.id for t in rows])
+    return Page([transfer_view(t, orders.get(t.id)) for t in rows], page, per_page, total)
 
 
 def transfer(uow: UnitOfWork, transfer_id: int, scope: int | None) -> dict[str, Any]:
-    return transfer_view(visible(uow, BankTransfer, transfer_id, scope), detail=True)
+    t = visible(uow, BankTransfer, transfer_id, scope)
+    return transfer_view(t, orders_of(uow, [t.id]).get(t.id), detail=True)
 
 
 @dataclass(frozen=True)
@@ -265,4 +278,4 @@ def transfer_report(uow: UnitOfWork, transfer_id: int, scope: int | None) -> Tra
     rows = [_report_row(bu, by_id.get(bu.credit_id)) for bu in t.balance_updates]  # type: ignore[arg-type]
     store_ = {"id": s.id, "merchant_id": s.merchant_id, "name": s.name, "clabe": s.clabe,
               "beneficiary_name": s.beneficiary_name}
-    return TransferReport(transfer_view(t, detail=True), store_, t.currency, rows)
+    return TransferReport(transfer_view(t, orders_of(uow, [t.id]).get(t.id), detail=True), store_, t.currency, rows)

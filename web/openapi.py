@@ -52,7 +52,8 @@ TRANSFER = {
     "id": INT, "store_id": INT, "status": _enum(TransferStatus), "amount": MINOR, "currency": STR,
     "trigger_key": STR, "requires_confirmation": BOOL, "returned_after_applied": BOOL,
     "status_reason": _nullable(STR), "created_at": DATETIME, "updated_at": _nullable(DATETIME),
-    "tracking_key": _nullable(STR), "bank_order_id": _nullable(STR), "liquidated_at": _nullable(DATETIME),
+    "uetr": _nullable(STR), "tracking_key": _nullable(STR), "bank_order_id": _nullable(INT),
+    "liquidated_at": _nullable(DATETIME),
 }
 REPORT_ROW = {
     "balance_update_id": INT, "sequence": INT, "type": _enum(BalanceUpdateType), "credit_id": _nullable(INT),

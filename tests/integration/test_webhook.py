@@ -204,3 +204,44 @@ def test_a_callback_that_beats_the_send_result(stack):
     order, transfer = reload(container, order.id)
     assert order.status == PaymentOrderStatus.LIQUIDATED and order.bank_order_id == 55555555
     assert transfer.status == TransferStatus.APPLIED
+
+
+def test_the_transfer_report_shows_the_bank_side_once_liquidated(stack):
+    from usecases.access import create_api_key
+
+    container, client = stack
+    order = order_sent(container, 12345678)
+    post(client, callback(order, "LQ"))
+    process_all(container)
+    with container.uow() as uow:
+        key = create_api_key(uow, "treasury")
+        uow.commit()
+    auth = {"Authorization": f"Bearer {key}"}
+    report = client.simulate_get(f"/transfers/{order.bank_transfer_id}/report", headers=auth).json
+    transfer = report["transfer"]
+    assert (transfer["tracking_key"], transfer["bank_order_id"], transfer["uetr"]) == (
+        order.tracking_key, 12345678, order.uetr)
+    assert transfer["liquidated_at"] is not None and transfer["status"] == "applied"
+    csv_text = client.simulate_get(f"/transfers/{order.bank_transfer_id}/report?format=csv", headers=auth).text
+    assert order.tracking_key in csv_text and "12345678" in csv_text
+
+
+def test_reconciliation_is_shown_by_date(stack):
+    from usecases import reconciliation
+    from usecases.access import create_api_key
+
+    container, client = stack
+    order = order_sent(container, 12345678)
+    bank_rows = [{"idEF": 12345678, "claveRastreo": order.tracking_key, "monto": "942.00", "estado": "LQ"},
+                 {"idEF": 99999999, "claveRastreo": "SOMEONEELSE", "monto": "1.00", "estado": "LQ"}]
+    with container.uow() as uow:
+        reconciliation.reconcile_day(uow, order.operation_date, bank_rows, container.payout_config.estados)
+        key = create_api_key(uow, "treasury")
+        uow.commit()
+    day = f"{order.operation_date[:4]}-{order.operation_date[4:6]}-{order.operation_date[6:]}"
+    auth = {"Authorization": f"Bearer {key}"}
+    run = client.simulate_get(f"/reconciliations/{day}", headers=auth).json
+    kinds = sorted((m["tracking_key"], m["kind"]) for m in run["mismatch_list"])
+    assert kinds == [(order.tracking_key, "status"), ("SOMEONEELSE", "unknown_to_us")]
+    assert client.simulate_get("/reconciliations/2001-01-01", headers=auth).status_code == 404
+    assert client.simulate_get(f"/reconciliations/{day}").status_code == 401
