@@ -1,0 +1,200 @@
+"""The Procfile's processes (gunicorn, dramatiq, scheduler, relay) and `dispersa sandbox`, started as
+a user would, drive stores from credits to liquidated transfers over HTTP."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from decimal import Decimal
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from adapters.bank.signer import generate_key_pair
+from domain import clabe
+from domain.commission import split_credit
+from domain.money import Money
+from tests.conftest import MYSQL_URL
+from tests.integration.helpers import rabbitmq_url_for
+
+pytestmark = pytest.mark.e2e
+REPO = Path(__file__).resolve().parents[2]
+BIN = REPO / ".venv" / "bin"
+MX = ZoneInfo("America/Mexico_City")
+FINAL = {"applied", "cancelled", "rejected"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(check: Callable[[], Any], timeout: float, what: str, logs: Callable[[], str]) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            result = check()
+        except httpx.HTTPError:
+            result = None
+        if result:
+            return result
+        time.sleep(0.5)
+    pytest.fail(f"timed out after {timeout}s waiting for {what}\n--- process output ---\n{logs()}")
+
+
+class Processes:
+    """Started in their own process groups, with output in files, and always stopped."""
+
+    def __init__(self, workdir: Path, env: dict[str, str]):
+        self.workdir, self.env, self.procs = workdir, env, []
+
+    def start(self, name: str, *argv: str) -> None:
+        out = open(self.workdir / f"{name}.log", "wb")
+        self.procs.append((name, subprocess.Popen(argv, cwd=REPO, env=self.env, stdout=out,
+                                                  stderr=subprocess.STDOUT, start_new_session=True)))
+
+    def logs(self, tail: int = 4000) -> str:
+        return "\n".join(f"[{name}] " + (self.workdir / f"{name}.log").read_text(errors="replace")[-tail:]
+                         for name, _ in self.procs)
+
+    def stop(self) -> None:
+        for _, proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for _, proc in self.procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory):
+    work = tmp_path_factory.mktemp("e2e")
+    url = make_url(MYSQL_URL).set(database=f"{make_url(MYSQL_URL).database}_e2e")
+    engine = create_engine(url.set(database=""))
+    with engine.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS `{url.database}`"))
+        conn.execute(text(f"CREATE DATABASE `{url.database}` CHARACTER SET utf8mb4"))
+    engine.dispose()
+    private, public = generate_key_pair("e2e-frase")
+    (work / "stp.pem").write_bytes(private)
+    (work / "stp.pub").write_bytes(public)
+    (work / "empty.env").write_text("")
+    web_port, bank_port, secret = free_port(), free_port(), "secreto-e2e"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISPERSA_")}
+    env.update({
+        "PATH": f"{BIN}:{env.get('PATH', '')}",
+        "DISPERSA_DATABASE_URL": url.render_as_string(hide_password=False),
+        "DISPERSA_BROKER": "rabbitmq",
+        "DISPERSA_RABBITMQ_URL": rabbitmq_url_for(url.database),
+        "DISPERSA_REDIS_URL": "redis://127.0.0.1:6379/14",
+        "DISPERSA_WEB_BIND": f"127.0.0.1:{web_port}",
+        "DISPERSA_STP_BASE_URL": f"http://127.0.0.1:{bank_port}",
+        "DISPERSA_STP_EFWS_URL": f"http://127.0.0.1:{bank_port}",
+        "DISPERSA_STP_PRIVATE_KEY_PATH": str(work / "stp.pem"),
+        "DISPERSA_STP_PASSPHRASE": "e2e-frase",
+        "DISPERSA_WEBHOOK_SECRET": secret,
+        "DISPERSA_SCHEDULER_TICK_SECONDS": "2",
+        "DISPERSA_MIN_BACKOFF_MS": "100",
+        "DISPERSA_MAX_BACKOFF_MS": "2000",
+    })
+    subprocess.run([BIN / "dispersa", "db", "upgrade"], cwd=REPO, env=env, check=True, capture_output=True)
+    subprocess.run(["redis-cli", "-n", "14", "flushdb"], capture_output=True)
+    procs = Processes(work, env)
+    try:
+        procs.start("honcho", str(BIN / "honcho"), "start", "-f", "Procfile", "-e", str(work / "empty.env"))
+        procs.start("sandbox", str(BIN / "dispersa"), "sandbox", "--port", str(bank_port), "--public-key",
+                    str(work / "stp.pub"), "--webhook-url", f"http://127.0.0.1:{web_port}/webhooks/stp/order-status",
+                    "--webhook-secret", secret, "--scenario", "mixed", "--seed", "5")
+        base = f"http://127.0.0.1:{web_port}"
+        wait_for(lambda: httpx.get(f"{base}/health", timeout=5).status_code == 200, 60, "GET /health", procs.logs)
+        key = subprocess.run([BIN / "dispersa", "apikey", "create", "--role", "admin"], cwd=REPO, env=env,
+                             check=True, capture_output=True, text=True).stdout.strip()
+        client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=10)
+        yield client, env, procs
+        client.close()
+    finally:
+        procs.stop()
+
+
+def ok(response: httpx.Response, status: int = 200) -> Any:
+    assert response.status_code == status, f"{response.request.method} {response.request.url}: {response.text}"
+    return response.json()
+
+
+def validated_store(client: httpx.Client, name: str, account: int, **schedule: Any) -> int:
+    merchant = ok(client.post("/merchants", json={"name": name}), 201)
+    store = ok(client.post(f"/merchants/{merchant['id']}/stores", json={
+        "name": name, "clabe": clabe.make("646", "180", f"{account:011d}"), "beneficiary_name": name,
+        "automation_enabled": True, **schedule}), 201)
+    option = ok(client.post(f"/stores/{store['id']}/payment-options", json={
+        "number_of_payments": 6, "merchant_commission": "0.04", "min_amount": 100, "max_amount": 10**8}), 201)
+    ok(client.post(f"/payment-options/{option['id']}/validate"))
+    ok(client.post(f"/stores/{store['id']}/validate"))
+    ok(client.post(f"/merchants/{merchant['id']}/validate"))
+    return store["id"]
+
+
+def deliver_credits(client: httpx.Client, store_id: int, amounts: list[int]) -> None:
+    for i, amount in enumerate(amounts):
+        credit = ok(client.post("/credits", json={"store_id": store_id, "external_id": f"e2e-{store_id}-{i}",
+                                                  "amount": amount, "number_of_payments": 6}), 201)
+        ok(client.post(f"/credits/{credit['id']}/delivery"))
+
+
+def settled_transfers(client: httpx.Client, store_id: int, at_least: int) -> list[dict[str, Any]] | None:
+    items = ok(client.get("/transfers", params={"store": store_id, "per_page": 200}))["items"]
+    if len(items) >= at_least and all(t["status"] in FINAL for t in items):
+        return items
+    return None
+
+
+def test_credits_become_liquidated_transfers_through_the_real_processes(system):
+    client, env, procs = system
+    instant = validated_store(client, "Instantanea", 1, disbursement_mode="instant")
+    # An hourly store due a minute from now: the scheduler process must evaluate it.
+    due = datetime.now(MX) + timedelta(minutes=1)
+    hourly = validated_store(client, "Por hora", 2, disbursement_mode="hourly", time_of_day=due.strftime("00:%M"))
+    deliver_credits(client, instant, [250_000, 180_050, 99_999])
+    deliver_credits(client, hourly, [500_000, 320_000])
+
+    transfers = wait_for(lambda: settled_transfers(client, instant, 1), 90, "instant transfers to settle",
+                         procs.logs)
+    assert {t["status"] for t in transfers} <= FINAL
+    assert all(t["tracking_key"] and t["uetr"] for t in transfers)
+    hourly_transfers = wait_for(lambda: settled_transfers(client, hourly, 1), 180, "the hourly trigger",
+                                procs.logs)
+    assert hourly_transfers[-1]["trigger_key"].startswith("hourly:")
+    assert hourly_transfers[-1]["amount"] == sum(
+        split_credit(Money(a), Decimal("0.04"), Decimal("0.16")).contribution.minor for a in (500_000, 320_000))
+
+    for store_id in (instant, hourly):
+        balance = ok(client.get(f"/stores/{store_id}/balance"))
+        assert balance["balance"] == balance["pending"] + balance["in_transit"]
+        applied = [t for t in ok(client.get("/transfers", params={"store": store_id}))["items"]
+                   if t["status"] == "applied"]
+        for t in applied:
+            report = ok(client.get(f"/transfers/{t['id']}/report"))
+            assert report["transfer"]["bank_order_id"] and report["transfer"]["liquidated_at"]
+
+    day = datetime.now(MX).date().isoformat()
+    ok(client.post(f"/reconciliations/{day}"), 202)
+    run = wait_for(lambda: (r := client.get(f"/reconciliations/{day}")).status_code == 200 and r.json(), 60,
+                   "the reconciliation", procs.logs)
+    assert run["mismatch_list"] == [] and run["ledger_orders"] == run["bank_orders"] >= 2
+
+    verify = subprocess.run([BIN / "dispersa", "ledger", "verify"], cwd=REPO, env=env, capture_output=True,
+                            text=True)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert verify.stdout.strip().splitlines()[-1].endswith(", 0 violations")
