@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     stp_empresa: str = "DISPERSA"
     stp_private_key_path: str = ""
     stp_passphrase: str = ""
-    stp_ordering_account: str = "646180000000000008"
+    stp_ordering_account: str = "646180500000000004"
     stp_ordering_name: str = "DISPERSA SA DE CV"
     stp_ordering_rfc: str = "DIS200101AB1"
     stp_tracking_prefix: str = "DSP"

@@ -155,3 +155,56 @@ def test_a_bad_signature_is_a_permanent_refusal(bank, tmp_path):
     assert _send(container, order.id) == "cancelled"
     order, _ = reload(container, order.id)
     assert order.last_error == "0: Error validando la firma"
+
+
+PERMANENT = [0, -7, -9, -11, -20, -22, -24, -34, -200]
+
+
+@pytest.mark.parametrize("code", PERMANENT)
+def test_every_permanent_stp_error_cancels_the_order_and_frees_the_balance(bank, code):
+    from domain import stp
+
+    container, _ = bank
+    order = order_in_sending(container)
+    with container.uow() as uow:
+        payouts.begin_send(uow, order.id, container.payout_config)
+        uow.commit()
+    answer = stp.read_registration({"resultado": {"id": code, "descripcionError": "descripcion de STP"}})
+    with container.uow() as uow:
+        assert payouts.record_registration(uow, order.id, answer) == "cancelled"
+        uow.commit()
+    order, transfer = reload(container, order.id)
+    assert order.status == PaymentOrderStatus.CANCELLED and order.last_error == f"{code}: descripcion de STP"
+    assert transfer.status == TransferStatus.CANCELLED
+
+
+def test_an_unknown_error_code_is_transient_and_retried(bank):
+    from domain import stp
+
+    container, _ = bank
+    order = order_in_sending(container)
+    with container.uow() as uow:
+        payouts.begin_send(uow, order.id, container.payout_config)
+        uow.commit()
+    with container.uow() as uow:
+        answer = stp.read_registration({"resultado": {"id": -99, "descripcionError": "servicio no disponible"}})
+        assert payouts.record_registration(uow, order.id, answer) == "transient"
+        uow.commit()
+    order, transfer = reload(container, order.id)
+    assert order.status == PaymentOrderStatus.SENDING and transfer.status == TransferStatus.SENDING
+
+
+@pytest.mark.sandbox(pld_blocklist=frozenset({"LAVADO SA"}))
+def test_an_anti_money_laundering_rejection_from_the_bank(bank):
+    container, sandbox = bank
+    order = order_in_sending(container, beneficiary_name="Lavado SA")
+    assert _send(container, order.id) == "cancelled"
+    assert reload(container, order.id)[0].last_error.startswith("-200")
+    assert sandbox.books.orders() == []
+
+
+def test_paying_our_own_account_is_refused(bank):
+    container, _ = bank
+    order = order_in_sending(container, clabe=container.settings.stp_ordering_account)
+    assert _send(container, order.id) == "cancelled"
+    assert reload(container, order.id)[0].last_error.startswith("-24")
