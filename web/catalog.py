@@ -6,7 +6,6 @@ from typing import Callable
 import falcon
 
 from adapters.db.uow import UnitOfWork
-from domain.merchants import MerchantStatus
 from usecases import catalog, queries
 from web import context as ctx
 
@@ -39,8 +38,6 @@ class MerchantResource:
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, merchant_id: int) -> None:
         changes = ctx.body(req)
-        if "status" in changes:
-            changes["status"] = MerchantStatus(changes["status"])
         with self._uow() as uow:
             merchant = catalog.update_merchant(uow, merchant_id, changes)
             ctx.record(uow, req, "merchant", merchant_id, changes)

@@ -28,12 +28,17 @@ def order_in_sending(container: Container, amount: int = 1_000_00, **store_field
     return order
 
 
-def order_sent(container: Container, bank_order_id: int, **store_fields) -> PaymentOrder:
-    """As above, then handed to the bank, which accepted it with ``bank_order_id``."""
-    order = order_in_sending(container, **store_fields)
+def begin_send(container: Container, order: PaymentOrder) -> None:
+    """The send step committed Sending (and then, say, the process died)."""
     with container.uow() as uow:
         payouts.begin_send(uow, order.id, container.payout_config)
         uow.commit()
+
+
+def order_sent(container: Container, bank_order_id: int, **store_fields) -> PaymentOrder:
+    """As above, then handed to the bank, which accepted it with ``bank_order_id``."""
+    order = order_in_sending(container, **store_fields)
+    begin_send(container, order)
     with container.uow() as uow:
         payouts.record_registration(uow, order.id, stp.RegistrationAnswer(bank_order_id, None))
         uow.commit()

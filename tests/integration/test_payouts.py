@@ -14,7 +14,7 @@ from adapters.stp_sandbox.server import SandboxServer
 from domain import clabe
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus, TransferStatus
 from domain.payment_orders import PaymentOrderStatus
-from tests.integration.orders import order_in_sending, reload
+from tests.integration.orders import begin_send, order_in_sending, reload
 from usecases import payouts
 from usecases.payouts import StillInDoubt
 from workers.bootstrap import build_container
@@ -73,9 +73,7 @@ def test_an_order_is_signed_sent_once_and_the_transfer_goes_in_transit(bank):
 def test_a_crash_after_sending_was_recorded_queries_before_sending_again(bank):
     container, sandbox = bank
     order = order_in_sending(container)
-    with container.uow() as uow:  # the process died right after committing Sending
-        payouts.begin_send(uow, order.id, container.payout_config)
-        uow.commit()
+    begin_send(container, order)  # and the process died right after committing Sending
     assert _send(container, order.id) == "sent"
     assert len(sandbox.books.orders()) == 1
 
@@ -166,9 +164,7 @@ def test_every_permanent_stp_error_cancels_the_order_and_frees_the_balance(bank,
 
     container, _ = bank
     order = order_in_sending(container)
-    with container.uow() as uow:
-        payouts.begin_send(uow, order.id, container.payout_config)
-        uow.commit()
+    begin_send(container, order)
     answer = stp.read_registration({"resultado": {"id": code, "descripcionError": "descripcion de STP"}})
     with container.uow() as uow:
         assert payouts.record_registration(uow, order.id, answer) == "cancelled"
@@ -183,9 +179,7 @@ def test_an_unknown_error_code_is_transient_and_retried(bank):
 
     container, _ = bank
     order = order_in_sending(container)
-    with container.uow() as uow:
-        payouts.begin_send(uow, order.id, container.payout_config)
-        uow.commit()
+    begin_send(container, order)
     with container.uow() as uow:
         answer = stp.read_registration({"resultado": {"id": -99, "descripcionError": "servicio no disponible"}})
         assert payouts.record_registration(uow, order.id, answer) == "transient"

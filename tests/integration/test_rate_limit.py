@@ -5,24 +5,13 @@ import redis
 
 from adapters.ratelimit import RateLimiter
 from tests.conftest import TEST_REDIS_URL
-
-
-class Time:
-    def __init__(self, now: float):
-        self.now, self.slept = now, []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+from tests.fakes import SteppingTime
 
 
 def test_two_workers_share_one_cap_per_second():
     client = redis.Redis.from_url(TEST_REDIS_URL)
     client.flushdb()
-    t = Time(1_000_000.5)
+    t = SteppingTime(1_000_000.5)
     first = RateLimiter(client, "stp-test", 4, sleep=t.sleep, now=t)
     second = RateLimiter(client, "stp-test", 4, sleep=t.sleep, now=t)
     for limiter in (first, second, first, second):

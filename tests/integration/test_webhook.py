@@ -12,7 +12,7 @@ from adapters.db.tables import bank_events, event_log, outbox
 from domain import stp
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType, TransferStatus
 from domain.payment_orders import PaymentOrderStatus
-from tests.integration.orders import order_in_sending, order_sent, reload
+from tests.integration.orders import begin_send, order_in_sending, order_sent, reload
 from usecases import bank_events as events, payouts
 from web.app import create_app
 from workers.bootstrap import build_container
@@ -125,9 +125,7 @@ def test_configured_estado_aliases_are_understood(settings, clock):
 def test_an_event_for_an_unknown_order_waits_for_it_then_applies(stack, clock):
     container, client = stack
     order = order_in_sending(container)
-    with container.uow() as uow:
-        payouts.begin_send(uow, order.id, container.payout_config)
-        uow.commit()
+    begin_send(container, order)
     early = {"id": 87654321, "empresa": "DISPERSA", "folioOrigen": "NOSUCHKEY", "estado": "LQ"}
     assert post(client, early).status_code == 200
     assert process_all(container) == ["unmatched"]
@@ -193,9 +191,7 @@ def test_a_return_months_after_liquidation_overrides_the_disbursement(stack, clo
 def test_a_callback_that_beats_the_send_result(stack):
     container, client = stack
     order = order_in_sending(container)
-    with container.uow() as uow:
-        payouts.begin_send(uow, order.id, container.payout_config)
-        uow.commit()
+    begin_send(container, order)
     post(client, {"id": 55555555, "empresa": "DISPERSA", "folioOrigen": order.tracking_key, "estado": "LQ"})
     assert process_all(container) == ["applied"]
     with container.uow() as uow:  # the registra answer arrives afterwards

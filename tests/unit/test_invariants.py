@@ -1,7 +1,6 @@
 """domain.invariants.verify accepts sound books and reports each kind of broken book."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -9,18 +8,9 @@ from domain import ledger
 from domain.credits import Credit
 from domain.invariants import StoreBooks, verify
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus as S, BalanceUpdateType as T, BankTransfer, TransferStatus as TS
+from tests.fakes import StoreHead
 
 AT = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
-
-
-@dataclass
-class Head:
-    """The store as the ledger sees it."""
-
-    id: int = 1
-    balance: int = 0
-    last_sequence: int = 0
-    currency: str = "MXN"
 
 
 def credit(credit_id: int, contribution: int, delivered: bool = True) -> Credit:
@@ -34,7 +24,7 @@ class Books:
     """Sound books built through domain.ledger, with ids as the database would give them."""
 
     def __init__(self) -> None:
-        self.head = Head()
+        self.head = StoreHead()
         self.updates: list[BalanceUpdate] = []
         self.transfers: list[BankTransfer] = []
         self.credits: list[Credit] = []

@@ -26,6 +26,7 @@ from domain.ledger import (
     TransferStatus as TS,
 )
 from domain.money import Money
+from tests.fakes import StoreHead
 
 START = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
 MOVES = {  # DESIGN.md, written out again
@@ -33,16 +34,6 @@ MOVES = {  # DESIGN.md, written out again
     TS.IN_TRANSIT: {TS.APPLIED, TS.CANCELLED, TS.REJECTED}, TS.APPLIED: {TS.REJECTED},
     TS.CANCELLED: set(), TS.REJECTED: set(),
 }
-
-
-@dataclass
-class StoreHead:
-    """The store row as the ledger sees it."""
-
-    id: int = 1
-    balance: int = 0
-    last_sequence: int = 0
-    currency: str = "MXN"
 
 
 @dataclass

@@ -2,22 +2,11 @@
 from __future__ import annotations
 
 from adapters.ratelimit import LocalRateLimiter
-
-
-class Time:
-    def __init__(self, now: float):
-        self.now, self.slept = now, []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+from tests.fakes import SteppingTime
 
 
 def test_calls_beyond_the_cap_wait_for_the_next_second():
-    t = Time(100.25)
+    t = SteppingTime(100.25)
     limiter = LocalRateLimiter(3, sleep=t.sleep, now=t)
     for _ in range(7):
         limiter.acquire()
@@ -26,7 +15,7 @@ def test_calls_beyond_the_cap_wait_for_the_next_second():
 
 
 def test_a_cap_of_zero_means_no_limit():
-    t = Time(0.0)
+    t = SteppingTime(0.0)
     limiter = LocalRateLimiter(0, sleep=t.sleep, now=t)
     for _ in range(100):
         limiter.acquire()

@@ -1,7 +1,6 @@
 """Bank transfer states: every (from, to) pair is allowed exactly as DESIGN.md lists, with history rows."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from itertools import product
 
@@ -15,6 +14,7 @@ from domain.ledger import (
     LedgerError,
     TransferStatus as TS,
 )
+from tests.fakes import StoreHead
 
 AT = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
 LATER = AT + timedelta(hours=1)
@@ -27,16 +27,6 @@ DESIGN_MOVES = {
     (TS.APPLIED, TS.REJECTED),
 }
 ALL_PAIRS = list(product(TS, TS))
-
-
-@dataclass
-class Head:
-    """The store as the ledger sees it."""
-
-    id: int = 1
-    balance: int = 0
-    last_sequence: int = 0
-    currency: str = "MXN"
 
 
 def bare_transfer(status: TS) -> BankTransfer:
@@ -73,7 +63,7 @@ def test_cancelled_and_rejected_are_final(final: TS) -> None:
 
 # --- the ledger moves, from every status -----------------------------------------------------------------------
 
-def transfer_in(status: TS, head: Head) -> tuple[BankTransfer, ledger.BalanceUpdate | None]:
+def transfer_in(status: TS, head: StoreHead) -> tuple[BankTransfer, ledger.BalanceUpdate | None]:
     """A real transfer of one 1000 contribution, walked to ``status`` along allowed moves."""
     bu = ledger.contribute(head, credit_id=1, contribution=1000, at=AT)
     bu.id = 1
@@ -96,14 +86,14 @@ def transfer_in(status: TS, head: Head) -> tuple[BankTransfer, ledger.BalanceUpd
     return transfer, disbursement
 
 
-def snapshot(head: Head, transfer: BankTransfer) -> tuple:
+def snapshot(head: StoreHead, transfer: BankTransfer) -> tuple:
     return (head.balance, head.last_sequence, transfer.status, len(transfer.history),
             [(bu.status, len(bu.history)) for bu in transfer.balance_updates])
 
 
 @pytest.mark.parametrize("status", list(TS))
 def test_liquidate_only_from_in_transit(status: TS) -> None:
-    head = Head()
+    head = StoreHead()
     transfer, _ = transfer_in(status, head)
     if status == TS.IN_TRANSIT:
         disbursement = ledger.liquidate(head, transfer, LATER)
@@ -119,7 +109,7 @@ def test_liquidate_only_from_in_transit(status: TS) -> None:
 
 @pytest.mark.parametrize("status", list(TS))
 def test_cancel_only_while_live(status: TS) -> None:
-    head = Head()
+    head = StoreHead()
     transfer, _ = transfer_in(status, head)
     if status.is_live:
         ledger.cancel_transfer(transfer, LATER, reason="treasury refused")
@@ -134,7 +124,7 @@ def test_cancel_only_while_live(status: TS) -> None:
 
 @pytest.mark.parametrize("status", list(TS))
 def test_return_only_from_in_transit_or_applied(status: TS) -> None:
-    head = Head()
+    head = StoreHead()
     transfer, disbursement = transfer_in(status, head)
     if status in (TS.IN_TRANSIT, TS.APPLIED):
         override = ledger.return_transfer(head, transfer, disbursement, LATER, reason="account closed")
@@ -155,7 +145,7 @@ def test_return_only_from_in_transit_or_applied(status: TS) -> None:
 
 
 def test_history_rows_for_a_whole_life() -> None:
-    head = Head()
+    head = StoreHead()
     bu = ledger.contribute(head, credit_id=1, contribution=1000, at=AT)
     transfer = ledger.open_transfer(head, [bu], "weekly:2026-W48", requires_confirmation=True, at=AT)
     transfer.id = 7
@@ -179,7 +169,7 @@ def test_history_rows_for_a_whole_life() -> None:
 
 @pytest.mark.parametrize(("requires_confirmation", "first"), [(True, TS.WAITING_CONFIRMATION), (False, TS.SENDING)])
 def test_open_transfer_starts_waiting_or_sending(requires_confirmation: bool, first: TS) -> None:
-    head = Head()
+    head = StoreHead()
     earlier = ledger.contribute(head, credit_id=3, contribution=100, at=AT)
     bus = [ledger.contribute(head, credit_id=i, contribution=500, at=AT) for i in (1, 2)]
     bus.append(ledger.adjust(head, -200, admin_id=9, at=AT, note="fee"))
@@ -194,7 +184,7 @@ def test_open_transfer_starts_waiting_or_sending(requires_confirmation: bool, fi
 
 
 def test_open_transfer_refuses_non_pending_updates_and_changes_nothing() -> None:
-    head = Head()
+    head = StoreHead()
     first = ledger.contribute(head, credit_id=1, contribution=500, at=AT)
     second = ledger.contribute(head, credit_id=2, contribution=500, at=AT)
     ledger.open_transfer(head, [first], "k1", False, AT)
@@ -205,7 +195,7 @@ def test_open_transfer_refuses_non_pending_updates_and_changes_nothing() -> None
 
 @pytest.mark.parametrize("amounts", [[], [0], [-100], [500, -500], [300, -400]])
 def test_no_transfer_of_zero_or_negative_amount(amounts: list[int]) -> None:
-    head = Head()
+    head = StoreHead()
     bus = [ledger.append(head, T.ADJUSTMENT, a, S.PENDING, AT) for a in amounts]
     with pytest.raises(LedgerError):
         ledger.open_transfer(head, bus, "k", False, AT)
@@ -213,7 +203,7 @@ def test_no_transfer_of_zero_or_negative_amount(amounts: list[int]) -> None:
 
 
 def test_return_after_applied_without_disbursement_changes_nothing() -> None:
-    head = Head()
+    head = StoreHead()
     transfer, _ = transfer_in(TS.APPLIED, head)
     with pytest.raises(LedgerError):
         ledger.return_transfer(head, transfer, None, LATER)
