@@ -26,9 +26,21 @@ test: install services
 test-unit: install
 	$(BIN)/pytest -q -p no:cacheprovider tests/unit
 
-up: install services
-	DISPERSA_BROKER=rabbitmq $(BIN)/dispersa db upgrade
-	DISPERSA_BROKER=rabbitmq PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start
+# Local development: the Procfile's processes plus the STP sandbox, on MariaDB, RabbitMQ and Redis.
+DEV_DATABASE_URL ?= mysql+pymysql://root@127.0.0.1:3306/dispersa
+DEV_ENV := DISPERSA_DATABASE_URL=$(DEV_DATABASE_URL) DISPERSA_BROKER=rabbitmq \
+	DISPERSA_STP_PRIVATE_KEY_PATH=$(CURDIR)/.dev/stp.pem DISPERSA_STP_PASSPHRASE=dev \
+	DISPERSA_WEBHOOK_SECRET=dev-webhook-secret PATH=$(CURDIR)/$(BIN):$$PATH
+
+.dev/stp.pem: | install
+	mkdir -p .dev
+	$(BIN)/python -c "from adapters.bank.signer import generate_key_pair as g; p, q = g('dev'); \
+	open('.dev/stp.pem', 'wb').write(p); open('.dev/stp.pub', 'wb').write(q)"
+
+up: install services .dev/stp.pem
+	DISPERSA_TEST_DATABASE_URL=$(DEV_DATABASE_URL) $(BIN)/python -m tests.create_database
+	$(DEV_ENV) $(BIN)/dispersa db upgrade
+	$(DEV_ENV) $(BIN)/honcho start -f Procfile.dev
 
 clean:
-	rm -rf $(VENV) dispersa-demo.db* .e2e
+	rm -rf $(VENV) dispersa-demo.db* .dev
