@@ -44,5 +44,6 @@ class Settings(BaseSettings):
     unmatched_event_deadline_minutes: int = 24 * 60
     callback_after_minutes: int = 30
     reconciliation_hour: int = 6
+    reconciliation_days: int = 35
     log_level: str = "INFO"
     log_json: bool = False

@@ -87,11 +87,11 @@ class PaymentOrder:
         self.status = status
         self.updated_at = at
 
-    def accepted(self, bank_order_id: int, at: datetime) -> None:
-        """The bank gave its id: the order is in transit (a no-op when that is already known)."""
-        self.bank_order_id = self.bank_order_id or bank_order_id
+    def accepted(self, bank_order_id: int | None, at: datetime) -> None:
+        """The bank has the order (its id, when given, is kept): it is in transit. A no-op once known."""
+        self.bank_order_id = self.bank_order_id or bank_order_id or None
         if self.status == S.SENDING:
-            self.move_to(S.SENT, at, f"bank order {bank_order_id}")
+            self.move_to(S.SENT, at, f"bank order {bank_order_id or 'id not given'}")
             self.sent_at = at
 
 

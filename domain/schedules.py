@@ -107,6 +107,11 @@ def instant_key(balance_update_id: int) -> str:
     return f"instant:bu-{balance_update_id}"
 
 
+def instant_catch_up_key(day: date) -> str:
+    """The daily look of an instant store at money freed since its last contribution."""
+    return f"instant:{day.isoformat()}"
+
+
 def manual_key(at: datetime, request_id: str) -> str:
     """A treasury request outside the schedule: unique per request, readable by time."""
     return f"manual:{at.strftime('%Y%m%dT%H%M%S')}:{request_id.replace('-', '')[:12]}"

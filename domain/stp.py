@@ -163,6 +163,10 @@ DEFAULT_ESTADOS = {
 }
 
 
+# What an order still in flight shows in queries and conciliation (accepted, not yet settled).
+IN_FLIGHT_ESTADOS = frozenset({"A"})
+
+
 def outcome_of(estado: str, mapping: Mapping[str, OrderOutcome] = DEFAULT_ESTADOS) -> OrderOutcome | None:
     """The outcome an estado reports, or None for an estado we do not know (or one still in flight)."""
     return mapping.get(str(estado).strip())

@@ -53,14 +53,18 @@ def sweep_stuck_work(container: Container) -> dict[str, int]:
 
 
 @_one_scheduler
-def daily_reconciliation(container: Container) -> str:
-    """Reconcile yesterday (Mexico City) against the bank's conciliation list."""
-    day = operation_date(container.clock() - timedelta(days=1))
+def daily_reconciliation(container: Container) -> list[str]:
+    """Reconcile each of the last days (Mexico City) against the bank's conciliation list: money can
+    come back long after liquidation, and a mismatch makes the order be asked about again."""
+    now = container.clock()
+    today = operation_date(now)
+    days = [operation_date(now - timedelta(days=n)) for n in range(1, container.settings.reconciliation_days + 1)]
     with container.uow() as uow:
-        scheduling.enqueue_reconciliation(uow, day)
+        for day in days:
+            scheduling.enqueue_reconciliation(uow, day, dedupe=f"reconcile:{day}:{today}")
         uow.commit()
-    log.info("reconciliation of %s enqueued", day)
-    return day
+    log.info("reconciliation of %s to %s enqueued", days[-1], days[0])
+    return days
 
 
 @_one_scheduler

@@ -16,7 +16,7 @@ from domain.payment_orders import PaymentOrder
 from domain.stp import OrderOutcome
 from usecases import payouts, steps
 
-FINAL = ("applied", "ignored", "orphaned", "unknown_estado")
+FINAL = ("applied", "ignored", "conflict", "orphaned", "unknown_estado")
 
 
 def _digest(body: Mapping[str, Any]) -> str:
@@ -89,9 +89,11 @@ def process(uow: UnitOfWork, event_id: int, estados: Mapping[str, OrderOutcome])
                 f"(folio {event.folio_origen}); will retry", level="WARNING", reference=event.folio_origen)
         return mark("unmatched", "no such order yet")
     cause = body.get("causaDevolucion") or None
-    applied = payouts.apply_outcome(uow, order.id, outcome, event.bank_order_id, str(cause) if cause else None)
-    return mark("applied" if applied else "ignored",
-                f"{outcome.value}" if applied else f"{outcome.value} not applicable to {order.status.value}", order.id)
+    result = payouts.apply_outcome(uow, order.id, outcome, event.bank_order_id, str(cause) if cause else None,
+                                   payouts.bank_time(body.get("tsLiquidacion")) if outcome == OrderOutcome.LIQUIDATED
+                                   else None)
+    status = {"applied": "applied", "conflict": "conflict"}.get(result, "ignored")
+    return mark(status, f"{outcome.value}: {result} (order {order.status.value})", order.id)
 
 
 def retry_unmatched(uow: UnitOfWork, now: datetime, deadline: timedelta) -> tuple[int, int]:
@@ -102,8 +104,11 @@ def retry_unmatched(uow: UnitOfWork, now: datetime, deadline: timedelta) -> tupl
     window = now.strftime("%Y%m%dT%H%M")
     for row in rows:
         if now - row.received_at > deadline:
-            uow.session.execute(update(bank_events).where(bank_events.c.id == row.id).values(
-                status="orphaned", note="no order matched before the deadline", processed_at=now))
+            flagged = uow.session.execute(update(bank_events).where(
+                bank_events.c.id == row.id, bank_events.c.status == "unmatched").values(
+                status="orphaned", note="no order matched before the deadline", processed_at=now)).rowcount
+            if not flagged:  # applied meanwhile
+                continue
             uow.log("bank_event_orphaned", f"ALERT STP callback {row.id} (folio {row.folio_origen}) matched no order "
                     "before the deadline", level="ERROR", reference=row.folio_origen)
             orphaned += 1
@@ -111,3 +116,14 @@ def retry_unmatched(uow: UnitOfWork, now: datetime, deadline: timedelta) -> tupl
             uow.outbox.send(steps.PROCESS_BANK_EVENT, row.id, dedupe_key=f"bank_event:{row.id}:{window}")
             retried += 1
     return retried, orphaned
+
+
+def retry_unprocessed(uow: UnitOfWork, now: datetime, stuck_after: timedelta) -> int:
+    """Re-queue stored events still not processed after ``stuck_after`` (their message was lost or
+    dead-lettered): a return after liquidation must never wait for a person to notice."""
+    ids = list(uow.session.scalars(select(bank_events.c.id).where(
+        bank_events.c.status == "received", bank_events.c.received_at < now - stuck_after)))
+    window = now.strftime("%Y%m%dT%H%M")
+    for event_id in ids:
+        uow.outbox.send(steps.PROCESS_BANK_EVENT, event_id, dedupe_key=f"bank_event:{event_id}:{window}")
+    return len(ids)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Callable, Mapping
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from usecases import ledger, steps
 
 log = logging.getLogger("dispersa.payouts")
 MEXICO_CITY = ZoneInfo("America/Mexico_City")
+ALERT_AFTER_ATTEMPTS = 5  # an order the bank keeps answering with an unknown code needs a person
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def begin_send(uow: UnitOfWork, order_id: int, config: PayoutConfig) -> tuple[di
     return stp_fields(order, config.ordering), doubt
 
 
-def _accept(uow: UnitOfWork, order: PaymentOrder, bank_order_id: int) -> None:
+def _accept(uow: UnitOfWork, order: PaymentOrder, bank_order_id: int | None) -> None:
     order.accepted(bank_order_id, uow.clock())
     if order.bank_transfer_id is not None:
         ledger.transfer_sent(uow, order.bank_transfer_id, f"STP order {bank_order_id}")
@@ -113,8 +114,11 @@ def record_registration(uow: UnitOfWork, order_id: int, answer: stp.Registration
     if error.fault == stp.Fault.EXISTS:
         return "exists"
     if error.fault == stp.Fault.TRANSIENT or order.status != S.SENDING:
-        uow.log("payment_order_error", f"order {order.tracking_key}: STP {error.code} {error.message}",
-                level="WARNING", bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key)
+        stuck = order.attempts >= ALERT_AFTER_ATTEMPTS
+        uow.log("payment_order_error", f"{'ALERT ' if stuck else ''}order {order.tracking_key}: STP {error.code} "
+                f"{error.message} (attempt {order.attempts}){'; still not sent, treasury should look' if stuck else ''}",
+                level="ERROR" if stuck else "WARNING", bank_transfer_id=order.bank_transfer_id,
+                reference=order.tracking_key)
         return "transient"
     order.move_to(S.CANCELLED, uow.clock(), order.last_error)
     if order.bank_transfer_id is not None:
@@ -125,31 +129,52 @@ def record_registration(uow: UnitOfWork, order_id: int, answer: stp.Registration
     return "cancelled"
 
 
+TARGET = {OrderOutcome.LIQUIDATED: S.LIQUIDATED, OrderOutcome.CANCELLED: S.CANCELLED,
+          OrderOutcome.RETURNED: S.RETURNED}
+# A liquidation reported after the return it preceded: the order already has its last word.
+LATE = {(S.RETURNED, S.LIQUIDATED)}
+
+
+def bank_time(epoch_ms: object) -> datetime | None:
+    """STP's ts* fields (epoch milliseconds) as a UTC time; None when absent or unreadable."""
+    try:
+        return datetime.fromtimestamp(int(str(epoch_ms)) / 1000, tz=timezone.utc) if epoch_ms else None
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
 def apply_outcome(uow: UnitOfWork, order_id: int, outcome: OrderOutcome, bank_order_id: int | None = None,
-                  cause: str | None = None) -> bool:
-    """The bank's word on an order: liquidated, cancelled or returned. False for a duplicate or an
-    outcome the order can no longer take (out of order), which changes nothing."""
+                  cause: str | None = None, happened_at: datetime | None = None) -> str:
+    """The bank's word on an order: liquidated, cancelled or returned.
+
+    Returns ``applied``; ``duplicate`` or ``late`` (changes nothing); or ``conflict`` when the bank
+    contradicts what we recorded (a liquidation of a cancelled order, say): nothing changes and
+    operations get an alert, because money may have gone out twice or not at all."""
     order = _locked_order(uow, order_id)
     at = uow.clock()
     if order.status == S.SENDING and outcome != OrderOutcome.CANCELLED:
-        _accept(uow, order, bank_order_id or 0)  # the callback beat the send result: the order exists
-    target = {OrderOutcome.LIQUIDATED: S.LIQUIDATED, OrderOutcome.CANCELLED: S.CANCELLED,
-              OrderOutcome.RETURNED: S.RETURNED}[outcome]
+        _accept(uow, order, bank_order_id)  # the callback beat the send result: the order exists
+    target = TARGET[outcome]
     if target not in ALLOWED_ORDER_MOVES[order.status]:
-        return False
+        if order.status == target or (order.status, target) in LATE:
+            return "duplicate" if order.status == target else "late"
+        uow.log("payment_order_conflict", f"ALERT order {order.tracking_key} is {order.status.value} but the bank "
+                f"reports it {outcome.value}; nothing applied, check it with STP", level="ERROR",
+                bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key)
+        return "conflict"
     order.move_to(target, at, cause)
     if bank_order_id and not order.bank_order_id:
         order.bank_order_id = bank_order_id
     if target == S.LIQUIDATED:
-        order.liquidated_at = at
+        order.liquidated_at = happened_at or at
     elif target == S.RETURNED:
-        order.returned_at, order.return_cause = at, cause
+        order.returned_at, order.return_cause = happened_at or at, cause
     if order.bank_transfer_id is not None:
         ledger.settle_transfer(uow, order.bank_transfer_id, outcome.value, cause)
     uow.log(f"payment_order_{outcome.value}", f"order {order.tracking_key} {outcome.value}",
             bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key,
             details={"cause": cause} if cause else None)
-    return True
+    return "applied"
 
 
 def record_found(uow: UnitOfWork, order_id: int, found: FoundOrder, config: PayoutConfig) -> None:
@@ -157,7 +182,8 @@ def record_found(uow: UnitOfWork, order_id: int, found: FoundOrder, config: Payo
     outcome = stp.outcome_of(found.estado, config.estados)
     cause = found.fields.get("causaDevolucion") or None
     if outcome is not None:
-        apply_outcome(uow, order_id, outcome, found.bank_order_id, str(cause) if cause else None)
+        stamp = found.fields.get("tsDevolucion" if outcome == OrderOutcome.RETURNED else "tsLiquidacion")
+        apply_outcome(uow, order_id, outcome, found.bank_order_id, str(cause) if cause else None, bank_time(stamp))
         return
     order = _locked_order(uow, order_id)
     if order.status == S.SENDING and found.bank_order_id:

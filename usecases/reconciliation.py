@@ -12,6 +12,7 @@ from domain import stp
 from domain.money import Money, MoneyError
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus as S
 from domain.stp import OrderOutcome
+from usecases import steps
 
 EXPECTED = {OrderOutcome.LIQUIDATED: S.LIQUIDATED, OrderOutcome.CANCELLED: S.CANCELLED,
             OrderOutcome.RETURNED: S.RETURNED}
@@ -52,11 +53,18 @@ def compare(orders: list[PaymentOrder], bank_rows: list[Mapping[str, Any]],
                 found.append("amount")
         except MoneyError:
             found.append("amount")
-        outcome = stp.outcome_of(str(row.get("estado", "")), estados)
-        expected = EXPECTED.get(outcome) if outcome else None
-        in_flight = outcome is None and order.status in (S.SENDING, S.SENT)
-        if not in_flight and expected != order.status:
+        estado = str(row.get("estado", ""))
+        outcome = stp.outcome_of(estado, estados)
+        if outcome is None and estado not in stp.IN_FLIGHT_ESTADOS:
+            found.append("unknown_estado")
+        elif outcome is None:
+            if order.status not in (S.SENDING, S.SENT):
+                found.append("status")
+        elif EXPECTED[outcome] != order.status:
             found.append("status")
+        bank_id = row.get("idEF")
+        if bank_id and order.bank_order_id and str(bank_id) != str(order.bank_order_id):
+            found.append("bank_order_id")
         for kind in found:
             mismatches.append(Mismatch(order.tracking_key, kind, _ours(order), _bank(row)))
         matched += not found
@@ -73,9 +81,13 @@ def reconcile_day(uow: UnitOfWork, day: str, bank_rows: list[Mapping[str, Any]],
     run_id = uow.session.execute(insert(reconciliation_runs).values(
         operation_date=day, started_at=uow.clock(), bank_orders=len(bank_rows), ledger_orders=len(orders),
         matched=matched, mismatches=len(mismatches))).inserted_primary_key[0]
+    by_key = {o.tracking_key: o for o in orders}
     for m in mismatches:
         uow.session.execute(insert(reconciliation_mismatches).values(
             run_id=run_id, tracking_key=m.tracking_key, kind=m.kind, ours=m.ours, bank=m.bank))
+        if m.kind == "status" and m.tracking_key in by_key:  # ask the bank and apply what it says
+            order_id = by_key[m.tracking_key].id
+            uow.outbox.send(steps.SYNC_PAYMENT_ORDER, order_id, dedupe_key=f"sync:{order_id}:run-{run_id}")
     level = "ERROR" if mismatches else "INFO"
     uow.log("reconciliation", f"{day}: {len(orders)} ours, {len(bank_rows)} at the bank, {matched} matched, "
             f"{len(mismatches)} mismatches", level=level, details={"run_id": run_id})

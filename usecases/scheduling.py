@@ -11,7 +11,7 @@ from domain.credits import CreditStatus
 from domain.ledger import BalanceUpdateType as T, TransferStatus
 from domain.payment_orders import PaymentOrderStatus
 from domain.merchants import Store
-from domain.schedules import DisbursementMode, due_periods
+from domain.schedules import DisbursementMode, due_periods, instant_catch_up_key
 from usecases import bank_events, steps
 
 
@@ -23,16 +23,27 @@ def enqueue_due_triggers(uow: UnitOfWork, now: datetime, catch_up_limit: int) ->
     last_due = dict(uow.session.execute(
         select(trigger_evaluations.c.store_id, func.max(trigger_evaluations.c.due_at))
         .group_by(trigger_evaluations.c.store_id)).all())
-    stores = uow.session.scalars(select(Store).where(
-        Store.automation_enabled.is_(True), Store.disbursement_mode != DisbursementMode.INSTANT))
+    stores = list(uow.session.scalars(select(Store).where(Store.automation_enabled.is_(True))))
     count = 0
     for store in stores:
+        if store.disbursement_mode == DisbursementMode.INSTANT:
+            count += _instant_catch_up(uow, store, now)
+            continue
         since = last_due.get(store.id) or store.created_at
         for period in due_periods(store.schedule, since, now, catch_up_limit):
-            uow.outbox.send(steps.EVALUATE_TRIGGER, store.id, period.key, period.due_at.isoformat(),
-                            dedupe_key=f"trigger:{store.id}:{period.key}")
-            count += 1
+            count += uow.outbox.send(steps.EVALUATE_TRIGGER, store.id, period.key, period.due_at.isoformat(),
+                                     dedupe_key=f"trigger:{store.id}:{period.key}")
     return count
+
+
+def _instant_catch_up(uow: UnitOfWork, store: Store, now: datetime) -> int:
+    """An instant store is evaluated when a contribution arrives; money freed later (a cancelled or
+    returned transfer, an adjustment) is looked at once a day, so that a bad account is not retried
+    in a loop."""
+    if store.balance <= 0 or not store.last_sequence:
+        return 0
+    key = instant_catch_up_key(now.astimezone(store.schedule.tz).date())
+    return int(uow.outbox.send(steps.EVALUATE_TRIGGER, store.id, key, None, dedupe_key=f"trigger:{store.id}:{key}"))
 
 
 def sweep_stuck_work(uow: UnitOfWork, now: datetime, stuck_after: timedelta) -> dict[str, int]:
@@ -56,10 +67,18 @@ def sweep_stuck_work(uow: UnitOfWork, now: datetime, stuck_after: timedelta) -> 
     ).scalars())
     for credit_id in missing_cancellations:
         uow.outbox.send(steps.CANCEL_CREDIT, credit_id, dedupe_key=f"sweep:cancel_credit:{credit_id}:{window}")
+    lost_transfers = list(uow.session.execute(
+        select(trigger_evaluations.c.store_id, trigger_evaluations.c.period_key)
+        .outerjoin(bank_transfers, and_(bank_transfers.c.store_id == trigger_evaluations.c.store_id,
+                                        bank_transfers.c.trigger_key == trigger_evaluations.c.period_key))
+        .where(trigger_evaluations.c.outcome == "transfer", trigger_evaluations.c.evaluated_at < cutoff,
+               bank_transfers.c.id.is_(None))).all())
+    for store_id, key in lost_transfers:
+        uow.outbox.send(steps.CREATE_TRANSFER, store_id, key, dedupe_key=f"sweep:transfer:{store_id}:{key}:{window}")
     unpublished = uow.session.execute(select(func.count()).select_from(outbox).where(
         outbox.c.published_at.is_(None), outbox.c.created_at < cutoff)).scalar() or 0
     found = {"contributions": len(missing_contributions), "cancellations": len(missing_cancellations),
-             "unpublished_outbox": int(unpublished)}
+             "transfers": len(lost_transfers), "unpublished_outbox": int(unpublished)}
     if any(found.values()):
         uow.log("sweep", f"stuck work re-driven: {found}", level="WARNING", details=found)
     return found
@@ -88,8 +107,10 @@ def sweep_payment_orders(uow: UnitOfWork, now: datetime, stuck_after: timedelta,
     for order_id in late:
         uow.outbox.send(steps.SYNC_PAYMENT_ORDER, order_id, dedupe_key=f"sweep:sync:{order_id}:{window}")
     retried, orphaned = bank_events.retry_unmatched(uow, now, unmatched_deadline)
+    unprocessed = bank_events.retry_unprocessed(uow, now, stuck_after)
     found = {"transfers_without_order": len(orphan_transfers), "orders_unsent": len(unsent),
-             "orders_without_callback": len(late), "events_retried": retried, "events_orphaned": orphaned}
+             "orders_without_callback": len(late), "events_retried": retried, "events_orphaned": orphaned,
+             "events_unprocessed": unprocessed}
     if any(found.values()):
         uow.log("sweep", f"bank pipeline re-driven: {found}", level="WARNING", details=found)
     return found

@@ -124,7 +124,8 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
         "bank_orders": INT, "ledger_orders": INT, "matched": INT, "mismatches": INT,
         "mismatch_list": {"type": "array", "items": _object({
             "tracking_key": STR,
-            "kind": _enum(["missing_at_bank", "unknown_to_us", "amount", "status"]),
+            "kind": _enum(["missing_at_bank", "unknown_to_us", "amount", "status", "unknown_estado",
+                           "bank_order_id"]),
             "ours": _nullable({"type": "object"}), "bank": _nullable({"type": "object"})})},
     }),
     "MerchantPage": _page_of("Merchant"),

@@ -28,15 +28,15 @@ class Outbox:
         self._clock = clock
         self._new_id = new_id
 
-    def send(self, step: Step, *args: Any, dedupe_key: str | None = None, delay_ms: int | None = None) -> None:
-        """Record a message; with a dedupe key, a second identical record is silently ignored."""
+    def send(self, step: Step, *args: Any, dedupe_key: str | None = None, delay_ms: int | None = None) -> bool:
+        """Record a message; with a dedupe key, a second one is ignored. Returns whether it was recorded."""
         stmt = insert(outbox).values(
             message_id=self._new_id(), queue_name=step.queue_name, actor_name=step.actor_name,
             args=list(args), dedupe_key=dedupe_key, delay_ms=delay_ms, created_at=self._clock(),
         )
         if dedupe_key is not None:
             stmt = stmt.prefix_with("IGNORE", dialect="mysql").prefix_with("OR IGNORE", dialect="sqlite")
-        self._session.execute(stmt)
+        return self._session.execute(stmt).rowcount == 1
 
 
 @dataclass(frozen=True)

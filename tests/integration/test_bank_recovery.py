@@ -1,0 +1,191 @@
+"""Recovery paths of the bank pipeline: lost messages, contradictory answers, missing ids, late money."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from falcon import testing
+from sqlalchemy import delete, func, select
+
+from adapters.db.tables import bank_events, event_log, outbox, trigger_evaluations
+from domain import stp
+from domain.ledger import TransferStatus
+from domain.payment_orders import PaymentOrderStatus
+from tests.integration.orders import begin_send, order_in_sending, order_sent, reload
+from usecases import bank_events as events, ledger, payouts, reconciliation, scheduling
+from web.app import create_app
+from workers.bootstrap import build_container
+
+SECRET = "secreto"
+PATH = "/webhooks/stp/order-status"
+
+
+@pytest.fixture
+def stack(settings, clock):
+    container = build_container(settings.model_copy(update={"webhook_secret": SECRET, "broker": "stub"}),
+                                clock=clock)
+    yield container, testing.TestClient(create_app(container))
+    container.engine.dispose()
+
+
+def post(client, body):
+    return client.simulate_post(PATH, json=body, headers={"X-Webhook-Secret": SECRET})
+
+
+def outbox_rows(container, actor: str) -> list[list]:
+    with container.uow() as uow:
+        return [r.args for r in uow.session.execute(select(outbox.c.args).where(outbox.c.actor_name == actor))]
+
+
+def alerts(container, kind: str) -> int:
+    with container.uow() as uow:
+        return uow.session.execute(select(func.count()).select_from(event_log).where(
+            event_log.c.kind == kind, event_log.c.level == "ERROR")).scalar()
+
+
+def process(container, event_id: int) -> str:
+    with container.uow() as uow:
+        result = events.process(uow, event_id, container.payout_config.estados)
+        uow.commit()
+    return result
+
+
+def sweep(container, clock):
+    with container.uow() as uow:
+        found = scheduling.sweep_payment_orders(uow, clock(), timedelta(minutes=15), timedelta(minutes=30),
+                                                timedelta(days=1))
+        uow.commit()
+    return found
+
+
+def test_a_return_whose_message_was_lost_is_redriven_by_the_sweep(stack, clock):
+    container, client = stack
+    order = order_sent(container, 12345678)
+    with container.uow() as uow:
+        payouts.apply_outcome(uow, order.id, stp.OrderOutcome.LIQUIDATED, 12345678)
+        uow.commit()
+    post(client, {"id": 12345678, "folioOrigen": order.tracking_key, "estado": "D", "causaDevolucion": "x"})
+    with container.uow() as uow:  # its processing message died in the dead-letter queue
+        uow.session.execute(delete(outbox).where(outbox.c.actor_name == "process_bank_event"))
+        uow.commit()
+    clock.now += timedelta(minutes=20)
+    assert sweep(container, clock)["events_unprocessed"] == 1
+    (event_id,), = outbox_rows(container, "process_bank_event")
+    assert process(container, event_id) == "applied"
+    order, transfer = reload(container, order.id)
+    assert order.status == PaymentOrderStatus.RETURNED and transfer.status == TransferStatus.REJECTED
+
+
+def test_a_liquidation_of_a_cancelled_order_is_a_conflict_with_an_alert(stack):
+    container, client = stack
+    order = order_in_sending(container)
+    begin_send(container, order)
+    with container.uow() as uow:
+        refused = stp.read_registration({"resultado": {"id": -7, "descripcionError": "La cuenta no existe"}})
+        payouts.record_registration(uow, order.id, refused)
+        uow.commit()
+    post(client, {"id": 777777777, "folioOrigen": order.tracking_key, "estado": "LQ"})
+    with container.uow() as uow:
+        event_id = uow.session.execute(select(bank_events.c.id)).scalar()
+    assert process(container, event_id) == "conflict"
+    assert alerts(container, "payment_order_conflict") == 1
+    order, transfer = reload(container, order.id)
+    assert order.status == PaymentOrderStatus.CANCELLED and transfer.status == TransferStatus.CANCELLED
+
+
+def test_callbacks_without_a_bank_id_do_not_invent_one(stack):
+    container, client = stack
+    for _ in range(2):
+        order = order_in_sending(container)
+        begin_send(container, order)
+        post(client, {"folioOrigen": order.tracking_key, "estado": "LQ"})
+    with container.uow() as uow:
+        ids = list(uow.session.scalars(select(bank_events.c.id)))
+    assert [process(container, i) for i in ids] == ["applied", "applied"]
+    order, _ = reload(container, order.id)
+    assert order.status == PaymentOrderStatus.LIQUIDATED and order.bank_order_id is None
+
+
+def test_the_liquidation_time_is_the_banks(stack):
+    container, client = stack
+    order = order_sent(container, 12345678)
+    post(client, {"id": 12345678, "folioOrigen": order.tracking_key, "estado": "LQ", "tsLiquidacion": 1763800000123})
+    with container.uow() as uow:
+        event_id = uow.session.execute(select(bank_events.c.id)).scalar()
+    process(container, event_id)
+    assert reload(container, order.id)[0].liquidated_at == datetime(2025, 11, 22, 8, 26, 40, 123000,
+                                                                   tzinfo=timezone.utc)
+
+
+def test_an_order_answered_with_unknown_codes_raises_an_alert_after_some_attempts(stack):
+    container, _ = stack
+    order = order_in_sending(container)
+    answer = stp.read_registration({"resultado": {"id": -99, "descripcionError": "no disponible"}})
+    for _ in range(payouts.ALERT_AFTER_ATTEMPTS):
+        begin_send(container, order)
+        with container.uow() as uow:
+            assert payouts.record_registration(uow, order.id, answer) == "transient"
+            uow.commit()
+    assert alerts(container, "payment_order_error") == 1
+
+
+def test_a_lost_create_transfer_message_is_redriven(stack, clock):
+    container, _ = stack
+    order = order_sent(container, 1234567)  # a store with a history, then money pending again
+    store_id = reload(container, order.id)[1].store_id
+    with container.uow() as uow:
+        ledger.adjust(uow, store_id, 50_000, 1, "treasury correction")
+        uow.commit()
+    with container.uow() as uow:
+        assert ledger.evaluate_trigger(uow, store_id, "daily:2026-11-23") == "transfer"
+        uow.session.execute(delete(outbox).where(outbox.c.actor_name == "create_transfer"))
+        uow.commit()
+    clock.now += timedelta(minutes=20)
+    with container.uow() as uow:
+        assert scheduling.sweep_stuck_work(uow, clock(), timedelta(minutes=15))["transfers"] == 1
+        uow.commit()
+    assert outbox_rows(container, "create_transfer") == [[store_id, "daily:2026-11-23"]]
+
+
+def test_instant_stores_look_again_once_a_day_at_money_freed_since(stack, clock):
+    container, client = stack
+    order = order_sent(container, 12345678)
+    post(client, {"id": 12345678, "folioOrigen": order.tracking_key, "estado": "CN"})
+    with container.uow() as uow:
+        process(container, uow.session.execute(select(bank_events.c.id)).scalar())
+    for _ in range(2):  # two ticks the same day: one evaluation
+        with container.uow() as uow:
+            scheduling.enqueue_due_triggers(uow, clock(), 48)
+            uow.commit()
+    store_id = reload(container, order.id)[1].store_id
+    day = clock().astimezone(ZoneInfo("America/Mexico_City")).date().isoformat()
+    assert [r for r in outbox_rows(container, "evaluate_trigger") if r[1].startswith("instant:2")] == [
+        [store_id, f"instant:{day}", None]]
+    with container.uow() as uow:  # the freed money (the cancelled transfer's) is paid again
+        assert ledger.evaluate_trigger(uow, store_id, f"instant:{day}") == "transfer"
+        uow.commit()
+    with container.uow() as uow:
+        outcome = uow.session.execute(select(trigger_evaluations.c.pending_total).where(
+            trigger_evaluations.c.period_key == f"instant:{day}")).scalar()
+    assert outcome == reload(container, order.id)[1].amount
+
+
+def test_reconciliation_flags_unknown_estados_and_other_bank_ids_and_queries_status_mismatches(stack):
+    container, _ = stack
+    first, second, third = (order_sent(container, n) for n in (11111111, 22222222, 33333333))
+    rows = [
+        {"idEF": 11111111, "claveRastreo": first.tracking_key, "monto": "942.00", "estado": "XX"},
+        {"idEF": 99999999, "claveRastreo": second.tracking_key, "monto": "942.00", "estado": "A"},
+        {"idEF": 33333333, "claveRastreo": third.tracking_key, "monto": "942.00", "estado": "D"},
+    ]
+    with container.uow() as uow:
+        run_id = reconciliation.reconcile_day(uow, first.operation_date, rows, container.payout_config.estados)
+        uow.commit()
+    with container.uow() as uow:
+        run = reconciliation.latest_run(uow, first.operation_date)
+    assert run["id"] == run_id
+    assert sorted((m["tracking_key"], m["kind"]) for m in run["mismatch_list"]) == sorted([
+        (first.tracking_key, "unknown_estado"), (second.tracking_key, "bank_order_id"),
+        (third.tracking_key, "status")])
+    assert outbox_rows(container, "sync_payment_order") == [[third.id]]
