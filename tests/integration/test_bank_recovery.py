@@ -4,8 +4,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import pytest
-from falcon import testing
 from sqlalchemy import delete, func, select
 
 from adapters.db.tables import bank_events, event_log, outbox, trigger_evaluations
@@ -14,19 +12,9 @@ from domain.ledger import TransferStatus
 from domain.payment_orders import PaymentOrderStatus
 from tests.integration.orders import begin_send, order_in_sending, order_sent, reload
 from usecases import bank_events as events, ledger, payouts, reconciliation, scheduling
-from web.app import create_app
-from workers.bootstrap import build_container
+from tests.integration.conftest import WEBHOOK_PATH, WEBHOOK_SECRET
 
-SECRET = "secreto"
-PATH = "/webhooks/stp/order-status"
-
-
-@pytest.fixture
-def stack(settings, clock):
-    container = build_container(settings.model_copy(update={"webhook_secret": SECRET, "broker": "stub"}),
-                                clock=clock)
-    yield container, testing.TestClient(create_app(container))
-    container.engine.dispose()
+SECRET, PATH = WEBHOOK_SECRET, WEBHOOK_PATH
 
 
 def post(client, body):

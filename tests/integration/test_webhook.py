@@ -14,19 +14,11 @@ from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType,
 from domain.payment_orders import PaymentOrderStatus
 from tests.integration.orders import begin_send, order_in_sending, order_sent, reload
 from usecases import bank_events as events, payouts
+from tests.integration.conftest import WEBHOOK_PATH, WEBHOOK_SECRET
 from web.app import create_app
 from workers.bootstrap import build_container
 
-SECRET = "s3cr3t-del-webhook"
-PATH = "/webhooks/stp/order-status"
-
-
-@pytest.fixture
-def stack(settings, clock):
-    container = build_container(settings.model_copy(update={"webhook_secret": SECRET, "broker": "stub"}),
-                                clock=clock)
-    yield container, testing.TestClient(create_app(container))
-    container.engine.dispose()
+SECRET, PATH = WEBHOOK_SECRET, WEBHOOK_PATH
 
 
 def post(client, body=None, secret=SECRET, raw=None):
