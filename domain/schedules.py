@@ -9,6 +9,7 @@ from typing import Iterator
 from zoneinfo import ZoneInfo
 
 DEFAULT_TIMEZONE = "America/Mexico_City"
+MANUAL = "manual:"
 
 
 class DisbursementMode(str, enum.Enum):
@@ -114,4 +115,9 @@ def instant_catch_up_key(day: date) -> str:
 
 def manual_key(at: datetime, request_id: str) -> str:
     """A treasury request outside the schedule: unique per request, readable by time."""
-    return f"manual:{at.strftime('%Y%m%dT%H%M%S')}:{request_id.replace('-', '')[:12]}"
+    return f"{MANUAL}{at.strftime('%Y%m%dT%H%M%S')}:{request_id.replace('-', '')[:12]}"
+
+
+def is_manual_key(key: str) -> bool:
+    """Treasury asked for this transfer itself, so the store's automation switch does not apply."""
+    return key.startswith(MANUAL)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from adapters.db import repository as repo
 from adapters.db.tables import trigger_evaluations
@@ -12,7 +12,7 @@ from domain import ledger
 from domain.credits import Credit, CreditStatus
 from domain.ledger import BalanceUpdate, BalanceUpdateType as T, BankTransfer, TransferStatus
 from domain.merchants import Store
-from domain.schedules import DisbursementMode, instant_key, manual_key
+from domain.schedules import DisbursementMode, instant_key, is_manual_key, manual_key
 from usecases import steps
 from usecases.errors import Conflict, Invalid
 
@@ -106,7 +106,7 @@ def create_transfer(uow: UnitOfWork, store_id: int, trigger_key: str) -> BankTra
         return existing
     pending = repo.pending_updates(uow.session, store_id)
     decision = ledger.decide_transfer(ledger.pending_total(pending), store.minimum_transfer,
-                                      store.automation_enabled or trigger_key.startswith("manual:"))
+                                      store.automation_enabled or is_manual_key(trigger_key))
     if not decision.pay:
         uow.log("transfer_skipped", f"store {store_id} {trigger_key}: {decision.reason}", store_id=store_id)
         return None
@@ -169,8 +169,11 @@ def reject_transfer(uow: UnitOfWork, transfer_id: int, reason: str) -> BankTrans
 
 
 def _flag_credits(uow: UnitOfWork, transfer: BankTransfer, disbursed: bool) -> None:
-    for credit_id in ledger.credits_of(transfer):
-        repo.get(uow.session, Credit, credit_id).disbursed = disbursed
+    """One statement for all the transfer's credits: a monthly transfer can pay thousands."""
+    credit_ids = ledger.credits_of(transfer)
+    if credit_ids:
+        uow.session.execute(update(Credit).where(Credit.id.in_(credit_ids)).values(disbursed=disbursed)
+                            .execution_options(synchronize_session="fetch"))
 
 
 def settle_transfer(uow: UnitOfWork, transfer_id: int, outcome: str, reason: str | None = None) -> bool:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 
 from adapters.db.tables import balance_updates, bank_transfers, credits, outbox, payment_orders, trigger_evaluations
 from adapters.db.uow import UnitOfWork
@@ -23,7 +23,9 @@ def enqueue_due_triggers(uow: UnitOfWork, now: datetime, catch_up_limit: int) ->
     last_due = dict(uow.session.execute(
         select(trigger_evaluations.c.store_id, func.max(trigger_evaluations.c.due_at))
         .group_by(trigger_evaluations.c.store_id)).all())
-    stores = list(uow.session.scalars(select(Store).where(Store.automation_enabled.is_(True))))
+    stores = list(uow.session.scalars(select(Store).where(
+        Store.automation_enabled.is_(True),
+        or_(Store.disbursement_mode != DisbursementMode.INSTANT, Store.balance > 0))))
     count = 0
     for store in stores:
         if store.disbursement_mode == DisbursementMode.INSTANT:
@@ -40,8 +42,6 @@ def _instant_catch_up(uow: UnitOfWork, store: Store, now: datetime) -> int:
     """An instant store is evaluated when a contribution arrives; money freed later (a cancelled or
     returned transfer, an adjustment) is looked at once a day, so that a bad account is not retried
     in a loop."""
-    if store.balance <= 0 or not store.last_sequence:
-        return 0
     key = instant_catch_up_key(now.astimezone(store.schedule.tz).date())
     return int(uow.outbox.send(steps.EVALUATE_TRIGGER, store.id, key, None, dedupe_key=f"trigger:{store.id}:{key}"))
 

@@ -214,17 +214,17 @@ class Demo:
             if kind == "originate":
                 external_id, store_id, amount, payments = arg
                 credit_cases.originate(uow, store_id, external_id, amount, payments)
+            elif kind == "adjust":
+                store_id, amount = arg
+                ledger.adjust(uow, store_id, amount, admin_id=1, note="demo adjustment by treasury")
             else:
-                credit = uow.session.scalars(select(Credit).where(Credit.external_id == arg)).first() \
-                    if kind in ("deliver", "cancel") else None
-                if kind == "deliver":
-                    if credit.cancelled_at is not None:
-                        return
-                    credit_cases.deliver(uow, credit.id)
-                elif kind == "cancel":
+                credit = uow.session.scalars(select(Credit).where(Credit.external_id == arg)).one()
+                if kind == "cancel":
                     credit_cases.cancel(uow, credit.id, self.rng.choice(list(CancellationReason)).value)
+                elif credit.cancelled_at is not None:  # cancelled before it could be delivered
+                    return
                 else:
-                    ledger.adjust(uow, arg[0], arg[1], admin_id=1, note="demo adjustment by treasury")
+                    credit_cases.deliver(uow, credit.id)
             uow.commit()
         self.events[kind] += 1
 
