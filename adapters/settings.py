@@ -45,5 +45,7 @@ class Settings(BaseSettings):
     callback_after_minutes: int = 30
     reconciliation_hour: int = 6
     reconciliation_days: int = 35
+    return_window_days: int = 180  # how long after liquidation the bank may still report a return
+    max_adjustment: int = 1_000_000_000  # minor units: the largest single adjustment either way
     log_level: str = "INFO"
     log_json: bool = False

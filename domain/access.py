@@ -14,18 +14,23 @@ class Role(str, enum.Enum):
 class Action(str, enum.Enum):
     READ = "read"
     MANAGE_CATALOG = "manage_catalog"
+    EDIT_STORE = "edit_store"            # reaches the store; which fields a role may change is checked per field
     VALIDATE = "validate"
     ORIGINATE = "originate"
     ADJUST = "adjust"
     APPROVE_TRANSFER = "approve_transfer"
+    DECIDE_PAYOUTS = "decide_payouts"    # a store's bank details and its approval switch
     OPERATE_QUEUES = "operate_queues"
+    READ_OPERATIONS = "read_operations"  # the event log and the audit log
+    MANAGE_KEYS = "manage_keys"
 
 
 ALLOWED: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action),
     Role.TREASURY: frozenset({Action.READ, Action.VALIDATE, Action.ADJUST, Action.APPROVE_TRANSFER,
-                              Action.OPERATE_QUEUES}),
-    Role.OPERATOR: frozenset({Action.READ, Action.MANAGE_CATALOG, Action.ORIGINATE}),
+                              Action.EDIT_STORE, Action.DECIDE_PAYOUTS, Action.OPERATE_QUEUES,
+                              Action.READ_OPERATIONS}),
+    Role.OPERATOR: frozenset({Action.READ, Action.MANAGE_CATALOG, Action.EDIT_STORE, Action.ORIGINATE}),
     Role.PARTNER: frozenset({Action.READ}),
 }
 

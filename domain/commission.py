@@ -72,18 +72,18 @@ class CommissionSplit:
 
 
 def split_credit(amount: Money, commission_rate: Decimal, tax_rate: Decimal) -> CommissionSplit:
-    """Round once: the fee (commission plus its tax) is rounded half-up; the commission
-    is rounded half-up too and the tax takes the rest, so the parts always sum to the amount."""
-    fee = round_half_up(Decimal(amount.minor) * commission_rate * (1 + tax_rate))
+    """Round once per number: the commission is the amount times the rate, rounded half-up to the
+    minor unit; the tax is that rounded commission times the tax rate, rounded half-up; the store
+    receives the rest. So tax = round(commission x tax rate) exactly, and the three parts sum to the amount."""
     commission = round_half_up(Decimal(amount.minor) * commission_rate)
-    commission = min(commission, fee)
+    tax = round_half_up(Decimal(commission) * tax_rate)
     return CommissionSplit(
         amount=amount,
         commission_rate=commission_rate,
         tax_rate=tax_rate,
         commission=Money(commission, amount.currency),
-        tax=Money(fee - commission, amount.currency),
-        contribution=Money(amount.minor - fee, amount.currency),
+        tax=Money(tax, amount.currency),
+        contribution=Money(amount.minor - commission - tax, amount.currency),
     )
 
 

@@ -11,8 +11,16 @@ from datetime import datetime
 from typing import Iterable, Sequence
 
 
+# A balance stays within what a JSON client reading numbers as doubles holds exactly.
+MAX_BALANCE = 2**53 - 1
+
+
 class LedgerError(Exception):
     """A move the ledger rules forbid."""
+
+
+class BalanceOutOfRange(LedgerError):
+    """The move would take the store's balance beyond +/- MAX_BALANCE."""
 
 
 class BalanceUpdateType(str, enum.Enum):
@@ -168,6 +176,9 @@ def append(
     **links: object,
 ) -> BalanceUpdate:
     """Chain a new balance update onto the store's ledger (the caller holds the store lock)."""
+    if abs(store.balance + amount) > MAX_BALANCE:
+        raise BalanceOutOfRange(f"store {store.id}: a balance of {store.balance + amount} is beyond "
+                                f"+/-{MAX_BALANCE}; the move is refused")
     bu = BalanceUpdate(
         store_id=store.id,
         type=type,

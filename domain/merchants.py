@@ -13,7 +13,11 @@ from domain.schedules import DEFAULT_TIMEZONE, DisbursementMode, Schedule
 
 
 NOT_EDITABLE = frozenset({"id", "validated", "balance", "last_sequence", "created_at", "options", "stores", "tiers",
-                          "merchant_id", "store_id"})
+                          "merchant_id", "store_id", "validated_clabe", "validated_beneficiary_name",
+                          "validated_rfc_curp"})
+# Money decisions: where a store's payouts go and whether treasury approves each one. Only treasury
+# or admin may change them (domain.access.Action.DECIDE_PAYOUTS), and the audit keeps old and new values.
+PAYOUT_FIELDS = frozenset({"clabe", "beneficiary_name", "rfc_curp", "requires_confirmation"})
 
 
 class ValidationError(ValueError):
@@ -84,6 +88,10 @@ class Store:
     automation_enabled: bool = False
     requires_confirmation: bool = False
     validated: bool = False
+    # The bank details treasury validated: every payment order carries these, never unvalidated ones.
+    validated_clabe: str | None = None
+    validated_beneficiary_name: str | None = None
+    validated_rfc_curp: str | None = None
     balance: int = 0
     last_sequence: int = 0
     id: int | None = None
@@ -92,6 +100,11 @@ class Store:
     @property
     def schedule(self) -> Schedule:
         return Schedule(self.disbursement_mode, self.time_of_day, self.weekday, self.day_of_month, self.timezone)
+
+    @property
+    def payee_name(self) -> str:
+        """The name payment orders carry: the validated beneficiary name, or the store's own name."""
+        return self.validated_beneficiary_name or self.name
 
 
 @dataclass(eq=False)
@@ -112,6 +125,7 @@ class Merchant:
     created_at: datetime
     currency: str = "MXN"
     tax_rate: Decimal = DEFAULT_MXN_TAX_RATE
+    timezone: str = DEFAULT_TIMEZONE  # the months of its commission tiers are months here
     status: MerchantStatus = MerchantStatus.ENABLED
     validated: bool = False
     id: int | None = None
@@ -137,6 +151,9 @@ def validate_store(store: Store) -> None:
     if not any(o.validated for o in store.options):
         raise ValidationError("the store has no validated payment option")
     store.validated = True
+    store.validated_clabe = store.clabe
+    store.validated_beneficiary_name = store.beneficiary_name
+    store.validated_rfc_curp = store.rfc_curp
 
 
 def validate_merchant(merchant: Merchant) -> None:
@@ -145,12 +162,20 @@ def validate_merchant(merchant: Merchant) -> None:
     merchant.validated = True
 
 
-def edit(entity: Merchant | Store | PaymentOption, changes: dict[str, object]) -> None:
-    """Apply an edit; whatever is edited needs treasury's validation again. All or nothing."""
+Change = tuple[object, object]  # (old value, new value)
+
+
+def edit(entity: Merchant | Store | PaymentOption, changes: dict[str, object]) -> dict[str, Change]:
+    """Apply an edit, all or nothing, and return what actually changed as (old, new).
+    Whatever changes needs treasury's validation again; an edit that changes nothing keeps it."""
     editable = {f.name for f in dataclasses.fields(entity) if f.name not in NOT_EDITABLE}
     refused = sorted(set(changes) - editable)
     if refused:
         raise ValidationError(f"{', '.join(refused)} cannot be edited")
-    for name, value in changes.items():
+    changed = {name: (getattr(entity, name), value) for name, value in changes.items()
+               if getattr(entity, name) != value}
+    for name, (_, value) in changed.items():
         setattr(entity, name, value)
-    entity.validated = False
+    if changed:
+        entity.validated = False
+    return changed

@@ -95,6 +95,45 @@ class PaymentOrder:
             self.sent_at = at
 
 
+SPEI_CURRENCY = "MXN"
+
+
+@dataclass(frozen=True)
+class Payee:
+    """Who an order pays: the account and name treasury validated."""
+
+    account: str
+    name: str
+    rfc_curp: str = ""
+
+
+def new_order(uetr: str, tracking_prefix: str, source: PaymentSource, amount: Money, payee: Payee, concept: str,
+              operation_date: str, at: datetime, bank_transfer_id: int | None = None) -> PaymentOrder:
+    """A SPEI order with STP's own limits applied as it is built (names and concepts folded to ASCII
+    and cut to STP's length). Raises PaymentOrderError for an order that can never be sent as it is."""
+    if amount.currency != SPEI_CURRENCY:
+        raise PaymentOrderError(f"SPEI pays {SPEI_CURRENCY}; this payment is in {amount.currency}")
+    if amount.minor <= 0:
+        raise PaymentOrderError(f"an order pays a positive amount, not {amount}")
+    try:
+        account = clabe.validate(payee.account or "")
+    except clabe.InvalidClabe as e:
+        raise PaymentOrderError(f"the beneficiary account is not a CLABE: {e}") from None
+    name = stp.fold_text(payee.name)
+    if not name:
+        raise PaymentOrderError("the beneficiary has no name STP can carry (ASCII letters or digits)")
+    rfc_curp = (payee.rfc_curp or "").strip().upper()
+    if rfc_curp and (len(rfc_curp) > stp.RFC_CURP_LIMIT or not (rfc_curp.isascii() and rfc_curp.isalnum())):
+        raise PaymentOrderError(f"the beneficiary RFC/CURP {rfc_curp!r} is not 18 letters and digits at most")
+    return PaymentOrder(
+        uetr=uetr, tracking_key=tracking_key(tracking_prefix, uetr), source=source, amount=amount.minor,
+        currency=amount.currency, beneficiary_account=account, beneficiary_name=name, beneficiary_rfc_curp=rfc_curp,
+        beneficiary_institution=spei_institution(account), concept=stp.fold_text(concept) or "Dispersion",
+        numeric_reference=numeric_reference(uetr), operation_date=operation_date, created_at=at,
+        bank_transfer_id=bank_transfer_id, updated_at=at,
+    )
+
+
 def tracking_key(prefix: str, uetr: str) -> str:
     """At most 30 alphanumerics, derived from the UETR so that it is fixed for life."""
     key = (prefix + uetr.replace("-", "")[:24]).upper()[: stp.TRACKING_KEY_LIMIT]

@@ -104,6 +104,15 @@ def due_periods(schedule: Schedule, after: datetime, until: datetime, limit: int
     return found[-limit:] if limit > 0 else []
 
 
+def mode_of_key(key: str) -> DisbursementMode | None:
+    """The disbursement mode a period key belongs to (``daily:2026-11-22`` is daily); None for a manual key."""
+    prefix = key.split(":", 1)[0]
+    try:
+        return DisbursementMode(prefix)
+    except ValueError:
+        return None
+
+
 def instant_key(balance_update_id: int) -> str:
     return f"instant:bu-{balance_update_id}"
 

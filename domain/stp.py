@@ -24,6 +24,7 @@ DEFAULTS = {"institucionOperante": "90646", "tipoCuentaOrdenante": "40", "tipoPa
 ACCOUNT_TYPE_BY_LENGTH = {18: "40", 16: "3", 15: "3", 10: "10"}
 TEXT_LIMIT = 39
 TRACKING_KEY_LIMIT = 30
+RFC_CURP_LIMIT = 18
 
 
 class OrderError(ValueError):
@@ -108,19 +109,22 @@ class StpError:
     code: int
     message: str
     fault: Fault
+    # The refusal is about the beneficiary (its account or an anti-money-laundering check): another
+    # order to the same payee would be refused the same way until a person looks at it.
+    about_beneficiary: bool = False
 
 
 ERRORS = {
     0: StpError(0, "Error validando la firma / dato obligatorio", Fault.PERMANENT),
     -1: StpError(-1, "La clave de rastreo ya fue utilizada", Fault.EXISTS),
-    -7: StpError(-7, "La cuenta no existe", Fault.PERMANENT),
-    -9: StpError(-9, "La institucion no es valida", Fault.PERMANENT),
-    -11: StpError(-11, "El tipo de cuenta no es valido", Fault.PERMANENT),
+    -7: StpError(-7, "La cuenta no existe", Fault.PERMANENT, about_beneficiary=True),
+    -9: StpError(-9, "La institucion no es valida", Fault.PERMANENT, about_beneficiary=True),
+    -11: StpError(-11, "El tipo de cuenta no es valido", Fault.PERMANENT, about_beneficiary=True),
     -20: StpError(-20, "El monto no es valido", Fault.PERMANENT),
-    -22: StpError(-22, "La cuenta no pertenece a la institucion", Fault.PERMANENT),
-    -24: StpError(-24, "Cuenta igual a la cuenta ordenante", Fault.PERMANENT),
+    -22: StpError(-22, "La cuenta no pertenece a la institucion", Fault.PERMANENT, about_beneficiary=True),
+    -24: StpError(-24, "Cuenta igual a la cuenta ordenante", Fault.PERMANENT, about_beneficiary=True),
     -34: StpError(-34, "La clave de rastreo no es valida", Fault.PERMANENT),
-    -200: StpError(-200, "Se rechaza por PLD", Fault.PERMANENT),
+    -200: StpError(-200, "Se rechaza por PLD", Fault.PERMANENT, about_beneficiary=True),
 }
 
 
@@ -144,7 +148,8 @@ def read_registration(body: Mapping[str, Any]) -> RegistrationAnswer:
     description = str(result.get("descripcionError") or "")
     known = ERRORS.get(id_)
     fault = known.fault if known else Fault.TRANSIENT
-    return RegistrationAnswer(None, StpError(id_, description or (known.message if known else "unknown"), fault))
+    return RegistrationAnswer(None, StpError(id_, description or (known.message if known else "unknown"), fault,
+                                             known.about_beneficiary if known else False))
 
 
 class OrderOutcome(str, enum.Enum):

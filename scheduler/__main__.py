@@ -27,6 +27,8 @@ def build_scheduler() -> BlockingScheduler:
                                                         timezone=tz), args=[container], id="commissions")
     sched.add_job(jobs.daily_reconciliation, CronTrigger(hour=container.settings.reconciliation_hour, minute=15,
                                                          timezone=tz), args=[container], id="reconciliation")
+    sched.add_job(jobs.late_returns, CronTrigger(hour=container.settings.reconciliation_hour, minute=45,
+                                                 timezone=tz), args=[container], id="late_returns")
     return sched
 
 

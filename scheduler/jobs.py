@@ -45,6 +45,8 @@ def sweep_stuck_work(container: Container) -> dict[str, int]:
     with container.uow() as uow:
         now = container.clock()
         found = scheduling.sweep_stuck_work(uow, now, timedelta(minutes=s.stuck_after_minutes))
+        found["missed_periods"] = scheduling.sweep_missed_periods(
+            uow, now, timedelta(minutes=s.stuck_after_minutes), s.scheduler_catch_up_limit)
         found.update(scheduling.sweep_payment_orders(
             uow, now, timedelta(minutes=s.stuck_after_minutes), timedelta(minutes=s.callback_after_minutes),
             timedelta(minutes=s.unmatched_event_deadline_minutes)))
@@ -68,8 +70,18 @@ def daily_reconciliation(container: Container) -> list[str]:
 
 
 @_one_scheduler
+def late_returns(container: Container) -> int:
+    """Liquidated orders older than the reconciliation window are asked about again, a seventh a day."""
+    s = container.settings
+    with container.uow() as uow:
+        n = scheduling.sweep_late_returns(uow, container.clock(), s.reconciliation_days, s.return_window_days)
+        uow.commit()
+    return n
+
+
+@_one_scheduler
 def monthly_commissions(container: Container) -> int:
-    month = commissions.previous_month(container.clock())
+    month = commissions.previous_month(container.clock(), container.settings.timezone)
     with container.uow() as uow:
         n = commissions.enqueue_monthly_commissions(uow, month)
         uow.commit()

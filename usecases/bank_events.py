@@ -80,8 +80,8 @@ def process(uow: UnitOfWork, event_id: int, estados: Mapping[str, OrderOutcome])
 
     outcome = stp.outcome_of(event.estado, estados)
     if outcome is None:
-        uow.log("bank_event_unknown_estado", f"ALERT STP callback with unknown estado {event.estado!r} for order "
-                f"{event.bank_order_id}; nothing applied", level="ERROR", reference=event.folio_origen)
+        uow.alert("bank_event_unknown_estado", f"STP callback with unknown estado {event.estado!r} for order "
+                  f"{event.bank_order_id}; nothing applied", reference=event.folio_origen)
         return mark("unknown_estado", f"unknown estado {event.estado!r}")
     order = _find_order(uow, event.bank_order_id, event.folio_origen)
     if order is None:
@@ -109,8 +109,8 @@ def retry_unmatched(uow: UnitOfWork, now: datetime, deadline: timedelta) -> tupl
                 status="orphaned", note="no order matched before the deadline", processed_at=now)).rowcount
             if not flagged:  # applied meanwhile
                 continue
-            uow.log("bank_event_orphaned", f"ALERT STP callback {row.id} (folio {row.folio_origen}) matched no order "
-                    "before the deadline", level="ERROR", reference=row.folio_origen)
+            uow.alert("bank_event_orphaned", f"STP callback {row.id} (folio {row.folio_origen}) matched no order "
+                      "before the deadline", reference=row.folio_origen)
             orphaned += 1
         else:
             uow.outbox.send(steps.PROCESS_BANK_EVENT, row.id, dedupe_key=f"bank_event:{row.id}:{window}")

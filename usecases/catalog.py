@@ -1,18 +1,41 @@
 """Merchants, stores and payment options: create, edit, validate (treasury)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import time
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
+from zoneinfo import ZoneInfo
 
 from adapters.db import repository as repo
 from adapters.db.uow import UnitOfWork
 from domain import clabe, merchants as rules
+from domain.access import Action, Role, may
 from domain.commission import DEFAULT_MXN_TAX_RATE
-from domain.merchants import CommissionTierRow, Merchant, MerchantStatus, PaymentOption, Store
+from domain.merchants import PAYOUT_FIELDS, Change, CommissionTierRow, Merchant, MerchantStatus, PaymentOption, Store
 from domain.money import MINOR_UNITS, MoneyError, parse_rate
 from domain.schedules import DisbursementMode, ScheduleError
-from usecases.errors import Invalid
+from usecases.errors import Forbidden, Invalid
+
+E = TypeVar("E")
+ACCOUNT_FIELDS = frozenset({"clabe", "validated_clabe"})
+
+
+def shown(name: str, value: Any) -> Any:
+    """A value as the audit and event logs keep it: bank accounts masked."""
+    return clabe.mask(value) if name in ACCOUNT_FIELDS and isinstance(value, str) else value
+
+
+@dataclass(frozen=True)
+class Edited(Generic[E]):
+    """An edited entity and what changed in it, as (old, new) per field."""
+
+    entity: E
+    changes: dict[str, Change]
+
+    def audit_details(self) -> dict[str, Any]:
+        return {"changes": {name: {"old": shown(name, old), "new": shown(name, new)}
+                            for name, (old, new) in sorted(self.changes.items())}}
 
 RATE_FIELDS = {"merchant_commission", "a0_interest_rate", "c3_interest_rate", "discount_percentage",
                "trial_commission", "tax_rate"}
@@ -42,6 +65,11 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
             out["status"] = MerchantStatus(out["status"])
         except ValueError:
             raise Invalid(f"status is one of {[m.value for m in MerchantStatus]}") from None
+    if "timezone" in out:
+        try:
+            ZoneInfo(str(out["timezone"]))
+        except Exception:
+            raise Invalid(f"unknown time zone {out['timezone']!r}") from None
     if "currency" in out and out["currency"] not in MINOR_UNITS:
         raise Invalid(f"unsupported currency {out['currency']!r}")
     if "clabe" in out:
@@ -63,9 +91,10 @@ def _check_schedule(store: Store) -> None:
 
 
 def create_merchant(uow: UnitOfWork, name: str, currency: str = "MXN", tax_rate: str | None = None,
-                    tiers: list[dict[str, Any]] | None = None) -> Merchant:
+                    tiers: list[dict[str, Any]] | None = None, timezone: str | None = None) -> Merchant:
     fields = _clean({"currency": currency, "tax_rate": tax_rate if tax_rate is not None else
-                     (DEFAULT_MXN_TAX_RATE if currency == "MXN" else Decimal("0"))})
+                     (DEFAULT_MXN_TAX_RATE if currency == "MXN" else Decimal("0")),
+                     **({"timezone": timezone} if timezone else {})})
     merchant = Merchant(name=name, created_at=uow.clock(), **fields)
     merchant.tiers = _tiers(tiers or [])
     uow.session.add(merchant)
@@ -81,13 +110,16 @@ def _tiers(raw: list[dict[str, Any]]) -> list[CommissionTierRow]:
         raise Invalid(f"tiers: each has min_origination and commission_rate ({e})") from None
 
 
-def update_merchant(uow: UnitOfWork, merchant_id: int, changes: dict[str, Any]) -> Merchant:
+def update_merchant(uow: UnitOfWork, merchant_id: int, changes: dict[str, Any]) -> Edited[Merchant]:
     merchant = repo.get(uow.session, Merchant, merchant_id, lock=True)
     changes = dict(changes)
+    tiers_changed: dict[str, Change] = {}
     if "tiers" in changes:
+        old = [(t.min_origination, str(t.commission_rate)) for t in merchant.tiers]
         merchant.tiers = _tiers(changes.pop("tiers"))
-    _edit(merchant, _clean(changes))
-    return merchant
+        tiers_changed["tiers"] = (old, [(t.min_origination, str(t.commission_rate)) for t in merchant.tiers])
+    changed = _edit(merchant, _clean(changes))
+    return Edited(merchant, {**changed, **tiers_changed})
 
 
 def create_store(uow: UnitOfWork, merchant_id: int, fields: dict[str, Any]) -> Store:
@@ -104,13 +136,30 @@ def create_store(uow: UnitOfWork, merchant_id: int, fields: dict[str, Any]) -> S
     return store
 
 
-def update_store(uow: UnitOfWork, store_id: int, changes: dict[str, Any]) -> Store:
+def update_store(uow: UnitOfWork, store_id: int, changes: dict[str, Any], role: Role) -> Edited[Store]:
+    """Edit a store. Its bank details and approval switch are money decisions: a role that may not
+    decide payouts (an operator) is refused them. Any change needs treasury's validation again,
+    and until then the store is not paid."""
     store = repo.lock_store(uow.session, store_id)
     if "currency" in changes and changes["currency"] != store.currency and store.last_sequence:
         raise Invalid("a store with balance updates keeps its currency")
-    _edit(store, _clean(changes))
+    cleaned = _clean(changes)
+    differing = {name for name in cleaned if getattr(store, name) != cleaned[name]}
+    money, other = sorted(differing & PAYOUT_FIELDS), sorted(differing - PAYOUT_FIELDS)
+    if money and not may(role, Action.DECIDE_PAYOUTS):
+        raise Forbidden(f"{', '.join(money)}: a store's bank details and approval switch are money decisions "
+                        f"for treasury or admin; a {role.value} key may not change them")
+    if other and not may(role, Action.MANAGE_CATALOG):
+        raise Forbidden(f"{', '.join(other)}: a {role.value} key may change only a store's bank details and "
+                        "approval switch")
+    changed = _edit(store, cleaned)
     _check_schedule(store)
-    return store
+    if changed:
+        uow.log("store_edited", f"store {store_id} edited ({', '.join(sorted(changed))}); it is not paid until "
+                "treasury validates it again", level="WARNING" if money else "INFO", store_id=store_id,
+                details={name: {"old": shown(name, old), "new": shown(name, new)}
+                         for name, (old, new) in changed.items() if name in PAYOUT_FIELDS} or None)
+    return Edited(store, changed)
 
 
 def create_option(uow: UnitOfWork, store_id: int, fields: dict[str, Any]) -> PaymentOption:
@@ -126,11 +175,11 @@ def create_option(uow: UnitOfWork, store_id: int, fields: dict[str, Any]) -> Pay
     return option
 
 
-def update_option(uow: UnitOfWork, option_id: int, changes: dict[str, Any]) -> PaymentOption:
+def update_option(uow: UnitOfWork, option_id: int, changes: dict[str, Any]) -> Edited[PaymentOption]:
     option = repo.get(uow.session, PaymentOption, option_id, lock=True)
-    _edit(option, _clean(changes))
+    changed = _edit(option, _clean(changes))
     _check_range(option)
-    return option
+    return Edited(option, changed)
 
 
 def _check_range(option: PaymentOption) -> None:
@@ -138,9 +187,9 @@ def _check_range(option: PaymentOption) -> None:
         raise Invalid("min_amount is above max_amount")
 
 
-def _edit(entity: Merchant | Store | PaymentOption, changes: dict[str, Any]) -> None:
+def _edit(entity: Merchant | Store | PaymentOption, changes: dict[str, Any]) -> dict[str, Change]:
     try:
-        rules.edit(entity, changes)
+        return rules.edit(entity, changes)
     except rules.ValidationError as e:
         raise Invalid(str(e)) from None
 
@@ -152,9 +201,18 @@ def validate_option(uow: UnitOfWork, option_id: int) -> PaymentOption:
 
 
 def validate_store(uow: UnitOfWork, store_id: int) -> Store:
+    """Treasury validates the store: from now on its payment orders carry these bank details."""
     store = repo.lock_store(uow.session, store_id)
     _validate(rules.validate_store, store)
+    uow.log("store_validated", f"store {store_id} validated: payouts go to {clabe.mask(store.validated_clabe)} "
+            f"({store.payee_name})", store_id=store_id, details=validated_details(store))
     return store
+
+
+def validated_details(store: Store) -> dict[str, Any]:
+    """What treasury validated of a store, as the audit keeps it (the account masked)."""
+    return {"clabe": clabe.mask(store.validated_clabe), "beneficiary_name": store.validated_beneficiary_name,
+            "rfc_curp": store.validated_rfc_curp, "requires_confirmation": store.requires_confirmation}
 
 
 def validate_merchant(uow: UnitOfWork, merchant_id: int) -> Merchant:

@@ -1,7 +1,8 @@
 """Monthly commission update: auto-updatable options take the tier of last month's origination."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
 
@@ -14,15 +15,19 @@ from domain.merchants import Merchant, PaymentOption
 from usecases import steps
 
 
-def month_bounds(month: str) -> tuple[datetime, datetime]:
+def month_bounds(month: str, tz: str) -> tuple[datetime, datetime]:
+    """The month's first and next month's first instant, at midnight in ``tz`` (its months, not UTC's)."""
+    zone = ZoneInfo(tz)
     year, mon = (int(p) for p in month.split("-"))
-    start = datetime(year, mon, 1, tzinfo=timezone.utc)
-    end = datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=timezone.utc)
+    start = datetime(year, mon, 1, tzinfo=zone)
+    end = datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=zone)
     return start, end
 
 
-def previous_month(at: datetime) -> str:
-    year, mon = (at.year, at.month - 1) if at.month > 1 else (at.year - 1, 12)
+def previous_month(at: datetime, tz: str) -> str:
+    """The month before the one ``at`` falls in, read in ``tz``."""
+    local = at.astimezone(ZoneInfo(tz))
+    year, mon = (local.year, local.month - 1) if local.month > 1 else (local.year - 1, 12)
     return f"{year}-{mon:02d}"
 
 
@@ -34,7 +39,7 @@ def update_monthly_commissions(uow: UnitOfWork, merchant_id: int, month: str) ->
     if done is not None:
         return done
     merchant = repo.get(uow.session, Merchant, merchant_id, lock=True)
-    start, end = month_bounds(month)
+    start, end = month_bounds(month, merchant.timezone)
     origination = int(uow.session.execute(select(func.coalesce(func.sum(Credit.amount), 0)).where(
         Credit.merchant_id == merchant_id, Credit.signed_at >= start, Credit.signed_at < end,
         Credit.status != CreditStatus.CANCELLED)).scalar())

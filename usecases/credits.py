@@ -7,6 +7,7 @@ from adapters.db import repository as repo
 from adapters.db.uow import UnitOfWork
 from domain.commission import NoApplicableOption, select_option, split_credit
 from domain.credits import CancellationReason, Credit, CreditError
+from domain.ledger import MAX_BALANCE
 from domain.merchants import Merchant, Store
 from domain.money import Money
 from usecases import steps
@@ -36,6 +37,9 @@ def originate(uow: UnitOfWork, store_id: int, external_id: str, amount: int, num
     split = split_credit(Money(amount, store.currency), option.rate_at(at), merchant.tax_rate)
     if split.contribution.minor < 0:
         raise Invalid(f"option {option.id}: commission plus tax exceed the amount")
+    if abs(store.balance + split.contribution.minor) > MAX_BALANCE:
+        raise Invalid(f"store {store_id}: this credit's contribution would take its balance beyond "
+                      f"+/-{MAX_BALANCE}")
     credit = Credit(
         merchant_id=merchant.id, store_id=store_id, amount=amount, currency=store.currency,
         number_of_payments=number_of_payments, payment_option_id=option.id,

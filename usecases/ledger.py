@@ -2,17 +2,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert, select, update
 
 from adapters.db import repository as repo
 from adapters.db.tables import trigger_evaluations
 from adapters.db.uow import UnitOfWork
-from domain import ledger
+from domain import ledger, triggers
 from domain.credits import Credit, CreditStatus
 from domain.ledger import BalanceUpdate, BalanceUpdateType as T, BankTransfer, TransferStatus
 from domain.merchants import Store
 from domain.schedules import DisbursementMode, instant_key, is_manual_key, manual_key
+from domain.triggers import Evaluation, EvaluationOutcome, TriggerState
 from usecases import steps
 from usecases.errors import Conflict, Invalid
 
@@ -59,8 +61,11 @@ def cancel_credit(uow: UnitOfWork, credit_id: int) -> None:
 
 
 def adjust(uow: UnitOfWork, store_id: int, amount: int, admin_id: int | None, note: str | None,
-           idempotency_key: str | None = None) -> BalanceUpdate:
-    """A manual adjustment by treasury; with an idempotency key a repeat returns the first."""
+           idempotency_key: str | None = None, max_amount: int | None = None) -> BalanceUpdate:
+    """A manual adjustment by treasury; with an idempotency key a repeat returns the first.
+    ``max_amount`` bounds a single adjustment either way (DISPERSA_MAX_ADJUSTMENT)."""
+    if max_amount is not None and abs(amount) > max_amount:
+        raise Invalid(f"an adjustment is at most {max_amount} minor units either way (DISPERSA_MAX_ADJUSTMENT)")
     if idempotency_key:
         existing = uow.session.scalars(select(BalanceUpdate).where(
             BalanceUpdate.idempotency_key == idempotency_key)).first()
@@ -80,42 +85,78 @@ def adjust(uow: UnitOfWork, store_id: int, amount: int, admin_id: int | None, no
     return bu
 
 
+def _evaluation(uow: UnitOfWork, store_id: int, key: str) -> Any:
+    return uow.session.execute(select(trigger_evaluations).where(
+        trigger_evaluations.c.store_id == store_id, trigger_evaluations.c.period_key == key)).first()
+
+
+def _superseded_by(uow: UnitOfWork, store_id: int, due_at: datetime | None) -> str | None:
+    """A later period of the store already evaluated: it took whatever was pending then."""
+    if due_at is None:
+        return None
+    return uow.session.execute(select(trigger_evaluations.c.period_key).where(
+        trigger_evaluations.c.store_id == store_id, trigger_evaluations.c.due_at > due_at)
+        .order_by(trigger_evaluations.c.due_at.desc()).limit(1)).scalar()
+
+
+def _decide(uow: UnitOfWork, store: Store, key: str, due_at: datetime | None) -> tuple[Evaluation, BankTransfer | None,
+                                                                                         int]:
+    """Decide the period under the store lock and, when it pays, open the transfer in the same transaction."""
+    pending = repo.pending_updates(uow.session, store.id)
+    total = ledger.pending_total(pending)
+    evaluation = triggers.evaluate(TriggerState(
+        key=key, mode=store.disbursement_mode, validated=store.validated, automation=store.automation_enabled,
+        minimum=store.minimum_transfer, pending_total=total, superseded_by=_superseded_by(uow, store.id, due_at)))
+    if not evaluation.pays:
+        # Held money, and treasury's own requests, are worth an event; a routine skip is in the evaluation row.
+        if evaluation.outcome == EvaluationOutcome.HELD or is_manual_key(key):
+            level = "WARNING" if evaluation.outcome == EvaluationOutcome.HELD else "INFO"
+            uow.log("trigger_evaluated", f"store {store.id} {key}: {evaluation.outcome.value} ({evaluation.reason})",
+                    level=level, store_id=store.id)
+        return evaluation, None, total
+    transfer = ledger.open_transfer(store, pending, key, store.requires_confirmation, uow.clock())
+    uow.session.add(transfer)
+    uow.session.flush()
+    uow.log("transfer_created", f"transfer {transfer.id} of {transfer.amount} for store {store.id} "
+            f"({transfer.status.value}, {key})", store_id=store.id, bank_transfer_id=transfer.id)
+    _pay_if_sending(uow, transfer)
+    return evaluation, transfer, total
+
+
 def evaluate_trigger(uow: UnitOfWork, store_id: int, period_key: str, due_at: datetime | None = None) -> str:
-    """Decide once per (store, period) whether the pending balance becomes a transfer."""
+    """Decide once per (store, period): a transfer opened in this same transaction, or a recorded reason
+    why not. A repeat of the message returns the recorded outcome."""
     store = repo.lock_store(uow.session, store_id)
-    done = uow.session.execute(select(trigger_evaluations.c.outcome).where(
-        trigger_evaluations.c.store_id == store_id, trigger_evaluations.c.period_key == period_key)).scalar()
+    done = _evaluation(uow, store_id, period_key)
     if done is not None:
-        return done
-    total = ledger.pending_total(repo.pending_updates(uow.session, store_id))
-    decision = ledger.decide_transfer(total, store.minimum_transfer, store.automation_enabled)
-    outcome = "transfer" if decision.pay else "skipped"
+        return str(done.outcome)
+    evaluation, transfer, total = _decide(uow, store, period_key, due_at)
     uow.session.execute(insert(trigger_evaluations).values(
-        store_id=store_id, period_key=period_key, due_at=due_at, evaluated_at=uow.clock(), outcome=outcome,
-        reason=decision.reason, pending_total=total))
-    if decision.pay:
-        uow.outbox.send(steps.CREATE_TRANSFER, store_id, period_key, dedupe_key=f"transfer:{store_id}:{period_key}")
-    return outcome
+        store_id=store_id, period_key=period_key, due_at=due_at, evaluated_at=uow.clock(),
+        outcome=evaluation.outcome.value, reason=evaluation.reason[:255], pending_total=total,
+        bank_transfer_id=transfer.id if transfer else None))
+    return evaluation.outcome.value
 
 
 def create_transfer(uow: UnitOfWork, store_id: int, trigger_key: str) -> BankTransfer | None:
-    """Pending updates become one transfer: Waiting for confirmation, or Sending (the bank step follows)."""
+    """Decide treasury's request for a transfer now (a manual key), re-checking the store as it is now.
+
+    Scheduled keys are decided by ``evaluate_trigger``; a create message for one (queued before
+    evaluations opened their transfers themselves) decides it the same way, once."""
     store = repo.lock_store(uow.session, store_id)
     existing = repo.transfer_by_key(uow.session, store_id, trigger_key)
     if existing is not None:
         return existing
-    pending = repo.pending_updates(uow.session, store_id)
-    decision = ledger.decide_transfer(ledger.pending_total(pending), store.minimum_transfer,
-                                      store.automation_enabled or is_manual_key(trigger_key))
-    if not decision.pay:
-        uow.log("transfer_skipped", f"store {store_id} {trigger_key}: {decision.reason}", store_id=store_id)
-        return None
-    transfer = ledger.open_transfer(store, pending, trigger_key, store.requires_confirmation, uow.clock())
-    uow.session.add(transfer)
-    uow.session.flush()
-    uow.log("transfer_created", f"transfer {transfer.id} of {transfer.amount} for store {store_id} "
-            f"({transfer.status.value})", store_id=store_id, bank_transfer_id=transfer.id)
-    _pay_if_sending(uow, transfer)
+    row = _evaluation(uow, store_id, trigger_key)
+    if row is not None and row.outcome != EvaluationOutcome.REQUESTED.value:
+        return None  # decided already; its reason is recorded
+    evaluation, transfer, total = _decide(uow, store, trigger_key, None)
+    values = dict(evaluated_at=uow.clock(), outcome=evaluation.outcome.value, reason=evaluation.reason[:255],
+                  pending_total=total, bank_transfer_id=transfer.id if transfer else None)
+    if row is None:
+        uow.session.execute(insert(trigger_evaluations).values(store_id=store_id, period_key=trigger_key, **values))
+    else:
+        uow.session.execute(update(trigger_evaluations).where(trigger_evaluations.c.id == row.id).values(**values))
     return transfer
 
 
@@ -125,9 +166,14 @@ def _pay_if_sending(uow: UnitOfWork, transfer: BankTransfer) -> None:
 
 
 def request_transfer(uow: UnitOfWork, store_id: int) -> str:
-    """Treasury asks for a transfer now, outside the store's schedule."""
+    """Treasury asks for a transfer now, outside the store's schedule. The request is recorded as an
+    evaluation waiting for the ledger worker, so that a lost message is found and re-driven."""
     repo.get(uow.session, Store, store_id)
-    key = manual_key(uow.clock(), uow.new_id())
+    at = uow.clock()
+    key = manual_key(at, uow.new_id())
+    uow.session.execute(insert(trigger_evaluations).values(
+        store_id=store_id, period_key=key, due_at=None, evaluated_at=at, outcome=EvaluationOutcome.REQUESTED.value,
+        reason="requested by treasury", pending_total=0))
     uow.outbox.send(steps.CREATE_TRANSFER, store_id, key, dedupe_key=f"transfer:{store_id}:{key}")
     return key
 
@@ -140,14 +186,23 @@ def _locked_transfer(uow: UnitOfWork, transfer_id: int) -> tuple[Store, BankTran
 
 def approve_transfer(uow: UnitOfWork, transfer_id: int) -> BankTransfer:
     """Treasury confirms a transfer that waits for it; it moves on to Sending."""
-    _, transfer = _locked_transfer(uow, transfer_id)
+    store, transfer = _locked_transfer(uow, transfer_id)
     if transfer.status != TransferStatus.WAITING_CONFIRMATION:
         raise Conflict(f"transfer {transfer_id} is {transfer.status.value}, not waiting for confirmation")
+    if not store.validated:
+        raise Conflict(f"store {store.id} is not validated (its details changed since treasury validated them): "
+                       "validate it before approving its transfer, or reject the transfer")
     transfer.move_to(TransferStatus.SENDING, uow.clock(), "approved by treasury")
     uow.log("transfer_approved", f"transfer {transfer_id} approved", bank_transfer_id=transfer_id,
             store_id=transfer.store_id)
     _pay_if_sending(uow, transfer)
     return transfer
+
+
+def cancel_unsent(uow: UnitOfWork, transfer: BankTransfer, reason: str) -> None:
+    """A transfer that is not sent (the caller holds its store's lock) ends Cancelled with the reason;
+    its balance updates are pending again and wait for the store's next period."""
+    ledger.cancel_transfer(transfer, uow.clock(), reason[:255])
 
 
 def transfer_sent(uow: UnitOfWork, transfer_id: int, detail: str) -> None:
@@ -176,6 +231,11 @@ def _flag_credits(uow: UnitOfWork, transfer: BankTransfer, disbursed: bool) -> N
                             .execution_options(synchronize_session="fetch"))
 
 
+# A cancelled or returned transfer always says why, even when the bank's callback gave no cause.
+BANK_REASONS = {"liquidated": "liquidated by the bank", "cancelled": "cancelled by the bank (no cause given)",
+                "returned": "returned by the bank (no cause given)"}
+
+
 def settle_transfer(uow: UnitOfWork, transfer_id: int, outcome: str, reason: str | None = None) -> bool:
     """Apply the bank's word on a transfer: ``liquidated``, ``cancelled`` or ``returned``.
 
@@ -185,6 +245,7 @@ def settle_transfer(uow: UnitOfWork, transfer_id: int, outcome: str, reason: str
     at = uow.clock()
     target = {"liquidated": TransferStatus.APPLIED, "cancelled": TransferStatus.CANCELLED,
               "returned": TransferStatus.REJECTED}[outcome]
+    reason = reason or BANK_REASONS[outcome]
     if not ledger.can_move(transfer.status, target):
         return False
     if outcome == "liquidated":
@@ -200,6 +261,6 @@ def settle_transfer(uow: UnitOfWork, transfer_id: int, outcome: str, reason: str
             uow.session.add(override)
         if was_applied:
             _flag_credits(uow, transfer, False)
-    uow.log(f"transfer_{outcome}", f"transfer {transfer_id} {outcome}", bank_transfer_id=transfer_id,
-            store_id=store.id, details={"reason": reason} if reason else None)
+    uow.log(f"transfer_{outcome}", f"transfer {transfer_id} {outcome}: {reason}", bank_transfer_id=transfer_id,
+            store_id=store.id, details={"reason": reason})
     return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime, timezone
 from typing import Callable, Mapping
 from zoneinfo import ZoneInfo
@@ -13,12 +14,13 @@ from sqlalchemy import select
 from adapters.bank.stp_client import BankUnavailable, FoundOrder, StpClient
 from adapters.db import repository as repo
 from adapters.db.uow import UnitOfWork
-from domain import stp
+from domain import clabe, stp
 from domain.ledger import BankTransfer, TransferStatus
 from domain.merchants import Store
+from domain.money import Money
 from domain.payment_orders import (
-    ALLOWED_ORDER_MOVES, Ordering, PaymentOrder, PaymentOrderStatus as S, PaymentSource, numeric_reference, spei_institution,
-    stp_fields, tracking_key,
+    ALLOWED_ORDER_MOVES, Ordering, Payee, PaymentOrder, PaymentOrderError, PaymentOrderStatus as S, PaymentSource,
+    new_order, stp_fields,
 )
 from domain.stp import OrderOutcome
 from usecases import ledger, steps
@@ -47,28 +49,50 @@ def order_for_transfer(uow: UnitOfWork, transfer_id: int) -> PaymentOrder | None
 
 
 def pay_transfer(uow: UnitOfWork, transfer_id: int, config: PayoutConfig) -> PaymentOrder | None:
-    """The transfer's one payment order (created once, UETR and tracking key fixed), queued for sending."""
+    """The transfer's one payment order (created once, UETR and tracking key fixed), queued for sending.
+
+    The order carries the bank details treasury validated. A store that is not validated is not paid:
+    the transfer is cancelled with the reason and its balance updates wait for the next period. So is
+    a transfer whose order can never be sent as it is (a non-MXN store, a name STP cannot carry)."""
     transfer = repo.get(uow.session, BankTransfer, transfer_id)
     existing = order_for_transfer(uow, transfer_id)
     if existing is not None or transfer.status != TransferStatus.SENDING:
         return existing
-    store = repo.get(uow.session, Store, transfer.store_id)
+    store = repo.lock_store(uow.session, transfer.store_id)
+    transfer = repo.get(uow.session, BankTransfer, transfer_id, lock=True)
+    if transfer.status != TransferStatus.SENDING:
+        return None
+    if not store.validated:
+        _hold(uow, transfer, NOT_SENT_UNVALIDATED)
+        return None
     uetr = uow.new_id()
     at = uow.clock()
-    order = PaymentOrder(
-        uetr=uetr, tracking_key=tracking_key(config.tracking_prefix, uetr), source=PaymentSource.BANK_TRANSFER,
-        amount=transfer.amount, currency=transfer.currency, beneficiary_account=store.clabe,
-        beneficiary_name=store.beneficiary_name or store.name, beneficiary_rfc_curp=store.rfc_curp,
-        beneficiary_institution=spei_institution(store.clabe), concept=f"Dispersion transferencia {transfer.id}",
-        numeric_reference=numeric_reference(uetr), operation_date=operation_date(at), created_at=at,
-        bank_transfer_id=transfer.id, updated_at=at,
-    )
+    try:
+        order = new_order(
+            uetr, config.tracking_prefix, PaymentSource.BANK_TRANSFER, Money(transfer.amount, transfer.currency),
+            Payee(store.validated_clabe or "", store.payee_name, store.validated_rfc_curp or ""),
+            f"Dispersion transferencia {transfer.id}", operation_date(at), at, bank_transfer_id=transfer.id)
+    except PaymentOrderError as e:
+        _hold(uow, transfer, f"the payment order cannot be built: {e}", alert=True)
+        return None
     uow.session.add(order)
     uow.session.flush()
-    uow.log("payment_order_created", f"order {order.tracking_key} (UETR {uetr}) for transfer {transfer.id}",
-            bank_transfer_id=transfer.id, store_id=store.id, reference=order.tracking_key, details={"uetr": uetr})
+    uow.log("payment_order_created", f"order {order.tracking_key} (UETR {uetr}) for transfer {transfer.id} to "
+            f"{clabe.mask(order.beneficiary_account)}", bank_transfer_id=transfer.id, store_id=store.id,
+            reference=order.tracking_key, details={"uetr": uetr})
     uow.outbox.send(steps.SEND_PAYMENT_ORDER, order.id, dedupe_key=f"send:{order.id}")
     return order
+
+
+NOT_SENT_UNVALIDATED = "held: store not validated; not sent, its balance updates wait for the next period"
+
+
+def _hold(uow: UnitOfWork, transfer: BankTransfer, reason: str, alert: bool = False) -> None:
+    """A transfer that must not (or cannot) be sent ends Cancelled with the reason; nothing is retried."""
+    ledger.cancel_unsent(uow, transfer, reason)
+    record = uow.alert if alert else partial(uow.log, level="WARNING")
+    record("transfer_not_sent", f"transfer {transfer.id} of store {transfer.store_id} not sent: {reason}",
+           bank_transfer_id=transfer.id, store_id=transfer.store_id)
 
 
 def _locked_order(uow: UnitOfWork, order_id: int) -> PaymentOrder:
@@ -81,13 +105,32 @@ def _locked_order(uow: UnitOfWork, order_id: int) -> PaymentOrder:
     return repo.get(uow.session, PaymentOrder, order_id, lock=True)
 
 
+def _hold_reason(uow: UnitOfWork, order: PaymentOrder) -> str | None:
+    """Why an order never handed to the bank must not go now: its store is not validated, or treasury
+    validated other bank details since the order was built."""
+    if order.bank_transfer_id is None:
+        return None
+    store = repo.get(uow.session, Store, repo.get(uow.session, BankTransfer, order.bank_transfer_id).store_id)
+    if not store.validated:
+        return NOT_SENT_UNVALIDATED
+    if store.validated_clabe != order.beneficiary_account:
+        return "held: the store's validated bank details changed after the order was built; not sent"
+    return None
+
+
 def begin_send(uow: UnitOfWork, order_id: int, config: PayoutConfig) -> tuple[dict[str, str], bool] | None:
-    """Record Sending before any call. Returns the fields and whether a prior attempt leaves a doubt."""
-    order = repo.get(uow.session, PaymentOrder, order_id, lock=True)
+    """Record Sending before any call. Returns the fields and whether a prior attempt leaves a doubt.
+    An order never handed over is checked against its store first, and cancelled if it must not go."""
+    order = _locked_order(uow, order_id)
     if order.status not in (S.CREATED, S.SENDING):
         return None
     doubt = order.status == S.SENDING
     if not doubt:
+        reason = _hold_reason(uow, order)
+        if reason is not None:
+            order.move_to(S.CANCELLED, uow.clock(), reason[:255])
+            _hold(uow, repo.get(uow.session, BankTransfer, order.bank_transfer_id), reason)  # type: ignore[arg-type]
+            return None
         order.move_to(S.SENDING, uow.clock())
     order.attempts += 1
     return stp_fields(order, config.ordering), doubt
@@ -115,18 +158,33 @@ def record_registration(uow: UnitOfWork, order_id: int, answer: stp.Registration
         return "exists"
     if error.fault == stp.Fault.TRANSIENT or order.status != S.SENDING:
         stuck = order.attempts >= ALERT_AFTER_ATTEMPTS
-        uow.log("payment_order_error", f"{'ALERT ' if stuck else ''}order {order.tracking_key}: STP {error.code} "
-                f"{error.message} (attempt {order.attempts}){'; still not sent, treasury should look' if stuck else ''}",
-                level="ERROR" if stuck else "WARNING", bank_transfer_id=order.bank_transfer_id,
-                reference=order.tracking_key)
+        record = uow.alert if stuck else partial(uow.log, level="WARNING")
+        record("payment_order_error", f"order {order.tracking_key}: STP {error.code} {error.message} "
+               f"(attempt {order.attempts}){'; still not sent, treasury should look' if stuck else ''}",
+               bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key)
         return "transient"
     order.move_to(S.CANCELLED, uow.clock(), order.last_error)
+    held = ""
     if order.bank_transfer_id is not None:
         ledger.settle_transfer(uow, order.bank_transfer_id, "cancelled", f"STP refused: {order.last_error}")
-    uow.log("payment_order_refused", f"ALERT order {order.tracking_key} refused by STP ({error.code} "
-            f"{error.message}); transfer cancelled, its balance updates are pending again", level="ERROR",
-            bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key)
+        if error.about_beneficiary:
+            held = "; " + _hold_store(uow, order, error)
+    uow.alert("payment_order_refused", f"order {order.tracking_key} refused by STP ({error.code} "
+              f"{error.message}); transfer cancelled, its balance updates are pending again{held}",
+              bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key)
     return "cancelled"
+
+
+def _hold_store(uow: UnitOfWork, order: PaymentOrder, error: stp.StpError) -> str:
+    """The bank refuses this payee for good: the store is no longer validated, so that nothing more is
+    sent to it until treasury has looked at its bank details and validated it again."""
+    transfer = repo.get(uow.session, BankTransfer, order.bank_transfer_id)  # type: ignore[arg-type]
+    store = repo.get(uow.session, Store, transfer.store_id)
+    store.validated = False
+    uow.alert("store_held", f"store {store.id} held: STP refused its payee ({error.code} {error.message}); "
+              "treasury must check its bank details and validate it again", store_id=store.id,
+              bank_transfer_id=transfer.id, reference=order.tracking_key)
+    return f"store {store.id} held until treasury validates it again"
 
 
 TARGET = {OrderOutcome.LIQUIDATED: S.LIQUIDATED, OrderOutcome.CANCELLED: S.CANCELLED,
@@ -158,9 +216,9 @@ def apply_outcome(uow: UnitOfWork, order_id: int, outcome: OrderOutcome, bank_or
     if target not in ALLOWED_ORDER_MOVES[order.status]:
         if order.status == target or (order.status, target) in LATE:
             return "duplicate" if order.status == target else "late"
-        uow.log("payment_order_conflict", f"ALERT order {order.tracking_key} is {order.status.value} but the bank "
-                f"reports it {outcome.value}; nothing applied, check it with STP", level="ERROR",
-                bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key)
+        uow.alert("payment_order_conflict", f"order {order.tracking_key} is {order.status.value} but the bank "
+                  f"reports it {outcome.value}; nothing applied, check it with STP",
+                  bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key)
         return "conflict"
     order.move_to(target, at, cause)
     if bank_order_id and not order.bank_order_id:
@@ -170,7 +228,8 @@ def apply_outcome(uow: UnitOfWork, order_id: int, outcome: OrderOutcome, bank_or
     elif target == S.RETURNED:
         order.returned_at, order.return_cause = happened_at or at, cause
     if order.bank_transfer_id is not None:
-        ledger.settle_transfer(uow, order.bank_transfer_id, outcome.value, cause)
+        reason = f"{outcome.value} by the bank: {cause}" if cause else None
+        ledger.settle_transfer(uow, order.bank_transfer_id, outcome.value, reason)
     uow.log(f"payment_order_{outcome.value}", f"order {order.tracking_key} {outcome.value}",
             bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key,
             details={"cause": cause} if cause else None)

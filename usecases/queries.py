@@ -43,7 +43,8 @@ class Page:
 
 def merchant_view(m: Merchant) -> dict[str, Any]:
     return {
-        "id": m.id, "name": m.name, "currency": m.currency, "tax_rate": m.tax_rate, "status": m.status.value,
+        "id": m.id, "name": m.name, "currency": m.currency, "tax_rate": m.tax_rate, "timezone": m.timezone,
+        "status": m.status.value,
         "validated": m.validated, "can_originate": m.can_originate, "created_at": m.created_at,
         "store_ids": [s.id for s in m.stores],
         "tiers": [{"min_origination": t.min_origination, "commission_rate": t.commission_rate} for t in m.tiers],
@@ -52,7 +53,8 @@ def merchant_view(m: Merchant) -> dict[str, Any]:
 
 STORE_FIELDS = ("id", "merchant_id", "name", "clabe", "beneficiary_name", "rfc_curp", "currency", "time_of_day",
                 "weekday", "day_of_month", "timezone", "minimum_transfer", "automation_enabled",
-                "requires_confirmation", "validated", "balance", "created_at")
+                "requires_confirmation", "validated", "validated_clabe", "validated_beneficiary_name",
+                "validated_rfc_curp", "balance", "created_at")
 
 
 def store_view(s: Store) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Iterator
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
 
 from adapters.db.tables import balance_updates, bank_transfers, credits, outbox, payment_orders, trigger_evaluations
 from adapters.db.uow import UnitOfWork
@@ -11,8 +12,23 @@ from domain.credits import CreditStatus
 from domain.ledger import BalanceUpdateType as T, TransferStatus
 from domain.payment_orders import PaymentOrderStatus
 from domain.merchants import Store
-from domain.schedules import DisbursementMode, due_periods, instant_catch_up_key
+from domain.schedules import DisbursementMode, Period, due_periods, instant_catch_up_key
+from domain.triggers import EvaluationOutcome
 from usecases import bank_events, steps
+
+
+def _due_periods(uow: UnitOfWork, until: datetime, catch_up_limit: int) -> Iterator[tuple[Store, Period]]:
+    """Every scheduled store's periods due since its last evaluated period, up to ``until``."""
+    last_due = dict(uow.session.execute(
+        select(trigger_evaluations.c.store_id, func.max(trigger_evaluations.c.due_at))
+        .where(trigger_evaluations.c.due_at.is_not(None))
+        .group_by(trigger_evaluations.c.store_id)).all())
+    stores = list(uow.session.scalars(select(Store).where(
+        Store.automation_enabled.is_(True), Store.disbursement_mode != DisbursementMode.INSTANT)))
+    for store in stores:
+        since = last_due.get(store.id) or store.created_at
+        for period in due_periods(store.schedule, since, until, catch_up_limit):
+            yield store, period
 
 
 def enqueue_due_triggers(uow: UnitOfWork, now: datetime, catch_up_limit: int) -> int:
@@ -20,22 +36,32 @@ def enqueue_due_triggers(uow: UnitOfWork, now: datetime, catch_up_limit: int) ->
 
     The outbox's dedupe key makes a second scheduler (or a second tick) a no-op.
     """
-    last_due = dict(uow.session.execute(
-        select(trigger_evaluations.c.store_id, func.max(trigger_evaluations.c.due_at))
-        .group_by(trigger_evaluations.c.store_id)).all())
-    stores = list(uow.session.scalars(select(Store).where(
-        Store.automation_enabled.is_(True),
-        or_(Store.disbursement_mode != DisbursementMode.INSTANT, Store.balance > 0))))
     count = 0
-    for store in stores:
-        if store.disbursement_mode == DisbursementMode.INSTANT:
-            count += _instant_catch_up(uow, store, now)
-            continue
-        since = last_due.get(store.id) or store.created_at
-        for period in due_periods(store.schedule, since, now, catch_up_limit):
-            count += uow.outbox.send(steps.EVALUATE_TRIGGER, store.id, period.key, period.due_at.isoformat(),
-                                     dedupe_key=f"trigger:{store.id}:{period.key}")
+    for store, period in _due_periods(uow, now, catch_up_limit):
+        count += uow.outbox.send(steps.EVALUATE_TRIGGER, store.id, period.key, period.due_at.isoformat(),
+                                 dedupe_key=f"trigger:{store.id}:{period.key}")
+    instant = list(uow.session.scalars(select(Store).where(
+        Store.automation_enabled.is_(True), Store.disbursement_mode == DisbursementMode.INSTANT, Store.balance > 0)))
+    for store in instant:
+        count += _instant_catch_up(uow, store, now)
     return count
+
+
+def sweep_missed_periods(uow: UnitOfWork, now: datetime, stuck_after: timedelta, catch_up_limit: int) -> int:
+    """Re-drive periods due more than ``stuck_after`` ago that still have no evaluation: their message
+    was lost or dead-lettered (a store lock held for minutes, say), and the scheduler's own message
+    for them is deduplicated. Periods before a store's last evaluated one are not missed: that
+    evaluation took whatever was pending then."""
+    window = now.strftime("%Y%m%dT%H")
+    missed = [(store.id, period) for store, period in _due_periods(uow, now - stuck_after, catch_up_limit)]
+    for store_id, period in missed:
+        uow.outbox.send(steps.EVALUATE_TRIGGER, store_id, period.key, period.due_at.isoformat(),
+                        dedupe_key=f"sweep:trigger:{store_id}:{period.key}:{window}")
+    if missed:
+        uow.log("sweep", f"{len(missed)} due periods had no evaluation and were re-driven: "
+                f"{', '.join(f'store {s} {p.key}' for s, p in missed[:20])}", level="WARNING",
+                details={"periods": [[s, p.key] for s, p in missed[:200]]})
+    return len(missed)
 
 
 def _instant_catch_up(uow: UnitOfWork, store: Store, now: datetime) -> int:
@@ -67,18 +93,18 @@ def sweep_stuck_work(uow: UnitOfWork, now: datetime, stuck_after: timedelta) -> 
     ).scalars())
     for credit_id in missing_cancellations:
         uow.outbox.send(steps.CANCEL_CREDIT, credit_id, dedupe_key=f"sweep:cancel_credit:{credit_id}:{window}")
-    lost_transfers = list(uow.session.execute(
-        select(trigger_evaluations.c.store_id, trigger_evaluations.c.period_key)
-        .outerjoin(bank_transfers, and_(bank_transfers.c.store_id == trigger_evaluations.c.store_id,
-                                        bank_transfers.c.trigger_key == trigger_evaluations.c.period_key))
-        .where(trigger_evaluations.c.outcome == "transfer", trigger_evaluations.c.evaluated_at < cutoff,
-               bank_transfers.c.id.is_(None))).all())
-    for store_id, key in lost_transfers:
+    # Treasury's requests for a transfer now whose message was lost: decided by the ledger worker,
+    # which re-checks the store as it is now. Evaluations of periods open their transfer themselves.
+    requests = list(uow.session.execute(
+        select(trigger_evaluations.c.store_id, trigger_evaluations.c.period_key).where(
+            trigger_evaluations.c.outcome == EvaluationOutcome.REQUESTED.value,
+            trigger_evaluations.c.evaluated_at < cutoff)).all())
+    for store_id, key in requests:
         uow.outbox.send(steps.CREATE_TRANSFER, store_id, key, dedupe_key=f"sweep:transfer:{store_id}:{key}:{window}")
     unpublished = uow.session.execute(select(func.count()).select_from(outbox).where(
         outbox.c.published_at.is_(None), outbox.c.created_at < cutoff)).scalar() or 0
     found = {"contributions": len(missing_contributions), "cancellations": len(missing_cancellations),
-             "transfers": len(lost_transfers), "unpublished_outbox": int(unpublished)}
+             "transfer_requests": len(requests), "unpublished_outbox": int(unpublished)}
     if any(found.values()):
         uow.log("sweep", f"stuck work re-driven: {found}", level="WARNING", details=found)
     return found
@@ -114,6 +140,28 @@ def sweep_payment_orders(uow: UnitOfWork, now: datetime, stuck_after: timedelta,
     if any(found.values()):
         uow.log("sweep", f"bank pipeline re-driven: {found}", level="WARNING", details=found)
     return found
+
+
+LATE_RETURN_ROTATION = 7  # each old liquidated order is asked about once a week
+
+
+def sweep_late_returns(uow: UnitOfWork, now: datetime, reconciled_days: int, return_window_days: int) -> int:
+    """Ask the bank again about liquidated orders older than the daily reconciliation covers, for as long
+    as a return may still come (``return_window_days``): a return whose callback was lost is found
+    here. One seventh of them a day, so the load on the bank stays low."""
+    rotation = now.toordinal() % LATE_RETURN_ROTATION
+    ids = list(uow.session.scalars(select(payment_orders.c.id).where(
+        payment_orders.c.status == PaymentOrderStatus.LIQUIDATED,
+        payment_orders.c.liquidated_at >= now - timedelta(days=return_window_days),
+        payment_orders.c.liquidated_at < now - timedelta(days=reconciled_days),
+        payment_orders.c.id % LATE_RETURN_ROTATION == rotation)))
+    day = now.strftime("%Y%m%d")
+    for order_id in ids:
+        uow.outbox.send(steps.SYNC_PAYMENT_ORDER, order_id, dedupe_key=f"late-return:{order_id}:{day}")
+    if ids:
+        uow.log("sweep", f"{len(ids)} liquidated orders older than the reconciliation window asked about again "
+                "(late returns)", details={"orders": len(ids)})
+    return len(ids)
 
 
 def enqueue_reconciliation(uow: UnitOfWork, day: str, dedupe: str | None = None) -> None:

@@ -27,7 +27,7 @@ def resources(container: Container) -> dict[str, Any]:
         "stores": StoreResource(uow),
         "options": PaymentOptionResource(uow),
         "credits": CreditResource(uow),
-        "ledger": StoreLedgerResource(uow),
+        "ledger": StoreLedgerResource(uow, settings.max_adjustment),
         "transfers": TransferResource(uow),
         "health": HealthResource({
             "database": database_check(container.engine),

@@ -39,10 +39,10 @@ class MerchantResource:
     def on_patch(self, req: falcon.Request, resp: falcon.Response, merchant_id: int) -> None:
         changes = ctx.body(req)
         with self._uow() as uow:
-            merchant = catalog.update_merchant(uow, merchant_id, changes)
-            ctx.record(uow, req, "merchant", merchant_id, changes)
+            edited = catalog.update_merchant(uow, merchant_id, changes)
+            ctx.record(uow, req, "merchant", merchant_id, edited.audit_details())
             uow.commit()
-            resp.media = queries.merchant_view(merchant)
+            resp.media = queries.merchant_view(edited.entity)
 
     def on_post_validation(self, req: falcon.Request, resp: falcon.Response, merchant_id: int) -> None:
         with self._uow() as uow:
@@ -62,7 +62,8 @@ class StoreResource:
         fields = ctx.body(req)
         with self._uow() as uow:
             store = catalog.create_store(uow, merchant_id, fields)
-            ctx.record(uow, req, "store", store.id, {"merchant_id": merchant_id, **fields})
+            ctx.record(uow, req, "store", store.id,
+                       {"merchant_id": merchant_id, **{k: catalog.shown(k, v) for k, v in fields.items()}})
             uow.commit()
             resp.media = queries.store_view(store)
         resp.status = falcon.HTTP_201
@@ -74,15 +75,15 @@ class StoreResource:
     def on_patch(self, req: falcon.Request, resp: falcon.Response, store_id: int) -> None:
         changes = ctx.body(req)
         with self._uow() as uow:
-            store = catalog.update_store(uow, store_id, changes)
-            ctx.record(uow, req, "store", store_id, changes)
+            edited = catalog.update_store(uow, store_id, changes, ctx.principal(req).role)
+            ctx.record(uow, req, "store", store_id, edited.audit_details())
             uow.commit()
-            resp.media = queries.store_view(store)
+            resp.media = queries.store_view(edited.entity)
 
     def on_post_validation(self, req: falcon.Request, resp: falcon.Response, store_id: int) -> None:
         with self._uow() as uow:
             store = catalog.validate_store(uow, store_id)
-            ctx.record(uow, req, "store", store_id)
+            ctx.record(uow, req, "store", store_id, {"validated": catalog.validated_details(store)})
             uow.commit()
             resp.media = queries.store_view(store)
 
@@ -113,10 +114,10 @@ class PaymentOptionResource:
     def on_patch(self, req: falcon.Request, resp: falcon.Response, option_id: int) -> None:
         changes = ctx.body(req)
         with self._uow() as uow:
-            option = catalog.update_option(uow, option_id, changes)
-            ctx.record(uow, req, "payment_option", option_id, changes)
+            edited = catalog.update_option(uow, option_id, changes)
+            ctx.record(uow, req, "payment_option", option_id, edited.audit_details())
             uow.commit()
-            resp.media = queries.option_view(option)
+            resp.media = queries.option_view(edited.entity)
 
     def on_post_validation(self, req: falcon.Request, resp: falcon.Response, option_id: int) -> None:
         with self._uow() as uow:

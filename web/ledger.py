@@ -19,8 +19,9 @@ CSV = "text/csv"
 class StoreLedgerResource:
     """/stores/{store_id}/balance, /balance-updates, /adjustments and /transfers."""
 
-    def __init__(self, uow: UowFactory):
+    def __init__(self, uow: UowFactory, max_adjustment: int):
         self._uow = uow
+        self._max_adjustment = max_adjustment
 
     def on_get_balance(self, req: falcon.Request, resp: falcon.Response, store_id: int) -> None:
         with self._uow() as uow:
@@ -35,7 +36,8 @@ class StoreLedgerResource:
         fields = ctx.body(req)
         key = IDEMPOTENCY_KEY.read(req)
         with self._uow() as uow:
-            bu = ledger.adjust(uow, store_id, fields["amount"], ctx.principal(req).key_id, fields.get("note"), key)
+            bu = ledger.adjust(uow, store_id, fields["amount"], ctx.principal(req).key_id, fields.get("note"), key,
+                               max_amount=self._max_adjustment)
             ctx.record(uow, req, "store", store_id, {**fields, "idempotency_key": key, "balance_update_id": bu.id})
             uow.commit()
             resp.media = queries.balance_update_view(bu)

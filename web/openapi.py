@@ -64,7 +64,7 @@ REPORT_ROW = {
 RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": _object({"title": STR, "description": STR}),
     "Merchant": _object({
-        "id": INT, "name": STR, "currency": STR, "tax_rate": RATE, "status": _enum(MerchantStatus),
+        "id": INT, "name": STR, "currency": STR, "tax_rate": RATE, "timezone": STR, "status": _enum(MerchantStatus),
         "validated": BOOL, "can_originate": BOOL, "created_at": DATETIME, "store_ids": {"type": "array", "items": INT},
         "tiers": {"type": "array", "items": _object({"min_origination": MINOR, "commission_rate": RATE})},
     }),
@@ -72,7 +72,10 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
         "id": INT, "merchant_id": INT, "name": STR, "clabe": STR, "beneficiary_name": STR, "rfc_curp": STR,
         "currency": STR, "disbursement_mode": _enum(DisbursementMode), "time_of_day": {"type": "string"},
         "weekday": INT, "day_of_month": INT, "timezone": STR, "minimum_transfer": MINOR, "automation_enabled": BOOL,
-        "requires_confirmation": BOOL, "validated": BOOL, "balance": MINOR, "created_at": DATETIME,
+        "requires_confirmation": BOOL, "validated": BOOL,
+        "validated_clabe": {**_nullable(STR), "description": "the account payment orders go to (set by validation)"},
+        "validated_beneficiary_name": _nullable(STR), "validated_rfc_curp": _nullable(STR),
+        "balance": MINOR, "created_at": DATETIME,
     }),
     "PaymentOption": _object({
         "id": INT, "store_id": INT, "merchant_id": INT, "number_of_payments": INT, "merchant_commission": RATE,

@@ -59,6 +59,8 @@ MERCHANT_CREATE = Body("MerchantCreate", (
     Field("currency", "string", "ISO 4217 code; stores inherit it", choices=CURRENCIES),
     Field("tax_rate", "rate", "tax on the commission; 0.16 (IVA) by default for MXN"),
     Field("tiers", "tiers", "monthly commission tiers by the previous month's origination (minor units)"),
+    Field("timezone", "string", "IANA name; the months of the commission tiers are months here "
+          "(America/Mexico_City by default)", max_length=64),
 ))
 MERCHANT_UPDATE = Body("MerchantUpdate", MERCHANT_CREATE.fields + (
     Field("status", "string", "a disabled merchant cannot originate", choices=tuple(s.value for s in MerchantStatus)),
@@ -167,7 +169,12 @@ ROUTES: tuple[Route, ...] = (
     )),
     Route(f"/stores/{{store_id:{ID}}}", "stores", None, "stores", (
         Op("GET", "get_store", "Read a store", R, "Store"),
-        Op("PATCH", "update_store", "Edit a store (it needs validating again)", MANAGE, "Store", body=STORE_UPDATE),
+        Op("PATCH", "update_store", "Edit a store (it needs validating again, and is not paid until then)",
+           Action.EDIT_STORE, "Store", body=STORE_UPDATE,
+           description="Bank details (clabe, beneficiary_name, rfc_curp) and requires_confirmation are money "
+                       "decisions: only treasury and admin keys may change them (403 otherwise); the other "
+                       "fields are the catalogue's (operator and admin). Every change is audited with its old "
+                       "and new values, accounts masked."),
     )),
     Route(f"/stores/{{store_id:{ID}}}/validate", "stores", "validation", "stores", (
         Op("POST", "validate_store", "Validate a store (valid CLABE and a validated option)", VALIDATE, "Store"),

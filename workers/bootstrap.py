@@ -24,7 +24,7 @@ from adapters.settings import Settings
 from domain.payment_orders import Ordering
 from domain.stp import DEFAULT_ESTADOS, OrderOutcome
 from usecases.payouts import PayoutConfig
-from workers.middleware import FailureLog
+from workers.middleware import FailureLog, retry_policy
 
 log = logging.getLogger("dispersa")
 
@@ -89,6 +89,7 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
     for middleware in broker.middleware:
         if isinstance(middleware, Retries):
             middleware.max_retries = settings.max_retries
+            middleware.retry_when = retry_policy(settings.max_retries)
             middleware.min_backoff = settings.min_backoff_ms
             middleware.max_backoff = settings.max_backoff_ms
     return broker

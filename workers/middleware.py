@@ -1,4 +1,6 @@
-"""Dramatiq middleware: every failed step is logged with the ids it was working on."""
+"""Dramatiq middleware and retry policy: failed steps are logged with the ids they were working on,
+lock waits are retried without end, steps that can never succeed are not retried, and a message
+that goes to its dead-letter queue raises an alert."""
 from __future__ import annotations
 
 import logging
@@ -6,13 +8,43 @@ from typing import Any, Callable
 
 import dramatiq
 
+from adapters.db.errors import is_bad_value, is_lock_wait
 from adapters.db.uow import UnitOfWork
+from domain.credits import CreditError
+from domain.ledger import LedgerError
+from domain.payment_orders import PaymentOrderError
 
 log = logging.getLogger("dispersa.actors")
 
+# Deterministic refusals: the same message fails the same way however often it is retried.
+NEVER_SUCCEED = (LedgerError, PaymentOrderError, CreditError)
+
+
+def cannot_succeed(error: BaseException) -> bool:
+    return isinstance(error, NEVER_SUCCEED) or is_bad_value(error)
+
+
+def retry_policy(max_retries: int) -> Callable[[int, BaseException], bool]:
+    """Dramatiq's ``retry_when``: lock waits and deadlocks always retried (with backoff), a step that
+    can never succeed never retried, anything else up to ``max_retries`` times."""
+
+    def retry_when(retries: int, error: BaseException) -> bool:
+        if is_lock_wait(error):
+            return True
+        if cannot_succeed(error):
+            return False
+        return retries < max_retries
+
+    return retry_when
+
+
+def _is_power_of_two(n: int) -> bool:
+    return n > 0 and n & (n - 1) == 0
+
 
 class FailureLog(dramatiq.Middleware):
-    """Logs a failing message (actor, business ids, retry count) and records it in the event log."""
+    """Logs a failing message (actor, business ids, retry count) and records it in the event log;
+    a message that is dead-lettered (``<queue>.XQ``) is recorded as an ALERT."""
 
     def __init__(self, uow: Callable[[], UnitOfWork]):
         self._uow = uow
@@ -23,11 +55,27 @@ class FailureLog(dramatiq.Middleware):
             return
         retries = message.options.get("retries", 0)
         text = f"{message.actor_name}{tuple(message.args)} failed (retry {retries}): {exception!r}"
+        if is_lock_wait(exception):
+            log.warning("%s message_id=%s; retried until the lock is free", text, message.message_id)
+            if _is_power_of_two(retries + 1):  # an event now and then, not one per retry
+                self._record("actor_lock_wait", text, "WARNING", message, retries)
+            return
         log.error("%s message_id=%s", text, message.message_id)
+        self._record("actor_failure", text, "ERROR", message, retries)
+
+    def after_nack(self, broker: dramatiq.Broker, message: Any) -> None:
+        trace = str(message.options.get("traceback") or "").strip().splitlines()[-3:]
+        text = (f"{message.actor_name}{tuple(message.args)} was dead-lettered to {message.queue_name}.XQ after "
+                f"{message.options.get('retries', 0)} attempts: {' | '.join(trace)[-1500:]}")
+        log.error("ALERT %s message_id=%s", text, message.message_id)
+        self._record("dead_letter", text, "ALERT", message, message.options.get("retries", 0))
+
+    def _record(self, kind: str, text: str, level: str, message: Any, retries: int) -> None:
         try:
             with self._uow() as uow:
-                uow.log("actor_failure", text[:2000], level="ERROR", reference=message.message_id,
-                        details={"actor": message.actor_name, "args": list(message.args), "retries": retries})
+                uow.log(kind, text[:2000], level=level, reference=message.message_id,
+                        details={"actor": message.actor_name, "queue": message.queue_name,
+                                 "args": list(message.args), "retries": retries})
                 uow.commit()
         except Exception:  # the log must never hide the original failure
             log.exception("could not record the failure of message %s", message.message_id)

@@ -43,6 +43,7 @@ merchants = Table(
     Column("name", String(200), nullable=False),
     Column("currency", String(3), nullable=False),
     Column("tax_rate", DecimalText, nullable=False),
+    Column("timezone", String(64), nullable=False, server_default="America/Mexico_City"),
     Column("status", enum_of(MerchantStatus), nullable=False),
     Column("validated", Boolean, nullable=False, default=False),
     Column("created_at", UtcDateTime, nullable=False),
@@ -73,6 +74,9 @@ stores = Table(
     Column("automation_enabled", Boolean, nullable=False),
     Column("requires_confirmation", Boolean, nullable=False),
     Column("validated", Boolean, nullable=False),
+    Column("validated_clabe", String(18)),
+    Column("validated_beneficiary_name", String(120)),
+    Column("validated_rfc_curp", String(18)),
     Column("balance", BigInteger, nullable=False, default=0),
     Column("last_sequence", BigInteger, nullable=False, default=0),
     Column("created_at", UtcDateTime, nullable=False),
@@ -202,6 +206,7 @@ trigger_evaluations = Table(
     Column("outcome", String(32), nullable=False),
     Column("reason", String(255), nullable=False),
     Column("pending_total", BigInteger, nullable=False),
+    Column("bank_transfer_id", ID, ForeignKey("bank_transfers.id")),
     UniqueConstraint("store_id", "period_key"),
     Index("ix_trigger_evaluations_store_due", "store_id", "due_at"),
 )
@@ -243,6 +248,8 @@ event_log = Table(
     Column("reference", String(80)),
     Column("details", JSON),
     Index("ix_event_log_kind_at", "kind", "at"),
+    Index("ix_event_log_level_at", "level", "at"),
+    Index("ix_event_log_store_id", "store_id", "id"),
 )
 
 api_keys = Table(

@@ -1,6 +1,7 @@
 """Unit of work: one MySQL transaction, with the outbox and the event log riding along."""
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any, Callable
 
@@ -9,6 +10,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.db.outbox import Outbox
 from adapters.db.tables import event_log
+
+ALERT = "ALERT"
+alerts = logging.getLogger("dispersa.alerts")
 
 
 class UnitOfWork:
@@ -37,3 +41,9 @@ class UnitOfWork:
         """A row in the event log, in this transaction: an external event, an error, a decision."""
         self.session.execute(insert(event_log).values(
             at=self.clock(), level=level, kind=kind, message=message, details=details, **refs))
+
+    def alert(self, kind: str, message: str, details: dict[str, Any] | None = None, **refs: Any) -> None:
+        """Something a person must look at: an event of level ALERT (``GET /api/v1/events?level=ALERT``),
+        also logged at ERROR so that log-based alerting sees it."""
+        alerts.error("%s: %s", kind, message)
+        self.log(kind, message, level=ALERT, details=details, **refs)

@@ -1,9 +1,14 @@
 """Fixtures of the bank tests: the web app (with its webhook secret) over the test database."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from falcon import testing
 
+from adapters.bank.signer import generate_key_pair
+from adapters.stp_sandbox.config import SandboxConfig
+from adapters.stp_sandbox.server import SandboxServer
 from web.app import create_app
 from workers.bootstrap import build_container
 
@@ -17,4 +22,37 @@ def stack(settings, clock):
     container = build_container(settings.model_copy(update={"webhook_secret": WEBHOOK_SECRET, "broker": "stub"}),
                                 clock=clock)
     yield container, testing.TestClient(create_app(container))
+    container.engine.dispose()
+
+
+PASSPHRASE = "clave-de-prueba"
+
+
+@pytest.fixture(scope="module")
+def key_files(tmp_path_factory) -> tuple[Path, bytes]:
+    private, public = generate_key_pair(PASSPHRASE)
+    path = tmp_path_factory.mktemp("keys") / "stp.pem"
+    path.write_bytes(private)
+    return path, public
+
+
+def _sandbox(public: bytes, clock, **config) -> SandboxServer:
+    return SandboxServer(SandboxConfig(public_key_pem=public, empresa="DISPERSA", clock=clock, **config)).start()
+
+
+@pytest.fixture
+def bank(settings, clock, key_files, request):
+    """A container whose STP client talks to a fresh sandbox (scenario from the test's ``sandbox`` mark)."""
+    path, public = key_files
+    mark = request.node.get_closest_marker("sandbox")
+    config = dict(mark.kwargs) if mark else {}
+    config.setdefault("speed", 20)
+    sandbox = _sandbox(public, clock, **config)
+    s = settings.model_copy(update={"stp_private_key_path": str(path), "stp_passphrase": PASSPHRASE,
+                                    "stp_base_url": sandbox.url, "stp_efws_url": sandbox.url,
+                                    "stp_timeout_seconds": 1.0, "broker": "stub"})
+    container = build_container(s, clock=clock)
+    container.redis.flushdb()
+    yield container, sandbox
+    sandbox.stop()
     container.engine.dispose()

@@ -9,6 +9,7 @@ from typing import Any, Iterator
 import pytest
 
 from scheduler import jobs
+from usecases import ledger as ledger_cases
 from tests.integration.helpers import (
     Traffic, actor_failures, cancel, count, deliver, delivered_credits, enqueue, execute, new_store, originate, outbox_message, rows, running_worker, scalar, settle, snapshot, tiered_store,
     wait_until,
@@ -175,10 +176,16 @@ def test_redelivered_evaluate_trigger(container: Container, traffic: Traffic, cl
 
 
 def test_redelivered_create_transfer(container: Container, traffic: Traffic, clock: Any) -> None:
-    paid_daily_store(container, traffic, clock)
+    """Treasury's request for a transfer now: a redelivery of its message pays nothing twice."""
+    store = paid_daily_store(container, traffic, clock)
+    with container.uow() as uow:
+        ledger_cases.request_transfer(uow, store)
+        uow.commit()
+    settle(container, traffic)
+    assert count(container, "bank_transfers") == 2
     message_id, args = outbox_message(container, "create_transfer")
     assert_redelivery_changes_nothing(container, traffic, "create_transfer", args, message_id)
-    assert count(container, "bank_transfers") == 1
+    assert count(container, "bank_transfers") == 2
 
 
 def test_redelivered_update_monthly_commissions(container: Container, traffic: Traffic, clock: Any) -> None:

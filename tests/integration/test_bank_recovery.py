@@ -29,7 +29,7 @@ def outbox_rows(container, actor: str) -> list[list]:
 def alerts(container, kind: str) -> int:
     with container.uow() as uow:
         return uow.session.execute(select(func.count()).select_from(event_log).where(
-            event_log.c.kind == kind, event_log.c.level == "ERROR")).scalar()
+            event_log.c.kind == kind, event_log.c.level == "ALERT")).scalar()
 
 
 def process(container, event_id: int) -> str:
@@ -118,22 +118,28 @@ def test_an_order_answered_with_unknown_codes_raises_an_alert_after_some_attempt
     assert alerts(container, "payment_order_error") == 1
 
 
-def test_a_lost_create_transfer_message_is_redriven(stack, clock):
+def test_a_lost_transfer_request_is_redriven_and_decided_once(stack, clock):
     container, _ = stack
     order = order_sent(container, 1234567)  # a store with a history, then money pending again
     store_id = reload(container, order.id)[1].store_id
     with container.uow() as uow:
         ledger.adjust(uow, store_id, 50_000, 1, "treasury correction")
-        uow.commit()
-    with container.uow() as uow:
-        assert ledger.evaluate_trigger(uow, store_id, "daily:2026-11-23") == "transfer"
-        uow.session.execute(delete(outbox).where(outbox.c.actor_name == "create_transfer"))
+        key = ledger.request_transfer(uow, store_id)
+        uow.session.execute(delete(outbox).where(outbox.c.actor_name == "create_transfer"))  # the message died
         uow.commit()
     clock.now += timedelta(minutes=20)
     with container.uow() as uow:
-        assert scheduling.sweep_stuck_work(uow, clock(), timedelta(minutes=15))["transfers"] == 1
+        assert scheduling.sweep_stuck_work(uow, clock(), timedelta(minutes=15))["transfer_requests"] == 1
         uow.commit()
-    assert outbox_rows(container, "create_transfer") == [[store_id, "daily:2026-11-23"]]
+    assert outbox_rows(container, "create_transfer") == [[store_id, key]]
+    with container.uow() as uow:
+        transfer = ledger.create_transfer(uow, store_id, key)
+        uow.commit()
+    assert transfer is not None and transfer.amount == 50_000
+    clock.now += timedelta(hours=2)
+    with container.uow() as uow:  # decided: the next sweep has nothing to re-drive
+        assert scheduling.sweep_stuck_work(uow, clock(), timedelta(minutes=15))["transfer_requests"] == 0
+        uow.commit()
 
 
 def test_instant_stores_look_again_once_a_day_at_money_freed_since(stack, clock):

@@ -2,54 +2,19 @@
 tracking key, doubt settled by querying, permanent errors cancel the transfer."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
 
 from adapters.bank.signer import generate_key_pair
 from adapters.db.tables import event_log
-from adapters.stp_sandbox.config import SandboxConfig
-from adapters.stp_sandbox.server import SandboxServer
 from domain import clabe
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus, TransferStatus
+from domain.merchants import Store
 from domain.payment_orders import PaymentOrderStatus
+from tests.integration.conftest import PASSPHRASE
 from tests.integration.orders import begin_send, order_in_sending, reload
 from usecases import payouts
 from usecases.payouts import StillInDoubt
-from workers.bootstrap import build_container
-
-PASSPHRASE = "clave-de-prueba"
-
-
-@pytest.fixture(scope="module")
-def key_files(tmp_path_factory) -> tuple[Path, bytes]:
-    private, public = generate_key_pair(PASSPHRASE)
-    path = tmp_path_factory.mktemp("keys") / "stp.pem"
-    path.write_bytes(private)
-    return path, public
-
-
-def _sandbox(public: bytes, clock, **config) -> SandboxServer:
-    return SandboxServer(SandboxConfig(public_key_pem=public, empresa="DISPERSA", clock=clock, **config)).start()
-
-
-@pytest.fixture
-def bank(settings, clock, key_files, request):
-    """A container whose STP client talks to a fresh sandbox (scenario from the test's ``sandbox`` mark)."""
-    path, public = key_files
-    mark = request.node.get_closest_marker("sandbox")
-    config = dict(mark.kwargs) if mark else {}
-    config.setdefault("speed", 20)
-    sandbox = _sandbox(public, clock, **config)
-    s = settings.model_copy(update={"stp_private_key_path": str(path), "stp_passphrase": PASSPHRASE,
-                                    "stp_base_url": sandbox.url, "stp_efws_url": sandbox.url,
-                                    "stp_timeout_seconds": 1.0, "broker": "stub"})
-    container = build_container(s, clock=clock)
-    container.redis.flushdb()
-    yield container, sandbox
-    sandbox.stop()
-    container.engine.dispose()
 
 
 def _send(container, order_id: int) -> str:
@@ -137,7 +102,7 @@ def test_a_permanent_refusal_cancels_the_transfer_and_frees_its_balance_updates(
         statuses = set(uow.session.scalars(select(BalanceUpdate.status).where(
             BalanceUpdate.store_id == transfer.store_id)))
         alerts = uow.session.execute(select(func.count()).select_from(event_log).where(
-            event_log.c.kind == "payment_order_refused", event_log.c.level == "ERROR")).scalar()
+            event_log.c.kind == "payment_order_refused", event_log.c.level == "ALERT")).scalar()
     assert statuses == {BalanceUpdateStatus.PENDING}
     assert alerts == 1
     assert sandbox.books.orders() == []
@@ -172,6 +137,13 @@ def test_every_permanent_stp_error_cancels_the_order_and_frees_the_balance(bank,
     order, transfer = reload(container, order.id)
     assert order.status == PaymentOrderStatus.CANCELLED and order.last_error == f"{code}: descripcion de STP"
     assert transfer.status == TransferStatus.CANCELLED
+    assert transfer.status_reason == f"STP refused: {code}: descripcion de STP"
+    with container.uow() as uow:  # a refusal of the payee itself holds the store until treasury looks
+        validated = uow.session.get(Store, transfer.store_id).validated
+    assert validated is (code not in BENEFICIARY_REFUSALS)
+
+
+BENEFICIARY_REFUSALS = (-7, -9, -11, -22, -24, -200)
 
 
 def test_an_unknown_error_code_is_transient_and_retried(bank):

@@ -101,7 +101,7 @@ def test_an_unknown_estado_is_stored_flagged_and_applies_nothing(stack):
     assert post(client, callback(order, "XYZ")).status_code == 200
     assert process_all(container) == ["unknown_estado"]
     assert count(container, event_log, event_log.c.kind == "bank_event_unknown_estado",
-                 event_log.c.level == "ERROR") == 1
+                 event_log.c.level == "ALERT") == 1
     assert reload(container, order.id)[0].status == PaymentOrderStatus.SENT
 
 
@@ -141,7 +141,7 @@ def test_an_event_that_never_matches_is_orphaned_after_the_deadline(stack, clock
         assert events.retry_unmatched(uow, clock(), timedelta(hours=1)) == (0, 1)
         uow.commit()
     assert count(container, bank_events, bank_events.c.status == "orphaned") == 1
-    assert count(container, event_log, event_log.c.kind == "bank_event_orphaned", event_log.c.level == "ERROR") == 1
+    assert count(container, event_log, event_log.c.kind == "bank_event_orphaned", event_log.c.level == "ALERT") == 1
 
 
 def test_a_return_before_its_liquidation_leaves_the_ledger_consistent(stack):

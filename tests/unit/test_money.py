@@ -118,15 +118,17 @@ def test_split_parts_sum_to_the_amount(amount: int, rate: Decimal, tax_rate: Dec
     assert {split.commission.currency, split.tax.currency, split.contribution.currency} == {"MXN"}
 
 
+def _half_up(value: Decimal) -> int:
+    return int((value + Decimal("0.5")).to_integral_value(rounding="ROUND_FLOOR"))
+
+
 @given(credit_amounts, rates, tax_rates)
-def test_split_rounds_commission_and_fee_half_up_once(amount: int, rate: Decimal, tax_rate: Decimal) -> None:
+def test_split_rounds_the_commission_once_and_taxes_the_rounded_commission(
+        amount: int, rate: Decimal, tax_rate: Decimal) -> None:
     split = split_credit(Money(amount), rate, tax_rate)
-    exact_commission = Decimal(amount) * rate
-    exact_fee = exact_commission * (1 + tax_rate)
-    assert split.commission.minor == int((exact_commission + Decimal("0.5")).to_integral_value(rounding="ROUND_FLOOR"))
-    assert split.commission.minor + split.tax.minor == int(
-        (exact_fee + Decimal("0.5")).to_integral_value(rounding="ROUND_FLOOR"))
-    assert abs(split.commission.minor - exact_commission) <= Decimal("0.5")
+    assert split.commission.minor == _half_up(Decimal(amount) * rate)
+    assert split.tax.minor == _half_up(split.commission.minor * tax_rate)
+    assert split.contribution.minor == amount - split.commission.minor - split.tax.minor
 
 
 @pytest.mark.parametrize(("amount", "rate", "tax_rate", "commission", "tax", "contribution"), [
@@ -135,9 +137,10 @@ def test_split_rounds_commission_and_fee_half_up_once(amount: int, rate: Decimal
     (250, "0.01", "0", 3, 0, 247),          # 2.5 -> 3 (not banker's 2)
     (49, "0.01", "0", 0, 0, 49),            # 0.49 -> 0
     (10000, "0.035", "0.16", 350, 56, 9594),
-    (12345, "0.035", "0.16", 432, 69, 11844),  # commission 432.075, fee 501.207
+    (12345, "0.035", "0.16", 432, 69, 11844),  # commission 432.075 -> 432, tax 69.12 -> 69
     (100000, "0", "0.16", 0, 0, 100000),
-    (625, "0.1", "0.16", 63, 10, 552),       # commission 62.5 -> 63, fee 72.5 -> 73
+    (625, "0.1", "0.16", 63, 10, 552),       # commission 62.5 -> 63, tax 10.08 -> 10
+    (1127228, "0.0825", "0.16", 92996, 14879, 1019353),  # the audit's case: tax of the rounded commission
 ])
 def test_split_examples(amount: int, rate: str, tax_rate: str, commission: int, tax: int, contribution: int) -> None:
     split = split_credit(Money(amount), Decimal(rate), Decimal(tax_rate))

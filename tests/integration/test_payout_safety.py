@@ -1,0 +1,185 @@
+"""Money goes only where treasury validated it: bank details and the approval switch are money decisions,
+an unvalidated store is never paid, and every payment order carries the validated CLABE and name.
+On MariaDB, with the STP sandbox over HTTP for the orders that reach the bank."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from adapters.db.tables import audit_log, trigger_evaluations
+from domain import clabe
+from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BankTransfer, TransferStatus
+from domain.merchants import Store
+from domain.payment_orders import PaymentOrder, PaymentOrderStatus
+from domain.schedules import instant_key
+from tests.factories import validated_store
+from tests.integration.orders import order_in_sending, reload
+from usecases import access, credits as credit_cases, ledger, payouts
+from web.app import create_app
+from falcon import testing
+
+pytestmark = pytest.mark.integration
+
+ORIGINAL = clabe.make("012", "180", "00000000042")
+ATTACKER = clabe.make("072", "180", "00000000666")
+
+
+def key(container, role: str) -> dict[str, str]:
+    with container.uow() as uow:
+        token = access.create_api_key(uow, role)
+        uow.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def new_store(container, **fields: Any) -> int:
+    with container.uow() as uow:
+        store_id = validated_store(uow, **{"clabe": ORIGINAL, "beneficiary_name": "Tienda Original",
+                                           "disbursement_mode": "instant", **fields})
+        uow.commit()
+    return store_id
+
+
+def store(container, store_id: int) -> Store:
+    with container.uow() as uow:
+        return uow.session.get(Store, store_id)
+
+
+def delivered(container, store_id: int, external_id: str, amount: int = 100_000) -> int:
+    """A delivered credit and its contribution; returns the contribution's id."""
+    with container.uow() as uow:
+        credit = credit_cases.originate(uow, store_id, external_id, amount, 3)
+        credit_cases.deliver(uow, credit.id)
+        uow.commit()
+    with container.uow() as uow:
+        ledger.contribute(uow, credit.id)
+        uow.commit()
+        return uow.session.scalars(select(BalanceUpdate.id).where(BalanceUpdate.credit_id == credit.id)).one()
+
+
+def evaluate(container, store_id: int, period_key: str) -> str:
+    with container.uow() as uow:
+        outcome = ledger.evaluate_trigger(uow, store_id, period_key)
+        uow.commit()
+    return outcome
+
+
+def transfers(container, store_id: int) -> list[BankTransfer]:
+    with container.uow() as uow:
+        return list(uow.session.scalars(select(BankTransfer).where(BankTransfer.store_id == store_id)))
+
+
+def test_an_operator_key_cannot_redirect_a_stores_payouts(stack):
+    """The audit's attack: an operator changes the CLABE and name and switches approval off."""
+    container, client = stack
+    store_id = new_store(container)
+    operator = key(container, "operator")
+    for change in ({"clabe": ATTACKER, "beneficiary_name": "Otro"}, {"requires_confirmation": True},
+                   {"rfc_curp": "XAXX010101000"}):
+        resp = client.simulate_patch(f"/stores/{store_id}", json=change, headers=operator)
+        assert resp.status_code == 403, resp.text
+        assert "money decisions" in resp.json["description"]
+    after = store(container, store_id)
+    assert (after.clabe, after.beneficiary_name, after.validated) == (ORIGINAL, "Tienda Original", True)
+    # An operator may still edit what is not a money decision; the store then waits for treasury.
+    resp = client.simulate_patch(f"/stores/{store_id}", json={"name": "Centro Renovado"}, headers=operator)
+    assert resp.status_code == 200 and resp.json["validated"] is False
+
+
+def test_treasury_changes_bank_details_audited_with_old_and_new_values_masked(stack):
+    container, client = stack
+    store_id = new_store(container)
+    resp = client.simulate_patch(f"/stores/{store_id}", json={"clabe": ATTACKER, "requires_confirmation": True},
+                                 headers=key(container, "treasury"))
+    assert resp.status_code == 200, resp.text
+    assert resp.json["validated"] is False and resp.json["validated_clabe"] == ORIGINAL
+    with container.uow() as uow:
+        details = uow.session.execute(select(audit_log.c.details).where(
+            audit_log.c.action == "update_store")).scalar_one()
+    assert details == {"changes": {
+        "clabe": {"old": clabe.mask(ORIGINAL), "new": clabe.mask(ATTACKER)},
+        "requires_confirmation": {"old": False, "new": True}}}
+    assert ORIGINAL not in str(details) and ATTACKER not in str(details)
+    resp = client.simulate_post(f"/stores/{store_id}/validate", headers=key(container, "treasury"))
+    assert resp.status_code == 200 and resp.json["validated_clabe"] == ATTACKER
+
+
+def test_an_unvalidated_stores_trigger_is_held_and_nothing_is_paid(stack):
+    container, client = stack
+    store_id = new_store(container)
+    bu = delivered(container, store_id, "held-1")  # delivered; its evaluation has not run yet
+    client.simulate_patch(f"/stores/{store_id}", json={"beneficiary_name": "Nuevo Nombre"},
+                          headers=key(container, "treasury"))
+    assert evaluate(container, store_id, instant_key(bu)) == "held"
+    with container.uow() as uow:
+        reason = uow.session.execute(select(trigger_evaluations.c.reason)).scalar_one()
+    assert reason == "held: store not validated"
+    assert transfers(container, store_id) == []
+    client.simulate_post(f"/stores/{store_id}/validate", headers=key(container, "treasury"))
+    later = delivered(container, store_id, "held-2")
+    assert evaluate(container, store_id, instant_key(later)) == "transfer"
+    assert [t.amount for t in transfers(container, store_id)] == [2 * 94_200]  # the held money goes too
+
+
+def test_a_waiting_transfer_of_an_unvalidated_store_cannot_be_approved(stack):
+    container, client = stack
+    store_id = new_store(container, requires_confirmation=True)
+    evaluate(container, store_id, instant_key(delivered(container, store_id, "wait-1")))
+    [transfer] = transfers(container, store_id)
+    assert transfer.status == TransferStatus.WAITING_CONFIRMATION
+    client.simulate_patch(f"/stores/{store_id}", json={"clabe": ATTACKER}, headers=key(container, "admin"))
+    resp = client.simulate_post(f"/transfers/{transfer.id}/approve", headers=key(container, "treasury"))
+    assert resp.status_code == 409 and "not validated" in resp.json["description"]
+    assert transfers(container, store_id)[0].status == TransferStatus.WAITING_CONFIRMATION
+
+
+def test_a_transfer_created_before_the_edit_is_cancelled_with_the_reason_not_sent(stack):
+    container, client = stack
+    store_id = new_store(container)
+    evaluate(container, store_id, instant_key(delivered(container, store_id, "sending-1")))
+    [transfer] = transfers(container, store_id)
+    assert transfer.status == TransferStatus.SENDING  # its payment order is not built yet
+    client.simulate_patch(f"/stores/{store_id}", json={"clabe": ATTACKER}, headers=key(container, "admin"))
+    with container.uow() as uow:
+        assert payouts.pay_transfer(uow, transfer.id, container.payout_config) is None
+        uow.commit()
+    [transfer] = transfers(container, store_id)
+    assert transfer.status == TransferStatus.CANCELLED
+    assert transfer.status_reason.startswith("held: store not validated")
+    with container.uow() as uow:
+        assert list(uow.session.scalars(select(PaymentOrder))) == []
+        statuses = set(uow.session.scalars(select(BalanceUpdate.status).where(BalanceUpdate.store_id == store_id)))
+    assert statuses == {BalanceUpdateStatus.PENDING}
+
+
+def test_an_order_built_before_the_edit_never_reaches_the_bank(bank):
+    container, sandbox = bank
+    order = order_in_sending(container)
+    client = testing.TestClient(create_app(container))
+    with container.uow() as uow:
+        token = access.create_api_key(uow, "admin")
+        uow.commit()
+    store_id = reload(container, order.id)[1].store_id
+    resp = client.simulate_patch(f"/stores/{store_id}", json={"clabe": ATTACKER},
+                                 headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 200
+    payouts.send_order(container.uow, container.stp_client, order.id, container.payout_config)
+    order, transfer = reload(container, order.id)
+    assert order.status == PaymentOrderStatus.CANCELLED and transfer.status == TransferStatus.CANCELLED
+    assert sandbox.books.orders() == []
+
+
+def test_orders_carry_the_validated_details_and_stps_limits(bank):
+    """A 200-character store name with no beneficiary name: the order carries it folded to STP's 39
+    characters, goes out, and never sits in Sending because a column is too short."""
+    container, sandbox = bank
+    long_name = "Ñandú Ávila " + "Comercializadora del Noroeste " * 7
+    long_name = long_name[:200]
+    order = order_in_sending(container, name=long_name, beneficiary_name="", clabe=ORIGINAL)
+    assert payouts.send_order(container.uow, container.stp_client, order.id, container.payout_config) == "sent"
+    order, transfer = reload(container, order.id)
+    assert transfer.status == TransferStatus.IN_TRANSIT
+    [booked] = sandbox.books.orders()
+    assert booked.fields["cuentaBeneficiario"] == ORIGINAL == order.beneficiary_account
+    assert booked.fields["nombreBeneficiario"] == order.beneficiary_name == "Nandu Avila Comercializadora del Noroes"
