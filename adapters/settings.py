@@ -12,6 +12,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DISPERSA_", env_file=".env", extra="ignore")
 
     database_url: str = "sqlite:///dispersa-demo.db"
+    db_lock_wait_seconds: int = 0  # 0: the server's innodb_lock_wait_timeout
     broker: Literal["stub", "rabbitmq"] = "stub"
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
     redis_url: str = "redis://127.0.0.1:6379/0"  # empty: no Redis (the embedded demo)

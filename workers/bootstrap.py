@@ -110,7 +110,7 @@ def declare_actors(broker: dramatiq.Broker) -> dict[str, dramatiq.Actor]:
 def build_container(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None,
                     new_id: Callable[[], str] | None = None, broker: dramatiq.Broker | None = None) -> Container:
     settings = settings or Settings()
-    engine = build_engine(settings.database_url)
+    engine = build_engine(settings.database_url, settings.db_lock_wait_seconds)
     container = Container(settings=settings, engine=engine, sessions=session_factory(engine),
                           broker=broker or build_broker(settings))
     if clock is not None:

@@ -15,7 +15,9 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def build_engine(url: str) -> Engine:
+def build_engine(url: str, lock_wait_seconds: int = 0) -> Engine:
+    """``lock_wait_seconds``: how long a statement waits for a row lock before MySQL gives up (1205);
+    0 keeps the server's innodb_lock_wait_timeout. Lock waits are retried by the actors, never failed."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
@@ -35,7 +37,14 @@ def build_engine(url: str) -> Engine:
         return engine
     # READ COMMITTED: a locking read followed by plain reads sees what other
     # transactions committed before our lock, not an older snapshot.
-    return create_engine(url, pool_pre_ping=True, pool_recycle=1800, isolation_level="READ COMMITTED")
+    engine = create_engine(url, pool_pre_ping=True, pool_recycle=1800, isolation_level="READ COMMITTED")
+    if lock_wait_seconds > 0:
+        @event.listens_for(engine, "connect")
+        def _lock_wait(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            with dbapi_conn.cursor() as cursor:
+                cursor.execute(f"SET SESSION innodb_lock_wait_timeout = {int(lock_wait_seconds)}")
+
+    return engine
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

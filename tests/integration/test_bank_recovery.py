@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
 
+from adapters.bank import stp_client
 from adapters.db.tables import bank_events, event_log, outbox, trigger_evaluations
 from domain import stp
 from domain.ledger import TransferStatus
@@ -183,3 +184,50 @@ def test_reconciliation_flags_unknown_estados_and_other_bank_ids_and_queries_sta
         (first.tracking_key, "unknown_estado"), (second.tracking_key, "bank_order_id"),
         (third.tracking_key, "status")])
     assert outbox_rows(container, "sync_payment_order") == [[third.id]]
+
+
+class ReturnedAtTheBank:
+    """The bank's answer to consultaOrden for an order returned long after its liquidation."""
+
+    def query(self, tracking_key: str, operation_date: str = "") -> stp_client.FoundOrder:
+        return stp_client.FoundOrder(7654321, "D", {"causaDevolucion": "Cuenta cancelada"})
+
+
+def test_a_return_after_the_reconciliation_window_is_found_by_the_late_return_sweep(stack, clock):
+    container, _ = stack
+    order = order_sent(container, 7654321)
+    with container.uow() as uow:
+        payouts.apply_outcome(uow, order.id, stp.OrderOutcome.LIQUIDATED, 7654321)
+        uow.commit()
+    clock.now += timedelta(days=60)  # reconciliation covers 35 days; the return's callback was lost
+    while clock.now.toordinal() % scheduling.LATE_RETURN_ROTATION != order.id % scheduling.LATE_RETURN_ROTATION:
+        clock.now += timedelta(days=1)
+    with container.uow() as uow:
+        assert scheduling.sweep_late_returns(uow, clock(), reconciled_days=35, return_window_days=180) == 1
+        uow.commit()
+    assert outbox_rows(container, "sync_payment_order") == [[order.id]]
+    assert payouts.sync_order(container.uow, ReturnedAtTheBank(), order.id, container.payout_config) == "D"
+    order, transfer = reload(container, order.id)
+    assert order.status == PaymentOrderStatus.RETURNED and transfer.status == TransferStatus.REJECTED
+    assert transfer.status_reason == "returned by the bank: Cuenta cancelada"
+    clock.now += timedelta(days=7)  # returned: never asked about again
+    with container.uow() as uow:
+        assert scheduling.sweep_late_returns(uow, clock(), reconciled_days=35, return_window_days=180) == 0
+
+
+def test_the_late_return_sweep_asks_each_old_order_once_a_week_within_the_return_window(stack, clock):
+    container, _ = stack
+    order = order_sent(container, 7654322)
+    with container.uow() as uow:
+        payouts.apply_outcome(uow, order.id, stp.OrderOutcome.LIQUIDATED, 7654322)
+        uow.commit()
+    found = []
+    clock.now += timedelta(days=36)
+    for _ in range(14):
+        with container.uow() as uow:
+            found.append(scheduling.sweep_late_returns(uow, clock(), reconciled_days=35, return_window_days=180))
+        clock.now += timedelta(days=1)
+    assert sum(found) == 2  # two weeks, once each
+    clock.now += timedelta(days=200)  # past the window: the bank takes no more returns
+    with container.uow() as uow:
+        assert all(scheduling.sweep_late_returns(uow, clock() + timedelta(days=d), 35, 180) == 0 for d in range(7))
