@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     stp_send_rounds: int = 3
     stp_estados: dict[str, str] = {}
     webhook_secret: str = ""
+    web_bind: str = "127.0.0.1:8000"
+    web_workers: int = 2
+    web_connections: int = 1000  # open connections per web worker
+    web_keepalive_seconds: int = 5  # also how long a request's line and headers may take to arrive
+    max_body_bytes: int = 1024 * 1024  # a request body beyond this is a 413 (the webhook's limit is 64 KiB)
+    body_read_seconds: float = 10.0  # a body that takes longer to arrive is a 408 (gevent worker)
     unmatched_event_deadline_minutes: int = 24 * 60
     callback_after_minutes: int = 30
     reconciliation_hour: int = 6

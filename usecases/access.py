@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from adapters.db.tables import api_keys, audit_log
 from adapters.db.uow import UnitOfWork
@@ -30,6 +30,11 @@ def hash_key(key: str) -> str:
 
 def create_api_key(uow: UnitOfWork, role: str, merchant_id: int | None = None, label: str = "") -> str:
     """Store a new key's hash and return the key itself: it is shown once, never again."""
+    return new_api_key(uow, role, merchant_id, label)[1]
+
+
+def new_api_key(uow: UnitOfWork, role: str, merchant_id: int | None = None, label: str = "") -> tuple[int, str]:
+    """As create_api_key, with the new key's id."""
     try:
         role_ = Role(role)
     except ValueError:
@@ -39,11 +44,24 @@ def create_api_key(uow: UnitOfWork, role: str, merchant_id: int | None = None, l
     if merchant_id is not None and uow.session.get(Merchant, merchant_id) is None:
         raise NotFound(f"merchant {merchant_id} does not exist")
     key = "dsp_" + secrets.token_urlsafe(32)
-    uow.session.execute(insert(api_keys).values(
-        prefix=key[:12], key_hash=hash_key(key), role=role_.value, merchant_id=merchant_id, label=label,
-        created_at=uow.clock()))
+    key_id = uow.session.execute(insert(api_keys).values(
+        prefix=key[:12], key_hash=hash_key(key), role=role_.value, merchant_id=merchant_id, label=label[:120],
+        created_at=uow.clock())).inserted_primary_key[0]
     uow.log("api_key_created", f"{role_.value} key {key[:12]}… created", merchant_id=merchant_id)
-    return key
+    return int(key_id), key
+
+
+def revoke_api_key(uow: UnitOfWork, key_id: int) -> bool:
+    """Revoke a key: it stops working at once. Returns False when it was revoked already."""
+    row = uow.session.execute(select(api_keys.c.prefix, api_keys.c.revoked_at).where(
+        api_keys.c.id == key_id).with_for_update()).first()
+    if row is None:
+        raise NotFound(f"API key {key_id} does not exist")
+    if row.revoked_at is not None:
+        return False
+    uow.session.execute(update(api_keys).where(api_keys.c.id == key_id).values(revoked_at=uow.clock()))
+    uow.log("api_key_revoked", f"key {row.prefix}… revoked")
+    return True
 
 
 def authenticate(uow: UnitOfWork, key: str) -> Principal | None:

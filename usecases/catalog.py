@@ -15,7 +15,7 @@ from domain.commission import DEFAULT_MXN_TAX_RATE
 from domain.merchants import PAYOUT_FIELDS, Change, CommissionTierRow, Merchant, MerchantStatus, PaymentOption, Store
 from domain.money import MINOR_UNITS, MoneyError, parse_rate
 from domain.schedules import DisbursementMode, ScheduleError
-from usecases.errors import Forbidden, Invalid
+from usecases.errors import Conflict, Forbidden, Invalid
 
 E = TypeVar("E")
 ACCOUNT_FIELDS = frozenset({"clabe", "validated_clabe"})
@@ -104,10 +104,14 @@ def create_merchant(uow: UnitOfWork, name: str, currency: str = "MXN", tax_rate:
 
 def _tiers(raw: list[dict[str, Any]]) -> list[CommissionTierRow]:
     try:
-        return [CommissionTierRow(merchant_id=0, min_origination=int(t["min_origination"]),
-                                  commission_rate=parse_rate(t["commission_rate"])) for t in raw]
+        tiers = [CommissionTierRow(merchant_id=0, min_origination=int(t["min_origination"]),
+                                   commission_rate=parse_rate(t["commission_rate"])) for t in raw]
     except (KeyError, TypeError, ValueError, MoneyError) as e:
         raise Invalid(f"tiers: each has min_origination and commission_rate ({e})") from None
+    starts = [t.min_origination for t in tiers]
+    if len(set(starts)) != len(starts):
+        raise Invalid("tiers: each min_origination once")
+    return tiers
 
 
 def update_merchant(uow: UnitOfWork, merchant_id: int, changes: dict[str, Any]) -> Edited[Merchant]:
@@ -222,7 +226,8 @@ def validate_merchant(uow: UnitOfWork, merchant_id: int) -> Merchant:
 
 
 def _validate(rule: Any, entity: Any) -> None:
+    """Treasury cannot validate what is not ready: a conflict with the entity's state (409), not bad input."""
     try:
         rule(entity)
     except rules.ValidationError as e:
-        raise Invalid(str(e)) from None
+        raise Conflict(str(e)) from None

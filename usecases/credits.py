@@ -33,10 +33,10 @@ def originate(uow: UnitOfWork, store_id: int, external_id: str, amount: int, num
     try:
         option = select_option([o.terms() for o in store.options], number_of_payments, amount, at)
     except NoApplicableOption as e:
-        raise Invalid(str(e)) from None
+        raise Conflict(f"store {store_id}: {e}") from None
     split = split_credit(Money(amount, store.currency), option.rate_at(at), merchant.tax_rate)
     if split.contribution.minor < 0:
-        raise Invalid(f"option {option.id}: commission plus tax exceed the amount")
+        raise Conflict(f"option {option.id}: commission plus tax exceed the amount")
     if abs(store.balance + split.contribution.minor) > MAX_BALANCE:
         raise Invalid(f"store {store_id}: this credit's contribution would take its balance beyond "
                       f"+/-{MAX_BALANCE}")

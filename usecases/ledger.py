@@ -217,7 +217,8 @@ def reject_transfer(uow: UnitOfWork, transfer_id: int, reason: str) -> BankTrans
     _, transfer = _locked_transfer(uow, transfer_id)
     if transfer.status != TransferStatus.WAITING_CONFIRMATION:
         raise Conflict(f"transfer {transfer_id} is {transfer.status.value}, not waiting for confirmation")
-    ledger.cancel_transfer(transfer, uow.clock(), reason or "rejected by treasury")
+    ledger.cancel_transfer(transfer, uow.clock(), f"rejected by treasury: {reason}"[:255] if reason
+                           else "rejected by treasury")
     uow.log("transfer_rejected", f"transfer {transfer_id} rejected: {reason}", bank_transfer_id=transfer_id,
             store_id=transfer.store_id)
     return transfer
@@ -245,7 +246,7 @@ def settle_transfer(uow: UnitOfWork, transfer_id: int, outcome: str, reason: str
     at = uow.clock()
     target = {"liquidated": TransferStatus.APPLIED, "cancelled": TransferStatus.CANCELLED,
               "returned": TransferStatus.REJECTED}[outcome]
-    reason = reason or BANK_REASONS[outcome]
+    reason = (reason or BANK_REASONS[outcome])[:255]  # the reason column's width
     if not ledger.can_move(transfer.status, target):
         return False
     if outcome == "liquidated":

@@ -14,9 +14,11 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from adapters.db.tables import api_keys, audit_log, event_log
+
 from adapters.db import repository as repo
 from adapters.db.uow import UnitOfWork
-from domain.credits import Credit
+from domain.credits import Credit, CreditStatus
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType, BankTransfer, TransferStatus
 from domain.payment_orders import PaymentOrder
 from domain.merchants import Merchant, PaymentOption, Store
@@ -120,6 +122,9 @@ def transfer_view(t: BankTransfer, order: PaymentOrder | None = None, detail: bo
         "tracking_key": order.tracking_key if order else None,
         "bank_order_id": order.bank_order_id if order else None,
         "liquidated_at": (order.liquidated_at if order else None) or _liquidated_at(t),
+        "order_status": order.status.value if order else None,
+        "order_attempts": order.attempts if order else 0,
+        "order_last_error": order.last_error if order else None,
     }
     if detail:
         view["balance_update_ids"] = [bu.id for bu in t.balance_updates]
@@ -183,6 +188,86 @@ def payment_option(uow: UnitOfWork, option_id: int, scope: int | None) -> dict[s
 
 def credit(uow: UnitOfWork, credit_id: int, scope: int | None) -> dict[str, Any]:
     return credit_view(visible(uow, Credit, credit_id, scope))
+
+
+def credits(uow: UnitOfWork, scope: int | None, page: int, per_page: int, store_id: int | None = None,
+            status: CreditStatus | None = None) -> Page:
+    """Credits, newest first (highest id first), optionally of one store and one status."""
+    stmt = select(Credit).order_by(Credit.id.desc())
+    if scope is not None:
+        stmt = stmt.where(Credit.merchant_id == scope)
+    if store_id is not None:
+        stmt = stmt.where(Credit.store_id == store_id)
+    if status is not None:
+        stmt = stmt.where(Credit.status == status)
+    rows, total = _page(uow, stmt, page, per_page)
+    return Page([credit_view(c) for c in rows], page, per_page, total)
+
+
+def merchant_stores(uow: UnitOfWork, merchant_id: int, scope: int | None, page: int, per_page: int) -> Page:
+    """A merchant's stores, oldest first."""
+    visible(uow, Merchant, merchant_id, scope)
+    stmt = select(Store).where(Store.merchant_id == merchant_id).order_by(Store.id)
+    rows, total = _page(uow, stmt, page, per_page)
+    return Page([store_view(s) for s in rows], page, per_page, total)
+
+
+# --- operations ----------------------------------------------------------------------------------
+
+
+def _table_page(uow: UnitOfWork, table: Any, where: list[Any], page: int, per_page: int) -> tuple[list[Any], int]:
+    total = uow.session.execute(select(func.count()).select_from(table).where(*where)).scalar() or 0
+    rows = uow.session.execute(select(table).where(*where).order_by(table.c.id.desc())
+                               .limit(per_page).offset((page - 1) * per_page)).mappings().all()
+    return list(rows), int(total)
+
+
+EVENT_FIELDS = ("id", "at", "level", "kind", "message", "merchant_id", "store_id", "credit_id", "bank_transfer_id",
+                "reference", "details")
+
+
+def events(uow: UnitOfWork, page: int, per_page: int, level: str | None = None, kind: str | None = None,
+           store_id: int | None = None, since: datetime | None = None) -> Page:
+    """The event log, newest first; ``level="ALERT"`` is what a person must look at."""
+    where = [c for c in (
+        event_log.c.level == level if level else None, event_log.c.kind == kind if kind else None,
+        event_log.c.store_id == store_id if store_id is not None else None,
+        event_log.c.at >= since if since is not None else None) if c is not None]
+    rows, total = _table_page(uow, event_log, where, page, per_page)
+    return Page([{name: row[name] for name in EVENT_FIELDS} for row in rows], page, per_page, total)
+
+
+AUDIT_FIELDS = ("id", "at", "api_key_id", "role", "action", "resource", "resource_id", "details")
+
+
+def audit_entries(uow: UnitOfWork, page: int, per_page: int, action: str | None = None,
+                  resource: str | None = None, since: datetime | None = None) -> Page:
+    """The audit log of privileged actions, newest first."""
+    where = [c for c in (
+        audit_log.c.action == action if action else None, audit_log.c.resource == resource if resource else None,
+        audit_log.c.at >= since if since is not None else None) if c is not None]
+    rows, total = _table_page(uow, audit_log, where, page, per_page)
+    return Page([{name: row[name] for name in AUDIT_FIELDS} for row in rows], page, per_page, total)
+
+
+API_KEY_FIELDS = ("id", "prefix", "role", "merchant_id", "label", "created_at", "revoked_at")
+
+
+def api_key_view(row: Any) -> dict[str, Any]:
+    return {name: row[name] for name in API_KEY_FIELDS}
+
+
+def api_key_list(uow: UnitOfWork, page: int, per_page: int) -> Page:
+    """API keys, newest first: their prefix, role and state, never the key."""
+    rows, total = _table_page(uow, api_keys, [], page, per_page)
+    return Page([api_key_view(row) for row in rows], page, per_page, total)
+
+
+def api_key(uow: UnitOfWork, key_id: int) -> dict[str, Any]:
+    row = uow.session.execute(select(api_keys).where(api_keys.c.id == key_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"API key {key_id} does not exist")
+    return api_key_view(row)
 
 
 # --- ledger --------------------------------------------------------------------------------------

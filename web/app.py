@@ -5,6 +5,7 @@ from typing import Any
 
 import falcon
 
+from adapters.counters import MinuteCounter
 from web import errors
 from web.auth import Authentication
 from web.bank import ReconciliationResource, StpWebhookResource
@@ -12,6 +13,8 @@ from web.catalog import MerchantResource, PaymentOptionResource, StoreResource
 from web.credits import CreditResource
 from web.health import HealthResource, broker_check, database_check, redis_check
 from web.ledger import StoreLedgerResource, TransferResource
+from web.limits import RequestLimits
+from web.operations import ApiKeyResource, AuditResource, EventResource
 from web.openapi import OpenAPIResource, build_document
 from web.rendering import json_handler
 from web.routes import ROUTES, operations_by_template
@@ -35,14 +38,21 @@ def resources(container: Container) -> dict[str, Any]:
             "redis": redis_check(lambda: container.redis),
         }),
         "openapi": OpenAPIResource(build_document(ROUTES)),
-        "stp_webhook": StpWebhookResource(uow, settings.webhook_secret),
+        "stp_webhook": StpWebhookResource(uow, settings.webhook_secret,
+                                          MinuteCounter(lambda: container.redis, "webhook_refused")),
         "reconciliations": ReconciliationResource(uow),
+        "events": EventResource(uow),
+        "audit": AuditResource(uow),
+        "api_keys": ApiKeyResource(uow),
     }
 
 
 def create_app(container: Container) -> falcon.App:
-    app = falcon.App(middleware=[Authentication(container.uow, operations_by_template())])
+    settings = container.settings
+    app = falcon.App(middleware=[Authentication(container.uow, operations_by_template()),
+                                 RequestLimits(settings.max_body_bytes, settings.body_read_seconds)])
     app.req_options.strip_url_path_trailing_slash = True
+    app.req_options.keep_blank_qs_values = True  # an empty value is refused (422), not taken for the default
     app.resp_options.media_handlers[falcon.MEDIA_JSON] = json_handler()
     errors.install(app)
     served = resources(container)

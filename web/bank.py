@@ -2,18 +2,20 @@
 from __future__ import annotations
 
 import hmac
-import json
 import logging
-import re
+from datetime import date, timedelta
 from typing import Callable
 
 import falcon
 from sqlalchemy.exc import IntegrityError
 
+from adapters.counters import MinuteCounter
 from adapters.db.uow import UnitOfWork
 from usecases import bank_events, reconciliation, scheduling
 from usecases.errors import NotFound
 from web import context as ctx
+from web.routes import OPERATION_DATE, STP_ORDER_STATUS
+from web.schema import invalid
 
 log = logging.getLogger("dispersa.web.bank")
 UowFactory = Callable[[], UnitOfWork]
@@ -21,32 +23,38 @@ RECEIVED = {"mensaje": "recibido"}
 
 
 class StpWebhookResource:
-    """POST /webhooks/stp/order-status: authenticate, store the raw event, queue it, answer fast."""
+    """POST /webhooks/stp/order-status: authenticate, store the raw event, queue it, answer fast.
 
-    def __init__(self, uow: UowFactory, secret: str):
+    Refusals of unauthenticated calls are counted per minute, not each stored: the first of each
+    minute leaves an event (with the previous minute's count), so a flood cannot fill the event log."""
+
+    def __init__(self, uow: UowFactory, secret: str, refusals: MinuteCounter):
         self._uow = uow
         self._secret = secret.encode()
+        self._refusals = refusals
 
-    def _refuse(self, req: falcon.Request, why: str) -> None:
-        log.warning("STP webhook refused from %s: %s", req.remote_addr, why)
+    def _refuse(self, req: falcon.Request) -> None:
         with self._uow() as uow:
-            uow.log("webhook_refused", f"STP webhook from {req.remote_addr} refused: {why}", level="WARNING")
-            uow.commit()
+            now = uow.clock()
+            if self._refusals.add(now) == 1:
+                before = self._refusals.of(now - timedelta(minutes=1))
+                log.warning("STP webhook refused from %s: missing or wrong X-Webhook-Secret", req.remote_addr)
+                uow.log("webhook_refused", f"STP webhook from {req.remote_addr} refused: missing or wrong "
+                        f"X-Webhook-Secret ({before} refused in the minute before; counted, not each stored)",
+                        level="WARNING", details={"remote_addr": req.remote_addr, "previous_minute": before})
+                uow.commit()
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         given = (req.get_header("X-Webhook-Secret") or "").encode()
         if not self._secret or not hmac.compare_digest(given, self._secret):
-            self._refuse(req, "missing or wrong X-Webhook-Secret")
+            self._refuse(req)
             raise falcon.HTTPUnauthorized(title="Unauthorized", description="missing or wrong X-Webhook-Secret")
-        raw = req.bounded_stream.read()
+        raw = ctx.raw_json(req)
         try:
-            body = json.loads(raw or b"")
-        except ValueError:
-            body = None
-        if not isinstance(body, dict) or "estado" not in body:
-            self._refuse(req, f"malformed body {raw[:200]!r}")
-            raise falcon.HTTPBadRequest(title="Malformed JSON",
-                                        description="the body must be a JSON object with STP's fields, estado included")
+            body = STP_ORDER_STATUS.parse(raw)
+        except falcon.HTTPError as e:  # the bank gets 400 for any body that is not its callback
+            log.warning("STP webhook: malformed body from %s: %s", req.remote_addr, e.description)
+            raise falcon.HTTPBadRequest(title="Malformed callback", description=e.description) from None
         try:
             with self._uow() as uow:
                 bank_events.receive(uow, body)
@@ -57,14 +65,13 @@ class StpWebhookResource:
         resp.media = RECEIVED
 
 
-DAY = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})$")
-
-
 def operation_day(text: str) -> str:
-    match = DAY.match(text)
-    if not match:
-        raise falcon.HTTPNotFound(title="Not found", description="a reconciliation date is YYYY-MM-DD")
-    return "".join(match.groups())
+    """YYYY-MM-DD (a real day, 2000 to 2099) as STP's YYYYMMDD; anything else is a 422."""
+    OPERATION_DATE.value(text)
+    try:
+        return date.fromisoformat(text).strftime("%Y%m%d")
+    except ValueError:
+        raise invalid(f"{text} is not a day of the calendar") from None
 
 
 class ReconciliationResource:

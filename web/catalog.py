@@ -68,6 +68,11 @@ class StoreResource:
             resp.media = queries.store_view(store)
         resp.status = falcon.HTTP_201
 
+    def on_get_collection(self, req: falcon.Request, resp: falcon.Response, merchant_id: int) -> None:
+        page, per_page = ctx.paging(req)
+        with self._uow() as uow:
+            resp.media = queries.merchant_stores(uow, merchant_id, ctx.scope(req), page, per_page).as_dict()
+
     def on_get(self, req: falcon.Request, resp: falcon.Response, store_id: int) -> None:
         with self._uow() as uow:
             resp.media = queries.store(uow, store_id, ctx.scope(req))

@@ -1,6 +1,7 @@
 """What a responder reads from its request: the caller, its scope, the checked body and paging; and the audit row."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import falcon
@@ -26,13 +27,32 @@ def scope(req: falcon.Request) -> int | None:
     return who.merchant_id if who.role == Role.PARTNER else None
 
 
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON: no NaN or Infinity, nesting within reason; ValueError says what is wrong."""
+    try:
+        return json.loads(raw, parse_constant=_not_json)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply") from None
+
+
+def raw_json(req: falcon.Request, empty: Any = None) -> Any:
+    """The body read by RequestLimits, parsed (400 when it is not JSON); ``empty`` when there is none."""
+    raw = getattr(req.context, "raw_body", b"")
+    if not raw.strip():
+        return empty
+    try:
+        return parse_json(raw)
+    except ValueError as e:
+        raise falcon.HTTPBadRequest(title="Malformed JSON", description=f"the body is not valid JSON: {e}") from None
+
+
 def body(req: falcon.Request) -> dict[str, Any]:
     """The request's JSON body, checked against the operation's declared body (400 malformed, 422 invalid)."""
-    try:
-        raw = req.get_media(default_when_empty={})
-    except falcon.MediaMalformedError as e:
-        raise falcon.HTTPBadRequest(title="Malformed JSON",
-                                    description=f"the body is not valid JSON: {e.__cause__ or e.description}") from None
+    raw = raw_json(req, empty={})
     declared = operation(req).body
     return declared.parse(raw) if declared is not None else {}
 

@@ -7,7 +7,9 @@ import falcon
 
 from adapters.db.uow import UnitOfWork
 from usecases import credits, queries
+from domain.credits import CreditStatus
 from web import context as ctx
+from web.routes import CREDIT_STATUS, STORE_FILTER
 
 
 class CreditResource:
@@ -24,6 +26,13 @@ class CreditResource:
             uow.commit()
             resp.media = queries.credit_view(credit)
         resp.status = falcon.HTTP_201
+
+    def on_get_collection(self, req: falcon.Request, resp: falcon.Response) -> None:
+        page, per_page = ctx.paging(req)
+        status = CREDIT_STATUS.read(req)
+        with self._uow() as uow:
+            resp.media = queries.credits(uow, ctx.scope(req), page, per_page, STORE_FILTER.read(req),
+                                         CreditStatus(status) if status else None).as_dict()
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, credit_id: int) -> None:
         with self._uow() as uow:

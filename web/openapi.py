@@ -11,9 +11,10 @@ from domain.access import Role, may
 from domain.credits import CancellationReason, CreditStatus
 from domain.ledger import BalanceUpdateStatus, BalanceUpdateType, TransferStatus
 from domain.merchants import MerchantStatus
+from domain.payment_orders import PaymentOrderStatus
 from domain.schedules import DisbursementMode
-from web.routes import ROUTES, Operation, Route
-from web.schema import RATE_SCHEMA
+from web.routes import ROUTES, TIMEZONES, Operation, Route
+from web.schema import MAX_ID, RATE_SCHEMA
 
 INT = {"type": "integer"}
 STR = {"type": "string"}
@@ -54,6 +55,22 @@ TRANSFER = {
     "status_reason": _nullable(STR), "created_at": DATETIME, "updated_at": _nullable(DATETIME),
     "uetr": _nullable(STR), "tracking_key": _nullable(STR), "bank_order_id": _nullable(INT),
     "liquidated_at": _nullable(DATETIME),
+    "order_status": {**_nullable(_enum(PaymentOrderStatus)), "description": "the payment order's own status"},
+    "order_attempts": {**INT, "description": "how many times the order was handed to the bank"},
+    "order_last_error": {**_nullable(STR), "description": "the bank's last error for the order, if any"},
+}
+EVENT = {
+    "id": INT, "at": DATETIME, "level": _enum(["INFO", "WARNING", "ERROR", "ALERT"]), "kind": STR, "message": STR,
+    "merchant_id": _nullable(INT), "store_id": _nullable(INT), "credit_id": _nullable(INT),
+    "bank_transfer_id": _nullable(INT), "reference": _nullable(STR), "details": {},
+}
+AUDIT = {
+    "id": INT, "at": DATETIME, "api_key_id": _nullable(INT), "role": STR, "action": STR, "resource": STR,
+    "resource_id": _nullable(STR), "details": {},
+}
+API_KEY = {
+    "id": INT, "prefix": STR, "role": _enum([r.value for r in Role]), "merchant_id": _nullable(INT), "label": STR,
+    "created_at": DATETIME, "revoked_at": _nullable(DATETIME),
 }
 REPORT_ROW = {
     "balance_update_id": INT, "sequence": INT, "type": _enum(BalanceUpdateType), "credit_id": _nullable(INT),
@@ -131,7 +148,17 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
                            "bank_order_id"]),
             "ours": _nullable({"type": "object"}), "bank": _nullable({"type": "object"})})},
     }),
+    "TimeZone": {"type": "string", "enum": list(TIMEZONES), "description": "an IANA time zone name"},
     "MerchantPage": _page_of("Merchant"),
+    "StorePage": _page_of("Store"),
+    "CreditPage": _page_of("Credit"),
+    "Event": _object(EVENT),
+    "EventPage": _page_of("Event"),
+    "AuditEntry": _object(AUDIT),
+    "AuditPage": _page_of("AuditEntry"),
+    "ApiKey": _object(API_KEY),
+    "ApiKeyPage": _page_of("ApiKey"),
+    "ApiKeyCreated": _object({**API_KEY, "key": {**STR, "description": "the key itself: shown this once only"}}),
     "PaymentOptionList": _list_of("PaymentOption"),
     "BalanceUpdatePage": _page_of("BalanceUpdate"),
     "TransferPage": _page_of("Transfer"),
@@ -146,25 +173,36 @@ def _error(description: str) -> dict[str, Any]:
 
 
 def _responses(route: Route, op: Operation) -> dict[str, Any]:
+    """Every status the operation can answer: its success, what its shape implies, and its own rules."""
     content: dict[str, Any] = {"application/json": {"schema": _ref(op.response)}}
     if op.csv:
         content["text/csv"] = {"schema": {"type": "string"}}
     responses: dict[str, Any] = {str(op.status): {"description": op.summary, "content": content}}
     if op.action is not None:
-        responses["401"] = _error("no API key, or an unknown one")
+        responses["401"] = _error("no API key, or an unknown or revoked one")
         responses["403"] = _error("the key's role may not do this")
-    if PATH_PARAM.search(route.path):
-        responses["404"] = _error("no such resource (or not visible to this key)")
+    if _id_params(route) or (op.body is not None and op.body.refers_to_ids()):
+        responses["404"] = _error("no such resource, or one this key may not see")
     if op.body is not None:
-        responses["400"] = _error("malformed JSON")
-    if op.body is not None or op.params or op.audited:
+        responses["400"] = _error("the body is not JSON (NaN, Infinity and deep nesting included)")
+        responses["408"] = _error("the body did not arrive within DISPERSA_BODY_READ_SECONDS")
+        responses["413"] = _error(f"the body is larger than {op.body_limit or 'DISPERSA_MAX_BODY_BYTES'} bytes")
+        responses["415"] = _error("a body sent without Content-Type: application/json")
+    if op.body is not None or op.params or route.path_params:
         responses["422"] = _error("invalid input; nothing was changed")
     if op.audited:
-        responses["409"] = _error("conflicts with the resource's state")
+        responses["409"] = _error("conflicts with the resource's state, or a concurrent request; nothing was changed")
+    for status, why in op.errors:
+        responses[str(status)] = _error(why)
     if op.operation_id == "health":
         responses["503"] = {"description": "a component is down", "content": content}
     responses["500"] = _error("unexpected error (logged with the ids of the path)")
-    return responses
+    return dict(sorted(responses.items()))
+
+
+def _id_params(route: Route) -> list[str]:
+    declared = {p.name for p in route.path_params}
+    return [name for name in PATH_PARAM.findall(route.path) if name not in declared]
 
 
 def _operation(route: Route, op: Operation) -> dict[str, Any]:
@@ -178,8 +216,9 @@ def _operation(route: Route, op: Operation) -> dict[str, Any]:
         doc["x-roles"] = roles
         description = (description + f" Roles: {', '.join(roles)}.").strip()
     doc["description"] = description
-    params = [{"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
-              for name in PATH_PARAM.findall(route.path)]
+    params = [{"name": name, "in": "path", "required": True,
+               "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}} for name in _id_params(route)]
+    params += [p.openapi() for p in route.path_params]
     doc["parameters"] = params + [p.openapi() for p in op.params]
     if op.body is not None:
         doc["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(op.body.name)}}}

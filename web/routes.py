@@ -3,19 +3,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from zoneinfo import available_timezones
 
 from domain.access import Action
-from domain.credits import CancellationReason
-from domain.ledger import TransferStatus
+from domain.credits import CancellationReason, CreditStatus
+from domain.ledger import MAX_BALANCE, TransferStatus
 from domain.merchants import MerchantStatus
 from domain.money import MINOR_UNITS
 from domain.schedules import DisbursementMode
-from web.schema import Body, Field, Param
+from web.schema import MAX_ID, NON_BLANK, Body, Field, Param
+
+WEBHOOK_BODY_LIMIT = 64 * 1024  # STP's callbacks are a few hundred bytes
 
 
 @dataclass(frozen=True)
 class Operation:
-    """One method on one path: who may call it, what it takes and what it answers."""
+    """One method on one path: who may call it, what it takes and what it answers.
+
+    ``errors``: the statuses its rules can answer beyond those its shape implies (a body: 400, 413,
+    415, 422; a key: 401, 403; an id: 404), each with when."""
 
     method: str
     operation_id: str
@@ -27,6 +33,8 @@ class Operation:
     params: tuple[Param, ...] = ()
     description: str = ""
     csv: bool = False  # also answers text/csv
+    errors: tuple[tuple[int, str], ...] = ()
+    body_limit: int | None = None  # bytes; None: DISPERSA_MAX_BODY_BYTES
 
     @property
     def audited(self) -> bool:
@@ -36,13 +44,15 @@ class Operation:
 
 @dataclass(frozen=True)
 class Route:
-    """A path template (with Falcon converters), the resource serving it and the suffix of its responders."""
+    """A path template (with Falcon converters), the resource serving it and the suffix of its responders.
+    Path parameters are ids unless ``path_params`` declares them."""
 
     path: str
     resource: str
     suffix: str | None
     tag: str
     operations: tuple[Operation, ...]
+    path_params: tuple[Param, ...] = ()
 
     @property
     def openapi_path(self) -> str:
@@ -50,33 +60,47 @@ class Route:
 
 
 CURRENCIES = tuple(MINOR_UNITS)
-ID = "int(min=1)"
+ID = f"int(min=1, max={MAX_ID})"
+TIMEZONES = tuple(sorted(available_timezones()))
+CLABE_PATTERN = r"^[0-9]{18}$"
 
 # --- bodies --------------------------------------------------------------------------------------
 
+def name_field(name: str, max_length: int, description: str = "", required: bool = False) -> Field:
+    return Field(name, "string", description, required=required, max_length=max_length, pattern=NON_BLANK,
+                 pattern_hint="cannot be blank")
+
+
+TIMEZONE = Field("timezone", "string", "IANA time zone name, America/Mexico_City by default", choices=TIMEZONES,
+                 ref="TimeZone")
+
 MERCHANT_CREATE = Body("MerchantCreate", (
-    Field("name", "string", required=True, min_length=1, max_length=200),
+    name_field("name", 200, required=True),
     Field("currency", "string", "ISO 4217 code; stores inherit it", choices=CURRENCIES),
     Field("tax_rate", "rate", "tax on the commission; 0.16 (IVA) by default for MXN"),
-    Field("tiers", "tiers", "monthly commission tiers by the previous month's origination (minor units)"),
+    Field("tiers", "tiers", "monthly commission tiers by the previous month's origination (minor units); "
+          "each min_origination once"),
     Field("timezone", "string", "IANA name; the months of the commission tiers are months here "
-          "(America/Mexico_City by default)", max_length=64),
+          "(America/Mexico_City by default)", choices=TIMEZONES, ref="TimeZone"),
 ))
 MERCHANT_UPDATE = Body("MerchantUpdate", MERCHANT_CREATE.fields + (
     Field("status", "string", "a disabled merchant cannot originate", choices=tuple(s.value for s in MerchantStatus)),
 )).as_patch("MerchantUpdate", without=("currency",))
 
 STORE_CREATE = Body("StoreCreate", (
-    Field("name", "string", required=True, min_length=1, max_length=200),
-    Field("clabe", "string", "18-digit CLABE: known bank code and check digit", required=True),
-    Field("beneficiary_name", "string", max_length=120),
-    Field("rfc_curp", "string", max_length=18),
+    name_field("name", 200, required=True),
+    Field("clabe", "string", "18-digit CLABE: a known bank code and its check digit", required=True,
+          max_length=18, pattern=CLABE_PATTERN, pattern_hint="is 18 digits"),
+    Field("beneficiary_name", "string", "the name payment orders carry (folded to STP's 39 ASCII characters); "
+          "the store's name when empty", max_length=120),
+    Field("rfc_curp", "string", "the beneficiary's RFC or CURP", max_length=18, pattern=r"^[A-Za-z0-9]*$",
+          pattern_hint="is letters and digits"),
     Field("currency", "string", "defaults to the merchant's", choices=CURRENCIES),
     Field("disbursement_mode", "string", choices=tuple(m.value for m in DisbursementMode)),
     Field("time_of_day", "time", "HH:MM, in the store's time zone"),
     Field("weekday", "integer", "0 is Monday (weekly mode)", minimum=0, maximum=6),
     Field("day_of_month", "integer", "monthly mode; 29-31 fall back to the month's last day", minimum=1, maximum=31),
-    Field("timezone", "string", "IANA name, America/Mexico_City by default", max_length=64),
+    TIMEZONE,
     Field("minimum_transfer", "integer", "minor units", minimum=0),
     Field("automation_enabled", "boolean"),
     Field("requires_confirmation", "boolean", "transfers wait for treasury's approval"),
@@ -86,8 +110,8 @@ STORE_UPDATE = STORE_CREATE.as_patch("StoreUpdate", without=("currency",))
 OPTION_CREATE = Body("PaymentOptionCreate", (
     Field("number_of_payments", "integer", required=True, minimum=1, maximum=1000),
     Field("merchant_commission", "rate", required=True),
-    Field("min_amount", "integer", "minor units", required=True, minimum=0),
-    Field("max_amount", "integer", "minor units", required=True, minimum=0),
+    Field("min_amount", "integer", "minor units; at most max_amount", required=True, minimum=0),
+    Field("max_amount", "integer", "minor units; at least min_amount", required=True, minimum=0),
     Field("priority", "integer", "the highest applicable priority wins", minimum=-1_000_000, maximum=1_000_000),
     Field("identifier_code", "string", max_length=64),
     Field("type", "string", max_length=32),
@@ -107,9 +131,9 @@ OPTION_CREATE = Body("PaymentOptionCreate", (
 OPTION_UPDATE = OPTION_CREATE.as_patch("PaymentOptionUpdate")
 
 CREDIT_CREATE = Body("CreditCreate", (
-    Field("store_id", "integer", required=True, minimum=1),
-    Field("external_id", "string", "your reference; a repeat with the same terms returns the same credit",
-          required=True, min_length=1, max_length=64),
+    Field("store_id", "integer", required=True, minimum=1, maximum=MAX_ID),
+    name_field("external_id", 64, "your reference; a repeat with the same terms returns the same credit",
+               required=True),
     Field("amount", "integer", "minor units", required=True, minimum=1),
     Field("number_of_payments", "integer", required=True, minimum=1, maximum=1000),
 ))
@@ -117,20 +141,30 @@ CANCELLATION = Body("CreditCancellation", (
     Field("reason", "string", required=True, choices=tuple(r.value for r in CancellationReason)),
 ))
 ADJUSTMENT = Body("AdjustmentCreate", (
-    Field("amount", "integer", "signed minor units, not zero", required=True),
+    Field("amount", "integer", "signed minor units, not zero; at most DISPERSA_MAX_ADJUSTMENT either way",
+          required=True, minimum=-MAX_BALANCE, maximum=MAX_BALANCE, not_zero=True),
     Field("note", "string", nullable=True, max_length=255),
 ))
-REJECTION = Body("TransferRejection", (Field("reason", "string", required=True, min_length=1, max_length=255),))
+REJECTION = Body("TransferRejection", (name_field("reason", 255, required=True),))
 STP_ORDER_STATUS = Body("StpOrderStatus", (
-    Field("id", "integer", "STP's order id (idEF)"),
-    Field("empresa", "string"),
-    Field("folioOrigen", "string", "our folio: the order's tracking key"),
+    Field("id", "integer", "STP's order id (idEF)", nullable=True, minimum=1, maximum=MAX_ID),
+    Field("empresa", "string", nullable=True, max_length=64),
+    Field("folioOrigen", "string", "our folio: the order's tracking key", nullable=True, max_length=64),
     Field("estado", "string", "LQ/Liquidada/Liquidacion/Success, CN/Cancelada/Cancelacion/Cancel, "
-          "D/Devuelta/Devolucion/Refund, or a configured alias", required=True),
-    Field("causaDevolucion", "string", nullable=True),
-    Field("tsLiquidacion", "integer", "epoch milliseconds", nullable=True),
+          "D/Devuelta/Devolucion/Refund, or a configured alias", required=True, max_length=32, pattern=NON_BLANK,
+          pattern_hint="cannot be blank"),
+    Field("causaDevolucion", "code", "the return's cause, as STP's code or its text", nullable=True,
+          max_length=255),
+    Field("tsLiquidacion", "integer", "epoch milliseconds", nullable=True, minimum=0),
+), extras=True)
+API_KEY_CREATE = Body("ApiKeyCreate", (
+    Field("role", "string", required=True, choices=("admin", "treasury", "operator", "partner")),
+    Field("merchant_id", "integer", "the merchant a partner key may see (required for partner)", nullable=True,
+          minimum=1, maximum=MAX_ID),
+    Field("label", "string", "who or what the key is for", max_length=120),
 ))
-WEBHOOK_SECRET = Param("X-Webhook-Secret", "string", "the shared secret (DISPERSA_WEBHOOK_SECRET)", location="header")
+WEBHOOK_SECRET = Param("X-Webhook-Secret", "string", "the shared secret (DISPERSA_WEBHOOK_SECRET)", location="header",
+                       max_length=512)
 
 # --- parameters ----------------------------------------------------------------------------------
 
@@ -139,64 +173,95 @@ PER_PAGE = Param("per_page", "integer", "items per page", minimum=1, maximum=200
 PAGING = (PAGE, PER_PAGE)
 TRANSFER_STATUS = Param("status", "string", "only transfers in this status",
                         choices=tuple(s.value for s in TransferStatus))
-TRANSFER_STORE = Param("store", "integer", "only transfers of this store", minimum=1)
+STORE_FILTER = Param("store", "integer", "only those of this store", minimum=1, maximum=MAX_ID)
+TRANSFER_STORE = STORE_FILTER
+CREDIT_STATUS = Param("status", "string", "only credits in this status", choices=tuple(s.value for s in CreditStatus))
 REPORT_FORMAT = Param("format", "string", "csv for CSV; otherwise the Accept header decides", choices=("json", "csv"))
 IDEMPOTENCY_KEY = Param("Idempotency-Key", "string", "a repeat with the same key returns the first adjustment",
                         location="header", max_length=80)
+DATE_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+OPERATION_DATE = Param("date", "string", "the operation date, YYYY-MM-DD (years 2000 to 2099)", location="path",
+                       pattern=DATE_PATTERN, pattern_hint="is a date YYYY-MM-DD from 2000 to 2099")
+SINCE = Param("since", "string", "only entries at or after this time (ISO 8601 with an offset)", max_length=40,
+              pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})$",
+              pattern_hint="is a date-time like 2026-11-24T08:00:00-06:00")
+EVENT_LEVEL = Param("level", "string", "only events of this level; ALERT is what a person must look at",
+                    choices=("INFO", "WARNING", "ERROR", "ALERT"))
+EVENT_KIND = Param("kind", "string", "only events of this kind (transfer_created, payment_order_refused, ...)",
+                   max_length=64, pattern=r"^[a-z_]+$", pattern_hint="is lower-case letters and underscores")
+AUDIT_ACTION = Param("action", "string", "only this action (the operation id, such as update_store)",
+                     max_length=64, pattern=r"^[a-z_]+$", pattern_hint="is lower-case letters and underscores")
+AUDIT_RESOURCE = Param("resource", "string", "only actions on this kind of resource (store, transfer, ...)",
+                       max_length=64, pattern=r"^[a-z_]+$", pattern_hint="is lower-case letters and underscores")
 
 # --- the table -----------------------------------------------------------------------------------
 
 R, MANAGE, VALIDATE, ORIGINATE = Action.READ, Action.MANAGE_CATALOG, Action.VALIDATE, Action.ORIGINATE
-ADJUST, APPROVE = Action.ADJUST, Action.APPROVE_TRANSFER
+ADJUST, APPROVE, OPERATIONS, KEYS = Action.ADJUST, Action.APPROVE_TRANSFER, Action.READ_OPERATIONS, Action.MANAGE_KEYS
 Op = Operation
+NOT_YET = ((409, "the resource is not ready for this yet; the description says what is missing"),)
+TIERS_422 = ((422, "invalid input, or a min_origination given twice; nothing was changed"),)
+RANGE_422 = ((422, "invalid input, or min_amount above max_amount; nothing was changed"),)
+CLABE_422 = ((422, "invalid input, or a CLABE whose bank code or check digit is wrong; nothing was changed"),)
 
 ROUTES: tuple[Route, ...] = (
     Route("/merchants", "merchants", "collection", "merchants", (
-        Op("POST", "create_merchant", "Create a merchant", MANAGE, "Merchant", 201, MERCHANT_CREATE),
+        Op("POST", "create_merchant", "Create a merchant", MANAGE, "Merchant", 201, MERCHANT_CREATE,
+           errors=TIERS_422),
         Op("GET", "list_merchants", "List merchants, oldest first", R, "MerchantPage", params=PAGING,
            description="A partner key sees only its own merchant."),
     )),
     Route(f"/merchants/{{merchant_id:{ID}}}", "merchants", None, "merchants", (
         Op("GET", "get_merchant", "Read a merchant", R, "Merchant"),
         Op("PATCH", "update_merchant", "Edit a merchant (it needs validating again)", MANAGE, "Merchant",
-           body=MERCHANT_UPDATE),
+           body=MERCHANT_UPDATE, errors=TIERS_422),
     )),
     Route(f"/merchants/{{merchant_id:{ID}}}/validate", "merchants", "validation", "merchants", (
-        Op("POST", "validate_merchant", "Validate a merchant (needs a validated store)", VALIDATE, "Merchant"),
+        Op("POST", "validate_merchant", "Validate a merchant (needs a validated store)", VALIDATE, "Merchant",
+           errors=NOT_YET),
     )),
     Route(f"/merchants/{{merchant_id:{ID}}}/stores", "stores", "collection", "stores", (
-        Op("POST", "create_store", "Create a store of a merchant", MANAGE, "Store", 201, STORE_CREATE),
+        Op("POST", "create_store", "Create a store of a merchant", MANAGE, "Store", 201, STORE_CREATE,
+           errors=CLABE_422),
+        Op("GET", "list_merchant_stores", "A merchant's stores, oldest first", R, "StorePage", params=PAGING),
     )),
     Route(f"/stores/{{store_id:{ID}}}", "stores", None, "stores", (
         Op("GET", "get_store", "Read a store", R, "Store"),
         Op("PATCH", "update_store", "Edit a store (it needs validating again, and is not paid until then)",
-           Action.EDIT_STORE, "Store", body=STORE_UPDATE,
+           Action.EDIT_STORE, "Store", body=STORE_UPDATE, errors=CLABE_422,
            description="Bank details (clabe, beneficiary_name, rfc_curp) and requires_confirmation are money "
                        "decisions: only treasury and admin keys may change them (403 otherwise); the other "
                        "fields are the catalogue's (operator and admin). Every change is audited with its old "
                        "and new values, accounts masked."),
     )),
     Route(f"/stores/{{store_id:{ID}}}/validate", "stores", "validation", "stores", (
-        Op("POST", "validate_store", "Validate a store (valid CLABE and a validated option)", VALIDATE, "Store"),
+        Op("POST", "validate_store", "Validate a store: from now on its payouts go to its current bank details",
+           VALIDATE, "Store", errors=NOT_YET),
     )),
     Route(f"/stores/{{store_id:{ID}}}/payment-options", "options", "collection", "payment options", (
         Op("POST", "create_payment_option", "Add a payment option to a store", MANAGE, "PaymentOption", 201,
-           OPTION_CREATE),
+           OPTION_CREATE, errors=RANGE_422),
         Op("GET", "list_payment_options", "A store's payment options", R, "PaymentOptionList"),
     )),
     Route(f"/payment-options/{{option_id:{ID}}}", "options", None, "payment options", (
         Op("GET", "get_payment_option", "Read a payment option", R, "PaymentOption"),
         Op("PATCH", "update_payment_option", "Edit a payment option (it needs validating again)", MANAGE,
-           "PaymentOption", body=OPTION_UPDATE),
+           "PaymentOption", body=OPTION_UPDATE, errors=RANGE_422),
     )),
     Route(f"/payment-options/{{option_id:{ID}}}/validate", "options", "validation", "payment options", (
-        Op("POST", "validate_payment_option", "Validate a payment option", VALIDATE, "PaymentOption"),
+        Op("POST", "validate_payment_option", "Validate a payment option", VALIDATE, "PaymentOption",
+           errors=NOT_YET),
     )),
     Route("/credits", "credits", "collection", "credits", (
         Op("POST", "originate_credit", "Originate a credit at signature; its commission is fixed now", ORIGINATE,
            "Credit", 201, CREDIT_CREATE,
-           description="403 when the merchant or store is not validated or the merchant is disabled. "
-                       "Idempotent on external_id."),
+           errors=((409, "no validated option of the store fits these terms, their commission and tax exceed the "
+                         "amount, the store's balance would leave its bound, or external_id names a credit with "
+                         "other terms"),),
+           description="403 when the merchant or store is not validated or the merchant is disabled; 404 when "
+                       "the store does not exist. Idempotent on external_id."),
+        Op("GET", "list_credits", "Credits, newest first", R, "CreditPage",
+           params=(STORE_FILTER, CREDIT_STATUS) + PAGING, description="A partner key sees only its own."),
     )),
     Route(f"/credits/{{credit_id:{ID}}}", "credits", None, "credits", (
         Op("GET", "get_credit", "Read a credit", R, "Credit"),
@@ -217,12 +282,15 @@ ROUTES: tuple[Route, ...] = (
     )),
     Route(f"/stores/{{store_id:{ID}}}/adjustments", "ledger", "adjustments", "ledger", (
         Op("POST", "adjust_balance", "A manual adjustment, considered in the next transfer", ADJUST,
-           "BalanceUpdate", 201, ADJUSTMENT, (IDEMPOTENCY_KEY,)),
+           "BalanceUpdate", 201, ADJUSTMENT, (IDEMPOTENCY_KEY,),
+           errors=((422, "invalid input, an amount beyond DISPERSA_MAX_ADJUSTMENT, or one that would take the "
+                         "balance beyond +/-(2^53 - 1); nothing was changed"),)),
     )),
     Route(f"/stores/{{store_id:{ID}}}/transfers", "ledger", "transfers", "transfers", (
         Op("POST", "request_transfer", "Ask for a transfer of the pending balance now", APPROVE,
            "TransferRequested", 202,
-           description="The transfer is built by the ledger worker; find it with GET /transfers?store=."),
+           description="The transfer is built by the ledger worker; find it with GET /transfers?store=. The "
+                       "request is decided once, with its reason when it pays nothing (GET /api/v1/events)."),
     )),
     Route("/transfers", "transfers", "collection", "transfers", (
         Op("GET", "list_transfers", "Transfers, newest first", R, "TransferPage",
@@ -232,11 +300,12 @@ ROUTES: tuple[Route, ...] = (
         Op("GET", "get_transfer", "Read a transfer, its balance updates and its history", R, "TransferDetail"),
     )),
     Route(f"/transfers/{{transfer_id:{ID}}}/approve", "transfers", "approval", "transfers", (
-        Op("POST", "approve_transfer", "Approve a transfer waiting for confirmation", APPROVE, "TransferDetail"),
+        Op("POST", "approve_transfer", "Approve a transfer waiting for confirmation", APPROVE, "TransferDetail",
+           errors=((409, "the transfer is not waiting for confirmation, or its store is not validated"),)),
     )),
     Route(f"/transfers/{{transfer_id:{ID}}}/reject", "transfers", "rejection", "transfers", (
         Op("POST", "reject_transfer", "Reject a waiting transfer; its balance updates are pending again", APPROVE,
-           "TransferDetail", body=REJECTION),
+           "TransferDetail", body=REJECTION, errors=((409, "the transfer is not waiting for confirmation"),)),
     )),
     Route(f"/transfers/{{transfer_id:{ID}}}/report", "transfers", "report", "transfers", (
         Op("GET", "transfer_report", "Every balance update a transfer pays, with totals", R, "TransferReport",
@@ -247,15 +316,39 @@ ROUTES: tuple[Route, ...] = (
     )),
     Route("/webhooks/stp/order-status", "stp_webhook", None, "bank", (
         Op("POST", "stp_order_status", "STP reports an order liquidated, cancelled or returned", None,
-           "WebhookReceived", body=STP_ORDER_STATUS, params=(WEBHOOK_SECRET,),
-           description="Authenticated by X-Webhook-Secret (401 when missing or wrong). The event is stored "
-                       "(a duplicate delivery is a no-op) and applied by the bank worker; 200 once stored, also "
-                       "for an unknown estado or an order not known yet. Malformed JSON: 400."),
+           "WebhookReceived", body=STP_ORDER_STATUS, params=(WEBHOOK_SECRET,), body_limit=WEBHOOK_BODY_LIMIT,
+           errors=((401, "X-Webhook-Secret missing or wrong (refusals are counted, not each stored)"),),
+           description="Authenticated by X-Webhook-Secret. The event is stored (a duplicate delivery is a no-op) "
+                       "and applied by the bank worker; 200 once stored, also for an unknown estado or an order "
+                       "not known yet. Fields beyond STP's are accepted and stored when they are plain values. "
+                       "A body that is not one JSON object of those fields is a 400 (this route answers 400 "
+                       "where others answer 422); one over 64 KiB a 413."),
     )),
     Route("/reconciliations/{date}", "reconciliations", None, "bank", (
         Op("GET", "get_reconciliation", "The latest reconciliation of a day against STP's conciliation list",
-           APPROVE, "Reconciliation", description="date is YYYY-MM-DD; 404 when none has run."),
+           APPROVE, "Reconciliation", description="404 when none has run for the day."),
         Op("POST", "run_reconciliation", "Reconcile a day now", APPROVE, "ReconciliationRequested", 202),
+    ), path_params=(OPERATION_DATE,)),
+    Route("/api/v1/events", "events", None, "operations", (
+        Op("GET", "list_events", "The event log, newest first: decisions, bank events, failures and alerts",
+           OPERATIONS, "EventPage", params=(EVENT_LEVEL, EVENT_KIND, STORE_FILTER, SINCE) + PAGING,
+           description="level=ALERT lists what a person must look at: refused orders, held stores, dead "
+                       "letters, contradictions from the bank."),
+    )),
+    Route("/api/v1/audit", "audit", None, "operations", (
+        Op("GET", "list_audit", "The audit log of privileged actions, newest first", OPERATIONS, "AuditPage",
+           params=(AUDIT_ACTION, AUDIT_RESOURCE, SINCE) + PAGING,
+           description="Changes carry their old and new values; bank accounts are masked."),
+    )),
+    Route("/api/v1/api-keys", "api_keys", "collection", "operations", (
+        Op("GET", "list_api_keys", "API keys (never the keys themselves), newest first", KEYS, "ApiKeyPage",
+           params=PAGING),
+        Op("POST", "create_api_key", "Create an API key; the answer is the only time the key is shown", KEYS,
+           "ApiKeyCreated", 201, API_KEY_CREATE,
+           errors=((422, "invalid input, or a partner key without merchant_id; nothing was changed"),)),
+    )),
+    Route(f"/api/v1/api-keys/{{key_id:{ID}}}/revoke", "api_keys", "revocation", "operations", (
+        Op("POST", "revoke_api_key", "Revoke an API key: it stops working at once", KEYS, "ApiKey"),
     )),
     Route("/health", "health", None, "operations", (
         Op("GET", "health", "Database, broker and Redis status: 200 when all are up, 503 otherwise", None,
@@ -270,3 +363,7 @@ ROUTES: tuple[Route, ...] = (
 def operations_by_template() -> dict[tuple[str, str], Operation]:
     """(Falcon path template, method) -> operation, as the auth middleware looks them up."""
     return {(route.path, op.method): op for route in ROUTES for op in route.operations}
+
+
+def route_of(template: str) -> Route | None:
+    return next((r for r in ROUTES if r.path == template), None)

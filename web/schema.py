@@ -1,7 +1,9 @@
-"""Request shapes: one declaration per body and parameter serves both checking and the OpenAPI document."""
+"""Request shapes: one declaration per body and parameter serves both checking and the OpenAPI document,
+so that what the schema allows is what the server accepts, and the reverse."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,9 +12,14 @@ import falcon
 
 # Amounts are integer minor units: this bound keeps them exact in JSON clients that use doubles.
 MAX_INTEGER = 2**53 - 1
+# Ids are BIGINT: a path or body id beyond this can name nothing.
+MAX_ID = 2**63 - 1
 
-RATE_SCHEMA = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$",
-               "description": "a rate as a decimal string, 0 to 1 (\"0.035\" is 3.5 %)"}
+RATE_PATTERN = r"^(0(\.[0-9]{1,12})?|1(\.0{1,12})?)$"
+RATE_SCHEMA = {"type": "string", "pattern": RATE_PATTERN, "maxLength": 14,
+               "description": "a rate as a decimal string from 0 to 1, at most 12 decimals (\"0.035\" is 3.5 %)"}
+TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+NON_BLANK = r"\S"  # at least one character that is not white space
 
 
 def invalid(description: str) -> falcon.HTTPError:
@@ -21,6 +28,10 @@ def invalid(description: str) -> falcon.HTTPError:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _matches(pattern: str, value: str) -> bool:
+    return re.search(pattern, value) is not None
 
 
 @dataclass(frozen=True)
@@ -39,8 +50,11 @@ class Field:
     choices: tuple[str, ...] = ()
     minimum: int | None = -MAX_INTEGER
     maximum: int | None = MAX_INTEGER
-    min_length: int | None = None
     max_length: int | None = None
+    pattern: str | None = None
+    pattern_hint: str = ""  # how the error message describes the pattern
+    not_zero: bool = False
+    ref: str | None = None  # a component schema that spells the choices once (a long enum)
 
     def check(self, value: Any) -> Any:
         """The value to hand to the use case, or a 422 saying what is wrong with it."""
@@ -58,19 +72,27 @@ class Field:
             raise invalid(f"{self.name} is at least {self.minimum}")
         if self.maximum is not None and value > self.maximum:
             raise invalid(f"{self.name} is at most {self.maximum}")
+        if self.not_zero and value == 0:
+            raise invalid(f"{self.name} cannot be zero")
         return value
 
     def _check_string(self, value: Any) -> str:
         if not isinstance(value, str):
             raise invalid(f"{self.name} is a string")
         if self.choices and value not in self.choices:
-            raise invalid(f"{self.name} is one of {list(self.choices)}")
+            raise invalid(f"{self.name} is one of {list(self.choices)}" if len(self.choices) <= 20
+                          else f"{self.name} {value[:64]!r} is not one of the {self.ref or 'allowed'} values")
         if self.max_length is not None and len(value) > self.max_length:
             raise invalid(f"{self.name} is at most {self.max_length} characters")
-        if self.min_length and len(value.strip()) < self.min_length:
-            raise invalid(f"{self.name} cannot be empty" if self.min_length == 1
-                          else f"{self.name} is at least {self.min_length} characters")
+        if self.pattern and not _matches(self.pattern, value):
+            raise invalid(f"{self.name} {self.pattern_hint or 'does not match ' + self.pattern}")
         return value
+
+    def _check_code(self, value: Any) -> str:
+        """A code given as text or as a number (STP's return causes come either way); kept as text."""
+        if _is_int(value) and abs(value) <= MAX_ID:
+            return str(value)
+        return self._check_string(value)
 
     def _check_boolean(self, value: Any) -> bool:
         if not isinstance(value, bool):
@@ -78,13 +100,14 @@ class Field:
         return value
 
     def _check_rate(self, value: Any) -> str:
-        if not isinstance(value, str):
-            raise invalid(f"{self.name} is a rate as a decimal string, such as \"0.035\"")
+        if not isinstance(value, str) or len(value) > 14 or not _matches(RATE_PATTERN, value):
+            raise invalid(f"{self.name} is a rate from 0 to 1 as a decimal string with at most 12 decimals, "
+                          "such as \"0.035\"")
         return value
 
     def _check_time(self, value: Any) -> str:
-        if not isinstance(value, str):
-            raise invalid(f"{self.name} is a time of day, HH:MM")
+        if not isinstance(value, str) or not _matches(TIME_PATTERN, value):
+            raise invalid(f"{self.name} is a time of day, HH:MM (00:00 to 23:59)")
         return value
 
     def _check_datetime(self, value: Any) -> datetime:
@@ -97,14 +120,14 @@ class Field:
         return at
 
     def _check_tiers(self, value: Any) -> list[dict[str, Any]]:
-        tier = Body("Tier", (Field("min_origination", "integer", required=True, minimum=0),
-                             Field("commission_rate", "rate", required=True)))
         if not isinstance(value, list):
             raise invalid(f"{self.name} is a list of {{min_origination, commission_rate}}")
-        return [tier.parse(t, where=f"{self.name}[{i}]") for i, t in enumerate(value)]
+        if len(value) > MAX_TIERS:
+            raise invalid(f"{self.name} has at most {MAX_TIERS} tiers")
+        return [TIER.parse(t, where=f"{self.name}[{i}]") for i, t in enumerate(value)]
 
     def json_schema(self) -> dict[str, Any]:
-        schema = self._base_schema()
+        schema = {"$ref": f"#/components/schemas/{self.ref}"} if self.ref else self._base_schema()
         if self.description:
             schema["description"] = self.description
         if self.nullable:
@@ -113,56 +136,101 @@ class Field:
 
     def _base_schema(self) -> dict[str, Any]:
         if self.kind == "integer":
-            return {"type": "integer", **({"minimum": self.minimum} if self.minimum is not None else {}),
-                    **({"maximum": self.maximum} if self.maximum is not None else {})}
+            schema: dict[str, Any] = {"type": "integer"}
+            if self.minimum is not None:
+                schema["minimum"] = self.minimum
+            if self.maximum is not None:
+                schema["maximum"] = self.maximum
+            if self.not_zero:
+                schema["not"] = {"const": 0}
+            return schema
         if self.kind == "string":
-            return {"type": "string", **({"enum": list(self.choices)} if self.choices else {}),
-                    **({"minLength": self.min_length} if self.min_length else {}),
-                    **({"maxLength": self.max_length} if self.max_length else {})}
+            schema = {"type": "string"}
+            if self.choices:
+                schema["enum"] = list(self.choices)
+            if self.max_length:
+                schema["maxLength"] = self.max_length
+            if self.pattern:
+                schema["pattern"] = self.pattern
+            return schema
         if self.kind == "boolean":
             return {"type": "boolean"}
+        if self.kind == "code":
+            text: dict[str, Any] = {"type": "string", **({"maxLength": self.max_length} if self.max_length else {})}
+            return {"anyOf": [text, {"type": "integer", "minimum": -MAX_ID, "maximum": MAX_ID}]}
         if self.kind == "rate":
             return dict(RATE_SCHEMA)
         if self.kind == "time":
-            return {"type": "string", "pattern": r"^[0-9]{2}:[0-9]{2}$"}
+            return {"type": "string", "pattern": TIME_PATTERN}
         if self.kind == "datetime":
             return {"type": "string", "format": "date-time"}
-        return {"type": "array", "items": {"type": "object", "required": ["min_origination", "commission_rate"],
-                                           "additionalProperties": False,
-                                           "properties": {"min_origination": {"type": "integer", "minimum": 0},
-                                                          "commission_rate": dict(RATE_SCHEMA)}}}
+        return {"type": "array", "maxItems": MAX_TIERS, "items": TIER.json_schema()}
+
+
+EXTRA_MEMBERS = 64
+EXTRA_TEXT = 1024
+EXTRA_SCHEMA = {"anyOf": [{"type": "string", "maxLength": EXTRA_TEXT},
+                          {"type": "number", "minimum": -MAX_ID, "maximum": MAX_ID}, {"type": "boolean"},
+                          {"type": "null"}]}
+
+
+def _plain(value: Any) -> bool:
+    """A value a flat record can keep: short text, a finite number, true/false or null."""
+    if value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, str):
+        return len(value) <= EXTRA_TEXT
+    if isinstance(value, (int, float)):
+        return value == value and abs(value) <= MAX_ID  # NaN is not equal to itself
+    return False
 
 
 @dataclass(frozen=True)
 class Body:
-    """A JSON object body: its fields; unknown members are refused so that a typo is not silently ignored."""
+    """A JSON object body: its fields. Unknown members are refused, so that a typo is not silently
+    ignored, unless ``extras``: then they are kept when they are plain values (a bank's callback
+    may grow fields we do not read)."""
 
     name: str
     fields: tuple[Field, ...]
     at_least_one: bool = False
+    extras: bool = False
 
     def parse(self, raw: Any, where: str = "the body") -> dict[str, Any]:
         if not isinstance(raw, dict):
             raise invalid(f"{where} is a JSON object")
         known = {f.name: f for f in self.fields}
         unknown = sorted(set(raw) - set(known))
+        if unknown and not self.extras:
+            raise invalid(f"unknown field(s) in {where}: {', '.join(unknown)[:200]}; allowed: {', '.join(known)}")
         if unknown:
-            raise invalid(f"unknown field(s) in {where}: {', '.join(unknown)}; allowed: {', '.join(known)}")
+            if len(raw) > EXTRA_MEMBERS:
+                raise invalid(f"{where} has more than {EXTRA_MEMBERS} members")
+            bad = [name for name in unknown if not _plain(raw[name])]
+            if bad:
+                raise invalid(f"{', '.join(bad)[:200]}: extra members are plain values (text up to "
+                              f"{EXTRA_TEXT} characters, numbers, true/false, null)")
         missing = [f.name for f in self.fields if f.required and f.name not in raw]
         if missing:
             raise invalid(f"missing field(s) in {where}: {', '.join(missing)}")
         if self.at_least_one and not raw:
             raise invalid(f"{where} names at least one field to change")
-        return {name: known[name].check(value) for name, value in raw.items()}
+        return {name: known[name].check(value) if name in known else value for name, value in raw.items()}
 
     def as_patch(self, name: str, without: tuple[str, ...] = ()) -> Body:
         """The same fields, all optional, at least one given; ``without`` the ones that cannot change."""
         fields = tuple(dataclasses.replace(f, required=False) for f in self.fields if f.name not in without)
         return Body(name, fields, at_least_one=True)
 
+    def refers_to_ids(self) -> bool:
+        """A body naming another resource by id (a store_id) can answer 404 when there is none."""
+        return any(f.name.endswith("_id") for f in self.fields)
+
     def json_schema(self) -> dict[str, Any]:
-        schema: dict[str, Any] = {"type": "object", "additionalProperties": False,
+        schema: dict[str, Any] = {"type": "object", "additionalProperties": EXTRA_SCHEMA if self.extras else False,
                                   "properties": {f.name: f.json_schema() for f in self.fields}}
+        if self.extras:
+            schema["maxProperties"] = EXTRA_MEMBERS
         required = [f.name for f in self.fields if f.required]
         if required:
             schema["required"] = required
@@ -171,9 +239,15 @@ class Body:
         return schema
 
 
+MAX_TIERS = 20
+TIER = Body("Tier", (Field("min_origination", "integer", required=True, minimum=0),
+                     Field("commission_rate", "rate", required=True)))
+
+
 @dataclass(frozen=True)
 class Param:
-    """A query or header parameter."""
+    """A query, header or path parameter. Given empty, or more than once, it is a 422: the schema
+    says what one value looks like, and neither is one."""
 
     name: str
     kind: str  # integer or string
@@ -183,25 +257,40 @@ class Param:
     minimum: int | None = None
     maximum: int | None = None
     max_length: int | None = None
+    pattern: str | None = None
+    pattern_hint: str = ""
     default: Any = None
 
     def read(self, req: falcon.Request) -> Any:
-        raw = req.get_header(self.name) if self.location == "header" else req.get_param(self.name)
-        if raw is None or raw == "":
+        if self.location == "header":
+            raw = req.get_header(self.name)
+        else:
+            given = req.params.get(self.name)
+            if isinstance(given, list):
+                raise invalid(f"{self.name} is given more than once")
+            raw = given
+        if raw is None:
             return self.default
+        if raw == "":
+            raise invalid(f"{self.name} is empty; leave it out for the default")
+        return self.value(raw)
+
+    def value(self, raw: str) -> Any:
+        """The checked value of one raw text."""
         if self.kind == "integer":
             return self._integer(raw)
         if self.choices and raw not in self.choices:
             raise invalid(f"{self.name} is one of {list(self.choices)}")
         if self.max_length is not None and len(raw) > self.max_length:
             raise invalid(f"{self.name} is at most {self.max_length} characters")
+        if self.pattern and not _matches(self.pattern, raw):
+            raise invalid(f"{self.name} {self.pattern_hint or 'does not match ' + self.pattern}")
         return raw
 
     def _integer(self, raw: str) -> int:
-        try:
-            value = int(raw)
-        except ValueError:
-            raise invalid(f"{self.name} is an integer") from None
+        if not re.fullmatch(r"-?[0-9]{1,19}", raw):
+            raise invalid(f"{self.name} is an integer")
+        value = int(raw)
         if (self.minimum is not None and value < self.minimum) or (self.maximum is not None and value > self.maximum):
             raise invalid(f"{self.name} is between {self.minimum} and {self.maximum}")
         return value
@@ -209,8 +298,11 @@ class Param:
     def openapi(self) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": self.kind}
         for key, value in (("enum", list(self.choices) or None), ("minimum", self.minimum),
-                           ("maximum", self.maximum), ("maxLength", self.max_length), ("default", self.default)):
+                           ("maximum", self.maximum), ("maxLength", self.max_length), ("pattern", self.pattern),
+                           ("default", self.default)):
             if value is not None:
                 schema[key] = value
-        return {"name": self.name, "in": self.location, "required": False, "description": self.description,
-                "schema": schema}
+        if self.kind == "string" and not self.choices:
+            schema.setdefault("minLength", 1)
+        return {"name": self.name, "in": self.location, "required": self.location == "path",
+                "description": self.description, "schema": schema}

@@ -198,3 +198,45 @@ def test_credits_become_liquidated_transfers_through_the_real_processes(system):
                             text=True)
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert verify.stdout.strip().splitlines()[-1].endswith(", 0 violations")
+
+
+def slow_clients(port: int, count: int, body: bool) -> list[socket.socket]:
+    """``count`` connections that send the start of a request and then nothing: headers that never end,
+    or (``body``) complete headers announcing a body that never comes."""
+    socks = []
+    for _ in range(count):
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        if body:
+            s.sendall(b"POST /webhooks/stp/order-status HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 500\r\nX-Webhook-Secret: secreto-e2e\r\n\r\n{\"estado\": ")
+        else:
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        socks.append(s)
+    return socks
+
+
+def test_health_and_the_webhook_answer_while_50_slow_clients_hold_connections(system):
+    client, env, procs = system
+    port = int(env["DISPERSA_WEB_BIND"].rsplit(":", 1)[1])
+    held = slow_clients(port, 50, body=False) + slow_clients(port, 50, body=True)
+    try:
+        started = time.monotonic()
+        for _ in range(5):
+            assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200
+        webhook = httpx.post(f"http://127.0.0.1:{port}/webhooks/stp/order-status", timeout=5,
+                             json={"estado": "LQ", "id": 1}, headers={"X-Webhook-Secret": "secreto-e2e"})
+        assert webhook.status_code == 200
+        assert time.monotonic() - started < 10
+        # A body that trickles in is cut off: 408 after DISPERSA_BODY_READ_SECONDS (10 s).
+        stuck = held[-1]
+        stuck.settimeout(20)
+        answer = stuck.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+        # A 40 MB callback is refused from its Content-Length, before its body is read.
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as big:
+            big.sendall(b"POST /webhooks/stp/order-status HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        b"Content-Length: 40000000\r\nX-Webhook-Secret: secreto-e2e\r\n\r\n" + b"{" * 65536)
+            assert big.recv(4096).startswith(b"HTTP/1.1 413")
+    finally:
+        for s in held:
+            s.close()

@@ -21,6 +21,7 @@ def stack(settings, clock):
     """A container (in-process broker: the tests run each step by hand) and a TestClient of the app."""
     container = build_container(settings.model_copy(update={"webhook_secret": WEBHOOK_SECRET, "broker": "stub"}),
                                 clock=clock)
+    container.redis.flushdb()  # per-minute counters of another test must not carry over
     yield container, testing.TestClient(create_app(container))
     container.engine.dispose()
 

@@ -185,7 +185,7 @@ def test_roles_are_denied_what_they_may_not_do(api: Api, role: str, method: str,
 def test_privileged_actions_are_audited_in_their_transaction(api: Api) -> None:
     merchant = expect(api.operator.post("/merchants", json={"name": "Auditada", "tax_rate": "0.16"}), 201)
     is_error(api.operator.post("/merchants", json={"name": 42}), 422)
-    is_error(api.treasury.post(f"/merchants/{merchant['id']}/validate"), 422, "no validated store")
+    is_error(api.treasury.post(f"/merchants/{merchant['id']}/validate"), 409, "no validated store")
     [row] = rows(api.container, "SELECT a.action, a.resource, a.resource_id, a.role, k.label, a.details "
                                 "FROM audit_log a JOIN api_keys k ON k.id = a.api_key_id")
     assert (row.action, row.resource, row.resource_id, row.role, row.label) == (

@@ -129,7 +129,7 @@ def test_treasury_approves_and_rejects_waiting_transfers(api: Api, traffic: Traf
     assert (second["status"], second["amount"]) == ("waiting_confirmation", 30_000)
     is_error(api.treasury.post(f"/transfers/{second['id']}/reject", json={}), 422, "reason")
     rejected = expect(api.treasury.post(f"/transfers/{second['id']}/reject", json={"reason": "wrong account"}), 200)
-    assert (rejected["status"], rejected["status_reason"]) == ("cancelled", "wrong account")
+    assert (rejected["status"], rejected["status_reason"]) == ("cancelled", "rejected by treasury: wrong account")
     assert balance(api, shop.store_id) == {"store_id": shop.store_id, "currency": "MXN", "balance": 80_000,
                                            "pending": 30_000, "in_transit": 50_000}
 

@@ -1,0 +1,81 @@
+"""What operations and admins read and manage: the event log (alerts included), the audit log, API keys."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+
+import falcon
+
+from adapters.db.uow import UnitOfWork
+from usecases import access, queries
+from web import context as ctx
+from web.routes import AUDIT_ACTION, AUDIT_RESOURCE, EVENT_KIND, EVENT_LEVEL, SINCE, STORE_FILTER
+from web.schema import invalid
+
+UowFactory = Callable[[], UnitOfWork]
+
+
+def since(req: falcon.Request) -> datetime | None:
+    text = SINCE.read(req)
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise invalid(f"since: {text} is not a date-time") from None
+
+
+class EventResource:
+    """GET /api/v1/events: the event log, filterable by level, kind, store and time."""
+
+    def __init__(self, uow: UowFactory):
+        self._uow = uow
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        page, per_page = ctx.paging(req)
+        filters = dict(level=EVENT_LEVEL.read(req), kind=EVENT_KIND.read(req), store_id=STORE_FILTER.read(req),
+                       since=since(req))
+        with self._uow() as uow:
+            resp.media = queries.events(uow, page, per_page, **filters).as_dict()
+
+
+class AuditResource:
+    """GET /api/v1/audit: who did what, with old and new values."""
+
+    def __init__(self, uow: UowFactory):
+        self._uow = uow
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        page, per_page = ctx.paging(req)
+        filters = dict(action=AUDIT_ACTION.read(req), resource=AUDIT_RESOURCE.read(req), since=since(req))
+        with self._uow() as uow:
+            resp.media = queries.audit_entries(uow, page, per_page, **filters).as_dict()
+
+
+class ApiKeyResource:
+    """/api/v1/api-keys: list and create; /api/v1/api-keys/{key_id}/revoke."""
+
+    def __init__(self, uow: UowFactory):
+        self._uow = uow
+
+    def on_get_collection(self, req: falcon.Request, resp: falcon.Response) -> None:
+        page, per_page = ctx.paging(req)
+        with self._uow() as uow:
+            resp.media = queries.api_key_list(uow, page, per_page).as_dict()
+
+    def on_post_collection(self, req: falcon.Request, resp: falcon.Response) -> None:
+        fields = ctx.body(req)
+        with self._uow() as uow:
+            key_id, key = access.new_api_key(uow, fields["role"], fields.get("merchant_id"), fields.get("label", ""))
+            ctx.record(uow, req, "api_key", key_id, {k: v for k, v in fields.items()})
+            uow.commit()
+            resp.media = {**queries.api_key(uow, key_id), "key": key}
+        resp.status = falcon.HTTP_201
+
+    def on_post_revocation(self, req: falcon.Request, resp: falcon.Response, key_id: int) -> None:
+        with self._uow() as uow:
+            revoked = access.revoke_api_key(uow, key_id)
+            if revoked:
+                ctx.record(uow, req, "api_key", key_id)
+            uow.commit()
+            resp.media = queries.api_key(uow, key_id)
