@@ -194,6 +194,9 @@ def _responses(route: Route, op: Operation) -> dict[str, Any]:
         responses["409"] = _error("conflicts with the resource's state, or a concurrent request; nothing was changed")
     for status, why in op.errors:
         responses[str(status)] = _error(why)
+    responses["414"] = {"description": "the request line is longer than 4094 bytes: the server (gunicorn) refuses "
+                                       "it before the application, as an HTML page",
+                        "content": {"text/html": {"schema": {"type": "string"}}}}
     if op.operation_id == "health":
         responses["503"] = {"description": "a component is down", "content": content}
     responses["500"] = _error("unexpected error (logged with the ids of the path)")
@@ -216,7 +219,7 @@ def _operation(route: Route, op: Operation) -> dict[str, Any]:
         doc["x-roles"] = roles
         description = (description + f" Roles: {', '.join(roles)}.").strip()
     doc["description"] = description
-    params = [{"name": name, "in": "path", "required": True,
+    params = [{"name": name, "in": "path", "required": True, "example": 1,
                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}} for name in _id_params(route)]
     params += [p.openapi() for p in route.path_params]
     doc["parameters"] = params + [p.openapi() for p in op.params]

@@ -20,7 +20,7 @@ from usecases.queries import TransferReport
 def encode(value: Any) -> Any:
     """json.dumps ``default``: rates stay exact as strings; a float never gets here (money is integers)."""
     if isinstance(value, Decimal):
-        return str(value)
+        return format(value, "f")  # fixed point: 0.00000000001, never 1E-11
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, time):

@@ -90,7 +90,7 @@ MERCHANT_UPDATE = Body("MerchantUpdate", MERCHANT_CREATE.fields + (
 STORE_CREATE = Body("StoreCreate", (
     name_field("name", 200, required=True),
     Field("clabe", "string", "18-digit CLABE: a known bank code and its check digit", required=True,
-          max_length=18, pattern=CLABE_PATTERN, pattern_hint="is 18 digits"),
+          max_length=18, pattern=CLABE_PATTERN, pattern_hint="is 18 digits", format="clabe"),
     Field("beneficiary_name", "string", "the name payment orders carry (folded to STP's 39 ASCII characters); "
           "the store's name when empty", max_length=120),
     Field("rfc_curp", "string", "the beneficiary's RFC or CURP", max_length=18, pattern=r"^[A-Za-z0-9]*$",
@@ -162,7 +162,8 @@ API_KEY_CREATE = Body("ApiKeyCreate", (
     Field("merchant_id", "integer", "the merchant a partner key may see (required for partner)", nullable=True,
           minimum=1, maximum=MAX_ID),
     Field("label", "string", "who or what the key is for", max_length=120),
-))
+), all_of=({"if": {"properties": {"role": {"const": "partner"}}, "required": ["role"]},
+            "then": {"required": ["merchant_id"], "properties": {"merchant_id": {"type": "integer"}}}},))
 WEBHOOK_SECRET = Param("X-Webhook-Secret", "string", "the shared secret (DISPERSA_WEBHOOK_SECRET)", location="header",
                        max_length=512)
 
@@ -181,10 +182,9 @@ IDEMPOTENCY_KEY = Param("Idempotency-Key", "string", "a repeat with the same key
                         location="header", max_length=80)
 DATE_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 OPERATION_DATE = Param("date", "string", "the operation date, YYYY-MM-DD (years 2000 to 2099)", location="path",
-                       pattern=DATE_PATTERN, pattern_hint="is a date YYYY-MM-DD from 2000 to 2099")
-SINCE = Param("since", "string", "only entries at or after this time (ISO 8601 with an offset)", max_length=40,
-              pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})$",
-              pattern_hint="is a date-time like 2026-11-24T08:00:00-06:00")
+                       pattern=DATE_PATTERN, pattern_hint="is a date YYYY-MM-DD from 2000 to 2099", format="date")
+SINCE = Param("since", "string", "only entries at or after this time (RFC 3339, such as 2026-11-24T08:00:00-06:00)",
+              max_length=64, format="date-time")
 EVENT_LEVEL = Param("level", "string", "only events of this level; ALERT is what a person must look at",
                     choices=("INFO", "WARNING", "ERROR", "ALERT"))
 EVENT_KIND = Param("kind", "string", "only events of this kind (transfer_created, payment_order_refused, ...)",
@@ -326,7 +326,7 @@ ROUTES: tuple[Route, ...] = (
     )),
     Route("/reconciliations/{date}", "reconciliations", None, "bank", (
         Op("GET", "get_reconciliation", "The latest reconciliation of a day against STP's conciliation list",
-           APPROVE, "Reconciliation", description="404 when none has run for the day."),
+           APPROVE, "Reconciliation", errors=((404, "no reconciliation has run for the day"),)),
         Op("POST", "run_reconciliation", "Reconcile a day now", APPROVE, "ReconciliationRequested", 202),
     ), path_params=(OPERATION_DATE,)),
     Route("/api/v1/events", "events", None, "operations", (

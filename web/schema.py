@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import falcon
@@ -19,7 +19,9 @@ RATE_PATTERN = r"^(0(\.[0-9]{1,12})?|1(\.0{1,12})?)$"
 RATE_SCHEMA = {"type": "string", "pattern": RATE_PATTERN, "maxLength": 14,
                "description": "a rate as a decimal string from 0 to 1, at most 12 decimals (\"0.035\" is 3.5 %)"}
 TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
-NON_BLANK = r"\S"  # at least one character that is not white space
+# At least one character that is not white space, with white space as JSON Schema (ECMA-262) counts it,
+# so that the schema and this server agree on every character (Python's \s also takes \x1c-\x1f).
+NON_BLANK = r"[^\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
 
 
 def invalid(description: str) -> falcon.HTTPError:
@@ -53,6 +55,7 @@ class Field:
     max_length: int | None = None
     pattern: str | None = None
     pattern_hint: str = ""  # how the error message describes the pattern
+    format: str | None = None  # documents a rule a pattern cannot say (a CLABE's check digit)
     not_zero: bool = False
     ref: str | None = None  # a component schema that spells the choices once (a long enum)
 
@@ -66,6 +69,9 @@ class Field:
         return check(value)
 
     def _check_integer(self, value: Any) -> int:
+        # JSON Schema counts 395.0 as an integer; a float is taken only where it is exactly one.
+        if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_INTEGER:
+            value = int(value)
         if not _is_int(value):
             raise invalid(f"{self.name} is an integer" + (" (minor units)" if "amount" in self.name else ""))
         if self.minimum is not None and value < self.minimum:
@@ -152,6 +158,8 @@ class Field:
                 schema["maxLength"] = self.max_length
             if self.pattern:
                 schema["pattern"] = self.pattern
+            if self.format:
+                schema["format"] = self.format
             return schema
         if self.kind == "boolean":
             return {"type": "boolean"}
@@ -195,6 +203,7 @@ class Body:
     fields: tuple[Field, ...]
     at_least_one: bool = False
     extras: bool = False
+    all_of: tuple[dict[str, Any], ...] = ()  # rules between fields, for the schema (the use case checks them)
 
     def parse(self, raw: Any, where: str = "the body") -> dict[str, Any]:
         if not isinstance(raw, dict):
@@ -236,6 +245,8 @@ class Body:
             schema["required"] = required
         if self.at_least_one:
             schema["minProperties"] = 1
+        if self.all_of:
+            schema["allOf"] = list(self.all_of)
         return schema
 
 
@@ -260,6 +271,7 @@ class Param:
     pattern: str | None = None
     pattern_hint: str = ""
     default: Any = None
+    format: str | None = None  # date-time: the value is read as an RFC 3339 time
 
     def read(self, req: falcon.Request) -> Any:
         if self.location == "header":
@@ -285,6 +297,13 @@ class Param:
             raise invalid(f"{self.name} is at most {self.max_length} characters")
         if self.pattern and not _matches(self.pattern, raw):
             raise invalid(f"{self.name} {self.pattern_hint or 'does not match ' + self.pattern}")
+        if self.format == "date-time":
+            return rfc3339(raw, self.name)
+        if self.format == "date":
+            try:
+                date.fromisoformat(raw)
+            except ValueError:
+                raise invalid(f"{self.name}: {raw} is not a day of the calendar") from None
         return raw
 
     def _integer(self, raw: str) -> int:
@@ -299,10 +318,33 @@ class Param:
         schema: dict[str, Any] = {"type": self.kind}
         for key, value in (("enum", list(self.choices) or None), ("minimum", self.minimum),
                            ("maximum", self.maximum), ("maxLength", self.max_length), ("pattern", self.pattern),
-                           ("default", self.default)):
+                           ("format", self.format), ("default", self.default)):
             if value is not None:
                 schema[key] = value
         if self.kind == "string" and not self.choices:
             schema.setdefault("minLength", 1)
         return {"name": self.name, "in": self.location, "required": self.location == "path",
                 "description": self.description, "schema": schema}
+
+
+RFC3339 = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?"
+                     r"([Zz]|[+-][0-9]{2}:[0-9]{2})$")
+
+
+def rfc3339(text: str, name: str) -> datetime:
+    """An RFC 3339 date-time (what OpenAPI's ``date-time`` means), as an aware datetime. A leap second
+    reads as :59; year 0000, which Python cannot hold, as the earliest time there is."""
+    match = RFC3339.match(text)
+    if match is None:
+        raise invalid(f"{name} is an RFC 3339 date-time such as 2026-11-24T08:00:00-06:00")
+    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    fraction, offset = match.group(7), match.group(8).upper()
+    try:
+        zone = timezone.utc if offset == "Z" else timezone(
+            (1 if offset[0] == "+" else -1) * timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6])))
+        micro = int((fraction or ".0")[1:7].ljust(6, "0"))
+        if year == 0:
+            return datetime.min.replace(tzinfo=timezone.utc)
+        return datetime(year, month, day, hour, minute, min(second, 59), micro, tzinfo=zone)
+    except ValueError:
+        raise invalid(f"{name}: {text} is not a time that exists") from None

@@ -39,7 +39,7 @@ class DecimalText(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
-        return None if value is None else str(Decimal(value))
+        return None if value is None else format(Decimal(value), "f")
 
     def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
         return None if value is None else Decimal(value)

@@ -1,0 +1,88 @@
+"""schemathesis, every check on, against the web process as the Procfile runs it (gunicorn, gevent
+workers) on MariaDB, RabbitMQ and Redis: the OpenAPI document and the server agree, status codes
+included, and no input makes the server fail. Rules JSON Schema cannot state are listed, with why,
+in schemathesis.toml beside this file."""
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from domain import clabe
+from tests.conftest import MYSQL_URL
+from tests.e2e.test_procfile import BIN, REPO, Processes, free_port, ok, wait_for
+from tests.integration.helpers import rabbitmq_url_for
+
+pytestmark = pytest.mark.e2e
+HERE = Path(__file__).resolve().parent
+EXAMPLES = os.environ.get("DISPERSA_SCHEMATHESIS_EXAMPLES", "25")
+SEED = os.environ.get("DISPERSA_SCHEMATHESIS_SEED", "1")
+
+
+def procfile_command(name: str) -> list[str]:
+    line = next(line for line in (REPO / "Procfile").read_text().splitlines() if line.startswith(f"{name}:"))
+    return shlex.split(line.split(":", 1)[1])
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory):
+    work = tmp_path_factory.mktemp("schemathesis")
+    url = make_url(MYSQL_URL).set(database=f"{make_url(MYSQL_URL).database}_st")
+    engine = create_engine(url.set(database=""))
+    with engine.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS `{url.database}`"))
+        conn.execute(text(f"CREATE DATABASE `{url.database}` CHARACTER SET utf8mb4"))
+    engine.dispose()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISPERSA_")}
+    env.update({"PATH": f"{BIN}:{env.get('PATH', '')}", "DISPERSA_DATABASE_URL": url.render_as_string(False),
+                "DISPERSA_BROKER": "rabbitmq", "DISPERSA_RABBITMQ_URL": rabbitmq_url_for(url.database),
+                "DISPERSA_REDIS_URL": "redis://127.0.0.1:6379/13", "DISPERSA_WEB_BIND": f"127.0.0.1:{port}",
+                "DISPERSA_WEBHOOK_SECRET": "secreto-st"})
+    subprocess.run([BIN / "dispersa", "db", "upgrade"], cwd=REPO, env=env, check=True, capture_output=True)
+    key = subprocess.run([BIN / "dispersa", "apikey", "create", "--role", "admin"], cwd=REPO, env=env, check=True,
+                         capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    procs = Processes(work, env)
+    try:
+        procs.start("web", *procfile_command("web"))
+        base = f"http://127.0.0.1:{port}"
+        wait_for(lambda: httpx.get(f"{base}/health", timeout=5).status_code == 200, 60, "GET /health", procs.logs)
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=10) as client:
+            seed_one_of_each(client)
+        yield base, key, env, procs
+    finally:
+        procs.stop()
+
+
+def seed_one_of_each(client: httpx.Client) -> None:
+    """Id 1 of every resource exists, so that the generated requests reach past a 404."""
+    merchant = ok(client.post("/merchants", json={"name": "Semilla"}), 201)
+    store = ok(client.post(f"/merchants/{merchant['id']}/stores", json={
+        "name": "Semilla", "clabe": clabe.make("646", "180", "1"), "disbursement_mode": "daily",
+        "automation_enabled": True, "requires_confirmation": True}), 201)
+    option = ok(client.post(f"/stores/{store['id']}/payment-options", json={
+        "number_of_payments": 3, "merchant_commission": "0.04", "min_amount": 1, "max_amount": 10**9}), 201)
+    ok(client.post(f"/payment-options/{option['id']}/validate"))
+    ok(client.post(f"/stores/{store['id']}/validate"))
+    ok(client.post(f"/merchants/{merchant['id']}/validate"))
+    credit = ok(client.post("/credits", json={"store_id": store["id"], "external_id": "semilla-1",
+                                              "amount": 100_000, "number_of_payments": 3}), 201)
+    ok(client.post(f"/credits/{credit['id']}/delivery"))
+
+
+def test_schemathesis_finds_no_failure_with_every_check(web):
+    base, key, env, procs = web
+    run = subprocess.run(
+        [BIN / "schemathesis", "--config-file", HERE / "schemathesis.toml", "run", f"{base}/openapi.json",
+         "--checks", "all", "-H", f"Authorization: Bearer {key}", "--max-examples", EXAMPLES, "--seed", SEED,
+         "--no-color", "--warnings", "off"],
+        cwd=REPO, env={**env, "SCHEMATHESIS_HOOKS": "tests.e2e.schemathesis_hooks", "PYTHONPATH": str(REPO)},
+        capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout[-12000:] + run.stderr[-3000:] + procs.logs()
+    assert " passed" in run.stdout and "failures" not in run.stdout.lower().split("summary")[-1]
