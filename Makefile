@@ -27,20 +27,14 @@ test-unit: install
 	$(BIN)/pytest -q -p no:cacheprovider tests/unit
 
 # Local development: the Procfile's processes plus the STP sandbox, on MariaDB, RabbitMQ and Redis.
-DEV_DATABASE_URL ?= mysql+pymysql://root@127.0.0.1:3306/dispersa
-DEV_ENV := DISPERSA_DATABASE_URL=$(DEV_DATABASE_URL) DISPERSA_BROKER=rabbitmq \
-	DISPERSA_STP_PRIVATE_KEY_PATH=$(CURDIR)/.dev/stp.pem DISPERSA_STP_PASSPHRASE=dev \
-	DISPERSA_WEBHOOK_SECRET=dev-webhook-secret PATH=$(CURDIR)/$(BIN):$$PATH
-
+# Settable: DEV_DATABASE_URL, DEV_WEB_BIND, DEV_SANDBOX_PORT, DEV_RABBITMQ_VHOST, DEV_REDIS_URL (scripts/up.sh).
 .dev/stp.pem: | install
 	mkdir -p .dev
 	$(BIN)/python -c "from adapters.bank.signer import generate_key_pair as g; p, q = g('dev'); \
 	open('.dev/stp.pem', 'wb').write(p); open('.dev/stp.pub', 'wb').write(q)"
 
 up: install services .dev/stp.pem
-	DISPERSA_TEST_DATABASE_URL=$(DEV_DATABASE_URL) $(BIN)/python -m tests.create_database
-	$(DEV_ENV) $(BIN)/dispersa db upgrade
-	$(DEV_ENV) $(BIN)/honcho start -f Procfile.dev
+	bash scripts/up.sh
 
 clean:
 	rm -rf $(VENV) dispersa-demo.db* .dev

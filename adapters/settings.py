@@ -11,7 +11,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="DISPERSA_", env_file=".env", extra="ignore")
 
-    database_url: str = "sqlite:///dispersa-demo.db"
+    database_url: str = ""  # required: `make up` writes it to .env for development
     db_lock_wait_seconds: int = 0  # 0: the server's innodb_lock_wait_timeout
     broker: Literal["stub", "rabbitmq"] = "stub"
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 import unicodedata
 from dataclasses import dataclass
+import json
+from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
 # STP's fixed order of the 34 fields of an outgoing order's cadena original.
@@ -19,6 +21,9 @@ CADENA_FIELDS = (
 )
 TEXT_FIELDS = ("nombreOrdenante", "nombreBeneficiario", "nombreBeneficiario2", "conceptoPago", "conceptoPago2")
 MONEY_FIELDS = ("monto", "iva")
+# The JSON types STP documents for registra: amounts are numbers, these codes integers, the rest text.
+INTEGER_FIELDS = ("tipoPago", "tipoCuentaOrdenante", "tipoCuentaBeneficiario", "tipoCuentaBeneficiario2",
+                  "referenciaNumerica", "medioEntrega", "prioridad")
 DEFAULTS = {"institucionOperante": "90646", "tipoCuentaOrdenante": "40", "tipoPago": "1", "topologia": "T",
             "medioEntrega": "3", "prioridad": "0"}
 ACCOUNT_TYPE_BY_LENGTH = {18: "40", 16: "3", 15: "3", 10: "10"}
@@ -38,15 +43,17 @@ def fold_text(value: Any, limit: int = TEXT_LIMIT) -> str:
 
 
 def format_amount(value: Any) -> str:
-    """Two decimals, as STP wants; accepts decimal strings and integers of units, never floats."""
-    from decimal import Decimal, InvalidOperation
-
+    """Two decimals, as STP wants. Takes a JSON number read exactly (a Decimal), a decimal string or an
+    integer of units; never a binary float, which may already have lost the cents."""
     if isinstance(value, float):
-        raise OrderError("amounts are decimal strings, not floats")
+        raise OrderError("amounts are exact decimals (read JSON numbers with parse_float=Decimal), not floats")
     try:
-        return str(Decimal(str(value)).quantize(Decimal("0.01")))
+        amount = Decimal(str(value))
     except InvalidOperation:
         raise OrderError(f"monto {value!r} is not an amount") from None
+    if not amount.is_finite():
+        raise OrderError(f"monto {value!r} is not an amount")
+    return str(amount.quantize(Decimal("0.01")))
 
 
 def account_type(account: str) -> str:
@@ -86,6 +93,25 @@ def normalise_order(fields: Mapping[str, Any], empresa: str | None = None) -> di
 def cadena_original(order: Mapping[str, str]) -> str:
     """``||`` + the 34 fields in STP's order joined by ``|`` + ``||``; absent fields empty."""
     return "||" + "|".join(str(order.get(name, "") or "") for name in CADENA_FIELDS) + "||"
+
+
+def registration_body(order: Mapping[str, str], firma: str) -> bytes:
+    """registra's JSON body with the types STP documents: ``"monto": 1.20`` a number (written with the
+    two decimals the cadena signed), the account types and references integers, everything else text."""
+    members = []
+    for name in CADENA_FIELDS:
+        value = order.get(name)
+        if value in (None, ""):
+            continue
+        if name in MONEY_FIELDS:
+            literal = format_amount(value)
+        elif name in INTEGER_FIELDS and str(value).isdigit():
+            literal = str(int(str(value)))
+        else:
+            literal = json.dumps(str(value), ensure_ascii=False)
+        members.append(f"{json.dumps(name)}: {literal}")
+    members.append(f'"firma": {json.dumps(firma)}')
+    return ("{" + ", ".join(members) + "}").encode()
 
 
 def cadena_consulta(empresa: str, clave_rastreo: str, tipo_orden: str, fecha_operacion: str = "") -> str:

@@ -110,6 +110,9 @@ def declare_actors(broker: dramatiq.Broker) -> dict[str, dramatiq.Actor]:
 def build_container(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None,
                     new_id: Callable[[], str] | None = None, broker: dramatiq.Broker | None = None) -> Container:
     settings = settings or Settings()
+    if not settings.database_url:
+        raise RuntimeError("DISPERSA_DATABASE_URL is not set (nor in ./.env): `make up` writes a .env with the dev "
+                           "database; production sets mysql+pymysql://user:pass@host:3306/db")
     engine = build_engine(settings.database_url, settings.db_lock_wait_seconds)
     container = Container(settings=settings, engine=engine, sessions=session_factory(engine),
                           broker=broker or build_broker(settings))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional
+from typing import Any, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -21,28 +21,88 @@ app.add_typer(apikey_app, name="apikey")
 stp_app = typer.Typer(help="STP (SPEI) protocol tools.", no_args_is_help=True)
 app.add_typer(stp_app, name="stp")
 console = Console()
-if not console.is_terminal:  # piped or captured: tables wide enough to read whole
-    console = Console(width=140)
+if not console.is_terminal and console.width < 100:  # piped or captured: tables wide enough to read whole
+    console = Console(width=100)
 err = Console(stderr=True)
+
+
+def shown_url(url: str) -> str:
+    """A database URL as the CLI prints it: the password hidden."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One clear line on stderr, and an exit code; never a traceback for a known condition."""
+    err.print(f"error: {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def database_url(migrated: bool = True) -> str:
+    """DISPERSA_DATABASE_URL, said on stderr; with ``migrated``, checked to be reachable and at the
+    newest migration, or one line saying what to do."""
+    from adapters.db.migrate import current, head
+
+    url = Settings().database_url
+    if not url:
+        fail("DISPERSA_DATABASE_URL is not set (nor in ./.env): `make up` writes a .env with the dev "
+             "database, or export DISPERSA_DATABASE_URL=mysql+pymysql://user:pass@host:3306/db")
+    err.print(f"database: {shown_url(url)}", highlight=False, soft_wrap=True)
+    if not migrated:
+        return url
+    try:
+        at = current(url)
+    except Exception as e:  # whatever the driver says, one line of it
+        fail(f"cannot reach the database {shown_url(url)}: {str(getattr(e, 'orig', e)).splitlines()[0]}")
+    if at != head():
+        fail(f"the database {shown_url(url)} is at migration {at or 'none (no dispersa schema)'}, not {head()}: "
+             "run `dispersa db upgrade`")
+    return url
+
+
+def container_for(url: str) -> Any:
+    from workers.bootstrap import build_container
+
+    return build_container(Settings().model_copy(update={"database_url": url}))
 
 
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head", help="Alembic revision to upgrade to.")) -> None:
     """Apply the schema migrations to DISPERSA_DATABASE_URL."""
-    from adapters.db.migrate import upgrade
+    from adapters.db.migrate import current, upgrade
 
-    url = Settings().database_url
-    upgrade(url, revision)
-    console.print(f"database at {url.split('@')[-1]} is at revision {revision}")
+    url = database_url(migrated=False)
+    try:
+        upgrade(url, revision)
+        at = current(url)
+    except Exception as e:
+        fail(f"cannot migrate {shown_url(url)}: {str(getattr(e, 'orig', e)).splitlines()[0]}")
+    print(f"database {shown_url(url)} is at migration {at}")
+
+
+@db_app.command("create")
+def db_create() -> None:
+    """Create the MySQL/MariaDB database DISPERSA_DATABASE_URL names (utf8mb4), if it does not exist."""
+    from adapters.db.migrate import create_database
+
+    url = database_url(migrated=False)
+    try:
+        name = create_database(url)
+    except Exception as e:
+        fail(f"cannot create the database of {shown_url(url)}: {str(getattr(e, 'orig', e)).splitlines()[0]}")
+    print(f"database {name} ready")
 
 
 @ledger_app.command("verify")
 def ledger_verify() -> None:
     """Check the ledger invariants; one line per violation, exit 1 on any."""
-    from workers.bootstrap import build_container
     from usecases.verify import verify_all
 
-    container = build_container()
+    container = container_for(database_url())
     report = verify_all(container.sessions)
     for line in report.violations:  # plain print: one line per violation, never wrapped
         print(line)
@@ -54,34 +114,73 @@ def ledger_verify() -> None:
 def apikey_create(role: str = typer.Option(..., help="admin, treasury, operator or partner"),
                   merchant: Optional[int] = typer.Option(None, help="the merchant a partner key may see"),
                   label: str = typer.Option("", help="who or what the key is for")) -> None:
-    """Create an API key and print it (only its hash is stored)."""
-    from usecases.access import create_api_key
+    """Create an API key and print it on the last line (only its hash is stored)."""
+    from usecases.access import new_api_key
     from usecases.errors import UseCaseError
-    from workers.bootstrap import build_container
 
-    container = build_container()
+    container = container_for(database_url())
     try:
         with container.uow() as uow:
-            key = create_api_key(uow, role, merchant, label)
+            key_id, key = new_api_key(uow, role, merchant, label)
             uow.commit()
     except UseCaseError as e:
-        err.print(f"error: {e}")
-        raise typer.Exit(2)
+        fail(str(e))
+    err.print(f"API key {key_id} ({role}) created; it is shown this once:", highlight=False)
     print(key)
+
+
+@apikey_app.command("list")
+def apikey_list() -> None:
+    """API keys as a table: id, prefix, role, merchant, label, created and revoked (never the key)."""
+    from rich.table import Table
+
+    from usecases import queries
+
+    container = container_for(database_url())
+    with container.uow() as uow:
+        page = queries.api_key_list(uow, 1, 10_000)
+    table = Table(title=f"API keys ({page.total})")
+    for column in ("id", "prefix", "role", "merchant", "label", "created (UTC)", "revoked (UTC)"):
+        table.add_column(column, justify="right" if column in ("id", "merchant") else "left")
+    for k in page.items:
+        table.add_row(str(k["id"]), k["prefix"] + "…", k["role"], str(k["merchant_id"] or ""), k["label"],
+                      k["created_at"].strftime("%Y-%m-%d %H:%M"),
+                      k["revoked_at"].strftime("%Y-%m-%d %H:%M") if k["revoked_at"] else "")
+    console.print(table)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(key_id: int = typer.Argument(..., help="the key's id (see `dispersa apikey list`)")) -> None:
+    """Revoke an API key: it stops working at once."""
+    from usecases.access import revoke_api_key
+    from usecases.errors import UseCaseError
+
+    container = container_for(database_url())
+    try:
+        with container.uow() as uow:
+            revoked = revoke_api_key(uow, key_id)
+            uow.commit()
+    except UseCaseError as e:
+        fail(str(e))
+    print(f"API key {key_id} revoked" if revoked else f"API key {key_id} was already revoked")
 
 
 @stp_app.command("sign")
 def stp_sign(key: str = typer.Option(..., help="PEM file with the private key"),
              passphrase: str = typer.Option("", help="the key's passphrase"),
              empresa: Optional[str] = typer.Option(None, help="override the order's empresa")) -> None:
-    """Read one order as JSON (STP's field names) on stdin; print its cadena original and firma."""
+    """Read one order as JSON (STP's field names) on stdin; print its cadena original and firma.
+
+    Amounts may be JSON numbers (``"monto": 1.2``, as STP documents them) or decimal strings; numbers
+    are read exactly, never as binary floats."""
     import json
+    from decimal import Decimal
 
     from adapters.bank.signer import Signer
     from domain import stp
 
     try:
-        fields = json.load(sys.stdin)
+        fields = json.load(sys.stdin, parse_float=Decimal)
         if not isinstance(fields, dict):
             raise ValueError("expected a JSON object")
         order = stp.normalise_order(fields, empresa)
@@ -109,13 +208,22 @@ def sandbox(port: int = typer.Option(7024, help="port on 127.0.0.1"),
 
 @app.command()
 def demo(credits: int = typer.Option(200, help="credits to originate over the simulated week"),
-         seed: int = typer.Option(7, help="random seed; the same seed gives the same week"),
+         seed: int = typer.Option(7, help="random seed; the same seed plays the same week"),
          database: str = typer.Option("sqlite:///dispersa-demo.db", help="database URL (recreated for SQLite)")) -> None:
     """A simulated week on the embedded stack, paid out through the STP sandbox; ends with the ledger check."""
-    from workers.demo import run_demo
+    from workers.demo import HOURS, run_demo
 
-    with Progress(console=console, transient=True) as progress:
-        result = run_demo(database, credits, seed, progress)
+    err.print(f"database: {shown_url(database)}", highlight=False, soft_wrap=True)
+    if console.is_terminal:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("simulating a week", total=HOURS)
+            result = run_demo(database, credits, seed, lambda hour, at: progress.update(task, completed=hour))
+    else:  # piped: a line a simulated day, so that nobody waits on silence
+        def each_day(hour: int, at: Any) -> None:
+            if hour % 24 == 0:
+                print(f"day {hour // 24} of {HOURS // 24} simulated ({at:%a %Y-%m-%d})", flush=True)
+
+        result = run_demo(database, credits, seed, each_day)
     result.print(console)
     raise typer.Exit(0 if result.ok else 1)
 

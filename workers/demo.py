@@ -12,12 +12,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 import dramatiq
+from dramatiq.common import dq_name
 from rich.console import Console
-from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import func, select
 
@@ -44,6 +44,7 @@ from workers.relay import Relay
 MX = ZoneInfo("America/Mexico_City")
 START = datetime(2026, 11, 24, 8, 0, tzinfo=MX)  # a Tuesday: the week reaches November's last day
 HOURS = 7 * 24
+PHASES = ("ledger", "bank")
 DEMO_PASSPHRASE = "demo-passphrase"
 
 
@@ -82,6 +83,42 @@ class StoreRow:
     transfers: Counter[str]
 
 
+# One vocabulary for what became of a transfer, in the store table and the activity table alike.
+OUTCOMES = ("paid", "returned", "bank cancelled", "bank refused", "treasury rejected", "held", "awaiting approval",
+            "in flight")
+OUTCOME_WORDS = ("paid: liquidated; returned: liquidated, then the money came back; bank cancelled / refused: "
+                 "the bank never paid it; treasury rejected: refused at approval; held: not sent, the store "
+                 "was not validated. What did not stay paid is pending again.")
+
+
+def outcome_of(status: TransferStatus, reason: str | None) -> str:
+    """What became of a transfer, in treasury's words."""
+    reason = reason or ""
+    if status == TransferStatus.APPLIED:
+        return "paid"
+    if status == TransferStatus.REJECTED:
+        return "returned"
+    if status == TransferStatus.WAITING_CONFIRMATION:
+        return "awaiting approval"
+    if status != TransferStatus.CANCELLED:
+        return "in flight"
+    if reason.startswith("rejected by treasury"):
+        return "treasury rejected"
+    if reason.startswith("STP refused"):
+        return "bank refused"
+    if reason.startswith(("held", "the payment order cannot")):
+        return "held"
+    return "bank cancelled"
+
+
+ACTIVITY = (("originate", "credits originated"), ("deliver", "credits delivered"),
+            ("cancel", "credits cancelled"), ("adjust", "treasury adjustments"),
+            ("approved by treasury", "transfers treasury approved"),
+            ("rejected by treasury", "transfers treasury rejected"),
+            ("orders liquidated", "bank orders paid"), ("orders returned", "bank orders returned"),
+            ("orders cancelled", "bank orders bank cancelled or refused"))
+
+
 @dataclass
 class DemoResult:
     rows: list[StoreRow]
@@ -102,29 +139,55 @@ class DemoResult:
         return not self.violations and not self.mismatches
 
     def print(self, console: Console) -> None:
-        table = Table(title="Stores after the simulated week (amounts in MXN)")
-        money = ("balance", "pending", "in transit", "paid out")
-        for col in ("store", "mode") + money + ("transfers",):
-            table.add_column(col, justify="right" if col in money else "left")
-        for r in self.rows:
-            transfers = ", ".join(f"{n} {s}" for s, n in sorted(r.transfers.items())) or "none"
-            table.add_row(r.name, r.mode, _mxn(r.balance), _mxn(r.pending), _mxn(r.in_transit), _mxn(r.paid_out),
-                          transfers)
-        console.print(table)
-        console.print("  ".join(f"{k}: {v}" for k, v in sorted(self.events.items())))
-        bank = Table(title="Reconciliation with the bank's books (STP sandbox)")
-        for col in ("operation date", "our orders", "bank orders", "matched", "mismatches"):
-            bank.add_column(col, justify="right")
-        for r in self.reconciliations:
-            bank.add_row(r["operation_date"], str(r["ledger_orders"]), str(r["bank_orders"]), str(r["matched"]),
-                         str(r["mismatches"]))
-        console.print(bank)
+        console.print(self._stores())
+        console.print(self._transfers())
+        console.print(self._activity())
+        console.print(self._reconciliation())
         for line in self.report.violations:
             console.print(f"[red]{line}[/red]")
         verdict = "[green]ledger check passed[/green]" if not self.violations else "[red]ledger check FAILED[/red]"
         console.print(f"{self.report.summary()} — {verdict}")
         if self.mismatches:
             console.print(f"[red]{self.mismatches} reconciliation mismatches with the bank[/red]")
+
+    def _stores(self) -> Table:
+        table = Table(title="Stores after the simulated week (MXN)",
+                      caption="balance = pending + in transit. Pending waits for the store's next transfer; in "
+                              "transit is with the bank. Paid out: liquidated, less what came back.")
+        table.add_column("store", ratio=1, overflow="fold")
+        for col in ("balance", "pending", "in transit", "paid out"):
+            table.add_column(col, justify="right", no_wrap=True)  # amounts are never cut
+        for r in self.rows:
+            table.add_row(r.name, _mxn(r.balance), _mxn(r.pending), _mxn(r.in_transit), _mxn(r.paid_out))
+        return table
+
+    def _transfers(self) -> Table:
+        shown = [o for o in OUTCOMES if any(r.transfers[o] for r in self.rows)]
+        table = Table(title="What became of each store's transfers", caption=OUTCOME_WORDS)
+        table.add_column("store", no_wrap=True)
+        for outcome in shown:
+            table.add_column(outcome, justify="right", overflow="fold")
+        for r in self.rows:
+            table.add_row(r.name, *(str(r.transfers[o] or "") for o in shown))
+        return table
+
+    def _activity(self) -> Table:
+        table = Table(title="The week's activity")
+        table.add_column("what happened")
+        table.add_column("how many", justify="right")
+        for key, words in ACTIVITY:
+            table.add_row(words, str(self.events.get(key, 0)))
+        return table
+
+    def _reconciliation(self) -> Table:
+        table = Table(title="Each day reconciled with the bank's books (STP sandbox)")
+        for col in ("operation date", "our orders", "bank orders", "matched", "mismatches"):
+            table.add_column(col, justify="right")
+        for r in self.reconciliations:
+            day = r["operation_date"]
+            table.add_row(f"{day[:4]}-{day[4:6]}-{day[6:]}", str(r["ledger_orders"]), str(r["bank_orders"]),
+                          str(r["matched"]), str(r["mismatches"]))
+        return table
 
 
 def _mxn(minor: int) -> str:
@@ -145,18 +208,30 @@ class Demo:
 
     def __init__(self, container: Container, clock: SimClock, rng: random.Random, bank: SandboxServer):
         self.c, self.clock, self.rng, self.bank = container, clock, rng, bank
-        self.relay = Relay(container)
+        self.relays = {queue: Relay(container, (queue,)) for queue in PHASES}
         self.events: Counter[str] = Counter()
         self.store_ids: list[int] = []
 
+    def _phase(self, queue: str) -> int:
+        """Publish one queue's messages and let its worker finish them (retries included)."""
+        moved = 0
+        while published := self.relays[queue].drain():
+            moved += published
+            self.c.broker.join(queue, fail_fast=True)
+            self.c.broker.join(dq_name(queue), fail_fast=True)
+        return moved
+
     def settle(self) -> None:
-        """Publish the outbox, let the workers finish and the bank answer, until nothing is left to do."""
+        """Until nothing is left to do: the ledger's work first, then the bank's (orders out, the bank's
+        callbacks in). One queue at a time, each worked by one thread, so that the same seed plays the
+        same week: no bank answer races an evaluation."""
         while True:
-            published = self.relay.drain()
-            for queue in self.c.broker.get_declared_queues():
-                self.c.broker.join(queue, fail_fast=True)
-            bank_idle = self.bank.wait_idle(30)
-            if not published and bank_idle and not self.relay.drain():
+            moved = self._phase("ledger")
+            moved += self._phase("bank")
+            if not self.bank.wait_idle(30):
+                raise RuntimeError("the STP sandbox did not finish its callbacks in 30 s")
+            moved += self._phase("bank")
+            if not moved:
                 return
 
     def setup(self) -> None:
@@ -244,9 +319,8 @@ class Demo:
                     self.events["approved by treasury"] += 1
                 uow.commit()
 
-    def run(self, n: int, progress: Progress) -> None:
+    def run(self, n: int, progress: Callable[[int, datetime], None]) -> None:
         plan = self.plan(n)
-        task = progress.add_task("simulating a week", total=HOURS)
         commissions_done = False
         for hour in range(HOURS):
             self.clock.now = START.astimezone(timezone.utc) + timedelta(hours=hour)
@@ -261,7 +335,7 @@ class Demo:
                 jobs.monthly_commissions(self.c)
                 commissions_done = True
             self.settle()
-            progress.update(task, advance=1)
+            progress(hour + 1, local)
 
     def reconcile(self) -> None:
         """Every day with orders, against the bank's conciliation list, as the daily job does."""
@@ -285,15 +359,14 @@ class Demo:
         with self.c.uow() as uow:
             for store in uow.session.scalars(select(Store).order_by(Store.id)):
                 totals = totals_by_status(uow.session, store.id)
-                transfers = Counter(dict(uow.session.execute(
-                    select(BankTransfer.status, func.count()).where(BankTransfer.store_id == store.id)
-                    .group_by(BankTransfer.status)).all()))
+                transfers = Counter(outcome_of(status, reason) for status, reason in uow.session.execute(
+                    select(BankTransfer.status, BankTransfer.status_reason).where(BankTransfer.store_id == store.id)))
                 paid_out = -int(uow.session.execute(select(func.coalesce(func.sum(BalanceUpdate.amount), 0)).where(
                     BalanceUpdate.store_id == store.id, BalanceUpdate.type.in_(
                         [BalanceUpdateType.DISBURSEMENT, BalanceUpdateType.DISBURSEMENT_OVERRIDE]))).scalar())
                 out.append(StoreRow(store.name, store.disbursement_mode.value, store.balance,
                                     totals[BalanceUpdateStatus.PENDING], totals[BalanceUpdateStatus.IN_TRANSIT],
-                                    paid_out, Counter({s.value: n for s, n in transfers.items()})))
+                                    paid_out, transfers))
         return out
 
 
@@ -303,7 +376,9 @@ def _bank_scenario() -> Scenario:
                                          duplicate=0.2, shuffle=0.1)
 
 
-def run_demo(database_url: str, n_credits: int, seed: int, progress: Progress) -> DemoResult:
+def run_demo(database_url: str, n_credits: int, seed: int,
+             progress: Callable[[int, datetime], None] = lambda hour, at: None) -> DemoResult:
+    """The simulated week; ``progress(hour, local time)`` after each of its HOURS hours."""
     _fresh_sqlite(database_url)
     upgrade(database_url)
     clock = SimClock(START)
@@ -322,8 +397,9 @@ def run_demo(database_url: str, n_credits: int, seed: int, progress: Progress) -
                                            webhook_secret=secret, scenario=_bank_scenario(), seed=seed,
                                            speed=10, clock=clock)).start()
         container.settings = settings.model_copy(update={"stp_base_url": bank.url, "stp_efws_url": bank.url})
-        worker = dramatiq.Worker(container.broker, worker_threads=2)
-        worker.start()
+        workers = [dramatiq.Worker(container.broker, queues={queue}, worker_threads=1) for queue in PHASES]
+        for worker in workers:
+            worker.start()
         try:
             demo = Demo(container, clock, random.Random(seed), bank)
             demo.setup()
@@ -331,7 +407,8 @@ def run_demo(database_url: str, n_credits: int, seed: int, progress: Progress) -
             demo.reconcile()
             rows = demo.rows()
         finally:
-            worker.stop()
+            for worker in workers:
+                worker.stop()
             bank.stop()
             web.stop()
     report = verify_all(container.sessions)

@@ -22,15 +22,16 @@ log = logging.getLogger("dispersa.relay")
 class Relay:
     """Moves outbox rows to the broker, one claimed batch per transaction."""
 
-    def __init__(self, container: Container):
+    def __init__(self, container: Container, queues: tuple[str, ...] = ()):
         self.container = container
         self.broker: dramatiq.Broker = container.broker
+        self.queues = queues  # only these queues' rows; all of them when empty
 
     def publish_batch(self) -> int:
         """Publish one batch; returns how many messages went out."""
         c = self.container
         with c.sessions() as session, session.begin():
-            batch = claim_batch(session, c.settings.relay_batch_size)
+            batch = claim_batch(session, c.settings.relay_batch_size, self.queues)
             for row in batch:
                 message = Message(queue_name=row.queue_name, actor_name=row.actor_name, args=tuple(row.args),
                                   kwargs={}, options={}, message_id=row.message_id)

@@ -50,11 +50,14 @@ class StpClient:
         self._http.close()
 
     @_not_sent
-    def _call(self, method: str, url: str, body: dict[str, Any]) -> httpx.Response:
+    def _call(self, method: str, url: str, body: dict[str, Any] | bytes) -> httpx.Response:
         self._acquire()
+        if isinstance(body, bytes):
+            return self._http.request(method, url, content=body, headers={"Content-Type": "application/json"})
         return self._http.request(method, url, json=body)
 
-    def _json(self, method: str, url: str, body: dict[str, Any], ok: tuple[int, ...] = (200,)) -> tuple[int, Any]:
+    def _json(self, method: str, url: str, body: dict[str, Any] | bytes,
+              ok: tuple[int, ...] = (200,)) -> tuple[int, Any]:
         try:
             response = self._call(method, url, body)
         except httpx.HTTPError as e:
@@ -68,8 +71,8 @@ class StpClient:
 
     def register(self, fields: dict[str, str]) -> stp.RegistrationAnswer:
         """``PUT ordenPago/registra`` with the signed order."""
-        body = dict(fields, empresa=self.empresa)
-        body["firma"] = self._signer.sign(stp.cadena_original(body))
+        order = dict(fields, empresa=self.empresa)
+        body = stp.registration_body(order, self._signer.sign(stp.cadena_original(order)))
         _, answer = self._json("PUT", f"{self._base}/speiws/rest/ordenPago/registra", body)
         try:
             return stp.read_registration(answer)

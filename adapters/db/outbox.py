@@ -49,16 +49,14 @@ class OutboxMessage:
     delay_ms: int | None
 
 
-def claim_batch(session: Session, limit: int) -> list[OutboxMessage]:
-    """Lock up to ``limit`` unpublished rows; other relays skip them (FOR UPDATE SKIP LOCKED)."""
-    rows = session.execute(
-        select(outbox.c.id, outbox.c.message_id, outbox.c.queue_name, outbox.c.actor_name, outbox.c.args,
-               outbox.c.delay_ms)
-        .where(outbox.c.published_at.is_(None))
-        .order_by(outbox.c.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
+def claim_batch(session: Session, limit: int, queues: tuple[str, ...] = ()) -> list[OutboxMessage]:
+    """Lock up to ``limit`` unpublished rows (of ``queues`` only, when given); other relays skip them
+    (FOR UPDATE SKIP LOCKED)."""
+    stmt = select(outbox.c.id, outbox.c.message_id, outbox.c.queue_name, outbox.c.actor_name, outbox.c.args,
+                  outbox.c.delay_ms).where(outbox.c.published_at.is_(None))
+    if queues:
+        stmt = stmt.where(outbox.c.queue_name.in_(queues))
+    rows = session.execute(stmt.order_by(outbox.c.id).limit(limit).with_for_update(skip_locked=True)).all()
     return [OutboxMessage(*row) for row in rows]
 
 

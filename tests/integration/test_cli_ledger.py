@@ -73,3 +73,73 @@ def test_ledger_verify_on_good_and_corrupted_books(container: Container, traffic
     assert f"store {store}: BU {first.id} new_balance {first.new_balance + 1} != previous 0 + amount " \
            f"{first.new_balance}" in violations
     assert all(line.startswith(f"store {store}: ") for line in violations), violations
+
+
+def test_stp_sign_takes_stps_own_json_with_monto_as_a_number(tmp_path):
+    import json as json_
+
+    from adapters.bank.signer import Verifier, generate_key_pair
+
+    private, public = generate_key_pair("frase")
+    (tmp_path / "k.pem").write_bytes(private)
+    order = {"institucionContraparte": 40012, "empresa": "DISPERSA", "claveRastreo": "DSP123", "monto": 1.2,
+             "tipoPago": 1, "cuentaBeneficiario": "012180000000000000", "nombreBeneficiario": "Ana",
+             "referenciaNumerica": 1234567, "conceptoPago": "Pago", "rfcCurpBeneficiario": "ND"}
+    for monto in (1.2, "1.20", 1.20):
+        run = subprocess.run([str(VENV_BIN / "dispersa"), "stp", "sign", "--key", str(tmp_path / "k.pem"),
+                              "--passphrase", "frase"], input=json_.dumps({**order, "monto": monto}), text=True,
+                             capture_output=True, cwd=REPO, env=cli_env(""))
+        assert run.returncode == 0, run.stderr
+        signed = json_.loads(run.stdout)
+        assert "|1.20|" in signed["cadena_original"] and "|40012|DISPERSA|" in signed["cadena_original"]
+        assert Verifier.from_pem(public).verify(signed["cadena_original"], signed["firma"])
+
+
+def dispersa(*args: str, env: dict[str, str], cwd) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(VENV_BIN / "dispersa"), *args], cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def test_without_a_database_url_the_cli_says_so_in_one_line_and_creates_nothing(tmp_path):
+    for command in (("apikey", "create", "--role", "admin"), ("ledger", "verify"), ("apikey", "list")):
+        run = dispersa(*command, env=cli_env(""), cwd=tmp_path)
+        assert run.returncode == 2
+        assert run.stderr.strip().startswith("error: DISPERSA_DATABASE_URL is not set")
+        assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unmigrated_or_unreachable_database_is_one_clear_line(tmp_path, migrated_db):
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    empty = make_url(migrated_db).set(database="dispersa_test_unmigrated")
+    engine = create_engine(empty.set(database=""))
+    with engine.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS `{empty.database}`"))
+        conn.execute(text(f"CREATE DATABASE `{empty.database}`"))
+    engine.dispose()
+    run = dispersa("apikey", "create", "--role", "admin", env=cli_env(empty.render_as_string(False)), cwd=tmp_path)
+    assert run.returncode == 2
+    assert run.stderr.splitlines()[0] == f"database: {empty.render_as_string(hide_password=True)}"
+    assert run.stderr.splitlines()[1].startswith("error: the database") and "run `dispersa db upgrade`" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 2
+    nowhere = "mysql+pymysql://root@127.0.0.1:1/nowhere"
+    run = dispersa("ledger", "verify", env=cli_env(nowhere), cwd=tmp_path)
+    assert run.returncode == 2 and run.stderr.splitlines()[1].startswith("error: cannot reach the database")
+    assert "Traceback" not in run.stderr
+
+
+def test_every_command_says_which_database_it_used_and_keys_are_listed_and_revoked(db_url, tmp_path):
+    run = dispersa("apikey", "create", "--role", "treasury", "--label", "tesorería", env=cli_env(db_url),
+                   cwd=tmp_path)
+    assert run.returncode == 0 and run.stderr.startswith("database: mysql+pymysql://root@127.0.0.1")
+    key = run.stdout.strip().splitlines()[-1]
+    assert key.startswith("dsp_")
+    listed = dispersa("apikey", "list", env=cli_env(db_url), cwd=tmp_path)
+    assert listed.returncode == 0 and key[:12] in listed.stdout and "treasury" in listed.stdout
+    assert key not in listed.stdout
+    revoked = dispersa("apikey", "revoke", "1", env=cli_env(db_url), cwd=tmp_path)
+    assert (revoked.returncode, revoked.stdout.strip()) == (0, "API key 1 revoked")
+    assert "revoked" in dispersa("apikey", "revoke", "1", env=cli_env(db_url), cwd=tmp_path).stdout
+    missing = dispersa("apikey", "revoke", "99", env=cli_env(db_url), cwd=tmp_path)
+    assert missing.returncode == 2 and "API key 99 does not exist" in missing.stderr

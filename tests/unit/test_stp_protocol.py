@@ -158,3 +158,44 @@ def test_order_state_machine():
         with pytest.raises(PaymentOrderError):
             order.move_to(final, AT)
     assert [h.status for h in order.history] == [S.SENDING, S.SENT, S.LIQUIDATED, S.RETURNED]
+
+
+def test_the_registration_body_uses_the_json_types_stp_documents():
+    from decimal import Decimal
+    import json
+
+    order = stp.normalise_order({"institucionContraparte": "40012", "empresa": "DISPERSA", "claveRastreo": "DSP1",
+                                 "monto": "1.2", "cuentaBeneficiario": "012180000000000000",
+                                 "nombreBeneficiario": "Ana", "referenciaNumerica": "1234567",
+                                 "conceptoPago": "Pago", "rfcCurpBeneficiario": "ND"})
+    body = json.loads(stp.registration_body(order, "FIRMA"), parse_float=Decimal)
+    assert body["monto"] == Decimal("1.20") and b'"monto": 1.20' in stp.registration_body(order, "FIRMA")
+    assert (body["tipoPago"], body["tipoCuentaBeneficiario"], body["referenciaNumerica"], body["prioridad"],
+            body["medioEntrega"]) == (1, 40, 1234567, 0, 3)
+    assert (body["institucionContraparte"], body["claveRastreo"], body["firma"]) == ("40012", "DSP1", "FIRMA")
+    # the cadena the firma covers reads the same whichever type carried each value
+    assert stp.cadena_original({k: str(v) for k, v in body.items()}) == stp.cadena_original(order)
+
+
+def test_the_client_sends_that_body(tmp_path):
+    import httpx
+
+    from adapters.bank.signer import Signer, generate_key_pair
+    from adapters.bank.stp_client import StpClient
+
+    private, _ = generate_key_pair("x")
+    (tmp_path / "k.pem").write_bytes(private)
+    seen = []
+
+    def bank(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"resultado": {"id": 12345678}})
+
+    client = StpClient("http://stp", "http://stp", "DISPERSA", Signer.from_file(str(tmp_path / "k.pem"), "x"), 5,
+                       transport=httpx.MockTransport(bank))
+    order = stp.normalise_order({"monto": "942", "cuentaBeneficiario": "012180000000000000",
+                                 "tipoCuentaBeneficiario": "40", "referenciaNumerica": "7654321"})
+    assert client.register(order).order_id == 12345678
+    raw = seen[0].content
+    assert seen[0].headers["content-type"] == "application/json"
+    assert b'"monto": 942.00' in raw and b'"tipoCuentaBeneficiario": 40' in raw and b'"referenciaNumerica": 7654321' in raw
