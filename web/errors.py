@@ -45,7 +45,7 @@ def serialize(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError) 
     """JSON whatever the client accepts (a CSV client still gets a readable error)."""
     body = {"title": ex.title, "description": ex.description or ex.title}
     resp.content_type = falcon.MEDIA_JSON
-    resp.text = json.dumps(body)
+    resp.text = json.dumps(body) + "\n"
 
 
 def install(app: falcon.App) -> None:

@@ -33,13 +33,18 @@ def encode(value: Any) -> Any:
 dumps = partial(json.dumps, default=encode, ensure_ascii=False)
 
 
+def dumps_line(value: Any) -> str:
+    """A JSON body ends with a newline, so that `curl` output reads one answer per line."""
+    return dumps(value) + "\n"
+
+
 def jsonable(value: Any) -> Any:
     """The same value as plain JSON types (for JSON columns such as the audit log's details)."""
     return json.loads(dumps(value))
 
 
 def json_handler() -> falcon.media.JSONHandler:
-    return falcon.media.JSONHandler(dumps=dumps)
+    return falcon.media.JSONHandler(dumps=dumps_line)
 
 
 REPORT_COLUMNS = ("transfer_id", "tracking_key", "bank_order_id", "liquidated_at", "balance_update_id", "sequence",

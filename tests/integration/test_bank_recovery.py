@@ -231,3 +231,18 @@ def test_the_late_return_sweep_asks_each_old_order_once_a_week_within_the_return
     clock.now += timedelta(days=200)  # past the window: the bank takes no more returns
     with container.uow() as uow:
         assert all(scheduling.sweep_late_returns(uow, clock() + timedelta(days=d), 35, 180) == 0 for d in range(7))
+
+
+def test_a_cancelled_or_returned_transfer_says_why_even_when_the_bank_gave_no_cause(stack):
+    container, client = stack
+    for estado, status, reason in (("CN", TransferStatus.CANCELLED, "cancelled by the bank (no cause given)"),
+                                   ("D", TransferStatus.REJECTED, "returned by the bank (no cause given)")):
+        order = order_sent(container, 3_000_000 + len(estado))
+        assert post(client, {"id": order.bank_order_id, "folioOrigen": order.tracking_key,
+                             "estado": estado}).status_code == 200
+        with container.uow() as uow:
+            event_id = uow.session.execute(select(bank_events.c.id).where(
+                bank_events.c.folio_origen == order.tracking_key)).scalar_one()
+        assert process(container, event_id) == "applied"
+        transfer = reload(container, order.id)[1]
+        assert (transfer.status, transfer.status_reason) == (status, reason)

@@ -1,0 +1,90 @@
+"""The README as a new user follows it: `make up` (isolated by its documented variables) says when the
+API is ready, and the walkthrough's block, run as written, pays a credit out through the sandbox."""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.conftest import MYSQL_URL
+from tests.e2e.test_procfile import REPO, free_port
+
+pytestmark = pytest.mark.e2e
+
+
+def walkthrough() -> str:
+    readme = (REPO / "README.md").read_text()
+    block = re.search(r"<!-- walkthrough[^>]*-->\s*```sh\n(.*?)```\s*<!-- /walkthrough -->", readme, re.S)
+    assert block, "the README's walkthrough block is marked"
+    return block.group(1)
+
+
+def env_file_settings(path: Path) -> dict[str, str]:
+    lines = [line for line in path.read_text().splitlines() if line and not line.startswith("#")]
+    return dict(line.split("=", 1) for line in lines)
+
+
+@pytest.fixture(scope="module")
+def make_up(tmp_path_factory):
+    work = tmp_path_factory.mktemp("make-up")
+    url = make_url(MYSQL_URL).set(database=f"{make_url(MYSQL_URL).database}_readme")
+    engine = create_engine(url.set(database=""))
+    with engine.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS `{url.database}`"))
+    engine.dispose()
+    subprocess.run(["redis-cli", "-n", "12", "flushdb"], capture_output=True)
+    web = f"127.0.0.1:{free_port()}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISPERSA_", "DEV_"))}
+    env.update({"DEV_DATABASE_URL": url.render_as_string(hide_password=False), "DEV_WEB_BIND": web,
+                "DEV_SANDBOX_PORT": str(free_port()), "DEV_RABBITMQ_VHOST": str(url.database),
+                "DEV_REDIS_URL": "redis://127.0.0.1:6379/12", "DEV_ENV_FILE": str(work / ".env")})
+    subprocess.run(["make", "-s", ".dev/stp.pem"], cwd=REPO, env=env, check=True, capture_output=True)
+    log = open(work / "up.log", "wb")
+    up = subprocess.Popen(["bash", "scripts/up.sh"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+                          start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while b"API ready at" not in (work / "up.log").read_bytes():
+            assert up.poll() is None and time.monotonic() < deadline, (work / "up.log").read_text()[-4000:]
+            time.sleep(0.5)
+        yield web, work, env
+    finally:
+        os.killpg(up.pid, signal.SIGTERM)
+        try:
+            up.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(up.pid, signal.SIGKILL)
+        log.close()
+
+
+def test_make_up_says_when_the_api_is_ready_and_how_to_make_a_key(make_up):
+    web, work, _ = make_up
+    out = (work / "up.log").read_text()
+    assert f"API ready at http://{web}; create a key with: .venv/bin/dispersa apikey create --role admin" in out
+    assert "test database" not in out
+    settings = env_file_settings(work / ".env")
+    assert settings["DISPERSA_WEB_BIND"] == web and settings["DISPERSA_DATABASE_URL"].endswith("_readme")
+
+
+def test_the_readme_walkthrough_runs_as_written(make_up):
+    web, work, env = make_up
+    shell_env = {k: v for k, v in env.items() if not k.startswith("DEV_")}
+    shell_env.update(env_file_settings(work / ".env"))  # what ./.env gives a user in the checkout
+    shell_env["API"] = f"http://{web}"
+    run = subprocess.run(["timeout", "120", "bash", "-euo", "pipefail", "-c", walkthrough()], cwd=REPO,
+                         env=shell_env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:] + (work / "up.log").read_text()[-4000:]
+    out = run.stdout
+    assert '"contribution": 238400' in out
+    assert '"balance": 0, "pending": 0, "in_transit": 0' in out
+    assert re.search(r'"status": "applied"', out)
+    csv_lines = [line for line in out.splitlines() if line.startswith(("transfer_id,", "1,"))]
+    assert csv_lines[0].startswith("transfer_id,tracking_key,bank_order_id")
+    assert csv_lines[-1].split(",")[6] == "total" and "2384.00" in csv_lines[-1]
