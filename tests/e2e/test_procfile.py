@@ -3,90 +3,33 @@ a user would, drive stores from credits to liquidated transfers over HTTP."""
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import time
-from decimal import Decimal
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any, Callable
+from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from adapters.bank.signer import generate_key_pair
 from domain import clabe
 from domain.commission import split_credit
 from domain.money import Money
-from tests.conftest import MYSQL_URL
+from tests.e2e.support import BIN, REPO, Processes, free_port, fresh_database, ok, wait_for
 from tests.integration.helpers import rabbitmq_url_for
 
 pytestmark = pytest.mark.e2e
-REPO = Path(__file__).resolve().parents[2]
-BIN = REPO / ".venv" / "bin"
 MX = ZoneInfo("America/Mexico_City")
 FINAL = {"applied", "cancelled", "rejected"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(check: Callable[[], Any], timeout: float, what: str, logs: Callable[[], str]) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            result = check()
-        except httpx.HTTPError:
-            result = None
-        if result:
-            return result
-        time.sleep(0.5)
-    pytest.fail(f"timed out after {timeout}s waiting for {what}\n--- process output ---\n{logs()}")
-
-
-class Processes:
-    """Started in their own process groups, with output in files, and always stopped."""
-
-    def __init__(self, workdir: Path, env: dict[str, str]):
-        self.workdir, self.env, self.procs = workdir, env, []
-
-    def start(self, name: str, *argv: str) -> None:
-        out = open(self.workdir / f"{name}.log", "wb")
-        self.procs.append((name, subprocess.Popen(argv, cwd=REPO, env=self.env, stdout=out,
-                                                  stderr=subprocess.STDOUT, start_new_session=True)))
-
-    def logs(self, tail: int = 4000) -> str:
-        return "\n".join(f"[{name}] " + (self.workdir / f"{name}.log").read_text(errors="replace")[-tail:]
-                         for name, _ in self.procs)
-
-    def stop(self) -> None:
-        for _, proc in self.procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for _, proc in self.procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory):
     work = tmp_path_factory.mktemp("e2e")
-    url = make_url(MYSQL_URL).set(database=f"{make_url(MYSQL_URL).database}_e2e")
-    engine = create_engine(url.set(database=""))
-    with engine.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS `{url.database}`"))
-        conn.execute(text(f"CREATE DATABASE `{url.database}` CHARACTER SET utf8mb4"))
-    engine.dispose()
+    url = fresh_database("e2e")
     private, public = generate_key_pair("e2e-frase")
     (work / "stp.pem").write_bytes(private)
     (work / "stp.pub").write_bytes(public)
@@ -126,11 +69,6 @@ def system(tmp_path_factory):
         client.close()
     finally:
         procs.stop()
-
-
-def ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, f"{response.request.method} {response.request.url}: {response.text}"
-    return response.json()
 
 
 def validated_store(client: httpx.Client, name: str, account: int, **schedule: Any) -> int:

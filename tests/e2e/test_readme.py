@@ -10,11 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from tests.conftest import MYSQL_URL
-from tests.e2e.test_procfile import REPO, free_port
+from tests.e2e.support import REPO, free_port, fresh_database
 
 pytestmark = pytest.mark.e2e
 
@@ -34,11 +31,7 @@ def env_file_settings(path: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def make_up(tmp_path_factory):
     work = tmp_path_factory.mktemp("make-up")
-    url = make_url(MYSQL_URL).set(database=f"{make_url(MYSQL_URL).database}_readme")
-    engine = create_engine(url.set(database=""))
-    with engine.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS `{url.database}`"))
-    engine.dispose()
+    url = fresh_database("readme", create=False)  # `make up` creates it
     subprocess.run(["redis-cli", "-n", "12", "flushdb"], capture_output=True)
     web = f"127.0.0.1:{free_port()}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISPERSA_", "DEV_"))}

@@ -11,12 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from domain import clabe
-from tests.conftest import MYSQL_URL
-from tests.e2e.test_procfile import BIN, REPO, Processes, free_port, ok, wait_for
+from tests.e2e.support import BIN, REPO, Processes, free_port, fresh_database, ok, wait_for
 from tests.integration.helpers import rabbitmq_url_for
 
 pytestmark = pytest.mark.e2e
@@ -33,12 +30,7 @@ def procfile_command(name: str) -> list[str]:
 @pytest.fixture(scope="module")
 def web(tmp_path_factory):
     work = tmp_path_factory.mktemp("schemathesis")
-    url = make_url(MYSQL_URL).set(database=f"{make_url(MYSQL_URL).database}_st")
-    engine = create_engine(url.set(database=""))
-    with engine.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS `{url.database}`"))
-        conn.execute(text(f"CREATE DATABASE `{url.database}` CHARACTER SET utf8mb4"))
-    engine.dispose()
+    url = fresh_database("st")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DISPERSA_")}
     env.update({"PATH": f"{BIN}:{env.get('PATH', '')}", "DISPERSA_DATABASE_URL": url.render_as_string(False),

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select
 from adapters.bank import stp_client
 from adapters.db.tables import bank_events, event_log, outbox, trigger_evaluations
 from domain import stp
-from domain.ledger import TransferStatus
+from domain.ledger import BankTransfer, TransferStatus
 from domain.payment_orders import PaymentOrderStatus
 from tests.integration.orders import begin_send, order_in_sending, order_sent, reload
 from usecases import bank_events as events, ledger, payouts, reconciliation, scheduling
@@ -246,3 +246,31 @@ def test_a_cancelled_or_returned_transfer_says_why_even_when_the_bank_gave_no_ca
         assert process(container, event_id) == "applied"
         transfer = reload(container, order.id)[1]
         assert (transfer.status, transfer.status_reason) == (status, reason)
+
+
+def test_money_back_from_a_return_waits_for_the_stores_next_period(stack, clock):
+    """The audit saw a returned transfer's money go out again two seconds later, re-fired by a sweep.
+    It waits for the store's next period now: no sweep makes a transfer of it."""
+    container, _ = stack
+    order = order_sent(container, 4_000_001, disbursement_mode="daily")
+    store_id = reload(container, order.id)[1].store_id
+    with container.uow() as uow:
+        payouts.apply_outcome(uow, order.id, stp.OrderOutcome.LIQUIDATED, 4_000_001)
+        uow.commit()
+    with container.uow() as uow:
+        payouts.apply_outcome(uow, order.id, stp.OrderOutcome.RETURNED, 4_000_001, "Cuenta cancelada")
+        uow.commit()
+    for _ in range(4):
+        clock.now += timedelta(minutes=20)
+        with container.uow() as uow:
+            scheduling.sweep_stuck_work(uow, clock(), timedelta(minutes=15))
+            scheduling.sweep_missed_periods(uow, clock(), timedelta(minutes=15), 48)
+            sweep(container, clock)
+            uow.commit()
+    assert outbox_rows(container, "create_transfer") == []
+    with container.uow() as uow:
+        transfers = list(uow.session.scalars(select(BankTransfer).where(BankTransfer.store_id == store_id)))
+    assert [t.status for t in transfers] == [TransferStatus.REJECTED]
+    with container.uow() as uow:  # the next day's period pays it
+        assert ledger.evaluate_trigger(uow, store_id, "daily:2026-11-24") == "transfer"
+        uow.commit()
