@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Iterator
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, update
 
 from adapters.db.tables import balance_updates, bank_transfers, credits, outbox, payment_orders, trigger_evaluations
 from adapters.db.uow import UnitOfWork
@@ -93,14 +93,7 @@ def sweep_stuck_work(uow: UnitOfWork, now: datetime, stuck_after: timedelta) -> 
     ).scalars())
     for credit_id in missing_cancellations:
         uow.outbox.send(steps.CANCEL_CREDIT, credit_id, dedupe_key=f"sweep:cancel_credit:{credit_id}:{window}")
-    # Treasury's requests for a transfer now whose message was lost: decided by the ledger worker,
-    # which re-checks the store as it is now. Evaluations of periods open their transfer themselves.
-    requests = list(uow.session.execute(
-        select(trigger_evaluations.c.store_id, trigger_evaluations.c.period_key).where(
-            trigger_evaluations.c.outcome == EvaluationOutcome.REQUESTED.value,
-            trigger_evaluations.c.evaluated_at < cutoff)).all())
-    for store_id, key in requests:
-        uow.outbox.send(steps.CREATE_TRANSFER, store_id, key, dedupe_key=f"sweep:transfer:{store_id}:{key}:{window}")
+    requests = _redrive_requests(uow, now, cutoff, window)
     unpublished = uow.session.execute(select(func.count()).select_from(outbox).where(
         outbox.c.published_at.is_(None), outbox.c.created_at < cutoff)).scalar() or 0
     found = {"contributions": len(missing_contributions), "cancellations": len(missing_cancellations),
@@ -108,6 +101,34 @@ def sweep_stuck_work(uow: UnitOfWork, now: datetime, stuck_after: timedelta) -> 
     if any(found.values()):
         uow.log("sweep", f"stuck work re-driven: {found}", level="WARNING", details=found)
     return found
+
+
+REQUEST_GIVE_UP = timedelta(days=1)
+
+
+def _redrive_requests(uow: UnitOfWork, now: datetime, cutoff: datetime, window: str) -> list[tuple[int, str]]:
+    """Treasury's requests for a transfer now whose message was lost are re-driven (the ledger worker
+    re-checks the store as it is now); one still undecided after a day ends skipped, with an alert,
+    rather than being re-driven for ever."""
+    rows = list(uow.session.execute(
+        select(trigger_evaluations.c.id, trigger_evaluations.c.store_id, trigger_evaluations.c.period_key,
+               trigger_evaluations.c.evaluated_at).where(
+            trigger_evaluations.c.outcome == EvaluationOutcome.REQUESTED.value,
+            trigger_evaluations.c.evaluated_at < cutoff)).all())
+    redriven = []
+    for row in rows:
+        if now - row.evaluated_at > REQUEST_GIVE_UP:
+            uow.session.execute(update(trigger_evaluations).where(trigger_evaluations.c.id == row.id).values(
+                outcome=EvaluationOutcome.SKIPPED.value, evaluated_at=now,
+                reason="treasury's request could not be decided within a day; the event log says why"))
+            uow.alert("transfer_request_abandoned", f"store {row.store_id}: treasury's request {row.period_key} "
+                      "was not decided within a day and was given up; ask again once the cause is fixed",
+                      store_id=row.store_id)
+            continue
+        uow.outbox.send(steps.CREATE_TRANSFER, row.store_id, row.period_key,
+                        dedupe_key=f"sweep:transfer:{row.store_id}:{row.period_key}:{window}")
+        redriven.append((row.store_id, row.period_key))
+    return redriven
 
 
 def sweep_payment_orders(uow: UnitOfWork, now: datetime, stuck_after: timedelta, callback_after: timedelta,

@@ -274,3 +274,24 @@ def test_money_back_from_a_return_waits_for_the_stores_next_period(stack, clock)
     with container.uow() as uow:  # the next day's period pays it
         assert ledger.evaluate_trigger(uow, store_id, "daily:2026-11-24") == "transfer"
         uow.commit()
+
+
+def test_a_transfer_request_that_cannot_be_decided_is_given_up_after_a_day_with_an_alert(stack, clock):
+    container, _ = stack
+    order = order_sent(container, 5_000_001)
+    store_id = reload(container, order.id)[1].store_id
+    with container.uow() as uow:
+        key = ledger.request_transfer(uow, store_id)
+        uow.commit()
+    redriven = 0
+    for _ in range(30):  # its message dies every time: re-driven each hour, for a day
+        clock.now += timedelta(hours=1)
+        with container.uow() as uow:
+            redriven += scheduling.sweep_stuck_work(uow, clock(), timedelta(minutes=15))["transfer_requests"]
+            uow.commit()
+    assert 20 <= redriven <= 24
+    with container.uow() as uow:
+        outcome, reason = uow.session.execute(select(trigger_evaluations.c.outcome, trigger_evaluations.c.reason)
+                                              .where(trigger_evaluations.c.period_key == key)).one()
+    assert outcome == "skipped" and "within a day" in reason
+    assert alerts(container, "transfer_request_abandoned") == 1
