@@ -68,13 +68,13 @@ def seed_one_of_each(client: httpx.Client) -> None:
     ok(client.post(f"/credits/{credit['id']}/delivery"))
 
 
-def test_schemathesis_finds_no_failure_with_every_check(web):
+def test_schemathesis_finds_no_failure_with_every_check(web, tmp_path):
     base, key, env, procs = web
     run = subprocess.run(
         [BIN / "schemathesis", "--config-file", HERE / "schemathesis.toml", "run", f"{base}/openapi.json",
          "--checks", "all", "-H", f"Authorization: Bearer {key}", "--max-examples", EXAMPLES, "--seed", SEED,
          "--no-color", "--warnings", "off"],
-        cwd=REPO, env={**env, "SCHEMATHESIS_HOOKS": "tests.e2e.schemathesis_hooks", "PYTHONPATH": str(REPO)},
+        cwd=tmp_path, env={**env, "SCHEMATHESIS_HOOKS": "tests.e2e.schemathesis_hooks", "PYTHONPATH": str(REPO)},
         capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stdout[-12000:] + run.stderr[-3000:] + procs.logs()
     assert " passed" in run.stdout and "failures" not in run.stdout.lower().split("summary")[-1]
