@@ -1,21 +1,28 @@
-"""Actors: one step each, bound to a broker by workers.bootstrap.declare_actors."""
+"""Actors: one step each. Each module's functions take what their step needs and return the step,
+bound to it; the composition root (``bootstrap``) declares them on a broker under their step's name."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from actors import bank, ledger
 from adapters.db.outbox import Step
 from usecases import steps
+from usecases.payouts import PayoutConfig
 
-ACTORS: list[tuple[Callable[..., None], Step]] = [
-    (ledger.contribute, steps.CONTRIBUTE),
-    (ledger.cancel_credit, steps.CANCEL_CREDIT),
-    (ledger.evaluate_trigger, steps.EVALUATE_TRIGGER),
-    (ledger.create_transfer, steps.CREATE_TRANSFER),
-    (ledger.update_monthly_commissions, steps.UPDATE_MONTHLY_COMMISSIONS),
-    (bank.pay_transfer, steps.PAY_TRANSFER),
-    (bank.send_payment_order, steps.SEND_PAYMENT_ORDER),
-    (bank.sync_payment_order, steps.SYNC_PAYMENT_ORDER),
-    (bank.process_bank_event, steps.PROCESS_BANK_EVENT),
-    (bank.reconcile_day, steps.RECONCILE_DAY),
-]
+
+def bound_steps(uow: Callable[[], Any], client: Callable[[], Any],
+                payout: Callable[[], PayoutConfig]) -> list[tuple[Step, Callable[..., None]]]:
+    """Every step with its function, bound to the unit of work, the bank client and the payout
+    settings of the process that declares them."""
+    return [
+        (steps.CONTRIBUTE, ledger.contribute(uow)),
+        (steps.CANCEL_CREDIT, ledger.cancel_credit(uow)),
+        (steps.EVALUATE_TRIGGER, ledger.evaluate_trigger(uow)),
+        (steps.CREATE_TRANSFER, ledger.create_transfer(uow)),
+        (steps.UPDATE_MONTHLY_COMMISSIONS, ledger.update_monthly_commissions(uow)),
+        (steps.PAY_TRANSFER, bank.pay_transfer(uow, payout)),
+        (steps.SEND_PAYMENT_ORDER, bank.send_payment_order(uow, client, payout)),
+        (steps.SYNC_PAYMENT_ORDER, bank.sync_payment_order(uow, client, payout)),
+        (steps.PROCESS_BANK_EVENT, bank.process_bank_event(uow, payout)),
+        (steps.RECONCILE_DAY, bank.reconcile_day(uow, client, payout)),
+    ]

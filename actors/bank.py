@@ -1,37 +1,50 @@
 """Bank actors: payment orders out, the bank's callbacks in, and the day's reconciliation."""
 from __future__ import annotations
 
-from actors.runtime import container
+from typing import Callable
+
+from adapters.bank.stp_client import StpClient
+from adapters.db.uow import UnitOfWork
 from usecases import bank_events, payouts, reconciliation
+from usecases.payouts import PayoutConfig
+
+UowFactory = Callable[[], UnitOfWork]
+BankClient = Callable[[], StpClient]  # built on first use: a process without a signing key never needs one
+Config = Callable[[], PayoutConfig]    # read per message, so that it follows the process's settings
 
 
-def pay_transfer(transfer_id: int) -> None:
-    c = container()
-    with c.uow() as uow:
-        payouts.pay_transfer(uow, transfer_id, c.payout_config)
-        uow.commit()
+def pay_transfer(uow: UowFactory, config: Config) -> Callable[[int], None]:
+    def pay_transfer(transfer_id: int) -> None:
+        with uow() as u:
+            payouts.pay_transfer(u, transfer_id, config())
+            u.commit()
+    return pay_transfer
 
 
-def send_payment_order(order_id: int) -> None:
-    c = container()
-    payouts.send_order(c.uow, c.stp_client, order_id, c.payout_config)
+def send_payment_order(uow: UowFactory, client: BankClient, config: Config) -> Callable[[int], None]:
+    def send_payment_order(order_id: int) -> None:
+        payouts.send_order(uow, client(), order_id, config())
+    return send_payment_order
 
 
-def sync_payment_order(order_id: int) -> None:
-    c = container()
-    payouts.sync_order(c.uow, c.stp_client, order_id, c.payout_config)
+def sync_payment_order(uow: UowFactory, client: BankClient, config: Config) -> Callable[[int], None]:
+    def sync_payment_order(order_id: int) -> None:
+        payouts.sync_order(uow, client(), order_id, config())
+    return sync_payment_order
 
 
-def process_bank_event(event_id: int) -> None:
-    c = container()
-    with c.uow() as uow:
-        bank_events.process(uow, event_id, c.payout_config.estados)
-        uow.commit()
+def process_bank_event(uow: UowFactory, config: Config) -> Callable[[int], None]:
+    def process_bank_event(event_id: int) -> None:
+        with uow() as u:
+            bank_events.process(u, event_id, config().estados)
+            u.commit()
+    return process_bank_event
 
 
-def reconcile_day(day: str) -> None:
-    c = container()
-    rows = c.stp_client.day_orders(day)
-    with c.uow() as uow:
-        reconciliation.reconcile_day(uow, day, rows, c.payout_config.estados)
-        uow.commit()
+def reconcile_day(uow: UowFactory, client: BankClient, config: Config) -> Callable[[str], None]:
+    def reconcile_day(day: str) -> None:
+        rows = client().day_orders(day)
+        with uow() as u:
+            reconciliation.reconcile_day(u, day, rows, config().estados)
+            u.commit()
+    return reconcile_day

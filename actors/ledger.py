@@ -2,36 +2,49 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Callable
 
-from actors.runtime import container
+from adapters.db.uow import UnitOfWork
 from usecases import commissions, ledger
 
-
-def contribute(credit_id: int) -> None:
-    with container().uow() as uow:
-        ledger.contribute(uow, credit_id)
-        uow.commit()
+UowFactory = Callable[[], UnitOfWork]
 
 
-def cancel_credit(credit_id: int) -> None:
-    with container().uow() as uow:
-        ledger.cancel_credit(uow, credit_id)
-        uow.commit()
+def contribute(uow: UowFactory) -> Callable[[int], None]:
+    def contribute(credit_id: int) -> None:
+        with uow() as u:
+            ledger.contribute(u, credit_id)
+            u.commit()
+    return contribute
 
 
-def evaluate_trigger(store_id: int, period_key: str, due_at: str | None = None) -> None:
-    with container().uow() as uow:
-        ledger.evaluate_trigger(uow, store_id, period_key, datetime.fromisoformat(due_at) if due_at else None)
-        uow.commit()
+def cancel_credit(uow: UowFactory) -> Callable[[int], None]:
+    def cancel_credit(credit_id: int) -> None:
+        with uow() as u:
+            ledger.cancel_credit(u, credit_id)
+            u.commit()
+    return cancel_credit
 
 
-def create_transfer(store_id: int, trigger_key: str) -> None:
-    with container().uow() as uow:
-        ledger.create_transfer(uow, store_id, trigger_key)
-        uow.commit()
+def evaluate_trigger(uow: UowFactory) -> Callable[..., None]:
+    def evaluate_trigger(store_id: int, period_key: str, due_at: str | None = None) -> None:
+        with uow() as u:
+            ledger.evaluate_trigger(u, store_id, period_key, datetime.fromisoformat(due_at) if due_at else None)
+            u.commit()
+    return evaluate_trigger
 
 
-def update_monthly_commissions(merchant_id: int, month: str) -> None:
-    with container().uow() as uow:
-        commissions.update_monthly_commissions(uow, merchant_id, month)
-        uow.commit()
+def create_transfer(uow: UowFactory) -> Callable[[int, str], None]:
+    def create_transfer(store_id: int, trigger_key: str) -> None:
+        with uow() as u:
+            ledger.create_transfer(u, store_id, trigger_key)
+            u.commit()
+    return create_transfer
+
+
+def update_monthly_commissions(uow: UowFactory) -> Callable[[int, str], None]:
+    def update_monthly_commissions(merchant_id: int, month: str) -> None:
+        with uow() as u:
+            commissions.update_monthly_commissions(u, merchant_id, month)
+            u.commit()
+    return update_monthly_commissions

@@ -7,7 +7,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from scheduler import jobs
-from workers.bootstrap import build_container, configure_logging
+from bootstrap import build_container, configure_logging
 
 log = logging.getLogger("dispersa.scheduler")
 

@@ -9,7 +9,7 @@ from typing import Callable, TypeVar
 from adapters.locks import held
 from usecases import commissions, scheduling
 from usecases.payouts import operation_date
-from workers.bootstrap import Container
+from bootstrap import Container
 
 log = logging.getLogger("dispersa.scheduler")
 T = TypeVar("T")

@@ -71,7 +71,7 @@ def clock() -> FakeClock:
 @pytest.fixture
 def container(settings: Settings, clock: FakeClock):
     """The composition root on MariaDB + RabbitMQ (queues purged) + Redis (test db flushed)."""
-    from workers.bootstrap import build_container
+    from bootstrap import build_container
 
     c = build_container(settings, clock=clock)
     c.broker.flush_all()

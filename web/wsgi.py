@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import logging
 
-from web.app import create_app
-from workers.bootstrap import build_container, configure_logging
+from bootstrap import build_container, configure_logging, web_app
 
 container = build_container()
 configure_logging(container.settings)
 # GET /health opens a RabbitMQ connection each time; pika narrates every one of them at INFO.
 logging.getLogger("pika").setLevel(max(logging.WARNING, logging.getLogger().level))
-app = create_app(container)
+app = web_app(container)

@@ -65,7 +65,7 @@ def database_url(migrated: bool = True) -> str:
 
 
 def container_for(url: str) -> Any:
-    from workers.bootstrap import build_container
+    from bootstrap import build_container
 
     return build_container(Settings().model_copy(update={"database_url": url}))
 
@@ -201,7 +201,7 @@ def sandbox(port: int = typer.Option(7024, help="port on 127.0.0.1"),
             scenario: str = typer.Option("happy", help="outcome scenario, e.g. happy, mixed, chaos"),
             seed: Optional[int] = typer.Option(None, help="random seed for repeatable runs")) -> None:
     """A faithful stand-in for STP on loopback (orders, queries, conciliation, callbacks)."""
-    from adapters.stp_sandbox.server import run_sandbox
+    from sandbox.server import run_sandbox
 
     run_sandbox(port, public_key, empresa, webhook_url, webhook_secret, scenario, seed)
 
@@ -211,7 +211,7 @@ def demo(credits: int = typer.Option(200, help="credits to originate over the si
          seed: int = typer.Option(7, help="random seed; the same seed plays the same week"),
          database: str = typer.Option("sqlite:///dispersa-demo.db", help="database URL (recreated for SQLite)")) -> None:
     """A simulated week on the embedded stack, paid out through the STP sandbox; ends with the ledger check."""
-    from workers.demo import HOURS, run_demo
+    from demo import HOURS, run_demo
 
     err.print(f"database: {shown_url(database)}", highlight=False, soft_wrap=True)
     if console.is_terminal:

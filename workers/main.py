@@ -1,7 +1,7 @@
 """The module the dramatiq CLI loads: ``dramatiq workers.main [--queues ledger bank ...]``."""
 import dramatiq
 
-from workers.bootstrap import build_container, configure_logging
+from bootstrap import build_container, configure_logging
 
 container = build_container()
 configure_logging(container.settings)

@@ -14,7 +14,7 @@ import dramatiq
 from dramatiq import Message
 
 from adapters.db.outbox import claim_batch, mark_published
-from workers.bootstrap import Container, build_container, configure_logging
+from bootstrap import Container, build_container, configure_logging
 
 log = logging.getLogger("dispersa.relay")
 

@@ -7,10 +7,9 @@ import pytest
 from falcon import testing
 
 from adapters.bank.signer import generate_key_pair
-from adapters.stp_sandbox.config import SandboxConfig
-from adapters.stp_sandbox.server import SandboxServer
-from web.app import create_app
-from workers.bootstrap import build_container
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
+from bootstrap import build_container, web_app
 
 WEBHOOK_SECRET = "s3cr3t-del-webhook"
 WEBHOOK_PATH = "/webhooks/stp/order-status"
@@ -22,7 +21,7 @@ def stack(settings, clock):
     container = build_container(settings.model_copy(update={"webhook_secret": WEBHOOK_SECRET, "broker": "stub"}),
                                 clock=clock)
     container.redis.flushdb()  # per-minute counters of another test must not carry over
-    yield container, testing.TestClient(create_app(container))
+    yield container, testing.TestClient(web_app(container))
     container.engine.dispose()
 
 

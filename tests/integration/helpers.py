@@ -23,14 +23,13 @@ from dramatiq.common import q_name
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
-from actors import runtime
 from adapters.db.tables import event_log, outbox
 from adapters.settings import Settings
 from domain import clabe
 from tests.conftest import TEST_REDIS_URL
 from tests.factories import validated_store
 from usecases import catalog, credits as credit_cases
-from workers.bootstrap import Container, build_container
+from bootstrap import Container, build_container
 from workers.relay import Relay
 
 REPO = Path(__file__).resolve().parents[2]
@@ -179,17 +178,14 @@ def enqueue(container: Container, actor_name: str, *args: Any, message_id: str |
 
 @contextmanager
 def extra_container(settings: Settings, home: Container) -> Iterator[Container]:
-    """Another process's composition root (a restarted relay, a second scheduler) on the same services.
-
-    build_container points the actors at the newest container; on exit they point back at ``home``.
-    """
+    """Another process's composition root (a restarted relay, a second scheduler) on the same services;
+    its actors are bound to it, ``home``'s stay bound to ``home``."""
     other = build_container(settings, clock=home.clock)
     try:
         yield other
     finally:
         other.broker.close()
         other.engine.dispose()
-        runtime.configure(home)
 
 
 # --- data ---------------------------------------------------------------------------------------------

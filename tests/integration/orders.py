@@ -8,7 +8,7 @@ from domain.ledger import BankTransfer
 from domain.payment_orders import PaymentOrder
 from tests.factories import validated_store
 from usecases import credits as credit_cases, ledger, payouts
-from workers.bootstrap import Container
+from bootstrap import Container
 
 _credit_numbers = itertools.count(1)
 

@@ -14,7 +14,7 @@ from tests.integration.helpers import (
     Traffic, actor_failures, cancel, count, deliver, delivered_credits, enqueue, execute, new_store, originate, outbox_message, rows, running_worker, scalar, settle, snapshot, tiered_store,
     wait_until,
 )
-from workers.bootstrap import Container
+from bootstrap import Container
 
 pytestmark = pytest.mark.integration
 

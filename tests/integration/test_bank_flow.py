@@ -14,17 +14,16 @@ from sqlalchemy import func, select
 
 from adapters.bank.signer import generate_key_pair
 from adapters.db.tables import bank_events, outbox
-from adapters.stp_sandbox.config import SandboxConfig
-from adapters.stp_sandbox.server import SandboxServer
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
 from domain.ledger import BalanceUpdate, BalanceUpdateType, BankTransfer, TransferStatus
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus as S
 from tests.factories import validated_store
 from tests.integration.helpers import isolated_settings
 from usecases import credits as credit_cases, ledger, reconciliation, scheduling
 from usecases.verify import verify_all
-from web.app import create_app
-from workers.bootstrap import Container, build_container
-from workers.local_server import ThreadedServer
+from bootstrap import Container, build_container, web_app
+from demo.local_server import ThreadedServer
 from workers.relay import Relay
 
 SCENARIOS = ("happy", "mixed", "late-returns", "duplicates", "out-of-order", "timeouts", "errors-5xx",
@@ -77,7 +76,7 @@ def flow(request, db_url, tmp_path):
     container = build_container(settings)
     container.broker.flush_all()
     container.redis.flushdb()
-    app = create_app(container)
+    app = web_app(container)
     web = ThreadedServer(FlakyWebhook(app, 15) if scenario == "webhook-down" else app).start()
     bank = SandboxServer(SandboxConfig(public_key_pem=public, empresa=settings.stp_empresa,
                                        webhook_url=web.url + WEBHOOK, webhook_secret=secret, scenario=scenario,

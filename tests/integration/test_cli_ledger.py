@@ -14,7 +14,7 @@ from tests.integration.helpers import (
     running_worker, settle,
 )
 from usecases import ledger
-from workers.bootstrap import Container
+from bootstrap import Container
 
 pytestmark = pytest.mark.integration
 SUMMARY = re.compile(r"^(\d+) stores, (\d+) balance updates, (\d+) transfers, (\d+) violations$")

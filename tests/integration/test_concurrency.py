@@ -16,7 +16,7 @@ from tests.integration.helpers import (
 )
 from usecases import ledger
 from usecases.verify import verify_all
-from workers.bootstrap import Container
+from bootstrap import Container
 from workers.relay import Relay
 
 pytestmark = pytest.mark.integration

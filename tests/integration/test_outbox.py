@@ -17,7 +17,7 @@ from tests.integration.helpers import (
     originate, outbox_message, rows, running_worker, settle, unpublished, wait_until,
 )
 from usecases import steps
-from workers.bootstrap import Container
+from bootstrap import Container
 from workers.relay import Relay
 
 pytestmark = pytest.mark.integration

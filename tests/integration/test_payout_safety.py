@@ -17,7 +17,7 @@ from domain.schedules import instant_key
 from tests.factories import validated_store
 from tests.integration.orders import order_in_sending, reload
 from usecases import access, credits as credit_cases, ledger, payouts
-from web.app import create_app
+from bootstrap import web_app
 from falcon import testing
 
 pytestmark = pytest.mark.integration
@@ -156,7 +156,7 @@ def test_a_transfer_created_before_the_edit_is_cancelled_with_the_reason_not_sen
 def test_an_order_built_before_the_edit_never_reaches_the_bank(bank):
     container, sandbox = bank
     order = order_in_sending(container)
-    client = testing.TestClient(create_app(container))
+    client = testing.TestClient(web_app(container))
     with container.uow() as uow:
         token = access.create_api_key(uow, "admin")
         uow.commit()

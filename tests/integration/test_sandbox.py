@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from adapters.bank.signer import Signer, generate_key_pair
-from adapters.stp_sandbox import SandboxConfig, SandboxServer, Scenario
+from sandbox import SandboxConfig, SandboxServer, Scenario
 from domain import clabe, stp
 
 REGISTRA = "/speiws/rest/ordenPago/registra"
@@ -596,7 +596,7 @@ def test_run_sandbox_serves_until_sigterm(tmp_path, keys, signer):
     key_file = tmp_path / "public.pem"
     key_file.write_bytes(keys[1])
     port = _free_port()
-    code = ("from adapters.stp_sandbox.server import run_sandbox; "
+    code = ("from sandbox.server import run_sandbox; "
             f"run_sandbox({port}, {str(key_file)!r}, 'DISPERSA', None, None, 'happy', 3)")
     process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, env=dict(os.environ, PYTHONPATH=str(ROOT)))

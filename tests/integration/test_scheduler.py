@@ -17,7 +17,7 @@ from tests.integration.helpers import (
     Traffic, actor_failures, cancel, count, delivered_credits, enqueue, execute, extra_container, new_store, originate, rows, running_worker, scalar, settle, tiered_store,
 )
 from usecases import ledger, scheduling
-from workers.bootstrap import Container
+from bootstrap import Container
 
 pytestmark = pytest.mark.integration
 EVALUATIONS = "SELECT period_key, outcome, reason, pending_total, due_at FROM trigger_evaluations " \

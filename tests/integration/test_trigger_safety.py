@@ -18,7 +18,7 @@ from tests.integration.helpers import (
 )
 from usecases import catalog, ledger, scheduling
 from domain.access import Role
-from workers.bootstrap import Container, build_container
+from bootstrap import Container, build_container
 
 pytestmark = pytest.mark.integration
 STUCK = timedelta(minutes=15)

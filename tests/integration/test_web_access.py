@@ -16,8 +16,7 @@ from domain import clabe
 from tests.integration.helpers import count, rows
 from usecases import ledger
 from usecases.access import create_api_key
-from web.app import create_app
-from workers.bootstrap import Container
+from bootstrap import Container, web_app
 
 pytestmark = pytest.mark.integration
 
@@ -59,7 +58,7 @@ class Api:
 
     def __init__(self, container: Container):
         self.container = container
-        self.client = TestClient(create_app(container))
+        self.client = TestClient(web_app(container))
         self.anonymous = Caller(self.client, None)
         self.admin = self.as_role("admin")
         self.treasury = self.as_role("treasury")

@@ -7,7 +7,7 @@ import pytest
 
 from tests.integration.helpers import count, scalar
 from tests.integration.test_web_access import Api, expect, is_error
-from workers.bootstrap import Container
+from bootstrap import Container
 
 pytestmark = pytest.mark.integration
 

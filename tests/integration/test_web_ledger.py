@@ -12,7 +12,7 @@ import pytest
 from tests.integration.helpers import Traffic, count, running_worker, settle
 from tests.integration.test_web_access import Api, Shop, expect, is_error
 from web.rendering import REPORT_COLUMNS
-from workers.bootstrap import Container
+from bootstrap import Container
 
 pytestmark = pytest.mark.integration
 

@@ -13,9 +13,8 @@ from falcon.testing import TestClient
 
 from tests.integration.test_web_access import Api, expect, is_error
 from usecases import queries
-from web.app import create_app
+from bootstrap import Container, web_app
 from web.routes import ROUTES
-from workers.bootstrap import Container
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +34,7 @@ def test_health_reports_every_component_without_a_key(api: Api) -> None:
 
 def test_health_is_503_when_redis_is_down(container: Container) -> None:
     nowhere = container.settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
-    client = TestClient(create_app(dataclasses.replace(container, settings=nowhere, _redis=None)))
+    client = TestClient(web_app(dataclasses.replace(container, settings=nowhere, _redis=None)))
     result = client.simulate_get("/health")
     assert result.status_code == 503
     assert result.json["status"] == "down"
@@ -45,7 +44,7 @@ def test_health_is_503_when_redis_is_down(container: Container) -> None:
 
 def test_health_is_503_when_the_broker_is_down(container: Container) -> None:
     nowhere = container.settings.model_copy(update={"rabbitmq_url": "amqp://guest:guest@127.0.0.1:1/%2F"})
-    client = TestClient(create_app(dataclasses.replace(container, settings=nowhere)))
+    client = TestClient(web_app(dataclasses.replace(container, settings=nowhere)))
     result = client.simulate_get("/health")
     assert result.status_code == 503
     assert result.json["components"]["broker"]["status"] == "down"

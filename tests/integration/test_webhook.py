@@ -15,8 +15,7 @@ from domain.payment_orders import PaymentOrderStatus
 from tests.integration.orders import begin_send, order_in_sending, order_sent, reload
 from usecases import bank_events as events, payouts
 from tests.integration.conftest import WEBHOOK_PATH, WEBHOOK_SECRET
-from web.app import create_app
-from workers.bootstrap import build_container
+from bootstrap import build_container, web_app
 
 SECRET, PATH = WEBHOOK_SECRET, WEBHOOK_PATH
 
@@ -108,7 +107,7 @@ def test_an_unknown_estado_is_stored_flagged_and_applies_nothing(stack):
 def test_configured_estado_aliases_are_understood(settings, clock):
     container = build_container(settings.model_copy(update={"webhook_secret": SECRET, "broker": "stub",
                                                             "stp_estados": {"PAGADA": "liquidated"}}), clock=clock)
-    client = testing.TestClient(create_app(container))
+    client = testing.TestClient(web_app(container))
     order = order_sent(container, 12345678)
     post(client, callback(order, "PAGADA"))
     assert process_all(container) == ["applied"]

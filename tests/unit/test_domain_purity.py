@@ -12,7 +12,7 @@ FORBIDDEN = frozenset({
     "sqlalchemy", "dramatiq", "falcon", "redis", "pika", "requests", "httpx", "urllib3", "alembic",
     "apscheduler", "gunicorn", "structlog", "socket",
     # the project's own outer layers
-    "adapters", "usecases", "actors", "workers", "web", "scheduler",
+    "adapters", "usecases", "actors", "workers", "web", "scheduler", "bootstrap", "demo", "sandbox",
 })
 
 DYNAMIC_IMPORTERS = frozenset({"import_module", "__import__"})
@@ -81,7 +81,7 @@ def test_domain_imports_nothing_forbidden() -> None:
     "from adapters.db import uow",
     "import usecases.ledger",
     "from actors import ledger",
-    "from workers.bootstrap import build_container",
+    "from bootstrap import build_container",
     "from web import app",
     "import scheduler.jobs",
     "def f():\n    import sqlalchemy\n",

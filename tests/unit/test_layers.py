@@ -6,8 +6,8 @@ import ast
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-PRODUCT = ("domain", "usecases", "actors", "adapters", "workers", "web", "scheduler")
-MAY_USE_SANDBOX = {"workers/cli.py", "workers/demo.py"}
+PRODUCT = ("domain", "usecases", "actors", "adapters", "workers", "web", "scheduler", "bootstrap", "demo")
+MAY_USE_SANDBOX = {"workers/cli.py", "demo/__init__.py"}
 
 
 def imported_modules(source: str) -> set[str]:
@@ -21,8 +21,8 @@ def imported_modules(source: str) -> set[str]:
 
 
 def test_the_checker_sees_nested_and_from_imports():
-    source = "def f():\n    from adapters.stp_sandbox.server import run_sandbox\nimport adapters.stp_sandbox"
-    assert {"adapters.stp_sandbox.server", "adapters.stp_sandbox"} <= imported_modules(source)
+    source = "def f():\n    from sandbox.server import run_sandbox\nimport sandbox"
+    assert {"sandbox.server", "sandbox"} <= imported_modules(source)
 
 
 def test_only_the_cli_and_the_demo_import_the_sandbox():
@@ -30,8 +30,8 @@ def test_only_the_cli_and_the_demo_import_the_sandbox():
     for package in PRODUCT:
         for path in (REPO / package).rglob("*.py"):
             rel = path.relative_to(REPO).as_posix()
-            if rel.startswith("adapters/stp_sandbox/") or rel in MAY_USE_SANDBOX:
+            if rel.startswith("sandbox/") or rel in MAY_USE_SANDBOX:
                 continue
-            if any(m.startswith("adapters.stp_sandbox") for m in imported_modules(path.read_text())):
+            if any(m.startswith("sandbox") for m in imported_modules(path.read_text())):
                 offenders.append(rel)
     assert offenders == []

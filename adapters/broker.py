@@ -1,15 +1,19 @@
-"""Dramatiq middleware and retry policy: failed steps are logged with the ids they were working on,
-lock waits are retried without end, steps that can never succeed are not retried, and a message
-that goes to its dead-letter queue raises an alert."""
+"""The message broker: RabbitMQ (or Dramatiq's in-process stub for the embedded demo), its retry
+policy and the middleware that records failures. Failed steps are logged with the ids they were
+working on, lock waits are retried without end, steps that can never succeed are not retried, and a
+message that goes to its dead-letter queue raises an alert."""
 from __future__ import annotations
 
 import logging
 from typing import Any, Callable
 
 import dramatiq
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import Retries
 
 from adapters.db.errors import is_bad_value, is_lock_wait
 from adapters.db.uow import UnitOfWork
+from adapters.settings import Settings
 from domain.credits import CreditError
 from domain.ledger import LedgerError
 from domain.payment_orders import PaymentOrderError
@@ -79,3 +83,27 @@ class FailureLog(dramatiq.Middleware):
                 uow.commit()
         except Exception:  # the log must never hide the original failure
             log.exception("could not record the failure of message %s", message.message_id)
+
+
+def build_broker(settings: Settings, uow: Callable[[], UnitOfWork]) -> dramatiq.Broker:
+    """RabbitMQ with publisher confirms, or the stub; retries and failures as above."""
+    if settings.broker == "rabbitmq":
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        broker: dramatiq.Broker = RabbitmqBroker(url=settings.rabbitmq_url, confirm_delivery=True)
+    else:
+        broker = StubBroker()
+    configure(broker, settings, uow)
+    return broker
+
+
+def configure(broker: dramatiq.Broker, settings: Settings, uow: Callable[[], UnitOfWork]) -> None:
+    """The retry policy and the failure log on a broker (once, however often it is called)."""
+    for middleware in broker.middleware:
+        if isinstance(middleware, Retries):
+            middleware.max_retries = settings.max_retries
+            middleware.retry_when = retry_policy(settings.max_retries)
+            middleware.min_backoff = settings.min_backoff_ms
+            middleware.max_backoff = settings.max_backoff_ms
+    if not any(isinstance(m, FailureLog) for m in broker.middleware):
+        broker.add_middleware(FailureLog(uow))

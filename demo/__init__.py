@@ -23,9 +23,9 @@ from sqlalchemy import func, select
 
 from adapters.bank.signer import generate_key_pair
 from adapters.db.migrate import upgrade
-from adapters.stp_sandbox.config import SandboxConfig
-from adapters.stp_sandbox.scenarios import Scenario, scenario_named
-from adapters.stp_sandbox.server import SandboxServer
+from sandbox.config import SandboxConfig
+from sandbox.scenarios import Scenario, scenario_named
+from sandbox.server import SandboxServer
 from adapters.db.repository import totals_by_status
 from adapters.settings import Settings
 from domain import clabe
@@ -36,9 +36,8 @@ from domain.merchants import Store
 from scheduler import jobs
 from usecases import catalog, credits as credit_cases, ledger, reconciliation
 from usecases.verify import VerifyReport, verify_all
-from workers.bootstrap import Container, build_container
-from web.app import create_app
-from workers.local_server import ThreadedServer
+from bootstrap import Container, build_container, web_app
+from demo.local_server import ThreadedServer
 from workers.relay import Relay
 
 MX = ZoneInfo("America/Mexico_City")
@@ -391,7 +390,7 @@ def run_demo(database_url: str, n_credits: int, seed: int,
                             min_backoff_ms=20, max_backoff_ms=200, stp_private_key_path=str(key_path),
                             stp_passphrase=DEMO_PASSPHRASE, webhook_secret=secret, _env_file=None)
         container = build_container(settings, clock=clock)
-        web = ThreadedServer(create_app(container)).start()
+        web = ThreadedServer(web_app(container)).start()
         bank = SandboxServer(SandboxConfig(public_key_pem=public, empresa=settings.stp_empresa,
                                            webhook_url=web.url + "/webhooks/stp/order-status",
                                            webhook_secret=secret, scenario=_bank_scenario(), seed=seed,

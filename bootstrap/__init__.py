@@ -7,13 +7,14 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 import dramatiq
+import falcon
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import Retries
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import actors
-from actors import runtime
+from adapters.broker import build_broker
+from adapters.counters import MinuteCounter
 from adapters.db.engine import build_engine, session_factory
 from adapters.db.outbox import new_message_id
 from adapters.db.uow import UnitOfWork
@@ -24,7 +25,8 @@ from adapters.settings import Settings
 from domain.payment_orders import Ordering
 from domain.stp import DEFAULT_ESTADOS, OrderOutcome
 from usecases.payouts import PayoutConfig
-from workers.middleware import FailureLog, retry_policy
+from web.app import WebSettings, create_app
+from web.health import broker_check, database_check, redis_check
 
 log = logging.getLogger("dispersa")
 
@@ -79,27 +81,12 @@ class Container:
         return self._redis
 
 
-def build_broker(settings: Settings) -> dramatiq.Broker:
-    if settings.broker == "rabbitmq":
-        from dramatiq.brokers.rabbitmq import RabbitmqBroker
-
-        broker: dramatiq.Broker = RabbitmqBroker(url=settings.rabbitmq_url, confirm_delivery=True)
-    else:
-        broker = StubBroker()
-    for middleware in broker.middleware:
-        if isinstance(middleware, Retries):
-            middleware.max_retries = settings.max_retries
-            middleware.retry_when = retry_policy(settings.max_retries)
-            middleware.min_backoff = settings.min_backoff_ms
-            middleware.max_backoff = settings.max_backoff_ms
-    return broker
-
-
-def declare_actors(broker: dramatiq.Broker) -> dict[str, dramatiq.Actor]:
-    """Bind every step to the broker under its business name and queue."""
+def declare_actors(container: Container) -> dict[str, dramatiq.Actor]:
+    """Bind every step, with what it needs, to the container's broker under its business name and queue."""
+    broker = container.broker
     declared = {}
-    for fn, step in actors.ACTORS:
-        if step.actor_name in broker.actors:
+    for step, fn in actors.bound_steps(container.uow, lambda: container.stp_client, lambda: container.payout_config):
+        if step.actor_name in broker.actors:  # a broker shared by two containers keeps the first's steps
             declared[step.actor_name] = broker.get_actor(step.actor_name)
             continue
         declared[step.actor_name] = dramatiq.actor(
@@ -108,25 +95,35 @@ def declare_actors(broker: dramatiq.Broker) -> dict[str, dramatiq.Actor]:
 
 
 def build_container(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None,
-                    new_id: Callable[[], str] | None = None, broker: dramatiq.Broker | None = None) -> Container:
+                    new_id: Callable[[], str] | None = None) -> Container:
+    """Everything a process needs, from one Settings object; tests give a clock and an id source."""
     settings = settings or Settings()
     if not settings.database_url:
         raise RuntimeError("DISPERSA_DATABASE_URL is not set (nor in ./.env): `make up` writes a .env with the dev "
                            "database; production sets mysql+pymysql://user:pass@host:3306/db")
     engine = build_engine(settings.database_url, settings.db_lock_wait_seconds)
     container = Container(settings=settings, engine=engine, sessions=session_factory(engine),
-                          broker=broker or build_broker(settings))
+                          broker=StubBroker())
     if clock is not None:
         container.clock = clock
     if new_id is not None:
         container.new_id = new_id
-    if not any(isinstance(m, FailureLog) for m in container.broker.middleware):
-        container.broker.add_middleware(FailureLog(container.uow))
-    declare_actors(container.broker)
-    runtime.configure(container)
+    container.broker = build_broker(settings, container.uow)
+    declare_actors(container)
     return container
 
 
+def web_app(container: Container) -> falcon.App:
+    """The web process's app, given only what the web needs."""
+    s = container.settings
+    health = {"database": database_check(container.engine), "broker": broker_check(s.broker, s.rabbitmq_url),
+              "redis": redis_check(lambda: container.redis)}
+    return create_app(container.uow, WebSettings(s.webhook_secret, s.max_adjustment, s.max_body_bytes,
+                                                 s.body_read_seconds),
+                      health, MinuteCounter(lambda: container.redis, "webhook_refused"))
+
+
 def configure_logging(settings: Settings) -> None:
+    """One log format for every process, at DISPERSA_LOG_LEVEL."""
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
