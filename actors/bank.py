@@ -4,21 +4,16 @@ from __future__ import annotations
 from typing import Callable
 
 from adapters.bank.stp_client import StpClient
-from adapters.db.uow import UnitOfWork
+from actors.transaction import UowFactory, in_one_transaction
 from usecases import bank_events, payouts, reconciliation
 from usecases.payouts import PayoutConfig
 
-UowFactory = Callable[[], UnitOfWork]
 BankClient = Callable[[], StpClient]  # built on first use: a process without a signing key never needs one
 Config = Callable[[], PayoutConfig]    # read per message, so that it follows the process's settings
 
 
-def pay_transfer(uow: UowFactory, config: Config) -> Callable[[int], None]:
-    def pay_transfer(transfer_id: int) -> None:
-        with uow() as u:
-            payouts.pay_transfer(u, transfer_id, config())
-            u.commit()
-    return pay_transfer
+def pay_transfer(uow: UowFactory, config: Config) -> Callable[..., None]:
+    return in_one_transaction(uow, lambda u, transfer_id: payouts.pay_transfer(u, transfer_id, config()))
 
 
 def send_payment_order(uow: UowFactory, client: BankClient, config: Config) -> Callable[[int], None]:
@@ -33,12 +28,8 @@ def sync_payment_order(uow: UowFactory, client: BankClient, config: Config) -> C
     return sync_payment_order
 
 
-def process_bank_event(uow: UowFactory, config: Config) -> Callable[[int], None]:
-    def process_bank_event(event_id: int) -> None:
-        with uow() as u:
-            bank_events.process(u, event_id, config().estados)
-            u.commit()
-    return process_bank_event
+def process_bank_event(uow: UowFactory, config: Config) -> Callable[..., None]:
+    return in_one_transaction(uow, lambda u, event_id: bank_events.process(u, event_id, config().estados))
 
 
 def reconcile_day(uow: UowFactory, client: BankClient, config: Config) -> Callable[[str], None]:

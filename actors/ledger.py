@@ -4,47 +4,29 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable
 
+from actors.transaction import UowFactory, in_one_transaction
 from adapters.db.uow import UnitOfWork
 from usecases import commissions, ledger
 
-UowFactory = Callable[[], UnitOfWork]
+
+def contribute(uow: UowFactory) -> Callable[..., None]:
+    return in_one_transaction(uow, ledger.contribute)
 
 
-def contribute(uow: UowFactory) -> Callable[[int], None]:
-    def contribute(credit_id: int) -> None:
-        with uow() as u:
-            ledger.contribute(u, credit_id)
-            u.commit()
-    return contribute
-
-
-def cancel_credit(uow: UowFactory) -> Callable[[int], None]:
-    def cancel_credit(credit_id: int) -> None:
-        with uow() as u:
-            ledger.cancel_credit(u, credit_id)
-            u.commit()
-    return cancel_credit
+def cancel_credit(uow: UowFactory) -> Callable[..., None]:
+    return in_one_transaction(uow, ledger.cancel_credit)
 
 
 def evaluate_trigger(uow: UowFactory) -> Callable[..., None]:
-    def evaluate_trigger(store_id: int, period_key: str, due_at: str | None = None) -> None:
-        with uow() as u:
-            ledger.evaluate_trigger(u, store_id, period_key, datetime.fromisoformat(due_at) if due_at else None)
-            u.commit()
-    return evaluate_trigger
+    def evaluate(u: UnitOfWork, store_id: int, period_key: str, due_at: str | None = None) -> None:
+        ledger.evaluate_trigger(u, store_id, period_key, datetime.fromisoformat(due_at) if due_at else None)
+    evaluate.__name__ = "evaluate_trigger"
+    return in_one_transaction(uow, evaluate)
 
 
-def create_transfer(uow: UowFactory) -> Callable[[int, str], None]:
-    def create_transfer(store_id: int, trigger_key: str) -> None:
-        with uow() as u:
-            ledger.create_transfer(u, store_id, trigger_key)
-            u.commit()
-    return create_transfer
+def create_transfer(uow: UowFactory) -> Callable[..., None]:
+    return in_one_transaction(uow, ledger.create_transfer)
 
 
-def update_monthly_commissions(uow: UowFactory) -> Callable[[int, str], None]:
-    def update_monthly_commissions(merchant_id: int, month: str) -> None:
-        with uow() as u:
-            commissions.update_monthly_commissions(u, merchant_id, month)
-            u.commit()
-    return update_monthly_commissions
+def update_monthly_commissions(uow: UowFactory) -> Callable[..., None]:
+    return in_one_transaction(uow, commissions.update_monthly_commissions)
