@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.schedules import DEFAULT_TIMEZONE
+
 
 class Settings(BaseSettings):
     """Every knob of dispersa; the README lists them with their defaults."""
@@ -16,7 +18,7 @@ class Settings(BaseSettings):
     broker: Literal["stub", "rabbitmq"] = "stub"
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
     redis_url: str = "redis://127.0.0.1:6379/0"  # empty: no Redis (the embedded demo)
-    timezone: str = "America/Mexico_City"
+    timezone: str = DEFAULT_TIMEZONE
     max_retries: int = 5
     min_backoff_ms: int = 500
     max_backoff_ms: int = 60_000

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable
 
 import dramatiq
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import actors
 from adapters.broker import build_broker
+from adapters.clock import utc_now
 from adapters.counters import MinuteCounter
 from adapters.db.engine import build_engine, session_factory
 from adapters.db.outbox import new_message_id
@@ -29,10 +30,6 @@ from web.app import WebSettings, create_app
 from web.health import broker_check, database_check, redis_check
 
 log = logging.getLogger("dispersa")
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass

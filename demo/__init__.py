@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
-from zoneinfo import ZoneInfo
 
 import dramatiq
 from dramatiq.common import dq_name
@@ -29,6 +28,7 @@ from sandbox.server import SandboxServer
 from adapters.db.repository import totals_by_status
 from adapters.settings import Settings
 from domain import clabe
+from domain.stp import MEXICO_CITY
 from domain.credits import CancellationReason, Credit
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType, BankTransfer, TransferStatus
 from domain.payment_orders import PaymentOrder
@@ -37,24 +37,15 @@ from scheduler import jobs
 from usecases import catalog, credits as credit_cases, ledger, reconciliation
 from usecases.verify import VerifyReport, verify_all
 from bootstrap import Container, build_container, web_app
-from demo.local_server import ThreadedServer
+from adapters.clock import ManualClock
+from adapters.loopback import LoopbackServer
 from workers.relay import Relay
 
-MX = ZoneInfo("America/Mexico_City")
+MX = MEXICO_CITY
 START = datetime(2026, 11, 24, 8, 0, tzinfo=MX)  # a Tuesday: the week reaches November's last day
 HOURS = 7 * 24
 PHASES = ("ledger", "bank")
 DEMO_PASSPHRASE = "demo-passphrase"
-
-
-class SimClock:
-    """The demo's clock: the worker threads and the scheduler jobs all read it."""
-
-    def __init__(self, start: datetime):
-        self.now = start.astimezone(timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 STORES: list[dict[str, Any]] = [
@@ -205,7 +196,7 @@ def _fresh_sqlite(url: str) -> None:
 class Demo:
     """Drives the week: origination, delivery, cancellation, adjustments, approvals, scheduler ticks."""
 
-    def __init__(self, container: Container, clock: SimClock, rng: random.Random, bank: SandboxServer):
+    def __init__(self, container: Container, clock: ManualClock, rng: random.Random, bank: SandboxServer):
         self.c, self.clock, self.rng, self.bank = container, clock, rng, bank
         self.relays = {queue: Relay(container, (queue,)) for queue in PHASES}
         self.events: Counter[str] = Counter()
@@ -380,7 +371,7 @@ def run_demo(database_url: str, n_credits: int, seed: int,
     """The simulated week; ``progress(hour, local time)`` after each of its HOURS hours."""
     _fresh_sqlite(database_url)
     upgrade(database_url)
-    clock = SimClock(START)
+    clock = ManualClock(START)
     with tempfile.TemporaryDirectory(prefix="dispersa-demo-") as keys:
         private, public = generate_key_pair(DEMO_PASSPHRASE)
         key_path = Path(keys) / "stp.pem"
@@ -390,7 +381,7 @@ def run_demo(database_url: str, n_credits: int, seed: int,
                             min_backoff_ms=20, max_backoff_ms=200, stp_private_key_path=str(key_path),
                             stp_passphrase=DEMO_PASSPHRASE, webhook_secret=secret, _env_file=None)
         container = build_container(settings, clock=clock)
-        web = ThreadedServer(web_app(container)).start()
+        web = LoopbackServer(web_app(container), name="demo-web").start()
         bank = SandboxServer(SandboxConfig(public_key_pem=public, empresa=settings.stp_empresa,
                                            webhook_url=web.url + "/webhooks/stp/order-status",
                                            webhook_secret=secret, scenario=_bank_scenario(), seed=seed,

@@ -23,6 +23,11 @@ class PaymentOrderStatus(str, enum.Enum):
 
 
 S = PaymentOrderStatus
+# Where the bank's word on an order takes it: the status each outcome means.
+STATUS_OF_OUTCOME: dict[stp.OrderOutcome, PaymentOrderStatus] = {
+    stp.OrderOutcome.LIQUIDATED: S.LIQUIDATED, stp.OrderOutcome.CANCELLED: S.CANCELLED,
+    stp.OrderOutcome.RETURNED: S.RETURNED,
+}
 ALLOWED_ORDER_MOVES: dict[PaymentOrderStatus, frozenset[PaymentOrderStatus]] = {
     S.CREATED: frozenset({S.SENDING, S.CANCELLED}),
     S.SENDING: frozenset({S.SENT, S.CANCELLED}),

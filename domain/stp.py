@@ -6,8 +6,15 @@ import enum
 import unicodedata
 from dataclasses import dataclass
 import json
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
+from zoneinfo import ZoneInfo
+
+from domain.schedules import DEFAULT_TIMEZONE
+
+# SPEI's days are Mexico City days: an order's operation date, the day a reconciliation covers.
+MEXICO_CITY = ZoneInfo(DEFAULT_TIMEZONE)
 
 # STP's fixed order of the 34 fields of an outgoing order's cadena original.
 CADENA_FIELDS = (
@@ -201,3 +208,16 @@ IN_FLIGHT_ESTADOS = frozenset({"A"})
 def outcome_of(estado: str, mapping: Mapping[str, OrderOutcome] = DEFAULT_ESTADOS) -> OrderOutcome | None:
     """The outcome an estado reports, or None for an estado we do not know (or one still in flight)."""
     return mapping.get(str(estado).strip())
+
+
+def operation_date(at: datetime) -> str:
+    """STP's operation date (YYYYMMDD) of an instant: its day in Mexico City."""
+    return at.astimezone(MEXICO_CITY).strftime("%Y%m%d")
+
+
+def bank_time(epoch_ms: object) -> datetime | None:
+    """STP's ts* fields (epoch milliseconds) as a UTC time; None when absent or unreadable."""
+    try:
+        return datetime.fromtimestamp(int(str(epoch_ms)) / 1000, tz=timezone.utc) if epoch_ms else None
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None

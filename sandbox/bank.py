@@ -6,10 +6,9 @@ import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Mapping
-from zoneinfo import ZoneInfo
 
 from adapters.bank.signer import Verifier
-from domain.stp import MONEY_FIELDS, cadena_conciliacion, cadena_consulta, format_amount
+from domain.stp import MONEY_FIELDS, cadena_conciliacion, cadena_consulta, format_amount, operation_date
 
 from . import validation
 from .books import BookedOrder, Books, TrackingKeyUsed
@@ -17,7 +16,6 @@ from .config import SandboxConfig
 from .notifier import Notifier
 from .scenarios import draw_plan, styled
 
-MEXICO_CITY = ZoneInfo("America/Mexico_City")
 CONSULTED = "Datos consultados correctamente"
 NOT_FOUND = {"estado": 6, "mensaje": "No se encontraron datos relacionados"}
 SENT_ORDERS = "E"
@@ -52,7 +50,7 @@ class SandboxBank:
         self.stopping = threading.Event()
 
     def today(self) -> str:
-        return self.config.clock().astimezone(MEXICO_CITY).strftime("%Y%m%d")
+        return operation_date(self.config.clock())
 
     # -- ordenPago/registra ------------------------------------------------------------------------------
 

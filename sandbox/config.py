@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable
 
+from adapters.clock import utc_now
+
 from .scenarios import ESTADO_STYLES, Scenario, scenario_named
-
-
-def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass
@@ -33,7 +31,7 @@ class SandboxConfig:
     webhook_workers: int = 4
     missing_accounts: frozenset[str] = frozenset()                  # accounts answered with -7
     pld_blocklist: frozenset[str] = frozenset({"PLD RECHAZADO"})    # names or RFC/CURPs answered with -200
-    clock: Callable[[], datetime] = field(default=_utc_now)         # for fechaOperacion and ts* times
+    clock: Callable[[], datetime] = field(default=utc_now)         # for fechaOperacion and ts* times
 
     def __post_init__(self) -> None:
         if self.estado_style not in ESTADO_STYLES:

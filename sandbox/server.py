@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import logging
 import signal
-import socketserver
 import threading
 from pathlib import Path
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
+
+from adapters.loopback import LoopbackServer
 
 from .app import create_app
 from .bank import SandboxBank
@@ -16,38 +16,13 @@ from .config import SandboxConfig
 log = logging.getLogger(__name__)
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """wsgiref's handler, logging requests at debug level instead of to stderr."""
-
-    timeout = 10    # a connection that never sends a request cannot hold up stop()
-
-    def log_message(self, format: str, *args: object) -> None:    # noqa: A002 (the stdlib's name)
-        log.debug("sandbox %s " + format, self.address_string(), *args)
-
-
-class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
-    """One thread per request; server_close() waits for them (stop() first wakes any that hang)."""
-
-    daemon_threads = False
-    block_on_close = True
-    allow_reuse_address = True
-
-    def process_request_thread(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
-        threading.current_thread().name = "stp-sandbox-request"
-        super().process_request_thread(request, client_address)
-
-    def handle_error(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
-        log.debug("sandbox request from %s failed", client_address, exc_info=True)
-
-
 class SandboxServer:
     """The sandbox on a loopback port, in this process: ``start()``, ``url``, ``books``, ``stop()``."""
 
     def __init__(self, config: SandboxConfig):
         self.config = config
         self.bank = SandboxBank(config)
-        self._server: _ThreadingWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LoopbackServer | None = None
 
     @property
     def books(self) -> Books:
@@ -57,19 +32,16 @@ class SandboxServer:
     def port(self) -> int:
         if self._server is None:
             raise RuntimeError("the sandbox is not started")
-        return self._server.server_address[1]
+        return self._server.port
 
     @property
     def url(self) -> str:
         return f"http://{self.config.host}:{self.port}"
 
     def start(self) -> SandboxServer:
-        self._server = _ThreadingWSGIServer((self.config.host, self.config.port), _QuietHandler)
-        self._server.set_app(create_app(self.bank))
+        self._server = LoopbackServer(create_app(self.bank), self.config.host, self.config.port, "stp-sandbox-http")
         self.bank.notifier.start()
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="stp-sandbox-http", daemon=True)
-        self._thread.start()
+        self._server.start()
         log.info("STP sandbox on %s (scenario %s, seed %s)", self.url, self.bank.scenario.name, self.config.seed)
         return self
 
@@ -82,12 +54,10 @@ class SandboxServer:
         self.bank.stopping.set()
         if self._server is not None:
             self._server.shutdown()
-        self.bank.notifier.stop()
+        self.bank.notifier.stop()  # releases answers that wait for a callback, so that close() can end
         if self._server is not None:
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        self._server = self._thread = None
+            self._server.close()
+        self._server = None
 
     def __enter__(self) -> SandboxServer:
         return self.start()

@@ -8,7 +8,7 @@ from typing import Callable, TypeVar
 
 from adapters.locks import held
 from usecases import commissions, scheduling
-from usecases.payouts import operation_date
+from domain.stp import operation_date
 from bootstrap import Container
 
 log = logging.getLogger("dispersa.scheduler")

@@ -8,20 +8,18 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from adapters.clock import ManualClock
 from adapters.settings import Settings
 
 MYSQL_URL = os.environ.get("DISPERSA_TEST_DATABASE_URL", "mysql+pymysql://root@127.0.0.1:3306/dispersa_test")
 TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
-class FakeClock:
-    """A clock tests move by hand."""
+class FakeClock(ManualClock):
+    """The tests' clock: Monday 2026-11-23 15:00 UTC unless told otherwise, moved by hand."""
 
     def __init__(self, now: datetime | None = None):
-        self.now = now or datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
+        super().__init__(now or datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc))
 
 
 @pytest.fixture(scope="session")

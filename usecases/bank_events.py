@@ -90,7 +90,7 @@ def process(uow: UnitOfWork, event_id: int, estados: Mapping[str, OrderOutcome])
         return mark("unmatched", "no such order yet")
     cause = body.get("causaDevolucion") or None
     result = payouts.apply_outcome(uow, order.id, outcome, event.bank_order_id, str(cause) if cause else None,
-                                   payouts.bank_time(body.get("tsLiquidacion")) if outcome == OrderOutcome.LIQUIDATED
+                                   stp.bank_time(body.get("tsLiquidacion")) if outcome == OrderOutcome.LIQUIDATED
                                    else None)
     status = {"applied": "applied", "conflict": "conflict"}.get(result, "ignored")
     return mark(status, f"{outcome.value}: {result} (order {order.status.value})", order.id)

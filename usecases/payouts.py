@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import partial
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable, Mapping
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -19,14 +18,13 @@ from domain.ledger import BankTransfer, TransferStatus
 from domain.merchants import Store
 from domain.money import Money
 from domain.payment_orders import (
-    ALLOWED_ORDER_MOVES, Ordering, Payee, PaymentOrder, PaymentOrderError, PaymentOrderStatus as S, PaymentSource,
-    new_order, stp_fields,
+    ALLOWED_ORDER_MOVES, STATUS_OF_OUTCOME, Ordering, Payee, PaymentOrder, PaymentOrderError,
+    PaymentOrderStatus as S, PaymentSource, new_order, stp_fields,
 )
 from domain.stp import OrderOutcome
 from usecases import ledger, steps
 
 log = logging.getLogger("dispersa.payouts")
-MEXICO_CITY = ZoneInfo("America/Mexico_City")
 ALERT_AFTER_ATTEMPTS = 5  # an order the bank keeps answering with an unknown code needs a person
 
 
@@ -38,10 +36,6 @@ class PayoutConfig:
     tracking_prefix: str
     estados: Mapping[str, OrderOutcome]
     send_rounds: int = 3
-
-
-def operation_date(at: datetime) -> str:
-    return at.astimezone(MEXICO_CITY).strftime("%Y%m%d")
 
 
 def order_for_transfer(uow: UnitOfWork, transfer_id: int) -> PaymentOrder | None:
@@ -71,7 +65,7 @@ def pay_transfer(uow: UnitOfWork, transfer_id: int, config: PayoutConfig) -> Pay
         order = new_order(
             uetr, config.tracking_prefix, PaymentSource.BANK_TRANSFER, Money(transfer.amount, transfer.currency),
             Payee(store.validated_clabe or "", store.payee_name, store.validated_rfc_curp or ""),
-            f"Dispersion transferencia {transfer.id}", operation_date(at), at, bank_transfer_id=transfer.id)
+            f"Dispersion transferencia {transfer.id}", stp.operation_date(at), at, bank_transfer_id=transfer.id)
     except PaymentOrderError as e:
         _hold(uow, transfer, f"the payment order cannot be built: {e}", alert=True)
         return None
@@ -187,18 +181,8 @@ def _hold_store(uow: UnitOfWork, order: PaymentOrder, error: stp.StpError) -> st
     return f"store {store.id} held until treasury validates it again"
 
 
-TARGET = {OrderOutcome.LIQUIDATED: S.LIQUIDATED, OrderOutcome.CANCELLED: S.CANCELLED,
-          OrderOutcome.RETURNED: S.RETURNED}
 # A liquidation reported after the return it preceded: the order already has its last word.
 LATE = {(S.RETURNED, S.LIQUIDATED)}
-
-
-def bank_time(epoch_ms: object) -> datetime | None:
-    """STP's ts* fields (epoch milliseconds) as a UTC time; None when absent or unreadable."""
-    try:
-        return datetime.fromtimestamp(int(str(epoch_ms)) / 1000, tz=timezone.utc) if epoch_ms else None
-    except (TypeError, ValueError, OverflowError, OSError):
-        return None
 
 
 def apply_outcome(uow: UnitOfWork, order_id: int, outcome: OrderOutcome, bank_order_id: int | None = None,
@@ -212,7 +196,7 @@ def apply_outcome(uow: UnitOfWork, order_id: int, outcome: OrderOutcome, bank_or
     at = uow.clock()
     if order.status == S.SENDING and outcome != OrderOutcome.CANCELLED:
         _accept(uow, order, bank_order_id)  # the callback beat the send result: the order exists
-    target = TARGET[outcome]
+    target = STATUS_OF_OUTCOME[outcome]
     if target not in ALLOWED_ORDER_MOVES[order.status]:
         if order.status == target or (order.status, target) in LATE:
             return "duplicate" if order.status == target else "late"
@@ -242,7 +226,7 @@ def record_found(uow: UnitOfWork, order_id: int, found: FoundOrder, config: Payo
     cause = found.fields.get("causaDevolucion") or None
     if outcome is not None:
         stamp = found.fields.get("tsDevolucion" if outcome == OrderOutcome.RETURNED else "tsLiquidacion")
-        apply_outcome(uow, order_id, outcome, found.bank_order_id, str(cause) if cause else None, bank_time(stamp))
+        apply_outcome(uow, order_id, outcome, found.bank_order_id, str(cause) if cause else None, stp.bank_time(stamp))
         return
     order = _locked_order(uow, order_id)
     if order.status == S.SENDING and found.bank_order_id:

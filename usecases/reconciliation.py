@@ -10,12 +10,10 @@ from adapters.db.tables import reconciliation_mismatches, reconciliation_runs
 from adapters.db.uow import UnitOfWork
 from domain import stp
 from domain.money import Money, MoneyError
-from domain.payment_orders import PaymentOrder, PaymentOrderStatus as S
+from domain.payment_orders import STATUS_OF_OUTCOME, PaymentOrder, PaymentOrderStatus as S
 from domain.stp import OrderOutcome
 from usecases import steps
 
-EXPECTED = {OrderOutcome.LIQUIDATED: S.LIQUIDATED, OrderOutcome.CANCELLED: S.CANCELLED,
-            OrderOutcome.RETURNED: S.RETURNED}
 
 
 @dataclass(frozen=True)
@@ -60,7 +58,7 @@ def compare(orders: list[PaymentOrder], bank_rows: list[Mapping[str, Any]],
         elif outcome is None:
             if order.status not in (S.SENDING, S.SENT):
                 found.append("status")
-        elif EXPECTED[outcome] != order.status:
+        elif STATUS_OF_OUTCOME[outcome] != order.status:
             found.append("status")
         bank_id = row.get("idEF")
         if bank_id and order.bank_order_id and str(bank_id) != str(order.bank_order_id):

@@ -18,7 +18,7 @@ from domain.ledger import (
 )
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus, PaymentOrderStatusChange, PaymentSource
 from domain.merchants import CommissionTierRow, Merchant, MerchantStatus, PaymentOption, Store
-from domain.schedules import DisbursementMode
+from domain.schedules import DEFAULT_TIMEZONE, DisbursementMode
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -43,7 +43,7 @@ merchants = Table(
     Column("name", String(200), nullable=False),
     Column("currency", String(3), nullable=False),
     Column("tax_rate", DecimalText, nullable=False),
-    Column("timezone", String(64), nullable=False, server_default="America/Mexico_City"),
+    Column("timezone", String(64), nullable=False, server_default=DEFAULT_TIMEZONE),
     Column("status", enum_of(MerchantStatus), nullable=False),
     Column("validated", Boolean, nullable=False, default=False),
     Column("created_at", UtcDateTime, nullable=False),
