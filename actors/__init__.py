@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from actors import bank, ledger
-from adapters.db.outbox import Step
+from domain.messages import Step
 from usecases import steps
 from usecases.payouts import PayoutConfig
 

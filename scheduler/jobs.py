@@ -1,4 +1,4 @@
-"""The periodic jobs. Each writes outbox rows in one transaction; dedupe keys make reruns no-ops."""
+"""The periodic jobs. Each writes outbox rows in one transaction; the steps' business keys make reruns no-ops."""
 from __future__ import annotations
 
 import functools
@@ -63,7 +63,7 @@ def daily_reconciliation(container: Container) -> list[str]:
     days = [operation_date(now - timedelta(days=n)) for n in range(1, container.settings.reconciliation_days + 1)]
     with container.uow() as uow:
         for day in days:
-            scheduling.enqueue_reconciliation(uow, day, dedupe=f"reconcile:{day}:{today}")
+            scheduling.enqueue_reconciliation(uow, day, occasion=f"daily-{today}")
         uow.commit()
     log.info("reconciliation of %s to %s enqueued", days[-1], days[0])
     return days

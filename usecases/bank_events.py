@@ -45,7 +45,7 @@ def receive(uow: UnitOfWork, body: Mapping[str, Any]) -> tuple[int | None, bool]
     event_id = result.inserted_primary_key[0]
     uow.log("bank_event", f"STP callback {estado} for order {body.get('id')} (folio {body.get('folioOrigen')})",
             reference=str(body.get("folioOrigen") or "")[:80], details=dict(body))
-    uow.outbox.send(steps.PROCESS_BANK_EVENT, event_id, dedupe_key=f"bank_event:{event_id}")
+    uow.outbox.send(steps.PROCESS_BANK_EVENT, event_id)
     return event_id, True
 
 
@@ -113,7 +113,7 @@ def retry_unmatched(uow: UnitOfWork, now: datetime, deadline: timedelta) -> tupl
                       "before the deadline", reference=row.folio_origen)
             orphaned += 1
         else:
-            uow.outbox.send(steps.PROCESS_BANK_EVENT, row.id, dedupe_key=f"bank_event:{row.id}:{window}")
+            uow.outbox.send(steps.PROCESS_BANK_EVENT, row.id, again=f"unmatched-{window}")
             retried += 1
     return retried, orphaned
 
@@ -125,5 +125,5 @@ def retry_unprocessed(uow: UnitOfWork, now: datetime, stuck_after: timedelta) ->
         bank_events.c.status == "received", bank_events.c.received_at < now - stuck_after)))
     window = now.strftime("%Y%m%dT%H%M")
     for event_id in ids:
-        uow.outbox.send(steps.PROCESS_BANK_EVENT, event_id, dedupe_key=f"bank_event:{event_id}:{window}")
+        uow.outbox.send(steps.PROCESS_BANK_EVENT, event_id, again=f"unprocessed-{window}")
     return len(ids)

@@ -63,6 +63,5 @@ def update_monthly_commissions(uow: UnitOfWork, merchant_id: int, month: str) ->
 def enqueue_monthly_commissions(uow: UnitOfWork, month: str) -> int:
     ids = list(uow.session.scalars(select(Merchant.id).where(Merchant.tiers.any())))
     for merchant_id in ids:
-        uow.outbox.send(steps.UPDATE_MONTHLY_COMMISSIONS, merchant_id, month,
-                        dedupe_key=f"commissions:{merchant_id}:{month}")
+        uow.outbox.send(steps.UPDATE_MONTHLY_COMMISSIONS, merchant_id, month)
     return len(ids)

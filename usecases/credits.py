@@ -62,7 +62,7 @@ def deliver(uow: UnitOfWork, credit_id: int) -> Credit:
         credit.deliver(uow.clock())
     except CreditError as e:
         raise Conflict(str(e)) from None
-    uow.outbox.send(steps.CONTRIBUTE, credit.id, dedupe_key=f"contribute:{credit.id}")
+    uow.outbox.send(steps.CONTRIBUTE, credit.id)
     return credit
 
 
@@ -79,5 +79,5 @@ def cancel(uow: UnitOfWork, credit_id: int, reason: str) -> Credit:
     except CreditError as e:
         raise Conflict(str(e)) from None
     if delivered:
-        uow.outbox.send(steps.CANCEL_CREDIT, credit.id, dedupe_key=f"cancel_credit:{credit.id}")
+        uow.outbox.send(steps.CANCEL_CREDIT, credit.id)
     return credit

@@ -30,7 +30,7 @@ def _ensure_contribution(uow: UnitOfWork, store: Store, credit: Credit) -> Balan
             store_id=store.id, credit_id=credit.id)
     if store.disbursement_mode == DisbursementMode.INSTANT and store.automation_enabled:
         key = instant_key(bu.id)
-        uow.outbox.send(steps.EVALUATE_TRIGGER, store.id, key, None, dedupe_key=f"trigger:{store.id}:{key}")
+        uow.outbox.send(steps.EVALUATE_TRIGGER, store.id, key, None)
     return bu
 
 
@@ -162,7 +162,7 @@ def create_transfer(uow: UnitOfWork, store_id: int, trigger_key: str) -> BankTra
 
 def _pay_if_sending(uow: UnitOfWork, transfer: BankTransfer) -> None:
     if transfer.status == TransferStatus.SENDING:
-        uow.outbox.send(steps.PAY_TRANSFER, transfer.id, dedupe_key=f"pay:{transfer.id}")
+        uow.outbox.send(steps.PAY_TRANSFER, transfer.id)
 
 
 def request_transfer(uow: UnitOfWork, store_id: int) -> str:
@@ -174,7 +174,7 @@ def request_transfer(uow: UnitOfWork, store_id: int) -> str:
     uow.session.execute(insert(trigger_evaluations).values(
         store_id=store_id, period_key=key, due_at=None, evaluated_at=at, outcome=EvaluationOutcome.REQUESTED.value,
         reason="requested by treasury", pending_total=0))
-    uow.outbox.send(steps.CREATE_TRANSFER, store_id, key, dedupe_key=f"transfer:{store_id}:{key}")
+    uow.outbox.send(steps.CREATE_TRANSFER, store_id, key)
     return key
 
 

@@ -74,7 +74,7 @@ def pay_transfer(uow: UnitOfWork, transfer_id: int, config: PayoutConfig) -> Pay
     uow.log("payment_order_created", f"order {order.tracking_key} (UETR {uetr}) for transfer {transfer.id} to "
             f"{clabe.mask(order.beneficiary_account)}", bank_transfer_id=transfer.id, store_id=store.id,
             reference=order.tracking_key, details={"uetr": uetr})
-    uow.outbox.send(steps.SEND_PAYMENT_ORDER, order.id, dedupe_key=f"send:{order.id}")
+    uow.outbox.send(steps.SEND_PAYMENT_ORDER, order.id)
     return order
 
 

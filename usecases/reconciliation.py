@@ -85,7 +85,7 @@ def reconcile_day(uow: UnitOfWork, day: str, bank_rows: list[Mapping[str, Any]],
             run_id=run_id, tracking_key=m.tracking_key, kind=m.kind, ours=m.ours, bank=m.bank))
         if m.kind == "status" and m.tracking_key in by_key:  # ask the bank and apply what it says
             order_id = by_key[m.tracking_key].id
-            uow.outbox.send(steps.SYNC_PAYMENT_ORDER, order_id, dedupe_key=f"sync:{order_id}:run-{run_id}")
+            uow.outbox.send(steps.SYNC_PAYMENT_ORDER, order_id, again=f"reconciliation-{run_id}")
     level = "ERROR" if mismatches else "INFO"
     uow.log("reconciliation", f"{day}: {len(orders)} ours, {len(bank_rows)} at the bank, {matched} matched, "
             f"{len(mismatches)} mismatches", level=level, details={"run_id": run_id})

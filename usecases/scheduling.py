@@ -34,12 +34,11 @@ def _due_periods(uow: UnitOfWork, until: datetime, catch_up_limit: int) -> Itera
 def enqueue_due_triggers(uow: UnitOfWork, now: datetime, catch_up_limit: int) -> int:
     """Record an evaluation message for every period due since the store's last one.
 
-    The outbox's dedupe key makes a second scheduler (or a second tick) a no-op.
+    The step's business key (store, period) makes a second scheduler (or a second tick) a no-op.
     """
     count = 0
     for store, period in _due_periods(uow, now, catch_up_limit):
-        count += uow.outbox.send(steps.EVALUATE_TRIGGER, store.id, period.key, period.due_at.isoformat(),
-                                 dedupe_key=f"trigger:{store.id}:{period.key}")
+        count += uow.outbox.send(steps.EVALUATE_TRIGGER, store.id, period.key, period.due_at.isoformat())
     instant = list(uow.session.scalars(select(Store).where(
         Store.automation_enabled.is_(True), Store.disbursement_mode == DisbursementMode.INSTANT, Store.balance > 0)))
     for store in instant:
@@ -56,7 +55,7 @@ def sweep_missed_periods(uow: UnitOfWork, now: datetime, stuck_after: timedelta,
     missed = [(store.id, period) for store, period in _due_periods(uow, now - stuck_after, catch_up_limit)]
     for store_id, period in missed:
         uow.outbox.send(steps.EVALUATE_TRIGGER, store_id, period.key, period.due_at.isoformat(),
-                        dedupe_key=f"sweep:trigger:{store_id}:{period.key}:{window}")
+                        again=f"sweep-{window}")
     if missed:
         uow.log("sweep", f"{len(missed)} due periods had no evaluation and were re-driven: "
                 f"{', '.join(f'store {s} {p.key}' for s, p in missed[:20])}", level="WARNING",
@@ -69,7 +68,7 @@ def _instant_catch_up(uow: UnitOfWork, store: Store, now: datetime) -> int:
     returned transfer, an adjustment) is looked at once a day, so that a bad account is not retried
     in a loop."""
     key = instant_catch_up_key(now.astimezone(store.schedule.tz).date())
-    return int(uow.outbox.send(steps.EVALUATE_TRIGGER, store.id, key, None, dedupe_key=f"trigger:{store.id}:{key}"))
+    return int(uow.outbox.send(steps.EVALUATE_TRIGGER, store.id, key, None))
 
 
 def sweep_stuck_work(uow: UnitOfWork, now: datetime, stuck_after: timedelta) -> dict[str, int]:
@@ -84,7 +83,7 @@ def sweep_stuck_work(uow: UnitOfWork, now: datetime, stuck_after: timedelta) -> 
         .where(credits.c.delivered_at.is_not(None), credits.c.delivered_at < cutoff, contribution.c.id.is_(None))
     ).scalars())
     for credit_id in missing_contributions:
-        uow.outbox.send(steps.CONTRIBUTE, credit_id, dedupe_key=f"sweep:contribute:{credit_id}:{window}")
+        uow.outbox.send(steps.CONTRIBUTE, credit_id, again=f"sweep-{window}")
     missing_cancellations = list(uow.session.execute(
         select(credits.c.id).outerjoin(cancellation, and_(
             cancellation.c.credit_id == credits.c.id, cancellation.c.type == T.CREDIT_CANCELLATION))
@@ -92,7 +91,7 @@ def sweep_stuck_work(uow: UnitOfWork, now: datetime, stuck_after: timedelta) -> 
                credits.c.cancelled_at < cutoff, cancellation.c.id.is_(None))
     ).scalars())
     for credit_id in missing_cancellations:
-        uow.outbox.send(steps.CANCEL_CREDIT, credit_id, dedupe_key=f"sweep:cancel_credit:{credit_id}:{window}")
+        uow.outbox.send(steps.CANCEL_CREDIT, credit_id, again=f"sweep-{window}")
     requests = _redrive_requests(uow, now, cutoff, window)
     unpublished = uow.session.execute(select(func.count()).select_from(outbox).where(
         outbox.c.published_at.is_(None), outbox.c.created_at < cutoff)).scalar() or 0
@@ -126,7 +125,7 @@ def _redrive_requests(uow: UnitOfWork, now: datetime, cutoff: datetime, window: 
                       store_id=row.store_id)
             continue
         uow.outbox.send(steps.CREATE_TRANSFER, row.store_id, row.period_key,
-                        dedupe_key=f"sweep:transfer:{row.store_id}:{row.period_key}:{window}")
+                        again=f"sweep-{window}")
         redriven.append((row.store_id, row.period_key))
     return redriven
 
@@ -142,17 +141,17 @@ def sweep_payment_orders(uow: UnitOfWork, now: datetime, stuck_after: timedelta,
         .where(bank_transfers.c.status == TransferStatus.SENDING, bank_transfers.c.updated_at < cutoff,
                payment_orders.c.id.is_(None))).scalars())
     for transfer_id in orphan_transfers:
-        uow.outbox.send(steps.PAY_TRANSFER, transfer_id, dedupe_key=f"sweep:pay:{transfer_id}:{window}")
+        uow.outbox.send(steps.PAY_TRANSFER, transfer_id, again=f"sweep-{window}")
     unsent = list(uow.session.execute(select(payment_orders.c.id).where(
         payment_orders.c.status.in_([PaymentOrderStatus.CREATED, PaymentOrderStatus.SENDING]),
         payment_orders.c.updated_at < cutoff)).scalars())
     for order_id in unsent:
-        uow.outbox.send(steps.SEND_PAYMENT_ORDER, order_id, dedupe_key=f"sweep:send:{order_id}:{window}")
+        uow.outbox.send(steps.SEND_PAYMENT_ORDER, order_id, again=f"sweep-{window}")
     late = list(uow.session.execute(select(payment_orders.c.id).where(
         payment_orders.c.status == PaymentOrderStatus.SENT, payment_orders.c.updated_at < now - callback_after
     )).scalars())
     for order_id in late:
-        uow.outbox.send(steps.SYNC_PAYMENT_ORDER, order_id, dedupe_key=f"sweep:sync:{order_id}:{window}")
+        uow.outbox.send(steps.SYNC_PAYMENT_ORDER, order_id, again=f"sweep-{window}")
     retried, orphaned = bank_events.retry_unmatched(uow, now, unmatched_deadline)
     unprocessed = bank_events.retry_unprocessed(uow, now, stuck_after)
     found = {"transfers_without_order": len(orphan_transfers), "orders_unsent": len(unsent),
@@ -178,12 +177,13 @@ def sweep_late_returns(uow: UnitOfWork, now: datetime, reconciled_days: int, ret
         payment_orders.c.id % LATE_RETURN_ROTATION == rotation)))
     day = now.strftime("%Y%m%d")
     for order_id in ids:
-        uow.outbox.send(steps.SYNC_PAYMENT_ORDER, order_id, dedupe_key=f"late-return:{order_id}:{day}")
+        uow.outbox.send(steps.SYNC_PAYMENT_ORDER, order_id, again=f"late-return-{day}")
     if ids:
         uow.log("sweep", f"{len(ids)} liquidated orders older than the reconciliation window asked about again "
                 "(late returns)", details={"orders": len(ids)})
     return len(ids)
 
 
-def enqueue_reconciliation(uow: UnitOfWork, day: str, dedupe: str | None = None) -> None:
-    uow.outbox.send(steps.RECONCILE_DAY, day, dedupe_key=dedupe or f"reconcile:{day}")
+def enqueue_reconciliation(uow: UnitOfWork, day: str, occasion: str | None = None) -> None:
+    """Reconcile ``day`` (YYYYMMDD) once per occasion: each daily run, each request from treasury."""
+    uow.outbox.send(steps.RECONCILE_DAY, day, again=occasion)

@@ -1,16 +1,16 @@
-"""Every step's actor name and queue: what the outbox addresses and the workers consume.
+"""Every step's actor name, queue and business key: what the outbox addresses and the workers consume.
 
 Operations scale workers per queue group (``dramatiq workers.main --queues bank``).
 """
-from adapters.db.outbox import Step
+from domain.messages import Step
 
-CONTRIBUTE = Step("contribute", "ledger")
-CANCEL_CREDIT = Step("cancel_credit", "ledger")
-EVALUATE_TRIGGER = Step("evaluate_trigger", "ledger")
-CREATE_TRANSFER = Step("create_transfer", "ledger")
-UPDATE_MONTHLY_COMMISSIONS = Step("update_monthly_commissions", "ledger")
-PAY_TRANSFER = Step("pay_transfer", "bank")
-SEND_PAYMENT_ORDER = Step("send_payment_order", "bank")
-SYNC_PAYMENT_ORDER = Step("sync_payment_order", "bank")
-PROCESS_BANK_EVENT = Step("process_bank_event", "bank")
-RECONCILE_DAY = Step("reconcile_day", "bank")
+CONTRIBUTE = Step("contribute", "ledger")                                # credit id
+CANCEL_CREDIT = Step("cancel_credit", "ledger")                          # credit id
+EVALUATE_TRIGGER = Step("evaluate_trigger", "ledger", key_args=2)        # store id, period key
+CREATE_TRANSFER = Step("create_transfer", "ledger", key_args=2)          # store id, manual key
+UPDATE_MONTHLY_COMMISSIONS = Step("update_monthly_commissions", "ledger", key_args=2)  # merchant, month
+PAY_TRANSFER = Step("pay_transfer", "bank")                              # transfer id
+SEND_PAYMENT_ORDER = Step("send_payment_order", "bank")                  # order id
+SYNC_PAYMENT_ORDER = Step("sync_payment_order", "bank")                  # order id
+PROCESS_BANK_EVENT = Step("process_bank_event", "bank")                  # bank event id
+RECONCILE_DAY = Step("reconcile_day", "bank")                            # operation date

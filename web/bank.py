@@ -92,7 +92,7 @@ class ReconciliationResource:
         day = operation_day(date)
         with self._uow() as uow:
             stamp = uow.clock().strftime("%Y%m%dT%H%M%S%f")
-            scheduling.enqueue_reconciliation(uow, day, dedupe=f"reconcile:{day}:{stamp}")
+            scheduling.enqueue_reconciliation(uow, day, occasion=f"requested-{stamp}")
             ctx.record(uow, req, "reconciliation", day)
             uow.commit()
         resp.status = falcon.HTTP_202

@@ -12,12 +12,15 @@ from usecases.errors import Conflict, Forbidden, Invalid, NotFound, UseCaseError
 
 log = logging.getLogger("dispersa.web")
 
-STATUS = {NotFound: falcon.HTTP_404, Conflict: falcon.HTTP_409, Invalid: falcon.HTTP_422,
-          Forbidden: falcon.HTTP_403}
+STATUS = {Conflict: falcon.HTTP_409, Invalid: falcon.HTTP_422, Forbidden: falcon.HTTP_403}
 
 
 def use_case_error(req: falcon.Request, resp: falcon.Response, ex: UseCaseError, params: dict[str, Any]) -> None:
     raise falcon.HTTPError(STATUS.get(type(ex), falcon.HTTP_400), title=ex.title, description=str(ex))
+
+
+def not_found(req: falcon.Request, resp: falcon.Response, ex: NotFound, params: dict[str, Any]) -> None:
+    raise falcon.HTTPNotFound(title=NotFound.title, description=str(ex))
 
 
 def integrity_error(req: falcon.Request, resp: falcon.Response, ex: IntegrityError, params: dict[str, Any]) -> None:
@@ -52,6 +55,7 @@ def install(app: falcon.App) -> None:
     """Handlers by specificity: Falcon picks the closest class in the exception's MRO."""
     app.add_error_handler(Exception, unexpected)
     app.add_error_handler(UseCaseError, use_case_error)
+    app.add_error_handler(NotFound, not_found)
     app.add_error_handler(IntegrityError, integrity_error)
     app.add_error_handler(falcon.HTTPRouteNotFound, route_not_found)
     app.set_error_serializer(serialize)

@@ -116,14 +116,14 @@ def apikey_create(role: str = typer.Option(..., help="admin, treasury, operator 
                   label: str = typer.Option("", help="who or what the key is for")) -> None:
     """Create an API key and print it on the last line (only its hash is stored)."""
     from usecases.access import new_api_key
-    from usecases.errors import UseCaseError
+    from usecases.errors import NotFound, UseCaseError
 
     container = container_for(database_url())
     try:
         with container.uow() as uow:
             key_id, key = new_api_key(uow, role, merchant, label)
             uow.commit()
-    except UseCaseError as e:
+    except (UseCaseError, NotFound) as e:
         fail(str(e))
     err.print(f"API key {key_id} ({role}) created; it is shown this once:", highlight=False)
     print(key)
@@ -153,14 +153,14 @@ def apikey_list() -> None:
 def apikey_revoke(key_id: int = typer.Argument(..., help="the key's id (see `dispersa apikey list`)")) -> None:
     """Revoke an API key: it stops working at once."""
     from usecases.access import revoke_api_key
-    from usecases.errors import UseCaseError
+    from usecases.errors import NotFound, UseCaseError
 
     container = container_for(database_url())
     try:
         with container.uow() as uow:
             revoked = revoke_api_key(uow, key_id)
             uow.commit()
-    except UseCaseError as e:
+    except (UseCaseError, NotFound) as e:
         fail(str(e))
     print(f"API key {key_id} revoked" if revoked else f"API key {key_id} was already revoked")
 

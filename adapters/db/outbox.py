@@ -10,14 +10,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from adapters.db.tables import outbox
-
-
-@dataclass(frozen=True)
-class Step:
-    """A message's destination: the actor that handles it and the queue it lives on."""
-
-    actor_name: str
-    queue_name: str
+from domain.messages import Step
 
 
 class Outbox:
@@ -28,14 +21,13 @@ class Outbox:
         self._clock = clock
         self._new_id = new_id
 
-    def send(self, step: Step, *args: Any, dedupe_key: str | None = None, delay_ms: int | None = None) -> bool:
-        """Record a message; with a dedupe key, a second one is ignored. Returns whether it was recorded."""
+    def send(self, step: Step, *args: Any, again: str | None = None, delay_ms: int | None = None) -> bool:
+        """Record a message; a second one with the same step and business key is ignored, unless it is
+        sent ``again`` on another occasion (a sweep's window, a new run). Returns whether it was recorded."""
         stmt = insert(outbox).values(
             message_id=self._new_id(), queue_name=step.queue_name, actor_name=step.actor_name,
-            args=list(args), dedupe_key=dedupe_key, delay_ms=delay_ms, created_at=self._clock(),
-        )
-        if dedupe_key is not None:
-            stmt = stmt.prefix_with("IGNORE", dialect="mysql").prefix_with("OR IGNORE", dialect="sqlite")
+            args=list(args), dedupe_key=step.dedupe_key(args, again), delay_ms=delay_ms, created_at=self._clock(),
+        ).prefix_with("IGNORE", dialect="mysql").prefix_with("OR IGNORE", dialect="sqlite")
         return self._session.execute(stmt).rowcount == 1
 
 

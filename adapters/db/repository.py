@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from domain.credits import Credit
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType, BankTransfer
 from domain.merchants import Merchant, PaymentOption, Store
-from usecases.errors import NotFound
+from domain.errors import NotFound
 
 E = TypeVar("E")
 

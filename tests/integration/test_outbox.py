@@ -122,23 +122,25 @@ def test_two_relays_publish_every_row_once(container: Container, settings: Setti
     assert actor_failures(container) == []
 
 
-def test_dedupe_key_makes_a_second_send_a_no_op(container: Container) -> None:
+def test_a_steps_business_key_makes_a_second_send_a_no_op(container: Container) -> None:
     with container.uow() as uow:
-        uow.outbox.send(steps.EVALUATE_TRIGGER, 1, "daily:2026-11-24", None, dedupe_key="trigger:1:daily:2026-11-24")
-        uow.outbox.send(steps.EVALUATE_TRIGGER, 1, "daily:2026-11-24", None, dedupe_key="trigger:1:daily:2026-11-24")
+        uow.outbox.send(steps.EVALUATE_TRIGGER, 1, "daily:2026-11-24", None)
+        uow.outbox.send(steps.EVALUATE_TRIGGER, 1, "daily:2026-11-24", None)
         uow.commit()
     with container.uow() as uow:
-        uow.outbox.send(steps.EVALUATE_TRIGGER, 1, "daily:2026-11-24", None, dedupe_key="trigger:1:daily:2026-11-24")
+        uow.outbox.send(steps.EVALUATE_TRIGGER, 1, "daily:2026-11-24", None)
         uow.commit()
-    assert count(container, "outbox", "dedupe_key = 'trigger:1:daily:2026-11-24'") == 1
-    with container.uow() as uow:  # without a key every send is a message of its own
+    assert count(container, "outbox", "dedupe_key = 'evaluate_trigger:1:daily:2026-11-24'") == 1
+    with container.uow() as uow:  # another period, and the same one sent again on another occasion
         uow.outbox.send(steps.EVALUATE_TRIGGER, 1, "daily:2026-11-25", None)
-        uow.outbox.send(steps.EVALUATE_TRIGGER, 1, "daily:2026-11-25", None)
+        uow.outbox.send(steps.EVALUATE_TRIGGER, 1, "daily:2026-11-24", None, again="sweep-20261124T10")
+        uow.outbox.send(steps.EVALUATE_TRIGGER, 1, "daily:2026-11-24", "2026-11-24T06:00:00+00:00",
+                        again="sweep-20261124T10")  # a different due time is not a different period
         uow.commit()
     assert count(container, "outbox") == 3
 
 
-def test_dedupe_key_under_concurrent_transactions(container: Container) -> None:
+def test_the_business_key_holds_under_concurrent_transactions(container: Container) -> None:
     """Two transactions (two schedulers) send the same key at once: one row, and neither fails."""
     both_open = threading.Barrier(2)
     errors: list[BaseException] = []
@@ -148,7 +150,7 @@ def test_dedupe_key_under_concurrent_transactions(container: Container) -> None:
             with container.uow() as uow:
                 uow.session.execute(text("SELECT 1"))  # both transactions are open before either sends
                 both_open.wait(timeout=5)
-                uow.outbox.send(steps.CONTRIBUTE, 7, dedupe_key="contribute:7")
+                uow.outbox.send(steps.CONTRIBUTE, 7)
                 uow.commit()
         except BaseException as e:
             errors.append(e)

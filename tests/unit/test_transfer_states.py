@@ -209,3 +209,12 @@ def test_return_after_applied_without_disbursement_changes_nothing() -> None:
         ledger.return_transfer(head, transfer, None, LATER)
     assert transfer.status == TS.APPLIED
     assert [bu.status for bu in transfer.balance_updates] == [S.APPLIED]
+
+
+def test_a_steps_dedupe_key_is_its_actor_and_business_key():
+    from domain.messages import Step
+
+    step = Step("evaluate_trigger", "ledger", key_args=2)
+    assert step.dedupe_key([7, "daily:2026-11-24", "2026-11-24T06:00:00+00:00"]) == "evaluate_trigger:7:daily:2026-11-24"
+    assert step.dedupe_key([7, "daily:2026-11-24", None], "sweep-20261124T10") == \
+        "evaluate_trigger:7:daily:2026-11-24@sweep-20261124T10"
