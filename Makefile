@@ -20,6 +20,7 @@ services:
 	bash .ci/ensure-services
 
 test: install services
+	$(BIN)/lint-imports
 	DISPERSA_TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m tests.create_database
 	DISPERSA_TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -p no:cacheprovider
 

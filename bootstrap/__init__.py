@@ -22,6 +22,7 @@ from adapters.db.uow import UnitOfWork
 from adapters.bank.signer import Signer
 from adapters.bank.stp_client import StpClient
 from adapters.ratelimit import LocalRateLimiter, RateLimiter
+from adapters.relay import Relay
 from adapters.settings import Settings
 from domain.payment_orders import Ordering
 from domain.stp import DEFAULT_ESTADOS, OrderOutcome
@@ -108,6 +109,13 @@ def build_container(settings: Settings | None = None, *, clock: Callable[[], dat
     container.broker = build_broker(settings, container.uow)
     declare_actors(container)
     return container
+
+
+def relay(container: Container, queues: tuple[str, ...] = ()) -> Relay:
+    """The outbox relay of the container's database and broker (``queues`` only, when given)."""
+    s = container.settings
+    return Relay(container.sessions, container.broker, container.clock, s.relay_batch_size, s.relay_idle_seconds,
+                 queues)
 
 
 def web_app(container: Container) -> falcon.App:

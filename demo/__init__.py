@@ -33,13 +33,11 @@ from domain.credits import CancellationReason, Credit
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType, BankTransfer, TransferStatus
 from domain.payment_orders import PaymentOrder
 from domain.merchants import Store
-from scheduler import jobs
-from usecases import catalog, credits as credit_cases, ledger, reconciliation
+from usecases import catalog, commissions, credits as credit_cases, ledger, reconciliation, scheduling
 from usecases.verify import VerifyReport, verify_all
-from bootstrap import Container, build_container, web_app
+from bootstrap import Container, build_container, relay as relay_of, web_app
 from adapters.clock import ManualClock
 from adapters.loopback import LoopbackServer
-from workers.relay import Relay
 
 MX = MEXICO_CITY
 START = datetime(2026, 11, 24, 8, 0, tzinfo=MX)  # a Tuesday: the week reaches November's last day
@@ -198,7 +196,7 @@ class Demo:
 
     def __init__(self, container: Container, clock: ManualClock, rng: random.Random, bank: SandboxServer):
         self.c, self.clock, self.rng, self.bank = container, clock, rng, bank
-        self.relays = {queue: Relay(container, (queue,)) for queue in PHASES}
+        self.relays = {queue: relay_of(container, (queue,)) for queue in PHASES}
         self.events: Counter[str] = Counter()
         self.store_ids: list[int] = []
 
@@ -317,12 +315,17 @@ class Demo:
             for kind, arg in plan.get(hour, []):
                 self.run_action(kind, arg)
             self.settle()
-            jobs.enqueue_due_triggers(self.c)
+            with self.c.uow() as uow:
+                scheduling.enqueue_due_triggers(uow, self.clock(), self.c.settings.scheduler_catch_up_limit)
+                uow.commit()
             self.settle()
             self.treasury_review()
             local = self.clock.now.astimezone(MX)
             if not commissions_done and local.day == 1 and local.time() >= time(2):
-                jobs.monthly_commissions(self.c)
+                with self.c.uow() as uow:
+                    commissions.enqueue_monthly_commissions(
+                        uow, commissions.previous_month(self.clock(), self.c.settings.timezone))
+                    uow.commit()
                 commissions_done = True
             self.settle()
             progress(hour + 1, local)

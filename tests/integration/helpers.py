@@ -29,8 +29,7 @@ from domain import clabe
 from tests.conftest import TEST_REDIS_URL
 from tests.factories import validated_store
 from usecases import catalog, credits as credit_cases
-from bootstrap import Container, build_container
-from workers.relay import Relay
+from bootstrap import Container, build_container, relay as relay_of
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
@@ -142,7 +141,7 @@ def settle(container: Container, traffic: Traffic, timeout: float = 30.0) -> Non
     Quiet means: two polls in a row where the relay found nothing to publish and every published
     message was acked or rejected (an actor commits its own outbox rows before its ack).
     """
-    relay = Relay(container)
+    relay = relay_of(container)
     deadline = time.monotonic() + timeout
     quiet = 0
     while quiet < 2:

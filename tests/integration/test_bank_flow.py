@@ -22,9 +22,8 @@ from tests.factories import validated_store
 from tests.integration.helpers import isolated_settings
 from usecases import credits as credit_cases, ledger, reconciliation, scheduling
 from usecases.verify import verify_all
-from bootstrap import Container, build_container, web_app
-from demo.local_server import ThreadedServer
-from workers.relay import Relay
+from bootstrap import Container, build_container, relay as relay_of, web_app
+from adapters.loopback import LoopbackServer
 
 SCENARIOS = ("happy", "mixed", "late-returns", "duplicates", "out-of-order", "timeouts", "errors-5xx",
              "webhook-down", "chaos")
@@ -51,7 +50,7 @@ class FlakyWebhook:
 
 class RelayThread:
     def __init__(self, container: Container):
-        self.relay, self.stopping = Relay(container), threading.Event()
+        self.relay, self.stopping = relay_of(container), threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
@@ -77,7 +76,7 @@ def flow(request, db_url, tmp_path):
     container.broker.flush_all()
     container.redis.flushdb()
     app = web_app(container)
-    web = ThreadedServer(FlakyWebhook(app, 15) if scenario == "webhook-down" else app).start()
+    web = LoopbackServer(FlakyWebhook(app, 15) if scenario == "webhook-down" else app).start()
     bank = SandboxServer(SandboxConfig(public_key_pem=public, empresa=settings.stp_empresa,
                                        webhook_url=web.url + WEBHOOK, webhook_secret=secret, scenario=scenario,
                                        seed=11, speed=4, hang_seconds=2.0)).start()

@@ -16,8 +16,8 @@ from tests.integration.helpers import (
 )
 from usecases import ledger
 from usecases.verify import verify_all
-from bootstrap import Container
-from workers.relay import Relay
+from adapters.relay import Relay
+from bootstrap import Container, relay as relay_of
 
 pytestmark = pytest.mark.integration
 CREDITS = 150
@@ -58,7 +58,7 @@ def test_two_worker_processes_keep_the_chain_intact(container: Container, worker
                                                      clock: FakeClock) -> None:
     store = new_store(container)
     credit_ids = [originate(container, store, f"conc-{i}", 50_000 + 137 * i) for i in range(CREDITS)]
-    relay = Relay(container)
+    relay = relay_of(container)
     cancelled: list[int] = []
     adjustments = 0
     manual_keys: list[str] = []

@@ -10,15 +10,14 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-import workers.relay
+import adapters.relay
 from adapters.settings import Settings
 from tests.integration.helpers import (
     Traffic, actor_failures, count, deliver, delivered_credits, extra_container, new_store,
     originate, outbox_message, rows, running_worker, settle, unpublished, wait_until,
 )
 from usecases import steps
-from bootstrap import Container
-from workers.relay import Relay
+from bootstrap import Container, relay as relay_of
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +50,7 @@ def test_broker_failure_during_publish_keeps_the_row(container: Container, monke
         with monkeypatch.context() as patch:
             patch.setattr(container.broker, "enqueue", broker_down)
             with pytest.raises(ConnectionError):
-                Relay(container).publish_batch()
+                relay_of(container).publish_batch()
         assert unpublished(container) == 1, "a row whose publish failed must stay unpublished"
         settle(container, traffic)
     assert contributions_per_credit(container) == {credit: 1}
@@ -62,7 +61,7 @@ def test_relay_crash_after_publish_republishes_and_books_once(container: Contain
     store = new_store(container)
     [credit] = delivered_credits(container, store, [100_000])
     message_id, _ = outbox_message(container, "contribute")
-    real_mark = workers.relay.mark_published
+    real_mark = adapters.relay.mark_published
     crashes: list[list[int]] = []
 
     def crash_once(session: Any, ids: list[int], at: Any) -> None:
@@ -71,10 +70,10 @@ def test_relay_crash_after_publish_republishes_and_books_once(container: Contain
             raise RuntimeError("relay killed after publishing, before marking")
         real_mark(session, ids, at)
 
-    monkeypatch.setattr(workers.relay, "mark_published", crash_once)
+    monkeypatch.setattr(adapters.relay, "mark_published", crash_once)
     with running_worker(container) as traffic:
         with pytest.raises(RuntimeError):
-            Relay(container).publish_batch()
+            relay_of(container).publish_batch()
         assert unpublished(container) == 1, "the mark was rolled back with the crash"
         wait_until(lambda: count(container, "balance_updates") == 1, 20, "the first copy to be processed")
         settle(container, traffic)  # a restarted relay publishes the row again
@@ -99,7 +98,7 @@ def test_two_relays_publish_every_row_once(container: Container, settings: Setti
     def drain(name: str, relay_container: Container) -> None:
         try:
             start.wait(timeout=10)
-            published[name] = Relay(relay_container).drain()
+            published[name] = relay_of(relay_container).drain()
         except BaseException as e:  # reported by the assertions below
             published[name] = e
 
