@@ -3,13 +3,11 @@ from __future__ import annotations
 
 from typing import Callable
 
+from actors.transaction import Config, UowFactory, in_one_transaction
 from adapters.bank.stp_client import StpClient
-from actors.transaction import UowFactory, in_one_transaction
-from usecases import bank_events, payouts, reconciliation
-from usecases.payouts import PayoutConfig
+from usecases import bank_events, bank_outcomes, payouts, reconciliation, sending
 
 BankClient = Callable[[], StpClient]  # built on first use: a process without a signing key never needs one
-Config = Callable[[], PayoutConfig]    # read per message, so that it follows the process's settings
 
 
 def pay_transfer(uow: UowFactory, config: Config) -> Callable[..., None]:
@@ -18,13 +16,13 @@ def pay_transfer(uow: UowFactory, config: Config) -> Callable[..., None]:
 
 def send_payment_order(uow: UowFactory, client: BankClient, config: Config) -> Callable[[int], None]:
     def send_payment_order(order_id: int) -> None:
-        payouts.send_order(uow, client(), order_id, config())
+        sending.send_order(uow, client(), order_id, config())
     return send_payment_order
 
 
 def sync_payment_order(uow: UowFactory, client: BankClient, config: Config) -> Callable[[int], None]:
     def sync_payment_order(order_id: int) -> None:
-        payouts.sync_order(uow, client(), order_id, config())
+        bank_outcomes.sync_order(uow, client(), order_id, config())
     return sync_payment_order
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from adapters.db.uow import UnitOfWork
+from usecases.payouts import PayoutConfig
 
 UowFactory = Callable[[], UnitOfWork]
+Config = Callable[[], PayoutConfig]  # read per message, so that it follows the process's settings
 
 
 def in_one_transaction(uow: UowFactory, use_case: Callable[..., Any]) -> Callable[..., None]:

@@ -125,7 +125,7 @@ def web_app(container: Container) -> falcon.App:
               "redis": redis_check(lambda: container.redis)}
     return create_app(container.uow, WebSettings(s.webhook_secret, s.max_adjustment, s.max_body_bytes,
                                                  s.body_read_seconds),
-                      health, MinuteCounter(lambda: container.redis, "webhook_refused"))
+                      health, MinuteCounter(lambda: container.redis, "webhook_refused"), container.payout_config)
 
 
 def configure_logging(settings: Settings) -> None:

@@ -33,7 +33,7 @@ from domain.credits import CancellationReason, Credit
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType, BankTransfer, TransferStatus
 from domain.payment_orders import PaymentOrder
 from domain.merchants import Store
-from usecases import catalog, commissions, credits as credit_cases, ledger, reconciliation, scheduling
+from usecases import catalog, commissions, credits as credit_cases, ledger, queries, reconciliation, scheduling
 from usecases.verify import VerifyReport, verify_all
 from bootstrap import Container, build_container, relay as relay_of, web_app
 from adapters.clock import ManualClock
@@ -303,7 +303,7 @@ class Demo:
                     ledger.reject_transfer(uow, transfer_id, "treasury asked for the invoice first")
                     self.events["rejected by treasury"] += 1
                 else:
-                    ledger.approve_transfer(uow, transfer_id)
+                    ledger.approve_transfer(uow, transfer_id, self.c.payout_config)
                     self.events["approved by treasury"] += 1
                 uow.commit()
 
@@ -341,7 +341,7 @@ class Demo:
                 reconciliation.reconcile_day(uow, day, bank_rows, self.c.payout_config.estados)
                 uow.commit()
             with self.c.uow() as uow:
-                self.reconciliations.append(reconciliation.latest_run(uow, day))
+                self.reconciliations.append(queries.latest_reconciliation(uow, day))
         with self.c.uow() as uow:
             for status, n in uow.session.execute(select(PaymentOrder.status, func.count())
                                                  .group_by(PaymentOrder.status)):

@@ -87,6 +87,19 @@ def split_credit(amount: Money, commission_rate: Decimal, tax_rate: Decimal) -> 
     )
 
 
+@dataclass(eq=False)
+class CommissionUpdate:
+    """The monthly commission update of one merchant and month, made once: what it found and changed."""
+
+    merchant_id: int
+    month: str
+    origination: int
+    commission_rate: Decimal | None
+    options_updated: int
+    at: datetime
+    id: int | None = None
+
+
 @dataclass(frozen=True)
 class CommissionTier:
     """A merchant's commission for a month whose origination reached ``min_origination``."""

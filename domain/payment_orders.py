@@ -38,6 +38,19 @@ ALLOWED_ORDER_MOVES: dict[PaymentOrderStatus, frozenset[PaymentOrderStatus]] = {
 }
 
 
+class Applied(str, enum.Enum):
+    """What the bank's word did to an order."""
+
+    APPLIED = "applied"      # the order moved to the status the outcome means
+    DUPLICATE = "duplicate"  # it was there already: nothing changes
+    LATE = "late"            # an outcome the order has passed (a liquidation reported after its return)
+    CONFLICT = "conflict"    # the bank contradicts what we recorded: nothing changes, a person must look
+
+
+# A liquidation reported after the return it preceded: the order already has its last word.
+LATE_OUTCOMES = frozenset({(S.RETURNED, S.LIQUIDATED)})
+
+
 class PaymentSource(str, enum.Enum):
     BANK_TRANSFER = "bank_transfer"
     BULK_ROW = "bulk_row"
@@ -91,6 +104,27 @@ class PaymentOrder:
         self.history.append(PaymentOrderStatusChange(status=status, at=at, previous_status=self.status, detail=detail))
         self.status = status
         self.updated_at = at
+
+    def apply(self, outcome: stp.OrderOutcome, at: datetime, bank_order_id: int | None = None,
+              cause: str | None = None, happened_at: datetime | None = None) -> Applied:
+        """The bank's word on the order: liquidated, cancelled or returned; ``happened_at`` is the bank's
+        own time of it. An order still Sending is first taken as accepted (its callback beat the send
+        result), unless the word is that it was cancelled."""
+        if self.status == S.SENDING and outcome != stp.OrderOutcome.CANCELLED:
+            self.accepted(bank_order_id, at)
+        target = STATUS_OF_OUTCOME[outcome]
+        if target not in ALLOWED_ORDER_MOVES[self.status]:
+            if self.status == target:
+                return Applied.DUPLICATE
+            return Applied.LATE if (self.status, target) in LATE_OUTCOMES else Applied.CONFLICT
+        self.move_to(target, at, cause)
+        if bank_order_id and not self.bank_order_id:
+            self.bank_order_id = bank_order_id
+        if target == S.LIQUIDATED:
+            self.liquidated_at = happened_at or at
+        elif target == S.RETURNED:
+            self.returned_at, self.return_cause = happened_at or at, cause
+        return Applied.APPLIED
 
     def accepted(self, bank_order_id: int | None, at: datetime) -> None:
         """The bank has the order (its id, when given, is kept): it is in transit. A no-op once known."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import datetime
 
 from domain.ledger import decide_transfer
 from domain.schedules import DisbursementMode, is_manual_key, mode_of_key
@@ -37,8 +38,30 @@ class TriggerState:
     superseded_by: str | None = None  # a later period of the store already evaluated
 
 
+@dataclass(eq=False)
+class TriggerEvaluation:
+    """The record of one evaluation of a store's period: its outcome, why, and the transfer it opened."""
+
+    store_id: int
+    period_key: str
+    evaluated_at: datetime
+    outcome: EvaluationOutcome
+    reason: str
+    pending_total: int = 0
+    due_at: datetime | None = None
+    bank_transfer_id: int | None = None
+    id: int | None = None
+
+    def record(self, evaluation: Evaluation, pending_total: int, transfer_id: int | None, at: datetime) -> None:
+        """What was decided, replacing a request's placeholder."""
+        self.outcome, self.reason = evaluation.outcome, evaluation.reason[:255]
+        self.pending_total, self.bank_transfer_id, self.evaluated_at = pending_total, transfer_id, at
+
+
 @dataclass(frozen=True)
 class Evaluation:
+    """A decision: its outcome and the reason, which every outcome has."""
+
     outcome: EvaluationOutcome
     reason: str
 

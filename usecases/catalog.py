@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from adapters.db import repository as repo
 from adapters.db.uow import UnitOfWork
 from domain import clabe, merchants as rules
 from domain.access import Action, Role, may
@@ -97,9 +96,7 @@ def create_merchant(uow: UnitOfWork, name: str, currency: str = "MXN", tax_rate:
                      **({"timezone": timezone} if timezone else {})})
     merchant = Merchant(name=name, created_at=uow.clock(), **fields)
     merchant.tiers = _tiers(tiers or [])
-    uow.session.add(merchant)
-    uow.session.flush()
-    return merchant
+    return uow.merchants.add(merchant)
 
 
 def _tiers(raw: list[dict[str, Any]]) -> list[CommissionTierRow]:
@@ -115,7 +112,7 @@ def _tiers(raw: list[dict[str, Any]]) -> list[CommissionTierRow]:
 
 
 def update_merchant(uow: UnitOfWork, merchant_id: int, changes: dict[str, Any]) -> Edited[Merchant]:
-    merchant = repo.get(uow.session, Merchant, merchant_id, lock=True)
+    merchant = uow.merchants.lock(merchant_id)
     changes = dict(changes)
     tiers_changed: dict[str, Change] = {}
     if "tiers" in changes:
@@ -127,7 +124,7 @@ def update_merchant(uow: UnitOfWork, merchant_id: int, changes: dict[str, Any]) 
 
 
 def create_store(uow: UnitOfWork, merchant_id: int, fields: dict[str, Any]) -> Store:
-    merchant = repo.get(uow.session, Merchant, merchant_id)
+    merchant = uow.merchants.get(merchant_id)
     fields = _clean(fields)
     fields.setdefault("currency", merchant.currency)
     try:
@@ -135,16 +132,14 @@ def create_store(uow: UnitOfWork, merchant_id: int, fields: dict[str, Any]) -> S
     except TypeError as e:
         raise Invalid(str(e)) from None
     _check_schedule(store)
-    uow.session.add(store)
-    uow.session.flush()
-    return store
+    return uow.stores.add(store)
 
 
 def update_store(uow: UnitOfWork, store_id: int, changes: dict[str, Any], role: Role) -> Edited[Store]:
     """Edit a store. Its bank details and approval switch are money decisions: a role that may not
     decide payouts (an operator) is refused them. Any change needs treasury's validation again,
     and until then the store is not paid."""
-    store = repo.lock_store(uow.session, store_id)
+    store = uow.stores.lock(store_id)
     if "currency" in changes and changes["currency"] != store.currency and store.last_sequence:
         raise Invalid("a store with balance updates keeps its currency")
     cleaned = _clean(changes)
@@ -167,20 +162,18 @@ def update_store(uow: UnitOfWork, store_id: int, changes: dict[str, Any], role: 
 
 
 def create_option(uow: UnitOfWork, store_id: int, fields: dict[str, Any]) -> PaymentOption:
-    store = repo.get(uow.session, Store, store_id)
+    store = uow.stores.get(store_id)
     fields = _clean(fields)
     try:
         option = PaymentOption(store_id=store_id, merchant_id=store.merchant_id, created_at=uow.clock(), **fields)
     except TypeError as e:
         raise Invalid(str(e)) from None
     _check_range(option)
-    uow.session.add(option)
-    uow.session.flush()
-    return option
+    return uow.options.add(option)
 
 
 def update_option(uow: UnitOfWork, option_id: int, changes: dict[str, Any]) -> Edited[PaymentOption]:
-    option = repo.get(uow.session, PaymentOption, option_id, lock=True)
+    option = uow.options.lock(option_id)
     changed = _edit(option, _clean(changes))
     _check_range(option)
     return Edited(option, changed)
@@ -199,14 +192,14 @@ def _edit(entity: Merchant | Store | PaymentOption, changes: dict[str, Any]) -> 
 
 
 def validate_option(uow: UnitOfWork, option_id: int) -> PaymentOption:
-    option = repo.get(uow.session, PaymentOption, option_id, lock=True)
+    option = uow.options.lock(option_id)
     _validate(rules.validate_option, option)
     return option
 
 
 def validate_store(uow: UnitOfWork, store_id: int) -> Store:
     """Treasury validates the store: from now on its payment orders carry these bank details."""
-    store = repo.lock_store(uow.session, store_id)
+    store = uow.stores.lock(store_id)
     _validate(rules.validate_store, store)
     uow.log("store_validated", f"store {store_id} validated: payouts go to {clabe.mask(store.validated_clabe)} "
             f"({store.payee_name})", store_id=store_id, details=validated_details(store))
@@ -220,7 +213,7 @@ def validated_details(store: Store) -> dict[str, Any]:
 
 
 def validate_merchant(uow: UnitOfWork, merchant_id: int) -> Merchant:
-    merchant = repo.get(uow.session, Merchant, merchant_id, lock=True)
+    merchant = uow.merchants.lock(merchant_id)
     _validate(rules.validate_merchant, merchant)
     return merchant
 

@@ -4,14 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
-
-from adapters.db import repository as repo
-from adapters.db.tables import commission_updates
 from adapters.db.uow import UnitOfWork
-from domain.commission import CommissionTier, tier_rate
-from domain.credits import Credit, CreditStatus
-from domain.merchants import Merchant, PaymentOption
+from domain.commission import CommissionTier, CommissionUpdate, tier_rate
 from usecases import steps
 
 
@@ -34,34 +28,28 @@ def previous_month(at: datetime, tz: str) -> str:
 def update_monthly_commissions(uow: UnitOfWork, merchant_id: int, month: str) -> int:
     """Once per (merchant, month); returns how many options changed. Treasury validated the tiers,
     so an automatic change keeps the options validated."""
-    done = uow.session.execute(select(commission_updates.c.options_updated).where(
-        commission_updates.c.merchant_id == merchant_id, commission_updates.c.month == month)).scalar()
+    done = uow.commission_updates.of(merchant_id, month)
     if done is not None:
-        return done
-    merchant = repo.get(uow.session, Merchant, merchant_id, lock=True)
+        return done.options_updated
+    merchant = uow.merchants.lock(merchant_id)
     start, end = month_bounds(month, merchant.timezone)
-    origination = int(uow.session.execute(select(func.coalesce(func.sum(Credit.amount), 0)).where(
-        Credit.merchant_id == merchant_id, Credit.signed_at >= start, Credit.signed_at < end,
-        Credit.status != CreditStatus.CANCELLED)).scalar())
+    origination = uow.credits.origination(merchant_id, start, end)
     rate = tier_rate([CommissionTier(t.min_origination, t.commission_rate) for t in merchant.tiers], origination)
     changed = 0
     if rate is not None:
-        options = uow.session.scalars(select(PaymentOption).where(
-            PaymentOption.merchant_id == merchant_id, PaymentOption.can_commission_be_auto_updated.is_(True)))
-        for option in options:
+        for option in uow.options.auto_updatable(merchant_id):
             if option.merchant_commission != rate:
                 option.merchant_commission = rate
                 changed += 1
-    uow.session.execute(insert(commission_updates).values(
-        merchant_id=merchant_id, month=month, origination=origination, commission_rate=rate,
-        options_updated=changed, at=uow.clock()))
+    uow.commission_updates.add(CommissionUpdate(merchant_id, month, origination, rate, changed, uow.clock()))
     uow.log("commission_update", f"merchant {merchant_id} {month}: origination {origination}, rate {rate}, "
             f"{changed} options updated", merchant_id=merchant_id)
     return changed
 
 
 def enqueue_monthly_commissions(uow: UnitOfWork, month: str) -> int:
-    ids = list(uow.session.scalars(select(Merchant.id).where(Merchant.tiers.any())))
+    """One update message per merchant with tiers, for ``month``."""
+    ids = uow.merchants.with_tiers()
     for merchant_id in ids:
         uow.outbox.send(steps.UPDATE_MONTHLY_COMMISSIONS, merchant_id, month)
     return len(ids)

@@ -1,14 +1,10 @@
 """Credits: originate at signature (commission fixed then), deliver, cancel."""
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from adapters.db import repository as repo
 from adapters.db.uow import UnitOfWork
 from domain.commission import NoApplicableOption, select_option, split_credit
 from domain.credits import CancellationReason, Credit, CreditError
 from domain.ledger import MAX_BALANCE
-from domain.merchants import Merchant, Store
 from domain.money import Money
 from usecases import steps
 from usecases.errors import Conflict, Forbidden, Invalid
@@ -16,15 +12,15 @@ from usecases.errors import Conflict, Forbidden, Invalid
 
 def originate(uow: UnitOfWork, store_id: int, external_id: str, amount: int, number_of_payments: int) -> Credit:
     """A signed credit. Idempotent on ``external_id``: the same request returns the same credit."""
-    existing = uow.session.scalars(select(Credit).where(Credit.external_id == external_id)).first()
+    existing = uow.credits.by_external_id(external_id)
     if existing is not None:
         if (existing.store_id, existing.amount, existing.number_of_payments) != (store_id, amount, number_of_payments):
             raise Conflict(f"credit {external_id!r} exists with other terms")
         return existing
     if not isinstance(amount, int) or amount <= 0:
         raise Invalid("amount is a positive integer in minor units")
-    store = repo.get(uow.session, Store, store_id)
-    merchant = repo.get(uow.session, Merchant, store.merchant_id)
+    store = uow.stores.get(store_id)
+    merchant = uow.merchants.get(store.merchant_id)
     if not merchant.can_originate:
         raise Forbidden(f"merchant {merchant.id} is not validated or is disabled: it cannot originate credits")
     if not store.validated:
@@ -46,8 +42,7 @@ def originate(uow: UnitOfWork, store_id: int, external_id: str, amount: int, num
         commission_rate=split.commission_rate, tax_rate=split.tax_rate, commission=split.commission.minor,
         tax=split.tax.minor, contribution=split.contribution.minor, signed_at=at, external_id=external_id,
     )
-    uow.session.add(credit)
-    uow.session.flush()
+    uow.credits.add(credit)
     uow.log("credit_originated", f"credit {credit.id} of {amount} at store {store_id}", credit_id=credit.id,
             store_id=store_id, reference=external_id)
     return credit
@@ -55,7 +50,7 @@ def originate(uow: UnitOfWork, store_id: int, external_id: str, amount: int, num
 
 def deliver(uow: UnitOfWork, credit_id: int) -> Credit:
     """The store delivered the product: the credit contributes to the store's balance (next step)."""
-    credit = repo.get(uow.session, Credit, credit_id, lock=True)
+    credit = uow.credits.lock(credit_id)
     if credit.delivered_at is not None:
         return credit
     try:
@@ -71,7 +66,7 @@ def cancel(uow: UnitOfWork, credit_id: int, reason: str) -> Credit:
         why = CancellationReason(reason)
     except ValueError:
         raise Invalid(f"reason is one of {[r.value for r in CancellationReason]}") from None
-    credit = repo.get(uow.session, Credit, credit_id, lock=True)
+    credit = uow.credits.lock(credit_id)
     if credit.cancelled_at is not None and credit.cancellation_reason == why:
         return credit
     try:

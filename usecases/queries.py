@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from adapters.db.tables import api_keys, audit_log, event_log
+from adapters.db.tables import api_keys, audit_log, event_log, reconciliation_mismatches, reconciliation_runs
 
 from adapters.db import repository as repo
 from adapters.db.uow import UnitOfWork
@@ -366,3 +366,18 @@ def transfer_report(uow: UnitOfWork, transfer_id: int, scope: int | None) -> Tra
     store_ = {"id": s.id, "merchant_id": s.merchant_id, "name": s.name, "clabe": s.clabe,
               "beneficiary_name": s.beneficiary_name}
     return TransferReport(transfer_view(t, orders_of(uow, [t.id]).get(t.id), detail=True), store_, t.currency, rows)
+
+
+# --- reconciliation --------------------------------------------------------------------------------
+
+
+def latest_reconciliation(uow: UnitOfWork, day: str) -> dict[str, Any] | None:
+    """The latest reconciliation run of ``day`` (YYYYMMDD) with its mismatches, or None."""
+    run = uow.session.execute(select(reconciliation_runs).where(reconciliation_runs.c.operation_date == day)
+                              .order_by(reconciliation_runs.c.id.desc()).limit(1)).mappings().first()
+    if run is None:
+        return None
+    rows = uow.session.execute(select(reconciliation_mismatches).where(
+        reconciliation_mismatches.c.run_id == run["id"]).order_by(reconciliation_mismatches.c.id)).mappings()
+    return {**{k: v for k, v in run.items()}, "mismatch_list": [
+        {"tracking_key": r["tracking_key"], "kind": r["kind"], "ours": r["ours"], "bank": r["bank"]} for r in rows]}

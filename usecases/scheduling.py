@@ -4,28 +4,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Iterator
 
-from sqlalchemy import and_, func, select, update
-
-from adapters.db.tables import balance_updates, bank_transfers, credits, outbox, payment_orders, trigger_evaluations
 from adapters.db.uow import UnitOfWork
-from domain.credits import CreditStatus
-from domain.ledger import BalanceUpdateType as T, TransferStatus
 from domain.payment_orders import PaymentOrderStatus
 from domain.merchants import Store
-from domain.schedules import DisbursementMode, Period, due_periods, instant_catch_up_key
-from domain.triggers import EvaluationOutcome
+from domain.schedules import Period, due_periods, instant_catch_up_key
+from domain.triggers import Evaluation, EvaluationOutcome
 from usecases import bank_events, steps
 
 
 def _due_periods(uow: UnitOfWork, until: datetime, catch_up_limit: int) -> Iterator[tuple[Store, Period]]:
     """Every scheduled store's periods due since its last evaluated period, up to ``until``."""
-    last_due = dict(uow.session.execute(
-        select(trigger_evaluations.c.store_id, func.max(trigger_evaluations.c.due_at))
-        .where(trigger_evaluations.c.due_at.is_not(None))
-        .group_by(trigger_evaluations.c.store_id)).all())
-    stores = list(uow.session.scalars(select(Store).where(
-        Store.automation_enabled.is_(True), Store.disbursement_mode != DisbursementMode.INSTANT)))
-    for store in stores:
+    last_due = uow.evaluations.last_due()
+    for store in uow.stores.scheduled():
         since = last_due.get(store.id) or store.created_at
         for period in due_periods(store.schedule, since, until, catch_up_limit):
             yield store, period
@@ -39,9 +29,7 @@ def enqueue_due_triggers(uow: UnitOfWork, now: datetime, catch_up_limit: int) ->
     count = 0
     for store, period in _due_periods(uow, now, catch_up_limit):
         count += uow.outbox.send(steps.EVALUATE_TRIGGER, store.id, period.key, period.due_at.isoformat())
-    instant = list(uow.session.scalars(select(Store).where(
-        Store.automation_enabled.is_(True), Store.disbursement_mode == DisbursementMode.INSTANT, Store.balance > 0)))
-    for store in instant:
+    for store in uow.stores.instant_with_balance():
         count += _instant_catch_up(uow, store, now)
     return count
 
@@ -75,28 +63,15 @@ def sweep_stuck_work(uow: UnitOfWork, now: datetime, stuck_after: timedelta) -> 
     """Re-drive ledger work whose message was lost or dead-lettered; report what the relay left behind."""
     cutoff = now - stuck_after
     window = now.strftime("%Y%m%dT%H")
-    contribution = balance_updates.alias("contribution")
-    cancellation = balance_updates.alias("cancellation")
-    missing_contributions = list(uow.session.execute(
-        select(credits.c.id).outerjoin(contribution, and_(
-            contribution.c.credit_id == credits.c.id, contribution.c.type == T.CONTRIBUTION))
-        .where(credits.c.delivered_at.is_not(None), credits.c.delivered_at < cutoff, contribution.c.id.is_(None))
-    ).scalars())
+    missing_contributions = uow.credits.delivered_without_contribution(cutoff)
     for credit_id in missing_contributions:
         uow.outbox.send(steps.CONTRIBUTE, credit_id, again=f"sweep-{window}")
-    missing_cancellations = list(uow.session.execute(
-        select(credits.c.id).outerjoin(cancellation, and_(
-            cancellation.c.credit_id == credits.c.id, cancellation.c.type == T.CREDIT_CANCELLATION))
-        .where(credits.c.status == CreditStatus.CANCELLED, credits.c.delivered_at.is_not(None),
-               credits.c.cancelled_at < cutoff, cancellation.c.id.is_(None))
-    ).scalars())
+    missing_cancellations = uow.credits.cancelled_without_cancellation(cutoff)
     for credit_id in missing_cancellations:
         uow.outbox.send(steps.CANCEL_CREDIT, credit_id, again=f"sweep-{window}")
     requests = _redrive_requests(uow, now, cutoff, window)
-    unpublished = uow.session.execute(select(func.count()).select_from(outbox).where(
-        outbox.c.published_at.is_(None), outbox.c.created_at < cutoff)).scalar() or 0
     found = {"contributions": len(missing_contributions), "cancellations": len(missing_cancellations),
-             "transfer_requests": len(requests), "unpublished_outbox": int(unpublished)}
+             "transfer_requests": len(requests), "unpublished_outbox": uow.outbox.unpublished(before=cutoff)}
     if any(found.values()):
         uow.log("sweep", f"stuck work re-driven: {found}", level="WARNING", details=found)
     return found
@@ -109,17 +84,11 @@ def _redrive_requests(uow: UnitOfWork, now: datetime, cutoff: datetime, window: 
     """Treasury's requests for a transfer now whose message was lost are re-driven (the ledger worker
     re-checks the store as it is now); one still undecided after a day ends skipped, with an alert,
     rather than being re-driven for ever."""
-    rows = list(uow.session.execute(
-        select(trigger_evaluations.c.id, trigger_evaluations.c.store_id, trigger_evaluations.c.period_key,
-               trigger_evaluations.c.evaluated_at).where(
-            trigger_evaluations.c.outcome == EvaluationOutcome.REQUESTED.value,
-            trigger_evaluations.c.evaluated_at < cutoff)).all())
     redriven = []
-    for row in rows:
+    for row in uow.evaluations.requested_before(cutoff):
         if now - row.evaluated_at > REQUEST_GIVE_UP:
-            uow.session.execute(update(trigger_evaluations).where(trigger_evaluations.c.id == row.id).values(
-                outcome=EvaluationOutcome.SKIPPED.value, evaluated_at=now,
-                reason="treasury's request could not be decided within a day; the event log says why"))
+            row.record(Evaluation(EvaluationOutcome.SKIPPED, "treasury's request could not be decided within a day; "
+                                                             "the event log says why"), 0, None, now)
             uow.alert("transfer_request_abandoned", f"store {row.store_id}: treasury's request {row.period_key} "
                       "was not decided within a day and was given up; ask again once the cause is fixed",
                       store_id=row.store_id)
@@ -136,20 +105,15 @@ def sweep_payment_orders(uow: UnitOfWork, now: datetime, stuck_after: timedelta,
     queries the tracking key first), orders whose callback is late, callbacks that matched no order."""
     cutoff = now - stuck_after
     window = now.strftime("%Y%m%dT%H%M")
-    orphan_transfers = list(uow.session.execute(
-        select(bank_transfers.c.id).outerjoin(payment_orders, payment_orders.c.bank_transfer_id == bank_transfers.c.id)
-        .where(bank_transfers.c.status == TransferStatus.SENDING, bank_transfers.c.updated_at < cutoff,
-               payment_orders.c.id.is_(None))).scalars())
+    # Transfers get their order when they are decided; one left without (decided before that, its
+    # message lost) gets it here.
+    orphan_transfers = uow.transfers.sending_without_order(cutoff)
     for transfer_id in orphan_transfers:
         uow.outbox.send(steps.PAY_TRANSFER, transfer_id, again=f"sweep-{window}")
-    unsent = list(uow.session.execute(select(payment_orders.c.id).where(
-        payment_orders.c.status.in_([PaymentOrderStatus.CREATED, PaymentOrderStatus.SENDING]),
-        payment_orders.c.updated_at < cutoff)).scalars())
+    unsent = uow.orders.with_status([PaymentOrderStatus.CREATED, PaymentOrderStatus.SENDING], cutoff)
     for order_id in unsent:
         uow.outbox.send(steps.SEND_PAYMENT_ORDER, order_id, again=f"sweep-{window}")
-    late = list(uow.session.execute(select(payment_orders.c.id).where(
-        payment_orders.c.status == PaymentOrderStatus.SENT, payment_orders.c.updated_at < now - callback_after
-    )).scalars())
+    late = uow.orders.with_status([PaymentOrderStatus.SENT], now - callback_after)
     for order_id in late:
         uow.outbox.send(steps.SYNC_PAYMENT_ORDER, order_id, again=f"sweep-{window}")
     retried, orphaned = bank_events.retry_unmatched(uow, now, unmatched_deadline)
@@ -169,12 +133,8 @@ def sweep_late_returns(uow: UnitOfWork, now: datetime, reconciled_days: int, ret
     """Ask the bank again about liquidated orders older than the daily reconciliation covers, for as long
     as a return may still come (``return_window_days``): a return whose callback was lost is found
     here. One seventh of them a day, so the load on the bank stays low."""
-    rotation = now.toordinal() % LATE_RETURN_ROTATION
-    ids = list(uow.session.scalars(select(payment_orders.c.id).where(
-        payment_orders.c.status == PaymentOrderStatus.LIQUIDATED,
-        payment_orders.c.liquidated_at >= now - timedelta(days=return_window_days),
-        payment_orders.c.liquidated_at < now - timedelta(days=reconciled_days),
-        payment_orders.c.id % LATE_RETURN_ROTATION == rotation)))
+    ids = uow.orders.liquidated_between(now - timedelta(days=return_window_days), now - timedelta(days=reconciled_days),
+                                        LATE_RETURN_ROTATION, now.toordinal() % LATE_RETURN_ROTATION)
     day = now.strftime("%Y%m%d")
     for order_id in ids:
         uow.outbox.send(steps.SYNC_PAYMENT_ORDER, order_id, again=f"late-return-{day}")

@@ -8,6 +8,7 @@ import falcon
 
 from adapters.counters import MinuteCounter
 from adapters.db.uow import UnitOfWork
+from usecases.payouts import PayoutConfig
 from web import errors
 from web.auth import Authentication
 from web.bank import ReconciliationResource, StpWebhookResource
@@ -36,7 +37,7 @@ class WebSettings:
 
 
 def resources(uow: UowFactory, settings: WebSettings, health: Mapping[str, Check],
-              refusals: MinuteCounter) -> dict[str, Any]:
+              refusals: MinuteCounter, payout: PayoutConfig) -> dict[str, Any]:
     """One object per resource name of the route table, each given only what it uses."""
     return {
         "merchants": MerchantResource(uow),
@@ -44,7 +45,7 @@ def resources(uow: UowFactory, settings: WebSettings, health: Mapping[str, Check
         "options": PaymentOptionResource(uow),
         "credits": CreditResource(uow),
         "ledger": StoreLedgerResource(uow, settings.max_adjustment),
-        "transfers": TransferResource(uow),
+        "transfers": TransferResource(uow, payout),
         "health": HealthResource(health),
         "openapi": OpenAPIResource(build_document(ROUTES)),
         "stp_webhook": StpWebhookResource(uow, settings.webhook_secret, refusals),
@@ -56,16 +57,16 @@ def resources(uow: UowFactory, settings: WebSettings, health: Mapping[str, Check
 
 
 def create_app(uow: UowFactory, settings: WebSettings, health: Mapping[str, Check],
-               refusals: MinuteCounter) -> falcon.App:
-    """The app factory: units of work, the web's settings, the health checks and the counter of
-    refused webhook calls are all it needs."""
+               refusals: MinuteCounter, payout: PayoutConfig) -> falcon.App:
+    """The app factory: units of work, the web's settings, the health checks, the counter of refused
+    webhook calls and the payout settings (approval builds a payment order) are all it needs."""
     app = falcon.App(middleware=[Authentication(uow, operations_by_template()),
                                  RequestLimits(settings.max_body_bytes, settings.body_read_seconds)])
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.keep_blank_qs_values = True  # an empty value is refused (422), not taken for the default
     app.resp_options.media_handlers[falcon.MEDIA_JSON] = json_handler()
     errors.install(app)
-    served = resources(uow, settings, health, refusals)
+    served = resources(uow, settings, health, refusals, payout)
     for route in ROUTES:
         app.add_route(route.path, served[route.resource], suffix=route.suffix)
     return app

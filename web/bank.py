@@ -10,8 +10,9 @@ import falcon
 from sqlalchemy.exc import IntegrityError
 
 from adapters.counters import MinuteCounter
+from adapters.db.errors import is_duplicate
 from adapters.db.uow import UnitOfWork
-from usecases import bank_events, reconciliation, scheduling
+from usecases import bank_events, queries, scheduling
 from usecases.errors import NotFound
 from web import context as ctx
 from web.routes import OPERATION_DATE, STP_ORDER_STATUS
@@ -60,7 +61,7 @@ class StpWebhookResource:
                 bank_events.receive(uow, body)
                 uow.commit()
         except IntegrityError as e:
-            if not bank_events.is_duplicate_insert(e):
+            if not is_duplicate(e, "body_hash"):  # the same callback twice at once: the first stored it
                 raise
         resp.media = RECEIVED
 
@@ -83,7 +84,7 @@ class ReconciliationResource:
     def on_get(self, req: falcon.Request, resp: falcon.Response, date: str) -> None:
         day = operation_day(date)
         with self._uow() as uow:
-            run = reconciliation.latest_run(uow, day)
+            run = queries.latest_reconciliation(uow, day)
         if run is None:
             raise NotFound(f"no reconciliation has run for {date}")
         resp.media = run

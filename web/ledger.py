@@ -8,6 +8,7 @@ import falcon
 from adapters.db.uow import UnitOfWork
 from domain.ledger import TransferStatus
 from usecases import ledger, queries
+from usecases.payouts import PayoutConfig
 from web import context as ctx
 from web.rendering import report_csv
 from web.routes import IDEMPOTENCY_KEY, REPORT_FORMAT, TRANSFER_STATUS, TRANSFER_STORE
@@ -53,10 +54,12 @@ class StoreLedgerResource:
 
 
 class TransferResource:
-    """/transfers, /transfers/{transfer_id}, its approval, rejection and report."""
+    """/transfers, /transfers/{transfer_id}, its approval, rejection and report. Approval builds the
+    transfer's payment order, so it needs the payout settings (our ordering account, the tracking prefix)."""
 
-    def __init__(self, uow: UowFactory):
+    def __init__(self, uow: UowFactory, payout: PayoutConfig):
         self._uow = uow
+        self._payout = payout
 
     def on_get_collection(self, req: falcon.Request, resp: falcon.Response) -> None:
         status = TRANSFER_STATUS.read(req)
@@ -72,7 +75,7 @@ class TransferResource:
 
     def on_post_approval(self, req: falcon.Request, resp: falcon.Response, transfer_id: int) -> None:
         with self._uow() as uow:
-            ledger.approve_transfer(uow, transfer_id)
+            ledger.approve_transfer(uow, transfer_id, self._payout)
             ctx.record(uow, req, "transfer", transfer_id)
             uow.commit()
             resp.media = queries.transfer(uow, transfer_id, None)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from adapters.db.tables import outbox
@@ -29,6 +29,11 @@ class Outbox:
             args=list(args), dedupe_key=step.dedupe_key(args, again), delay_ms=delay_ms, created_at=self._clock(),
         ).prefix_with("IGNORE", dialect="mysql").prefix_with("OR IGNORE", dialect="sqlite")
         return self._session.execute(stmt).rowcount == 1
+
+    def unpublished(self, before: datetime) -> int:
+        """How many messages recorded before ``before`` the relay has not published yet."""
+        return int(self._session.execute(select(func.count()).select_from(outbox).where(
+            outbox.c.published_at.is_(None), outbox.c.created_at < before)).scalar() or 0)
 
 
 @dataclass(frozen=True)

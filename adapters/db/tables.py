@@ -18,7 +18,10 @@ from domain.ledger import (
 )
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus, PaymentOrderStatusChange, PaymentSource
 from domain.merchants import CommissionTierRow, Merchant, MerchantStatus, PaymentOption, Store
+from domain.bank_events import BankEvent, BankEventStatus
+from domain.commission import CommissionUpdate
 from domain.schedules import DEFAULT_TIMEZONE, DisbursementMode
+from domain.triggers import EvaluationOutcome, TriggerEvaluation
 
 metadata = MetaData(naming_convention={
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -203,7 +206,7 @@ trigger_evaluations = Table(
     Column("period_key", String(64), nullable=False),
     Column("due_at", UtcDateTime),
     Column("evaluated_at", UtcDateTime, nullable=False),
-    Column("outcome", String(32), nullable=False),
+    Column("outcome", enum_of(EvaluationOutcome), nullable=False),
     Column("reason", String(255), nullable=False),
     Column("pending_total", BigInteger, nullable=False),
     Column("bank_transfer_id", ID, ForeignKey("bank_transfers.id")),
@@ -320,7 +323,8 @@ bank_events = Table(
     Column("bank_order_id", BigInteger),
     Column("folio_origen", String(64)),
     Column("received_at", UtcDateTime, nullable=False),
-    Column("status", String(20), nullable=False),
+    Column("status", SAEnum(BankEventStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e],
+                            validate_strings=True, create_constraint=False), nullable=False),
     Column("payment_order_id", ID, ForeignKey("payment_orders.id")),
     Column("attempts", Integer, nullable=False, default=0),
     Column("processed_at", UtcDateTime),
@@ -383,6 +387,9 @@ def map_domain() -> None:
                               cascade="all, delete-orphan"),
     })
     m(Credit, credits)
+    m(TriggerEvaluation, trigger_evaluations)
+    m(CommissionUpdate, commission_updates)
+    m(BankEvent, bank_events)
     m(PaymentOrderStatusChange, payment_order_status_history)
     m(PaymentOrder, payment_orders, properties={
         "history": relationship(PaymentOrderStatusChange, order_by=payment_order_status_history.c.id,

@@ -8,6 +8,7 @@ from typing import Any, Callable
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from adapters.db import repositories as r
 from adapters.db.outbox import Outbox
 from adapters.db.tables import event_log
 
@@ -16,7 +17,9 @@ alerts = logging.getLogger("dispersa.alerts")
 
 
 class UnitOfWork:
-    """Open with ``with``; nothing is kept unless ``commit()`` is called inside the block."""
+    """One MySQL transaction: open with ``with``; nothing is kept unless ``commit()`` is called inside the
+    block. Its repositories (``uow.stores``, ``uow.credits``, ``uow.transfers``, ``uow.orders``, …), its
+    outbox and its event log all write in that transaction."""
 
     def __init__(self, sessions: sessionmaker[Session], clock: Callable[[], datetime], new_id: Callable[[], str]):
         self._sessions = sessions
@@ -26,6 +29,19 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         self.session = self._sessions()
         self.outbox = Outbox(self.session, self.clock, self.new_id)
+        self.merchants = r.Merchants(self.session)
+        self.stores = r.Stores(self.session)
+        self.options = r.PaymentOptions(self.session)
+        self.credits = r.Credits(self.session)
+        self.balance_updates = r.BalanceUpdates(self.session)
+        self.transfers = r.Transfers(self.session)
+        self.evaluations = r.Evaluations(self.session)
+        self.orders = r.Orders(self.session)
+        self.bank_events = r.BankEvents(self.session)
+        self.commission_updates = r.CommissionUpdates(self.session)
+        self.reconciliations = r.Reconciliations(self.session)
+        self.api_keys = r.ApiKeys(self.session)
+        self.audit = r.AuditLog(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:

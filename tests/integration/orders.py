@@ -7,7 +7,7 @@ from domain import stp
 from domain.ledger import BankTransfer
 from domain.payment_orders import PaymentOrder
 from tests.factories import validated_store
-from usecases import credits as credit_cases, ledger, payouts
+from usecases import credits as credit_cases, ledger, sending
 from bootstrap import Container
 
 _credit_numbers = itertools.count(1)
@@ -22,8 +22,8 @@ def order_in_sending(container: Container, amount: int = 1_000_00, **store_field
         uow.commit()
     with container.uow() as uow:
         ledger.contribute(uow, credit.id)
-        transfer = ledger.create_transfer(uow, store_id, "manual:test")
-        order = payouts.pay_transfer(uow, transfer.id, container.payout_config)
+        transfer = ledger.create_transfer(uow, store_id, "manual:test", container.payout_config)
+        order = uow.orders.of_transfer(transfer.id)
         uow.commit()
     return order
 
@@ -31,7 +31,7 @@ def order_in_sending(container: Container, amount: int = 1_000_00, **store_field
 def begin_send(container: Container, order: PaymentOrder) -> None:
     """The send step committed Sending (and then, say, the process died)."""
     with container.uow() as uow:
-        payouts.begin_send(uow, order.id, container.payout_config)
+        sending.begin_send(uow, order.id, container.payout_config)
         uow.commit()
 
 
@@ -40,7 +40,7 @@ def order_sent(container: Container, bank_order_id: int, **store_fields) -> Paym
     order = order_in_sending(container, **store_fields)
     begin_send(container, order)
     with container.uow() as uow:
-        payouts.record_registration(uow, order.id, stp.RegistrationAnswer(bank_order_id, None))
+        sending.record_registration(uow, order.id, stp.RegistrationAnswer(bank_order_id, None))
         uow.commit()
     return reload(container, order.id)[0]
 

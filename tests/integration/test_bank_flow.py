@@ -20,7 +20,7 @@ from domain.ledger import BalanceUpdate, BalanceUpdateType, BankTransfer, Transf
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus as S
 from tests.factories import validated_store
 from tests.integration.helpers import isolated_settings
-from usecases import credits as credit_cases, ledger, reconciliation, scheduling
+from usecases import credits as credit_cases, ledger, queries, scheduling
 from usecases.verify import verify_all
 from bootstrap import Container, build_container, relay as relay_of, web_app
 from adapters.loopback import LoopbackServer
@@ -160,7 +160,7 @@ def test_payouts_end_to_end_under_each_bank_scenario(flow):
     runs: dict[str, Any] = {}
     while time.monotonic() < deadline and len(runs) < len(days):
         with container.uow() as uow:
-            runs = {d: r for d in days if (r := reconciliation.latest_run(uow, d))}
+            runs = {d: r for d in days if (r := queries.latest_reconciliation(uow, d))}
         time.sleep(0.2)
     assert set(runs) == set(days), "reconciliation did not run for every day"
     assert [m for r in runs.values() for m in r["mismatch_list"]] == []

@@ -12,7 +12,7 @@ from domain import stp
 from domain.ledger import BankTransfer, TransferStatus
 from domain.payment_orders import PaymentOrderStatus
 from tests.integration.orders import begin_send, order_in_sending, order_sent, reload
-from usecases import bank_events as events, ledger, payouts, reconciliation, scheduling
+from usecases import bank_events as events, bank_outcomes, ledger, queries, reconciliation, scheduling, sending
 from tests.integration.conftest import WEBHOOK_PATH, WEBHOOK_SECRET
 
 SECRET, PATH = WEBHOOK_SECRET, WEBHOOK_PATH
@@ -52,7 +52,7 @@ def test_a_return_whose_message_was_lost_is_redriven_by_the_sweep(stack, clock):
     container, client = stack
     order = order_sent(container, 12345678)
     with container.uow() as uow:
-        payouts.apply_outcome(uow, order.id, stp.OrderOutcome.LIQUIDATED, 12345678)
+        bank_outcomes.apply_outcome(uow, order.id, stp.OrderOutcome.LIQUIDATED, 12345678)
         uow.commit()
     post(client, {"id": 12345678, "folioOrigen": order.tracking_key, "estado": "D", "causaDevolucion": "x"})
     with container.uow() as uow:  # its processing message died in the dead-letter queue
@@ -72,7 +72,7 @@ def test_a_liquidation_of_a_cancelled_order_is_a_conflict_with_an_alert(stack):
     begin_send(container, order)
     with container.uow() as uow:
         refused = stp.read_registration({"resultado": {"id": -7, "descripcionError": "La cuenta no existe"}})
-        payouts.record_registration(uow, order.id, refused)
+        sending.record_registration(uow, order.id, refused)
         uow.commit()
     post(client, {"id": 777777777, "folioOrigen": order.tracking_key, "estado": "LQ"})
     with container.uow() as uow:
@@ -111,10 +111,10 @@ def test_an_order_answered_with_unknown_codes_raises_an_alert_after_some_attempt
     container, _ = stack
     order = order_in_sending(container)
     answer = stp.read_registration({"resultado": {"id": -99, "descripcionError": "no disponible"}})
-    for _ in range(payouts.ALERT_AFTER_ATTEMPTS):
+    for _ in range(sending.ALERT_AFTER_ATTEMPTS):
         begin_send(container, order)
         with container.uow() as uow:
-            assert payouts.record_registration(uow, order.id, answer) == "transient"
+            assert sending.record_registration(uow, order.id, answer) == "transient"
             uow.commit()
     assert alerts(container, "payment_order_error") == 1
 
@@ -134,7 +134,7 @@ def test_a_lost_transfer_request_is_redriven_and_decided_once(stack, clock):
         uow.commit()
     assert outbox_rows(container, "create_transfer") == [[store_id, key]]
     with container.uow() as uow:
-        transfer = ledger.create_transfer(uow, store_id, key)
+        transfer = ledger.create_transfer(uow, store_id, key, container.payout_config)
         uow.commit()
     assert transfer is not None and transfer.amount == 50_000
     clock.now += timedelta(hours=2)
@@ -158,7 +158,7 @@ def test_instant_stores_look_again_once_a_day_at_money_freed_since(stack, clock)
     assert [r for r in outbox_rows(container, "evaluate_trigger") if r[1].startswith("instant:2")] == [
         [store_id, f"instant:{day}", None]]
     with container.uow() as uow:  # the freed money (the cancelled transfer's) is paid again
-        assert ledger.evaluate_trigger(uow, store_id, f"instant:{day}") == "transfer"
+        assert ledger.evaluate_trigger(uow, store_id, f"instant:{day}", container.payout_config) == "transfer"
         uow.commit()
     with container.uow() as uow:
         outcome = uow.session.execute(select(trigger_evaluations.c.pending_total).where(
@@ -178,7 +178,7 @@ def test_reconciliation_flags_unknown_estados_and_other_bank_ids_and_queries_sta
         run_id = reconciliation.reconcile_day(uow, first.operation_date, rows, container.payout_config.estados)
         uow.commit()
     with container.uow() as uow:
-        run = reconciliation.latest_run(uow, first.operation_date)
+        run = queries.latest_reconciliation(uow, first.operation_date)
     assert run["id"] == run_id
     assert sorted((m["tracking_key"], m["kind"]) for m in run["mismatch_list"]) == sorted([
         (first.tracking_key, "unknown_estado"), (second.tracking_key, "bank_order_id"),
@@ -197,7 +197,7 @@ def test_a_return_after_the_reconciliation_window_is_found_by_the_late_return_sw
     container, _ = stack
     order = order_sent(container, 7654321)
     with container.uow() as uow:
-        payouts.apply_outcome(uow, order.id, stp.OrderOutcome.LIQUIDATED, 7654321)
+        bank_outcomes.apply_outcome(uow, order.id, stp.OrderOutcome.LIQUIDATED, 7654321)
         uow.commit()
     clock.now += timedelta(days=60)  # reconciliation covers 35 days; the return's callback was lost
     while clock.now.toordinal() % scheduling.LATE_RETURN_ROTATION != order.id % scheduling.LATE_RETURN_ROTATION:
@@ -206,7 +206,7 @@ def test_a_return_after_the_reconciliation_window_is_found_by_the_late_return_sw
         assert scheduling.sweep_late_returns(uow, clock(), reconciled_days=35, return_window_days=180) == 1
         uow.commit()
     assert outbox_rows(container, "sync_payment_order") == [[order.id]]
-    assert payouts.sync_order(container.uow, ReturnedAtTheBank(), order.id, container.payout_config) == "D"
+    assert bank_outcomes.sync_order(container.uow, ReturnedAtTheBank(), order.id, container.payout_config) == "D"
     order, transfer = reload(container, order.id)
     assert order.status == PaymentOrderStatus.RETURNED and transfer.status == TransferStatus.REJECTED
     assert transfer.status_reason == "returned by the bank: Cuenta cancelada"
@@ -219,7 +219,7 @@ def test_the_late_return_sweep_asks_each_old_order_once_a_week_within_the_return
     container, _ = stack
     order = order_sent(container, 7654322)
     with container.uow() as uow:
-        payouts.apply_outcome(uow, order.id, stp.OrderOutcome.LIQUIDATED, 7654322)
+        bank_outcomes.apply_outcome(uow, order.id, stp.OrderOutcome.LIQUIDATED, 7654322)
         uow.commit()
     found = []
     clock.now += timedelta(days=36)
@@ -255,10 +255,10 @@ def test_money_back_from_a_return_waits_for_the_stores_next_period(stack, clock)
     order = order_sent(container, 4_000_001, disbursement_mode="daily")
     store_id = reload(container, order.id)[1].store_id
     with container.uow() as uow:
-        payouts.apply_outcome(uow, order.id, stp.OrderOutcome.LIQUIDATED, 4_000_001)
+        bank_outcomes.apply_outcome(uow, order.id, stp.OrderOutcome.LIQUIDATED, 4_000_001)
         uow.commit()
     with container.uow() as uow:
-        payouts.apply_outcome(uow, order.id, stp.OrderOutcome.RETURNED, 4_000_001, "Cuenta cancelada")
+        bank_outcomes.apply_outcome(uow, order.id, stp.OrderOutcome.RETURNED, 4_000_001, "Cuenta cancelada")
         uow.commit()
     for _ in range(4):
         clock.now += timedelta(minutes=20)
@@ -272,7 +272,7 @@ def test_money_back_from_a_return_waits_for_the_stores_next_period(stack, clock)
         transfers = list(uow.session.scalars(select(BankTransfer).where(BankTransfer.store_id == store_id)))
     assert [t.status for t in transfers] == [TransferStatus.REJECTED]
     with container.uow() as uow:  # the next day's period pays it
-        assert ledger.evaluate_trigger(uow, store_id, "daily:2026-11-24") == "transfer"
+        assert ledger.evaluate_trigger(uow, store_id, "daily:2026-11-24", container.payout_config) == "transfer"
         uow.commit()
 
 

@@ -16,7 +16,7 @@ from domain.payment_orders import PaymentOrder, PaymentOrderStatus
 from domain.schedules import instant_key
 from tests.factories import validated_store
 from tests.integration.orders import order_in_sending, reload
-from usecases import access, credits as credit_cases, ledger, payouts
+from usecases import access, credits as credit_cases, ledger, sending
 from bootstrap import web_app
 from falcon import testing
 
@@ -60,7 +60,7 @@ def delivered(container, store_id: int, external_id: str, amount: int = 100_000)
 
 def evaluate(container, store_id: int, period_key: str) -> str:
     with container.uow() as uow:
-        outcome = ledger.evaluate_trigger(uow, store_id, period_key)
+        outcome = ledger.evaluate_trigger(uow, store_id, period_key, container.payout_config)
         uow.commit()
     return outcome
 
@@ -134,21 +134,23 @@ def test_a_waiting_transfer_of_an_unvalidated_store_cannot_be_approved(stack):
     assert transfers(container, store_id)[0].status == TransferStatus.WAITING_CONFIRMATION
 
 
-def test_a_transfer_created_before_the_edit_is_cancelled_with_the_reason_not_sent(stack):
+def test_a_transfer_decided_before_the_edit_is_cancelled_with_the_reason_not_sent(stack):
     container, client = stack
     store_id = new_store(container)
     evaluate(container, store_id, instant_key(delivered(container, store_id, "sending-1")))
     [transfer] = transfers(container, store_id)
-    assert transfer.status == TransferStatus.SENDING  # its payment order is not built yet
+    assert transfer.status == TransferStatus.SENDING  # its payment order is built, not yet handed over
     client.simulate_patch(f"/stores/{store_id}", json={"clabe": ATTACKER}, headers=key(container, "admin"))
     with container.uow() as uow:
-        assert payouts.pay_transfer(uow, transfer.id, container.payout_config) is None
+        order = uow.orders.of_transfer(transfer.id)
+        assert order.beneficiary_account == ORIGINAL
+        assert sending.begin_send(uow, order.id, container.payout_config) is None
         uow.commit()
     [transfer] = transfers(container, store_id)
     assert transfer.status == TransferStatus.CANCELLED
     assert transfer.status_reason.startswith("held: store not validated")
     with container.uow() as uow:
-        assert list(uow.session.scalars(select(PaymentOrder))) == []
+        assert [o.status for o in uow.session.scalars(select(PaymentOrder))] == [PaymentOrderStatus.CANCELLED]
         statuses = set(uow.session.scalars(select(BalanceUpdate.status).where(BalanceUpdate.store_id == store_id)))
     assert statuses == {BalanceUpdateStatus.PENDING}
 
@@ -164,7 +166,7 @@ def test_an_order_built_before_the_edit_never_reaches_the_bank(bank):
     resp = client.simulate_patch(f"/stores/{store_id}", json={"clabe": ATTACKER},
                                  headers={"Authorization": f"Bearer {token}"})
     assert resp.status_code == 200
-    payouts.send_order(container.uow, container.stp_client, order.id, container.payout_config)
+    sending.send_order(container.uow, container.stp_client, order.id, container.payout_config)
     order, transfer = reload(container, order.id)
     assert order.status == PaymentOrderStatus.CANCELLED and transfer.status == TransferStatus.CANCELLED
     assert sandbox.books.orders() == []
@@ -177,7 +179,7 @@ def test_orders_carry_the_validated_details_and_stps_limits(bank):
     long_name = "Ñandú Ávila " + "Comercializadora del Noroeste " * 7
     long_name = long_name[:200]
     order = order_in_sending(container, name=long_name, beneficiary_name="", clabe=ORIGINAL)
-    assert payouts.send_order(container.uow, container.stp_client, order.id, container.payout_config) == "sent"
+    assert sending.send_order(container.uow, container.stp_client, order.id, container.payout_config) == "sent"
     order, transfer = reload(container, order.id)
     assert transfer.status == TransferStatus.IN_TRANSIT
     [booked] = sandbox.books.orders()

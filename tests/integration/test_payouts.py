@@ -13,12 +13,12 @@ from domain.merchants import Store
 from domain.payment_orders import PaymentOrderStatus
 from tests.integration.conftest import PASSPHRASE
 from tests.integration.orders import begin_send, order_in_sending, reload
-from usecases import payouts
-from usecases.payouts import StillInDoubt
+from usecases import sending
+from usecases.sending import StillInDoubt
 
 
 def _send(container, order_id: int) -> str:
-    return payouts.send_order(container.uow, container.stp_client, order_id, container.payout_config)
+    return sending.send_order(container.uow, container.stp_client, order_id, container.payout_config)
 
 
 def test_an_order_is_signed_sent_once_and_the_transfer_goes_in_transit(bank):
@@ -51,7 +51,7 @@ def test_a_crash_after_the_bank_accepted_finds_the_order_instead_of_sending_twic
     container, sandbox = bank
     order = order_in_sending(container)
     with container.uow() as uow:
-        fields, _ = payouts.begin_send(uow, order.id, container.payout_config)
+        fields, _ = sending.begin_send(uow, order.id, container.payout_config)
         uow.commit()
     accepted = container.stp_client.register(fields)  # the answer is lost with the process
     assert _send(container, order.id) == "found"
@@ -132,7 +132,7 @@ def test_every_permanent_stp_error_cancels_the_order_and_frees_the_balance(bank,
     begin_send(container, order)
     answer = stp.read_registration({"resultado": {"id": code, "descripcionError": "descripcion de STP"}})
     with container.uow() as uow:
-        assert payouts.record_registration(uow, order.id, answer) == "cancelled"
+        assert sending.record_registration(uow, order.id, answer) == "cancelled"
         uow.commit()
     order, transfer = reload(container, order.id)
     assert order.status == PaymentOrderStatus.CANCELLED and order.last_error == f"{code}: descripcion de STP"
@@ -154,7 +154,7 @@ def test_an_unknown_error_code_is_transient_and_retried(bank):
     begin_send(container, order)
     with container.uow() as uow:
         answer = stp.read_registration({"resultado": {"id": -99, "descripcionError": "servicio no disponible"}})
-        assert payouts.record_registration(uow, order.id, answer) == "transient"
+        assert sending.record_registration(uow, order.id, answer) == "transient"
         uow.commit()
     order, transfer = reload(container, order.id)
     assert order.status == PaymentOrderStatus.SENDING and transfer.status == TransferStatus.SENDING

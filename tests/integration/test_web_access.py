@@ -101,7 +101,8 @@ class Api:
     def transfer_now(self, store_id: int) -> int:
         """A transfer of the store's pending balance, made by the use case itself (no worker needed)."""
         with self.container.uow() as uow:
-            transfer = ledger.create_transfer(uow, store_id, f"manual:test-{store_id}-{next(_accounts)}")
+            transfer = ledger.create_transfer(uow, store_id, f"manual:test-{store_id}-{next(_accounts)}",
+                                              self.container.payout_config)
             uow.commit()
         assert transfer is not None
         return transfer.id  # type: ignore[return-value]

@@ -13,7 +13,7 @@ from domain import stp
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType, TransferStatus
 from domain.payment_orders import PaymentOrderStatus
 from tests.integration.orders import begin_send, order_in_sending, order_sent, reload
-from usecases import bank_events as events, payouts
+from usecases import bank_events as events, sending
 from tests.integration.conftest import WEBHOOK_PATH, WEBHOOK_SECRET
 from bootstrap import build_container, web_app
 
@@ -186,7 +186,7 @@ def test_a_callback_that_beats_the_send_result(stack):
     post(client, {"id": 55555555, "empresa": "DISPERSA", "folioOrigen": order.tracking_key, "estado": "LQ"})
     assert process_all(container) == ["applied"]
     with container.uow() as uow:  # the registra answer arrives afterwards
-        assert payouts.record_registration(uow, order.id, stp.RegistrationAnswer(55555555, None)) == "sent"
+        assert sending.record_registration(uow, order.id, stp.RegistrationAnswer(55555555, None)) == "sent"
         uow.commit()
     order, transfer = reload(container, order.id)
     assert order.status == PaymentOrderStatus.LIQUIDATED and order.bank_order_id == 55555555

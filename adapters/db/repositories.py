@@ -1,0 +1,305 @@
+"""Repositories on the unit of work, named after the business: what the write-side use cases load, lock
+and add, and the questions they ask, without SQL of their own. Columns are read as the tables'
+typed columns (``tables.credits.c.store_id``), not as mapped attributes."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from adapters.db import tables as t
+from domain.bank_events import BankEvent, BankEventStatus
+from domain.commission import CommissionUpdate
+from domain.credits import Credit, CreditStatus
+from domain.errors import NotFound
+from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType, BankTransfer, TransferStatus
+from domain.merchants import Merchant, PaymentOption, Store
+from domain.payment_orders import PaymentOrder, PaymentOrderStatus
+from domain.reconciliation import Mismatch
+from domain.schedules import DisbursementMode
+from domain.triggers import EvaluationOutcome, TriggerEvaluation
+
+E = TypeVar("E")
+
+
+class Repository(Generic[E]):
+    """Load by id (NotFound when there is none), lock (SELECT … FOR UPDATE), add."""
+
+    entity: type[E]
+    name: str
+
+    def __init__(self, session: Session):
+        self._session = session
+
+    def get(self, id_: int) -> E:
+        found = self._session.get(self.entity, id_)
+        if found is None:
+            raise NotFound(f"{self.name} {id_} does not exist")
+        return found
+
+    def lock(self, id_: int) -> E:
+        """Load with a row lock held to the end of the transaction, read afresh."""
+        found = self._session.get(self.entity, id_, with_for_update=True, populate_existing=True)
+        if found is None:
+            raise NotFound(f"{self.name} {id_} does not exist")
+        return found
+
+    def add(self, entity: E) -> E:
+        """Add and flush, so that the entity has its id."""
+        self._session.add(entity)
+        self._session.flush()
+        return entity
+
+
+class Merchants(Repository[Merchant]):
+    entity, name = Merchant, "merchant"
+
+    def with_tiers(self) -> list[int]:
+        """Ids of the merchants whose commission follows monthly tiers."""
+        return list(self._session.scalars(select(t.commission_tiers.c.merchant_id).distinct()))
+
+
+class Stores(Repository[Store]):
+    """``lock`` is the ledger lock: every append to a store's chain holds its row lock first."""
+
+    entity, name = Store, "store"
+
+    def scheduled(self) -> list[Store]:
+        """Stores with automation on and a schedule (every mode but instant)."""
+        return list(self._session.scalars(select(Store).where(
+            t.stores.c.automation_enabled.is_(True), t.stores.c.disbursement_mode != DisbursementMode.INSTANT)))
+
+    def instant_with_balance(self) -> list[Store]:
+        return list(self._session.scalars(select(Store).where(
+            t.stores.c.automation_enabled.is_(True), t.stores.c.disbursement_mode == DisbursementMode.INSTANT,
+            t.stores.c.balance > 0)))
+
+
+class PaymentOptions(Repository[PaymentOption]):
+    entity, name = PaymentOption, "payment option"
+
+    def auto_updatable(self, merchant_id: int) -> list[PaymentOption]:
+        return list(self._session.scalars(select(PaymentOption).where(
+            t.payment_options.c.merchant_id == merchant_id,
+            t.payment_options.c.can_commission_be_auto_updated.is_(True))))
+
+
+class Credits(Repository[Credit]):
+    entity, name = Credit, "credit"
+
+    def by_external_id(self, external_id: str) -> Credit | None:
+        return self._session.scalars(select(Credit).where(t.credits.c.external_id == external_id)).first()
+
+    def origination(self, merchant_id: int, start: datetime, end: datetime) -> int:
+        """The amount signed in [start, end), cancelled credits left out."""
+        total = self._session.execute(select(func.coalesce(func.sum(t.credits.c.amount), 0)).where(
+            t.credits.c.merchant_id == merchant_id, t.credits.c.signed_at >= start, t.credits.c.signed_at < end,
+            t.credits.c.status != CreditStatus.CANCELLED)).scalar()
+        return int(total or 0)
+
+    def flag_disbursed(self, credit_ids: list[int], disbursed: bool) -> None:
+        """One statement for all of a transfer's credits: a monthly transfer can pay thousands."""
+        if credit_ids:
+            self._session.execute(update(Credit).where(t.credits.c.id.in_(credit_ids)).values(disbursed=disbursed)
+                                  .execution_options(synchronize_session="fetch"))
+
+    def delivered_without_contribution(self, before: datetime) -> list[int]:
+        contribution = t.balance_updates.alias("contribution")
+        return list(self._session.scalars(
+            select(t.credits.c.id).outerjoin(contribution, and_(
+                contribution.c.credit_id == t.credits.c.id, contribution.c.type == BalanceUpdateType.CONTRIBUTION))
+            .where(t.credits.c.delivered_at.is_not(None), t.credits.c.delivered_at < before,
+                   contribution.c.id.is_(None))))
+
+    def cancelled_without_cancellation(self, before: datetime) -> list[int]:
+        cancellation = t.balance_updates.alias("cancellation")
+        return list(self._session.scalars(
+            select(t.credits.c.id).outerjoin(cancellation, and_(
+                cancellation.c.credit_id == t.credits.c.id,
+                cancellation.c.type == BalanceUpdateType.CREDIT_CANCELLATION))
+            .where(t.credits.c.status == CreditStatus.CANCELLED, t.credits.c.delivered_at.is_not(None),
+                   t.credits.c.cancelled_at < before, cancellation.c.id.is_(None))))
+
+
+class BalanceUpdates(Repository[BalanceUpdate]):
+    entity, name = BalanceUpdate, "balance update"
+
+    def pending(self, store_id: int) -> list[BalanceUpdate]:
+        """A store's pending balance updates, in sequence."""
+        return list(self._session.scalars(select(BalanceUpdate).where(
+            t.balance_updates.c.store_id == store_id, t.balance_updates.c.status == BalanceUpdateStatus.PENDING)
+            .order_by(t.balance_updates.c.sequence)))
+
+    def of_credit(self, credit_id: int, type_: BalanceUpdateType) -> BalanceUpdate | None:
+        return self._session.scalars(select(BalanceUpdate).where(
+            t.balance_updates.c.credit_id == credit_id, t.balance_updates.c.type == type_)).first()
+
+    def of_transfer(self, transfer_id: int, type_: BalanceUpdateType) -> BalanceUpdate | None:
+        """The disbursement (or its override) that records a transfer."""
+        return self._session.scalars(select(BalanceUpdate).where(
+            t.balance_updates.c.bank_transfer_id == transfer_id, t.balance_updates.c.type == type_)).first()
+
+    def by_idempotency_key(self, key: str) -> BalanceUpdate | None:
+        return self._session.scalars(select(BalanceUpdate).where(t.balance_updates.c.idempotency_key == key)).first()
+
+
+class Transfers(Repository[BankTransfer]):
+    entity, name = BankTransfer, "transfer"
+
+    def by_key(self, store_id: int, trigger_key: str) -> BankTransfer | None:
+        return self._session.scalars(select(BankTransfer).where(
+            t.bank_transfers.c.store_id == store_id, t.bank_transfers.c.trigger_key == trigger_key)).first()
+
+    def sending_without_order(self, before: datetime) -> list[int]:
+        return list(self._session.scalars(
+            select(t.bank_transfers.c.id)
+            .outerjoin(t.payment_orders, t.payment_orders.c.bank_transfer_id == t.bank_transfers.c.id)
+            .where(t.bank_transfers.c.status == TransferStatus.SENDING, t.bank_transfers.c.updated_at < before,
+                   t.payment_orders.c.id.is_(None))))
+
+
+class Evaluations(Repository[TriggerEvaluation]):
+    """One evaluation per store and period key."""
+
+    entity, name = TriggerEvaluation, "trigger evaluation"
+
+    def of(self, store_id: int, period_key: str) -> TriggerEvaluation | None:
+        return self._session.scalars(select(TriggerEvaluation).where(
+            t.trigger_evaluations.c.store_id == store_id, t.trigger_evaluations.c.period_key == period_key)).first()
+
+    def later_than(self, store_id: int, due_at: datetime) -> str | None:
+        """The key of a period of the store due after ``due_at`` that was already evaluated."""
+        return self._session.execute(select(t.trigger_evaluations.c.period_key).where(
+            t.trigger_evaluations.c.store_id == store_id, t.trigger_evaluations.c.due_at > due_at)
+            .order_by(t.trigger_evaluations.c.due_at.desc()).limit(1)).scalar()
+
+    def last_due(self) -> dict[int, datetime]:
+        """Per store, when its last evaluated scheduled period was due."""
+        rows = self._session.execute(
+            select(t.trigger_evaluations.c.store_id, func.max(t.trigger_evaluations.c.due_at))
+            .where(t.trigger_evaluations.c.due_at.is_not(None)).group_by(t.trigger_evaluations.c.store_id))
+        return {store_id: due for store_id, due in rows}
+
+    def requested_before(self, before: datetime) -> list[TriggerEvaluation]:
+        """Treasury's requests the ledger worker has not decided since ``before``."""
+        return list(self._session.scalars(select(TriggerEvaluation).where(
+            t.trigger_evaluations.c.outcome == EvaluationOutcome.REQUESTED,
+            t.trigger_evaluations.c.evaluated_at < before)))
+
+
+class Orders(Repository[PaymentOrder]):
+    entity, name = PaymentOrder, "payment order"
+
+    def of_transfer(self, transfer_id: int) -> PaymentOrder | None:
+        return self._session.scalars(select(PaymentOrder).where(
+            t.payment_orders.c.bank_transfer_id == transfer_id)).first()
+
+    def matching(self, bank_order_id: int | None, tracking_key: str | None) -> PaymentOrder | None:
+        """The order a callback names, by the bank's id or by our tracking key."""
+        clauses = []
+        if bank_order_id:
+            clauses.append(t.payment_orders.c.bank_order_id == bank_order_id)
+        if tracking_key:
+            clauses.append(t.payment_orders.c.tracking_key == tracking_key)
+        if not clauses:
+            return None
+        return self._session.scalars(select(PaymentOrder).where(or_(*clauses))).first()
+
+    def on_day(self, operation_date: str) -> list[PaymentOrder]:
+        return list(self._session.scalars(select(PaymentOrder).where(
+            t.payment_orders.c.operation_date == operation_date)))
+
+    def with_status(self, statuses: list[PaymentOrderStatus], updated_before: datetime) -> list[int]:
+        """Orders in one of ``statuses`` not touched since ``updated_before``."""
+        return list(self._session.scalars(select(t.payment_orders.c.id).where(
+            t.payment_orders.c.status.in_(statuses), t.payment_orders.c.updated_at < updated_before)))
+
+    def liquidated_between(self, start: datetime, end: datetime, modulo: int, remainder: int) -> list[int]:
+        """Liquidated in [start, end), the share whose id leaves ``remainder`` divided by ``modulo``."""
+        return list(self._session.scalars(select(t.payment_orders.c.id).where(
+            t.payment_orders.c.status == PaymentOrderStatus.LIQUIDATED,
+            t.payment_orders.c.liquidated_at >= start, t.payment_orders.c.liquidated_at < end,
+            t.payment_orders.c.id % modulo == remainder)))
+
+
+class BankEvents(Repository[BankEvent]):
+    entity, name = BankEvent, "bank event"
+
+    def by_hash(self, body_hash: str) -> BankEvent | None:
+        return self._session.scalars(select(BankEvent).where(t.bank_events.c.body_hash == body_hash)).first()
+
+    def waiting(self, status: BankEventStatus, received_before: datetime | None = None) -> list[BankEvent]:
+        stmt = select(BankEvent).where(t.bank_events.c.status == status)
+        if received_before is not None:
+            stmt = stmt.where(t.bank_events.c.received_at < received_before)
+        return list(self._session.scalars(stmt))
+
+
+class CommissionUpdates(Repository[CommissionUpdate]):
+    entity, name = CommissionUpdate, "commission update"
+
+    def of(self, merchant_id: int, month: str) -> CommissionUpdate | None:
+        return self._session.scalars(select(CommissionUpdate).where(
+            t.commission_updates.c.merchant_id == merchant_id, t.commission_updates.c.month == month)).first()
+
+
+class Reconciliations:
+    """Runs of the daily reconciliation, each with its mismatches."""
+
+    def __init__(self, session: Session):
+        self._session = session
+
+    def record(self, day: str, at: datetime, bank_orders: int, ledger_orders: int, matched: int,
+               mismatches: list[Mismatch]) -> int:
+        run_id = int(self._session.execute(insert(t.reconciliation_runs).values(
+            operation_date=day, started_at=at, bank_orders=bank_orders, ledger_orders=ledger_orders,
+            matched=matched, mismatches=len(mismatches))).inserted_primary_key[0])
+        for m in mismatches:
+            self._session.execute(insert(t.reconciliation_mismatches).values(
+                run_id=run_id, tracking_key=m.tracking_key, kind=m.kind, ours=m.ours, bank=m.bank))
+        return run_id
+
+
+class ApiKeys:
+    """API keys, stored as hashes."""
+
+    def __init__(self, session: Session):
+        self._session = session
+
+    def add(self, prefix: str, key_hash: str, role: str, merchant_id: int | None, label: str, at: datetime) -> int:
+        return int(self._session.execute(insert(t.api_keys).values(
+            prefix=prefix, key_hash=key_hash, role=role, merchant_id=merchant_id, label=label,
+            created_at=at)).inserted_primary_key[0])
+
+    def lock(self, key_id: int) -> Any:
+        """The key's row (prefix, revoked_at), locked; NotFound when there is none."""
+        row = self._session.execute(select(t.api_keys.c.prefix, t.api_keys.c.revoked_at).where(
+            t.api_keys.c.id == key_id).with_for_update()).first()
+        if row is None:
+            raise NotFound(f"API key {key_id} does not exist")
+        return row
+
+    def revoke(self, key_id: int, at: datetime) -> None:
+        self._session.execute(update(t.api_keys).where(t.api_keys.c.id == key_id).values(revoked_at=at))
+
+    def active(self, key_hash: str) -> Any:
+        """The live key with this hash (id, role, merchant_id), or None."""
+        return self._session.execute(select(t.api_keys.c.id, t.api_keys.c.role, t.api_keys.c.merchant_id).where(
+            t.api_keys.c.key_hash == key_hash, t.api_keys.c.revoked_at.is_(None))).first()
+
+
+class AuditLog:
+    """Privileged actions, each written in the action's own transaction."""
+
+    def __init__(self, session: Session):
+        self._session = session
+
+    def add(self, at: datetime, api_key_id: int | None, role: str, action: str, resource: str,
+            resource_id: str | None, details: dict[str, Any] | None) -> None:
+        self._session.execute(insert(t.audit_log).values(
+            at=at, api_key_id=api_key_id, role=role, action=action, resource=resource, resource_id=resource_id,
+            details=details))
+
+

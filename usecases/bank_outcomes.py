@@ -1,0 +1,76 @@
+"""What the bank says of an order — liquidated, cancelled, returned — applied to the order and its
+transfer, whether it came in a callback, an answer to a query, or a reconciliation."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+
+from adapters.bank.stp_client import FoundOrder, StpClient
+from adapters.db.uow import UnitOfWork
+from domain import stp
+from domain.payment_orders import Applied, PaymentOrderStatus as S
+from domain.stp import OrderOutcome
+from usecases import ledger
+from usecases.payouts import LockedOrder, PayoutConfig, lock_order
+
+
+def accept(uow: UnitOfWork, locked: LockedOrder, bank_order_id: int | None) -> None:
+    """The bank has the order: it is in transit, and so is its transfer."""
+    locked.order.accepted(bank_order_id, uow.clock())
+    if locked.transfer is not None:
+        ledger.transfer_sent(uow, locked.transfer, f"STP order {bank_order_id}")
+
+
+def apply_outcome(uow: UnitOfWork, order_id: int, outcome: OrderOutcome, bank_order_id: int | None = None,
+                  cause: str | None = None, happened_at: datetime | None = None) -> Applied:
+    """The bank's word on an order. A duplicate or a late word changes nothing; one that contradicts
+    what we recorded (a liquidation of a cancelled order) changes nothing either, and raises an alert,
+    because money may have gone out twice or not at all."""
+    locked = lock_order(uow, order_id)
+    order = locked.order
+    if order.status == S.SENDING and outcome != OrderOutcome.CANCELLED:
+        accept(uow, locked, bank_order_id)  # the callback beat the send result: the order exists
+    result = order.apply(outcome, uow.clock(), bank_order_id, cause, happened_at)
+    if result == Applied.CONFLICT:
+        uow.alert("payment_order_conflict", f"order {order.tracking_key} is {order.status.value} but the bank "
+                  f"reports it {outcome.value}; nothing applied, check it with STP",
+                  bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key)
+    if result != Applied.APPLIED:
+        return result
+    if locked.transfer is not None and locked.store is not None:
+        reason = f"{outcome.value} by the bank: {cause}" if cause else None
+        ledger.settle_transfer(uow, locked.store, locked.transfer, outcome, reason)
+    uow.log(f"payment_order_{outcome.value}", f"order {order.tracking_key} {outcome.value}",
+            bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key,
+            details={"cause": cause} if cause else None)
+    return result
+
+
+def record_found(uow: UnitOfWork, order_id: int, found: FoundOrder, config: PayoutConfig) -> None:
+    """What consultaOrden showed: an outcome to apply, or an order still in flight."""
+    outcome = stp.outcome_of(found.estado, config.estados)
+    cause = found.fields.get("causaDevolucion") or None
+    if outcome is not None:
+        stamp = found.fields.get("tsDevolucion" if outcome == OrderOutcome.RETURNED else "tsLiquidacion")
+        apply_outcome(uow, order_id, outcome, found.bank_order_id, str(cause) if cause else None, stp.bank_time(stamp))
+        return
+    locked = lock_order(uow, order_id)
+    if locked.order.status == S.SENDING and found.bank_order_id:
+        accept(uow, locked, found.bank_order_id)
+
+
+def sync_order(new_uow: Callable[[], UnitOfWork], client: StpClient, order_id: int, config: PayoutConfig) -> str:
+    """Ask the bank about an order whose callback is late (or old, for a late return), and apply what it
+    says. Returns the bank's estado, or why it was not asked."""
+    with new_uow() as uow:
+        order = uow.orders.get(order_id)
+        key, day, status = order.tracking_key, order.operation_date, order.status
+    if status not in (S.SENDING, S.SENT, S.LIQUIDATED):
+        return status.value
+    found = client.query(key, day)
+    if found is None:
+        return "not at the bank"
+    with new_uow() as uow:
+        record_found(uow, order_id, found, config)
+        uow.commit()
+    return found.estado
