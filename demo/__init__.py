@@ -25,7 +25,6 @@ from adapters.db.migrate import upgrade
 from sandbox.config import SandboxConfig
 from sandbox.scenarios import Scenario, scenario_named
 from sandbox.server import SandboxServer
-from adapters.db.repository import totals_by_status
 from adapters.settings import Settings
 from domain import clabe
 from domain.stp import MEXICO_CITY
@@ -351,7 +350,7 @@ class Demo:
         out = []
         with self.c.uow() as uow:
             for store in uow.session.scalars(select(Store).order_by(Store.id)):
-                totals = totals_by_status(uow.session, store.id)
+                totals = queries.totals_by_status(uow, store.id)
                 transfers = Counter(outcome_of(status, reason) for status, reason in uow.session.execute(
                     select(BankTransfer.status, BankTransfer.status_reason).where(BankTransfer.store_id == store.id)))
                 paid_out = -int(uow.session.execute(select(func.coalesce(func.sum(BalanceUpdate.amount), 0)).where(

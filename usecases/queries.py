@@ -16,7 +16,6 @@ from sqlalchemy.orm import selectinload
 
 from adapters.db.tables import api_keys, audit_log, event_log, reconciliation_mismatches, reconciliation_runs
 
-from adapters.db import repository as repo
 from adapters.db.uow import UnitOfWork
 from domain.credits import Credit, CreditStatus
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType, BankTransfer, TransferStatus
@@ -135,20 +134,43 @@ def transfer_view(t: BankTransfer, order: PaymentOrder | None = None, detail: bo
 
 # --- scope -------------------------------------------------------------------------------------
 
+NAMES = {Merchant: "merchant", Store: "store", PaymentOption: "payment option", Credit: "credit",
+         BankTransfer: "transfer", BalanceUpdate: "balance update"}
+
+
+def _get(uow: UnitOfWork, cls: type[E], id_: int) -> E:
+    obj = uow.session.get(cls, id_)
+    if obj is None:
+        raise NotFound(f"{NAMES.get(cls, cls.__name__)} {id_} does not exist")
+    return obj
+
+
+def totals_by_status(uow: UnitOfWork, store_id: int) -> dict[BalanceUpdateStatus, int]:
+    """A store's pending and in-transit totals."""
+    rows = uow.session.execute(
+        select(BalanceUpdate.status, func.coalesce(func.sum(BalanceUpdate.amount), 0))
+        .where(BalanceUpdate.store_id == store_id,
+               BalanceUpdate.status.in_([BalanceUpdateStatus.PENDING, BalanceUpdateStatus.IN_TRANSIT]))
+        .group_by(BalanceUpdate.status))
+    totals = {BalanceUpdateStatus.PENDING: 0, BalanceUpdateStatus.IN_TRANSIT: 0}
+    totals.update({status: int(total) for status, total in rows})
+    return totals
+
+
 
 def _merchant_of(uow: UnitOfWork, obj: object) -> int:
     if isinstance(obj, Merchant):
         return obj.id  # type: ignore[return-value]
     if isinstance(obj, BankTransfer):
-        return repo.get(uow.session, Store, obj.store_id).merchant_id
+        return _get(uow, Store, obj.store_id).merchant_id
     return obj.merchant_id  # type: ignore[attr-defined]
 
 
 def visible(uow: UnitOfWork, cls: type[E], id_: int, scope: int | None) -> E:
     """Load an entity the caller may see; one outside the scope is NotFound, like a missing one."""
-    obj = repo.get(uow.session, cls, id_)
+    obj = _get(uow, cls, id_)
     if scope is not None and _merchant_of(uow, obj) != scope:
-        raise NotFound(f"{repo.NAMES.get(cls, cls.__name__)} {id_} does not exist")
+        raise NotFound(f"{NAMES.get(cls, cls.__name__)} {id_} does not exist")
     return obj
 
 
@@ -276,7 +298,7 @@ def api_key(uow: UnitOfWork, key_id: int) -> dict[str, Any]:
 def balance(uow: UnitOfWork, store_id: int, scope: int | None) -> dict[str, Any]:
     """The balance is the last balance update's new balance; it equals pending plus in transit."""
     s = visible(uow, Store, store_id, scope)
-    totals = repo.totals_by_status(uow.session, store_id)
+    totals = totals_by_status(uow, store_id)
     return {"store_id": s.id, "currency": s.currency, "balance": s.balance,
             "pending": totals[BalanceUpdateStatus.PENDING], "in_transit": totals[BalanceUpdateStatus.IN_TRANSIT]}
 
@@ -358,7 +380,7 @@ def _report_row(bu: BalanceUpdate, credit_: Credit | None) -> ReportRow:
 
 def transfer_report(uow: UnitOfWork, transfer_id: int, scope: int | None) -> TransferReport:
     t = visible(uow, BankTransfer, transfer_id, scope)
-    s = repo.get(uow.session, Store, t.store_id)
+    s = _get(uow, Store, t.store_id)
     credit_ids = {bu.credit_id for bu in t.balance_updates if bu.credit_id is not None}
     by_id = {c.id: c for c in uow.session.scalars(select(Credit).where(Credit.id.in_(credit_ids)))} if credit_ids \
         else {}
