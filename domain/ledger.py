@@ -8,7 +8,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable, Sequence
+from typing import Iterable, Protocol, Sequence
+
+from domain.identity import id_of
 
 
 # A balance stays within what a JSON client reading numbers as doubles holds exactly.
@@ -158,13 +160,17 @@ class BankTransfer:
         self.updated_at = at
 
 
-class LedgerHead:
-    """What appending needs of a store: its balance and its last sequence number."""
+class LedgerHead(Protocol):
+    """What appending needs of a store: its id, currency, balance and last sequence number."""
 
-    id: int
     balance: int
     last_sequence: int
-    currency: str
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def currency(self) -> str: ...
 
 
 def append(
@@ -180,7 +186,7 @@ def append(
         raise BalanceOutOfRange(f"store {store.id}: a balance of {store.balance + amount} is beyond "
                                 f"+/-{MAX_BALANCE}; the move is refused")
     bu = BalanceUpdate(
-        store_id=store.id,
+        store_id=id_of(store),
         type=type,
         status=status,
         amount=amount,
@@ -261,7 +267,7 @@ def open_transfer(
         raise LedgerError("no transfer of zero or negative amount")
     status = TransferStatus.WAITING_CONFIRMATION if requires_confirmation else TransferStatus.SENDING
     transfer = BankTransfer(
-        store_id=store.id, status=status, amount=total, currency=store.currency, created_at=at,
+        store_id=id_of(store), status=status, amount=total, currency=store.currency, created_at=at,
         trigger_key=trigger_key, requires_confirmation=requires_confirmation, updated_at=at,
     )
     transfer.history.append(TransferStatusChange(status=status, at=at))
@@ -309,7 +315,7 @@ def return_transfer(
         raise LedgerError(f"applied transfer {transfer.id} has no disbursement of its own to override")
     transfer.move_to(TransferStatus.REJECTED, at, reason)
     _release(transfer, at)
-    if not was_applied:
+    if not was_applied or disbursement is None:  # (checked above: an applied transfer has its disbursement)
         return None
     transfer.returned_after_applied = True
     override = append(

@@ -9,6 +9,7 @@ from typing import Any, Mapping
 from adapters.db.uow import UnitOfWork
 from domain import stp
 from domain.bank_events import BankEvent, BankEventStatus
+from domain.identity import id_of
 from domain.payment_orders import Applied
 from domain.stp import OrderOutcome
 from usecases import bank_outcomes, steps
@@ -66,10 +67,10 @@ def process(uow: UnitOfWork, event_id: int, estados: Mapping[str, OrderOutcome])
         return event.status
     cause = event.body.get("causaDevolucion") or None
     happened_at = stp.bank_time(event.body.get("tsLiquidacion")) if outcome == OrderOutcome.LIQUIDATED else None
-    result = bank_outcomes.apply_outcome(uow, order.id, outcome, event.bank_order_id, str(cause) if cause else None,
+    result = bank_outcomes.apply_outcome(uow, id_of(order), outcome, event.bank_order_id, str(cause) if cause else None,
                                          happened_at)
     event.mark(STATUS_OF_RESULT[result], f"{outcome.value}: {result.value} (order {order.status.value})", uow.clock(),
-               order.id)
+               id_of(order))
     return event.status
 
 

@@ -66,7 +66,7 @@ def sync_order(new_uow: Callable[[], UnitOfWork], client: StpClient, order_id: i
         order = uow.orders.get(order_id)
         key, day, status = order.tracking_key, order.operation_date, order.status
     if status not in (S.SENDING, S.SENT, S.LIQUIDATED):
-        return status.value
+        return str(status.value)
     found = client.query(key, day)
     if found is None:
         return "not at the bank"

@@ -4,6 +4,7 @@ from __future__ import annotations
 from adapters.db.uow import UnitOfWork
 from domain.commission import NoApplicableOption, select_option, split_credit
 from domain.credits import CancellationReason, Credit, CreditError
+from domain.identity import id_of
 from domain.ledger import MAX_BALANCE
 from domain.money import Money
 from usecases import steps
@@ -37,7 +38,7 @@ def originate(uow: UnitOfWork, store_id: int, external_id: str, amount: int, num
         raise Invalid(f"store {store_id}: this credit's contribution would take its balance beyond "
                       f"+/-{MAX_BALANCE}")
     credit = Credit(
-        merchant_id=merchant.id, store_id=store_id, amount=amount, currency=store.currency,
+        merchant_id=id_of(merchant), store_id=store_id, amount=amount, currency=store.currency,
         number_of_payments=number_of_payments, payment_option_id=option.id,
         commission_rate=split.commission_rate, tax_rate=split.tax_rate, commission=split.commission.minor,
         tax=split.tax.minor, contribution=split.contribution.minor, signed_at=at, external_id=external_id,

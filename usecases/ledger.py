@@ -5,6 +5,7 @@ from datetime import datetime
 
 from adapters.db.uow import UnitOfWork
 from domain import ledger, triggers
+from domain.identity import id_of
 from domain.credits import Credit, CreditStatus
 from domain.ledger import BalanceUpdate, BalanceUpdateType as T, BankTransfer, TransferStatus
 from domain.merchants import Store
@@ -17,14 +18,14 @@ from usecases.payouts import PayoutConfig
 
 
 def _ensure_contribution(uow: UnitOfWork, store: Store, credit: Credit) -> BalanceUpdate:
-    existing = uow.balance_updates.of_credit(credit.id, T.CONTRIBUTION)
+    existing = uow.balance_updates.of_credit(id_of(credit), T.CONTRIBUTION)
     if existing is not None:
         return existing
-    bu = uow.balance_updates.add(ledger.contribute(store, credit.id, credit.contribution, uow.clock()))
+    bu = uow.balance_updates.add(ledger.contribute(store, id_of(credit), credit.contribution, uow.clock()))
     uow.log("contribution", f"credit {credit.id} contributes {bu.amount} to store {store.id}",
             store_id=store.id, credit_id=credit.id)
     if store.disbursement_mode == DisbursementMode.INSTANT and store.automation_enabled:
-        key = instant_key(bu.id)
+        key = instant_key(id_of(bu))
         uow.outbox.send(steps.EVALUATE_TRIGGER, store.id, key, None)
     return bu
 
@@ -50,7 +51,8 @@ def cancel_credit(uow: UnitOfWork, credit_id: int) -> None:
     # The contribute message may not have run yet: messages are not ordered.
     contribution = _ensure_contribution(uow, store, credit)
     bu = uow.balance_updates.add(ledger.cancel_contribution(store, contribution, uow.clock()))
-    uow.log("credit_cancellation", f"credit {credit_id} cancelled ({credit.cancellation_reason.value}): "
+    reason = credit.cancellation_reason.value if credit.cancellation_reason else "no reason"
+    uow.log("credit_cancellation", f"credit {credit_id} cancelled ({reason}): "
             f"{bu.amount} on store {store.id}", store_id=store.id, credit_id=credit_id)
 
 
@@ -79,9 +81,9 @@ def adjust(uow: UnitOfWork, store_id: int, amount: int, admin_id: int | None, no
 def _decide(uow: UnitOfWork, store: Store, key: str, due_at: datetime | None,
             config: PayoutConfig) -> tuple[Evaluation, BankTransfer | None, int]:
     """Decide the period under the store lock and, when it pays, open the transfer in the same transaction."""
-    pending = uow.balance_updates.pending(store.id)
+    pending = uow.balance_updates.pending(id_of(store))
     total = ledger.pending_total(pending)
-    superseded_by = uow.evaluations.later_than(store.id, due_at) if due_at is not None else None
+    superseded_by = uow.evaluations.later_than(id_of(store), due_at) if due_at is not None else None
     evaluation = triggers.evaluate(TriggerState(
         key=key, mode=store.disbursement_mode, validated=store.validated, automation=store.automation_enabled,
         minimum=store.minimum_transfer, pending_total=total, superseded_by=superseded_by))
@@ -219,7 +221,7 @@ def settle_transfer(uow: UnitOfWork, store: Store, transfer: BankTransfer, outco
         ledger.cancel_transfer(transfer, at, reason)
     else:
         was_applied = transfer.status == TransferStatus.APPLIED
-        disbursement = uow.balance_updates.of_transfer(transfer.id, T.DISBURSEMENT)  # type: ignore[arg-type]
+        disbursement = uow.balance_updates.of_transfer(id_of(transfer), T.DISBURSEMENT)
         override = ledger.return_transfer(store, transfer, disbursement, at, reason)
         if override is not None:
             uow.balance_updates.add(override)

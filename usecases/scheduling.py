@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from typing import Iterator
 
 from adapters.db.uow import UnitOfWork
+from domain.identity import id_of
 from domain.payment_orders import PaymentOrderStatus
 from domain.merchants import Store
 from domain.schedules import Period, due_periods, instant_catch_up_key
@@ -16,7 +17,7 @@ def _due_periods(uow: UnitOfWork, until: datetime, catch_up_limit: int) -> Itera
     """Every scheduled store's periods due since its last evaluated period, up to ``until``."""
     last_due = uow.evaluations.last_due()
     for store in uow.stores.scheduled():
-        since = last_due.get(store.id) or store.created_at
+        since = last_due.get(id_of(store)) or store.created_at
         for period in due_periods(store.schedule, since, until, catch_up_limit):
             yield store, period
 

@@ -144,5 +144,5 @@ def send_order(new_uow: Callable[[], UnitOfWork], client: StpClient, order_id: i
             continue
         if result == Registration.TRANSIENT:
             raise StillInDoubt(f"order {key}: STP answered a transient error")
-        return result.value
+        return str(result.value)
     raise StillInDoubt(f"order {key}: no clear answer after {config.send_rounds} rounds")

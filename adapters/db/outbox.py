@@ -4,9 +4,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import CursorResult, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from adapters.db.tables import outbox
@@ -28,7 +28,7 @@ class Outbox:
             message_id=self._new_id(), queue_name=step.queue_name, actor_name=step.actor_name,
             args=list(args), dedupe_key=step.dedupe_key(args, again), delay_ms=delay_ms, created_at=self._clock(),
         ).prefix_with("IGNORE", dialect="mysql").prefix_with("OR IGNORE", dialect="sqlite")
-        return self._session.execute(stmt).rowcount == 1
+        return cast(CursorResult[Any], self._session.execute(stmt)).rowcount == 1
 
     def unpublished(self, before: datetime) -> int:
         """How many messages recorded before ``before`` the relay has not published yet."""

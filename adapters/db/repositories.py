@@ -4,9 +4,9 @@ typed columns (``tables.credits.c.store_id``), not as mapped attributes."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import CursorResult, Result, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from adapters.db import tables as t
@@ -22,6 +22,10 @@ from domain.schedules import DisbursementMode
 from domain.triggers import EvaluationOutcome, TriggerEvaluation
 
 E = TypeVar("E")
+
+
+def _inserted_id(result: Result[Any]) -> int:
+    return int(cast(CursorResult[Any], result).inserted_primary_key[0])
 
 
 class Repository(Generic[E]):
@@ -253,9 +257,9 @@ class Reconciliations:
 
     def record(self, day: str, at: datetime, bank_orders: int, ledger_orders: int, matched: int,
                mismatches: list[Mismatch]) -> int:
-        run_id = int(self._session.execute(insert(t.reconciliation_runs).values(
+        run_id = _inserted_id(self._session.execute(insert(t.reconciliation_runs).values(
             operation_date=day, started_at=at, bank_orders=bank_orders, ledger_orders=ledger_orders,
-            matched=matched, mismatches=len(mismatches))).inserted_primary_key[0])
+            matched=matched, mismatches=len(mismatches))))
         for m in mismatches:
             self._session.execute(insert(t.reconciliation_mismatches).values(
                 run_id=run_id, tracking_key=m.tracking_key, kind=m.kind, ours=m.ours, bank=m.bank))
@@ -269,9 +273,8 @@ class ApiKeys:
         self._session = session
 
     def add(self, prefix: str, key_hash: str, role: str, merchant_id: int | None, label: str, at: datetime) -> int:
-        return int(self._session.execute(insert(t.api_keys).values(
-            prefix=prefix, key_hash=key_hash, role=role, merchant_id=merchant_id, label=label,
-            created_at=at)).inserted_primary_key[0])
+        return _inserted_id(self._session.execute(insert(t.api_keys).values(
+            prefix=prefix, key_hash=key_hash, role=role, merchant_id=merchant_id, label=label, created_at=at)))
 
     def lock(self, key_id: int) -> Any:
         """The key's row (prefix, revoked_at), locked; NotFound when there is none."""
