@@ -21,6 +21,7 @@ services:
 
 test: install services
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	DISPERSA_TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m tests.create_database
 	DISPERSA_TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -q -p no:cacheprovider
 

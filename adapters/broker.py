@@ -53,7 +53,7 @@ class FailureLog(dramatiq.Middleware):
     def __init__(self, uow: Callable[[], UnitOfWork]):
         self._uow = uow
 
-    def after_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message, *,
+    def after_process_message(self, broker: dramatiq.Broker, message: Any, *,
                               result: Any = None, exception: BaseException | None = None) -> None:
         if exception is None:
             return

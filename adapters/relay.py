@@ -10,7 +10,7 @@ import logging
 import signal
 import time
 from datetime import datetime
-from typing import Callable
+from typing import Any, Callable
 
 import dramatiq
 from dramatiq import Message
@@ -35,7 +35,7 @@ class Relay:
         with self._sessions() as session, session.begin():
             batch = claim_batch(session, self._batch_size, self.queues)
             for row in batch:
-                message = Message(queue_name=row.queue_name, actor_name=row.actor_name, args=tuple(row.args),
+                message: Message[Any] = Message(queue_name=row.queue_name, actor_name=row.actor_name, args=tuple(row.args),
                                   kwargs={}, options={}, message_id=row.message_id)
                 self.broker.enqueue(message, delay=row.delay_ms)
             mark_published(session, [row.id for row in batch], self._clock())

@@ -44,7 +44,7 @@ class Container:
     clock: Callable[[], datetime] = utc_now
     new_id: Callable[[], str] = new_message_id
     _redis: Any = field(default=None, repr=False)
-    _stp_client: Any = field(default=None, repr=False)
+    _stp_client: StpClient | None = field(default=None, repr=False)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.clock, self.new_id)
@@ -79,16 +79,16 @@ class Container:
         return self._redis
 
 
-def declare_actors(container: Container) -> dict[str, dramatiq.Actor]:
+def declare_actors(container: Container) -> dict[str, dramatiq.Actor[Any, Any]]:
     """Bind every step, with what it needs, to the container's broker under its business name and queue."""
     broker = container.broker
-    declared = {}
+    declared: dict[str, dramatiq.Actor[Any, Any]] = {}
     for step, fn in actors.bound_steps(container.uow, lambda: container.stp_client, lambda: container.payout_config):
         if step.actor_name in broker.actors:  # a broker shared by two containers keeps the first's steps
             declared[step.actor_name] = broker.get_actor(step.actor_name)
             continue
-        declared[step.actor_name] = dramatiq.actor(
-            fn, actor_name=step.actor_name, queue_name=step.queue_name, broker=broker)
+        declare: Any = dramatiq.actor  # its overloads do not cover a plain callable with a broker
+        declared[step.actor_name] = declare(fn, actor_name=step.actor_name, queue_name=step.queue_name, broker=broker)
     return declared
 
 
@@ -118,7 +118,7 @@ def relay(container: Container, queues: tuple[str, ...] = ()) -> Relay:
                  queues)
 
 
-def web_app(container: Container) -> falcon.App:
+def web_app(container: Container) -> falcon.App[falcon.Request, falcon.Response]:
     """The web process's app, given only what the web needs."""
     s = container.settings
     health = {"database": database_check(container.engine), "broker": broker_check(s.broker, s.rabbitmq_url),

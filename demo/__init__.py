@@ -26,12 +26,14 @@ from sandbox.config import SandboxConfig
 from sandbox.scenarios import Scenario, scenario_named
 from sandbox.server import SandboxServer
 from adapters.settings import Settings
+from adapters.db import tables as db
 from domain import clabe
-from domain.stp import MEXICO_CITY
-from domain.credits import CancellationReason, Credit
-from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType, BankTransfer, TransferStatus
-from domain.payment_orders import PaymentOrder
+from domain.credits import CancellationReason
+from domain.identity import id_of
+from domain.ledger import BalanceUpdateStatus, BalanceUpdateType, TransferStatus
 from domain.merchants import Store
+from domain.payment_orders import PaymentOrderStatus
+from domain.stp import MEXICO_CITY
 from usecases import catalog, commissions, credits as credit_cases, ledger, queries, reconciliation, scheduling
 from usecases.verify import VerifyReport, verify_all
 from bootstrap import Container, build_container, relay as relay_of, web_app
@@ -204,8 +206,9 @@ class Demo:
         moved = 0
         while published := self.relays[queue].drain():
             moved += published
-            self.c.broker.join(queue, fail_fast=True)
-            self.c.broker.join(dq_name(queue), fail_fast=True)
+            stub: Any = self.c.broker  # the in-process broker's join takes fail_fast; the base class's does not
+            stub.join(queue, fail_fast=True)
+            stub.join(dq_name(queue), fail_fast=True)
         return moved
 
     def settle(self) -> None:
@@ -233,22 +236,22 @@ class Demo:
                 spec = dict(spec)
                 merchant = merchants[spec.pop("merchant")]
                 spec.setdefault("automation_enabled", True)
-                store = catalog.create_store(uow, merchant.id, {
+                store = catalog.create_store(uow, id_of(merchant), {
                     "clabe": clabe.make("646", "180", f"{i + 1:011d}"), "beneficiary_name": spec["name"], **spec})
                 for n, rate, priority in ((3, "0.04", 0), (6, "0.05", 0), (12, "0.06", 0), (6, "0.03", 10)):
                     promo = priority > 0
-                    option = catalog.create_option(uow, store.id, {
+                    option = catalog.create_option(uow, id_of(store), {
                         "number_of_payments": n, "merchant_commission": rate, "min_amount": 50_000 if promo else 10_000,
                         "max_amount": 2_000_000, "priority": priority, "is_promo": promo,
                         "identifier_code": f"S{store.id}-{n}{'P' if promo else ''}",
                         "can_commission_be_auto_updated": not promo,
                         "is_in_trial_period": promo, "trial_commission": "0.02" if promo else None,
                         "end_of_trial_period": START.astimezone(timezone.utc) + timedelta(days=3) if promo else None})
-                    catalog.validate_option(uow, option.id)
-                catalog.validate_store(uow, store.id)
-                self.store_ids.append(store.id)
+                    catalog.validate_option(uow, id_of(option))
+                catalog.validate_store(uow, id_of(store))
+                self.store_ids.append(id_of(store))
             for merchant in merchants:
-                catalog.validate_merchant(uow, merchant.id)
+                catalog.validate_merchant(uow, id_of(merchant))
             uow.commit()
 
     def plan(self, n: int) -> dict[int, list[tuple[str, Any]]]:
@@ -280,13 +283,14 @@ class Demo:
                 store_id, amount = arg
                 ledger.adjust(uow, store_id, amount, admin_id=1, note="demo adjustment by treasury")
             else:
-                credit = uow.session.scalars(select(Credit).where(Credit.external_id == arg)).one()
+                credit = uow.credits.by_external_id(arg)
+                assert credit is not None, f"the demo originated {arg} before acting on it"
                 if kind == "cancel":
-                    credit_cases.cancel(uow, credit.id, self.rng.choice(list(CancellationReason)).value)
+                    credit_cases.cancel(uow, id_of(credit), self.rng.choice(list(CancellationReason)).value)
                 elif credit.cancelled_at is not None:  # cancelled before it could be delivered
                     return
                 else:
-                    credit_cases.deliver(uow, credit.id)
+                    credit_cases.deliver(uow, id_of(credit))
             uow.commit()
         self.events[kind] += 1
 
@@ -294,8 +298,9 @@ class Demo:
         """Treasury approves what has waited two hours, and refuses every fifth one."""
         cutoff = self.clock() - timedelta(hours=2)
         with self.c.uow() as uow:
-            waiting = list(uow.session.scalars(select(BankTransfer.id).where(
-                BankTransfer.status == TransferStatus.WAITING_CONFIRMATION, BankTransfer.created_at <= cutoff)))
+            waiting = list(uow.session.scalars(select(db.bank_transfers.c.id).where(
+                db.bank_transfers.c.status == TransferStatus.WAITING_CONFIRMATION,
+                db.bank_transfers.c.created_at <= cutoff)))
         for transfer_id in waiting:
             with self.c.uow() as uow:
                 if transfer_id % 5 == 0:
@@ -333,29 +338,34 @@ class Demo:
         """Every day with orders, against the bank's conciliation list, as the daily job does."""
         self.reconciliations: list[dict[str, Any]] = []
         with self.c.uow() as uow:
-            days = sorted(set(uow.session.scalars(select(PaymentOrder.operation_date))))
+            days = sorted(set(uow.session.scalars(select(db.payment_orders.c.operation_date))))
         for day in days:
             bank_rows = self.c.stp_client.day_orders(day)
             with self.c.uow() as uow:
                 reconciliation.reconcile_day(uow, day, bank_rows, self.c.payout_config.estados)
                 uow.commit()
             with self.c.uow() as uow:
-                self.reconciliations.append(queries.latest_reconciliation(uow, day))
+                run = queries.latest_reconciliation(uow, day)
+            assert run is not None, "the run was recorded just before"
+            self.reconciliations.append(run)
         with self.c.uow() as uow:
-            for status, n in uow.session.execute(select(PaymentOrder.status, func.count())
-                                                 .group_by(PaymentOrder.status)):
-                self.events[f"orders {status.value}"] = n
+            for status, n in uow.session.execute(select(db.payment_orders.c.status, func.count())
+                                                 .group_by(db.payment_orders.c.status)):
+                self.events[f"orders {PaymentOrderStatus(status).value}"] = n
 
     def rows(self) -> list[StoreRow]:
         out = []
         with self.c.uow() as uow:
-            for store in uow.session.scalars(select(Store).order_by(Store.id)):
-                totals = queries.totals_by_status(uow, store.id)
-                transfers = Counter(outcome_of(status, reason) for status, reason in uow.session.execute(
-                    select(BankTransfer.status, BankTransfer.status_reason).where(BankTransfer.store_id == store.id)))
-                paid_out = -int(uow.session.execute(select(func.coalesce(func.sum(BalanceUpdate.amount), 0)).where(
-                    BalanceUpdate.store_id == store.id, BalanceUpdate.type.in_(
-                        [BalanceUpdateType.DISBURSEMENT, BalanceUpdateType.DISBURSEMENT_OVERRIDE]))).scalar())
+            for store in uow.session.scalars(select(Store).order_by(db.stores.c.id)):
+                store_id = id_of(store)
+                totals = queries.totals_by_status(uow, store_id)
+                transfers = Counter(outcome_of(TransferStatus(status), reason) for status, reason in uow.session.execute(
+                    select(db.bank_transfers.c.status, db.bank_transfers.c.status_reason)
+                    .where(db.bank_transfers.c.store_id == store_id)))
+                paid_out = -int(uow.session.execute(
+                    select(func.coalesce(func.sum(db.balance_updates.c.amount), 0)).where(
+                        db.balance_updates.c.store_id == store_id, db.balance_updates.c.type.in_(
+                            [BalanceUpdateType.DISBURSEMENT, BalanceUpdateType.DISBURSEMENT_OVERRIDE]))).scalar() or 0)
                 out.append(StoreRow(store.name, store.disbursement_mode.value, store.balance,
                                     totals[BalanceUpdateStatus.PENDING], totals[BalanceUpdateStatus.IN_TRANSIT],
                                     paid_out, transfers))
@@ -379,7 +389,7 @@ def run_demo(database_url: str, n_credits: int, seed: int,
         key_path = Path(keys) / "stp.pem"
         key_path.write_bytes(private)
         secret = secrets.token_hex(16)
-        settings = Settings(database_url=database_url, broker="stub", redis_url="", max_retries=8,
+        settings = Settings(database_url=database_url, broker="stub", redis_url="", max_retries=8,  # type: ignore[call-arg]
                             min_backoff_ms=20, max_backoff_ms=200, stp_private_key_path=str(key_path),
                             stp_passphrase=DEMO_PASSPHRASE, webhook_secret=secret, _env_file=None)
         container = build_container(settings, clock=clock)

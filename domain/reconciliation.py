@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from domain import stp
 from domain.money import Money, MoneyError
@@ -29,7 +29,7 @@ def _bank(row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: row.get(k) for k in ("idEF", "claveRastreo", "monto", "estado", "causaDevolucion", "tsLiquidacion")}
 
 
-def compare(orders: list[PaymentOrder], bank_rows: list[Mapping[str, Any]],
+def compare(orders: Sequence[PaymentOrder], bank_rows: Sequence[Mapping[str, Any]],
             estados: Mapping[str, OrderOutcome]) -> tuple[int, list[Mismatch]]:
     """(matched, mismatches). Orders the bank refused never reached its books and are not expected there."""
     bank_by_key = {str(r.get("claveRastreo")): r for r in bank_rows}

@@ -86,7 +86,7 @@ class BooksView:
         _answer(resp, Answer(200, {"scenario": self._bank.scenario.name, "orders": orders}))
 
 
-def create_app(bank: SandboxBank) -> falcon.App:
+def create_app(bank: SandboxBank) -> falcon.App[falcon.Request, falcon.Response]:
     """The Falcon app serving STP's paths from ``bank``."""
     app = falcon.App()
     app.add_route(REGISTRA, Registration(bank))

@@ -190,7 +190,7 @@ class Notifier:
 
     def _backoff(self, attempt: int) -> float:
         first, longest = self._scenario.backoff_ms
-        return min(first * 2 ** (attempt - 1), longest) / self._config.speed / 1000
+        return float(min(first * 2 ** (attempt - 1), longest) / self._config.speed / 1000)
 
     def _now_ms(self) -> int:
         return int(self._config.clock().timestamp() * 1000)

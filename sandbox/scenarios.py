@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, replace
+from typing import Any
 
 IN_FLIGHT, LIQUIDATED, CANCELLED, RETURNED = "A", "LQ", "CN", "D"
 
@@ -44,11 +45,11 @@ class Scenario:
     webhook_attempts: int = 20
     backoff_ms: tuple[float, float] = (20, 500)   # first and longest wait between attempts
 
-    def with_(self, **changes: object) -> Scenario:
+    def with_(self, **changes: Any) -> Scenario:
         return replace(self, **changes)
 
 
-_MIXED = dict(liquidated=0.6, cancelled=0.2, returned=0.2)
+_MIXED: dict[str, Any] = dict(liquidated=0.6, cancelled=0.2, returned=0.2)
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("happy"),

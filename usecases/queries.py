@@ -14,10 +14,12 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from adapters.db import tables as db
 from adapters.db.tables import api_keys, audit_log, event_log, reconciliation_mismatches, reconciliation_runs
 
 from adapters.db.uow import UnitOfWork
 from domain.credits import Credit, CreditStatus
+from domain.identity import id_of
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType, BankTransfer, TransferStatus
 from domain.payment_orders import PaymentOrder
 from domain.merchants import Merchant, PaymentOption, Store
@@ -36,6 +38,7 @@ class Page:
     total: int
 
     def as_dict(self) -> dict[str, Any]:
+        """The page as plain data."""
         return {"items": self.items, "page": self.page, "per_page": self.per_page, "total": self.total}
 
 
@@ -43,6 +46,7 @@ class Page:
 
 
 def merchant_view(m: Merchant) -> dict[str, Any]:
+    """What a caller is shown of a merchant: its fields, its store ids and its commission tiers."""
     return {
         "id": m.id, "name": m.name, "currency": m.currency, "tax_rate": m.tax_rate, "timezone": m.timezone,
         "status": m.status.value,
@@ -59,6 +63,7 @@ STORE_FIELDS = ("id", "merchant_id", "name", "clabe", "beneficiary_name", "rfc_c
 
 
 def store_view(s: Store) -> dict[str, Any]:
+    """What a caller is shown of a store, its balance included (centavos)."""
     view = {name: getattr(s, name) for name in STORE_FIELDS}
     view["disbursement_mode"] = s.disbursement_mode.value
     return view
@@ -72,6 +77,7 @@ OPTION_FIELDS = ("id", "store_id", "merchant_id", "number_of_payments", "merchan
 
 
 def option_view(o: PaymentOption) -> dict[str, Any]:
+    """What a caller is shown of a payment option."""
     return {name: getattr(o, name) for name in OPTION_FIELDS}
 
 
@@ -81,6 +87,7 @@ CREDIT_FIELDS = ("id", "external_id", "merchant_id", "store_id", "payment_option
 
 
 def credit_view(c: Credit) -> dict[str, Any]:
+    """What a caller is shown of a credit (amounts in centavos)."""
     view = {name: getattr(c, name) for name in CREDIT_FIELDS}
     view["status"] = c.status.value
     view["cancellation_reason"] = c.cancellation_reason.value if c.cancellation_reason else None
@@ -92,6 +99,7 @@ BU_FIELDS = ("id", "store_id", "sequence", "amount", "previous_balance", "new_ba
 
 
 def balance_update_view(bu: BalanceUpdate) -> dict[str, Any]:
+    """What a caller is shown of a balance update (amounts in centavos)."""
     view = {name: getattr(bu, name) for name in BU_FIELDS}
     view.update(type=bu.type.value, status=bu.status.value)
     return view
@@ -107,7 +115,8 @@ def orders_of(uow: UnitOfWork, transfer_ids: list[int]) -> dict[int, PaymentOrde
     if not transfer_ids:
         return {}
     return {o.bank_transfer_id: o for o in uow.session.scalars(
-        select(PaymentOrder).where(PaymentOrder.bank_transfer_id.in_(transfer_ids)))}
+        select(PaymentOrder).where(db.payment_orders.c.bank_transfer_id.in_(transfer_ids)))
+        if o.bank_transfer_id is not None}
 
 
 def transfer_view(t: BankTransfer, order: PaymentOrder | None = None, detail: bool = False) -> dict[str, Any]:
@@ -134,6 +143,11 @@ def transfer_view(t: BankTransfer, order: PaymentOrder | None = None, detail: bo
 
 # --- scope -------------------------------------------------------------------------------------
 
+def _related(cls: type, name: str) -> Any:
+    """A relationship the imperative mapping added to a domain class (its type does not know it)."""
+    return getattr(cls, name)
+
+
 NAMES = {Merchant: "merchant", Store: "store", PaymentOption: "payment option", Credit: "credit",
          BankTransfer: "transfer", BalanceUpdate: "balance update"}
 
@@ -148,10 +162,10 @@ def _get(uow: UnitOfWork, cls: type[E], id_: int) -> E:
 def totals_by_status(uow: UnitOfWork, store_id: int) -> dict[BalanceUpdateStatus, int]:
     """A store's pending and in-transit totals."""
     rows = uow.session.execute(
-        select(BalanceUpdate.status, func.coalesce(func.sum(BalanceUpdate.amount), 0))
-        .where(BalanceUpdate.store_id == store_id,
-               BalanceUpdate.status.in_([BalanceUpdateStatus.PENDING, BalanceUpdateStatus.IN_TRANSIT]))
-        .group_by(BalanceUpdate.status))
+        select(db.balance_updates.c.status, func.coalesce(func.sum(db.balance_updates.c.amount), 0))
+        .where(db.balance_updates.c.store_id == store_id,
+               db.balance_updates.c.status.in_([BalanceUpdateStatus.PENDING, BalanceUpdateStatus.IN_TRANSIT]))
+        .group_by(db.balance_updates.c.status))
     totals = {BalanceUpdateStatus.PENDING: 0, BalanceUpdateStatus.IN_TRANSIT: 0}
     totals.update({status: int(total) for status, total in rows})
     return totals
@@ -160,10 +174,10 @@ def totals_by_status(uow: UnitOfWork, store_id: int) -> dict[BalanceUpdateStatus
 
 def _merchant_of(uow: UnitOfWork, obj: object) -> int:
     if isinstance(obj, Merchant):
-        return obj.id  # type: ignore[return-value]
+        return id_of(obj)
     if isinstance(obj, BankTransfer):
         return _get(uow, Store, obj.store_id).merchant_id
-    return obj.merchant_id  # type: ignore[attr-defined]
+    return int(getattr(obj, "merchant_id"))
 
 
 def visible(uow: UnitOfWork, cls: type[E], id_: int, scope: int | None) -> E:
@@ -184,44 +198,50 @@ def _page(uow: UnitOfWork, stmt: Any, page: int, per_page: int) -> tuple[list[An
 
 
 def merchant(uow: UnitOfWork, merchant_id: int, scope: int | None) -> dict[str, Any]:
+    """One merchant; NotFound when it does not exist or is outside the scope."""
     return merchant_view(visible(uow, Merchant, merchant_id, scope))
 
 
 def merchants(uow: UnitOfWork, scope: int | None, page: int, per_page: int) -> Page:
     """Merchants by id, oldest first."""
-    stmt = select(Merchant).options(selectinload(Merchant.stores), selectinload(Merchant.tiers)).order_by(Merchant.id)
+    stmt = select(Merchant).options(selectinload(_related(Merchant, "stores")), selectinload(_related(Merchant, "tiers"))
+                                    ).order_by(db.merchants.c.id)
     if scope is not None:
-        stmt = stmt.where(Merchant.id == scope)
+        stmt = stmt.where(db.merchants.c.id == scope)
     rows, total = _page(uow, stmt, page, per_page)
     return Page([merchant_view(m) for m in rows], page, per_page, total)
 
 
 def store(uow: UnitOfWork, store_id: int, scope: int | None) -> dict[str, Any]:
+    """One store; NotFound when it does not exist or is outside the scope."""
     return store_view(visible(uow, Store, store_id, scope))
 
 
 def payment_options(uow: UnitOfWork, store_id: int, scope: int | None) -> list[dict[str, Any]]:
+    """A store's payment options; NotFound when the store does not exist or is outside the scope."""
     return [option_view(o) for o in visible(uow, Store, store_id, scope).options]
 
 
 def payment_option(uow: UnitOfWork, option_id: int, scope: int | None) -> dict[str, Any]:
+    """One payment option; NotFound when it does not exist or is outside the scope."""
     return option_view(visible(uow, PaymentOption, option_id, scope))
 
 
 def credit(uow: UnitOfWork, credit_id: int, scope: int | None) -> dict[str, Any]:
+    """One credit; NotFound when it does not exist or is outside the scope."""
     return credit_view(visible(uow, Credit, credit_id, scope))
 
 
 def credits(uow: UnitOfWork, scope: int | None, page: int, per_page: int, store_id: int | None = None,
             status: CreditStatus | None = None) -> Page:
     """Credits, newest first (highest id first), optionally of one store and one status."""
-    stmt = select(Credit).order_by(Credit.id.desc())
+    stmt = select(Credit).order_by(db.credits.c.id.desc())
     if scope is not None:
-        stmt = stmt.where(Credit.merchant_id == scope)
+        stmt = stmt.where(db.credits.c.merchant_id == scope)
     if store_id is not None:
-        stmt = stmt.where(Credit.store_id == store_id)
+        stmt = stmt.where(db.credits.c.store_id == store_id)
     if status is not None:
-        stmt = stmt.where(Credit.status == status)
+        stmt = stmt.where(db.credits.c.status == status)
     rows, total = _page(uow, stmt, page, per_page)
     return Page([credit_view(c) for c in rows], page, per_page, total)
 
@@ -229,7 +249,7 @@ def credits(uow: UnitOfWork, scope: int | None, page: int, per_page: int, store_
 def merchant_stores(uow: UnitOfWork, merchant_id: int, scope: int | None, page: int, per_page: int) -> Page:
     """A merchant's stores, oldest first."""
     visible(uow, Merchant, merchant_id, scope)
-    stmt = select(Store).where(Store.merchant_id == merchant_id).order_by(Store.id)
+    stmt = select(Store).where(db.stores.c.merchant_id == merchant_id).order_by(db.stores.c.id)
     rows, total = _page(uow, stmt, page, per_page)
     return Page([store_view(s) for s in rows], page, per_page, total)
 
@@ -276,6 +296,7 @@ API_KEY_FIELDS = ("id", "prefix", "role", "merchant_id", "label", "created_at", 
 
 
 def api_key_view(row: Any) -> dict[str, Any]:
+    """What is shown of an API key: its prefix, role, merchant, label and dates, never the key or its hash."""
     return {name: row[name] for name in API_KEY_FIELDS}
 
 
@@ -286,6 +307,7 @@ def api_key_list(uow: UnitOfWork, page: int, per_page: int) -> Page:
 
 
 def api_key(uow: UnitOfWork, key_id: int) -> dict[str, Any]:
+    """One API key; raises NotFound when there is none with this id."""
     row = uow.session.execute(select(api_keys).where(api_keys.c.id == key_id)).mappings().first()
     if row is None:
         raise NotFound(f"API key {key_id} does not exist")
@@ -306,7 +328,7 @@ def balance(uow: UnitOfWork, store_id: int, scope: int | None) -> dict[str, Any]
 def balance_updates(uow: UnitOfWork, store_id: int, scope: int | None, page: int, per_page: int) -> Page:
     """A store's balance updates, newest first (highest sequence number first)."""
     visible(uow, Store, store_id, scope)
-    stmt = select(BalanceUpdate).where(BalanceUpdate.store_id == store_id).order_by(BalanceUpdate.sequence.desc())
+    stmt = select(BalanceUpdate).where(db.balance_updates.c.store_id == store_id).order_by(db.balance_updates.c.sequence.desc())
     rows, total = _page(uow, stmt, page, per_page)
     return Page([balance_update_view(bu) for bu in rows], page, per_page, total)
 
@@ -314,21 +336,23 @@ def balance_updates(uow: UnitOfWork, store_id: int, scope: int | None, page: int
 def transfers(uow: UnitOfWork, scope: int | None, page: int, per_page: int, status: TransferStatus | None = None,
               store_id: int | None = None) -> Page:
     """Transfers, newest first (highest id first), optionally of one status and one store."""
-    stmt = select(BankTransfer).order_by(BankTransfer.id.desc())
+    stmt = select(BankTransfer).order_by(db.bank_transfers.c.id.desc())
     if scope is not None:
-        stmt = stmt.join(Store, Store.id == BankTransfer.store_id).where(Store.merchant_id == scope)
+        stmt = stmt.join(Store, db.stores.c.id == db.bank_transfers.c.store_id).where(db.stores.c.merchant_id == scope)
     if status is not None:
-        stmt = stmt.where(BankTransfer.status == status)
+        stmt = stmt.where(db.bank_transfers.c.status == status)
     if store_id is not None:
-        stmt = stmt.where(BankTransfer.store_id == store_id)
-    rows, total = _page(uow, stmt.options(selectinload(BankTransfer.history)), page, per_page)
-    orders = orders_of(uow, [t.id for t in rows])
-    return Page([transfer_view(t, orders.get(t.id)) for t in rows], page, per_page, total)
+        stmt = stmt.where(db.bank_transfers.c.store_id == store_id)
+    rows, total = _page(uow, stmt.options(selectinload(_related(BankTransfer, "history"))), page, per_page)
+    orders = orders_of(uow, [id_of(t) for t in rows])
+    return Page([transfer_view(t, orders.get(id_of(t))) for t in rows], page, per_page, total)
 
 
 def transfer(uow: UnitOfWork, transfer_id: int, scope: int | None) -> dict[str, Any]:
+    """One transfer with its payment order's fields, its balance update ids and its status history;
+    NotFound when it does not exist or is outside the scope."""
     t = visible(uow, BankTransfer, transfer_id, scope)
-    return transfer_view(t, orders_of(uow, [t.id]).get(t.id), detail=True)
+    return transfer_view(t, orders_of(uow, [transfer_id]).get(transfer_id), detail=True)
 
 
 @dataclass(frozen=True)
@@ -358,9 +382,11 @@ class TransferReport:
 
     @property
     def totals(self) -> dict[str, int]:
+        """The sums of amount, commission, tax and net over the rows, in centavos."""
         return {name: sum(getattr(r, name) for r in self.rows) for name in ("amount", "commission", "tax", "net")}
 
     def as_dict(self) -> dict[str, Any]:
+        """The report as plain data, totals included."""
         return {"transfer": self.transfer, "store": self.store, "currency": self.currency,
                 "rows": [asdict(r) for r in self.rows], "totals": self.totals}
 
@@ -374,20 +400,23 @@ def _report_row(bu: BalanceUpdate, credit_: Credit | None) -> ReportRow:
         amount, commission, tax = sign * credit_.amount, sign * credit_.commission, sign * credit_.tax
     else:
         amount, commission, tax = bu.amount, 0, 0
-    return ReportRow(bu.id, bu.sequence, bu.type.value, bu.credit_id, credit_.external_id if credit_ else None,
+    return ReportRow(id_of(bu), bu.sequence, bu.type.value, bu.credit_id, credit_.external_id if credit_ else None,
                      amount, commission, tax, bu.amount, bu.note)
 
 
 def transfer_report(uow: UnitOfWork, transfer_id: int, scope: int | None) -> TransferReport:
+    """The report of one transfer: each balance update it pays, with its credit's amount, commission and
+    tax; NotFound when the transfer does not exist or is outside the scope."""
     t = visible(uow, BankTransfer, transfer_id, scope)
     s = _get(uow, Store, t.store_id)
     credit_ids = {bu.credit_id for bu in t.balance_updates if bu.credit_id is not None}
-    by_id = {c.id: c for c in uow.session.scalars(select(Credit).where(Credit.id.in_(credit_ids)))} if credit_ids \
-        else {}
-    rows = [_report_row(bu, by_id.get(bu.credit_id)) for bu in t.balance_updates]  # type: ignore[arg-type]
+    by_id = {id_of(c): c for c in uow.session.scalars(select(Credit).where(db.credits.c.id.in_(credit_ids)))} \
+        if credit_ids else {}
+    rows = [_report_row(bu, by_id.get(bu.credit_id) if bu.credit_id is not None else None) for bu in t.balance_updates]
     store_ = {"id": s.id, "merchant_id": s.merchant_id, "name": s.name, "clabe": s.clabe,
               "beneficiary_name": s.beneficiary_name}
-    return TransferReport(transfer_view(t, orders_of(uow, [t.id]).get(t.id), detail=True), store_, t.currency, rows)
+    return TransferReport(transfer_view(t, orders_of(uow, [transfer_id]).get(transfer_id), detail=True), store_,
+                          t.currency, rows)
 
 
 # --- reconciliation --------------------------------------------------------------------------------

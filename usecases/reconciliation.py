@@ -1,7 +1,7 @@
 """Reconciliation: our payment orders of a day against the bank's own list, order by order."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from adapters.db.uow import UnitOfWork
 from domain.reconciliation import compare
@@ -9,7 +9,7 @@ from domain.stp import OrderOutcome
 from usecases import steps
 
 
-def reconcile_day(uow: UnitOfWork, day: str, bank_rows: list[Mapping[str, Any]],
+def reconcile_day(uow: UnitOfWork, day: str, bank_rows: Sequence[Mapping[str, Any]],
                   estados: Mapping[str, OrderOutcome]) -> int:
     """Record one run for ``day`` (YYYYMMDD) with every mismatch, and ask the bank again about each
     order whose status differs; returns the run id."""

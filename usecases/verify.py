@@ -7,8 +7,10 @@ from typing import Callable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from adapters.db import tables as db
 from adapters.db.tables import bank_transfer_items
 from domain.credits import Credit
+from domain.identity import id_of
 from domain.invariants import StoreBooks, verify
 from domain.ledger import BalanceUpdate, BankTransfer
 from domain.merchants import Store
@@ -17,47 +19,57 @@ from domain.payment_orders import PaymentOrder
 
 @dataclass
 class VerifyReport:
+    """What ``ledger verify`` went through (stores, balance updates, transfers) and the violations found."""
+
     stores: int = 0
     balance_updates: int = 0
     transfers: int = 0
     violations: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
+        """The counts and the number of violations, in one line."""
         return (f"{self.stores} stores, {self.balance_updates} balance updates, {self.transfers} transfers, "
                 f"{len(self.violations)} violations")
 
 
 def load_books(session: Session, store: Store) -> StoreBooks:
-    updates = list(session.scalars(select(BalanceUpdate).where(BalanceUpdate.store_id == store.id)
-                                   .order_by(BalanceUpdate.sequence)))
-    by_id = {bu.id: bu for bu in updates}
-    transfers = list(session.scalars(select(BankTransfer).where(BankTransfer.store_id == store.id)))
-    members: dict[int, list[BalanceUpdate]] = {t.id: [] for t in transfers}
+    """Everything of one store the invariants look at: its balance updates, transfers (with their
+    members), credits and payment orders."""
+    updates = list(session.scalars(select(BalanceUpdate).where(db.balance_updates.c.store_id == store.id)
+                                   .order_by(db.balance_updates.c.sequence)))
+    by_id = {id_of(bu): bu for bu in updates}
+    transfers = list(session.scalars(select(BankTransfer).where(db.bank_transfers.c.store_id == store.id)))
+    members: dict[int, list[BalanceUpdate]] = {id_of(t): [] for t in transfers}
     if transfers:
         for transfer_id, bu_id in session.execute(select(
                 bank_transfer_items.c.bank_transfer_id, bank_transfer_items.c.balance_update_id)
                 .where(bank_transfer_items.c.bank_transfer_id.in_(list(members)))):
             members[transfer_id].append(by_id[bu_id])
-    credits = list(session.scalars(select(Credit).where(Credit.store_id == store.id)))
-    orders = list(session.scalars(select(PaymentOrder).where(PaymentOrder.bank_transfer_id.in_(list(members))))) \
+    credits = list(session.scalars(select(Credit).where(db.credits.c.store_id == store.id)))
+    orders = list(session.scalars(select(PaymentOrder).where(db.payment_orders.c.bank_transfer_id.in_(list(members))))) \
         if members else []
-    return StoreBooks(store.id, store.balance, updates, transfers, credits, members, orders)
+    return StoreBooks(id_of(store), store.balance, updates, transfers, credits, members, orders)
 
 
 def duplicate_tracking_keys(session: Session) -> list[str]:
-    rows = session.execute(select(PaymentOrder.tracking_key, func.count()).group_by(PaymentOrder.tracking_key)
+    """A violation per tracking key used by more than one order."""
+    rows = session.execute(select(db.payment_orders.c.tracking_key, func.count()).group_by(db.payment_orders.c.tracking_key)
                            .having(func.count() > 1))
     return [f"tracking key {key} used by {n} orders" for key, n in rows]
 
 
 def verify_all(sessions: Callable[[], Session], progress: Callable[[int], None] | None = None) -> VerifyReport:
+    """Every store's books against the invariants, one short read per store."""
     report = VerifyReport()
     with sessions() as session:
-        store_ids = list(session.scalars(select(Store.id).order_by(Store.id)))
+        store_ids = list(session.scalars(select(db.stores.c.id).order_by(db.stores.c.id)))
         report.violations.extend(duplicate_tracking_keys(session))
     for store_id in store_ids:
         with sessions() as session:  # one short read per store keeps memory flat
-            books = load_books(session, session.get(Store, store_id))
+            store = session.get(Store, store_id)
+            if store is None:  # deleted by hand since the list was read
+                continue
+            books = load_books(session, store)
         report.stores += 1
         report.balance_updates += len(books.updates)
         report.transfers += len(books.transfers)

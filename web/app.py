@@ -57,11 +57,12 @@ def resources(uow: UowFactory, settings: WebSettings, health: Mapping[str, Check
 
 
 def create_app(uow: UowFactory, settings: WebSettings, health: Mapping[str, Check],
-               refusals: MinuteCounter, payout: PayoutConfig) -> falcon.App:
+               refusals: MinuteCounter, payout: PayoutConfig) -> falcon.App[falcon.Request, falcon.Response]:
     """The app factory: units of work, the web's settings, the health checks, the counter of refused
     webhook calls and the payout settings (approval builds a payment order) are all it needs."""
-    app = falcon.App(middleware=[Authentication(uow, operations_by_template()),
-                                 RequestLimits(settings.max_body_bytes, settings.body_read_seconds)])
+    middleware: list[Any] = [Authentication(uow, operations_by_template()),
+                             RequestLimits(settings.max_body_bytes, settings.body_read_seconds)]
+    app = falcon.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.keep_blank_qs_values = True  # an empty value is refused (422), not taken for the default
     app.resp_options.media_handlers[falcon.MEDIA_JSON] = json_handler()

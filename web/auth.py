@@ -20,8 +20,8 @@ def presented_key(req: falcon.Request) -> str | None:
         scheme, _, key = header.strip().partition(" ")
         if scheme.lower() == "bearer" and key.strip():
             return key.strip()
-    key = req.get_header("X-API-Key")
-    return key.strip() if key and key.strip() else None
+    given = req.get_header("X-API-Key")
+    return given.strip() if given and given.strip() else None
 
 
 class Authentication:
@@ -34,7 +34,7 @@ class Authentication:
 
     def process_resource(self, req: falcon.Request, resp: falcon.Response, resource: Any,
                          params: dict[str, Any]) -> None:
-        op = self._operations.get((req.uri_template, req.method)) if resource is not None else None
+        op = self._operations.get((req.uri_template or "", req.method)) if resource is not None else None
         req.context.operation = op
         req.context.principal = None
         if op is None or op.action is None:

@@ -14,11 +14,13 @@ from web.routes import PAGE, PER_PAGE, Operation
 
 
 def operation(req: falcon.Request) -> Operation:
-    return req.context.operation
+    op: Operation = req.context.operation
+    return op
 
 
 def principal(req: falcon.Request) -> Principal:
-    return req.context.principal
+    who: Principal = req.context.principal
+    return who
 
 
 def scope(req: falcon.Request) -> int | None:

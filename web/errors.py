@@ -51,7 +51,7 @@ def serialize(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError) 
     resp.text = json.dumps(body) + "\n"
 
 
-def install(app: falcon.App) -> None:
+def install(app: falcon.App[falcon.Request, falcon.Response]) -> None:
     """Handlers by specificity: Falcon picks the closest class in the exception's MRO."""
     app.add_error_handler(Exception, unexpected)
     app.add_error_handler(UseCaseError, use_case_error)

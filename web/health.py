@@ -16,7 +16,7 @@ def database_check(engine: Any) -> Check:
     def check() -> str:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        return engine.dialect.name
+        return str(engine.dialect.name)
 
     return check
 

@@ -165,7 +165,7 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 PATH_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
-SECURITY = [{"bearerAuth": []}, {"apiKeyHeader": []}]
+SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"apiKeyHeader": []}]
 
 
 def _error(description: str) -> dict[str, Any]:

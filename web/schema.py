@@ -80,7 +80,7 @@ class Field:
             raise invalid(f"{self.name} is at most {self.maximum}")
         if self.not_zero and value == 0:
             raise invalid(f"{self.name} cannot be zero")
-        return value
+        return int(value)
 
     def _check_string(self, value: Any) -> str:
         if not isinstance(value, str):

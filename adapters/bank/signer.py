@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -40,10 +41,8 @@ class Verifier:
 
     @classmethod
     def from_pem(cls, pem: bytes) -> Verifier:
-        if b"CERTIFICATE" in pem:
-            key = x509.load_pem_x509_certificate(pem).public_key()
-        else:
-            key = serialization.load_pem_public_key(pem)
+        key: Any = (x509.load_pem_x509_certificate(pem).public_key() if b"CERTIFICATE" in pem
+                    else serialization.load_pem_public_key(pem))
         if not isinstance(key, rsa.RSAPublicKey):
             raise ValueError("expected an RSA public key")
         return cls(key)

@@ -25,7 +25,9 @@ E = TypeVar("E")
 
 
 def _inserted_id(result: Result[Any]) -> int:
-    return int(cast(CursorResult[Any], result).inserted_primary_key[0])
+    key = cast(CursorResult[Any], result).inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 class Repository(Generic[E]):

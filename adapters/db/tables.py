@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 from sqlalchemy import (
     JSON, BigInteger, Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, Time,
@@ -37,7 +38,7 @@ def enum_of(cls: type[enum.Enum]) -> SAEnum:
                   validate_strings=True, create_constraint=False)
 
 
-def pk() -> Column:
+def pk() -> Column[Any]:
     return Column("id", ID, primary_key=True, autoincrement=True)
 
 

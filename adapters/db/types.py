@@ -8,7 +8,7 @@ from sqlalchemy import DateTime, String
 from sqlalchemy.types import TypeDecorator
 
 
-class UtcDateTime(TypeDecorator):
+class UtcDateTime(TypeDecorator[datetime]):
     """Stored as naive UTC (DATETIME(6)), returned timezone-aware."""
 
     impl = DateTime
@@ -32,7 +32,7 @@ class UtcDateTime(TypeDecorator):
         return None if value is None else value.replace(tzinfo=timezone.utc)
 
 
-class DecimalText(TypeDecorator):
+class DecimalText(TypeDecorator[Decimal]):
     """A rate kept as its exact decimal text, never as a binary float."""
 
     impl = String(24)
