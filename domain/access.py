@@ -5,6 +5,8 @@ import enum
 
 
 class Role(str, enum.Enum):
+    """The role an API key carries; ALLOWED says which actions each role may take."""
+
     ADMIN = "admin"          # everything
     TREASURY = "treasury"    # validations, approvals, adjustments, dead letters
     OPERATOR = "operator"    # catalogue and credits, no money decisions
@@ -12,6 +14,8 @@ class Role(str, enum.Enum):
 
 
 class Action(str, enum.Enum):
+    """Something a caller asks to do; each role is allowed a set of actions in ALLOWED."""
+
     READ = "read"
     MANAGE_CATALOG = "manage_catalog"
     EDIT_STORE = "edit_store"            # reaches the store; which fields a role may change is checked per field
@@ -36,6 +40,7 @@ ALLOWED: dict[Role, frozenset[Action]] = {
 
 
 def may(role: Role, action: Action) -> bool:
+    """Whether the role is allowed the action."""
     return action in ALLOWED[role]
 
 

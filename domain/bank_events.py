@@ -8,6 +8,8 @@ from typing import Any
 
 
 class BankEventStatus(str, enum.Enum):
+    """Where the processing of a bank callback stands."""
+
     RECEIVED = "received"            # stored; its processing message is queued
     APPLIED = "applied"              # the outcome changed the order
     IGNORED = "ignored"              # a duplicate, or an outcome the order already passed
@@ -18,6 +20,7 @@ class BankEventStatus(str, enum.Enum):
 
     @property
     def is_final(self) -> bool:
+        """True once processing is over: every status but Received and Unmatched."""
         return self not in (BankEventStatus.RECEIVED, BankEventStatus.UNMATCHED)
 
 
@@ -39,6 +42,8 @@ class BankEvent:
     id: int | None = None
 
     def mark(self, status: BankEventStatus, note: str, at: datetime, order_id: int | None = None) -> None:
+        """Record one processing attempt: its status, the note (cut to 255 characters), the time and
+        the order it matched, if any."""
         self.status = status
         self.note = note[:255]
         self.processed_at = at

@@ -30,6 +30,7 @@ class InvalidClabe(ValueError):
 
 
 def check_digit(first17: str) -> int:
+    """The CLABE check digit (0-9) of the first 17 digits, weighted 3, 7, 1."""
     total = sum((int(d) * w) % 10 for d, w in zip(first17, WEIGHTS))
     return (10 - total % 10) % 10
 
@@ -46,6 +47,7 @@ def validate(clabe: str) -> str:
 
 
 def is_valid(clabe: str | None) -> bool:
+    """Whether the value is a valid CLABE; None or an empty string is not."""
     try:
         validate(clabe or "")
         return True

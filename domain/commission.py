@@ -30,6 +30,8 @@ class OptionTerms:
     trial_ends_at: datetime | None = None
 
     def matches(self, number_of_payments: int, amount: int, at: datetime) -> bool:
+        """Whether the option fits a credit: validated, active, the same number of payments, the amount
+        (centavos) within [min, max], and ``at`` within [starts_at, ends_at) where those are set."""
         return (
             self.validated
             and self.active

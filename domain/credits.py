@@ -23,6 +23,8 @@ class CreditStatus(str, enum.Enum):
 
 
 class CancellationReason(str, enum.Enum):
+    """Why a credit was cancelled."""
+
     REJECTED = "rejected"
     RETURNED = "returned"
     FRAUD = "fraud"
@@ -55,6 +57,7 @@ class Credit:
     id: int | None = None
 
     def deliver(self, at: datetime) -> None:
+        """The product was delivered: a signed credit becomes active. Raises CreditError for any other status."""
         if self.status != CreditStatus.SIGNED:
             raise CreditError(f"credit {self.id} is {self.status.value}, only a signed credit can be delivered")
         self.status = CreditStatus.ACTIVE

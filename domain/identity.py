@@ -5,8 +5,12 @@ from typing import Protocol
 
 
 class HasId(Protocol):
+    """Anything with an ``id``: an entity, stored or not yet."""
+
     @property
-    def id(self) -> int | None: ...
+    def id(self) -> int | None:
+        """The entity's id; None until its repository adds it."""
+        ...
 
 
 def id_of(entity: HasId) -> int:

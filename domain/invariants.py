@@ -29,12 +29,15 @@ class StoreBooks:
     orders: Sequence[PaymentOrder] | None = None  # None: the books do not include the bank side
 
     def updates_of(self, transfer: BankTransfer) -> list[BalanceUpdate]:
+        """A transfer's balance updates: from ``members`` when given, else the transfer's own list."""
         if self.members is not None:
             return self.members.get(transfer.id or 0, [])
         return list(transfer.balance_updates)
 
 
 def check_chain(b: StoreBooks) -> Iterable[str]:
+    """The chain of balance updates: sequence numbers run 1, 2, 3..., each previous balance is the prior
+    new balance, new balance = previous + amount, and the store's balance is the last new balance."""
     expected, seq = 0, 0
     for bu in sorted(b.updates, key=lambda u: u.sequence):
         seq += 1
@@ -51,12 +54,18 @@ def check_chain(b: StoreBooks) -> Iterable[str]:
 
 
 def check_balance_split(b: StoreBooks) -> Iterable[str]:
+    """The store's balance equals the sum of its pending and in-transit balance updates."""
     open_total = sum(bu.amount for bu in b.updates if bu.status in (S.PENDING, S.IN_TRANSIT))
     if open_total != b.balance:
         yield f"store {b.store_id}: balance {b.balance} != pending + in transit {open_total}"
 
 
 def check_transfers(b: StoreBooks) -> Iterable[str]:
+    """Each transfer against its balance updates: its amount is positive and their sum; members of a
+    live transfer are in transit and in no other live transfer; an applied transfer has one
+    Disbursement and applied members; one returned after liquidation has one Disbursement and one
+    Disbursement override; a cancelled one has no Disbursement; no in-transit update is outside a
+    live transfer."""
     live_membership: Counter[int] = Counter()
     by_transfer: dict[int | None, Counter[T]] = {}
     for bu in b.updates:
@@ -95,6 +104,9 @@ def check_transfers(b: StoreBooks) -> Iterable[str]:
 
 
 def check_credits(b: StoreBooks) -> Iterable[str]:
+    """Each credit against its balance updates: one Contribution, of the credit's contribution, once
+    delivered and none before; one Credit cancellation when cancelled after delivery, none otherwise;
+    and amount - commission - tax = contribution."""
     kinds: dict[int, Counter[T]] = {}
     contribution_amount: dict[int, int] = {}
     for bu in b.updates:

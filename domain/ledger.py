@@ -26,6 +26,8 @@ class BalanceOutOfRange(LedgerError):
 
 
 class BalanceUpdateType(str, enum.Enum):
+    """What moved a store's balance."""
+
     CONTRIBUTION = "contribution"
     DISBURSEMENT = "disbursement"
     CREDIT_CANCELLATION = "credit_cancellation"
@@ -37,12 +39,16 @@ class BalanceUpdateType(str, enum.Enum):
 
 
 class BalanceUpdateStatus(str, enum.Enum):
+    """Pending until a transfer takes the update, In transit while in a live transfer, then Applied."""
+
     PENDING = "pending"
     IN_TRANSIT = "in_transit"
     APPLIED = "applied"
 
 
 class TransferStatus(str, enum.Enum):
+    """A bank transfer's state; ALLOWED_TRANSFER_MOVES says where each state may go."""
+
     WAITING_CONFIRMATION = "waiting_confirmation"
     SENDING = "sending"
     IN_TRANSIT = "in_transit"
@@ -52,6 +58,7 @@ class TransferStatus(str, enum.Enum):
 
     @property
     def is_live(self) -> bool:
+        """True while the transfer holds its balance updates: waiting confirmation, sending or in transit."""
         return self in LIVE_TRANSFER_STATUSES
 
 
@@ -70,6 +77,7 @@ ALLOWED_TRANSFER_MOVES: dict[TransferStatus, frozenset[TransferStatus]] = {
 
 
 def can_move(current: TransferStatus, target: TransferStatus) -> bool:
+    """Whether a transfer may go from ``current`` to ``target`` (ALLOWED_TRANSFER_MOVES)."""
     return target in ALLOWED_TRANSFER_MOVES[current]
 
 
@@ -123,12 +131,14 @@ class BalanceUpdate:
     overwritten_by: BalanceUpdate | None = None
 
     def move_to(self, status: BalanceUpdateStatus, at: datetime) -> None:
+        """Move to a status and record it in the history; moving to the current status does nothing."""
         if status == self.status:
             return
         self.history.append(BalanceUpdateStatusChange(status=status, at=at, previous_status=self.status))
         self.status = status
 
     def overwrite_with(self, other: BalanceUpdate) -> None:
+        """Mark this update overwritten by ``other``, the update that compensates or overrides it."""
         self.overwritten = True
         self.overwritten_by = other
 
@@ -152,6 +162,8 @@ class BankTransfer:
     history: list[TransferStatusChange] = field(default_factory=list)
 
     def move_to(self, status: TransferStatus, at: datetime, reason: str | None = None) -> None:
+        """Move to a status, recording it with the reason; raises LedgerError for a move
+        ALLOWED_TRANSFER_MOVES forbids."""
         if not can_move(self.status, status):
             raise LedgerError(f"transfer {self.id} cannot move from {self.status.value} to {status.value}")
         self.history.append(TransferStatusChange(status=status, at=at, previous_status=self.status, reason=reason))
@@ -167,10 +179,14 @@ class LedgerHead(Protocol):
     last_sequence: int
 
     @property
-    def id(self) -> int | None: ...
+    def id(self) -> int | None:
+        """The store's id; None until its repository adds it."""
+        ...
 
     @property
-    def currency(self) -> str: ...
+    def currency(self) -> str:
+        """The currency of the store's balance updates."""
+        ...
 
 
 def append(
@@ -243,6 +259,8 @@ class TransferDecision:
 
 
 def decide_transfer(pending_total: int, minimum: int, automation: bool) -> TransferDecision:
+    """Whether a pending total (centavos) becomes a transfer: only with automation on and a positive
+    total that reaches the minimum; the decision always carries its reason."""
     if not automation:
         return TransferDecision(False, pending_total, "automation is off")
     if pending_total <= 0:
@@ -283,6 +301,7 @@ def _release(transfer: BankTransfer, at: datetime) -> None:
 
 
 def credits_of(transfer: BankTransfer) -> list[int]:
+    """The ids of the credits whose Contributions the transfer pays (credit cancellations not included)."""
     return [bu.credit_id for bu in transfer.balance_updates
             if bu.credit_id is not None and bu.type == BalanceUpdateType.CONTRIBUTION]
 
@@ -327,4 +346,5 @@ def return_transfer(
 
 
 def pending_total(updates: Iterable[BalanceUpdate]) -> int:
+    """The sum of the amounts (centavos) of the pending updates among ``updates``."""
     return sum(bu.amount for bu in updates if bu.status == BalanceUpdateStatus.PENDING)

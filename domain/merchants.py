@@ -25,6 +25,8 @@ class ValidationError(ValueError):
 
 
 class MerchantStatus(str, enum.Enum):
+    """Whether a merchant is enabled; a disabled merchant cannot originate credits."""
+
     ENABLED = "enabled"
     DISABLED = "disabled"
 
@@ -59,6 +61,7 @@ class PaymentOption:
     id: int | None = None
 
     def terms(self) -> OptionTerms:
+        """The option as the commission selection reads it (an option not stored yet has id 0)."""
         return OptionTerms(
             id=self.id or 0, number_of_payments=self.number_of_payments, priority=self.priority,
             min_amount=self.min_amount, max_amount=self.max_amount, commission_rate=self.merchant_commission,
@@ -99,6 +102,7 @@ class Store:
 
     @property
     def schedule(self) -> Schedule:
+        """The store's disbursement schedule from its mode and anchors; raises ScheduleError when they do not fit."""
         return Schedule(self.disbursement_mode, self.time_of_day, self.weekday, self.day_of_month, self.timezone)
 
     @property
@@ -134,10 +138,13 @@ class Merchant:
 
     @property
     def can_originate(self) -> bool:
+        """A merchant originates credits only when validated and enabled."""
         return self.validated and self.status == MerchantStatus.ENABLED
 
 
 def validate_option(option: PaymentOption) -> None:
+    """Treasury validates a payment option; raises ValidationError when its min amount is above its max
+    or it has no payment."""
     if option.min_amount > option.max_amount:
         raise ValidationError("min amount is above max amount")
     if option.number_of_payments < 1:
@@ -146,6 +153,8 @@ def validate_option(option: PaymentOption) -> None:
 
 
 def validate_store(store: Store) -> None:
+    """Treasury validates a store with a valid CLABE and a validated payment option: its bank details
+    become the validated ones payment orders carry. Raises ValidationError otherwise."""
     if not clabe.is_valid(store.clabe):
         raise ValidationError("the store's bank account is not a valid CLABE")
     if not any(o.validated for o in store.options):
@@ -157,6 +166,7 @@ def validate_store(store: Store) -> None:
 
 
 def validate_merchant(merchant: Merchant) -> None:
+    """Treasury validates a merchant with a validated store; raises ValidationError otherwise."""
     if not any(s.validated for s in merchant.stores):
         raise ValidationError("the merchant has no validated store")
     merchant.validated = True

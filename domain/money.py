@@ -49,6 +49,7 @@ class Money:
 
     @classmethod
     def zero(cls, currency: str = "MXN") -> Money:
+        """Zero minor units of the currency."""
         return cls(0, currency)
 
     @classmethod

@@ -14,6 +14,8 @@ class PaymentOrderError(Exception):
 
 
 class PaymentOrderStatus(str, enum.Enum):
+    """Where a payment order stands with the bank; ALLOWED_ORDER_MOVES says where each status may go."""
+
     CREATED = "created"        # prepared, never handed to the bank
     SENDING = "sending"        # handed over (or about to be); the bank's answer is not recorded yet
     SENT = "sent"              # the bank accepted it and gave its order id: in transit
@@ -52,6 +54,8 @@ LATE_OUTCOMES = frozenset({(S.RETURNED, S.LIQUIDATED)})
 
 
 class PaymentSource(str, enum.Enum):
+    """What a payment order pays: a store's bank transfer or a bulk row."""
+
     BANK_TRANSFER = "bank_transfer"
     BULK_ROW = "bulk_row"
 
@@ -99,6 +103,8 @@ class PaymentOrder:
     history: list[PaymentOrderStatusChange] = field(default_factory=list)
 
     def move_to(self, status: PaymentOrderStatus, at: datetime, detail: str | None = None) -> None:
+        """Move to a status, recording it with the detail; raises PaymentOrderError for a move
+        ALLOWED_ORDER_MOVES forbids."""
         if status not in ALLOWED_ORDER_MOVES[self.status]:
             raise PaymentOrderError(f"order {self.tracking_key} cannot move from {self.status.value} to {status.value}")
         self.history.append(PaymentOrderStatusChange(status=status, at=at, previous_status=self.status, detail=detail))

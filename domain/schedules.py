@@ -13,6 +13,8 @@ MANUAL = "manual:"
 
 
 class DisbursementMode(str, enum.Enum):
+    """How often a store's trigger is due: on each contribution (instant), hourly, daily, weekly or monthly."""
+
     INSTANT = "instant"
     HOURLY = "hourly"
     DAILY = "daily"
@@ -50,6 +52,7 @@ class Schedule:
 
     @property
     def tz(self) -> ZoneInfo:
+        """The schedule's time zone."""
         return ZoneInfo(self.timezone)
 
 
@@ -114,6 +117,7 @@ def mode_of_key(key: str) -> DisbursementMode | None:
 
 
 def instant_key(balance_update_id: int) -> str:
+    """The period key of an instant store's evaluation after the balance update with this id."""
     return f"instant:bu-{balance_update_id}"
 
 

@@ -64,6 +64,7 @@ def format_amount(value: Any) -> str:
 
 
 def account_type(account: str) -> str:
+    """STP's account type code for an account, by its length; raises OrderError for a length STP has none for."""
     try:
         return ACCOUNT_TYPE_BY_LENGTH[len(account)]
     except KeyError:
@@ -71,6 +72,7 @@ def account_type(account: str) -> str:
 
 
 def is_tracking_key(key: str) -> bool:
+    """Whether the key is 1 to 30 ASCII letters and digits, as STP takes a tracking key."""
     return 0 < len(key) <= TRACKING_KEY_LIMIT and key.isascii() and key.isalnum()
 
 
@@ -122,10 +124,12 @@ def registration_body(order: Mapping[str, str], firma: str) -> bytes:
 
 
 def cadena_consulta(empresa: str, clave_rastreo: str, tipo_orden: str, fecha_operacion: str = "") -> str:
+    """The cadena signed for ``consultaOrden``: ``||empresa|claveRastreo|tipoOrden|fechaOperacion||``."""
     return f"||{empresa}|{clave_rastreo}|{tipo_orden}|{fecha_operacion}||"
 
 
 def cadena_conciliacion(empresa: str, tipo_orden: str, fecha_operacion: str = "") -> str:
+    """The cadena signed for ``V2/conciliacion``: ``||empresa|tipoOrden|fechaOperacion||``."""
     return f"||{empresa}|{tipo_orden}|{fecha_operacion}||"
 
 
@@ -139,6 +143,8 @@ class Fault(str, enum.Enum):
 
 @dataclass(frozen=True)
 class StpError:
+    """An error code STP answered to an order, with its message and what it means for us."""
+
     code: int
     message: str
     fault: Fault
@@ -186,6 +192,8 @@ def read_registration(body: Mapping[str, Any]) -> RegistrationAnswer:
 
 
 class OrderOutcome(str, enum.Enum):
+    """What the bank reports became of an order: liquidated (paid), cancelled or returned."""
+
     LIQUIDATED = "liquidated"
     CANCELLED = "cancelled"
     RETURNED = "returned"

@@ -16,6 +16,8 @@ from domain.schedules import DisbursementMode, is_manual_key, mode_of_key
 
 
 class EvaluationOutcome(str, enum.Enum):
+    """How a trigger evaluation of a store's period ended."""
+
     TRANSFER = "transfer"    # a transfer was opened under the period's key
     SKIPPED = "skipped"      # nothing to do this period; the reason says why
     HELD = "held"            # money is owed but may not be sent: the store is not validated
@@ -67,6 +69,7 @@ class Evaluation:
 
     @property
     def pays(self) -> bool:
+        """True when the decision is to open a transfer."""
         return self.outcome == EvaluationOutcome.TRANSFER
 
 

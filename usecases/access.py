@@ -21,6 +21,7 @@ class Principal:
 
 
 def hash_key(key: str) -> str:
+    """The SHA-256 hex digest of an API key, by which keys are stored and looked up."""
     return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -56,11 +57,14 @@ def revoke_api_key(uow: UnitOfWork, key_id: int) -> bool:
 
 
 def authenticate(uow: UnitOfWork, key: str) -> Principal | None:
+    """The principal behind an API key, or None when the key is unknown or revoked."""
     row = uow.api_keys.active(hash_key(key))
     return Principal(row.id, Role(row.role), row.merchant_id) if row else None
 
 
 def audit(uow: UnitOfWork, who: Principal | None, action: str, resource: str, resource_id: Any = None,
           details: dict[str, Any] | None = None) -> None:
+    """Add a row to the audit log: who did it ("system" without a principal), the action, the resource
+    and its id, and the details."""
     uow.audit.add(uow.clock(), who.key_id if who else None, who.role.value if who else "system", action, resource,
                   None if resource_id is None else str(resource_id), details)

@@ -33,6 +33,7 @@ class Edited(Generic[E]):
     changes: dict[str, Change]
 
     def audit_details(self) -> dict[str, Any]:
+        """The changes as the audit log keeps them: old and new per field, sorted by name, bank accounts masked."""
         return {"changes": {name: {"old": shown(name, old), "new": shown(name, new)}
                             for name, (old, new) in sorted(self.changes.items())}}
 
@@ -91,6 +92,8 @@ def _check_schedule(store: Store) -> None:
 
 def create_merchant(uow: UnitOfWork, name: str, currency: str = "MXN", tax_rate: str | None = None,
                     tiers: list[dict[str, Any]] | None = None, timezone: str | None = None) -> Merchant:
+    """Add a merchant, not validated; its tax rate defaults to 16 % for MXN and 0 for other currencies.
+    Raises Invalid for a bad field or tier."""
     fields = _clean({"currency": currency, "tax_rate": tax_rate if tax_rate is not None else
                      (DEFAULT_MXN_TAX_RATE if currency == "MXN" else Decimal("0")),
                      **({"timezone": timezone} if timezone else {})})
@@ -112,6 +115,8 @@ def _tiers(raw: list[dict[str, Any]]) -> list[CommissionTierRow]:
 
 
 def update_merchant(uow: UnitOfWork, merchant_id: int, changes: dict[str, Any]) -> Edited[Merchant]:
+    """Edit a merchant's fields and, when ``tiers`` is given, replace its commission tiers; returns what
+    changed as (old, new). A change of its fields needs treasury's validation again."""
     merchant = uow.merchants.lock(merchant_id)
     changes = dict(changes)
     tiers_changed: dict[str, Change] = {}
@@ -124,6 +129,8 @@ def update_merchant(uow: UnitOfWork, merchant_id: int, changes: dict[str, Any]) 
 
 
 def create_store(uow: UnitOfWork, merchant_id: int, fields: dict[str, Any]) -> Store:
+    """Add a store to a merchant, not validated, in the merchant's currency unless another is given.
+    Raises Invalid for a bad field or schedule."""
     merchant = uow.merchants.get(merchant_id)
     fields = _clean(fields)
     fields.setdefault("currency", merchant.currency)
@@ -162,6 +169,8 @@ def update_store(uow: UnitOfWork, store_id: int, changes: dict[str, Any], role: 
 
 
 def create_option(uow: UnitOfWork, store_id: int, fields: dict[str, Any]) -> PaymentOption:
+    """Add a payment option to a store, not validated. Raises Invalid for a bad field or a min amount
+    above the max."""
     store = uow.stores.get(store_id)
     fields = _clean(fields)
     try:
@@ -173,6 +182,8 @@ def create_option(uow: UnitOfWork, store_id: int, fields: dict[str, Any]) -> Pay
 
 
 def update_option(uow: UnitOfWork, option_id: int, changes: dict[str, Any]) -> Edited[PaymentOption]:
+    """Edit a payment option; returns what changed as (old, new). A change needs treasury's validation
+    again."""
     option = uow.options.lock(option_id)
     changed = _edit(option, _clean(changes))
     _check_range(option)
@@ -192,6 +203,8 @@ def _edit(entity: Merchant | Store | PaymentOption, changes: dict[str, Any]) -> 
 
 
 def validate_option(uow: UnitOfWork, option_id: int) -> PaymentOption:
+    """Treasury validates a payment option; raises Conflict when its min amount is above its max or it has
+    no payment."""
     option = uow.options.lock(option_id)
     _validate(rules.validate_option, option)
     return option
@@ -213,6 +226,7 @@ def validated_details(store: Store) -> dict[str, Any]:
 
 
 def validate_merchant(uow: UnitOfWork, merchant_id: int) -> Merchant:
+    """Treasury validates a merchant; raises Conflict when it has no validated store."""
     merchant = uow.merchants.lock(merchant_id)
     _validate(rules.validate_merchant, merchant)
     return merchant

@@ -63,6 +63,9 @@ def deliver(uow: UnitOfWork, credit_id: int) -> Credit:
 
 
 def cancel(uow: UnitOfWork, credit_id: int, reason: str) -> Credit:
+    """Cancel a credit for a reason (a CancellationReason value); a delivered credit's contribution is queued
+    for compensation. Cancelling again for the same reason returns it unchanged. Raises Invalid for an
+    unknown reason, Conflict for a paid credit or one cancelled for another reason."""
     try:
         why = CancellationReason(reason)
     except ValueError:

@@ -11,12 +11,18 @@ class UseCaseError(Exception):
 
 
 class Conflict(UseCaseError):
+    """The request clashes with the current state of what it touches (HTTP 409)."""
+
     title = "Conflict"
 
 
 class Invalid(UseCaseError):
+    """The request's input is not acceptable (HTTP 422)."""
+
     title = "Invalid request"
 
 
 class Forbidden(UseCaseError):
+    """The request is not allowed: the caller's role, or the state of a merchant or store, forbids it (HTTP 403)."""
+
     title = "Forbidden"

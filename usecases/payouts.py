@@ -40,6 +40,8 @@ class LockedOrder:
 
 
 def lock_order(uow: UnitOfWork, order_id: int) -> LockedOrder:
+    """Lock an order, with its store and transfer when it pays one, in the order every step uses:
+    store, transfer, then order."""
     order = uow.orders.get(order_id)
     if order.bank_transfer_id is None:
         return LockedOrder(uow.orders.lock(order_id), None, None)

@@ -296,7 +296,7 @@ API_KEY_FIELDS = ("id", "prefix", "role", "merchant_id", "label", "created_at", 
 
 
 def api_key_view(row: Any) -> dict[str, Any]:
-    """What is shown of an API key: its prefix, role, merchant, label and dates, never the key or its hash."""
+    """What is shown of an API key: its id, prefix, role, merchant, label and dates; never its hash."""
     return {name: row[name] for name in API_KEY_FIELDS}
 
 
@@ -405,8 +405,8 @@ def _report_row(bu: BalanceUpdate, credit_: Credit | None) -> ReportRow:
 
 
 def transfer_report(uow: UnitOfWork, transfer_id: int, scope: int | None) -> TransferReport:
-    """The report of one transfer: each balance update it pays, with its credit's amount, commission and
-    tax; NotFound when the transfer does not exist or is outside the scope."""
+    """The report of one transfer: each balance update it pays, with the credit's amount, commission and tax
+    for a credit's updates; NotFound when the transfer does not exist or is outside the scope."""
     t = visible(uow, BankTransfer, transfer_id, scope)
     s = _get(uow, Store, t.store_id)
     credit_ids = {bu.credit_id for bu in t.balance_updates if bu.credit_id is not None}

@@ -1,4 +1,4 @@
-"""Gunicorn's settings for the web process: ``gunicorn -c python:web.serving web.wsgi:app``.
+"""Gunicorn's settings for the web process: ``gunicorn -c python:workers.serving workers.wsgi:app``.
 
 Slow or hostile clients must not hold the API or the bank webhook. Each worker is a gevent worker: a
 connection costs a greenlet, not a thread, so hundreds of half-open connections take nothing from

@@ -1,4 +1,4 @@
-"""The WSGI entry point: ``gunicorn web.wsgi:app`` (settings from DISPERSA_* and .env)."""
+"""The WSGI entry point: ``gunicorn workers.wsgi:app`` (settings from DISPERSA_* and .env)."""
 from __future__ import annotations
 
 import logging
