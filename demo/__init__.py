@@ -327,8 +327,7 @@ class Demo:
             local = self.clock.now.astimezone(MX)
             if not commissions_done and local.day == 1 and local.time() >= time(2):
                 with self.c.uow() as uow:
-                    commissions.enqueue_monthly_commissions(
-                        uow, commissions.previous_month(self.clock(), self.c.settings.timezone))
+                    commissions.enqueue_monthly_commissions(uow, self.clock())
                     uow.commit()
                 commissions_done = True
             self.settle()

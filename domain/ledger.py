@@ -15,6 +15,9 @@ from domain.identity import id_of
 
 # A balance stays within what a JSON client reading numbers as doubles holds exactly.
 MAX_BALANCE = 2**53 - 1
+# A transfer's reason quotes the bank's cause or treasury's words (up to 255 characters each) after a
+# sentence of ours, so that neither is ever cut.
+REASON_LENGTH = 512
 
 
 class LedgerError(Exception):

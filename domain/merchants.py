@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from decimal import Decimal
 
-from domain import clabe
+from domain import clabe, stp
 from domain.commission import DEFAULT_MXN_TAX_RATE, OptionTerms
 from domain.schedules import DEFAULT_TIMEZONE, DisbursementMode, Schedule
 
@@ -159,6 +159,8 @@ def validate_store(store: Store) -> None:
         raise ValidationError("the store's bank account is not a valid CLABE")
     if not any(o.validated for o in store.options):
         raise ValidationError("the store has no validated payment option")
+    if not stp.fold_text(store.beneficiary_name or store.name):
+        raise ValidationError("the beneficiary name has nothing STP can carry (ASCII letters or digits)")
     store.validated = True
     store.validated_clabe = store.clabe
     store.validated_beneficiary_name = store.beneficiary_name

@@ -10,7 +10,12 @@ from domain.money import Money
 
 
 class PaymentOrderError(Exception):
-    """A move the order's state machine forbids."""
+    """A move the order's state machine forbids, or an order that cannot be built."""
+
+
+class PayeeError(PaymentOrderError):
+    """The payee's details cannot carry a SPEI order (not MXN, no CLABE, no name STP can carry, a bad
+    RFC/CURP): only a person fixing them helps."""
 
 
 class PaymentOrderStatus(str, enum.Enum):
@@ -155,21 +160,22 @@ class Payee:
 def new_order(uetr: str, tracking_prefix: str, source: PaymentSource, amount: Money, payee: Payee, concept: str,
               operation_date: str, at: datetime, bank_transfer_id: int | None = None) -> PaymentOrder:
     """A SPEI order with STP's own limits applied as it is built (names and concepts folded to ASCII
-    and cut to STP's length). Raises PaymentOrderError for an order that can never be sent as it is."""
+    and cut to STP's length). Raises PayeeError for payee details that can never carry an order, PaymentOrderError for
+    anything else that can never be sent as it is."""
     if amount.currency != SPEI_CURRENCY:
-        raise PaymentOrderError(f"SPEI pays {SPEI_CURRENCY}; this payment is in {amount.currency}")
+        raise PayeeError(f"SPEI pays {SPEI_CURRENCY}; this payment is in {amount.currency}")
     if amount.minor <= 0:
         raise PaymentOrderError(f"an order pays a positive amount, not {amount}")
     try:
         account = clabe.validate(payee.account or "")
     except clabe.InvalidClabe as e:
-        raise PaymentOrderError(f"the beneficiary account is not a CLABE: {e}") from None
+        raise PayeeError(f"the beneficiary account is not a CLABE: {e}") from None
     name = stp.fold_text(payee.name)
     if not name:
-        raise PaymentOrderError("the beneficiary has no name STP can carry (ASCII letters or digits)")
+        raise PayeeError("the beneficiary has no name STP can carry (ASCII letters or digits)")
     rfc_curp = (payee.rfc_curp or "").strip().upper()
     if rfc_curp and (len(rfc_curp) > stp.RFC_CURP_LIMIT or not (rfc_curp.isascii() and rfc_curp.isalnum())):
-        raise PaymentOrderError(f"the beneficiary RFC/CURP {rfc_curp!r} is not 18 letters and digits at most")
+        raise PayeeError(f"the beneficiary RFC/CURP {rfc_curp!r} is not 18 letters and digits at most")
     return PaymentOrder(
         uetr=uetr, tracking_key=tracking_key(tracking_prefix, uetr), source=source, amount=amount.minor,
         currency=amount.currency, beneficiary_account=account, beneficiary_name=name, beneficiary_rfc_curp=rfc_curp,

@@ -126,6 +126,23 @@ def instant_catch_up_key(day: date) -> str:
     return f"instant:{day.isoformat()}"
 
 
+INSTANT_LOOK_WINDOW = timedelta(hours=1)
+
+
+def instant_look(schedule: Schedule, now: datetime, window: timedelta = INSTANT_LOOK_WINDOW) -> Period | None:
+    """The instant store's daily look at money freed since its last contribution (a cancelled or returned
+    transfer, an adjustment), when ``now`` falls within ``window`` after it. It is due at the store's
+    time of day in its zone; money freed after the window waits for the next day's look, so that an
+    account the bank just refused is tried at most once a day, not at the scheduler's next tick."""
+    tz = schedule.tz
+    today = now.astimezone(tz).date()
+    for day in (today, today - timedelta(days=1)):  # a look late in the day runs past midnight
+        due = _local(day, schedule.time_of_day, tz)
+        if due <= now < due + window:
+            return Period(due, instant_catch_up_key(day))
+    return None
+
+
 def manual_key(at: datetime, request_id: str) -> str:
     """A treasury request outside the schedule: unique per request, readable by time."""
     return f"{MANUAL}{at.strftime('%Y%m%dT%H%M%S')}:{request_id.replace('-', '')[:12]}"

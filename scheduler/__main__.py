@@ -23,8 +23,10 @@ def build_scheduler() -> BlockingScheduler:
     sched.add_job(jobs.enqueue_due_triggers, CronTrigger(second=second, timezone=tz), args=[container],
                   id="triggers")
     sched.add_job(jobs.sweep_stuck_work, CronTrigger(minute="*/5", timezone=tz), args=[container], id="sweeps")
-    sched.add_job(jobs.monthly_commissions, CronTrigger(day=container.settings.commission_job_day, hour=2,
-                                                        timezone=tz), args=[container], id="commissions")
+    # Hourly over two days: a merchant's month ends at midnight in its own zone, up to a day from ours.
+    day = container.settings.commission_job_day
+    sched.add_job(jobs.monthly_commissions, CronTrigger(day=f"{day}-{day + 1}", minute=5, timezone=tz),
+                  args=[container], id="commissions")
     sched.add_job(jobs.daily_reconciliation, CronTrigger(hour=container.settings.reconciliation_hour, minute=15,
                                                          timezone=tz), args=[container], id="reconciliation")
     sched.add_job(jobs.late_returns, CronTrigger(hour=container.settings.reconciliation_hour, minute=45,

@@ -81,9 +81,10 @@ def late_returns(container: Container) -> int:
 
 @_one_scheduler
 def monthly_commissions(container: Container) -> int:
-    month = commissions.previous_month(container.clock(), container.settings.timezone)
+    """Hourly on the commission days: each merchant's update once its month has ended in its own zone."""
     with container.uow() as uow:
-        n = commissions.enqueue_monthly_commissions(uow, month)
+        n = commissions.enqueue_monthly_commissions(uow, container.clock())
         uow.commit()
-    log.info("enqueued the %s commission update for %d merchants", month, n)
+    if n:
+        log.info("enqueued the monthly commission update for %d merchants", n)
     return n

@@ -56,8 +56,11 @@ class FakeRepository(Generic[E]):
 class FakeMerchants(FakeRepository[Merchant]):
     name = "merchant"
 
-    def with_tiers(self) -> list[int]:
-        return [m.id for m in self.rows.values() if m.tiers]  # type: ignore[misc]
+    def replace_tiers(self, merchant: Merchant, tiers: list[Any]) -> None:
+        merchant.tiers = tiers
+
+    def with_tiers(self) -> list[Merchant]:
+        return [m for m in self.rows.values() if m.tiers]
 
 
 class FakeStores(FakeRepository[Store]):

@@ -122,7 +122,7 @@ def update_merchant(uow: UnitOfWork, merchant_id: int, changes: dict[str, Any]) 
     tiers_changed: dict[str, Change] = {}
     if "tiers" in changes:
         old = [(t.min_origination, str(t.commission_rate)) for t in merchant.tiers]
-        merchant.tiers = _tiers(changes.pop("tiers"))
+        uow.merchants.replace_tiers(merchant, _tiers(changes.pop("tiers")))
         tiers_changed["tiers"] = (old, [(t.min_origination, str(t.commission_rate)) for t in merchant.tiers])
     changed = _edit(merchant, _clean(changes))
     return Edited(merchant, {**changed, **tiers_changed})

@@ -33,6 +33,10 @@ def update_monthly_commissions(uow: UnitOfWork, merchant_id: int, month: str) ->
         return done.options_updated
     merchant = uow.merchants.lock(merchant_id)
     start, end = month_bounds(month, merchant.timezone)
+    if uow.clock() < end:  # its credits are still coming in: the month is counted once it has ended there
+        uow.log("commission_update_early", f"merchant {merchant_id} {month}: the month has not ended in "
+                f"{merchant.timezone}; not counted yet", level="WARNING", merchant_id=merchant_id)
+        return 0
     origination = uow.credits.origination(merchant_id, start, end)
     rate = tier_rate([CommissionTier(t.min_origination, t.commission_rate) for t in merchant.tiers], origination)
     changed = 0
@@ -47,9 +51,11 @@ def update_monthly_commissions(uow: UnitOfWork, merchant_id: int, month: str) ->
     return changed
 
 
-def enqueue_monthly_commissions(uow: UnitOfWork, month: str) -> int:
-    """One update message per merchant with tiers, for ``month``."""
-    ids = uow.merchants.with_tiers()
-    for merchant_id in ids:
-        uow.outbox.send(steps.UPDATE_MONTHLY_COMMISSIONS, merchant_id, month)
-    return len(ids)
+def enqueue_monthly_commissions(uow: UnitOfWork, now: datetime) -> int:
+    """One update message per merchant with tiers, for the last month that has ended in the merchant's own
+    time zone; the (merchant, month) business key makes a repeat during the day a no-op. Returns how
+    many messages were new."""
+    sent = 0
+    for merchant in uow.merchants.with_tiers():
+        sent += uow.outbox.send(steps.UPDATE_MONTHLY_COMMISSIONS, merchant.id, previous_month(now, merchant.timezone))
+    return sent

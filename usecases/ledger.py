@@ -185,7 +185,7 @@ def reject_transfer(uow: UnitOfWork, transfer_id: int, reason: str) -> BankTrans
     _, transfer = locked_transfer(uow, transfer_id)
     if transfer.status != TransferStatus.WAITING_CONFIRMATION:
         raise Conflict(f"transfer {transfer_id} is {transfer.status.value}, not waiting for confirmation")
-    ledger.cancel_transfer(transfer, uow.clock(), f"rejected by treasury: {reason}"[:255] if reason
+    ledger.cancel_transfer(transfer, uow.clock(), f"rejected by treasury: {reason}"[:ledger.REASON_LENGTH] if reason
                            else "rejected by treasury")
     uow.log("transfer_rejected", f"transfer {transfer_id} rejected: {reason}", bank_transfer_id=transfer_id,
             store_id=transfer.store_id)
@@ -211,7 +211,7 @@ def settle_transfer(uow: UnitOfWork, store: Store, transfer: BankTransfer, outco
     Returns False (and changes nothing) for a duplicate or an outcome the transfer can no longer take.
     """
     at = uow.clock()
-    reason = (reason or BANK_REASONS[outcome])[:255]  # the reason column's width
+    reason = (reason or BANK_REASONS[outcome])[:ledger.REASON_LENGTH]
     if not ledger.can_move(transfer.status, TRANSFER_STATUS_OF[outcome]):
         return False
     if outcome == OrderOutcome.LIQUIDATED:

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import Mapping
+from typing import Any, Mapping
 
 from adapters.db.uow import UnitOfWork
 from domain import clabe, ledger, stp
 from domain.ledger import BankTransfer, TransferStatus
 from domain.merchants import Store
 from domain.money import Money
-from domain.payment_orders import Ordering, Payee, PaymentOrder, PaymentOrderError, PaymentSource, new_order
+from domain.payment_orders import (Ordering, Payee, PayeeError, PaymentOrder, PaymentOrderError, PaymentSource,
+                                   new_order)
 from domain.stp import OrderOutcome
 from usecases import steps
 
@@ -54,7 +55,8 @@ def order_transfer(uow: UnitOfWork, store: Store, transfer: BankTransfer, config
     """The Sending transfer's one payment order, queued for the bank (the caller holds the store's
     lock). A store that is not validated is not paid, and a transfer whose order can never be sent as
     it is (a non-MXN store, a name STP cannot carry) is not retried: either ends Cancelled with the
-    reason, and its balance updates wait for the next period."""
+    reason, and its balance updates wait for the next period. When the payee's details are at fault
+    the store is held too, so that later periods do not open and cancel transfer after transfer."""
     if not store.validated:
         hold(uow, transfer, NOT_SENT_UNVALIDATED)
         return None
@@ -66,7 +68,10 @@ def order_transfer(uow: UnitOfWork, store: Store, transfer: BankTransfer, config
             Payee(store.validated_clabe or "", store.payee_name, store.validated_rfc_curp or ""),
             f"Dispersion transferencia {transfer.id}", stp.operation_date(at), at, bank_transfer_id=transfer.id)
     except PaymentOrderError as e:
-        hold(uow, transfer, f"the payment order cannot be built: {e}", alert=True)
+        reason = f"the payment order cannot be built: {e}"
+        hold(uow, transfer, reason, alert=True)
+        if isinstance(e, PayeeError):  # every later transfer would fail the same way
+            hold_store(uow, store, reason, bank_transfer_id=transfer.id)
         return None
     uow.orders.add(order)
     uow.log("payment_order_created", f"order {order.tracking_key} (UETR {uetr}) for transfer {transfer.id} to "
@@ -93,7 +98,16 @@ def pay_transfer(uow: UnitOfWork, transfer_id: int, config: PayoutConfig) -> Pay
 def hold(uow: UnitOfWork, transfer: BankTransfer, reason: str, alert: bool = False) -> None:
     """A transfer that must not (or cannot) be sent ends Cancelled with the reason; nothing is retried.
     Its balance updates are pending again and wait for the store's next period."""
-    ledger.cancel_transfer(transfer, uow.clock(), reason[:255])
+    ledger.cancel_transfer(transfer, uow.clock(), reason[:ledger.REASON_LENGTH])
     record = uow.alert if alert else partial(uow.log, level="WARNING")
     record("transfer_not_sent", f"transfer {transfer.id} of store {transfer.store_id} not sent: {reason}",
            bank_transfer_id=transfer.id, store_id=transfer.store_id)
+
+
+def hold_store(uow: UnitOfWork, store: Store, why: str, **refs: Any) -> str:
+    """Nothing more is sent to this store until treasury has looked at its bank details and validated
+    it again: it is no longer validated, and an alert says why. Returns the sentence to quote."""
+    store.validated = False
+    uow.alert("store_held", f"store {store.id} held: {why}; treasury must check its bank details and validate "
+              "it again", store_id=store.id, **refs)
+    return f"store {store.id} held until treasury validates it again"

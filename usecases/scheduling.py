@@ -8,7 +8,7 @@ from adapters.db.uow import UnitOfWork
 from domain.identity import id_of
 from domain.payment_orders import PaymentOrderStatus
 from domain.merchants import Store
-from domain.schedules import Period, due_periods, instant_catch_up_key
+from domain.schedules import Period, due_periods, instant_look
 from domain.triggers import Evaluation, EvaluationOutcome
 from usecases import bank_events, steps
 
@@ -54,10 +54,12 @@ def sweep_missed_periods(uow: UnitOfWork, now: datetime, stuck_after: timedelta,
 
 def _instant_catch_up(uow: UnitOfWork, store: Store, now: datetime) -> int:
     """An instant store is evaluated when a contribution arrives; money freed later (a cancelled or
-    returned transfer, an adjustment) is looked at once a day, so that a bad account is not retried
-    in a loop."""
-    key = instant_catch_up_key(now.astimezone(store.schedule.tz).date())
-    return int(uow.outbox.send(steps.EVALUATE_TRIGGER, store.id, key, None))
+    returned transfer, an adjustment) waits for the store's daily look, so that a bad account is not
+    retried in a loop."""
+    look = instant_look(store.schedule, now)
+    if look is None:
+        return 0
+    return int(uow.outbox.send(steps.EVALUATE_TRIGGER, store.id, look.key, None))
 
 
 def sweep_stuck_work(uow: UnitOfWork, now: datetime, stuck_after: timedelta) -> dict[str, int]:

@@ -14,7 +14,7 @@ from domain import stp
 from domain.payment_orders import PaymentOrderStatus as S, stp_fields
 from domain.stp import OrderOutcome
 from usecases import bank_outcomes, ledger
-from usecases.payouts import NOT_SENT_UNVALIDATED, LockedOrder, PayoutConfig, hold, lock_order
+from usecases.payouts import NOT_SENT_UNVALIDATED, LockedOrder, PayoutConfig, hold, hold_store, lock_order
 
 log = logging.getLogger("dispersa.payouts")
 ALERT_AFTER_ATTEMPTS = 5  # an order the bank keeps answering with an unknown code needs a person
@@ -89,23 +89,12 @@ def record_registration(uow: UnitOfWork, order_id: int, answer: stp.Registration
         ledger.settle_transfer(uow, locked.store, locked.transfer, OrderOutcome.CANCELLED,
                                f"STP refused: {order.last_error}")
         if error.about_beneficiary:
-            held = "; " + _hold_store(uow, locked, error)
+            held = "; " + hold_store(uow, locked.store, f"STP refused its payee ({error.code} {error.message})",
+                                     bank_transfer_id=locked.transfer.id, reference=order.tracking_key)
     uow.alert("payment_order_refused", f"order {order.tracking_key} refused by STP ({error.code} "
               f"{error.message}); transfer cancelled, its balance updates are pending again{held}",
               bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key)
     return Registration.CANCELLED
-
-
-def _hold_store(uow: UnitOfWork, locked: LockedOrder, error: stp.StpError) -> str:
-    """The bank refuses this payee for good: the store is no longer validated, so that nothing more is
-    sent to it until treasury has looked at its bank details and validated it again."""
-    store = locked.store
-    assert store is not None and locked.transfer is not None
-    store.validated = False
-    uow.alert("store_held", f"store {store.id} held: STP refused its payee ({error.code} {error.message}); "
-              "treasury must check its bank details and validate it again", store_id=store.id,
-              bank_transfer_id=locked.transfer.id, reference=locked.order.tracking_key)
-    return f"store {store.id} held until treasury validates it again"
 
 
 class StillInDoubt(Exception):

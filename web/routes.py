@@ -11,7 +11,7 @@ from domain.ledger import MAX_BALANCE, TransferStatus
 from domain.merchants import MerchantStatus
 from domain.money import MINOR_UNITS
 from domain.schedules import DisbursementMode
-from web.schema import MAX_ID, NON_BLANK, Body, Field, Param
+from web.schema import MAX_ID, MAX_INTEGER, NON_BLANK, Body, Field, Param
 
 WEBHOOK_BODY_LIMIT = 64 * 1024  # STP's callbacks are a few hundred bytes
 
@@ -147,7 +147,7 @@ ADJUSTMENT = Body("AdjustmentCreate", (
 ))
 REJECTION = Body("TransferRejection", (name_field("reason", 255, required=True),))
 STP_ORDER_STATUS = Body("StpOrderStatus", (
-    Field("id", "integer", "STP's order id (idEF)", nullable=True, minimum=1, maximum=MAX_ID),
+    Field("id", "integer", "STP's order id (idEF)", nullable=True, minimum=1, maximum=MAX_INTEGER),
     Field("empresa", "string", nullable=True, max_length=64),
     Field("folioOrigen", "string", "our folio: the order's tracking key", nullable=True, max_length=64),
     Field("estado", "string", "LQ/Liquidada/Liquidacion/Success, CN/Cancelada/Cancelacion/Cancel, "
@@ -256,8 +256,9 @@ ROUTES: tuple[Route, ...] = (
         Op("POST", "originate_credit", "Originate a credit at signature; its commission is fixed now", ORIGINATE,
            "Credit", 201, CREDIT_CREATE,
            errors=((409, "no validated option of the store fits these terms, their commission and tax exceed the "
-                         "amount, the store's balance would leave its bound, or external_id names a credit with "
-                         "other terms"),),
+                         "amount, or external_id names a credit with other terms"),
+                   (422, "invalid input, or a contribution that would take the store's balance beyond "
+                         "+/-(2^53 - 1); nothing was changed")),
            description="403 when the merchant or store is not validated or the merchant is disabled; 404 when "
                        "the store does not exist. Idempotent on external_id."),
         Op("GET", "list_credits", "Credits, newest first", R, "CreditPage",

@@ -178,7 +178,7 @@ class Field:
 EXTRA_MEMBERS = 64
 EXTRA_TEXT = 1024
 EXTRA_SCHEMA = {"anyOf": [{"type": "string", "maxLength": EXTRA_TEXT},
-                          {"type": "number", "minimum": -MAX_ID, "maximum": MAX_ID}, {"type": "boolean"},
+                          {"type": "number", "minimum": -MAX_INTEGER, "maximum": MAX_INTEGER}, {"type": "boolean"},
                           {"type": "null"}]}
 
 
@@ -189,7 +189,8 @@ def _plain(value: Any) -> bool:
     if isinstance(value, str):
         return len(value) <= EXTRA_TEXT
     if isinstance(value, (int, float)):
-        return value == value and abs(value) <= MAX_ID  # NaN is not equal to itself
+        # NaN is not equal to itself; a number beyond 2^53 - 1 would come back inexact to JavaScript
+        return value == value and abs(value) <= MAX_INTEGER
     return False
 
 

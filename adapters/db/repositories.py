@@ -15,7 +15,7 @@ from domain.commission import CommissionUpdate
 from domain.credits import Credit, CreditStatus
 from domain.errors import NotFound
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType, BankTransfer, TransferStatus
-from domain.merchants import Merchant, PaymentOption, Store
+from domain.merchants import CommissionTierRow, Merchant, PaymentOption, Store
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus
 from domain.reconciliation import Mismatch
 from domain.schedules import DisbursementMode
@@ -62,9 +62,17 @@ class Repository(Generic[E]):
 class Merchants(Repository[Merchant]):
     entity, name = Merchant, "merchant"
 
-    def with_tiers(self) -> list[int]:
-        """Ids of the merchants whose commission follows monthly tiers."""
-        return list(self._session.scalars(select(t.commission_tiers.c.merchant_id).distinct()))
+    def replace_tiers(self, merchant: Merchant, tiers: list[CommissionTierRow]) -> None:
+        """The merchant's tiers become ``tiers``: the old rows go before the new ones are written, so that a
+        tier that starts where an old one did does not collide with it."""
+        merchant.tiers = []
+        self._session.flush()
+        merchant.tiers = tiers
+
+    def with_tiers(self) -> list[Merchant]:
+        """The merchants whose commission follows monthly tiers."""
+        return list(self._session.scalars(select(Merchant).where(
+            t.merchants.c.id.in_(select(t.commission_tiers.c.merchant_id).distinct())).order_by(t.merchants.c.id)))
 
 
 class Stores(Repository[Store]):

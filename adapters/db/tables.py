@@ -11,10 +11,10 @@ from sqlalchemy import (
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import registry, relationship
 
-from adapters.db.types import DecimalText, UtcDateTime
+from adapters.db.types import DecimalText, UtcDateTime, case_sensitive
 from domain.credits import CancellationReason, Credit, CreditStatus
 from domain.ledger import (
-    BalanceUpdate, BalanceUpdateStatus, BalanceUpdateStatusChange, BalanceUpdateType, BankTransfer,
+    REASON_LENGTH, BalanceUpdate, BalanceUpdateStatus, BalanceUpdateStatusChange, BalanceUpdateType, BankTransfer,
     TransferStatus, TransferStatusChange,
 )
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus, PaymentOrderStatusChange, PaymentSource
@@ -115,7 +115,7 @@ payment_options = Table(
 
 credits = Table(
     "credits", metadata, pk(),
-    Column("external_id", String(64), nullable=False, unique=True),
+    Column("external_id", case_sensitive(64), nullable=False, unique=True),
     Column("merchant_id", ID, ForeignKey("merchants.id"), nullable=False),
     Column("store_id", ID, ForeignKey("stores.id"), nullable=False, index=True),
     Column("payment_option_id", ID, ForeignKey("payment_options.id"), nullable=False),
@@ -145,7 +145,7 @@ bank_transfers = Table(
     Column("trigger_key", String(64), nullable=False),
     Column("requires_confirmation", Boolean, nullable=False),
     Column("returned_after_applied", Boolean, nullable=False, default=False),
-    Column("status_reason", String(255)),
+    Column("status_reason", String(REASON_LENGTH)),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime),
     UniqueConstraint("store_id", "trigger_key"),
@@ -168,7 +168,7 @@ balance_updates = Table(
     Column("note", String(255)),
     Column("overwritten", Boolean, nullable=False, default=False),
     Column("overwritten_by_id", ID, ForeignKey("balance_updates.id")),
-    Column("idempotency_key", String(80), unique=True),
+    Column("idempotency_key", case_sensitive(80), unique=True),
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("store_id", "sequence"),
     # Business keys that make the actors idempotent: one contribution and one
@@ -197,7 +197,7 @@ bank_transfer_status_history = Table(
     Column("bank_transfer_id", ID, ForeignKey("bank_transfers.id"), nullable=False, index=True),
     Column("previous_status", enum_of(TransferStatus)),
     Column("status", enum_of(TransferStatus), nullable=False),
-    Column("reason", String(255)),
+    Column("reason", String(REASON_LENGTH)),
     Column("at", UtcDateTime, nullable=False),
 )
 

@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy import DateTime, String
+from sqlalchemy.dialects import mysql
 from sqlalchemy.types import TypeDecorator
 
 
@@ -43,3 +44,9 @@ class DecimalText(TypeDecorator[Decimal]):
 
     def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
         return None if value is None else Decimal(value)
+
+
+def case_sensitive(length: int) -> String:
+    """Text compared byte for byte: an external id or an idempotency key that differs from another only
+    in case names another thing (MySQL's default collation would take them for one)."""
+    return String(length).with_variant(mysql.VARCHAR(length, collation="utf8mb4_bin"), "mysql", "mariadb")

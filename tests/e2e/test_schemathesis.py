@@ -20,6 +20,7 @@ pytestmark = pytest.mark.e2e
 HERE = Path(__file__).resolve().parent
 EXAMPLES = os.environ.get("DISPERSA_SCHEMATHESIS_EXAMPLES", "25")
 SEED = os.environ.get("DISPERSA_SCHEMATHESIS_SEED", "1")
+WEBHOOK_SECRET = "secreto-st"  # given on every request, so that the webhook's bodies are checked, not only its 401
 
 
 def procfile_command(name: str) -> list[str]:
@@ -36,7 +37,7 @@ def web(tmp_path_factory):
     env.update({"PATH": f"{BIN}:{env.get('PATH', '')}", "DISPERSA_DATABASE_URL": url.render_as_string(False),
                 "DISPERSA_BROKER": "rabbitmq", "DISPERSA_RABBITMQ_URL": rabbitmq_url_for(url.database),
                 "DISPERSA_REDIS_URL": "redis://127.0.0.1:6379/13", "DISPERSA_WEB_BIND": f"127.0.0.1:{port}",
-                "DISPERSA_WEBHOOK_SECRET": "secreto-st"})
+                "DISPERSA_WEBHOOK_SECRET": WEBHOOK_SECRET})
     subprocess.run([BIN / "dispersa", "db", "upgrade"], cwd=REPO, env=env, check=True, capture_output=True)
     key = subprocess.run([BIN / "dispersa", "apikey", "create", "--role", "admin"], cwd=REPO, env=env, check=True,
                          capture_output=True, text=True).stdout.strip().splitlines()[-1]
@@ -72,7 +73,8 @@ def test_schemathesis_finds_no_failure_with_every_check(web, tmp_path):
     base, key, env, procs = web
     run = subprocess.run(
         [BIN / "schemathesis", "--config-file", HERE / "schemathesis.toml", "run", f"{base}/openapi.json",
-         "--checks", "all", "-H", f"Authorization: Bearer {key}", "--max-examples", EXAMPLES, "--seed", SEED,
+         "--checks", "all", "-H", f"Authorization: Bearer {key}", "-H", f"X-Webhook-Secret: {WEBHOOK_SECRET}",
+         "--max-examples", EXAMPLES, "--seed", SEED,
          "--no-color", "--warnings", "off"],
         cwd=tmp_path, env={**env, "SCHEMATHESIS_HOOKS": "tests.e2e.schemathesis_hooks", "PYTHONPATH": str(REPO)},
         capture_output=True, text=True, timeout=900)

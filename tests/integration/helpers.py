@@ -197,11 +197,12 @@ def new_store(container: Container, **store_fields: Any) -> int:
 
 
 def tiered_store(container: Container, tiers: list[dict[str, Any]], *, auto_updatable: tuple[int, ...] = (3,),
-                 fixed: tuple[int, ...] = (6,), commission: str = "0.05") -> tuple[int, int]:
+                 fixed: tuple[int, ...] = (6,), commission: str = "0.05",
+                 timezone: str | None = None) -> tuple[int, int]:
     """A validated merchant with monthly commission tiers and one store whose options with
     ``auto_updatable`` payments follow the tiers; returns (merchant id, store id)."""
     with container.uow() as uow:
-        merchant = catalog.create_merchant(uow, "Tiered Merchant", tiers=tiers)
+        merchant = catalog.create_merchant(uow, "Tiered Merchant", tiers=tiers, timezone=timezone)
         store = catalog.create_store(uow, merchant.id, {
             "name": "Tiered Store", "clabe": clabe.make("646", "180", f"{merchant.id + 7_000_000:011d}"),
             "beneficiary_name": "Tienda Escalonada", "disbursement_mode": "daily", "automation_enabled": True})

@@ -143,20 +143,34 @@ def test_a_lost_transfer_request_is_redriven_and_decided_once(stack, clock):
         uow.commit()
 
 
-def test_instant_stores_look_again_once_a_day_at_money_freed_since(stack, clock):
+def _looks(container) -> list[list]:
+    return [r for r in outbox_rows(container, "evaluate_trigger") if r[1].startswith("instant:2")]
+
+
+def _tick(container, clock) -> None:
+    with container.uow() as uow:
+        scheduling.enqueue_due_triggers(uow, clock(), 48)
+        uow.commit()
+
+
+def test_money_freed_at_an_instant_store_waits_for_its_next_daily_look(stack, clock):
     container, client = stack
     order = order_sent(container, 12345678)
     post(client, {"id": 12345678, "folioOrigen": order.tracking_key, "estado": "CN"})
     with container.uow() as uow:
         process(container, uow.session.execute(select(bank_events.c.id)).scalar())
-    for _ in range(2):  # two ticks the same day: one evaluation
-        with container.uow() as uow:
-            scheduling.enqueue_due_triggers(uow, clock(), 48)
-            uow.commit()
+    for _ in range(3):  # the scheduler's next ticks, the same morning: the bank just refused this account
+        _tick(container, clock)
+        clock.now += timedelta(minutes=1)
+    assert _looks(container) == []
+    zone = ZoneInfo("America/Mexico_City")
+    clock.now = datetime.combine(clock().astimezone(zone).date() + timedelta(days=1), datetime.min.time(),
+                                 zone) + timedelta(minutes=10)  # the next day's look, due at the store's 00:00
+    for _ in range(2):  # two ticks within the look's window: one evaluation
+        _tick(container, clock)
     store_id = reload(container, order.id)[1].store_id
-    day = clock().astimezone(ZoneInfo("America/Mexico_City")).date().isoformat()
-    assert [r for r in outbox_rows(container, "evaluate_trigger") if r[1].startswith("instant:2")] == [
-        [store_id, f"instant:{day}", None]]
+    day = clock().astimezone(zone).date().isoformat()
+    assert _looks(container) == [[store_id, f"instant:{day}", None]]
     with container.uow() as uow:  # the freed money (the cancelled transfer's) is paid again
         assert ledger.evaluate_trigger(uow, store_id, f"instant:{day}", container.payout_config) == "transfer"
         uow.commit()

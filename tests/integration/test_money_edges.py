@@ -2,6 +2,7 @@
 tiers count Mexico City months, and balances and adjustments stay within their bounds."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 import pytest
@@ -47,6 +48,42 @@ def test_commission_tiers_count_origination_in_mexico_city_months(container, clo
             uow.commit()
     assert {r.month: r.origination for r in rows(container, "SELECT month, origination FROM commission_updates")} \
         == {"2026-10": 1_500_000, "2026-11": 0}
+
+
+def test_a_merchant_west_of_mexico_city_is_counted_once_its_own_month_has_ended(container, clock: FakeClock) -> None:
+    """Tijuana is two hours behind Mexico City: at 01:30 on 1 December there, November is not over
+    in Tijuana, and a credit signed at 23:45 its time is still November's."""
+    merchant, store = tiered_store(container, [{"min_origination": 0, "commission_rate": "0.045"},
+                                               {"min_origination": 1_000_000, "commission_rate": "0.03"}],
+                                   timezone="America/Tijuana")
+    clock.now = datetime(2026, 11, 10, 18, 0, tzinfo=timezone.utc)
+    with container.uow() as uow:
+        credit_cases.originate(uow, store, "early-november", 600_000, 3)
+        uow.commit()
+
+    def hourly_job() -> list[list]:
+        with container.uow() as uow:
+            commissions.enqueue_monthly_commissions(uow, clock())
+            uow.commit()
+        return [r.args for r in rows(container, "SELECT args FROM outbox WHERE actor_name = 'update_monthly_commissions'")]
+
+    clock.now = datetime(2026, 12, 1, 7, 30, tzinfo=timezone.utc)  # 01:30 in Mexico City, 23:30 in Tijuana
+    assert [json.loads(a) for a in hourly_job()] == [[merchant, "2026-10"]]
+    with container.uow() as uow:  # an early message for November counts nothing yet
+        assert commissions.update_monthly_commissions(uow, merchant, "2026-11") == 0
+        uow.commit()
+    clock.now = datetime(2026, 12, 1, 7, 45, tzinfo=timezone.utc)  # 23:45 on 30 November in Tijuana
+    with container.uow() as uow:
+        credit_cases.originate(uow, store, "late-november", 600_000, 3)
+        uow.commit()
+    clock.now = datetime(2026, 12, 1, 8, 5, tzinfo=timezone.utc)  # 00:05 on 1 December in Tijuana
+    assert [json.loads(a) for a in hourly_job()] == [[merchant, "2026-10"], [merchant, "2026-11"]]
+    hourly_job()  # the next hour's run adds nothing
+    with container.uow() as uow:
+        assert commissions.update_monthly_commissions(uow, merchant, "2026-11") == 1
+        uow.commit()
+    assert {r.month: r.origination for r in rows(container, "SELECT month, origination FROM commission_updates")} \
+        == {"2026-11": 1_200_000}
 
 
 def test_a_single_adjustment_has_a_configurable_maximum(api: Api) -> None:

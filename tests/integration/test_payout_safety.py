@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from adapters.db.tables import audit_log, trigger_evaluations
+from adapters.db.tables import audit_log, event_log, stores, trigger_evaluations
 from domain import clabe
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BankTransfer, TransferStatus
 from domain.merchants import Store
@@ -185,3 +185,92 @@ def test_orders_carry_the_validated_details_and_stps_limits(bank):
     [booked] = sandbox.books.orders()
     assert booked.fields["cuentaBeneficiario"] == ORIGINAL == order.beneficiary_account
     assert booked.fields["nombreBeneficiario"] == order.beneficiary_name == "Nandu Avila Comercializadora del Noroes"
+
+
+def test_details_no_order_can_carry_hold_the_store_instead_of_failing_every_period(stack):
+    """A store validated before names were checked at validation: its name has nothing STP can carry."""
+    container, _ = stack
+    store_id = new_store(container)
+    with container.uow() as uow:  # what an older validation let through
+        uow.session.execute(update(stores).where(stores.c.id == store_id).values(
+            name="商店", validated_beneficiary_name=""))
+        uow.commit()
+    first, second = (delivered(container, store_id, external_id) for external_id in ("cjk-1", "cjk-2"))
+    assert evaluate(container, store_id, instant_key(first)) == "transfer"
+    [transfer] = transfers(container, store_id)
+    assert transfer.status == TransferStatus.CANCELLED
+    assert transfer.status_reason.startswith("the payment order cannot be built: the beneficiary has no name")
+    assert not store(container, store_id).validated
+    with container.uow() as uow:
+        assert uow.session.scalars(select(PaymentOrder)).all() == []
+        alerted = set(uow.session.scalars(select(event_log.c.kind).where(event_log.c.level == "ALERT")))
+    assert {"transfer_not_sent", "store_held"} <= alerted
+    # the next contribution's evaluation is held, not another transfer opened and cancelled
+    assert evaluate(container, store_id, instant_key(second)) == "held"
+    assert len(transfers(container, store_id)) == 1
+
+
+def test_treasury_cannot_validate_a_name_stp_cannot_carry(stack):
+    container, client = stack
+    store_id = new_store(container)
+    treasury = key(container, "treasury")
+    assert client.simulate_patch(f"/stores/{store_id}", json={"beneficiary_name": "商店"},
+                                 headers=treasury).status_code == 200
+    resp = client.simulate_post(f"/stores/{store_id}/validate", headers=treasury)
+    assert resp.status_code == 409 and "nothing STP can carry" in resp.json["description"]
+    assert not store(container, store_id).validated
+
+
+def test_an_order_carries_the_validated_account_not_the_stores_current_one(stack):
+    container, _ = stack
+    store_id = new_store(container)
+    with container.uow() as uow:  # the store's own column differs from what treasury validated
+        uow.session.execute(update(stores).where(stores.c.id == store_id).values(
+            clabe=ATTACKER, beneficiary_name="Otro"))
+        uow.commit()
+    evaluate(container, store_id, instant_key(delivered(container, store_id, "validated-1")))
+    [transfer] = transfers(container, store_id)
+    with container.uow() as uow:
+        order = uow.orders.of_transfer(transfer.id)
+    assert (order.beneficiary_account, order.beneficiary_name) == (ORIGINAL, "Tienda Original")
+
+
+def test_an_order_built_before_treasury_validated_new_details_is_not_sent(stack):
+    container, client = stack
+    store_id = new_store(container)
+    evaluate(container, store_id, instant_key(delivered(container, store_id, "revalidated-1")))
+    [transfer] = transfers(container, store_id)
+    treasury = key(container, "treasury")
+    client.simulate_patch(f"/stores/{store_id}", json={"clabe": ATTACKER}, headers=treasury)
+    assert client.simulate_post(f"/stores/{store_id}/validate", headers=treasury).status_code == 200
+    with container.uow() as uow:
+        order = uow.orders.of_transfer(transfer.id)
+        assert sending.begin_send(uow, order.id, container.payout_config) is None
+        uow.commit()
+    [transfer] = transfers(container, store_id)
+    assert transfer.status == TransferStatus.CANCELLED
+    assert transfer.status_reason.startswith("held: the store's validated bank details changed")
+    # its money goes to the details treasury validated now, in the store's next period
+    evaluate(container, store_id, instant_key(delivered(container, store_id, "revalidated-2")))
+    with container.uow() as uow:
+        accounts = [o.beneficiary_account for o in uow.session.scalars(select(PaymentOrder).order_by(PaymentOrder.id))]
+    assert accounts == [ORIGINAL, ATTACKER]
+
+
+def test_a_redriven_transfer_request_rechecks_the_store_as_it_is_now(stack):
+    """Treasury asked for a transfer; the store was un-validated before the ledger worker decided it."""
+    container, client = stack
+    store_id = new_store(container, disbursement_mode="weekly")
+    delivered(container, store_id, "request-1")
+    with container.uow() as uow:
+        request = ledger.request_transfer(uow, store_id)
+        uow.commit()
+    client.simulate_patch(f"/stores/{store_id}", json={"beneficiary_name": "Nuevo"}, headers=key(container, "admin"))
+    for _ in range(2):  # the message, then its re-drive by the sweep
+        with container.uow() as uow:
+            assert ledger.create_transfer(uow, store_id, request, container.payout_config) is None
+            uow.commit()
+    assert transfers(container, store_id) == []
+    with container.uow() as uow:
+        row = uow.evaluations.of(store_id, request)
+    assert (row.outcome.value, row.reason) == ("held", "held: store not validated")

@@ -204,3 +204,28 @@ def test_unknown_ids_and_paths_are_404(api: Api) -> None:
     is_error(api.operator.get("/payment-options/5"), 404, "payment option 5")
     is_error(api.operator.get("/merchants/abc"), 404, "/merchants/abc")
     is_error(api.operator.get("/nowhere"), 404, "/nowhere")
+
+
+def test_a_merchants_tiers_can_be_sent_again_or_re_rated_where_they_start(api: Api) -> None:
+    """Replacing tiers that start where the old ones did (the same list again, or new rates) is an edit,
+    not a conflict with the rows being replaced."""
+    merchant = expect(api.operator.post("/merchants", json={"name": "Escalas", "tiers": [
+        {"min_origination": 0, "commission_rate": "0.05"}, {"min_origination": 1_000_000, "commission_rate": "0.04"}]}),
+        201)
+    path = f"/merchants/{merchant['id']}"
+    same = {"tiers": merchant["tiers"]}
+    assert expect(api.operator.patch(path, json=same), 200)["tiers"] == merchant["tiers"]
+    re_rated = [{"min_origination": 0, "commission_rate": "0.045"}, {"min_origination": 1_000_000,
+                                                                     "commission_rate": "0.035"}]
+    assert expect(api.operator.patch(path, json={"tiers": re_rated}), 200)["tiers"] == re_rated
+    assert count(api.container, "commission_tiers") == 2
+
+
+def test_external_ids_that_differ_only_in_case_are_two_credits(api: Api) -> None:
+    shop = api.shop()
+    ids = []
+    for external_id in ("Pedido-7a", "pedido-7A"):
+        ids.append(expect(api.operator.post("/credits", json={
+            "store_id": shop.store_id, "external_id": external_id, "amount": 100_000, "number_of_payments": 3}),
+            201)["id"])
+    assert len(set(ids)) == 2

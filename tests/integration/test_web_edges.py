@@ -139,8 +139,7 @@ def test_a_rejection_reason_at_its_limit_is_kept_whole(api: Api) -> None:
     transfer_id = api.transfer_now(shop.store_id)
     is_error(api.treasury.post(f"/transfers/{transfer_id}/reject", json={"reason": "x" * 256}), 422, "at most 255")
     rejected = expect(api.treasury.post(f"/transfers/{transfer_id}/reject", json={"reason": "x" * 255}), 200)
-    assert rejected["status"] == "cancelled" and rejected["status_reason"].startswith("rejected by treasury: xxx")
-    assert len(rejected["status_reason"]) == 255
+    assert (rejected["status"], rejected["status_reason"]) == ("cancelled", "rejected by treasury: " + "x" * 255)
 
 
 # --- query values, content types, body limits ------------------------------------------------------------

@@ -102,11 +102,14 @@ def test_adjustment_with_an_idempotency_key_is_made_once(api: Api) -> None:
 
     is_error(api.treasury.post(f"/stores/{shop.store_id}/adjustments", json={"amount": 1},
                                headers={"Idempotency-Key": "adj-1"}), 409, "Idempotency-Key")
+    other = adjust(api, shop.store_id, 1, "another request", key="ADJ-1")  # keys compare case-sensitively
+    assert other["id"] != first["id"]
+    adjust(api, shop.store_id, -1, "its undoing")
     is_error(api.treasury.post(f"/stores/{shop.store_id}/adjustments", json={"amount": 0}), 422, "zero")
     is_error(api.treasury.post(f"/stores/{shop.store_id}/adjustments", json={"amount": 1},
                                headers={"Idempotency-Key": "k" * 81}), 422, "Idempotency-Key")
     adjust(api, shop.store_id, -5_000, "fee")
-    assert count(api.container, "balance_updates") == 2
+    assert count(api.container, "balance_updates") == 4
     assert balance(api, shop.store_id) == {"store_id": shop.store_id, "currency": "MXN", "balance": 20_000,
                                            "pending": 20_000, "in_transit": 0}
 

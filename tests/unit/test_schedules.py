@@ -12,6 +12,7 @@ from domain.schedules import (
     ScheduleError,
     due_periods,
     instant_key,
+    instant_look,
     manual_key,
 )
 
@@ -130,6 +131,16 @@ def test_unknown_time_zone_and_bad_anchors_are_rejected() -> None:
         Schedule(M.MONTHLY, day_of_month=0)
     with pytest.raises(ScheduleError):
         Schedule(M.MONTHLY, day_of_month=32)
+
+
+def test_an_instant_stores_daily_look_is_due_at_its_time_of_day_and_only_within_the_window() -> None:
+    store = Schedule(M.INSTANT, time_of_day=time(23, 30), timezone=MX)
+    look = instant_look(store, utc(2026, 11, 25, 5, 40))  # 23:40 on the 24th in Mexico City
+    assert look is not None and look.key == "instant:2026-11-24" and look.due_at == utc(2026, 11, 25, 5, 30)
+    assert instant_look(store, utc(2026, 11, 25, 6, 20)) == look  # 00:20 on the 25th: still the 24th's look
+    assert instant_look(store, utc(2026, 11, 25, 6, 30)) is None  # the window has closed
+    assert instant_look(store, utc(2026, 11, 25, 5, 29)) is None  # not due yet
+    assert instant_look(store, utc(2026, 11, 25, 15, 0)) is None  # money freed at 09:00 waits for tonight
 
 
 def test_instant_has_no_periods() -> None:
