@@ -9,6 +9,8 @@ from rich.console import Console
 from rich.progress import Progress
 
 from adapters.settings import Settings
+from bench.cli import cli as bench_cli
+from chaos.cli import cli as chaos_cli
 
 app = typer.Typer(help="dispersa: disbursement engine (ledger, SPEI payouts, bulk files).", no_args_is_help=True,
                   add_completion=False)
@@ -20,6 +22,8 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(apikey_app, name="apikey")
 stp_app = typer.Typer(help="STP (SPEI) protocol tools.", no_args_is_help=True)
 app.add_typer(stp_app, name="stp")
+app.add_typer(bench_cli, name="bench")
+app.add_typer(chaos_cli, name="chaos")
 console = Console()
 if not console.is_terminal and console.width < 100:  # piped or captured: tables wide enough to read whole
     console = Console(width=100)

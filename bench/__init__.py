@@ -1,0 +1,1 @@
+"""`dispersa bench`: see bench/cli.py."""

@@ -1,0 +1,1 @@
+"""`dispersa chaos`: see chaos/cli.py."""
