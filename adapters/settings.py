@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     scheduler_tick_seconds: int = 60
     scheduler_catch_up_limit: int = 48
     stuck_after_minutes: int = 15
+    sweep_interval_seconds: int = 300  # how often the sweeps look for stuck work
     commission_job_day: int = 1
     # STP (SPEI) gateway
     stp_base_url: str = "http://127.0.0.1:7024"

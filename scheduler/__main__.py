@@ -5,6 +5,7 @@ import logging
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from scheduler import jobs
 from bootstrap import build_container, configure_logging
@@ -22,7 +23,8 @@ def build_scheduler() -> BlockingScheduler:
     second = "*/%d" % tick if tick < 60 else "0"
     sched.add_job(jobs.enqueue_due_triggers, CronTrigger(second=second, timezone=tz), args=[container],
                   id="triggers")
-    sched.add_job(jobs.sweep_stuck_work, CronTrigger(minute="*/5", timezone=tz), args=[container], id="sweeps")
+    sched.add_job(jobs.sweep_stuck_work, IntervalTrigger(seconds=max(1, container.settings.sweep_interval_seconds),
+                                                         timezone=tz), args=[container], id="sweeps")
     # Hourly over two days: a merchant's month ends at midnight in its own zone, up to a day from ours.
     day = container.settings.commission_job_day
     sched.add_job(jobs.monthly_commissions, CronTrigger(day=f"{day}-{day + 1}", minute=5, timezone=tz),
