@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from actors import bank, ledger
+from actors import bank, ledger, ops
 from domain.messages import Step
 from usecases import steps
 from usecases.payouts import PayoutConfig
 
 
-def bound_steps(uow: Callable[[], Any], client: Callable[[], Any],
-                payout: Callable[[], PayoutConfig]) -> list[tuple[Step, Callable[..., None]]]:
-    """Every step with its function, bound to the unit of work, the bank client and the payout
-    settings of the process that declares them."""
+def bound_steps(uow: Callable[[], Any], client: Callable[[], Any], payout: Callable[[], PayoutConfig],
+                dead_letter_queues: Callable[[], Any]) -> list[tuple[Step, Callable[..., None]]]:
+    """Every step with its function, bound to the unit of work, the bank client, the payout settings
+    and the dead-letter queues of the process that declares them."""
     return [
         (steps.CONTRIBUTE, ledger.contribute(uow)),
         (steps.CANCEL_CREDIT, ledger.cancel_credit(uow)),
@@ -25,4 +25,5 @@ def bound_steps(uow: Callable[[], Any], client: Callable[[], Any],
         (steps.SYNC_PAYMENT_ORDER, bank.sync_payment_order(uow, client, payout)),
         (steps.PROCESS_BANK_EVENT, bank.process_bank_event(uow, payout)),
         (steps.RECONCILE_DAY, bank.reconcile_day(uow, client, payout)),
+        (steps.DRAIN_DEAD_LETTERS, ops.drain_dead_letters(uow, dead_letter_queues)),
     ]

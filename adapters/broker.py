@@ -5,16 +5,19 @@ message that goes to its dead-letter queue raises an alert."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any, Callable
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import Retries
 
+from adapters.clock import utc_now
 from adapters.db.errors import is_bad_value, is_lock_wait
 from adapters.db.uow import UnitOfWork
 from adapters.settings import Settings
 from domain.credits import CreditError
+from domain.dead_letters import DeadMessage, error_of
 from domain.ledger import LedgerError
 from domain.payment_orders import PaymentOrderError
 
@@ -46,12 +49,19 @@ def _is_power_of_two(n: int) -> bool:
     return n > 0 and n & (n - 1) == 0
 
 
-class FailureLog(dramatiq.Middleware):
-    """Logs a failing message (actor, business ids, retry count) and records it in the event log;
-    a message that is dead-lettered (``<queue>.XQ``) is recorded as an ALERT."""
+RecordDeath = Callable[[DeadMessage], None]
 
-    def __init__(self, uow: Callable[[], UnitOfWork]):
+
+class FailureLog(dramatiq.Middleware):
+    """Logs a failing message (actor, business ids, retry count) and records it in the event log; a
+    message that dies (is dead-lettered to ``<queue>.XQ``) is handed to ``record_death``, which keeps
+    its dead letter and raises an ALERT in one transaction."""
+
+    def __init__(self, uow: Callable[[], UnitOfWork], record_death: RecordDeath | None = None,
+                 clock: Callable[[], datetime] = utc_now):
         self._uow = uow
+        self._record_death = record_death
+        self._clock = clock
 
     def after_process_message(self, broker: dramatiq.Broker, message: Any, *,
                               result: Any = None, exception: BaseException | None = None) -> None:
@@ -68,11 +78,19 @@ class FailureLog(dramatiq.Middleware):
         self._record("actor_failure", text, "ERROR", message, retries)
 
     def after_nack(self, broker: dramatiq.Broker, message: Any) -> None:
-        trace = str(message.options.get("traceback") or "").strip().splitlines()[-3:]
-        text = (f"{message.actor_name}{tuple(message.args)} was dead-lettered to {message.queue_name}.XQ after "
-                f"{message.options.get('retries', 0)} attempts: {' | '.join(trace)[-1500:]}")
-        log.error("ALERT %s message_id=%s", text, message.message_id)
-        self._record("dead_letter", text, "ALERT", message, message.options.get("retries", 0))
+        traceback = str(message.options.get("traceback") or "")
+        dead = DeadMessage(message.message_id, message.queue_name, message.actor_name, list(message.args),
+                           int(message.options.get("retries", 0)), error_of(traceback), traceback, self._clock())
+        log.error("ALERT %s%s was dead-lettered to %s.XQ after %d attempts: %s message_id=%s", dead.actor_name,
+                  tuple(dead.args), dead.queue_name, dead.attempts, dead.error, dead.message_id)
+        if self._record_death is None:
+            self._record("dead_letter", f"{dead.actor_name}{tuple(dead.args)} died after {dead.attempts} attempts: "
+                         f"{dead.error}", "ALERT", message, dead.attempts)
+            return
+        try:
+            self._record_death(dead)
+        except Exception:  # the drain records it from the XQ's copy later
+            log.exception("could not record the death of message %s", dead.message_id)
 
     def _record(self, kind: str, text: str, level: str, message: Any, retries: int) -> None:
         try:
@@ -85,7 +103,8 @@ class FailureLog(dramatiq.Middleware):
             log.exception("could not record the failure of message %s", message.message_id)
 
 
-def build_broker(settings: Settings, uow: Callable[[], UnitOfWork]) -> dramatiq.Broker:
+def build_broker(settings: Settings, uow: Callable[[], UnitOfWork], record_death: RecordDeath | None = None,
+                 clock: Callable[[], datetime] = utc_now) -> dramatiq.Broker:
     """RabbitMQ with publisher confirms, or the stub; retries and failures as above."""
     if settings.broker == "rabbitmq":
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
@@ -93,11 +112,12 @@ def build_broker(settings: Settings, uow: Callable[[], UnitOfWork]) -> dramatiq.
         broker: dramatiq.Broker = RabbitmqBroker(url=settings.rabbitmq_url, confirm_delivery=True)
     else:
         broker = StubBroker()
-    configure(broker, settings, uow)
+    configure(broker, settings, uow, record_death, clock)
     return broker
 
 
-def configure(broker: dramatiq.Broker, settings: Settings, uow: Callable[[], UnitOfWork]) -> None:
+def configure(broker: dramatiq.Broker, settings: Settings, uow: Callable[[], UnitOfWork],
+              record_death: RecordDeath | None = None, clock: Callable[[], datetime] = utc_now) -> None:
     """The retry policy and the failure log on a broker (once, however often it is called)."""
     for middleware in broker.middleware:
         if isinstance(middleware, Retries):
@@ -106,4 +126,4 @@ def configure(broker: dramatiq.Broker, settings: Settings, uow: Callable[[], Uni
             middleware.min_backoff = settings.min_backoff_ms
             middleware.max_backoff = settings.max_backoff_ms
     if not any(isinstance(m, FailureLog) for m in broker.middleware):
-        broker.add_middleware(FailureLog(uow))
+        broker.add_middleware(FailureLog(uow, record_death, clock))

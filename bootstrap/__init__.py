@@ -16,6 +16,7 @@ import actors
 from adapters.broker import build_broker
 from adapters.clock import utc_now
 from adapters.counters import MinuteCounter
+from adapters.dead_letter_queues import DeadLetterQueues, RabbitmqDeadLetterQueues, StubDeadLetterQueues
 from adapters.db.engine import build_engine, session_factory
 from adapters.db.outbox import new_message_id
 from adapters.db.uow import UnitOfWork
@@ -24,8 +25,10 @@ from adapters.bank.stp_client import StpClient
 from adapters.ratelimit import LocalRateLimiter, RateLimiter
 from adapters.relay import Relay
 from adapters.settings import Settings
+from domain.dead_letters import DeadMessage
 from domain.payment_orders import Ordering
 from domain.stp import DEFAULT_ESTADOS, OrderOutcome
+from usecases import dead_letters
 from usecases.payouts import PayoutConfig
 from web.app import WebSettings, create_app
 from web.health import broker_check, database_check, redis_check
@@ -71,6 +74,19 @@ class Container:
         return self._stp_client
 
     @property
+    def dead_letter_queues(self) -> DeadLetterQueues:
+        """The broker's ``<queue>.XQ`` queues, which the drain step empties into the dead letter table."""
+        if self.settings.broker == "rabbitmq":
+            return RabbitmqDeadLetterQueues(self.settings.rabbitmq_url, self.broker.get_declared_queues)
+        return StubDeadLetterQueues(self.broker)
+
+    def record_death(self, dead: DeadMessage) -> None:
+        """A message died: its dead letter and an ALERT, in one transaction."""
+        with self.uow() as uow:
+            dead_letters.record(uow, dead)
+            uow.commit()
+
+    @property
     def redis(self) -> Any:
         if self._redis is None:
             import redis
@@ -83,7 +99,8 @@ def declare_actors(container: Container) -> dict[str, dramatiq.Actor[Any, Any]]:
     """Bind every step, with what it needs, to the container's broker under its business name and queue."""
     broker = container.broker
     declared: dict[str, dramatiq.Actor[Any, Any]] = {}
-    for step, fn in actors.bound_steps(container.uow, lambda: container.stp_client, lambda: container.payout_config):
+    for step, fn in actors.bound_steps(container.uow, lambda: container.stp_client, lambda: container.payout_config,
+                                       lambda: container.dead_letter_queues):
         if step.actor_name in broker.actors:  # a broker shared by two containers keeps the first's steps
             declared[step.actor_name] = broker.get_actor(step.actor_name)
             continue
@@ -106,7 +123,7 @@ def build_container(settings: Settings | None = None, *, clock: Callable[[], dat
         container.clock = clock
     if new_id is not None:
         container.new_id = new_id
-    container.broker = build_broker(settings, container.uow)
+    container.broker = build_broker(settings, container.uow, container.record_death, container.clock)
     declare_actors(container)
     return container
 

@@ -12,6 +12,7 @@ from typing import Any, Callable, Generic, Iterable, TypeVar
 from domain.bank_events import BankEvent, BankEventStatus
 from domain.commission import CommissionUpdate
 from domain.credits import Credit, CreditStatus
+from domain.dead_letters import DeadLetter, DeadLetterStatus
 from domain.errors import NotFound
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType, BankTransfer, TransferStatus
 from domain.merchants import Merchant, PaymentOption, Store
@@ -266,6 +267,17 @@ class FakeAuditLog:
                                  resource_id=resource_id, details=details))
 
 
+class FakeDeadLetters(FakeRepository[DeadLetter]):
+    name = "dead letter"
+
+    def by_message_id(self, message_id: str, lock: bool = False) -> DeadLetter | None:
+        return next((d for d in self.rows.values() if d.message_id == message_id), None)
+
+    def dead(self, queue_name: str | None = None) -> list[int]:
+        return sorted(i for i, d in self.rows.items() if d.status == DeadLetterStatus.DEAD
+                      and queue_name in (None, d.queue_name))
+
+
 @dataclass
 class FakeOutbox:
     """Messages by step and arguments; a second one with the same business key is dropped, as the
@@ -273,6 +285,7 @@ class FakeOutbox:
 
     messages: list[tuple[Step, tuple[Any, ...]]] = field(default_factory=list)
     keys: set[str] = field(default_factory=set)
+    resent: list[tuple[str, str, tuple[Any, ...]]] = field(default_factory=list)
 
     def send(self, step: Step, *args: Any, again: str | None = None, delay_ms: int | None = None) -> bool:
         key = step.dedupe_key(args, again)
@@ -284,6 +297,9 @@ class FakeOutbox:
 
     def unpublished(self, before: datetime) -> int:
         return 0
+
+    def resend(self, message_id: str, queue_name: str, actor_name: str, args: list[Any], occasion: str) -> None:
+        self.resent.append((message_id, actor_name, tuple(args)))
 
     def to(self, step: Step) -> list[tuple[Any, ...]]:
         return [args for s, args in self.messages if s == step]
@@ -309,6 +325,7 @@ class FakeUnitOfWork:
         self.reconciliations = FakeReconciliations()
         self.api_keys = FakeApiKeys()
         self.audit = FakeAuditLog()
+        self.dead_letters = FakeDeadLetters()
         self.outbox = FakeOutbox()
         self.events: list[tuple[str, str, str]] = []
         self.commits = 0

@@ -314,6 +314,41 @@ def api_key(uow: UnitOfWork, key_id: int) -> dict[str, Any]:
     return api_key_view(row)
 
 
+# --- dead letters --------------------------------------------------------------------------------
+
+DEAD_LETTER_FIELDS = ("id", "message_id", "queue_name", "actor_name", "args", "error", "attempts", "deaths",
+                      "status", "died_at", "resolved_at", "resolved_by", "resolution")
+
+
+def dead_letters(uow: UnitOfWork, page: int, per_page: int, queue: str | None = None, actor: str | None = None,
+                 status: str | None = None) -> Page:
+    """Dead letters, newest first, optionally of one queue, one actor and one status."""
+    t = db.dead_letters
+    where = [c for c in (t.c.queue_name == queue if queue else None, t.c.actor_name == actor if actor else None,
+                         t.c.status == status if status else None) if c is not None]
+    rows, total = _table_page(uow, t, where, page, per_page)
+    return Page([_dead_letter_row(row) for row in rows], page, per_page, total)
+
+
+def _dead_letter_row(row: Any) -> dict[str, Any]:
+    view = {name: row[name] for name in DEAD_LETTER_FIELDS}
+    view["status"] = getattr(view["status"], "value", view["status"])
+    return view
+
+
+def dead_letter(uow: UnitOfWork, dead_letter_id: int) -> dict[str, Any]:
+    """One dead letter with the end of its traceback and its history, oldest event first; NotFound
+    when there is none with this id."""
+    t, h = db.dead_letters, db.dead_letter_history
+    row = uow.session.execute(select(t).where(t.c.id == dead_letter_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"dead letter {dead_letter_id} does not exist")
+    history = uow.session.execute(select(h.c.kind, h.c.at, h.c.detail, h.c.attempts)
+                                  .where(h.c.dead_letter_id == dead_letter_id).order_by(h.c.id)).mappings().all()
+    return {**_dead_letter_row(row), "traceback": row["traceback"],
+            "history": [{**e, "kind": getattr(e["kind"], "value", e["kind"])} for e in history]}
+
+
 # --- ledger --------------------------------------------------------------------------------------
 
 

@@ -73,6 +73,8 @@ def sweep_stuck_work(uow: UnitOfWork, now: datetime, stuck_after: timedelta) -> 
     for credit_id in missing_cancellations:
         uow.outbox.send(steps.CANCEL_CREDIT, credit_id, again=f"sweep-{window}")
     requests = _redrive_requests(uow, now, cutoff, window)
+    # Copies left in the XQs (a death the worker could not record, a requeued message's old copy) go.
+    uow.outbox.send(steps.DRAIN_DEAD_LETTERS, again=f"sweep-{now.strftime('%Y%m%dT%H%M%S')}")
     found = {"contributions": len(missing_contributions), "cancellations": len(missing_cancellations),
              "transfer_requests": len(requests), "unpublished_outbox": uow.outbox.unpublished(before=cutoff)}
     if any(found.values()):

@@ -14,3 +14,4 @@ SEND_PAYMENT_ORDER = Step("send_payment_order", "bank")                  # order
 SYNC_PAYMENT_ORDER = Step("sync_payment_order", "bank")                  # order id
 PROCESS_BANK_EVENT = Step("process_bank_event", "bank")                  # bank event id
 RECONCILE_DAY = Step("reconcile_day", "bank")                            # operation date
+DRAIN_DEAD_LETTERS = Step("drain_dead_letters", "ops", key_args=0)       # sent again on each occasion

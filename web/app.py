@@ -17,7 +17,7 @@ from web.credits import CreditResource
 from web.health import HealthResource
 from web.ledger import StoreLedgerResource, TransferResource
 from web.limits import RequestLimits
-from web.operations import ApiKeyResource, AuditResource, EventResource
+from web.operations import ApiKeyResource, AuditResource, DeadLetterResource, EventResource
 from web.openapi import OpenAPIResource, build_document
 from web.rendering import json_handler
 from web.routes import ROUTES, operations_by_template
@@ -53,6 +53,7 @@ def resources(uow: UowFactory, settings: WebSettings, health: Mapping[str, Check
         "events": EventResource(uow),
         "audit": AuditResource(uow),
         "api_keys": ApiKeyResource(uow),
+        "dead_letters": DeadLetterResource(uow),
     }
 
 

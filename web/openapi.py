@@ -9,6 +9,7 @@ import falcon
 
 from domain.access import Role, may
 from domain.credits import CancellationReason, CreditStatus
+from domain.dead_letters import DeadLetterEventKind, DeadLetterStatus
 from domain.ledger import BalanceUpdateStatus, BalanceUpdateType, TransferStatus
 from domain.merchants import MerchantStatus
 from domain.payment_orders import PaymentOrderStatus
@@ -71,6 +72,13 @@ AUDIT = {
 API_KEY = {
     "id": INT, "prefix": STR, "role": _enum([r.value for r in Role]), "merchant_id": _nullable(INT), "label": STR,
     "created_at": DATETIME, "revoked_at": _nullable(DATETIME),
+}
+DEAD_LETTER = {
+    "id": INT, "message_id": STR, "queue_name": STR, "actor_name": STR,
+    "args": {"type": "array", "description": "the message's arguments (business ids)"},
+    "error": STR, "attempts": INT, "deaths": {**INT, "description": "how many times the message died"},
+    "status": _enum(DeadLetterStatus), "died_at": DATETIME, "resolved_at": _nullable(DATETIME),
+    "resolved_by": _nullable(STR), "resolution": _nullable(STR),
 }
 REPORT_ROW = {
     "balance_update_id": INT, "sequence": INT, "type": _enum(BalanceUpdateType), "credit_id": _nullable(INT),
@@ -159,6 +167,10 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "ApiKey": _object(API_KEY),
     "ApiKeyPage": _page_of("ApiKey"),
     "ApiKeyCreated": _object({**API_KEY, "key": {**STR, "description": "the key itself: shown this once only"}}),
+    "DeadLetter": _object(DEAD_LETTER),
+    "DeadLetterPage": _page_of("DeadLetter"),
+    "DeadLetterDetail": _object({**DEAD_LETTER, "traceback": STR, "history": {"type": "array", "items": _object({
+        "kind": _enum(DeadLetterEventKind), "at": DATETIME, "detail": STR, "attempts": INT})}}),
     "PaymentOptionList": _list_of("PaymentOption"),
     "BalanceUpdatePage": _page_of("BalanceUpdate"),
     "TransferPage": _page_of("Transfer"),

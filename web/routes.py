@@ -7,6 +7,7 @@ from zoneinfo import available_timezones
 
 from domain.access import Action
 from domain.credits import CancellationReason, CreditStatus
+from domain.dead_letters import DeadLetterStatus
 from domain.ledger import MAX_BALANCE, TransferStatus
 from domain.merchants import MerchantStatus
 from domain.money import MINOR_UNITS
@@ -146,6 +147,7 @@ ADJUSTMENT = Body("AdjustmentCreate", (
     Field("note", "string", nullable=True, max_length=255),
 ))
 REJECTION = Body("TransferRejection", (name_field("reason", 255, required=True),))
+DEAD_LETTER_DROP = Body("DeadLetterDrop", (name_field("reason", 255, "why the message is given up", required=True),))
 STP_ORDER_STATUS = Body("StpOrderStatus", (
     Field("id", "integer", "STP's order id (idEF)", nullable=True, minimum=1, maximum=MAX_INTEGER),
     Field("empresa", "string", nullable=True, max_length=64),
@@ -191,6 +193,12 @@ EVENT_KIND = Param("kind", "string", "only events of this kind (transfer_created
                    max_length=64, pattern=r"^[a-z_]+$", pattern_hint="is lower-case letters and underscores")
 AUDIT_ACTION = Param("action", "string", "only this action (the operation id, such as update_store)",
                      max_length=64, pattern=r"^[a-z_]+$", pattern_hint="is lower-case letters and underscores")
+QUEUE_FILTER = Param("queue", "string", "only those of this queue (ledger, bank, ops)", max_length=64,
+                     pattern=r"^[a-z_]+$", pattern_hint="is lower-case letters and underscores")
+ACTOR_FILTER = Param("actor", "string", "only those of this actor (contribute, send_payment_order, ...)",
+                     max_length=64, pattern=r"^[a-z_]+$", pattern_hint="is lower-case letters and underscores")
+DEAD_LETTER_STATUS = Param("status", "string", "only dead letters in this status",
+                           choices=tuple(s.value for s in DeadLetterStatus))
 AUDIT_RESOURCE = Param("resource", "string", "only actions on this kind of resource (store, transfer, ...)",
                        max_length=64, pattern=r"^[a-z_]+$", pattern_hint="is lower-case letters and underscores")
 
@@ -198,6 +206,9 @@ AUDIT_RESOURCE = Param("resource", "string", "only actions on this kind of resou
 
 R, MANAGE, VALIDATE, ORIGINATE = Action.READ, Action.MANAGE_CATALOG, Action.VALIDATE, Action.ORIGINATE
 ADJUST, APPROVE, OPERATIONS, KEYS = Action.ADJUST, Action.APPROVE_TRANSFER, Action.READ_OPERATIONS, Action.MANAGE_KEYS
+QUEUES = Action.OPERATE_QUEUES
+NOT_DEAD = ((409, "the dead letter is not dead: it was requeued or dropped already (or is being, by another "
+                  "request)"),)
 Op = Operation
 NOT_YET = ((409, "the resource is not ready for this yet; the description says what is missing"),)
 TIERS_422 = ((422, "invalid input, or a min_origination given twice; nothing was changed"),)
@@ -340,6 +351,25 @@ ROUTES: tuple[Route, ...] = (
         Op("GET", "list_audit", "The audit log of privileged actions, newest first", OPERATIONS, "AuditPage",
            params=(AUDIT_ACTION, AUDIT_RESOURCE, SINCE) + PAGING,
            description="Changes carry their old and new values; bank accounts are masked."),
+    )),
+    Route("/api/v1/dead-letters", "dead_letters", "collection", "operations", (
+        Op("GET", "list_dead_letters", "Messages that exhausted their retries, newest first", OPERATIONS,
+           "DeadLetterPage", params=(QUEUE_FILTER, ACTOR_FILTER, DEAD_LETTER_STATUS) + PAGING,
+           description="status=dead lists what waits for treasury: requeue it once the cause is fixed, or drop it."),
+    )),
+    Route(f"/api/v1/dead-letters/{{dead_letter_id:{ID}}}", "dead_letters", None, "operations", (
+        Op("GET", "get_dead_letter", "A dead letter, the end of its traceback and its history", OPERATIONS,
+           "DeadLetterDetail"),
+    )),
+    Route(f"/api/v1/dead-letters/{{dead_letter_id:{ID}}}/requeue", "dead_letters", "requeue", "operations", (
+        Op("POST", "requeue_dead_letter", "Publish the message again, its retries reset", QUEUES, "DeadLetter", 202,
+           errors=NOT_DEAD,
+           description="The message keeps its message id and goes out through the outbox; its copy leaves "
+                       "<queue>.XQ. If it dies again it comes back to the list, its history kept."),
+    )),
+    Route(f"/api/v1/dead-letters/{{dead_letter_id:{ID}}}/drop", "dead_letters", "drop", "operations", (
+        Op("POST", "drop_dead_letter", "Give the message up, with a reason", QUEUES, "DeadLetter",
+           body=DEAD_LETTER_DROP, errors=NOT_DEAD),
     )),
     Route("/api/v1/api-keys", "api_keys", "collection", "operations", (
         Op("GET", "list_api_keys", "API keys (never the keys themselves), newest first", KEYS, "ApiKeyPage",

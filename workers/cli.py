@@ -22,6 +22,8 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(apikey_app, name="apikey")
 stp_app = typer.Typer(help="STP (SPEI) protocol tools.", no_args_is_help=True)
 app.add_typer(stp_app, name="stp")
+dlq_app = typer.Typer(help="Dead letters: messages that exhausted their retries.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
 app.add_typer(bench_cli, name="bench")
 app.add_typer(chaos_cli, name="chaos")
 console = Console()
@@ -167,6 +169,100 @@ def apikey_revoke(key_id: int = typer.Argument(..., help="the key's id (see `dis
     except (UseCaseError, NotFound) as e:
         fail(str(e))
     print(f"API key {key_id} revoked" if revoked else f"API key {key_id} was already revoked")
+
+
+def operator_name() -> str:
+    """How a dead letter's history and the audit name whoever ran the CLI."""
+    import getpass
+
+    try:
+        return f"cli {getpass.getuser()}"
+    except Exception:
+        return "cli"
+
+
+@dlq_app.command("list")
+def dlq_list(queue: Optional[str] = typer.Option(None, help="only this queue (ledger, bank, ops)"),
+             actor: Optional[str] = typer.Option(None, help="only this actor (contribute, ...)"),
+             status: str = typer.Option("dead", help="dead, requeued, dropped or all")) -> None:
+    """Dead letters as a table, newest first: by default those still dead, waiting for treasury."""
+    from rich.table import Table
+
+    from domain.dead_letters import DeadLetterStatus
+    from usecases import queries
+
+    if status != "all" and status not in {s.value for s in DeadLetterStatus}:
+        fail(f"status is dead, requeued, dropped or all, not {status!r}")
+    container = container_for(database_url())
+    with container.uow() as uow:
+        page = queries.dead_letters(uow, 1, 10_000, queue, actor, None if status == "all" else status)
+    table = Table(title=f"dead letters ({page.total}, {status})")
+    for column in ("id", "queue", "actor", "args", "attempts", "deaths", "died (UTC)", "status", "error"):
+        table.add_column(column, justify="right" if column in ("id", "attempts", "deaths") else "left",
+                         overflow="fold")
+    for d in page.items:
+        table.add_row(str(d["id"]), d["queue_name"], d["actor_name"], ", ".join(map(str, d["args"])),
+                      str(d["attempts"]), str(d["deaths"]), d["died_at"].strftime("%Y-%m-%d %H:%M:%S"), d["status"],
+                      d["error"][:160])
+    console.print(table)
+
+
+def _resolve_each(ids: list[int], act: Any, verb: str) -> None:
+    """Run ``act(uow, id)`` for each id in its own transaction, audited; a table of what became of each."""
+    from rich.table import Table
+
+    from usecases.access import audit
+    from usecases.errors import NotFound, UseCaseError
+
+    container = container_for(database_url())
+    table = Table(title=f"{verb} {len(ids)} dead letter(s)")
+    for column in ("id", "actor", "args", "result"):
+        table.add_column(column)
+    failed = 0
+    for dead_letter_id in ids:
+        try:
+            with container.uow() as uow:
+                letter = act(uow, dead_letter_id)
+                audit(uow, None, f"{verb}_dead_letter", "dead_letter", dead_letter_id,
+                      {"via": operator_name(), "message_id": letter.message_id, "actor": letter.actor_name,
+                       "queue": letter.queue_name, "args": list(letter.args),
+                       "status": {"old": "dead", "new": letter.status.value}, "resolution": letter.resolution})
+                uow.commit()
+            table.add_row(str(dead_letter_id), letter.actor_name, ", ".join(map(str, letter.args)), verb + "d")
+        except (UseCaseError, NotFound) as e:
+            failed += 1
+            table.add_row(str(dead_letter_id), "", "", f"not {verb}d: {e}")
+    console.print(table)
+    raise typer.Exit(1 if failed else 0)
+
+
+@dlq_app.command("requeue")
+def dlq_requeue(ids: Optional[list[int]] = typer.Argument(None, help="dead letter ids (see `dispersa dlq list`)"),
+                all_: bool = typer.Option(False, "--all", help="every dead letter still dead"),
+                queue: Optional[str] = typer.Option(None, help="with --all: only this queue's")) -> None:
+    """Publish dead messages again through the outbox, under their own message ids, retries reset; their
+    copies leave the XQ. Exit 1 when one could not be requeued."""
+    from usecases import dead_letters
+
+    if bool(ids) == all_:
+        fail("name dead letter ids, or --all (with --queue to narrow it), not both")
+    if all_:
+        with container_for(database_url()).uow() as uow:
+            ids = uow.dead_letters.dead(queue)
+    who = operator_name()
+    _resolve_each(list(ids or []), lambda uow, i: dead_letters.requeue(uow, i, who), "requeue")
+
+
+@dlq_app.command("drop")
+def dlq_drop(dead_letter_id: int = typer.Argument(..., help="the dead letter's id"),
+             reason: str = typer.Option(..., help="why the message is given up (kept in its history)")) -> None:
+    """Give a dead message up for good, with a reason; its copy leaves the XQ."""
+    from usecases import dead_letters
+
+    if not reason.strip() or len(reason) > 255:
+        fail("the reason is 1 to 255 characters")
+    who = operator_name()
+    _resolve_each([dead_letter_id], lambda uow, i: dead_letters.drop(uow, i, who, reason.strip()), "drop")
 
 
 @stp_app.command("sign")

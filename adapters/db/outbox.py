@@ -30,6 +30,16 @@ class Outbox:
         ).prefix_with("IGNORE", dialect="mysql").prefix_with("OR IGNORE", dialect="sqlite")
         return cast(CursorResult[Any], self._session.execute(stmt)).rowcount == 1
 
+    def resend(self, message_id: str, queue_name: str, actor_name: str, args: list[Any], occasion: str) -> None:
+        """Publish a message again under its own message id, with no options (so its retry count starts
+        at zero): its outbox row goes back to unpublished, or a row is written when there is none."""
+        reset = self._session.execute(update(outbox).where(outbox.c.message_id == message_id)
+                                      .values(published_at=None, delay_ms=None, created_at=self._clock()))
+        if cast(CursorResult[Any], reset).rowcount == 0:
+            self._session.execute(insert(outbox).values(
+                message_id=message_id, queue_name=queue_name, actor_name=actor_name, args=list(args),
+                dedupe_key=f"{actor_name}:{message_id}@{occasion}", created_at=self._clock()))
+
     def unpublished(self, before: datetime) -> int:
         """How many messages recorded before ``before`` the relay has not published yet."""
         return int(self._session.execute(select(func.count()).select_from(outbox).where(

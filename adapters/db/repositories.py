@@ -15,6 +15,7 @@ from domain.commission import CommissionUpdate
 from domain.credits import Credit, CreditStatus
 from domain.errors import NotFound
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType, BankTransfer, TransferStatus
+from domain.dead_letters import DeadLetter, DeadLetterStatus
 from domain.merchants import CommissionTierRow, Merchant, PaymentOption, Store
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus
 from domain.reconciliation import Mismatch
@@ -316,3 +317,23 @@ class AuditLog:
             details=details))
 
 
+
+
+class DeadLetters(Repository[DeadLetter]):
+    """One dead letter per message id, whatever how often the message died."""
+
+    entity, name = DeadLetter, "dead letter"
+
+    def by_message_id(self, message_id: str, lock: bool = False) -> DeadLetter | None:
+        """The message's dead letter, locked to the end of the transaction when ``lock``."""
+        stmt = select(DeadLetter).where(t.dead_letters.c.message_id == message_id)
+        if lock:
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        return self._session.scalars(stmt).first()
+
+    def dead(self, queue_name: str | None = None) -> list[int]:
+        """Ids of the dead letters still dead (of one queue, when given), oldest first."""
+        stmt = select(t.dead_letters.c.id).where(t.dead_letters.c.status == DeadLetterStatus.DEAD)
+        if queue_name is not None:
+            stmt = stmt.where(t.dead_letters.c.queue_name == queue_name)
+        return list(self._session.scalars(stmt.order_by(t.dead_letters.c.id)))

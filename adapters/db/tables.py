@@ -20,6 +20,7 @@ from domain.ledger import (
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus, PaymentOrderStatusChange, PaymentSource
 from domain.merchants import CommissionTierRow, Merchant, MerchantStatus, PaymentOption, Store
 from domain.bank_events import BankEvent, BankEventStatus
+from domain.dead_letters import ERROR_LENGTH, DeadLetter, DeadLetterEvent, DeadLetterEventKind, DeadLetterStatus
 from domain.commission import CommissionUpdate
 from domain.schedules import DEFAULT_TIMEZONE, DisbursementMode
 from domain.triggers import EvaluationOutcome, TriggerEvaluation
@@ -352,6 +353,33 @@ reconciliation_mismatches = Table(
     Column("bank", JSON),
 )
 
+dead_letters = Table(
+    "dead_letters", metadata, pk(),
+    Column("message_id", String(36), nullable=False, unique=True),
+    Column("queue_name", String(64), nullable=False),
+    Column("actor_name", String(64), nullable=False),
+    Column("args", JSON, nullable=False),
+    Column("error", String(ERROR_LENGTH), nullable=False),
+    Column("traceback", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("deaths", Integer, nullable=False),
+    Column("status", enum_of(DeadLetterStatus), nullable=False),
+    Column("died_at", UtcDateTime, nullable=False),
+    Column("resolved_at", UtcDateTime),
+    Column("resolved_by", String(120)),
+    Column("resolution", String(255)),
+    Index("ix_dead_letters_status_died_at", "status", "died_at"),
+)
+
+dead_letter_history = Table(
+    "dead_letter_history", metadata, pk(),
+    Column("dead_letter_id", ID, ForeignKey("dead_letters.id"), nullable=False, index=True),
+    Column("kind", enum_of(DeadLetterEventKind), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("detail", String(ERROR_LENGTH + 400), nullable=False),
+    Column("attempts", Integer, nullable=False),
+)
+
 mapper_registry = registry(metadata=metadata)
 _mapped = False
 
@@ -391,6 +419,10 @@ def map_domain() -> None:
     m(TriggerEvaluation, trigger_evaluations)
     m(CommissionUpdate, commission_updates)
     m(BankEvent, bank_events)
+    m(DeadLetterEvent, dead_letter_history)
+    m(DeadLetter, dead_letters, properties={
+        "history": relationship(DeadLetterEvent, order_by=dead_letter_history.c.id, cascade="all, delete-orphan"),
+    })
     m(PaymentOrderStatusChange, payment_order_status_history)
     m(PaymentOrder, payment_orders, properties={
         "history": relationship(PaymentOrderStatusChange, order_by=payment_order_status_history.c.id,

@@ -42,6 +42,7 @@ class UnitOfWork:
         self.reconciliations = r.Reconciliations(self.session)
         self.api_keys = r.ApiKeys(self.session)
         self.audit = r.AuditLog(self.session)
+        self.dead_letters = r.DeadLetters(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:
