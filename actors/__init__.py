@@ -11,9 +11,9 @@ from usecases.payouts import PayoutConfig
 
 
 def bound_steps(uow: Callable[[], Any], client: Callable[[], Any], payout: Callable[[], PayoutConfig],
-                dead_letter_queues: Callable[[], Any]) -> list[tuple[Step, Callable[..., None]]]:
-    """Every step with its function, bound to the unit of work, the bank client, the payout settings
-    and the dead-letter queues of the process that declares them."""
+                dead_letter_queues: Callable[[], Any], sessions: Callable[[], Any]) -> list[tuple[Step, Callable[..., None]]]:
+    """Every step with its function, bound to the unit of work, the bank client, the payout settings,
+    the dead-letter queues and the read sessions of the process that declares them."""
     return [
         (steps.CONTRIBUTE, ledger.contribute(uow)),
         (steps.CANCEL_CREDIT, ledger.cancel_credit(uow)),
@@ -26,4 +26,5 @@ def bound_steps(uow: Callable[[], Any], client: Callable[[], Any], payout: Calla
         (steps.PROCESS_BANK_EVENT, bank.process_bank_event(uow, payout)),
         (steps.RECONCILE_DAY, bank.reconcile_day(uow, client, payout)),
         (steps.DRAIN_DEAD_LETTERS, ops.drain_dead_letters(uow, dead_letter_queues)),
+        (steps.CHECK_LEDGER, ops.check_ledger(uow, sessions)),
     ]

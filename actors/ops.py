@@ -1,12 +1,12 @@
-"""Operations actors: the dead-letter queues emptied into the dead letter table."""
+"""Operations actors: the dead-letter queues emptied into the dead letter table, the daily ledger check."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from actors.transaction import UowFactory
 from adapters.dead_letter_queues import DeadLetterQueues
 from domain.dead_letters import QueuedCopy
-from usecases import dead_letters
+from usecases import dead_letters, verify
 
 
 def drain_dead_letters(uow: UowFactory, queues: Callable[[], DeadLetterQueues]) -> Callable[[], None]:
@@ -20,3 +20,10 @@ def drain_dead_letters(uow: UowFactory, queues: Callable[[], DeadLetterQueues]) 
     def drain_dead_letters() -> None:
         queues().drain(absorb)
     return drain_dead_letters
+
+
+def check_ledger(uow: UowFactory, sessions: Callable[[], Any]) -> Callable[[], None]:
+    """The ledger's invariants over every store, recorded (an ALERT on any violation)."""
+    def check_ledger() -> None:
+        verify.check_ledger(uow, sessions, "daily")
+    return check_ledger

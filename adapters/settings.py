@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     min_backoff_ms: int = 500
     max_backoff_ms: int = 60_000
     worker_threads: int = 4
+    worker_metrics_port: int = 9191  # Prometheus counters of a worker command's processes; 0: none
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_dir: str = ""  # where its processes share their counts; a temporary directory per port
     relay_batch_size: int = 200
     relay_idle_seconds: float = 0.2
     scheduler_tick_seconds: int = 60
@@ -54,6 +57,7 @@ class Settings(BaseSettings):
     unmatched_event_deadline_minutes: int = 24 * 60
     callback_after_minutes: int = 30
     reconciliation_hour: int = 6
+    ledger_check_hour: int = 4  # the daily ledger check (Mexico City time)
     reconciliation_days: int = 35
     return_window_days: int = 180  # how long after liquidation the bank may still report a return
     max_adjustment: int = 1_000_000_000  # minor units: the largest single adjustment either way

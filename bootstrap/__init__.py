@@ -16,6 +16,7 @@ import actors
 from adapters.broker import build_broker
 from adapters.clock import utc_now
 from adapters.counters import MinuteCounter
+from adapters.queue_depths import queue_depths
 from adapters.dead_letter_queues import DeadLetterQueues, RabbitmqDeadLetterQueues, StubDeadLetterQueues
 from adapters.db.engine import build_engine, session_factory
 from adapters.db.outbox import new_message_id
@@ -28,7 +29,7 @@ from adapters.settings import Settings
 from domain.dead_letters import DeadMessage
 from domain.payment_orders import Ordering
 from domain.stp import DEFAULT_ESTADOS, OrderOutcome
-from usecases import dead_letters
+from usecases import dead_letters, steps
 from usecases.payouts import PayoutConfig
 from web.app import WebSettings, create_app
 from web.health import broker_check, database_check, redis_check
@@ -80,6 +81,12 @@ class Container:
             return RabbitmqDeadLetterQueues(self.settings.rabbitmq_url, self.broker.get_declared_queues)
         return StubDeadLetterQueues(self.broker)
 
+    def queue_depths(self) -> dict[str, int]:
+        """Messages waiting in each of our queues, their delay and dead-letter queues."""
+        if self.settings.broker != "rabbitmq":
+            return {}
+        return queue_depths(self.settings.rabbitmq_url, steps.QUEUES)
+
     def record_death(self, dead: DeadMessage) -> None:
         """A message died: its dead letter and an ALERT, in one transaction."""
         with self.uow() as uow:
@@ -100,7 +107,7 @@ def declare_actors(container: Container) -> dict[str, dramatiq.Actor[Any, Any]]:
     broker = container.broker
     declared: dict[str, dramatiq.Actor[Any, Any]] = {}
     for step, fn in actors.bound_steps(container.uow, lambda: container.stp_client, lambda: container.payout_config,
-                                       lambda: container.dead_letter_queues):
+                                       lambda: container.dead_letter_queues, container.sessions):
         if step.actor_name in broker.actors:  # a broker shared by two containers keeps the first's steps
             declared[step.actor_name] = broker.get_actor(step.actor_name)
             continue
@@ -142,7 +149,8 @@ def web_app(container: Container) -> falcon.App[falcon.Request, falcon.Response]
               "redis": redis_check(lambda: container.redis)}
     return create_app(container.uow, WebSettings(s.webhook_secret, s.max_adjustment, s.max_body_bytes,
                                                  s.body_read_seconds),
-                      health, MinuteCounter(lambda: container.redis, "webhook_refused"), container.payout_config)
+                      health, MinuteCounter(lambda: container.redis, "webhook_refused"), container.payout_config,
+                      container.queue_depths, container.clock)
 
 
 def configure_logging(settings: Settings) -> None:

@@ -31,6 +31,8 @@ def build_scheduler() -> BlockingScheduler:
                   args=[container], id="commissions")
     sched.add_job(jobs.daily_reconciliation, CronTrigger(hour=container.settings.reconciliation_hour, minute=15,
                                                          timezone=tz), args=[container], id="reconciliation")
+    sched.add_job(jobs.daily_ledger_check, CronTrigger(hour=container.settings.ledger_check_hour, minute=30,
+                                                       timezone=tz), args=[container], id="ledger_check")
     sched.add_job(jobs.late_returns, CronTrigger(hour=container.settings.reconciliation_hour, minute=45,
                                                  timezone=tz), args=[container], id="late_returns")
     return sched

@@ -55,6 +55,15 @@ def sweep_stuck_work(container: Container) -> dict[str, int]:
 
 
 @_one_scheduler
+def daily_ledger_check(container: Container) -> bool:
+    """Ask the ops worker to check the ledger's invariants, once a day."""
+    with container.uow() as uow:
+        sent = scheduling.enqueue_ledger_check(uow, operation_date(container.clock()))
+        uow.commit()
+    return sent
+
+
+@_one_scheduler
 def daily_reconciliation(container: Container) -> list[str]:
     """Reconcile each of the last days (Mexico City) against the bank's conciliation list: money can
     come back long after liquidation, and a mismatch makes the order be asked about again."""

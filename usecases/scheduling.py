@@ -149,6 +149,11 @@ def sweep_late_returns(uow: UnitOfWork, now: datetime, reconciled_days: int, ret
     return len(ids)
 
 
+def enqueue_ledger_check(uow: UnitOfWork, day: str) -> bool:
+    """The day's check of the ledger's invariants, once per day (YYYYMMDD)."""
+    return uow.outbox.send(steps.CHECK_LEDGER, again=f"daily-{day}")
+
+
 def enqueue_reconciliation(uow: UnitOfWork, day: str, occasion: str | None = None) -> None:
     """Reconcile ``day`` (YYYYMMDD) once per occasion: each daily run, each request from treasury."""
     uow.outbox.send(steps.RECONCILE_DAY, day, again=occasion)

@@ -15,3 +15,8 @@ SYNC_PAYMENT_ORDER = Step("sync_payment_order", "bank")                  # order
 PROCESS_BANK_EVENT = Step("process_bank_event", "bank")                  # bank event id
 RECONCILE_DAY = Step("reconcile_day", "bank")                            # operation date
 DRAIN_DEAD_LETTERS = Step("drain_dead_letters", "ops", key_args=0)       # sent again on each occasion
+CHECK_LEDGER = Step("check_ledger", "ops", key_args=0)                   # sent again each day
+QUEUES = tuple(sorted({step.queue_name for step in (CONTRIBUTE, CANCEL_CREDIT, EVALUATE_TRIGGER, CREATE_TRANSFER,
+                                                    UPDATE_MONTHLY_COMMISSIONS, PAY_TRANSFER, SEND_PAYMENT_ORDER,
+                                                    SYNC_PAYMENT_ORDER, PROCESS_BANK_EVENT, RECONCILE_DAY,
+                                                    DRAIN_DEAD_LETTERS, CHECK_LEDGER)}))

@@ -1,7 +1,9 @@
-"""``dispersa ledger verify``: the invariants of DESIGN.md over every store in the database."""
+"""``dispersa ledger verify`` and the daily ledger check: the ledger's invariants over every store in the
+database, each run recorded with its violations (an ALERT when there are any)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Callable
 
 from sqlalchemy import func, select
@@ -9,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from adapters.db import tables as db
 from adapters.db.tables import bank_transfer_items
+from adapters.db.uow import UnitOfWork
 from domain.credits import Credit
 from domain.identity import id_of
 from domain.invariants import StoreBooks, verify
@@ -78,3 +81,27 @@ def verify_all(sessions: Callable[[], Session], progress: Callable[[int], None] 
             progress(1)
     return report
 
+
+
+def record_check(uow: UnitOfWork, report: VerifyReport, started_at: datetime, source: str) -> int:
+    """Keep a run of the invariants (``source``: cli or daily); any violation is an ALERT. Returns its id."""
+    seconds = int((uow.clock() - started_at).total_seconds())
+    check_id = uow.ledger_checks.record(started_at, seconds, report.stores, report.balance_updates, report.transfers,
+                                        report.violations, source)
+    if report.violations:
+        uow.alert("ledger_violation", f"the ledger check found {len(report.violations)} violations "
+                  f"({report.summary()}); the first: {report.violations[0]}", details={"check_id": check_id})
+    else:
+        uow.log("ledger_check", report.summary(), details={"check_id": check_id})
+    return check_id
+
+
+def check_ledger(new_uow: Callable[[], UnitOfWork], sessions: Callable[[], Session], source: str) -> VerifyReport:
+    """Verify every store's books and record the run."""
+    with new_uow() as uow:
+        started_at = uow.clock()
+    report = verify_all(sessions)
+    with new_uow() as uow:
+        record_check(uow, report, started_at, source)
+        uow.commit()
+    return report

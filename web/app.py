@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Callable, Mapping
 
 import falcon
@@ -17,6 +18,7 @@ from web.credits import CreditResource
 from web.health import HealthResource
 from web.ledger import StoreLedgerResource, TransferResource
 from web.limits import RequestLimits
+from web.metrics import MetricsResource, OperationsCollector, QueueDepths
 from web.operations import ApiKeyResource, AuditResource, DeadLetterResource, EventResource
 from web.openapi import OpenAPIResource, build_document
 from web.rendering import json_handler
@@ -37,9 +39,11 @@ class WebSettings:
 
 
 def resources(uow: UowFactory, settings: WebSettings, health: Mapping[str, Check],
-              refusals: MinuteCounter, payout: PayoutConfig) -> dict[str, Any]:
+              refusals: MinuteCounter, payout: PayoutConfig, depths: QueueDepths,
+              clock: Callable[[], datetime]) -> dict[str, Any]:
     """One object per resource name of the route table, each given only what it uses."""
     return {
+        "metrics": MetricsResource(OperationsCollector(uow, depths, refusals, clock)),
         "merchants": MerchantResource(uow),
         "stores": StoreResource(uow),
         "options": PaymentOptionResource(uow),
@@ -57,10 +61,12 @@ def resources(uow: UowFactory, settings: WebSettings, health: Mapping[str, Check
     }
 
 
-def create_app(uow: UowFactory, settings: WebSettings, health: Mapping[str, Check],
-               refusals: MinuteCounter, payout: PayoutConfig) -> falcon.App[falcon.Request, falcon.Response]:
+def create_app(uow: UowFactory, settings: WebSettings, health: Mapping[str, Check], refusals: MinuteCounter,
+               payout: PayoutConfig, depths: QueueDepths,
+               clock: Callable[[], datetime]) -> falcon.App[falcon.Request, falcon.Response]:
     """The app factory: units of work, the web's settings, the health checks, the counter of refused
-    webhook calls and the payout settings (approval builds a payment order) are all it needs."""
+    webhook calls, the payout settings (approval builds a payment order), the queues' depths (for
+    /metrics) and the clock are all it needs."""
     middleware: list[Any] = [Authentication(uow, operations_by_template()),
                              RequestLimits(settings.max_body_bytes, settings.body_read_seconds)]
     app = falcon.App(middleware=middleware)
@@ -68,7 +74,7 @@ def create_app(uow: UowFactory, settings: WebSettings, health: Mapping[str, Chec
     app.req_options.keep_blank_qs_values = True  # an empty value is refused (422), not taken for the default
     app.resp_options.media_handlers[falcon.MEDIA_JSON] = json_handler()
     errors.install(app)
-    served = resources(uow, settings, health, refusals, payout)
+    served = resources(uow, settings, health, refusals, payout, depths, clock)
     for route in ROUTES:
         app.add_route(route.path, served[route.resource], suffix=route.suffix)
     return app

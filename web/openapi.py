@@ -145,6 +145,7 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "Health": _object({"status": _enum(["up", "down"]), "components": {
         "type": "object", "additionalProperties": _object({"status": _enum(["up", "down"]), "detail": STR})}}),
     "OpenAPIDocument": {"type": "object", "description": "this document"},
+    "Metrics": {"type": "string", "description": "Prometheus text exposition format, version 0.0.4"},
     "WebhookReceived": _object({"mensaje": {"const": "recibido"}}),
     "ReconciliationRequested": _object({"operation_date": STR, "status": {"const": "requested"}}),
     "Reconciliation": _object({
@@ -186,7 +187,8 @@ def _error(description: str) -> dict[str, Any]:
 
 def _responses(route: Route, op: Operation) -> dict[str, Any]:
     """Every status the operation can answer: its success, what its shape implies, and its own rules."""
-    content: dict[str, Any] = {"application/json": {"schema": _ref(op.response)}}
+    content: dict[str, Any] = ({"text/plain": {"schema": _ref(op.response)}} if op.text
+                               else {"application/json": {"schema": _ref(op.response)}})
     if op.csv:
         content["text/csv"] = {"schema": {"type": "string"}}
     responses: dict[str, Any] = {str(op.status): {"description": op.summary, "content": content}}

@@ -34,6 +34,7 @@ class Operation:
     params: tuple[Param, ...] = ()
     description: str = ""
     csv: bool = False  # also answers text/csv
+    text: bool = False  # answers text/plain only (Prometheus's format)
     errors: tuple[tuple[int, str], ...] = ()
     body_limit: int | None = None  # bytes; None: DISPERSA_MAX_BODY_BYTES
 
@@ -384,6 +385,13 @@ ROUTES: tuple[Route, ...] = (
     Route("/health", "health", None, "operations", (
         Op("GET", "health", "Database, broker and Redis status: 200 when all are up, 503 otherwise", None,
            "Health"),
+    )),
+    Route("/metrics", "metrics", None, "operations", (
+        Op("GET", "metrics", "Gauges for Prometheus: outbox backlog and age, queue depths, orders, transfers, "
+           "callbacks and dead letters by status, alerts, the last reconciliation and ledger check", None,
+           "Metrics", text=True,
+           description="Prometheus's text exposition format. No key: a deployment lets only its Prometheus reach "
+                       "it (docs/deployment.md). The workers export their own counters on a port of their own."),
     )),
     Route("/openapi.json", "openapi", None, "operations", (
         Op("GET", "openapi", "This document", None, "OpenAPIDocument"),

@@ -106,10 +106,10 @@ def db_create() -> None:
 @ledger_app.command("verify")
 def ledger_verify() -> None:
     """Check the ledger invariants; one line per violation, exit 1 on any."""
-    from usecases.verify import verify_all
+    from usecases.verify import check_ledger
 
     container = container_for(database_url())
-    report = verify_all(container.sessions)
+    report = check_ledger(container.uow, container.sessions, "cli")
     for line in report.violations:  # plain print: one line per violation, never wrapped
         print(line)
     print(report.summary())

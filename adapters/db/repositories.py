@@ -277,6 +277,20 @@ class Reconciliations:
         return run_id
 
 
+class LedgerChecks:
+    """Runs of the ledger invariants, whoever ran them (the CLI, the daily job)."""
+
+    def __init__(self, session: Session):
+        self._session = session
+
+    def record(self, started_at: datetime, seconds: int, stores: int, balance_updates: int, transfers: int,
+               violations: list[str], source: str) -> int:
+        """One run: what it went through, how many violations, the first of them."""
+        return _inserted_id(self._session.execute(insert(t.ledger_checks).values(
+            started_at=started_at, seconds=seconds, stores=stores, balance_updates=balance_updates,
+            transfers=transfers, violations=len(violations), first_violations=violations[:20], source=source)))
+
+
 class ApiKeys:
     """API keys, stored as hashes."""
 

@@ -380,6 +380,18 @@ dead_letter_history = Table(
     Column("attempts", Integer, nullable=False),
 )
 
+ledger_checks = Table(
+    "ledger_checks", metadata, pk(),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("seconds", Integer, nullable=False),
+    Column("stores", Integer, nullable=False),
+    Column("balance_updates", BigInteger, nullable=False),
+    Column("transfers", BigInteger, nullable=False),
+    Column("violations", Integer, nullable=False),
+    Column("first_violations", JSON, nullable=False),
+    Column("source", String(32), nullable=False),
+)
+
 mapper_registry = registry(metadata=metadata)
 _mapped = False
 

@@ -43,6 +43,7 @@ class UnitOfWork:
         self.api_keys = r.ApiKeys(self.session)
         self.audit = r.AuditLog(self.session)
         self.dead_letters = r.DeadLetters(self.session)
+        self.ledger_checks = r.LedgerChecks(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:

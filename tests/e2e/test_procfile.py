@@ -34,7 +34,7 @@ def system(tmp_path_factory):
     (work / "stp.pem").write_bytes(private)
     (work / "stp.pub").write_bytes(public)
     (work / "empty.env").write_text("")
-    web_port, bank_port, secret = free_port(), free_port(), "secreto-e2e"
+    web_port, bank_port, metrics_port, secret = free_port(), free_port(), free_port(), "secreto-e2e"
     env = {k: v for k, v in os.environ.items() if not k.startswith("DISPERSA_")}
     env.update({
         "PATH": f"{BIN}:{env.get('PATH', '')}",
@@ -51,6 +51,8 @@ def system(tmp_path_factory):
         "DISPERSA_SCHEDULER_TICK_SECONDS": "2",
         "DISPERSA_MIN_BACKOFF_MS": "100",
         "DISPERSA_MAX_BACKOFF_MS": "2000",
+        "DISPERSA_WORKER_METRICS_PORT": str(metrics_port),
+        "DISPERSA_WORKER_METRICS_DIR": str(work / "worker-metrics"),
     })
     subprocess.run([BIN / "dispersa", "db", "upgrade"], cwd=REPO, env=env, check=True, capture_output=True)
     subprocess.run(["redis-cli", "-n", "14", "flushdb"], capture_output=True)
@@ -178,3 +180,33 @@ def test_health_and_the_webhook_answer_while_50_slow_clients_hold_connections(sy
     finally:
         for s in held:
             s.close()
+
+
+def metric(text: str, name: str, **labels: str) -> float | None:
+    """The value of one sample in Prometheus's text format, or None when it is not there."""
+    wanted = name + ("{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}" if labels else "")
+    for line in text.splitlines():
+        if not line.startswith("#") and line.rsplit(" ", 1)[0] == wanted:
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+def test_the_web_and_the_worker_export_prometheus_metrics(system):
+    """Run after the payout test: its orders, callbacks and contributions are what the metrics count."""
+    client, env, procs = system
+    text = wait_for(lambda: (r := httpx.get(f"{client.base_url}/metrics", timeout=10)).status_code == 200 and r.text,
+                    30, "GET /metrics", procs.logs)
+    assert metric(text, "dispersa_metrics_source_up", source="database") == 1
+    assert metric(text, "dispersa_metrics_source_up", source="broker") == 1
+    assert metric(text, "dispersa_queue_messages", queue="ledger.XQ") is not None
+    orders = sum(metric(text, "dispersa_payment_orders", status=s) or 0
+                 for s in ("liquidated", "cancelled", "returned"))
+    assert orders >= 2, text  # the payout test's orders, each settled by the sandbox's callbacks
+    assert (metric(text, "dispersa_webhook_events", result="applied") or 0) >= 2, text
+    assert metric(text, "dispersa_outbox_oldest_unpublished_age_seconds") is not None
+    assert metric(text, "dispersa_ledger_check_last_violations") == 0  # the payout test's `ledger verify`
+    worker = f"http://127.0.0.1:{env['DISPERSA_WORKER_METRICS_PORT']}/metrics"
+    counts = wait_for(lambda: (r := httpx.get(worker, timeout=5)).status_code == 200 and r.text, 30,
+                      "the worker's metrics", procs.logs)
+    assert (metric(counts, "dramatiq_messages_total", actor_name="contribute", queue_name="ledger") or 0) >= 5
+    assert "dramatiq_message_duration_milliseconds_bucket" in counts
