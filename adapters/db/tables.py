@@ -409,7 +409,7 @@ def map_domain() -> None:
         "history": relationship(BalanceUpdateStatusChange, order_by=balance_update_status_history.c.id,
                                 cascade="all, delete-orphan"),
         "overwritten_by": relationship(BalanceUpdate, remote_side=[balance_updates.c.id],
-                                       foreign_keys=[balance_updates.c.overwritten_by_id], post_update=True),
+                                       foreign_keys=[balance_updates.c.overwritten_by_id]),
     })
     m(BankTransfer, bank_transfers, properties={
         "balance_updates": relationship(BalanceUpdate, secondary=bank_transfer_items,
