@@ -1,12 +1,64 @@
-"""``dispersa bench``: performance on the real processes, beside this machine's raw limits."""
+"""``dispersa bench``: performance on the real processes, beside this machine's raw limits.
+
+Heavy imports stay inside the command, so that ``dispersa --help`` stays fast."""
 from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
 
 import typer
 
 cli = typer.Typer(help="Measure dispersa on the real processes, beside this machine's raw limits.")
 
+SCENARIO_HELP = "raw, contributions, payouts, webhook, verify or bulk (repeatable); the raw limits always run"
+
 
 @cli.callback(invoke_without_command=True)
-def bench() -> None:
-    """Not built yet."""
-    raise typer.Exit(2)
+def bench(
+    quick: bool = typer.Option(False, "--quick", help="small sizes: the whole run in under two minutes"),
+    processes: int = typer.Option(2, help="the worker's processes (and the bare actors')"),
+    threads: int = typer.Option(8, help="the worker's threads per process (and the bare actors')"),
+    web_workers: int = typer.Option(2, help="gunicorn's gevent workers"),
+    credits: Optional[int] = typer.Option(None, help="delivered credits of the contributions scenario"),
+    stores: Optional[int] = typer.Option(None, help="stores of each scenario (daily, instant, ledger)"),
+    payouts: Optional[int] = typer.Option(None, help="credits delivered to instant stores, one API call each"),
+    payout_rate: Optional[float] = typer.Option(None, help="deliveries per second offered to the instant stores"),
+    webhook_requests: Optional[int] = typer.Option(None, help="webhook requests to measure (0: as many as the "
+                                                             "duration allows)"),
+    webhook_duration: Optional[float] = typer.Option(None, help="seconds of webhook load, after a warm-up second"),
+    webhook_connections: Optional[int] = typer.Option(None, help="the load generator's concurrent connections"),
+    ledger_updates: Optional[int] = typer.Option(None, help="balance updates written for `ledger verify`"),
+    raw_messages: Optional[int] = typer.Option(None, help="messages through each bare actor"),
+    only: Optional[List[str]] = typer.Option(None, "--only", help=SCENARIO_HELP),
+    out: Path = typer.Option(Path("bench-results.json"), help="where the JSON goes"),
+    keep: bool = typer.Option(False, "--keep", help="keep the database dispersa_bench, its vhost and the logs"),
+    profile: bool = typer.Option(False, "--profile", help="py-spy the worker and web under load (pip install "
+                                                          "py-spy into the venv); stacks kept with the logs"),
+    setting: Optional[List[str]] = typer.Option(None, "--setting", help="NAME=VALUE: an extra DISPERSA_* setting "
+                                                                        "for every process (repeatable)"),
+) -> None:
+    """Run the raw limits and the scenarios on a testbed of their own; print the table, write the JSON."""
+    from rich.console import Console
+
+    from bench.config import FULL, QUICK, SCENARIOS, BenchConfig, parse_settings, sizes_with
+    from bench.run import run_bench
+
+    unknown = sorted(set(only or ()) - set(SCENARIOS))
+    if unknown:
+        raise typer.BadParameter(f"{', '.join(unknown)}: the scenarios are {', '.join(SCENARIOS)}", param_hint="--only")
+    try:
+        settings = parse_settings(setting or [])
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--setting") from None
+    sizes = sizes_with(QUICK if quick else FULL, credits=credits, stores=stores, payouts=payouts,
+                       payout_rate=payout_rate, webhook_requests=webhook_requests, webhook_duration=webhook_duration,
+                       webhook_connections=webhook_connections, ledger_updates=ledger_updates,
+                       raw_messages=raw_messages)
+    if webhook_requests and webhook_duration is None:
+        sizes = sizes_with(sizes, webhook_duration=0.0)  # the requests alone end the load
+    config = BenchConfig(sizes=sizes, processes=processes, threads=threads, web_workers=web_workers,
+                         only=tuple(only or ()), out=out, keep=keep, quick=quick, profile=profile, settings=settings)
+    console = Console()
+    if not console.is_terminal and console.width < 120:  # piped: the table wide enough to read whole
+        console = Console(width=120)
+    run_bench(config, console)

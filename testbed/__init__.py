@@ -91,6 +91,7 @@ class Process:
 
     @property
     def alive(self) -> bool:
+        """True until the process has ended."""
         return self.popen.poll() is None
 
     def signal(self, signum: int) -> None:
@@ -122,13 +123,15 @@ class Testbed:
     sandbox_port: int
     processes: dict[str, Process] = field(default_factory=dict)
     admin_key: str = ""
+    sandbox_seed: int | None = None
 
     @classmethod
     def create(cls, name: str, workdir: Path, server_url: str = SERVER_URL, redis_db: int = 12,
-               sandbox_scenario: str = "happy", **settings: Any) -> Testbed:
+               sandbox_scenario: str = "happy", sandbox_seed: int | None = None, **settings: Any) -> Testbed:
         """A new database ``dispersa_<name>`` (migrated), a vhost of that name, Redis db ``redis_db``
         (flushed), a signing key pair, and the settings every process gets. ``settings`` are extra
-        DISPERSA_* values, by their lower-case names (``worker_threads=8``)."""
+        DISPERSA_* values, by their lower-case names (``worker_threads=8``). ``sandbox_seed`` makes the
+        sandbox draw the same outcomes and faults in the same order (``dispersa sandbox --seed``)."""
         workdir.mkdir(parents=True, exist_ok=True)
         database = f"dispersa_{name}"
         url = fresh_database(server_url, database)
@@ -144,11 +147,12 @@ class Testbed:
             "stp_efws_url": f"http://127.0.0.1:{sandbox_port}", "stp_private_key_path": str(workdir / "stp.pem"),
             "stp_passphrase": PASSPHRASE, "webhook_secret": f"secreto-{name}", "sandbox_scenario": sandbox_scenario,
             "sandbox_port": sandbox_port, "log_level": "WARNING",
+            "worker_metrics_port": free_port(),  # testbeds side by side must not share the default port
         }
         values.update(settings)
         env.update({f"DISPERSA_{k.upper()}": str(v) for k, v in values.items()})
         env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-        bed = cls(name, workdir, env, f"http://127.0.0.1:{web_port}", sandbox_port)
+        bed = cls(name, workdir, env, f"http://127.0.0.1:{web_port}", sandbox_port, sandbox_seed=sandbox_seed)
         bed.run("dispersa", "db", "upgrade")
         subprocess.run(["redis-cli", "-n", str(redis_db), "flushdb"], capture_output=True)
         bed.admin_key = bed.run("dispersa", "apikey", "create", "--role", "admin").strip().splitlines()[-1]
@@ -156,11 +160,49 @@ class Testbed:
 
     def run(self, *argv: str, timeout: float = 600) -> str:
         """Run a command of ours to its end in the testbed's environment; returns its output."""
-        done = subprocess.run([str(BIN / argv[0]), *argv[1:]], cwd=REPO, env=self.env, capture_output=True,
-                              text=True, timeout=timeout)
+        done = self.run_status(*argv, timeout=timeout)
         if done.returncode != 0:
             raise TestbedError(f"{' '.join(argv)} exited {done.returncode}: {done.stderr[-2000:]}")
         return done.stdout
+
+    def run_status(self, *argv: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        """Run a command of ours to its end in the testbed's environment, whatever its exit code."""
+        return subprocess.run([str(BIN / argv[0]), *argv[1:]], cwd=REPO, env=self.env, capture_output=True,
+                              text=True, timeout=timeout)
+
+    # --- what the testbed owns -----------------------------------------------------------------
+
+    @property
+    def database_url(self) -> str:
+        """The testbed's database, as its processes reach it."""
+        return self.env["DISPERSA_DATABASE_URL"]
+
+    @property
+    def database(self) -> str:
+        """The name of the testbed's database (``dispersa_<name>``)."""
+        return str(make_url(self.database_url).database)
+
+    @property
+    def vhost(self) -> str:
+        """The testbed's own RabbitMQ virtual host (named after its database)."""
+        return self.database
+
+    @property
+    def sandbox_url(self) -> str:
+        """The sandbox's base URL (STP's paths, and its books at ``/_sandbox/books``)."""
+        return f"http://127.0.0.1:{self.sandbox_port}"
+
+    def destroy(self) -> None:
+        """Drop what ``create`` made: the database, the virtual host and the Redis db's keys (processes
+        must be stopped first). The workdir, with the logs, is left to the caller."""
+        url = make_url(self.database_url)
+        engine = create_engine(url.set(database=""))
+        with engine.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS `{self.database}`"))
+        engine.dispose()
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", self.vhost], capture_output=True, timeout=60)
+        redis_db = self.env["DISPERSA_REDIS_URL"].rsplit("/", 1)[-1]
+        subprocess.run(["redis-cli", "-n", redis_db, "flushdb"], capture_output=True, timeout=30)
 
     # --- processes -----------------------------------------------------------------------------
 
@@ -169,7 +211,8 @@ class Testbed:
         e = self.env
         return ["dispersa", "sandbox", "--port", str(self.sandbox_port), "--public-key",
                 str(self.workdir / "stp.pub"), "--webhook-url", f"{self.web_url}/webhooks/stp/order-status",
-                "--webhook-secret", e["DISPERSA_WEBHOOK_SECRET"], "--scenario", e["DISPERSA_SANDBOX_SCENARIO"]]
+                "--webhook-secret", e["DISPERSA_WEBHOOK_SECRET"], "--scenario", e["DISPERSA_SANDBOX_SCENARIO"],
+                *(["--seed", str(self.sandbox_seed)] if self.sandbox_seed is not None else [])]
 
     def start(self, name: str, argv: list[str] | None = None) -> Process:
         """Start (or start again) one process: a Procfile name, ``sandbox``, or any name with ``argv``.

@@ -1,0 +1,50 @@
+"""`dispersa chaos --quick` as a user runs it: the Procfile's processes and the sandbox under injected
+faults, then the books proved. It must pass, having injected faults, with no ledger violation, no
+difference from the bank's books, no order paid twice and no money lost."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.conftest import MYSQL_URL
+
+pytestmark = pytest.mark.e2e
+REPO = Path(__file__).resolve().parents[2]
+
+
+def chaos_testbed_name() -> str:
+    """A testbed beside the test database (``<test db>_chaos``), so that runs against other test
+    databases, and a `dispersa chaos` of someone's own, do not share a database or a vhost."""
+    database = str(make_url(MYSQL_URL).database)
+    return f"{database.removeprefix('dispersa_')}_chaos"
+
+
+@pytest.mark.timeout(900)
+def test_chaos_quick_injects_faults_and_the_books_still_prove(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISPERSA_")}
+    report = tmp_path / "chaos.json"
+    done = subprocess.run([REPO / ".venv" / "bin" / "dispersa", "chaos", "--quick", "--seed", "11",
+                           "--name", chaos_testbed_name(), "--redis-db", "10", "--workdir", str(tmp_path / "work"),
+                           "--out", str(report)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=840)
+    out = done.stdout
+    assert done.returncode == 0, out[-6000:] + done.stderr[-3000:]
+    assert "Faults injected" in out and "Ledger violations (dispersa ledger verify)" in out
+    assert ", 0 violations (exit 0)" in out
+    assert "PASSED: " in out and "FAILED" not in out
+
+    data = json.loads(report.read_text())
+    assert data["ok"] is True and data["failures"] == []
+    assert data["faults"]["total"] >= 10
+    assert all(f["ok"] for f in data["faults"]["injected"])
+    assert {k.split(":")[0] for k in data["faults"]["by_kind"]} == {"kill", "rabbitmq", "mysql"}
+    assert data["faults"]["crashes"] == []
+    assert data["verify"]["exit_code"] == 0 and data["verify"]["violations"] == []
+    books = data["books"]
+    assert books["compared"] > 0 and books["mismatches"] == [] and books["paid_twice"] == []
+    assert books["sent_twice"] == [] and data["money_lost"] == 0
+    assert sum(data["bank_faults"].values()) > 0, "the sandbox's scenario injected bank faults too"
