@@ -59,11 +59,38 @@ class Relay:
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         log.info("relay started")
+        pause = IdlePause(self._idle_seconds)
         while not stopping:
             try:
-                if self.publish_batch() == 0:
-                    time.sleep(self._idle_seconds)
+                published = self.publish_batch()
             except Exception:
                 log.exception("relay batch failed; retrying")
                 time.sleep(1)
+                continue
+            if published:
+                pause.reset()
+            else:
+                time.sleep(pause.next())
         log.info("relay stopped")
+
+
+class IdlePause:
+    """How long the relay rests after finding the outbox empty: briefly at first, so that a message
+    committed just after a poll waits milliseconds, not the longest pause; twice as long each time it
+    finds nothing again, up to ``longest``, so that an idle relay costs next to nothing."""
+
+    SHORTEST = 0.005
+
+    def __init__(self, longest: float):
+        self._longest = max(longest, self.SHORTEST)
+        self._current = self.SHORTEST
+
+    def next(self) -> float:
+        """The pause to take now; the one after it is longer."""
+        pause = self._current
+        self._current = min(self._current * 2, self._longest)
+        return pause
+
+    def reset(self) -> None:
+        """Messages came: the next empty poll pauses briefly again."""
+        self._current = self.SHORTEST

@@ -15,6 +15,8 @@ class Settings(BaseSettings):
 
     database_url: str = ""  # required: `make up` writes it to .env for development
     db_lock_wait_seconds: int = 0  # 0: the server's innodb_lock_wait_timeout
+    db_pool_size: int = 10  # connections each process keeps open
+    db_max_overflow: int = 20  # more it may open under load
     broker: Literal["stub", "rabbitmq"] = "stub"
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
     redis_url: str = "redis://127.0.0.1:6379/0"  # empty: no Redis (the embedded demo)

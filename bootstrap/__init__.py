@@ -123,7 +123,8 @@ def build_container(settings: Settings | None = None, *, clock: Callable[[], dat
     if not settings.database_url:
         raise RuntimeError("DISPERSA_DATABASE_URL is not set (nor in ./.env): `make up` writes a .env with the dev "
                            "database; production sets mysql+pymysql://user:pass@host:3306/db")
-    engine = build_engine(settings.database_url, settings.db_lock_wait_seconds)
+    engine = build_engine(settings.database_url, settings.db_lock_wait_seconds, settings.db_pool_size,
+                          settings.db_max_overflow)
     container = Container(settings=settings, engine=engine, sessions=session_factory(engine),
                           broker=StubBroker())
     if clock is not None:

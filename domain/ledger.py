@@ -192,6 +192,18 @@ class LedgerHead(Protocol):
         ...
 
 
+@dataclass
+class StoreHead:
+    """A store as appending to its ledger sees it, read under its lock: the few columns the busiest step
+    (a contribution) needs, instead of the whole store."""
+
+    id: int
+    currency: str
+    balance: int
+    last_sequence: int
+    instant: bool  # evaluated after each contribution (instant mode, automation on)
+
+
 def append(
     store: LedgerHead,
     type: BalanceUpdateType,

@@ -14,6 +14,7 @@ from domain.commission import CommissionUpdate
 from domain.credits import Credit, CreditStatus
 from domain.dead_letters import DeadLetter, DeadLetterStatus
 from domain.errors import NotFound
+from domain.ledger import StoreHead
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType, BankTransfer, TransferStatus
 from domain.merchants import Merchant, PaymentOption, Store
 from domain.messages import Step
@@ -80,6 +81,15 @@ class FakeStores(FakeRepository[Store]):
 
     def scheduled(self) -> list[Store]:
         return [s for s in self.rows.values() if s.automation_enabled and s.disbursement_mode != DisbursementMode.INSTANT]
+
+    def lock_head(self, store_id: int) -> StoreHead:
+        s = self.get(store_id)
+        return StoreHead(store_id, s.currency, s.balance, s.last_sequence,
+                         s.disbursement_mode == DisbursementMode.INSTANT and s.automation_enabled)
+
+    def save_head(self, head: StoreHead) -> None:
+        s = self.get(head.id)
+        s.balance, s.last_sequence = head.balance, head.last_sequence
 
     def instant_with_balance(self) -> list[Store]:
         return [s for s in self.rows.values()
@@ -148,6 +158,11 @@ class FakeBalanceUpdates(FakeRepository[BalanceUpdate]):
     def by_idempotency_key(self, key: str) -> BalanceUpdate | None:
         return next(iter(self.where(idempotency_key=key)), None)
 
+    def exists(self, credit_id: int, type_: BalanceUpdateType) -> bool:
+        return self.of_credit(credit_id, type_) is not None
+
+    append = FakeRepository.add
+
 
 class FakeTransfers(FakeRepository[BankTransfer]):
     name = "transfer"
@@ -212,6 +227,12 @@ class FakeBankEvents(FakeRepository[BankEvent]):
 
     def by_hash(self, body_hash: str) -> BankEvent | None:
         return next(iter(self.where(body_hash=body_hash)), None)
+
+    def record(self, event: BankEvent) -> tuple[int, bool]:
+        existing = self.by_hash(event.body_hash)
+        if existing is not None:
+            return existing.id, False  # type: ignore[return-value]
+        return self.add(event).id, True  # type: ignore[return-value]
 
     def waiting(self, status: BankEventStatus, received_before: datetime | None = None) -> list[BankEvent]:
         return [e for e in self.where(status=status) if received_before is None or e.received_at < received_before]

@@ -28,19 +28,18 @@ def _int_or_none(value: Any) -> int | None:
 
 def receive(uow: UnitOfWork, body: Mapping[str, Any]) -> tuple[int | None, bool]:
     """Store the event and queue its processing; returns (event id, is_new). A duplicate is a no-op."""
-    digest = _digest(body)
-    existing = uow.bank_events.by_hash(digest)
-    if existing is not None:
+    event = BankEvent(
+        body_hash=_digest(body), body=dict(body), estado=str(body.get("estado", ""))[:32], received_at=uow.clock(),
+        bank_order_id=_int_or_none(body.get("id")), folio_origen=str(body.get("folioOrigen") or "")[:64] or None)
+    event_id, new = uow.bank_events.record(event)
+    if not new:
         uow.log("bank_event_duplicate", f"duplicate STP callback {body.get('estado')} for order {body.get('id')}",
                 reference=str(body.get("folioOrigen") or "")[:80])
-        return existing.id, False
-    event = uow.bank_events.add(BankEvent(
-        body_hash=digest, body=dict(body), estado=str(body.get("estado", ""))[:32], received_at=uow.clock(),
-        bank_order_id=_int_or_none(body.get("id")), folio_origen=str(body.get("folioOrigen") or "")[:64] or None))
+        return event_id, False
     uow.log("bank_event", f"STP callback {event.estado} for order {body.get('id')} (folio {body.get('folioOrigen')})",
             reference=str(body.get("folioOrigen") or "")[:80], details=dict(body))
-    uow.outbox.send(steps.PROCESS_BANK_EVENT, event.id)
-    return event.id, True
+    uow.outbox.send(steps.PROCESS_BANK_EVENT, event_id)
+    return event_id, True
 
 
 STATUS_OF_RESULT = {Applied.APPLIED: BankEventStatus.APPLIED, Applied.CONFLICT: BankEventStatus.CONFLICT,

@@ -17,27 +17,37 @@ from usecases.errors import Conflict, Invalid
 from usecases.payouts import PayoutConfig
 
 
+def _evaluate_instant(uow: UnitOfWork, store_id: int, contribution: BalanceUpdate) -> None:
+    """An instant store's trigger is evaluated after each contribution."""
+    uow.outbox.send(steps.EVALUATE_TRIGGER, store_id, instant_key(id_of(contribution)), None)
+
+
 def _ensure_contribution(uow: UnitOfWork, store: Store, credit: Credit) -> BalanceUpdate:
     existing = uow.balance_updates.of_credit(id_of(credit), T.CONTRIBUTION)
     if existing is not None:
         return existing
     bu = uow.balance_updates.add(ledger.contribute(store, id_of(credit), credit.contribution, uow.clock()))
-    uow.log("contribution", f"credit {credit.id} contributes {bu.amount} to store {store.id}",
-            store_id=store.id, credit_id=credit.id)
     if store.disbursement_mode == DisbursementMode.INSTANT and store.automation_enabled:
-        key = instant_key(id_of(bu))
-        uow.outbox.send(steps.EVALUATE_TRIGGER, store.id, key, None)
+        _evaluate_instant(uow, id_of(store), bu)
     return bu
 
 
 def contribute(uow: UnitOfWork, credit_id: int) -> None:
-    """A delivered credit becomes one Contribution; a second run changes nothing."""
+    """A delivered credit becomes one Contribution; a second run changes nothing.
+
+    The busiest step: it locks only the store's ledger head and writes the balance update directly
+    (the balance update itself is the record; no event row is written)."""
     credit = uow.credits.get(credit_id)
     if credit.delivered_at is None:
         uow.log("contribution_skipped", f"credit {credit_id} is not delivered", level="WARNING", credit_id=credit_id)
         return
-    store = uow.stores.lock(credit.store_id)
-    _ensure_contribution(uow, store, credit)
+    head = uow.stores.lock_head(credit.store_id)
+    if uow.balance_updates.exists(credit_id, T.CONTRIBUTION):
+        return
+    bu = uow.balance_updates.append(ledger.contribute(head, credit_id, credit.contribution, uow.clock()))
+    uow.stores.save_head(head)
+    if head.instant:
+        _evaluate_instant(uow, head.id, bu)
 
 
 def cancel_credit(uow: UnitOfWork, credit_id: int) -> None:

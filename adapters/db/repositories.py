@@ -14,6 +14,7 @@ from domain.bank_events import BankEvent, BankEventStatus
 from domain.commission import CommissionUpdate
 from domain.credits import Credit, CreditStatus
 from domain.errors import NotFound
+from domain.ledger import StoreHead
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType, BankTransfer, TransferStatus
 from domain.dead_letters import DeadLetter, DeadLetterStatus
 from domain.merchants import CommissionTierRow, Merchant, PaymentOption, Store
@@ -85,6 +86,21 @@ class Stores(Repository[Store]):
         """Stores with automation on and a schedule (every mode but instant)."""
         return list(self._session.scalars(select(Store).where(
             t.stores.c.automation_enabled.is_(True), t.stores.c.disbursement_mode != DisbursementMode.INSTANT)))
+
+    def lock_head(self, store_id: int) -> StoreHead:
+        """The store's ledger head, its row locked to the end of the transaction (one narrow SELECT)."""
+        s = t.stores.c
+        row = self._session.execute(select(s.id, s.currency, s.balance, s.last_sequence, s.disbursement_mode,
+                                           s.automation_enabled).where(s.id == store_id).with_for_update()).first()
+        if row is None:
+            raise NotFound(f"store {store_id} does not exist")
+        return StoreHead(row.id, row.currency, int(row.balance), int(row.last_sequence),
+                         row.disbursement_mode == DisbursementMode.INSTANT and bool(row.automation_enabled))
+
+    def save_head(self, head: StoreHead) -> None:
+        """Write the head's balance and last sequence back (the caller holds its lock)."""
+        self._session.execute(update(t.stores).where(t.stores.c.id == head.id).values(
+            balance=head.balance, last_sequence=head.last_sequence))
 
     def instant_with_balance(self) -> list[Store]:
         return list(self._session.scalars(select(Store).where(
@@ -158,6 +174,25 @@ class BalanceUpdates(Repository[BalanceUpdate]):
 
     def by_idempotency_key(self, key: str) -> BalanceUpdate | None:
         return self._session.scalars(select(BalanceUpdate).where(t.balance_updates.c.idempotency_key == key)).first()
+
+    def exists(self, credit_id: int, type_: BalanceUpdateType) -> bool:
+        """Whether the credit has a balance update of this type (one small indexed read)."""
+        b = t.balance_updates.c
+        return self._session.execute(select(b.id).where(b.credit_id == credit_id, b.type == type_)).first() is not None
+
+    def append(self, bu: BalanceUpdate) -> BalanceUpdate:
+        """Write a new balance update and its first status without the ORM: the busiest step's two INSERTs."""
+        b = t.balance_updates
+        bu.id = _inserted_id(self._session.execute(insert(b).values(
+            store_id=bu.store_id, type=bu.type, status=bu.status, amount=bu.amount,
+            previous_balance=bu.previous_balance, new_balance=bu.new_balance, sequence=bu.sequence,
+            currency=bu.currency, credit_id=bu.credit_id, bank_transfer_id=bu.bank_transfer_id,
+            admin_creator_id=bu.admin_creator_id, note=bu.note, overwritten=bu.overwritten,
+            idempotency_key=bu.idempotency_key, created_at=bu.created_at)))
+        self._session.execute(insert(t.balance_update_status_history), [
+            {"balance_update_id": bu.id, "previous_status": h.previous_status, "status": h.status, "at": h.at}
+            for h in bu.history])
+        return bu
 
 
 class Transfers(Repository[BankTransfer]):
@@ -242,8 +277,18 @@ class Orders(Repository[PaymentOrder]):
 class BankEvents(Repository[BankEvent]):
     entity, name = BankEvent, "bank event"
 
-    def by_hash(self, body_hash: str) -> BankEvent | None:
-        return self._session.scalars(select(BankEvent).where(t.bank_events.c.body_hash == body_hash)).first()
+    def record(self, event: BankEvent) -> tuple[int, bool]:
+        """Store a callback unless one with the same body is stored (its unique hash): (id, whether new).
+        One INSERT for a new callback, the webhook's common case."""
+        e = t.bank_events
+        result = self._session.execute(insert(e).prefix_with("IGNORE", dialect="mysql")
+                                       .prefix_with("OR IGNORE", dialect="sqlite").values(
+            body_hash=event.body_hash, body=event.body, estado=event.estado, received_at=event.received_at,
+            bank_order_id=event.bank_order_id, folio_origen=event.folio_origen, status=event.status,
+            attempts=event.attempts))
+        if cast(CursorResult[Any], result).rowcount == 1:
+            return _inserted_id(result), True
+        return int(self._session.execute(select(e.c.id).where(e.c.body_hash == event.body_hash)).scalar_one()), False
 
     def waiting(self, status: BankEventStatus, received_before: datetime | None = None) -> list[BankEvent]:
         stmt = select(BankEvent).where(t.bank_events.c.status == status)
