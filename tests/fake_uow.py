@@ -202,6 +202,11 @@ class FakeEvaluations(FakeRepository[TriggerEvaluation]):
 
 class FakeOrders(FakeRepository[PaymentOrder]):
     name = "payment order"
+    transfers: FakeRepository[BankTransfer]  # set by the unit of work
+
+    def payer_of(self, order_id: int) -> tuple[int | None, int | None]:
+        transfer_id = self.get(order_id).bank_transfer_id
+        return (transfer_id, self.transfers.get(transfer_id).store_id) if transfer_id is not None else (None, None)
 
     def of_transfer(self, transfer_id: int) -> PaymentOrder | None:
         return next(iter(self.where(bank_transfer_id=transfer_id)), None)
@@ -340,6 +345,7 @@ class FakeUnitOfWork:
         self.credits = FakeCredits(self.balance_updates)
         self.orders = FakeOrders()
         self.transfers = FakeTransfers(self.orders)
+        self.orders.transfers = self.transfers
         self.evaluations = FakeEvaluations()
         self.bank_events = FakeBankEvents()
         self.commission_updates = FakeCommissionUpdates()

@@ -43,11 +43,11 @@ class LockedOrder:
 def lock_order(uow: UnitOfWork, order_id: int) -> LockedOrder:
     """Lock an order, with its store and transfer when it pays one, in the order every step uses:
     store, transfer, then order."""
-    order = uow.orders.get(order_id)
-    if order.bank_transfer_id is None:
+    transfer_id, store_id = uow.orders.payer_of(order_id)
+    if transfer_id is None or store_id is None:
         return LockedOrder(uow.orders.lock(order_id), None, None)
-    store = uow.stores.lock(uow.transfers.get(order.bank_transfer_id).store_id)
-    transfer = uow.transfers.lock(order.bank_transfer_id)
+    store = uow.stores.lock(store_id)
+    transfer = uow.transfers.lock(transfer_id)
     return LockedOrder(uow.orders.lock(order_id), transfer, store)
 
 

@@ -242,6 +242,16 @@ class Evaluations(Repository[TriggerEvaluation]):
 class Orders(Repository[PaymentOrder]):
     entity, name = PaymentOrder, "payment order"
 
+    def payer_of(self, order_id: int) -> tuple[int | None, int | None]:
+        """The transfer an order pays and that transfer's store, in one read (before any lock is taken);
+        NotFound when there is no such order."""
+        o, b = t.payment_orders, t.bank_transfers
+        row = self._session.execute(select(o.c.bank_transfer_id, b.c.store_id).select_from(
+            o.outerjoin(b, b.c.id == o.c.bank_transfer_id)).where(o.c.id == order_id)).first()
+        if row is None:
+            raise NotFound(f"payment order {order_id} does not exist")
+        return row.bank_transfer_id, row.store_id
+
     def of_transfer(self, transfer_id: int) -> PaymentOrder | None:
         return self._session.scalars(select(PaymentOrder).where(
             t.payment_orders.c.bank_transfer_id == transfer_id)).first()
