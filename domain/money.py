@@ -5,6 +5,9 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from domain.currencies import EXPONENTS
+
+# The currencies a merchant's ledger may keep; payments (bulk rows) may be in any ISO 4217 currency.
 MINOR_UNITS = {"MXN": 2, "USD": 2, "EUR": 2}
 AMOUNT_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
 
@@ -15,9 +18,14 @@ class MoneyError(ValueError):
 
 def _exponent(currency: str) -> int:
     try:
-        return MINOR_UNITS[currency]
-    except KeyError:
-        raise MoneyError(f"unsupported currency {currency!r}") from None
+        return EXPONENTS[currency]
+    except (KeyError, TypeError):
+        raise MoneyError(f"unknown currency {currency!r} (an ISO 4217 code such as MXN or USD)") from None
+
+
+def exponent(currency: str) -> int:
+    """How many decimals the currency's amounts have (ISO 4217); MoneyError for an unknown code."""
+    return _exponent(currency)
 
 
 @dataclass(frozen=True, order=True)
