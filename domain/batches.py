@@ -1,0 +1,158 @@
+"""Bulk batches: a file of payments, its instructions (one per row, a stable id each), and the rules that
+turn rows into sub-batches: deduplication, ordering, the success-threshold check, and splitting by
+payment mode first and size second, so that a sub-batch never mixes payment modes."""
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Iterable, Sequence
+
+from domain.bulk_files import InstructionDraft
+
+DUPLICATE = "Duplicate transaction"
+NOT_CONFIGURED = "Payment mode not configured"
+
+
+class BatchStatus(str, enum.Enum):
+    """Where a batch stands, as its summary shows it."""
+
+    QUEUED = "queued"
+    AWAITING_APPROVAL = "awaiting_approval"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class InstructionStatus(str, enum.Enum):
+    """Where one row's payment stands; the result file says PENDING for the two in between."""
+
+    PENDING = "pending"          # validated, not handed to its connector yet
+    IN_PROGRESS = "in_progress"  # handed over; the connector's answer has not come
+    SUCCESS = "success"
+    FAILURE = "failure"
+
+    @property
+    def result(self) -> str:
+        """The status the result file shows: SUCCESS, FAILURE or PENDING."""
+        return {"success": "SUCCESS", "failure": "FAILURE"}.get(self.value, "PENDING")
+
+    @property
+    def is_final(self) -> bool:
+        """Success and failure are final: nothing pays or fails the row again."""
+        return self in (InstructionStatus.SUCCESS, InstructionStatus.FAILURE)
+
+
+class BatchError(Exception):
+    """A move a batch or an instruction may not make."""
+
+
+def instruction_id(batch_id: str, row: int) -> str:
+    """An instruction's stable id: its batch and its row, so a re-run finds the same one."""
+    return f"{batch_id}:{row}"
+
+
+def duplicate_key(draft: InstructionDraft) -> tuple[str, ...]:
+    """What makes two rows the same payment: payer, payee, amount and currency."""
+    f = draft.fields
+    amount = str(draft.amount.minor) if draft.amount is not None else f.get("amount", "")
+    return (f.get("payer_identifier_type", "").lower(), f.get("payer_identifier", ""),
+            f.get("payee_identifier_type", "").lower(), f.get("payee_identifier", ""), amount,
+            f.get("currency", "").strip().upper())
+
+
+def duplicates(drafts: Iterable[InstructionDraft]) -> set[int]:
+    """The rows that repeat an earlier payable row's payer, payee, amount and currency."""
+    seen: set[tuple[str, ...]] = set()
+    repeated = set()
+    for draft in drafts:
+        if draft.failure is not None:
+            continue
+        key = duplicate_key(draft)
+        if key in seen:
+            repeated.add(draft.row)
+        seen.add(key)
+    return repeated
+
+
+def ordered(drafts: Sequence[InstructionDraft], field: str) -> list[InstructionDraft]:
+    """The rows sorted by one of their fields (amounts by value), the file's order breaking ties."""
+    if field == "amount":
+        return sorted(drafts, key=lambda d: (d.amount.minor if d.amount is not None else -1, d.row))
+    return sorted(drafts, key=lambda d: (d.fields.get(field, ""), d.row))
+
+
+def meets_threshold(payable: int, total: int, success_rate: Decimal) -> bool:
+    """Whether at least ``success_rate`` percent of the rows passed validation."""
+    return total > 0 and Decimal(payable) * 100 >= success_rate * total
+
+
+@dataclass(frozen=True)
+class SubBatchPlan:
+    """One sub-batch: its payment mode and the rows it pays, in order."""
+
+    index: int
+    payment_mode: str
+    rows: tuple[int, ...]
+
+
+def split(drafts: Sequence[InstructionDraft], size: int, by_size: bool = True) -> list[SubBatchPlan]:
+    """Sub-batches of the payable rows: one group per payment mode, in the order modes first appear,
+    each cut into parts of ``size`` rows (one part per mode when ``by_size`` is off)."""
+    groups: dict[str, list[int]] = {}
+    for draft in drafts:
+        if draft.failure is None:
+            groups.setdefault(draft.payment_mode, []).append(draft.row)
+    plans: list[SubBatchPlan] = []
+    for mode, rows in groups.items():
+        step = size if by_size and size > 0 else max(len(rows), 1)
+        for start in range(0, len(rows), step):
+            plans.append(SubBatchPlan(len(plans), mode, tuple(rows[start:start + step])))
+    return plans
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Counts and amounts (minor units) of a batch's or a sub-batch's rows by how they stand."""
+
+    total: int
+    successful: int
+    failed: int
+    ongoing: int
+    total_amount: int
+    successful_amount: int
+    failed_amount: int
+    pending_amount: int
+
+    @property
+    def success_percentage(self) -> Decimal:
+        """Successful rows as a percentage of all, to two decimals."""
+        return _percent(self.successful, self.total)
+
+    @property
+    def fail_percentage(self) -> Decimal:
+        """Failed rows as a percentage of all, to two decimals."""
+        return _percent(self.failed, self.total)
+
+    @property
+    def finished(self) -> bool:
+        """No row is still on its way."""
+        return self.ongoing == 0
+
+
+def _percent(part: int, whole: int) -> Decimal:
+    return (Decimal(part) * 100 / whole).quantize(Decimal("0.01")) if whole else Decimal("0.00")
+
+
+def tally(rows: Iterable[tuple[InstructionStatus, int]]) -> Tally:
+    """The counts and amounts of rows given as (status, amount in minor units; 0 when unreadable)."""
+    counts: Counter[str] = Counter()
+    amounts: Counter[str] = Counter()
+    for status, amount in rows:
+        kind = "successful" if status == InstructionStatus.SUCCESS else (
+            "failed" if status == InstructionStatus.FAILURE else "ongoing")
+        counts[kind] += 1
+        amounts[kind] += amount
+    return Tally(sum(counts.values()), counts["successful"], counts["failed"], counts["ongoing"],
+                 sum(amounts.values()), amounts["successful"], amounts["failed"], amounts["ongoing"])
