@@ -257,12 +257,102 @@ event_log = Table(
     Index("ix_event_log_store_id", "store_id", "id"),
 )
 
+tenants = Table(
+    "tenants", metadata, pk(),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("config", JSON, nullable=False),
+    Column("secret", String(64), nullable=False),  # signs acknowledgement callbacks (HMAC-SHA256)
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+batches = Table(
+    "batches", metadata, pk(),
+    Column("batch_id", String(36), nullable=False, unique=True),
+    Column("tenant_id", ID, ForeignKey("tenants.id"), nullable=False),
+    Column("request_id", String(64), nullable=False),
+    Column("content_sha256", String(64), nullable=False),
+    Column("filename", String(255), nullable=False, default=""),
+    Column("purpose", String(64), nullable=False, default=""),
+    Column("callback_url", String(1024)),
+    Column("source", String(8), nullable=False),  # csv or raw
+    Column("stored_at", String(255), nullable=False),  # where the upload is kept
+    Column("status", String(32), nullable=False),
+    Column("reason", String(512)),
+    Column("rows", Integer, nullable=False, default=0),
+    Column("submitted_by_key_id", ID),
+    Column("approved_by_key_id", ID),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("completed_at", UtcDateTime),
+    UniqueConstraint("tenant_id", "request_id"),
+    Index("ix_batches_tenant_created", "tenant_id", "created_at"),
+)
+
+sub_batches = Table(
+    "sub_batches", metadata, pk(),
+    Column("batch_pk", ID, ForeignKey("batches.id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("payment_mode", String(32), nullable=False),
+    Column("connector", String(16)),
+    Column("rows", Integer, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("batch_pk", "number"),
+)
+
+instructions = Table(
+    "instructions", metadata, pk(),
+    Column("batch_pk", ID, ForeignKey("batches.id"), nullable=False),
+    Column("row", Integer, nullable=False),
+    Column("sub_batch", Integer),
+    Column("instruction_id", String(48), nullable=False, unique=True),
+    Column("fields", JSON, nullable=False),  # the row as written, for the result file
+    Column("payment_mode", String(32), nullable=False),
+    Column("connector", String(16)),
+    Column("payee_identifier", String(64), nullable=False, default=""),
+    Column("amount", BigInteger),
+    Column("currency", String(3), nullable=False, default=""),
+    Column("status", String(16), nullable=False),
+    Column("error_code", String(32)),
+    Column("error_description", String(512)),
+    Column("connector_reference", String(64)),
+    Column("payment_order_id", ID, ForeignKey("payment_orders.id")),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("batch_pk", "row"),
+    Index("ix_instructions_batch_sub_batch", "batch_pk", "sub_batch"),
+    Index("ix_instructions_batch_status", "batch_pk", "status"),
+)
+
+wallets = Table(
+    "wallets", metadata, pk(),
+    Column("tenant_id", ID, ForeignKey("tenants.id"), nullable=False),
+    Column("owner", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("balance", BigInteger, nullable=False, default=0),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("tenant_id", "owner", "currency"),
+)
+
+wallet_entries = Table(
+    "wallet_entries", metadata, pk(),
+    Column("debit_wallet_id", ID, ForeignKey("wallets.id")),
+    Column("credit_wallet_id", ID, ForeignKey("wallets.id"), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("reference", String(128), nullable=False, unique=True),  # one entry per instruction or funding
+    Column("at", UtcDateTime, nullable=False),
+)
+
 api_keys = Table(
     "api_keys", metadata, pk(),
     Column("prefix", String(12), nullable=False),
     Column("key_hash", String(64), nullable=False, unique=True),
     Column("role", String(16), nullable=False),
     Column("merchant_id", ID, ForeignKey("merchants.id")),
+    Column("tenant_id", ID, ForeignKey("tenants.id")),
     Column("label", String(120), nullable=False, default=""),
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime),

@@ -328,49 +328,18 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('bank_transfer_items')
-    with op.batch_alter_table('balance_update_status_history', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_balance_update_status_history_balance_update_id'))
-
-    op.drop_table('balance_update_status_history')
-    with op.batch_alter_table('balance_updates', schema=None) as batch_op:
-        batch_op.drop_index('ix_balance_updates_store_status')
-
-    op.drop_table('balance_updates')
-    with op.batch_alter_table('credits', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_credits_store_id'))
-        batch_op.drop_index('ix_credits_merchant_signed')
-
-    op.drop_table('credits')
-    with op.batch_alter_table('bank_transfer_status_history', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_bank_transfer_status_history_bank_transfer_id'))
-
-    op.drop_table('bank_transfer_status_history')
-    with op.batch_alter_table('trigger_evaluations', schema=None) as batch_op:
-        batch_op.drop_index('ix_trigger_evaluations_store_due')
-
-    op.drop_table('trigger_evaluations')
-    with op.batch_alter_table('payment_options', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_payment_options_store_id'))
-
-    op.drop_table('payment_options')
-    with op.batch_alter_table('bank_transfers', schema=None) as batch_op:
-        batch_op.drop_index('ix_bank_transfers_status_updated')
-
-    op.drop_table('bank_transfers')
-    with op.batch_alter_table('stores', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_stores_merchant_id'))
-
-    op.drop_table('stores')
+    op.drop_table('balance_update_status_history')  # its indexes go with it
+    op.drop_table('balance_updates')  # its indexes go with it
+    op.drop_table('credits')  # its indexes go with it
+    op.drop_table('bank_transfer_status_history')  # its indexes go with it
+    op.drop_table('trigger_evaluations')  # its indexes go with it
+    op.drop_table('payment_options')  # its indexes go with it
+    op.drop_table('bank_transfers')  # its indexes go with it
+    op.drop_table('stores')  # its indexes go with it
     op.drop_table('commission_updates')
     op.drop_table('commission_tiers')
     op.drop_table('api_keys')
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.drop_index('ix_outbox_published_at')
-
-    op.drop_table('outbox')
+    op.drop_table('outbox')  # its indexes go with it
     op.drop_table('merchants')
-    with op.batch_alter_table('event_log', schema=None) as batch_op:
-        batch_op.drop_index('ix_event_log_kind_at')
-
-    op.drop_table('event_log')
+    op.drop_table('event_log')  # its indexes go with it
     op.drop_table('audit_log')

@@ -125,24 +125,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('payment_order_status_history', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_payment_order_status_history_payment_order_id'))
-
-    op.drop_table('payment_order_status_history')
-    with op.batch_alter_table('bank_events', schema=None) as batch_op:
-        batch_op.drop_index('ix_bank_events_status_received')
-
-    op.drop_table('bank_events')
-    with op.batch_alter_table('payment_orders', schema=None) as batch_op:
-        batch_op.drop_index('ix_payment_orders_status_updated')
-        batch_op.drop_index('ix_payment_orders_operation_date')
-
-    op.drop_table('payment_orders')
-    with op.batch_alter_table('reconciliation_mismatches', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_reconciliation_mismatches_run_id'))
-
-    op.drop_table('reconciliation_mismatches')
-    with op.batch_alter_table('reconciliation_runs', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_reconciliation_runs_operation_date'))
-
-    op.drop_table('reconciliation_runs')
+    op.drop_table('payment_order_status_history')  # its indexes go with it
+    op.drop_table('bank_events')  # its indexes go with it
+    op.drop_table('payment_orders')  # its indexes go with it
+    op.drop_table('reconciliation_mismatches')  # its indexes go with it
+    op.drop_table('reconciliation_runs')  # its indexes go with it

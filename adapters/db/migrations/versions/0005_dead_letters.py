@@ -57,7 +57,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index(op.f('ix_dead_letter_history_dead_letter_id'), table_name='dead_letter_history')
-    op.drop_table('dead_letter_history')
+    op.drop_table('dead_letter_history')  # its index goes with it (MySQL will not drop an index a foreign key uses)
     op.drop_index('ix_dead_letters_status_died_at', table_name='dead_letters')
     op.drop_table('dead_letters')
