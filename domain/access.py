@@ -11,6 +11,7 @@ class Role(str, enum.Enum):
     TREASURY = "treasury"    # validations, approvals, adjustments, dead letters
     OPERATOR = "operator"    # catalogue and credits, no money decisions
     PARTNER = "partner"      # reads its own merchant's balances and reports
+    TENANT = "tenant"        # submits and reads its own tenant's bulk batches
 
 
 class Action(str, enum.Enum):
@@ -27,15 +28,22 @@ class Action(str, enum.Enum):
     OPERATE_QUEUES = "operate_queues"
     READ_OPERATIONS = "read_operations"  # the event log and the audit log
     MANAGE_KEYS = "manage_keys"
+    MANAGE_TENANTS = "manage_tenants"    # a tenant's configuration
+    FUND_TENANTS = "fund_tenants"        # credit a tenant's float: a money decision
+    SUBMIT_BATCHES = "submit_batches"
+    READ_BATCHES = "read_batches"
+    APPROVE_BATCHES = "approve_batches"  # a batch waiting for approval: a money decision, by another key
 
 
 ALLOWED: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action),
     Role.TREASURY: frozenset({Action.READ, Action.VALIDATE, Action.ADJUST, Action.APPROVE_TRANSFER,
                               Action.EDIT_STORE, Action.DECIDE_PAYOUTS, Action.OPERATE_QUEUES,
-                              Action.READ_OPERATIONS}),
+                              Action.READ_OPERATIONS, Action.FUND_TENANTS, Action.READ_BATCHES,
+                              Action.APPROVE_BATCHES}),
     Role.OPERATOR: frozenset({Action.READ, Action.MANAGE_CATALOG, Action.EDIT_STORE, Action.ORIGINATE}),
     Role.PARTNER: frozenset({Action.READ}),
+    Role.TENANT: frozenset({Action.SUBMIT_BATCHES, Action.READ_BATCHES}),
 }
 
 
@@ -47,3 +55,8 @@ def may(role: Role, action: Action) -> bool:
 def sees_merchant(role: Role, own_merchant_id: int | None, merchant_id: int) -> bool:
     """A partner sees only its own merchant; the other roles see all."""
     return role != Role.PARTNER or own_merchant_id == merchant_id
+
+
+def acts_for_tenant(role: Role, own_tenant_id: int | None, tenant_id: int) -> bool:
+    """A tenant key acts for its own tenant only; admin and treasury keys for any."""
+    return role in (Role.ADMIN, Role.TREASURY) or (role == Role.TENANT and own_tenant_id == tenant_id)

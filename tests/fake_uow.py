@@ -264,10 +264,11 @@ class FakeReconciliations:
 class FakeApiKeys:
     keys: dict[int, dict[str, Any]] = field(default_factory=dict)
 
-    def add(self, prefix: str, key_hash: str, role: str, merchant_id: int | None, label: str, at: datetime) -> int:
+    def add(self, prefix: str, key_hash: str, role: str, merchant_id: int | None, label: str, at: datetime,
+            tenant_id: int | None = None) -> int:
         key_id = len(self.keys) + 1
         self.keys[key_id] = dict(id=key_id, prefix=prefix, key_hash=key_hash, role=role, merchant_id=merchant_id,
-                                 label=label, created_at=at, revoked_at=None)
+                                 label=label, created_at=at, revoked_at=None, tenant_id=tenant_id)
         return key_id
 
     def lock(self, key_id: int) -> Any:

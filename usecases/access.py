@@ -18,6 +18,7 @@ class Principal:
     key_id: int
     role: Role
     merchant_id: int | None
+    tenant_id: int | None = None
 
 
 def hash_key(key: str) -> str:
@@ -30,18 +31,22 @@ def create_api_key(uow: UnitOfWork, role: str, merchant_id: int | None = None, l
     return new_api_key(uow, role, merchant_id, label)[1]
 
 
-def new_api_key(uow: UnitOfWork, role: str, merchant_id: int | None = None, label: str = "") -> tuple[int, str]:
-    """As create_api_key, with the new key's id."""
+def new_api_key(uow: UnitOfWork, role: str, merchant_id: int | None = None, label: str = "",
+                tenant_id: int | None = None) -> tuple[int, str]:
+    """As create_api_key, with the new key's id. A tenant key is made with its tenant (tenant_id)."""
     try:
         role_ = Role(role)
     except ValueError:
         raise Invalid(f"role is one of {[r.value for r in Role]}") from None
     if role_ == Role.PARTNER and merchant_id is None:
         raise Invalid("a partner key needs --merchant")
+    if (role_ == Role.TENANT) != (tenant_id is not None):
+        raise Invalid("a tenant key is made by `dispersa tenant create`, bound to its tenant")
     if merchant_id is not None:
         uow.merchants.get(merchant_id)  # NotFound when there is none
     key = "dsp_" + secrets.token_urlsafe(32)
-    key_id = uow.api_keys.add(key[:12], hash_key(key), role_.value, merchant_id, label[:120], uow.clock())
+    key_id = uow.api_keys.add(key[:12], hash_key(key), role_.value, merchant_id, label[:120], uow.clock(),
+                              tenant_id)
     uow.log("api_key_created", f"{role_.value} key {key[:12]}… created", merchant_id=merchant_id)
     return int(key_id), key
 
@@ -59,7 +64,7 @@ def revoke_api_key(uow: UnitOfWork, key_id: int) -> bool:
 def authenticate(uow: UnitOfWork, key: str) -> Principal | None:
     """The principal behind an API key, or None when the key is unknown or revoked."""
     row = uow.api_keys.active(hash_key(key))
-    return Principal(row.id, Role(row.role), row.merchant_id) if row else None
+    return Principal(row.id, Role(row.role), row.merchant_id, row.tenant_id) if row else None
 
 
 def audit(uow: UnitOfWork, who: Principal | None, action: str, resource: str, resource_id: Any = None,

@@ -23,6 +23,7 @@ from web.operations import ApiKeyResource, AuditResource, DeadLetterResource, Ev
 from web.openapi import OpenAPIResource, build_document
 from web.rendering import json_handler
 from web.routes import ROUTES, operations_by_template
+from web.tenants import TenantResource
 from web.health import Check
 
 UowFactory = Callable[[], UnitOfWork]
@@ -58,6 +59,7 @@ def resources(uow: UowFactory, settings: WebSettings, health: Mapping[str, Check
         "audit": AuditResource(uow),
         "api_keys": ApiKeyResource(uow),
         "dead_letters": DeadLetterResource(uow),
+        "tenants": TenantResource(uow),
     }
 
 

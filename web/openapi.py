@@ -168,6 +168,10 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "ApiKey": _object(API_KEY),
     "ApiKeyPage": _page_of("ApiKey"),
     "ApiKeyCreated": _object({**API_KEY, "key": {**STR, "description": "the key itself: shown this once only"}}),
+    "Tenant": _object({
+        "tenant": STR, "config": {"type": "object", "description": "the stage keys, dotted, and payment-modes"},
+        "float": {"type": "array", "items": _object({"currency": STR, "balance": MINOR, "amount": STR})},
+        "created_at": DATETIME, "updated_at": DATETIME}),
     "DeadLetter": _object(DEAD_LETTER),
     "DeadLetterPage": _page_of("DeadLetter"),
     "DeadLetterDetail": _object({**DEAD_LETTER, "traceback": STR, "history": {"type": "array", "items": _object({
@@ -192,6 +196,7 @@ def _responses(route: Route, op: Operation) -> dict[str, Any]:
     if op.csv:
         content["text/csv"] = {"schema": {"type": "string"}}
     responses: dict[str, Any] = {str(op.status): {"description": op.summary, "content": content}}
+    responses.update({str(status): {"description": why, "content": content} for status, why in op.also})
     if op.action is not None:
         responses["401"] = _error("no API key, or an unknown or revoked one")
         responses["403"] = _error("the key's role may not do this")

@@ -7,12 +7,13 @@ from zoneinfo import available_timezones
 
 from domain.access import Action
 from domain.credits import CancellationReason, CreditStatus
+from domain.currencies import EXPONENTS
 from domain.dead_letters import DeadLetterStatus
 from domain.ledger import MAX_BALANCE, TransferStatus
 from domain.merchants import MerchantStatus
 from domain.money import MINOR_UNITS
 from domain.schedules import DisbursementMode
-from web.schema import MAX_ID, MAX_INTEGER, NON_BLANK, Body, Field, Param
+from web.schema import MAX_ID, MAX_INTEGER, NON_BLANK, Body, Field, ObjectBody, Param
 
 WEBHOOK_BODY_LIMIT = 64 * 1024  # STP's callbacks are a few hundred bytes
 
@@ -37,6 +38,7 @@ class Operation:
     text: bool = False  # answers text/plain only (Prometheus's format)
     errors: tuple[tuple[int, str], ...] = ()
     body_limit: int | None = None  # bytes; None: DISPERSA_MAX_BODY_BYTES
+    also: tuple[tuple[int, str], ...] = ()  # other success statuses, with the same body, and when
 
     @property
     def audited(self) -> bool:
@@ -148,6 +150,12 @@ ADJUSTMENT = Body("AdjustmentCreate", (
     Field("note", "string", nullable=True, max_length=255),
 ))
 REJECTION = Body("TransferRejection", (name_field("reason", 255, required=True),))
+TENANT_CONFIG = ObjectBody("TenantConfig", ())
+FLOAT_FUNDING = Body("FloatFunding", (
+    Field("amount", "string", "a decimal in major units, such as 25000 or 25000.50", required=True, max_length=32,
+          pattern=r"^[0-9]{1,15}(\.[0-9]{1,4})?$", pattern_hint="is a decimal amount such as 25000.50"),
+    Field("currency", "string", "ISO 4217", required=True, choices=tuple(sorted(EXPONENTS))),
+))
 DEAD_LETTER_DROP = Body("DeadLetterDrop", (name_field("reason", 255, "why the message is given up", required=True),))
 STP_ORDER_STATUS = Body("StpOrderStatus", (
     Field("id", "integer", "STP's order id (idEF)", nullable=True, minimum=1, maximum=MAX_INTEGER),
@@ -184,6 +192,9 @@ REPORT_FORMAT = Param("format", "string", "csv for CSV; otherwise the Accept hea
 IDEMPOTENCY_KEY = Param("Idempotency-Key", "string", "a repeat with the same key returns the first adjustment",
                         location="header", max_length=80)
 DATE_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+TENANT_NAME = Param("tenant", "string", "the tenant's name, as Platform-TenantId carries it", location="path",
+                    max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$",
+                    pattern_hint="is 1 to 64 lower-case letters, digits, '.', '_' or '-'")
 OPERATION_DATE = Param("date", "string", "the operation date, YYYY-MM-DD (years 2000 to 2099)", location="path",
                        pattern=DATE_PATTERN, pattern_hint="is a date YYYY-MM-DD from 2000 to 2099", format="date")
 SINCE = Param("since", "string", "only entries at or after this time (RFC 3339, such as 2026-11-24T08:00:00-06:00)",
@@ -372,6 +383,24 @@ ROUTES: tuple[Route, ...] = (
         Op("POST", "drop_dead_letter", "Give the message up, with a reason", QUEUES, "DeadLetter",
            body=DEAD_LETTER_DROP, errors=NOT_DEAD),
     )),
+    Route("/api/v1/tenants/{tenant}", "tenants", None, "bulk", (
+        Op("GET", "get_tenant", "A tenant: its bulk configuration and its float", Action.MANAGE_TENANTS, "Tenant",
+           errors=((404, "no such tenant"),)),
+        Op("PUT", "put_tenant", "Create a tenant, or change what the body names of its configuration",
+           Action.MANAGE_TENANTS, "Tenant", body=TENANT_CONFIG,
+           also=((201, "the tenant was created"),),
+           errors=((422, "an unknown configuration key or a bad value; nothing was changed"),),
+           description="The body holds the Payment Hub EE stage keys, nested ({\"splitting\": {\"enable\": true}}) "
+                       "or dotted ({\"splitting.sub-batch-size\": 5}), and payment-modes, which maps each payment "
+                       "mode to a connector (spei, closedloop, gsma, mojaloop). Audited with the old and new "
+                       "configuration. A key bound to the tenant is made with `dispersa tenant create`."),
+    ), path_params=(TENANT_NAME,)),
+    Route("/api/v1/tenants/{tenant}/float", "tenants", "float", "bulk", (
+        Op("POST", "fund_tenant", "Credit a tenant's float, from which its closedloop rows are paid",
+           Action.FUND_TENANTS, "Tenant", body=FLOAT_FUNDING,
+           errors=((404, "no such tenant"), (422, "an amount that is not positive money of its currency")),
+           description="A money decision, for treasury and admin keys; audited."),
+    ), path_params=(TENANT_NAME,)),
     Route("/api/v1/api-keys", "api_keys", "collection", "operations", (
         Op("GET", "list_api_keys", "API keys (never the keys themselves), newest first", KEYS, "ApiKeyPage",
            params=PAGING),

@@ -251,6 +251,24 @@ class Body:
         return schema
 
 
+@dataclass(frozen=True)
+class ObjectBody(Body):
+    """A JSON object whose members the use case checks itself (a tenant's stage keys, nested or dotted):
+    the schema can say only that it is an object, with at most ``max_members`` members."""
+
+    max_members: int = 64
+
+    def parse(self, raw: Any, where: str = "the body") -> dict[str, Any]:
+        if not isinstance(raw, dict):
+            raise invalid(f"{where} is a JSON object")
+        if len(raw) > self.max_members:
+            raise invalid(f"{where} has more than {self.max_members} members")
+        return dict(raw)
+
+    def json_schema(self) -> dict[str, Any]:
+        return {"type": "object", "maxProperties": self.max_members}
+
+
 MAX_TIERS = 20
 TIER = Body("Tier", (Field("min_origination", "integer", required=True, minimum=0),
                      Field("commission_rate", "rate", required=True)))

@@ -24,6 +24,8 @@ stp_app = typer.Typer(help="STP (SPEI) protocol tools.", no_args_is_help=True)
 app.add_typer(stp_app, name="stp")
 dlq_app = typer.Typer(help="Dead letters: messages that exhausted their retries.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
+tenant_app = typer.Typer(help="Tenants: the institutions that send bulk batches.", no_args_is_help=True)
+app.add_typer(tenant_app, name="tenant")
 app.add_typer(bench_cli, name="bench")
 app.add_typer(chaos_cli, name="chaos")
 console = Console()
@@ -263,6 +265,72 @@ def dlq_drop(dead_letter_id: int = typer.Argument(..., help="the dead letter's i
         fail("the reason is 1 to 255 characters")
     who = operator_name()
     _resolve_each([dead_letter_id], lambda uow, i: dead_letters.drop(uow, i, who, reason.strip()), "drop")
+
+
+def read_config(path: str | None) -> dict[str, Any]:
+    """A tenant's configuration file, YAML or JSON (YAML reads both); one line on a bad file."""
+    if path is None:
+        return {}
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            raw = yaml.safe_load(f)
+    except (OSError, yaml.YAMLError) as e:
+        fail(f"cannot read the configuration {path}: {str(e).splitlines()[0]}")
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        fail(f"the configuration {path} is a mapping of the stage keys (splitting.sub-batch-size: 5, ...)")
+    return raw
+
+
+@tenant_app.command("create")
+def tenant_create(name: str = typer.Argument(..., help="the tenant's name, as Platform-TenantId carries it"),
+                  config: Optional[str] = typer.Option(None, "--config", help="YAML or JSON file of stage keys")) -> None:
+    """Create the tenant (or update its configuration when it exists) and print a new API key bound to it
+    on the last line."""
+    from usecases import tenants
+    from usecases.access import audit
+    from usecases.errors import NotFound, UseCaseError
+
+    raw = read_config(config)
+    container = container_for(database_url())
+    try:
+        with container.uow() as uow:
+            done = tenants.put(uow, name, raw)
+            audit(uow, None, "put_tenant", "tenant", name, {"via": operator_name(), "config": {
+                "old": done.old, "new": done.tenant.config}})
+            key = tenants.key_for(uow, done.tenant)
+            uow.commit()
+    except (UseCaseError, NotFound) as e:
+        fail(str(e))
+    err.print(f"tenant {name} {'created' if done.created else 'updated'}; its new API key, shown this once:",
+              highlight=False)
+    print(key)
+
+
+@tenant_app.command("fund")
+def tenant_fund(name: str = typer.Argument(..., help="the tenant's name"),
+                amount: str = typer.Argument(..., help="a decimal in major units, such as 25000 or 25000.50"),
+                currency: str = typer.Argument(..., help="ISO 4217 code, such as USD")) -> None:
+    """Credit the tenant's float (closedloop rows are paid from it); audited."""
+    from usecases import tenants
+    from usecases.access import audit
+    from usecases.errors import NotFound, UseCaseError
+
+    container = container_for(database_url())
+    try:
+        with container.uow() as uow:
+            money, balance = tenants.fund(uow, name, amount, currency)
+            audit(uow, None, "fund_tenant", "tenant", name, {"via": operator_name(), "amount": money.minor,
+                                                             "currency": money.currency, "balance": balance})
+            uow.commit()
+    except (UseCaseError, NotFound) as e:
+        fail(str(e))
+    from domain.money import Money
+
+    print(f"tenant {name}: float credited with {money}; balance {Money(balance, money.currency)}")
 
 
 @stp_app.command("sign")

@@ -17,6 +17,8 @@ from domain.errors import NotFound
 from domain.ledger import StoreHead
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType, BankTransfer, TransferStatus
 from domain.dead_letters import DeadLetter, DeadLetterStatus
+from domain.tenants import Tenant
+from domain.wallets import Wallet, WalletEntry
 from domain.merchants import CommissionTierRow, Merchant, PaymentOption, Store
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus
 from domain.reconciliation import Mismatch
@@ -352,9 +354,11 @@ class ApiKeys:
     def __init__(self, session: Session):
         self._session = session
 
-    def add(self, prefix: str, key_hash: str, role: str, merchant_id: int | None, label: str, at: datetime) -> int:
+    def add(self, prefix: str, key_hash: str, role: str, merchant_id: int | None, label: str, at: datetime,
+            tenant_id: int | None = None) -> int:
         return _inserted_id(self._session.execute(insert(t.api_keys).values(
-            prefix=prefix, key_hash=key_hash, role=role, merchant_id=merchant_id, label=label, created_at=at)))
+            prefix=prefix, key_hash=key_hash, role=role, merchant_id=merchant_id, label=label, created_at=at,
+            tenant_id=tenant_id)))
 
     def lock(self, key_id: int) -> Any:
         """The key's row (prefix, revoked_at), locked; NotFound when there is none."""
@@ -368,8 +372,9 @@ class ApiKeys:
         self._session.execute(update(t.api_keys).where(t.api_keys.c.id == key_id).values(revoked_at=at))
 
     def active(self, key_hash: str) -> Any:
-        """The live key with this hash (id, role, merchant_id), or None."""
-        return self._session.execute(select(t.api_keys.c.id, t.api_keys.c.role, t.api_keys.c.merchant_id).where(
+        """The live key with this hash (id, role, merchant_id, tenant_id), or None."""
+        return self._session.execute(select(t.api_keys.c.id, t.api_keys.c.role, t.api_keys.c.merchant_id,
+                                            t.api_keys.c.tenant_id).where(
             t.api_keys.c.key_hash == key_hash, t.api_keys.c.revoked_at.is_(None))).first()
 
 
@@ -406,3 +411,81 @@ class DeadLetters(Repository[DeadLetter]):
         if queue_name is not None:
             stmt = stmt.where(t.dead_letters.c.queue_name == queue_name)
         return list(self._session.scalars(stmt.order_by(t.dead_letters.c.id)))
+
+
+class Tenants:
+    """Tenants by name; their configuration kept as the seed's dotted keys."""
+
+    def __init__(self, session: Session):
+        self._session = session
+
+    def _of(self, row: Any) -> Tenant:
+        return Tenant(row.name, dict(row.config), row.secret, row.created_at, row.updated_at, row.id)
+
+    def get(self, name: str, lock: bool = False) -> Tenant:
+        """The tenant of this name (its row locked when ``lock``); NotFound when there is none."""
+        stmt = select(t.tenants).where(t.tenants.c.name == name)
+        row = self._session.execute(stmt.with_for_update() if lock else stmt).first()
+        if row is None:
+            raise NotFound(f"tenant {name!r} does not exist")
+        return self._of(row)
+
+    def of_id(self, tenant_id: int) -> Tenant:
+        """The tenant with this id; NotFound when there is none."""
+        row = self._session.execute(select(t.tenants).where(t.tenants.c.id == tenant_id)).first()
+        if row is None:
+            raise NotFound(f"tenant {tenant_id} does not exist")
+        return self._of(row)
+
+    def exists(self, name: str) -> bool:
+        return self._session.execute(select(t.tenants.c.id).where(t.tenants.c.name == name)).first() is not None
+
+    def add(self, tenant: Tenant) -> Tenant:
+        tenant.id = _inserted_id(self._session.execute(insert(t.tenants).values(
+            name=tenant.name, config=tenant.config, secret=tenant.secret, created_at=tenant.created_at,
+            updated_at=tenant.updated_at)))
+        return tenant
+
+    def save(self, tenant: Tenant) -> None:
+        self._session.execute(update(t.tenants).where(t.tenants.c.id == tenant.id).values(
+            config=tenant.config, updated_at=tenant.updated_at))
+
+
+class Wallets:
+    """The closed loop's wallets and their entries."""
+
+    def __init__(self, session: Session):
+        self._session = session
+
+    def lock(self, tenant_id: int, owner: str, currency: str, at: datetime) -> Wallet:
+        """The wallet, made empty if it does not exist yet, its row locked to the end of the transaction."""
+        w = t.wallets
+        where = (w.c.tenant_id == tenant_id, w.c.owner == owner, w.c.currency == currency)
+        self._session.execute(insert(w).prefix_with("IGNORE", dialect="mysql").prefix_with("OR IGNORE", dialect="sqlite")
+                              .values(tenant_id=tenant_id, owner=owner, currency=currency, balance=0, created_at=at))
+        row = self._session.execute(select(w).where(*where).with_for_update()).one()
+        return Wallet(row.tenant_id, row.owner, row.currency, int(row.balance), row.id)
+
+    def find(self, tenant_id: int, owner: str, currency: str) -> Wallet | None:
+        """The wallet if it exists (no lock)."""
+        w = t.wallets
+        row = self._session.execute(select(w).where(w.c.tenant_id == tenant_id, w.c.owner == owner,
+                                                    w.c.currency == currency)).first()
+        return Wallet(row.tenant_id, row.owner, row.currency, int(row.balance), row.id) if row else None
+
+    def record(self, entry: WalletEntry, *wallets: Wallet) -> None:
+        """Write a movement and the balances it left (the caller holds the wallets' locks)."""
+        entry.id = _inserted_id(self._session.execute(insert(t.wallet_entries).values(
+            debit_wallet_id=entry.debit_wallet_id, credit_wallet_id=entry.credit_wallet_id, amount=entry.amount,
+            currency=entry.currency, reference=entry.reference, at=entry.at)))
+        for wallet in wallets:
+            self._session.execute(update(t.wallets).where(t.wallets.c.id == wallet.id).values(balance=wallet.balance))
+
+    def entry_exists(self, reference: str) -> bool:
+        return self._session.execute(select(t.wallet_entries.c.id).where(
+            t.wallet_entries.c.reference == reference)).first() is not None
+
+    def of_tenant(self, tenant_id: int) -> list[Wallet]:
+        w = t.wallets
+        return [Wallet(r.tenant_id, r.owner, r.currency, int(r.balance), r.id) for r in self._session.execute(
+            select(w).where(w.c.tenant_id == tenant_id).order_by(w.c.owner, w.c.currency))]

@@ -44,6 +44,8 @@ class UnitOfWork:
         self.audit = r.AuditLog(self.session)
         self.dead_letters = r.DeadLetters(self.session)
         self.ledger_checks = r.LedgerChecks(self.session)
+        self.tenants = r.Tenants(self.session)
+        self.wallets = r.Wallets(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:
