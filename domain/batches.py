@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Iterable, Sequence
 
@@ -156,3 +157,48 @@ def tally(rows: Iterable[tuple[InstructionStatus, int]]) -> Tally:
         amounts[kind] += amount
     return Tally(sum(counts.values()), counts["successful"], counts["failed"], counts["ongoing"],
                  sum(amounts.values()), amounts["successful"], amounts["failed"], amounts["ongoing"])
+
+
+@dataclass(eq=False)
+class Batch:
+    """A submitted file of payments, as received: whose, under which X-CorrelationID, its content's digest,
+    where it is kept, and where it stands."""
+
+    batch_id: str
+    tenant_id: int
+    request_id: str
+    content_sha256: str
+    source: str  # csv or raw
+    stored_at: str
+    created_at: datetime
+    filename: str = ""
+    purpose: str = ""
+    callback_url: str | None = None
+    status: BatchStatus = BatchStatus.QUEUED
+    reason: str | None = None
+    rows: int = 0
+    submitted_by_key_id: int | None = None
+    approved_by_key_id: int | None = None
+    updated_at: datetime | None = None
+    completed_at: datetime | None = None
+    id: int | None = None
+
+    def move_to(self, status: BatchStatus, at: datetime, reason: str | None = None) -> None:
+        """Move along queued → (awaiting_approval →) processing → completed, or to failed with a reason;
+        raises BatchError for any other move."""
+        if status not in BATCH_MOVES[self.status]:
+            raise BatchError(f"batch {self.batch_id} cannot move from {self.status.value} to {status.value}")
+        self.status, self.updated_at = status, at
+        if reason is not None:
+            self.reason = reason[:512]
+        if status in (BatchStatus.COMPLETED, BatchStatus.FAILED):
+            self.completed_at = at
+
+
+BATCH_MOVES: dict[BatchStatus, frozenset[BatchStatus]] = {
+    BatchStatus.QUEUED: frozenset({BatchStatus.AWAITING_APPROVAL, BatchStatus.PROCESSING, BatchStatus.FAILED}),
+    BatchStatus.AWAITING_APPROVAL: frozenset({BatchStatus.PROCESSING, BatchStatus.FAILED}),
+    BatchStatus.PROCESSING: frozenset({BatchStatus.COMPLETED, BatchStatus.FAILED}),
+    BatchStatus.COMPLETED: frozenset(),
+    BatchStatus.FAILED: frozenset(),
+}
