@@ -67,3 +67,22 @@ def test_a_tally_adds_up_and_gives_percentages() -> None:
 
 def test_an_instructions_id_is_its_batch_and_row() -> None:
     assert instruction_id("6bdd4e23", 11) == "6bdd4e23:11"
+
+
+def test_a_batch_moves_only_forward_and_a_failure_keeps_its_reason() -> None:
+    from datetime import datetime, timezone
+
+    import pytest
+
+    from domain.batches import Batch, BatchError, BatchStatus as B
+
+    at = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    batch = Batch("b-1", 1, "r-1", "0" * 64, "csv", "1/x.csv", at)
+    batch.move_to(B.AWAITING_APPROVAL, at)
+    batch.move_to(B.PROCESSING, at)
+    with pytest.raises(BatchError):
+        batch.move_to(B.QUEUED, at)
+    batch.move_to(B.FAILED, at, "only 40.00 % of the rows are valid; the threshold is 90 %")
+    assert (batch.status, batch.reason, batch.completed_at) == (B.FAILED, batch.reason, at)
+    with pytest.raises(BatchError):
+        batch.move_to(B.COMPLETED, at)
