@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from actors import bank, ledger, ops
+from actors import bank, bulk, ledger, ops
+from actors.bulk import BulkWiring
 from domain.messages import Step
 from usecases import steps
 from usecases.payouts import PayoutConfig
 
 
 def bound_steps(uow: Callable[[], Any], client: Callable[[], Any], payout: Callable[[], PayoutConfig],
-                dead_letter_queues: Callable[[], Any], sessions: Callable[[], Any]) -> list[tuple[Step, Callable[..., None]]]:
+                dead_letter_queues: Callable[[], Any], sessions: Callable[[], Any],
+                wiring: Callable[[], BulkWiring]) -> list[tuple[Step, Callable[..., None]]]:
     """Every step with its function, bound to the unit of work, the bank client, the payout settings,
-    the dead-letter queues and the read sessions of the process that declares them."""
+    the dead-letter queues, the read sessions and the bulk wiring of the process that declares them."""
+
     return [
         (steps.CONTRIBUTE, ledger.contribute(uow)),
         (steps.CANCEL_CREDIT, ledger.cancel_credit(uow)),
@@ -27,4 +30,11 @@ def bound_steps(uow: Callable[[], Any], client: Callable[[], Any], payout: Calla
         (steps.RECONCILE_DAY, bank.reconcile_day(uow, client, payout)),
         (steps.DRAIN_DEAD_LETTERS, ops.drain_dead_letters(uow, dead_letter_queues)),
         (steps.CHECK_LEDGER, ops.check_ledger(uow, sessions)),
+        (steps.SPLIT_BATCH, bulk.split_batch(uow, wiring)),
+        (steps.PLAN_BATCH, bulk.plan_batch(uow, wiring)),
+        (steps.EXECUTE_SUB_BATCH, bulk.execute_sub_batch(uow, wiring, payout)),
+        (steps.APPLY_CONNECTOR_CALLBACK, bulk.apply_connector_callback(uow)),
+        (steps.MERGE_BATCH, bulk.merge_batch(uow)),
+        (steps.ACKNOWLEDGE_BATCH, bulk.acknowledge_batch(uow, wiring)),
     ]
+

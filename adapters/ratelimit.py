@@ -14,16 +14,17 @@ class RateLimiter:
         self._redis, self._name, self._limit = redis, name, per_second
         self._sleep, self._now = sleep, now
 
-    def acquire(self) -> None:
-        """Block until this call fits in a window."""
+    def acquire(self, tokens: int = 1) -> None:
+        """Block until this call (``tokens`` units of work, at most the limit) fits in a window."""
         if self._limit <= 0:
             return
+        tokens = max(1, min(tokens, self._limit))
         while True:
             now = self._now()
             window = int(now)
             key = f"dispersa:rate:{self._name}:{window}"
             with self._redis.pipeline() as pipe:
-                pipe.incr(key)
+                pipe.incrby(key, tokens)
                 pipe.expire(key, 2)
                 count = pipe.execute()[0]
             if count <= self._limit:
@@ -40,15 +41,16 @@ class LocalRateLimiter:
         self._lock = threading.Lock()
         self._window, self._count = -1, 0
 
-    def acquire(self) -> None:
+    def acquire(self, tokens: int = 1) -> None:
         if self._limit <= 0:
             return
+        tokens = max(1, min(tokens, self._limit))
         while True:
             with self._lock:
                 now = self._now()
                 if int(now) != self._window:
                     self._window, self._count = int(now), 0
-                if self._count < self._limit:
-                    self._count += 1
+                if self._count + tokens <= self._limit:
+                    self._count += tokens
                     return
             self._sleep(int(now) + 1 - now)

@@ -63,5 +63,19 @@ class Settings(BaseSettings):
     reconciliation_days: int = 35
     return_window_days: int = 180  # how long after liquidation the bank may still report a return
     max_adjustment: int = 1_000_000_000  # minor units: the largest single adjustment either way
+    # bulk payouts
+    bulk_storage_dir: str = "var/batches"  # where uploaded batch files are kept
+    bulk_max_bytes: int = 512 * 1024 * 1024  # an upload beyond this is a 413
+    bulk_max_json_bytes: int = 16 * 1024 * 1024  # a raw (JSON) batch is parsed whole: it has its own limit
+    bulk_parallel_sub_batches: int = 2  # sub-batches of one batch executing at once
+    bulk_rate_spei: int = 10  # rows per second made into payment orders, leaving STP room for store payouts
+    bulk_rate_closedloop: int = 5000
+    bulk_rate_gsma: int = 50
+    bulk_rate_mojaloop: int = 50
+    gsma_base_url: str = "http://127.0.0.1:7024"
+    mojaloop_base_url: str = "http://127.0.0.1:7024"
+    connector_timeout_seconds: float = 10.0
+    public_url: str = "http://127.0.0.1:8000"  # where connectors call back (/callbacks/<connector>/<uetr>)
+    acknowledgement_timeout_seconds: float = 5.0
     log_level: str = "INFO"
     log_json: bool = False

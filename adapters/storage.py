@@ -11,7 +11,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, Optional
 
 CHUNK = 256 * 1024
 Read = Callable[[int], bytes]
@@ -37,8 +37,10 @@ class FileStorage:
     def __init__(self, root: str | Path):
         self.root = Path(root)
 
-    def save(self, read: Read, limit: int, prefix: str, suffix: str) -> Stored:
-        """Stream ``read`` (a file's ``read``) to storage, at most ``limit`` bytes; raises TooLarge beyond."""
+    def save(self, read: Read, limit: int, prefix: str, suffix: str,
+             check: Optional[Callable[[Stored, BinaryIO], None]] = None) -> Stored:
+        """Stream ``read`` (a file's ``read``) to storage, at most ``limit`` bytes; raises TooLarge beyond.
+        ``check`` sees the written file (and its digests) before it is kept: whatever it raises, nothing is."""
         folder = self.root / prefix
         folder.mkdir(parents=True, exist_ok=True)
         sha, md5, size = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
@@ -55,11 +57,15 @@ class FileStorage:
                 out.flush()
                 os.fsync(out.fileno())
             key = f"{prefix}/{sha.hexdigest()}{suffix}"
+            stored = Stored(key, size, sha.hexdigest(), base64.b64encode(md5.digest()).decode())
+            if check is not None:
+                with open(temporary, "rb") as written:
+                    check(stored, written)
             os.replace(temporary, self.root / key)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
-        return Stored(key, size, sha.hexdigest(), base64.b64encode(md5.digest()).decode())
+        return stored
 
     def open(self, key: str) -> BinaryIO:
         """A kept file, to read in chunks."""

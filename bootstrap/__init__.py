@@ -13,6 +13,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import actors
+from actors.bulk import BulkWiring
+from adapters.acknowledgements import AcknowledgementSender
+from adapters.connectors.gsma import GsmaConnector, read_callback as gsma_callback
+from adapters.connectors.mojaloop import MojaloopConnector
+from adapters.storage import FileStorage
 from adapters.broker import build_broker
 from adapters.clock import utc_now
 from adapters.counters import MinuteCounter
@@ -31,7 +36,7 @@ from domain.payment_orders import Ordering
 from domain.stp import DEFAULT_ESTADOS, OrderOutcome
 from usecases import dead_letters, steps
 from usecases.payouts import PayoutConfig
-from web.app import WebSettings, create_app
+from web.app import BulkServices, WebSettings, create_app
 from web.health import broker_check, database_check, redis_check
 
 log = logging.getLogger("dispersa")
@@ -49,6 +54,7 @@ class Container:
     new_id: Callable[[], str] = new_message_id
     _redis: Any = field(default=None, repr=False)
     _stp_client: StpClient | None = field(default=None, repr=False)
+    _bulk: BulkWiring | None = field(default=None, repr=False)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.clock, self.new_id)
@@ -73,6 +79,36 @@ class Container:
             self._stp_client = StpClient(s.stp_base_url, s.stp_efws_url, s.stp_empresa, signer,
                                          s.stp_timeout_seconds, acquire=limiter.acquire)
         return self._stp_client
+
+    @property
+    def storage(self) -> FileStorage:
+        """Where uploaded batch files are kept."""
+        return FileStorage(self.settings.bulk_storage_dir)
+
+    def limiter(self, name: str, per_second: int) -> RateLimiter | LocalRateLimiter:
+        """A per-second cap shared by every process through Redis (within the process without Redis)."""
+        return RateLimiter(self.redis, name, per_second) if self.settings.redis_url else LocalRateLimiter(per_second)
+
+    @property
+    def bulk(self) -> BulkWiring:
+        """What the bulk steps need: storage, the remote connectors, the per-connector rate limits, the
+        callback base URL, the sub-batches run at once, and the acknowledgement sender."""
+        if self._bulk is None:
+            s = self.settings
+            rates = {"spei": s.bulk_rate_spei, "closedloop": s.bulk_rate_closedloop, "gsma": s.bulk_rate_gsma,
+                     "mojaloop": s.bulk_rate_mojaloop}
+            limiters = {name: self.limiter(f"bulk:{name}", rate) for name, rate in rates.items()}
+            remotes: dict[str, Any] = {
+                "gsma": GsmaConnector(s.gsma_base_url, s.connector_timeout_seconds),
+                "mojaloop": MojaloopConnector(s.mojaloop_base_url, s.connector_timeout_seconds),
+            }
+            sender = AcknowledgementSender(s.acknowledgement_timeout_seconds)
+            self._bulk = BulkWiring(
+                open_file=self.storage.open, remote=remotes.__getitem__,
+                throttle=lambda name, rows: limiters[name].acquire(rows), callback_base=lambda: s.public_url,
+                parallel=max(1, s.bulk_parallel_sub_batches),
+                chunk=lambda name: max(1, min(500, rates[name])) if rates[name] > 0 else 500, post=sender.post)
+        return self._bulk
 
     @property
     def dead_letter_queues(self) -> DeadLetterQueues:
@@ -107,7 +143,8 @@ def declare_actors(container: Container) -> dict[str, dramatiq.Actor[Any, Any]]:
     broker = container.broker
     declared: dict[str, dramatiq.Actor[Any, Any]] = {}
     for step, fn in actors.bound_steps(container.uow, lambda: container.stp_client, lambda: container.payout_config,
-                                       lambda: container.dead_letter_queues, container.sessions):
+                                       lambda: container.dead_letter_queues, container.sessions,
+                                       lambda: container.bulk):
         if step.actor_name in broker.actors:  # a broker shared by two containers keeps the first's steps
             declared[step.actor_name] = broker.get_actor(step.actor_name)
             continue
@@ -149,9 +186,10 @@ def web_app(container: Container) -> falcon.App[falcon.Request, falcon.Response]
     health = {"database": database_check(container.engine), "broker": broker_check(s.broker, s.rabbitmq_url),
               "redis": redis_check(lambda: container.redis)}
     return create_app(container.uow, WebSettings(s.webhook_secret, s.max_adjustment, s.max_body_bytes,
-                                                 s.body_read_seconds),
+                                                 s.body_read_seconds, s.bulk_max_bytes, s.bulk_max_json_bytes),
                       health, MinuteCounter(lambda: container.redis, "webhook_refused"), container.payout_config,
-                      container.queue_depths, container.clock)
+                      container.queue_depths, container.clock,
+                      BulkServices(container.storage, {"gsma": gsma_callback}))
 
 
 def configure_logging(settings: Settings) -> None:

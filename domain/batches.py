@@ -148,12 +148,17 @@ def _percent(part: int, whole: int) -> Decimal:
 
 def tally(rows: Iterable[tuple[InstructionStatus, int]]) -> Tally:
     """The counts and amounts of rows given as (status, amount in minor units; 0 when unreadable)."""
+    return tally_of((status, 1, amount) for status, amount in rows)
+
+
+def tally_of(groups: Iterable[tuple[InstructionStatus, int, int]]) -> Tally:
+    """The counts and amounts of rows given in groups: (status, how many rows, their amount)."""
     counts: Counter[str] = Counter()
     amounts: Counter[str] = Counter()
-    for status, amount in rows:
+    for status, count, amount in groups:
         kind = "successful" if status == InstructionStatus.SUCCESS else (
             "failed" if status == InstructionStatus.FAILURE else "ongoing")
-        counts[kind] += 1
+        counts[kind] += count
         amounts[kind] += amount
     return Tally(sum(counts.values()), counts["successful"], counts["failed"], counts["ongoing"],
                  sum(amounts.values()), amounts["successful"], amounts["failed"], amounts["ongoing"])
@@ -181,7 +186,25 @@ class Batch:
     approved_by_key_id: int | None = None
     updated_at: datetime | None = None
     completed_at: datetime | None = None
+    size_bytes: int = 0
+    split_page: int = 0       # the next page of the file to split
+    split_offset: int = 0     # where that page starts in the file (bytes)
+    settled: int = 0          # rows with a final status
+    sub_batch_count: int = 0
+    acknowledged: int = 0     # the last progress (percent) acknowledged to the tenant
     id: int | None = None
+
+    @property
+    def progress(self) -> int:
+        """Settled rows as a whole percentage of all (0 before any row is known)."""
+        return self.settled * 100 // self.rows if self.rows else 0
+
+    def acknowledgements_due(self) -> list[int]:
+        """The progress marks (20, 40, 60, 80, 100 %) reached and not yet acknowledged, marked as done."""
+        due = [mark for mark in ACKNOWLEDGED_MARKS if self.acknowledged < mark <= self.progress]
+        if due:
+            self.acknowledged = due[-1]
+        return due
 
     def move_to(self, status: BatchStatus, at: datetime, reason: str | None = None) -> None:
         """Move along queued → (awaiting_approval →) processing → completed, or to failed with a reason;
@@ -194,6 +217,8 @@ class Batch:
         if status in (BatchStatus.COMPLETED, BatchStatus.FAILED):
             self.completed_at = at
 
+
+ACKNOWLEDGED_MARKS = (20, 40, 60, 80, 100)
 
 BATCH_MOVES: dict[BatchStatus, frozenset[BatchStatus]] = {
     BatchStatus.QUEUED: frozenset({BatchStatus.AWAITING_APPROVAL, BatchStatus.PROCESSING, BatchStatus.FAILED}),

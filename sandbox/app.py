@@ -1,4 +1,5 @@
-"""The sandbox's HTTP face: STP's paths on a Falcon WSGI app, plus a read-only view of its books."""
+"""The sandbox's HTTP face: STP's paths on a Falcon WSGI app, plus a read-only view of its books (and, when
+given, the GSMA and Mojaloop paths of `sandbox.mobile_money`)."""
 from __future__ import annotations
 
 import json
@@ -9,6 +10,7 @@ from typing import Any
 import falcon
 
 from .bank import Answer, SandboxBank
+from .mobile_money import MobileMoney, add_routes
 
 REGISTRA = "/speiws/rest/ordenPago/registra"
 CONSULTA = "/efws/API/consultaOrden"
@@ -86,11 +88,14 @@ class BooksView:
         _answer(resp, Answer(200, {"scenario": self._bank.scenario.name, "orders": orders}))
 
 
-def create_app(bank: SandboxBank) -> falcon.App[falcon.Request, falcon.Response]:
-    """The Falcon app serving STP's paths from ``bank``."""
+def create_app(bank: SandboxBank,
+               mobile_money: MobileMoney | None = None) -> falcon.App[falcon.Request, falcon.Response]:
+    """The Falcon app serving STP's paths from ``bank``, and the mobile-money rails' from ``mobile_money``."""
     app = falcon.App()
     app.add_route(REGISTRA, Registration(bank))
     app.add_route(CONSULTA, OrderQuery(bank))
     app.add_route(CONCILIACION, Conciliation(bank))
     app.add_route(BOOKS, BooksView(bank))
+    if mobile_money is not None:
+        add_routes(app, mobile_money)
     return app

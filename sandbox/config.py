@@ -32,12 +32,21 @@ class SandboxConfig:
     missing_accounts: frozenset[str] = frozenset()                  # accounts answered with -7
     pld_blocklist: frozenset[str] = frozenset({"PLD RECHAZADO"})    # names or RFC/CURPs answered with -200
     clock: Callable[[], datetime] = field(default=utc_now)         # for fechaOperacion and ts* times
+    # the GSMA and Mojaloop simulators (sandbox.mobile_money); plain seconds, not divided by speed
+    connector_hang_seconds: float = 15.0             # how long a first call for a payee ending 2222 hangs
+    connector_callback_delay_seconds: float = 0.2    # from a GSMA 202 to the transfer completing (and its callback)
+    connector_callback_attempts: int = 5             # tries of a callback that gets no 2xx
+    connector_callback_backoff_seconds: tuple[float, float] = (0.05, 1.0)   # first and longest wait between tries
 
     def __post_init__(self) -> None:
         if self.estado_style not in ESTADO_STYLES:
             raise ValueError(f"estado_style must be one of {ESTADO_STYLES}")
         if self.speed <= 0 or self.page_size <= 0:
             raise ValueError("speed and page_size must be positive")
+        if self.connector_hang_seconds < 0 or self.connector_callback_delay_seconds < 0:
+            raise ValueError("connector_hang_seconds and connector_callback_delay_seconds cannot be negative")
+        if self.connector_callback_attempts < 1:
+            raise ValueError("connector_callback_attempts must be at least 1")
         self.the_scenario()
 
     def the_scenario(self) -> Scenario:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from pathlib import Path
 
 from adapters.loopback import LoopbackServer
@@ -12,16 +13,19 @@ from .app import create_app
 from .bank import SandboxBank
 from .books import Books
 from .config import SandboxConfig
+from .mobile_money import MobileMoney
 
 log = logging.getLogger(__name__)
 
 
 class SandboxServer:
-    """The sandbox on a loopback port, in this process: ``start()``, ``url``, ``books``, ``stop()``."""
+    """The sandbox on a loopback port, in this process: ``start()``, ``url``, ``books``, ``stop()``; STP's
+    paths and the mobile-money rails' (``mobile_money``) on the one port."""
 
     def __init__(self, config: SandboxConfig):
         self.config = config
         self.bank = SandboxBank(config)
+        self.mobile_money = MobileMoney(config)
         self._server: LoopbackServer | None = None
 
     @property
@@ -39,15 +43,19 @@ class SandboxServer:
         return f"http://{self.config.host}:{self.port}"
 
     def start(self) -> SandboxServer:
-        self._server = LoopbackServer(create_app(self.bank), self.config.host, self.config.port, "stp-sandbox-http")
+        self._server = LoopbackServer(create_app(self.bank, self.mobile_money), self.config.host, self.config.port,
+                                      "stp-sandbox-http")
         self.bank.notifier.start()
+        self.mobile_money.start()
         self._server.start()
         log.info("STP sandbox on %s (scenario %s, seed %s)", self.url, self.bank.scenario.name, self.config.seed)
         return self
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until every planned outcome happened and every callback finished; False on timeout."""
-        return self.bank.notifier.wait_idle(timeout)
+        started = time.monotonic()
+        return (self.bank.notifier.wait_idle(timeout)
+                and self.mobile_money.wait_idle(max(0.0, timeout - (time.monotonic() - started))))
 
     def stop(self) -> None:
         """Stop serving, drop outcomes still scheduled, and wait for every sandbox thread to end."""
@@ -55,6 +63,7 @@ class SandboxServer:
         if self._server is not None:
             self._server.shutdown()
         self.bank.notifier.stop()  # releases answers that wait for a callback, so that close() can end
+        self.mobile_money.stop()   # and answers that hang or wait for another call's booking
         if self._server is not None:
             self._server.close()
         self._server = None

@@ -36,6 +36,10 @@ settings=(
   "DISPERSA_STP_PRIVATE_KEY_PATH=$PWD/.dev/stp.pem"
   "DISPERSA_STP_PASSPHRASE=dev"
   "DISPERSA_WEBHOOK_SECRET=dev-webhook-secret"
+  "DISPERSA_GSMA_BASE_URL=http://127.0.0.1:$DEV_SANDBOX_PORT"
+  "DISPERSA_MOJALOOP_BASE_URL=http://127.0.0.1:$DEV_SANDBOX_PORT"
+  "DISPERSA_PUBLIC_URL=http://$DEV_WEB_BIND"
+  "DISPERSA_BULK_STORAGE_DIR=$PWD/.dev/batches"
 )
 MARK="# written by make up; delete this line to keep your own settings"
 if [ ! -e "$DEV_ENV_FILE" ] || [ "$(head -n 1 "$DEV_ENV_FILE")" = "$MARK" ]; then

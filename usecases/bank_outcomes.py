@@ -8,9 +8,9 @@ from typing import Callable
 from adapters.bank.stp_client import FoundOrder, StpClient
 from adapters.db.uow import UnitOfWork
 from domain import stp
-from domain.payment_orders import Applied, PaymentOrderStatus as S
+from domain.payment_orders import Applied, PaymentOrderStatus as S, PaymentSource
 from domain.stp import OrderOutcome
-from usecases import ledger
+from usecases import bulk_outcomes, ledger
 from usecases.payouts import LockedOrder, PayoutConfig, lock_order
 
 
@@ -40,6 +40,8 @@ def apply_outcome(uow: UnitOfWork, order_id: int, outcome: OrderOutcome, bank_or
     if locked.transfer is not None and locked.store is not None:
         reason = f"{outcome.value} by the bank: {cause}" if cause else None
         ledger.settle_transfer(uow, locked.store, locked.transfer, outcome, reason)
+    elif order.source == PaymentSource.BULK_ROW:
+        bulk_outcomes.order_settled(uow, order, outcome, cause)
     uow.log(f"payment_order_{outcome.value}", f"order {order.tracking_key} {outcome.value}",
             bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key,
             details={"cause": cause} if cause else None)

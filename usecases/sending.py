@@ -11,9 +11,9 @@ from typing import Callable
 from adapters.bank.stp_client import BankUnavailable, StpClient
 from adapters.db.uow import UnitOfWork
 from domain import stp
-from domain.payment_orders import PaymentOrderStatus as S, stp_fields
+from domain.payment_orders import PaymentOrderStatus as S, PaymentSource, stp_fields
 from domain.stp import OrderOutcome
-from usecases import bank_outcomes, ledger
+from usecases import bank_outcomes, bulk_outcomes, ledger
 from usecases.payouts import NOT_SENT_UNVALIDATED, LockedOrder, PayoutConfig, hold, hold_store, lock_order
 
 log = logging.getLogger("dispersa.payouts")
@@ -91,6 +91,11 @@ def record_registration(uow: UnitOfWork, order_id: int, answer: stp.Registration
         if error.about_beneficiary:
             held = "; " + hold_store(uow, locked.store, f"STP refused its payee ({error.code} {error.message})",
                                      bank_transfer_id=locked.transfer.id, reference=order.tracking_key)
+    elif order.source == PaymentSource.BULK_ROW:  # a row's failure, shown in its batch: no alert
+        bulk_outcomes.order_settled(uow, order, OrderOutcome.CANCELLED, f"STP refused: {order.last_error}")
+        uow.log("payment_order_refused", f"order {order.tracking_key} of a bulk row refused by STP ({error.code} "
+                f"{error.message}); the row failed", level="WARNING", reference=order.tracking_key)
+        return Registration.CANCELLED
     uow.alert("payment_order_refused", f"order {order.tracking_key} refused by STP ({error.code} "
               f"{error.message}); transfer cancelled, its balance updates are pending again{held}",
               bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key)

@@ -16,7 +16,15 @@ PROCESS_BANK_EVENT = Step("process_bank_event", "bank")                  # bank 
 RECONCILE_DAY = Step("reconcile_day", "bank")                            # operation date
 DRAIN_DEAD_LETTERS = Step("drain_dead_letters", "ops", key_args=0)       # sent again on each occasion
 CHECK_LEDGER = Step("check_ledger", "ops", key_args=0)                   # sent again each day
+SPLIT_BATCH = Step("split_batch", "bulk", key_args=2)                    # batch id, page of the file
+PLAN_BATCH = Step("plan_batch", "bulk")                                  # batch id
+EXECUTE_SUB_BATCH = Step("execute_sub_batch", "bulk", key_args=2)        # batch id, sub-batch number
+APPLY_CONNECTOR_CALLBACK = Step("apply_connector_callback", "bulk", key_args=2)  # UETR, the callback's digest
+MERGE_BATCH = Step("merge_batch", "bulk")                                # batch id
+ACKNOWLEDGE_BATCH = Step("acknowledge_batch", "bulk", key_args=2)        # batch id, progress mark (%)
 QUEUES = tuple(sorted({step.queue_name for step in (CONTRIBUTE, CANCEL_CREDIT, EVALUATE_TRIGGER, CREATE_TRANSFER,
                                                     UPDATE_MONTHLY_COMMISSIONS, PAY_TRANSFER, SEND_PAYMENT_ORDER,
                                                     SYNC_PAYMENT_ORDER, PROCESS_BANK_EVENT, RECONCILE_DAY,
-                                                    DRAIN_DEAD_LETTERS, CHECK_LEDGER)}))
+                                                    DRAIN_DEAD_LETTERS, CHECK_LEDGER, SPLIT_BATCH, PLAN_BATCH,
+                                                    EXECUTE_SUB_BATCH, APPLY_CONNECTOR_CALLBACK, MERGE_BATCH,
+                                                    ACKNOWLEDGE_BATCH)}))

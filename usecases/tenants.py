@@ -12,8 +12,9 @@ from domain.bulk_config import ConfigError
 from domain.money import Money, MoneyError
 from domain.tenants import FLOAT, Tenant, TenantError
 from domain.wallets import WalletError, fund as fund_wallet
-from usecases.access import new_api_key
-from usecases.errors import Invalid
+from domain.access import Role, acts_for_tenant
+from usecases.access import Principal, new_api_key
+from usecases.errors import Forbidden, Invalid, NotFound
 
 
 @dataclass(frozen=True)
@@ -86,3 +87,19 @@ def view(uow: UnitOfWork, tenant: Tenant) -> dict[str, Any]:
             "float": [{"currency": c, "balance": b, "amount": Money(b, c).to_decimal_string()}
                       for c, b in sorted(floats.items())],
             "created_at": tenant.created_at, "updated_at": tenant.updated_at}
+
+
+def for_caller(uow: UnitOfWork, who: Principal, name: str | None) -> Tenant:
+    """The tenant a bulk call names in Platform-TenantId, when the caller may act for it: a tenant key for
+    its own only, admin and treasury keys for any. Raises Forbidden otherwise (and for a missing name)."""
+    if not name or not name.strip():
+        raise Forbidden("Platform-TenantId is required: the tenant this call is for")
+    try:
+        tenant = uow.tenants.get(name.strip())
+    except NotFound:
+        if who.role in (Role.ADMIN, Role.TREASURY):
+            raise
+        raise Forbidden(f"this key does not act for tenant {name.strip()!r}") from None
+    if not acts_for_tenant(who.role, who.tenant_id, tenant.id or 0):
+        raise Forbidden(f"this key does not act for tenant {name.strip()!r}")
+    return tenant

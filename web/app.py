@@ -12,6 +12,9 @@ from adapters.db.uow import UnitOfWork
 from usecases.payouts import PayoutConfig
 from web import errors
 from web.auth import Authentication
+from adapters.storage import FileStorage
+from web.bulk import (BatchListResource, BatchResource, BatchSubmissionResource, BulkLimits, CallbackReader,
+                      ConnectorCallbackResource, PaymentRouteResource, TemplateResource)
 from web.bank import ReconciliationResource, StpWebhookResource
 from web.catalog import MerchantResource, PaymentOptionResource, StoreResource
 from web.credits import CreditResource
@@ -37,13 +40,30 @@ class WebSettings:
     max_adjustment: int
     max_body_bytes: int
     body_read_seconds: float
+    bulk_max_bytes: int = 512 * 1024 * 1024
+    bulk_max_json_bytes: int = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class BulkServices:
+    """What the bulk routes need beyond units of work: the upload storage and the connectors' callback readers."""
+
+    storage: FileStorage
+    callback_readers: Mapping[str, CallbackReader]
 
 
 def resources(uow: UowFactory, settings: WebSettings, health: Mapping[str, Check],
               refusals: MinuteCounter, payout: PayoutConfig, depths: QueueDepths,
-              clock: Callable[[], datetime]) -> dict[str, Any]:
+              clock: Callable[[], datetime], bulk: BulkServices) -> dict[str, Any]:
     """One object per resource name of the route table, each given only what it uses."""
+    limits = BulkLimits(settings.bulk_max_bytes, settings.bulk_max_json_bytes, settings.body_read_seconds)
     return {
+        "batch_submission": BatchSubmissionResource(uow, bulk.storage, limits),
+        "batches": BatchResource(uow),
+        "batch_list": BatchListResource(uow),
+        "payment_routes": PaymentRouteResource(uow, bulk.storage),
+        "template": TemplateResource(),
+        "connector_callbacks": ConnectorCallbackResource(uow, settings.webhook_secret, bulk.callback_readers),
         "metrics": MetricsResource(OperationsCollector(uow, depths, refusals, clock)),
         "merchants": MerchantResource(uow),
         "stores": StoreResource(uow),
@@ -64,8 +84,8 @@ def resources(uow: UowFactory, settings: WebSettings, health: Mapping[str, Check
 
 
 def create_app(uow: UowFactory, settings: WebSettings, health: Mapping[str, Check], refusals: MinuteCounter,
-               payout: PayoutConfig, depths: QueueDepths,
-               clock: Callable[[], datetime]) -> falcon.App[falcon.Request, falcon.Response]:
+               payout: PayoutConfig, depths: QueueDepths, clock: Callable[[], datetime],
+               bulk: BulkServices) -> falcon.App[falcon.Request, falcon.Response]:
     """The app factory: units of work, the web's settings, the health checks, the counter of refused
     webhook calls, the payout settings (approval builds a payment order), the queues' depths (for
     /metrics) and the clock are all it needs."""
@@ -76,7 +96,7 @@ def create_app(uow: UowFactory, settings: WebSettings, health: Mapping[str, Chec
     app.req_options.keep_blank_qs_values = True  # an empty value is refused (422), not taken for the default
     app.resp_options.media_handlers[falcon.MEDIA_JSON] = json_handler()
     errors.install(app)
-    served = resources(uow, settings, health, refusals, payout, depths, clock)
+    served = resources(uow, settings, health, refusals, payout, depths, clock, bulk)
     for route in ROUTES:
         app.add_route(route.path, served[route.resource], suffix=route.suffix)
     return app

@@ -47,6 +47,8 @@ def unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception, params
 def serialize(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError) -> None:
     """JSON whatever the client accepts (a CSV client still gets a readable error)."""
     body = {"title": ex.title, "description": ex.description or ex.title}
+    if getattr(ex, "errorInformation", None):  # the bulk API's clients read the seed's field
+        body["errorInformation"] = ex.errorInformation  # type: ignore[attr-defined]
     resp.content_type = falcon.MEDIA_JSON
     resp.text = json.dumps(body) + "\n"
 

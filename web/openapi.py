@@ -86,6 +86,34 @@ REPORT_ROW = {
     "net": {**MINOR, "description": "the balance update's amount: amount - commission - tax"}, "note": _nullable(STR),
 }
 
+AMOUNT_TEXT = {**_nullable(STR), "description": "a decimal in major units of the batch's currency"}
+COUNTS = {"total": INT, "successful": INT, "failed": INT, "ongoing": INT, "totalAmount": AMOUNT_TEXT,
+          "successfulAmount": AMOUNT_TEXT, "failedAmount": AMOUNT_TEXT, "pendingAmount": AMOUNT_TEXT,
+          "successPercentage": STR, "failPercentage": STR}
+EPOCH_MS = {**_nullable(INT), "description": "milliseconds since the epoch"}
+BULK_SCHEMAS: dict[str, dict[str, Any]] = {
+    "BatchAccepted": _object({"batch_id": STR, "request_id": STR, "status": STR, "PollingPath": STR,
+                              "SuggestedCallbackSeconds": INT}),
+    "BatchSummary": _object({
+        "batch_id": STR, "request_id": STR, "notes": _nullable(STR),
+        "status": _enum(["queued", "awaiting_approval", "processing", "completed", "failed"]),
+        "mode": _nullable(STR), "purpose": _nullable(STR), **COUNTS, "file": _nullable(STR),
+        "created_at": {**INT, "description": "seconds since the epoch"}, "completed_at": EPOCH_MS,
+        "currency": _nullable(STR), "currencies": {"type": "array", "items": STR}, "filename": STR, "rows": INT,
+        "content_sha256": STR, "approval": _nullable({"type": "object"}),
+        "subBatches": {"type": "array", "items": _object({
+            "subBatchId": INT, "paymentMode": STR, "connector": _nullable(STR), "status": STR, **COUNTS,
+            "startedAt": EPOCH_MS, "completedAt": EPOCH_MS, "file": _nullable(STR)})}}),
+    "BatchDetail": {"type": "array", "items": {"type": "object", "required": ["transactionId", "status"],
+                                               "properties": {"transactionId": STR, "status": STR}}},
+    "BatchResult": {"type": "string", "description": "CSV: the input columns, status, error_code, error_description"},
+    "BatchPage": _object({"content": {"type": "array", "items": {"type": "object"}}, "totalElements": INT,
+                          "totalPages": INT, "number": INT, "size": INT, "first": BOOL, "last": BOOL,
+                          "numberOfElements": INT, "sort": {"type": "array", "items": {"type": "object"}}}),
+    "Template": {"type": "string", "description": "the CSV header line"},
+    "CallbackReceived": _object({"status": {"const": "received"}}),
+}
+
 RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": _object({"title": STR, "description": STR}),
     "Merchant": _object({
@@ -172,6 +200,7 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
         "tenant": STR, "config": {"type": "object", "description": "the stage keys, dotted, and payment-modes"},
         "float": {"type": "array", "items": _object({"currency": STR, "balance": MINOR, "amount": STR})},
         "created_at": DATETIME, "updated_at": DATETIME}),
+    **BULK_SCHEMAS,
     "DeadLetter": _object(DEAD_LETTER),
     "DeadLetterPage": _page_of("DeadLetter"),
     "DeadLetterDetail": _object({**DEAD_LETTER, "traceback": STR, "history": {"type": "array", "items": _object({
@@ -181,6 +210,14 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "TransferPage": _page_of("Transfer"),
 }
 
+TEXT_MEDIA = {"BatchResult": "text/csv", "Template": "text/csv"}
+UPLOADS: dict[str, dict[str, Any]] = {
+    "multipart/form-data": {"schema": {"type": "object", "properties": {
+        "data": {"type": "string", "format": "binary", "description": "the CSV file"}}}},
+    "text/csv": {"schema": {"type": "string", "description": "the CSV file"}},
+    "application/json": {"schema": {"description": "type=raw: an array of payments; a connector callback: its "
+                                                   "own object"}},
+}
 PATH_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"apiKeyHeader": []}]
 
@@ -207,6 +244,10 @@ def _responses(route: Route, op: Operation) -> dict[str, Any]:
         responses["408"] = _error("the body did not arrive within DISPERSA_BODY_READ_SECONDS")
         responses["413"] = _error(f"the body is larger than {op.body_limit or 'DISPERSA_MAX_BODY_BYTES'} bytes")
         responses["415"] = _error("a body sent without Content-Type: application/json")
+    if op.upload:
+        responses["408"] = _error("a part of the body did not arrive within DISPERSA_BODY_READ_SECONDS")
+        responses["413"] = _error("the body is larger than the limit")
+        responses["415"] = _error(f"a body that is not one of {', '.join(op.upload)}")
     if op.body is not None or op.params or route.path_params:
         responses["422"] = _error("invalid input; nothing was changed")
     if op.audited:
@@ -244,6 +285,8 @@ def _operation(route: Route, op: Operation) -> dict[str, Any]:
     doc["parameters"] = params + [p.openapi() for p in op.params]
     if op.body is not None:
         doc["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(op.body.name)}}}
+    elif op.upload:
+        doc["requestBody"] = {"required": False, "content": {media: UPLOADS[media] for media in op.upload}}
     doc["responses"] = _responses(route, op)
     return doc
 

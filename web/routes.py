@@ -39,6 +39,7 @@ class Operation:
     errors: tuple[tuple[int, str], ...] = ()
     body_limit: int | None = None  # bytes; None: DISPERSA_MAX_BODY_BYTES
     also: tuple[tuple[int, str], ...] = ()  # other success statuses, with the same body, and when
+    upload: tuple[str, ...] = ()  # media types of a body the responder streams itself (not JSON-checked)
 
     @property
     def audited(self) -> bool:
@@ -213,6 +214,61 @@ DEAD_LETTER_STATUS = Param("status", "string", "only dead letters in this status
                            choices=tuple(s.value for s in DeadLetterStatus))
 AUDIT_RESOURCE = Param("resource", "string", "only actions on this kind of resource (store, transfer, ...)",
                        max_length=64, pattern=r"^[a-z_]+$", pattern_hint="is lower-case letters and underscores")
+
+BULK_PAGE = Param("page", "integer", "0-based page number", minimum=0, maximum=10**6, default=0)
+BULK_SIZE = Param("size", "integer", "batches per page", minimum=1, maximum=200, default=20)
+BULK_SORTED_BY = Param("sortedBy", "string", "the field to sort by", default="createdAt",
+                       choices=("requestFile", "createdAt", "startedAt", "completedAt", "requestId", "status", "id"))
+BULK_SORTED_ORDER = Param("sortedOrder", "string", "asc or desc", choices=("asc", "desc", "ASC", "DESC"),
+                          default="desc")
+PAGE_NO = Param("pageNo", "integer", "1-based page number", minimum=1, maximum=10**6, default=1)
+PAGE_SIZE = Param("pageSize", "integer", "rows per page", minimum=1, maximum=1000, default=50)
+ROW_STATUS = Param("status", "string", "only rows in this status",
+                   choices=("PENDING", "IN_PROGRESS", "SUCCESS", "FAILURE"))
+SUB_BATCH = Param("subBatch", "integer", "one sub-batch's rows only", minimum=0, maximum=10**6)
+TEMPLATE_TYPES = Param("types", "string", "payment types the template is for, such as PROGRAM,MOJALOOP (the "
+                       "columns are the same for all)", max_length=200)
+TENANT_HEADER = Param("Platform-TenantId", "string", "the tenant the call is for: the key's own (admin and treasury "
+                      "keys may name any); missing or another tenant's is a 403", location="header", max_length=64,
+                      required=True)
+CORRELATION_ID = Param("X-CorrelationID", "string", "the client's id of the batch (its request_id): the same id with "
+                       "the same content is the same batch, with other content a 409", location="header",
+                       max_length=64, required=True)
+FILENAME = Param("filename", "string", "the file's name, kept with the batch", location="header", max_length=255)
+PURPOSE = Param("Purpose", "string", "what the batch pays for", location="header", max_length=64)
+CALLBACK_URL = Param("X-CallbackURL", "string", "where progress is acknowledged (acknowledgement.enable)",
+                     location="header", max_length=1024, pattern=r"^https?://", pattern_hint="is an http(s) URL")
+BATCH_TYPE = Param("type", "string", "csv (a file) or raw (a JSON array); also the Type header",
+                   choices=("csv", "raw", "CSV", "RAW"))
+TYPE_HEADER = Param("Type", "string", "the type, when not in the query", location="header",
+                    choices=("csv", "raw", "CSV", "RAW"))
+CONTENT_SHA256 = Param("X-Content-SHA256", "string", "hex SHA-256 of the file's bytes: checked, 400 on a mismatch",
+                       location="header", pattern=r"^[0-9A-Fa-f]{64}$", pattern_hint="is 64 hex digits")
+CONTENT_MD5 = Param("Content-MD5", "string", "base64 MD5 of the file's bytes (RFC 1864): checked, 400 on a "
+                    "mismatch", location="header", pattern=r"^[A-Za-z0-9+/]{22}==$",
+                    pattern_hint="is 24 base64 characters")
+BATCH_ID = Param("batch_id", "string", "the batch's id (a UUID)", location="path", max_length=36,
+                 pattern=r"^[0-9a-fA-F-]{36}$", pattern_hint="is a UUID")
+CONNECTOR_NAME = Param("connector", "string", "the connector calling back (GSMA's are asynchronous; Mojaloop's "
+                       "scheme adapter answers in the call)", location="path", choices=("gsma",))
+UETR_PARAM = Param("uetr", "string", "the row's UETR", location="path", max_length=36,
+                   pattern=r"^[0-9a-fA-F-]{36}$", pattern_hint="is a UUID")
+CALLBACK_SIGNATURE = Param("X-Callback-Signature", "string", "hex HMAC-SHA256 of the body under "
+                           "DISPERSA_WEBHOOK_SECRET", location="header", max_length=128)
+BATCH_REJECTION = Body("BatchRejection", (name_field("reason", 255, "why the batch is not paid", required=True),))
+ROUTE_TRANSFER = Field("transfers", "transfers", "the parts: each {account, amount, currency, notes}; they add up "
+                       "to amount exactly", required=True)
+PAYMENT_ROUTE = Body("PaymentRoute", (
+    Field("amount", "string", "the whole, a decimal in major units", required=True, max_length=32,
+          pattern=r"^[0-9]{1,15}(\.[0-9]{1,4})?$", pattern_hint="is a decimal amount such as 2000.50"),
+    Field("currency", "string", "ISO 4217", required=True, choices=tuple(sorted(EXPONENTS))),
+    Field("payment_mode", "string", "the payment mode of every part (the tenant's payment-modes); closedloop "
+          "when not given", max_length=32),
+    ROUTE_TRANSFER,
+))
+SUBMIT_HEADERS = (TENANT_HEADER, CORRELATION_ID, FILENAME, PURPOSE, CALLBACK_URL, TYPE_HEADER, CONTENT_SHA256,
+                  CONTENT_MD5)
+BULK_READ_403 = ((403, "no Platform-TenantId, or another tenant's batch"),)
 
 # --- the table -----------------------------------------------------------------------------------
 
@@ -401,6 +457,77 @@ ROUTES: tuple[Route, ...] = (
            errors=((404, "no such tenant"), (422, "an amount that is not positive money of its currency")),
            description="A money decision, for treasury and admin keys; audited."),
     ), path_params=(TENANT_NAME,)),
+    Route("/batchtransactions", "batch_submission", None, "bulk", (
+        Op("POST", "submit_batch", "Submit a batch of payments: a CSV file or a JSON array", Action.SUBMIT_BATCHES,
+           "BatchAccepted", 202, params=(BATCH_TYPE,) + SUBMIT_HEADERS,
+           upload=("multipart/form-data", "text/csv", "application/json"),
+           also=((200, "the same X-CorrelationID and content were submitted before: the same batch, nothing new"),),
+           errors=((400, "no file (\"File not uploaded\"), no X-CorrelationID, a header row with an unknown or "
+                         "missing column, no rows, JSON that is not an array, or X-Content-SHA256 / Content-MD5 "
+                         "not matching the bytes received; nothing was stored"),
+                   (403, "no Platform-TenantId, or another tenant's"),
+                   (409, "the X-CorrelationID was used for other content"),
+                   (413, "the file is larger than DISPERSA_BULK_MAX_BYTES (JSON: DISPERSA_BULK_MAX_JSON_BYTES)"),
+                   (415, "a body that is neither multipart/form-data (part data), text/csv nor application/json")),
+           description="type=csv takes the file as the multipart part `data` or as a text/csv body; type=raw a "
+                       "JSON array of {requestId, creditParty:[{key,value}], debitParty:[{key,value}], paymentMode "
+                       "or subType, amount, currency, descriptionText}. Amounts are decimal strings in major units. "
+                       "The file is streamed to storage; its rows are validated and split by the bulk workers."),
+    )),
+    Route("/api/v1/batchtransactions/{batch_id}", "batches", None, "bulk", (
+        Op("GET", "get_batch", "A batch's summary: counts and amounts by outcome, and each sub-batch's",
+           Action.READ_BATCHES, "BatchSummary", params=(TENANT_HEADER,), errors=BULK_READ_403 + (
+               (404, "no such batch"),)),
+    ), path_params=(BATCH_ID,)),
+    Route("/api/v1/batchtransactions/{batch_id}/detail", "batches", "detail", "bulk", (
+        Op("GET", "get_batch_detail", "A page of a batch's rows, in the file's order", Action.READ_BATCHES,
+           "BatchDetail", params=(TENANT_HEADER, PAGE_NO, PAGE_SIZE, ROW_STATUS),
+           errors=BULK_READ_403 + ((404, "no such batch"),)),
+    ), path_params=(BATCH_ID,)),
+    Route("/api/v1/batchtransactions/{batch_id}/result", "batches", "result", "bulk", (
+        Op("GET", "get_batch_result", "The result file: the input columns plus status, error_code and "
+           "error_description", Action.READ_BATCHES, "BatchResult", params=(TENANT_HEADER, SUB_BATCH), text=True,
+           errors=BULK_READ_403 + ((404, "no such batch"),),
+           description="text/csv, streamed; status is SUCCESS, FAILURE or PENDING."),
+    ), path_params=(BATCH_ID,)),
+    Route("/api/v1/batchtransactions/{batch_id}/approve", "batches", "approval", "bulk", (
+        Op("POST", "approve_batch", "Approve a batch awaiting approval: its rows are paid", Action.APPROVE_BATCHES,
+           "BatchSummary", params=(TENANT_HEADER,),
+           errors=((403, "the key that submitted the batch (maker-checker), or no Platform-TenantId"),
+                   (404, "no such batch"), (409, "the batch is not awaiting approval")),
+           description="A money decision, for treasury and admin keys, by another key than the submitter's; "
+                       "audited."),
+    ), path_params=(BATCH_ID,)),
+    Route("/api/v1/batchtransactions/{batch_id}/reject", "batches", "rejection", "bulk", (
+        Op("POST", "reject_batch", "Reject a batch awaiting approval: nothing is paid", Action.APPROVE_BATCHES,
+           "BatchSummary", body=BATCH_REJECTION, params=(TENANT_HEADER,),
+           errors=((403, "the key that submitted the batch (maker-checker), or no Platform-TenantId"),
+                   (404, "no such batch"), (409, "the batch is not awaiting approval"))),
+    ), path_params=(BATCH_ID,)),
+    Route("/api/v1/batches", "batch_list", None, "bulk", (
+        Op("GET", "list_batches", "Batches, in the seed's page shape", Action.READ_BATCHES, "BatchPage",
+           params=(TENANT_HEADER, BULK_PAGE, BULK_SIZE, BULK_SORTED_BY, BULK_SORTED_ORDER), errors=BULK_READ_403),
+    )),
+    Route("/api/v1/routes", "payment_routes", None, "bulk", (
+        Op("POST", "route_payment", "Split an amount among payees: a one-off batch", Action.SUBMIT_BATCHES,
+           "BatchAccepted", 202, PAYMENT_ROUTE, params=(TENANT_HEADER, CORRELATION_ID),
+           also=((200, "the same X-CorrelationID and parts were routed before: the same batch"),),
+           errors=((400, "the parts do not add up to the amount exactly, or a part's currency is not the route's"),
+                   (403, "no Platform-TenantId, or another tenant's"),
+                   (409, "the X-CorrelationID was used for other content"))),
+    )),
+    Route("/template", "template", None, "bulk", (
+        Op("GET", "get_template", "The CSV header line of a batch file", None, "Template", params=(TEMPLATE_TYPES,),
+           text=True),
+    )),
+    Route("/callbacks/{connector}/{uetr}", "connector_callbacks", None, "bulk", (
+        Op("PUT", "connector_callback", "A payment connector's final word on a row (GSMA)", None,
+           "CallbackReceived", params=(CALLBACK_SIGNATURE,), upload=("application/json",),
+           errors=((400, "a body that is not the connector's callback"), (401, "a missing or wrong signature"),
+                   (404, "no such row"), (413, "a body over 64 KiB")),
+           description="Signed with X-Callback-Signature (hex HMAC-SHA256 of the body under "
+                       "DISPERSA_WEBHOOK_SECRET). Applied by the bulk workers; a duplicate changes nothing."),
+    ), path_params=(CONNECTOR_NAME, UETR_PARAM)),
     Route("/api/v1/api-keys", "api_keys", "collection", "operations", (
         Op("GET", "list_api_keys", "API keys (never the keys themselves), newest first", KEYS, "ApiKeyPage",
            params=PAGING),

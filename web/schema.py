@@ -132,6 +132,13 @@ class Field:
             raise invalid(f"{self.name} has at most {MAX_TIERS} tiers")
         return [TIER.parse(t, where=f"{self.name}[{i}]") for i, t in enumerate(value)]
 
+    def _check_transfers(self, value: Any) -> list[dict[str, Any]]:
+        if not isinstance(value, list) or not value:
+            raise invalid(f"{self.name} is a non-empty list of {{account, amount, currency, notes}}")
+        if len(value) > MAX_ROUTE_PARTS:
+            raise invalid(f"{self.name} has at most {MAX_ROUTE_PARTS} parts")
+        return [ROUTE_PART.parse(t, where=f"{self.name}[{i}]") for i, t in enumerate(value)]
+
     def json_schema(self) -> dict[str, Any]:
         schema = {"$ref": f"#/components/schemas/{self.ref}"} if self.ref else self._base_schema()
         if self.description:
@@ -172,6 +179,8 @@ class Field:
             return {"type": "string", "pattern": TIME_PATTERN}
         if self.kind == "datetime":
             return {"type": "string", "format": "date-time"}
+        if self.kind == "transfers":
+            return {"type": "array", "minItems": 1, "maxItems": MAX_ROUTE_PARTS, "items": ROUTE_PART.json_schema()}
         return {"type": "array", "maxItems": MAX_TIERS, "items": TIER.json_schema()}
 
 
@@ -272,6 +281,16 @@ class ObjectBody(Body):
 MAX_TIERS = 20
 TIER = Body("Tier", (Field("min_origination", "integer", required=True, minimum=0),
                      Field("commission_rate", "rate", required=True)))
+MAX_ROUTE_PARTS = 1000
+DECIMAL_AMOUNT = r"^[0-9]{1,15}(\.[0-9]{1,4})?$"
+ROUTE_PART = Body("RoutePart", (
+    Field("account", "string", "the payee's identifier (a wallet, a CLABE, an MSISDN)", required=True, max_length=64,
+          pattern=NON_BLANK, pattern_hint="cannot be blank"),
+    Field("amount", "string", "a decimal in major units", required=True, max_length=32, pattern=DECIMAL_AMOUNT,
+          pattern_hint="is a decimal amount such as 850.50"),
+    Field("currency", "string", "ISO 4217, the route's own", required=True, max_length=3),
+    Field("notes", "string", "shown to the payee", max_length=255),
+))
 
 
 @dataclass(frozen=True)
@@ -291,6 +310,7 @@ class Param:
     pattern_hint: str = ""
     default: Any = None
     format: str | None = None  # date-time: the value is read as an RFC 3339 time
+    required: bool = False  # documented as required; the responder says what its absence means
 
     def read(self, req: falcon.Request) -> Any:
         if self.location == "header":
@@ -342,7 +362,7 @@ class Param:
                 schema[key] = value
         if self.kind == "string" and not self.choices:
             schema.setdefault("minLength", 1)
-        return {"name": self.name, "in": self.location, "required": self.location == "path",
+        return {"name": self.name, "in": self.location, "required": self.location == "path" or self.required,
                 "description": self.description, "schema": schema}
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import CursorResult, Result, and_, func, insert, or_, select, update
+from sqlalchemy import CursorResult, Result, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from adapters.db import tables as t
@@ -480,6 +480,41 @@ class Wallets:
             currency=entry.currency, reference=entry.reference, at=entry.at)))
         for wallet in wallets:
             self._session.execute(update(t.wallets).where(t.wallets.c.id == wallet.id).values(balance=wallet.balance))
+
+    def lock_many(self, tenant_id: int, owners: list[str], currency: str, at: datetime,
+                  create: bool) -> dict[str, Wallet]:
+        """The wallets of these owners in one currency, locked in one statement (in owner order, as every
+        step locks them); missing ones are made empty first when ``create``."""
+        w = t.wallets
+        wanted = sorted(set(owners))
+        if not wanted:
+            return {}
+        if create:
+            self._session.execute(insert(w).prefix_with("IGNORE", dialect="mysql").prefix_with(
+                "OR IGNORE", dialect="sqlite"), [dict(tenant_id=tenant_id, owner=o, currency=currency, balance=0,
+                                                      created_at=at) for o in wanted])
+        rows = self._session.execute(select(w).where(w.c.tenant_id == tenant_id, w.c.currency == currency,
+                                                     w.c.owner.in_(wanted)).order_by(w.c.owner).with_for_update())
+        return {r.owner: Wallet(r.tenant_id, r.owner, r.currency, int(r.balance), r.id) for r in rows}
+
+    def existing(self, tenant_id: int, owners: list[str]) -> set[str]:
+        """Which of these owners have a wallet (in any currency)."""
+        w = t.wallets
+        wanted = sorted(set(owners))
+        if not wanted:
+            return set()
+        return set(self._session.scalars(select(w.c.owner).where(w.c.tenant_id == tenant_id,
+                                                                  w.c.owner.in_(wanted))))
+
+    def record_many(self, entries: list[WalletEntry], wallets: list[Wallet]) -> None:
+        """Write movements and the balances they left, a statement for each kind (the caller holds the locks)."""
+        if not entries:
+            return
+        self._session.execute(insert(t.wallet_entries), [dict(
+            debit_wallet_id=e.debit_wallet_id, credit_wallet_id=e.credit_wallet_id, amount=e.amount,
+            currency=e.currency, reference=e.reference, at=e.at) for e in entries])
+        self._session.execute(update(t.wallets).where(t.wallets.c.id == bindparam("_id")).values(
+            balance=bindparam("_balance")), [{"_id": w.id, "_balance": w.balance} for w in wallets])
 
     def entry_exists(self, reference: str) -> bool:
         return self._session.execute(select(t.wallet_entries.c.id).where(

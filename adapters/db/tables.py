@@ -285,6 +285,12 @@ batches = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("completed_at", UtcDateTime),
+    Column("size_bytes", BigInteger, nullable=False, server_default="0"),
+    Column("split_page", Integer, nullable=False, server_default="0"),  # the next page of the file to split
+    Column("split_offset", BigInteger, nullable=False, server_default="0"),  # where that page starts (bytes)
+    Column("settled", Integer, nullable=False, server_default="0"),  # rows with a final status
+    Column("sub_batch_count", Integer, nullable=False, server_default="0"),
+    Column("acknowledged", Integer, nullable=False, server_default="0"),  # the last progress acknowledged (%)
     UniqueConstraint("tenant_id", "request_id"),
     Index("ix_batches_tenant_created", "tenant_id", "created_at"),
 )
@@ -299,6 +305,8 @@ sub_batches = Table(
     Column("status", String(32), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("started_at", UtcDateTime),
+    Column("completed_at", UtcDateTime),
     UniqueConstraint("batch_pk", "number"),
 )
 
@@ -321,9 +329,15 @@ instructions = Table(
     Column("payment_order_id", ID, ForeignKey("payment_orders.id")),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("uetr", String(36), nullable=False, unique=True),
+    Column("dedupe_key", String(64)),  # payable rows only, when deduplication is on
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("started_at", UtcDateTime),
+    Column("completed_at", UtcDateTime),
     UniqueConstraint("batch_pk", "row"),
     Index("ix_instructions_batch_sub_batch", "batch_pk", "sub_batch"),
     Index("ix_instructions_batch_status", "batch_pk", "status"),
+    Index("ix_instructions_batch_pk_dedupe_key", "batch_pk", "dedupe_key"),
 )
 
 wallets = Table(

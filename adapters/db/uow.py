@@ -8,7 +8,7 @@ from typing import Any, Callable
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.db import repositories as r
+from adapters.db import bulk, repositories as r
 from adapters.db.outbox import Outbox
 from adapters.db.tables import event_log
 
@@ -46,6 +46,9 @@ class UnitOfWork:
         self.ledger_checks = r.LedgerChecks(self.session)
         self.tenants = r.Tenants(self.session)
         self.wallets = r.Wallets(self.session)
+        self.batches = bulk.Batches(self.session)
+        self.instructions = bulk.Instructions(self.session)
+        self.sub_batches = bulk.SubBatches(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:

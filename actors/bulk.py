@@ -1,0 +1,139 @@
+"""Bulk actors, on the ``bulk`` queue: split a file a page at a time, plan a batch, execute a sub-batch
+through its connector, apply a connector's callback, merge a batch, acknowledge its progress."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
+
+from actors.transaction import Config, UowFactory, in_one_transaction
+from domain.connectors import Answer, Outcome, Payment
+from usecases import bulk_acknowledgement, bulk_execution, bulk_plan, bulk_progress, bulk_split
+from usecases.bulk_split import OpenFile
+
+log = logging.getLogger("dispersa.bulk")
+REMOTE_CHUNK = 50
+
+
+class RemoteConnector(Protocol):
+    """A connector called over HTTP (GSMA, Mojaloop)."""
+
+    def pay(self, payment: Payment) -> Answer: ...
+
+    def status(self, payment: Payment) -> Answer: ...
+
+
+Wiring = Callable[[], "BulkWiring"]  # read per message, built once by the composition root
+
+
+class StillInDoubt(Exception):
+    """Some rows got no clear answer from their connector; the message is retried and they are asked again."""
+
+
+@dataclass(frozen=True)
+class BulkWiring:
+    """What the bulk steps need from the process: the stored files, the remote connectors, the per-connector
+    rate limit (``throttle(connector, rows)`` blocks until the rows fit), where connectors call back, how many
+    sub-batches of a batch run at once, how many rows a local chunk holds, and the acknowledgement sender."""
+
+    open_file: OpenFile
+    remote: Callable[[str], RemoteConnector]
+    throttle: Callable[[str, int], None]
+    callback_base: Callable[[], str]
+    parallel: int
+    chunk: Callable[[str], int]
+    post: Callable[[str, bytes, dict[str, str]], int]
+
+
+def split_batch(uow: UowFactory, wiring: Wiring) -> Callable[..., None]:
+    def split_batch(u: Any, batch_id: str, page: int) -> None:
+        bulk_split.split_page(u, wiring().open_file, batch_id, page)
+    return in_one_transaction(uow, split_batch)
+
+
+def plan_batch(uow: UowFactory, wiring: Wiring) -> Callable[..., None]:
+    def plan_batch(u: Any, batch_id: str) -> None:
+        bulk_plan.plan(u, batch_id, wiring().parallel)
+    return in_one_transaction(uow, plan_batch)
+
+
+def execute_sub_batch(uow: UowFactory, wiring: Wiring, payout: Config) -> Callable[[str, int], None]:
+    """Closed loop and SPEI: a chunk of rows per transaction until the sub-batch is handed over. GSMA and
+    Mojaloop: rows asked before with no answer are asked again first, then new ones, each call after its
+    row's in-progress mark is committed."""
+    def execute_sub_batch(batch_id: str, number: int) -> None:
+        w = wiring()
+        with uow() as u:
+            ref = bulk_execution.sub_batch(u, batch_id, number)
+        if ref.connector in bulk_execution.REMOTE:
+            _remote(uow, w, batch_id, number, ref.connector)
+            return
+        if not ref.runnable or ref.connector is None:
+            return
+        size = w.chunk(ref.connector)
+        while True:
+            w.throttle(ref.connector, size)
+            with uow() as u:
+                more = bulk_execution.execute_local(u, batch_id, number, size, payout())
+                u.commit()
+            if not more:
+                return
+    return execute_sub_batch
+
+
+def _remote(uow: UowFactory, wiring: BulkWiring, batch_id: str, number: int, connector: str) -> None:
+    client, base = wiring.remote(connector), wiring.callback_base()
+    doubts = 0
+    with uow() as u:
+        again = bulk_execution.in_doubt(u, batch_id, number, base)
+    for payment in again:
+        doubts += _ask(uow, wiring, client, connector, payment, asked_before=True)
+    while True:
+        with uow() as u:
+            payments = bulk_execution.hand_over(u, batch_id, number, REMOTE_CHUNK, base)
+            u.commit()
+        if not payments:
+            break
+        for payment in payments:
+            doubts += _ask(uow, wiring, client, connector, payment, asked_before=False)
+    if doubts:
+        raise StillInDoubt(f"batch {batch_id} sub-batch {number}: {doubts} row(s) got no clear answer from "
+                           f"{connector}; asking again")
+
+
+def _ask(uow: UowFactory, wiring: BulkWiring, client: RemoteConnector, connector: str, payment: Payment,
+         asked_before: bool) -> int:
+    """Ask the connector about one row (its status first when it was asked before) and record the answer;
+    1 when the answer is still in doubt."""
+    wiring.throttle(connector, 1)
+    answer = client.status(payment) if asked_before else None
+    if answer is None or (answer.outcome == Outcome.FAILURE and answer.error_code == "404"):
+        answer = client.pay(payment)
+    with uow() as u:
+        bulk_execution.record_answer(u, payment.instruction_id, answer)
+        u.commit()
+    if answer.retryable:
+        log.warning("row %s (UETR) through %s: %s", payment.instruction_id, connector, answer.error_description)
+    return 1 if answer.retryable else 0
+
+
+def apply_connector_callback(uow: UowFactory) -> Callable[..., None]:
+    def apply_connector_callback(u: Any, uetr: str, digest: str, answer: dict[str, Any]) -> None:
+        bulk_execution.record_answer(u, uetr, Answer(Outcome(answer["outcome"]), answer.get("reference"),
+                                                     answer.get("error_code"), answer.get("error_description")))
+    return in_one_transaction(uow, apply_connector_callback)
+
+
+def merge_batch(uow: UowFactory) -> Callable[..., None]:
+    return in_one_transaction(uow, bulk_progress.merge)
+
+
+def acknowledge_batch(uow: UowFactory, wiring: Wiring) -> Callable[[str, int], None]:
+    """POST the progress mark to the tenant's X-CallbackURL, signed; retried on faults, then dead-lettered."""
+    def acknowledge_batch(batch_id: str, mark: int) -> None:
+        with uow() as u:
+            ack = bulk_acknowledgement.acknowledgement(u, batch_id, mark)
+        if ack is None:
+            return
+        wiring().post(ack.url, ack.body, {bulk_acknowledgement.SIGNATURE_HEADER: ack.signature})
+    return acknowledge_batch

@@ -1,0 +1,284 @@
+"""Repositories of bulk batches: batches, their instructions (written and read a page at a time, so that a
+batch of a million rows never sits in memory) and their sub-batches. Core statements throughout: the
+rows are many and plain."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterable, Sequence, cast
+
+from sqlalchemy import CursorResult, Integer, bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from adapters.db import tables as t
+from domain.batches import Batch, BatchStatus, InstructionStatus
+from domain.errors import NotFound
+from domain.instructions import Instruction
+
+B, I, S = t.batches, t.instructions, t.sub_batches
+BATCH_STATE = ("status", "reason", "rows", "approved_by_key_id", "updated_at", "completed_at", "split_page",
+               "split_offset", "settled", "sub_batch_count", "acknowledged")
+INSTRUCTION_STATE = ("status", "error_code", "error_description", "connector_reference", "payment_order_id",
+                     "attempts", "started_at", "completed_at", "sub_batch", "connector")
+SORTABLE = {"requestFile": B.c.filename, "createdAt": B.c.created_at, "startedAt": B.c.created_at,
+            "completedAt": B.c.completed_at, "requestId": B.c.request_id, "status": B.c.status, "id": B.c.id}
+
+
+def _ignore(stmt: Any) -> Any:
+    return stmt.prefix_with("IGNORE", dialect="mysql").prefix_with("OR IGNORE", dialect="sqlite")
+
+
+def _batch(row: Any) -> Batch:
+    return Batch(row.batch_id, row.tenant_id, row.request_id, row.content_sha256, row.source, row.stored_at,
+                 row.created_at, row.filename, row.purpose, row.callback_url, BatchStatus(row.status), row.reason,
+                 row.rows, row.submitted_by_key_id, row.approved_by_key_id, row.updated_at, row.completed_at,
+                 row.size_bytes, row.split_page, row.split_offset, row.settled, row.sub_batch_count,
+                 row.acknowledged, row.id)
+
+
+def _instruction(row: Any) -> Instruction:
+    return Instruction(row.batch_pk, row.row, row.instruction_id, row.uetr, row.payment_mode, row.connector,
+                       row.payee_identifier, row.amount, row.currency, InstructionStatus(row.status),
+                       dict(row.fields), row.sub_batch, row.error_code, row.error_description, row.connector_reference,
+                       row.payment_order_id, row.attempts, row.started_at, row.completed_at, row.id)
+
+
+class Batches:
+    """Batches by their batch_id; a tenant's by its X-CorrelationID."""
+
+    def __init__(self, session: Session):
+        self._session = session
+
+    def add(self, batch: Batch) -> tuple[Batch, bool]:
+        """Store a new batch unless the tenant has one under its request_id: (the stored one, whether new)."""
+        result = self._session.execute(_ignore(insert(B)).values(
+            batch_id=batch.batch_id, tenant_id=batch.tenant_id, request_id=batch.request_id,
+            content_sha256=batch.content_sha256, filename=batch.filename, purpose=batch.purpose,
+            callback_url=batch.callback_url, source=batch.source, stored_at=batch.stored_at,
+            status=batch.status.value, rows=batch.rows, submitted_by_key_id=batch.submitted_by_key_id,
+            created_at=batch.created_at, updated_at=batch.created_at, size_bytes=batch.size_bytes))
+        if cast(CursorResult[Any], result).rowcount == 1:
+            return self.get(batch.batch_id), True
+        row = self._session.execute(select(B).where(B.c.tenant_id == batch.tenant_id,
+                                                    B.c.request_id == batch.request_id)).first()
+        if row is None:  # the batch_id itself was taken: ids are UUIDs, so this is a caller's mistake
+            raise NotFound(f"batch {batch.batch_id} could not be stored")
+        return _batch(row), False
+
+    def get(self, batch_id: str, lock: bool = False) -> Batch:
+        """The batch (its row locked when ``lock``); NotFound when there is none."""
+        stmt = select(B).where(B.c.batch_id == batch_id)
+        row = self._session.execute(stmt.with_for_update() if lock else stmt).first()
+        if row is None:
+            raise NotFound(f"batch {batch_id} does not exist")
+        return _batch(row)
+
+    def id_of(self, batch_pk: int) -> str:
+        """The batch_id of a batch's primary key."""
+        found = self._session.execute(select(B.c.batch_id).where(B.c.id == batch_pk)).scalar()
+        if found is None:
+            raise NotFound(f"batch {batch_pk} does not exist")
+        return str(found)
+
+    def save(self, batch: Batch) -> None:
+        """Write where the batch stands (its row is locked by the caller)."""
+        self._session.execute(update(B).where(B.c.id == batch.id).values(
+            {name: (getattr(batch, name).value if name == "status" else getattr(batch, name))
+             for name in BATCH_STATE}))
+
+    def count_settled(self, batch: Batch, settled: int) -> None:
+        """Add ``settled`` rows to the batch's settled count, in SQL, so that concurrent steps add up."""
+        if settled:
+            self._session.execute(update(B).where(B.c.id == batch.id).values(settled=B.c.settled + settled))
+            batch.settled += settled
+
+    def page(self, tenant_id: int | None, offset: int, limit: int, sorted_by: str,
+             descending: bool) -> tuple[list[Batch], int]:
+        """A page of batches (a tenant's, or all) in the order asked, and how many there are in all."""
+        where = [] if tenant_id is None else [B.c.tenant_id == tenant_id]
+        column = SORTABLE.get(sorted_by, B.c.created_at)
+        order = [column.desc(), B.c.id.desc()] if descending else [column.asc(), B.c.id.asc()]
+        rows = self._session.execute(select(B).where(*where).order_by(*order).offset(offset).limit(limit)).all()
+        total = self._session.execute(select(func.count()).select_from(B).where(*where)).scalar_one()
+        return [_batch(r) for r in rows], int(total)
+
+    def tenant_names(self, tenant_ids: Iterable[int]) -> dict[int, str]:
+        ids = sorted(set(tenant_ids))
+        if not ids:
+            return {}
+        return {r.id: r.name for r in self._session.execute(select(t.tenants.c.id, t.tenants.c.name).where(
+            t.tenants.c.id.in_(ids)))}
+
+
+class Instructions:
+    """A batch's rows as instructions, a page at a time."""
+
+    def __init__(self, session: Session):
+        self._session = session
+
+    def add_many(self, rows: Sequence[Instruction], dedupe_keys: Sequence[str | None], at: datetime) -> int:
+        """Write the rows unless written already (a page split twice); returns how many were new."""
+        if not rows:
+            return 0
+        result = self._session.execute(_ignore(insert(I)), [dict(
+            batch_pk=i.batch_pk, row=i.row, instruction_id=i.instruction_id, uetr=i.uetr, fields=dict(i.fields),
+            payment_mode=i.payment_mode, connector=i.connector, payee_identifier=i.payee_identifier[:64],
+            amount=i.amount, currency=i.currency[:3], status=i.status.value, error_code=i.error_code,
+            error_description=i.error_description, dedupe_key=key, created_at=at, updated_at=at)
+            for i, key in zip(rows, dedupe_keys)])
+        return int(cast(CursorResult[Any], result).rowcount)
+
+    def known_duplicates(self, batch_pk: int, keys: Iterable[str]) -> set[str]:
+        """Which of the duplicate keys earlier pages of the batch have already."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return set()
+        return set(self._session.scalars(select(I.c.dedupe_key).where(I.c.batch_pk == batch_pk,
+                                                                       I.c.dedupe_key.in_(wanted))))
+
+    def count(self, batch_pk: int, status: InstructionStatus | None = None) -> int:
+        where = [I.c.batch_pk == batch_pk] + ([I.c.status == status.value] if status else [])
+        return int(self._session.execute(select(func.count()).select_from(I).where(*where)).scalar_one())
+
+    def ongoing(self, batch_pk: int) -> int:
+        """Rows not settled yet."""
+        return int(self._session.execute(select(func.count()).select_from(I).where(
+            I.c.batch_pk == batch_pk, I.c.status.in_([InstructionStatus.PENDING.value,
+                                                      InstructionStatus.IN_PROGRESS.value]))).scalar_one())
+
+    def pending_of_sub_batch(self, batch_pk: int, number: int, limit: int) -> list[Instruction]:
+        """Up to ``limit`` of the sub-batch's rows not handed over yet, locked, in their order."""
+        return [_instruction(r) for r in self._session.execute(select(I).where(
+            I.c.batch_pk == batch_pk, I.c.sub_batch == number, I.c.status == InstructionStatus.PENDING.value)
+            .order_by(I.c.id).limit(limit).with_for_update())]
+
+    def in_doubt_of_sub_batch(self, batch_pk: int, number: int) -> list[Instruction]:
+        """The sub-batch's rows handed to a remote connector with no answer recorded (no reference)."""
+        return [_instruction(r) for r in self._session.execute(select(I).where(
+            I.c.batch_pk == batch_pk, I.c.sub_batch == number, I.c.status == InstructionStatus.IN_PROGRESS.value,
+            I.c.connector_reference.is_(None)).order_by(I.c.id))]
+
+    def fail_pending(self, batch_pk: int, code: str, description: str, at: datetime) -> int:
+        """Every row not handed over yet fails with the reason (a batch stopped before money moved)."""
+        result = self._session.execute(update(I).where(
+            I.c.batch_pk == batch_pk, I.c.status == InstructionStatus.PENDING.value).values(
+            status=InstructionStatus.FAILURE.value, error_code=code[:32], error_description=description[:512],
+            completed_at=at, updated_at=at))
+        return int(cast(CursorResult[Any], result).rowcount)
+
+    def pending_modes(self, batch_pk: int) -> list[tuple[str, str | None, int, int]]:
+        """(payment mode, connector, pending rows, first row) of the batch, in the order modes first appear."""
+        rows = self._session.execute(select(I.c.payment_mode, I.c.connector, func.count(), func.min(I.c.row)).where(
+            I.c.batch_pk == batch_pk, I.c.status == InstructionStatus.PENDING.value).group_by(
+            I.c.payment_mode, I.c.connector).order_by(func.min(I.c.row))).all()
+        return [(r[0], r[1], int(r[2]), int(r[3])) for r in rows]
+
+    def assign_sub_batch(self, batch_pk: int, payment_mode: str, first: int, size: int, order_by: str | None) -> None:
+        """Number the mode's pending rows into sub-batches ``first``, ``first + 1``, … of ``size`` rows,
+        in the order of ``order_by`` (a row field; amounts by value) and then the file's."""
+        keys: list[Any]
+        if order_by is None:
+            keys = [I.c.row]
+        elif order_by == "amount":
+            keys = [I.c.amount, I.c.row]
+        else:
+            value = func.json_unquote(func.json_extract(I.c.fields, f"$.{order_by}"))
+            keys = [func.length(value), value, I.c.row] if order_by == "id" else [value, I.c.row]  # 2 before 10
+        ranked = select(I.c.id, (func.row_number().over(order_by=keys) - 1).label("rank")).where(
+            I.c.batch_pk == batch_pk, I.c.payment_mode == payment_mode,
+            I.c.status == InstructionStatus.PENDING.value).subquery()
+        number = (first + func.floor(ranked.c.rank / size)).cast(Integer)
+        self._session.execute(update(I).where(I.c.id == ranked.c.id).values(sub_batch=number))
+
+    def of_sub_batch(self, batch_pk: int, number: int, lock: bool = True) -> list[Instruction]:
+        """The sub-batch's rows in their order (locked when ``lock``)."""
+        stmt = select(I).where(I.c.batch_pk == batch_pk, I.c.sub_batch == number).order_by(I.c.id)
+        return [_instruction(r) for r in self._session.execute(stmt.with_for_update() if lock else stmt)]
+
+    def save_many(self, rows: Sequence[Instruction], at: datetime) -> None:
+        """Write where each row stands (the caller holds their locks)."""
+        if not rows:
+            return
+        stmt = update(I).where(I.c.id == bindparam("_id")).values(
+            {name: bindparam(name) for name in INSTRUCTION_STATE} | {"updated_at": bindparam("_at")})
+        self._session.execute(stmt, [
+            {name: (getattr(i, name).value if name == "status" else getattr(i, name)) for name in INSTRUCTION_STATE}
+            | {"_id": i.id, "_at": at} for i in rows])
+
+    def by_uetr(self, uetr: str, lock: bool = False) -> Instruction:
+        stmt = select(I).where(I.c.uetr == uetr)
+        row = self._session.execute(stmt.with_for_update() if lock else stmt).first()
+        if row is None:
+            raise NotFound(f"instruction {uetr} does not exist")
+        return _instruction(row)
+
+    def of_order(self, payment_order_id: int, lock: bool = False) -> Instruction | None:
+        """The instruction a payment order pays, if a bulk row's."""
+        stmt = select(I).where(I.c.payment_order_id == payment_order_id)
+        row = self._session.execute(stmt.with_for_update() if lock else stmt).first()
+        return _instruction(row) if row else None
+
+    def page(self, batch_pk: int, after_row: int, limit: int, status: Sequence[InstructionStatus] = (),
+             offset: int = 0, sub_batch: int | None = None) -> list[Instruction]:
+        """Rows after ``after_row`` (or ``offset`` rows on), in the file's order, optionally of some statuses
+        or of one sub-batch."""
+        where = [I.c.batch_pk == batch_pk, I.c.row > after_row]
+        if sub_batch is not None:
+            where.append(I.c.sub_batch == sub_batch)
+        if status:
+            where.append(I.c.status.in_([s.value for s in status]))
+        stmt = select(I).where(*where).order_by(I.c.row).offset(offset).limit(limit)
+        return [_instruction(r) for r in self._session.execute(stmt)]
+
+    def tally(self, batch_pk: int) -> list[tuple[int | None, InstructionStatus, int, int]]:
+        """(sub-batch, status, rows, amount in minor units) of the batch's rows."""
+        rows = self._session.execute(select(
+            I.c.sub_batch, I.c.status, func.count(), func.coalesce(func.sum(I.c.amount), 0)).where(
+            I.c.batch_pk == batch_pk).group_by(I.c.sub_batch, I.c.status)).all()
+        return [(r[0], InstructionStatus(r[1]), int(r[2]), int(r[3])) for r in rows]
+
+    def currencies(self, batch_pk: int) -> list[str]:
+        return [c for c in self._session.scalars(select(I.c.currency).where(I.c.batch_pk == batch_pk).distinct()
+                                                 .order_by(I.c.currency).limit(5)) if c]
+
+    def in_progress_since(self, before: datetime, connectors: Sequence[str], limit: int) -> list[Instruction]:
+        """Rows handed to an asynchronous connector before ``before`` and still waiting for its word."""
+        return [_instruction(r) for r in self._session.execute(select(I).where(
+            I.c.status == InstructionStatus.IN_PROGRESS.value, I.c.connector.in_(list(connectors)),
+            I.c.updated_at < before).order_by(I.c.id).limit(limit))]
+
+
+class SubBatches:
+    """A batch's sub-batches: each one payment mode, numbered from 0."""
+
+    def __init__(self, session: Session):
+        self._session = session
+
+    def add(self, batch_pk: int, number: int, payment_mode: str, connector: str | None, rows: int,
+            at: datetime) -> None:
+        self._session.execute(_ignore(insert(S)).values(
+            batch_pk=batch_pk, number=number, payment_mode=payment_mode, connector=connector, rows=rows,
+            status="pending", created_at=at, updated_at=at))
+
+    def lock(self, batch_pk: int, number: int) -> Any:
+        """The sub-batch's row, locked; NotFound when there is none."""
+        row = self._session.execute(select(S).where(S.c.batch_pk == batch_pk, S.c.number == number)
+                                    .with_for_update()).first()
+        if row is None:
+            raise NotFound(f"sub-batch {number} of batch {batch_pk} does not exist")
+        return row
+
+    def mark(self, batch_pk: int, number: int, status: str, at: datetime) -> None:
+        values: dict[str, Any] = {"status": status, "updated_at": at}
+        if status == "executing":
+            values["started_at"] = at
+        if status == "done":
+            values["completed_at"] = at
+        self._session.execute(update(S).where(S.c.batch_pk == batch_pk, S.c.number == number).values(values))
+
+    def of_batch(self, batch_pk: int) -> list[Any]:
+        return list(self._session.execute(select(S).where(S.c.batch_pk == batch_pk).order_by(S.c.number)))
+
+    def exists(self, batch_pk: int, number: int) -> bool:
+        return self._session.execute(select(S.c.id).where(S.c.batch_pk == batch_pk, S.c.number == number)
+                                     ).first() is not None
+

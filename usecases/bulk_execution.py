@@ -1,0 +1,156 @@
+"""Executing a sub-batch through its connector. The closed loop and SPEI act in the step's transaction,
+a chunk of rows at a time: the closed loop pays wallets, SPEI makes each row a PaymentOrder for the
+bank pipeline (at-most-once send, webhook, reconciliation). GSMA and Mojaloop are called over HTTP:
+each row is marked in progress and committed before its call, and the call carries the row's UETR as
+its idempotency key, so that a crash or a redelivery asks again and never pays twice."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from adapters.db.uow import UnitOfWork
+from domain import clabe, stp
+from domain.batches import Batch, BatchStatus
+from domain.connectors import Answer, Outcome, Payment
+from domain.instructions import Instruction
+from domain.money import Money
+from domain.payment_orders import Payee, PaymentOrderError, PaymentSource, new_order
+from usecases import bulk_progress, closed_loop, steps
+from usecases.bulk_plan import PARALLEL_SUB_BATCHES
+from usecases.payouts import PayoutConfig
+
+LOCAL = ("closedloop", "spei")
+REMOTE = ("gsma", "mojaloop")
+DEFAULT_PAYEE_NAME = "Beneficiario"
+
+
+@dataclass(frozen=True)
+class SubBatchRef:
+    """Which connector a sub-batch goes through, and whether its batch still runs."""
+
+    connector: str | None
+    runnable: bool
+
+
+def sub_batch(uow: UnitOfWork, batch_id: str, number: int) -> SubBatchRef:
+    """The sub-batch's connector (read, no lock), and whether there is anything to do."""
+    batch = uow.batches.get(batch_id)
+    if batch.status != BatchStatus.PROCESSING or not uow.sub_batches.exists(batch.id or 0, number):
+        return SubBatchRef(None, False)
+    row = uow.sub_batches.lock(batch.id or 0, number)
+    return SubBatchRef(row.connector, row.status != "done")
+
+
+def execute_local(uow: UnitOfWork, batch_id: str, number: int, limit: int, payout: PayoutConfig) -> bool:
+    """Execute up to ``limit`` rows of a closed-loop or SPEI sub-batch; returns whether rows remain."""
+    batch = uow.batches.get(batch_id)
+    if batch.status != BatchStatus.PROCESSING:
+        return False
+    sub = uow.sub_batches.lock(batch.id or 0, number)
+    if sub.status == "done":
+        return False
+    rows = uow.instructions.pending_of_sub_batch(batch.id or 0, number, limit)
+    if not rows:
+        finish(uow, batch, number)
+        return False
+    at = uow.clock()
+    if sub.status == "pending":
+        uow.sub_batches.mark(batch.id or 0, number, "executing", at)
+    if sub.connector == "closedloop":
+        config = uow.tenants.of_id(batch.tenant_id).bulk
+        closed_loop.pay(uow, batch.tenant_id, rows, create_payees=not config.partylookup_enable)
+    else:
+        for row in rows:
+            _order(uow, batch, row, payout)
+    uow.instructions.save_many(rows, at)
+    bulk_progress.settled(uow, batch_id, sum(1 for r in rows if r.status.is_final))
+    return True
+
+
+def _order(uow: UnitOfWork, batch: Batch, row: Instruction, payout: PayoutConfig) -> None:
+    """A SPEI row becomes its payment order (the row's UETR is the order's), queued for the bank."""
+    at = uow.clock()
+    name = row.fields.get("note", "").strip() or DEFAULT_PAYEE_NAME
+    try:
+        order = new_order(row.uetr, payout.tracking_prefix, PaymentSource.BULK_ROW,
+                          Money(row.amount or 0, row.currency), Payee(row.payee_identifier, name),
+                          f"Dispersion {batch.request_id} fila {row.row}", stp.operation_date(at), at)
+    except (PaymentOrderError, ValueError) as e:
+        row.settle(False, at, "INVALID_PAYEE", f"the payment order cannot be built: {e}")
+        return
+    uow.orders.add(order)
+    row.hand_over(at)
+    row.payment_order_id, row.connector_reference = order.id, order.tracking_key
+    uow.outbox.send(steps.SEND_PAYMENT_ORDER, order.id)
+    uow.log("payment_order_created", f"order {order.tracking_key} (UETR {row.uetr}) for row {row.row} of batch "
+            f"{batch.batch_id} to {clabe.mask(order.beneficiary_account)}", reference=order.tracking_key,
+            details={"uetr": row.uetr, "batch_id": batch.batch_id})
+
+
+def finish(uow: UnitOfWork, batch: Batch, number: int, parallel: int = PARALLEL_SUB_BATCHES) -> None:
+    """Every row of the sub-batch is handed over: it is done, and the next sub-batch waiting is queued."""
+    uow.sub_batches.mark(batch.id or 0, number, "done", uow.clock())
+    following = number + parallel
+    if following < batch.sub_batch_count:
+        uow.outbox.send(steps.EXECUTE_SUB_BATCH, batch.batch_id, following)
+
+
+def hand_over(uow: UnitOfWork, batch_id: str, number: int, limit: int, callback_base: str) -> list[Payment]:
+    """Up to ``limit`` rows of a remote sub-batch to ask its connector about: first those asked before with
+    no answer recorded (a crash, a timeout), then new ones, marked in progress. The caller commits before
+    any call. An empty list: the sub-batch is handed over (it is marked done, the next one queued)."""
+    batch = uow.batches.get(batch_id)
+    if batch.status != BatchStatus.PROCESSING:
+        return []
+    sub = uow.sub_batches.lock(batch.id or 0, number)
+    if sub.status == "done":
+        return []
+    at = uow.clock()
+    if sub.status == "pending":
+        uow.sub_batches.mark(batch.id or 0, number, "executing", at)
+    rows = uow.instructions.pending_of_sub_batch(batch.id or 0, number, limit)
+    for row in rows:
+        row.hand_over(at)
+        row.attempts += 1
+    uow.instructions.save_many(rows, at)
+    if not rows:
+        finish(uow, batch, number)
+    return [payment_of(batch, row, callback_base) for row in rows]
+
+
+def payment_of(batch: Batch, row: Instruction, callback_base: str) -> Payment:
+    """What the connector is asked to pay for a row."""
+    f = row.fields
+    return Payment(row.uetr, f.get("payee_identifier_type", ""), row.payee_identifier,
+                   f.get("payer_identifier_type", ""), f.get("payer_identifier", ""), row.amount or 0, row.currency,
+                   f.get("note", ""), f"{callback_base.rstrip('/')}/callbacks/{row.connector}/{row.uetr}"
+                   if callback_base else "")
+
+
+def in_doubt(uow: UnitOfWork, batch_id: str, number: int, callback_base: str) -> list[Payment]:
+    """The sub-batch's rows handed over with no answer recorded: to be asked about again."""
+    batch = uow.batches.get(batch_id)
+    return [payment_of(batch, row, callback_base) for row in
+            uow.instructions.in_doubt_of_sub_batch(batch.id or 0, number)]
+
+
+def record_answer(uow: UnitOfWork, uetr: str, answer: Answer) -> bool:
+    """The connector's word on a row: settled (success or failure), or in progress with its reference.
+    A word on a row settled already changes nothing (a duplicate callback). Returns whether it settled."""
+    row = uow.instructions.by_uetr(uetr, lock=True)
+    at = uow.clock()
+    if row.status.is_final:
+        return False
+    if answer.reference and not row.connector_reference:
+        row.connector_reference = answer.reference[:64]
+    done = False
+    if answer.outcome == Outcome.SUCCESS:
+        done = row.settle(True, at)
+    elif answer.outcome == Outcome.FAILURE:
+        done = row.settle(False, at, answer.error_code, answer.error_description)
+    elif answer.retryable:
+        row.error_description = (answer.error_description or "")[:512]
+    uow.instructions.save_many([row], at)
+    if done:
+        batch_id = uow.batches.id_of(row.batch_pk)
+        bulk_progress.settled(uow, batch_id, 1)
+    return done

@@ -1,0 +1,31 @@
+"""What the bank's word on a bulk row's payment order does to the row: liquidated is a success, cancelled
+a failure, and a return (even after success, even months later) a failure with the bank's cause."""
+from __future__ import annotations
+
+from adapters.db.uow import UnitOfWork
+from domain.payment_orders import PaymentOrder
+from domain.stp import OrderOutcome
+from usecases import bulk_progress
+
+
+def order_settled(uow: UnitOfWork, order: PaymentOrder, outcome: OrderOutcome, cause: str | None) -> None:
+    """Apply an order's outcome to the row it pays (nothing when it pays no row). The caller holds the
+    order's lock; the row's and then the batch's are taken here."""
+    row = uow.instructions.of_order(order.id or 0, lock=True)
+    if row is None:
+        return
+    at = uow.clock()
+    if outcome == OrderOutcome.LIQUIDATED:
+        counted = row.settle(True, at)
+    elif outcome == OrderOutcome.CANCELLED:
+        counted = row.settle(False, at, "CANCELLED", f"cancelled by the bank: {cause or order.last_error or ''}")
+    else:
+        counted = row.settle(False, at, "RETURNED", f"returned by the bank: {cause or 'no cause given'}")
+        if not counted:
+            row.returned(at, cause)
+    uow.instructions.save_many([row], at)
+    if counted:
+        bulk_progress.settled(uow, uow.batches.id_of(row.batch_pk), 1)
+    uow.log(f"bulk_row_{outcome.value}", f"row {row.row} of batch {uow.batches.id_of(row.batch_pk)} "
+            f"{outcome.value} (order {order.tracking_key})", reference=order.tracking_key,
+            details={"uetr": row.uetr})

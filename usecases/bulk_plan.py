@@ -1,0 +1,95 @@
+"""A split batch planned: the success-threshold check (before any money moves), treasury's approval when
+the tenant asks for it, then its sub-batches (each one payment mode, cut by size, in the ordering
+field's order) and the first of them queued. A few sub-batches of a batch run at once; each one that
+has handed all its rows over queues the next, so that one large batch never fills the queue ahead of
+other tenants' batches."""
+from __future__ import annotations
+
+from adapters.db.uow import UnitOfWork
+from domain.batches import Batch, BatchStatus, InstructionStatus, meets_threshold
+from domain.bulk_config import BulkConfig
+from usecases import bulk_progress, steps
+from usecases.access import Principal
+from usecases.errors import Conflict, Forbidden
+
+PARALLEL_SUB_BATCHES = 2
+
+
+def plan(uow: UnitOfWork, batch_id: str, parallel: int = PARALLEL_SUB_BATCHES) -> BatchStatus:
+    """Plan a batch whose file is split; returns where it stands. A batch planned already is left alone."""
+    batch = uow.batches.get(batch_id, lock=True)
+    if batch.status != BatchStatus.QUEUED or batch.split_offset < batch.size_bytes:
+        return batch.status
+    config = uow.tenants.of_id(batch.tenant_id).bulk
+    payable = uow.instructions.count(batch.id or 0, InstructionStatus.PENDING)
+    rate = config.success_threshold_check_success_rate
+    if batch.rows == 0:
+        _stop(uow, batch, "the file has no rows")
+    elif config.success_threshold_check_enable and not meets_threshold(payable, batch.rows, rate):
+        _stop(uow, batch, f"only {payable} of {batch.rows} rows passed validation; the tenant's success threshold "
+                          f"is {rate}%: nothing was paid", code="THRESHOLD_NOT_MET")
+    elif payable == 0:
+        _stop(uow, batch, f"none of the {batch.rows} rows can be paid: see each row's error")
+    elif config.approval_enable:
+        batch.move_to(BatchStatus.AWAITING_APPROVAL, uow.clock())
+        uow.log("batch_awaiting_approval", f"batch {batch_id}: {payable} of {batch.rows} rows wait for treasury's "
+                "approval", reference=batch_id)
+    else:
+        dispatch(uow, batch, config, parallel)
+    uow.batches.save(batch)
+    return batch.status
+
+
+def _stop(uow: UnitOfWork, batch: Batch, reason: str, code: str = "BATCH_FAILED") -> None:
+    at = uow.clock()
+    failed = uow.instructions.fail_pending(batch.id or 0, code, reason, at)
+    batch.move_to(BatchStatus.FAILED, at, reason)
+    uow.batches.count_settled(batch, failed)
+    uow.log("batch_failed", f"batch {batch.batch_id} failed: {reason}", level="WARNING", reference=batch.batch_id)
+    bulk_progress.acknowledge(uow, batch)
+
+
+def dispatch(uow: UnitOfWork, batch: Batch, config: BulkConfig, parallel: int = PARALLEL_SUB_BATCHES) -> None:
+    """Number the payable rows into sub-batches, by payment mode and then by size, and queue the first."""
+    at, number = uow.clock(), 0
+    order_by = config.ordering_field if config.ordering_enable else None
+    for mode, connector, count, _ in uow.instructions.pending_modes(batch.id or 0):
+        size = config.splitting_sub_batch_size if config.splitting_enable else count
+        uow.instructions.assign_sub_batch(batch.id or 0, mode, number, size, order_by)
+        parts = -(-count // size)
+        for part in range(parts):
+            uow.sub_batches.add(batch.id or 0, number + part, mode, connector, min(size, count - part * size), at)
+        number += parts
+    batch.sub_batch_count = number
+    batch.move_to(BatchStatus.PROCESSING, at)
+    for first in range(min(parallel, number)):
+        uow.outbox.send(steps.EXECUTE_SUB_BATCH, batch.batch_id, first)
+    uow.log("batch_processing", f"batch {batch.batch_id}: {number} sub-batch(es) planned", reference=batch.batch_id)
+
+
+def _waiting(uow: UnitOfWork, batch_id: str, who: Principal) -> Batch:
+    batch = uow.batches.get(batch_id, lock=True)
+    if batch.status != BatchStatus.AWAITING_APPROVAL:
+        raise Conflict(f"batch {batch_id} is {batch.status.value}, not awaiting approval")
+    if batch.submitted_by_key_id is not None and batch.submitted_by_key_id == who.key_id:
+        raise Forbidden("the key that submitted a batch may not approve or reject it: another treasury key must "
+                        "(maker-checker)")
+    return batch
+
+
+def approve(uow: UnitOfWork, batch_id: str, who: Principal, parallel: int = PARALLEL_SUB_BATCHES) -> Batch:
+    """Treasury's approval of a waiting batch, by another key than the one that submitted it."""
+    batch = _waiting(uow, batch_id, who)
+    batch.approved_by_key_id = who.key_id
+    dispatch(uow, batch, uow.tenants.of_id(batch.tenant_id).bulk, parallel)
+    uow.batches.save(batch)
+    return batch
+
+
+def reject(uow: UnitOfWork, batch_id: str, who: Principal, reason: str) -> Batch:
+    """Treasury's rejection of a waiting batch: nothing is paid, every waiting row fails with the reason."""
+    batch = _waiting(uow, batch_id, who)
+    batch.approved_by_key_id = who.key_id
+    _stop(uow, batch, f"rejected by treasury: {reason}", code="REJECTED")
+    uow.batches.save(batch)
+    return batch

@@ -1,0 +1,116 @@
+"""Splitting a batch's file into instructions, a page of rows per transaction, so that a file of a million
+rows is never in memory and a crash loses at most the page in flight (which is split again: rows are
+unique per batch and row). Each page validates its rows: amounts, the payment mode's connector, the
+party lookup, duplicates. The last page queues the plan."""
+from __future__ import annotations
+
+import hashlib
+from typing import BinaryIO, Callable
+
+from adapters import bulk_csv
+from adapters.db.uow import UnitOfWork
+from domain import bulk_formatting, party_lookup
+from domain.batches import DUPLICATE, NOT_CONFIGURED, Batch, BatchStatus, InstructionStatus, duplicate_key, instruction_id
+from domain.bulk_config import BulkConfig
+from domain.bulk_files import FileError, Header, InstructionDraft, read_header, read_row
+from domain.instructions import Instruction
+from usecases import steps
+
+PAGE_ROWS = 1000
+OpenFile = Callable[[str], BinaryIO]
+LOOKUPS = {"spei": party_lookup.spei, "gsma": party_lookup.gsma, "mojaloop": party_lookup.mojaloop}
+
+
+def split_page(uow: UnitOfWork, open_file: OpenFile, batch_id: str, page: int, page_rows: int = PAGE_ROWS) -> int:
+    """Split page ``page`` of the batch's file into instructions; returns how many rows it wrote. A page
+    split already (a redelivery) or a batch that has moved on writes nothing."""
+    batch = uow.batches.get(batch_id, lock=True)
+    if batch.status != BatchStatus.QUEUED or batch.split_page != page:
+        return 0
+    tenant = uow.tenants.of_id(batch.tenant_id)
+    with open_file(batch.stored_at) as stream:
+        try:
+            names, header_end = bulk_csv.header(stream)
+            header = read_header(names)
+            chunk = bulk_csv.page(stream, batch.split_offset or header_end, page_rows)
+        except (FileError, bulk_csv.Unreadable) as e:
+            batch.move_to(BatchStatus.FAILED, uow.clock(), f"the file cannot be read: {e}")
+            uow.batches.save(batch)
+            uow.alert("batch_unreadable", f"batch {batch_id}: {e}", reference=batch_id)
+            return 0
+    rows = _instructions(uow, batch, tenant.bulk, header, chunk.records)
+    written = uow.instructions.add_many([i for i, _ in rows], [k for _, k in rows], uow.clock())
+    batch.rows += len(rows)
+    batch.split_page, batch.split_offset = page + 1, chunk.next_offset
+    uow.batches.save(batch)
+    uow.batches.count_settled(batch, sum(1 for i, _ in rows if i.status.is_final))
+    if chunk.at_end:
+        batch.split_offset = batch.size_bytes  # the plan checks that the split reached the end
+        uow.batches.save(batch)
+        uow.outbox.send(steps.PLAN_BATCH, batch_id)
+    else:
+        uow.outbox.send(steps.SPLIT_BATCH, batch_id, page + 1)
+    return written
+
+
+def _instructions(uow: UnitOfWork, batch: Batch, config: BulkConfig, header: Header,
+                  records: list[list[str]]) -> list[tuple[Instruction, str | None]]:
+    drafts = [read_row(header, values, batch.rows + i) for i, values in enumerate(records)]
+    failures: dict[int, tuple[str, str]] = {
+        d.row: (d.failure.code.value, d.failure.description) for d in drafts if d.failure is not None}
+    for d in drafts:
+        if d.row not in failures and config.connector_of(d.payment_mode) is None:
+            failures[d.row] = ("MODE_NOT_CONFIGURED", f"{NOT_CONFIGURED}: {d.payment_mode!r}")
+    if config.partylookup_enable:
+        failures.update(_lookup_failures(uow, batch, config, [d for d in drafts if d.row not in failures]))
+    keys = _duplicate_keys(uow, batch, [d for d in drafts if d.row not in failures]) if config.deduplication_enable \
+        else {}
+    for row, key in keys.items():
+        if key is None:
+            failures[row] = ("DUPLICATE", DUPLICATE)
+    return [(_instruction(uow, batch, config, d, failures.get(d.row)), keys.get(d.row)) for d in drafts]
+
+
+def _payee(config: BulkConfig, draft: InstructionDraft) -> str:
+    standard = config.formatting_standard if config.formatting_enable else "DEFAULT"
+    return bulk_formatting.payee(draft.fields.get("payee_identifier", ""),
+                                 draft.fields.get("payee_identifier_type", ""), standard)
+
+
+def _lookup_failures(uow: UnitOfWork, batch: Batch, config: BulkConfig,
+                     drafts: list[InstructionDraft]) -> dict[int, tuple[str, str]]:
+    wallets = uow.wallets.existing(batch.tenant_id, [_payee(config, d) for d in drafts
+                                                     if config.connector_of(d.payment_mode) == "closedloop"])
+    check = dict(LOOKUPS, closedloop=party_lookup.closedloop(wallets.__contains__))
+    failures = {}
+    for d in drafts:
+        why = check[config.connector_of(d.payment_mode) or ""](d.fields.get("payee_identifier_type", ""),
+                                                               _payee(config, d))
+        if why is not None:
+            failures[d.row] = ("PARTY_LOOKUP_FAILED", why)
+    return failures
+
+
+def _duplicate_keys(uow: UnitOfWork, batch: Batch, drafts: list[InstructionDraft]) -> dict[int, str | None]:
+    """Each payable row's duplicate key, or None when an earlier row (this page or an earlier one) has it."""
+    digests = {d.row: hashlib.sha256("\x1f".join(duplicate_key(d)).encode()).hexdigest() for d in drafts}
+    seen = uow.instructions.known_duplicates(batch.id or 0, digests.values())
+    keys: dict[int, str | None] = {}
+    for row, digest in digests.items():
+        keys[row] = None if digest in seen else digest
+        seen.add(digest)
+    return keys
+
+
+def _instruction(uow: UnitOfWork, batch: Batch, config: BulkConfig, draft: InstructionDraft,
+                 failure: tuple[str, str] | None) -> Instruction:
+    at = uow.clock()
+    instruction = Instruction(
+        batch.id or 0, draft.row, instruction_id(batch.batch_id, draft.row), uow.new_id(), draft.payment_mode[:32],
+        config.connector_of(draft.payment_mode), _payee(config, draft)[:64],
+        draft.amount.minor if draft.amount is not None else None,
+        (draft.amount.currency if draft.amount else draft.fields.get("currency", "").strip().upper())[:3],
+        InstructionStatus.PENDING, draft.fields)
+    if failure is not None:
+        instruction.settle(False, at, *failure)
+    return instruction

@@ -1,0 +1,248 @@
+"""The bulk API: batches submitted (POST /batchtransactions), read (summary, detail, result file, list),
+approved or rejected by treasury, payment routes, the template, and the connectors' callbacks."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Mapping
+
+import falcon
+
+from adapters import bulk_csv
+from adapters.db.uow import UnitOfWork
+from adapters.storage import FileStorage
+from domain.batches import Batch, InstructionStatus
+from domain.bulk_files import COLUMNS
+from domain.connectors import Answer
+from domain.tenants import Tenant
+from usecases import bulk_plan, bulk_reading, bulk_routes, bulk_submission, steps, tenants
+from web import context as ctx
+from web.bulk_upload import Integrity, Upload, as_csv, bad_request, csv_upload, raw_upload
+from web.limits import read_body
+from web.routes import (
+    BATCH_ID, BATCH_TYPE, BULK_PAGE, BULK_SIZE, BULK_SORTED_BY, BULK_SORTED_ORDER, CALLBACK_URL, CONTENT_MD5,
+    CONTENT_SHA256, CORRELATION_ID, FILENAME, PAGE_NO, PAGE_SIZE, PURPOSE, ROW_STATUS, SUB_BATCH, TYPE_HEADER,
+    UETR_PARAM, WEBHOOK_BODY_LIMIT,
+)
+
+UowFactory = Callable[[], UnitOfWork]
+CallbackReader = Callable[[Mapping[str, Any]], Answer]
+TENANT = "Platform-TenantId"
+
+
+@dataclass(frozen=True)
+class BulkLimits:
+    """How large an upload may be (a CSV file; a raw JSON body), and how long a chunk of it may take."""
+
+    max_bytes: int
+    max_json_bytes: int
+    read_seconds: float
+
+
+def _tenant(uow: UnitOfWork, req: falcon.Request) -> Tenant:
+    return tenants.for_caller(uow, ctx.principal(req), req.get_header(TENANT))
+
+
+def _correlation_id(req: falcon.Request) -> str:
+    given = req.get_header(CORRELATION_ID.name)
+    if not given or not given.strip():
+        raise bad_request("X-CorrelationID is required: your id of this batch (it becomes request_id)")
+    return str(CORRELATION_ID.value(given.strip()))
+
+
+def accepted(batch: Batch) -> dict[str, Any]:
+    """The seed's answer to a submission, with where to poll and how soon."""
+    return {"batch_id": batch.batch_id, "request_id": batch.request_id, "status": batch.status.value,
+            "PollingPath": f"/api/v1/batchtransactions/{batch.batch_id}",
+            "SuggestedCallbackSeconds": 5 + batch.size_bytes // 2_000_000}
+
+
+class BatchSubmissionResource:
+    """POST /batchtransactions: the upload is streamed to storage, then the batch is recorded and queued."""
+
+    def __init__(self, uow: UowFactory, storage: FileStorage, limits: BulkLimits):
+        self._uow, self._storage, self._limits = uow, storage, limits
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        with self._uow() as uow:
+            tenant = _tenant(uow, req)
+        request_id = _correlation_id(req)
+        filename, purpose, callback = FILENAME.read(req), PURPOSE.read(req), CALLBACK_URL.read(req)
+        kind = str(BATCH_TYPE.read(req) or TYPE_HEADER.read(req) or self._inferred(req)).lower()
+        integrity = Integrity(CONTENT_SHA256.read(req), CONTENT_MD5.read(req))
+        upload = self._upload(req, kind, tenant, integrity)
+        submission = bulk_submission.Submission(
+            request_id, upload.stored.key, upload.stored.size, upload.content_sha256, upload.source,
+            filename or "", purpose or "", callback)
+        with self._uow() as uow:
+            batch, new = bulk_submission.submit(uow, tenant, submission, ctx.principal(req).key_id)
+            if new:
+                ctx.record(uow, req, "batch", batch.batch_id, {"tenant": tenant.name, "request_id": request_id,
+                                                               "sha256": upload.content_sha256,
+                                                               "bytes": upload.stored.size})
+            uow.commit()
+        resp.status = falcon.HTTP_202 if new else falcon.HTTP_200
+        resp.media = accepted(batch)
+
+    @staticmethod
+    def _inferred(req: falcon.Request) -> str:
+        media = (req.content_type or "").split(";", 1)[0].strip().lower()
+        return "raw" if media == "application/json" else "csv"
+
+    def _upload(self, req: falcon.Request, kind: str, tenant: Tenant, integrity: Integrity) -> Upload:
+        limits = self._limits
+        if kind == "raw":
+            media = (req.content_type or "").split(";", 1)[0].strip().lower()
+            if media and media != "application/json" and (req.content_length or 0) > 0:
+                raise falcon.HTTPUnsupportedMediaType(title="Unsupported media type",
+                                                      description="type=raw is a JSON array: application/json")
+            return raw_upload(req, self._storage, limits.max_json_bytes, tenant.name, integrity, limits.read_seconds)
+        return csv_upload(req, self._storage, limits.max_bytes, tenant.name, integrity, limits.read_seconds)
+
+
+class BatchResource:
+    """GET a batch's summary, detail and result; POST treasury's approval or rejection."""
+
+    def __init__(self, uow: UowFactory):
+        self._uow = uow
+
+    def _batch(self, uow: UnitOfWork, req: falcon.Request, batch_id: str) -> Batch:
+        return bulk_reading.batch_of(uow, BATCH_ID.value(batch_id), _tenant(uow, req).id)
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, batch_id: str) -> None:
+        with self._uow() as uow:
+            resp.media = bulk_reading.summary(uow, self._batch(uow, req, batch_id))
+
+    def on_get_detail(self, req: falcon.Request, resp: falcon.Response, batch_id: str) -> None:
+        status = ROW_STATUS.read(req)
+        with self._uow() as uow:
+            batch = self._batch(uow, req, batch_id)
+            resp.media = bulk_reading.detail(uow, batch, PAGE_NO.read(req), PAGE_SIZE.read(req),
+                                             InstructionStatus[status] if status else None)
+
+    def on_get_result(self, req: falcon.Request, resp: falcon.Response, batch_id: str) -> None:
+        sub_batch = SUB_BATCH.read(req)
+        with self._uow() as uow:
+            batch = self._batch(uow, req, batch_id)
+        resp.content_type = "text/csv; charset=utf-8"
+        resp.downloadable_as = f"{batch.batch_id}_result.csv"
+        resp.stream = _chunks(bulk_reading.iter_result(self._uow, batch, sub_batch))
+
+    def on_post_approval(self, req: falcon.Request, resp: falcon.Response, batch_id: str) -> None:
+        with self._uow() as uow:
+            batch = self._batch(uow, req, batch_id)
+            batch = bulk_plan.approve(uow, batch.batch_id, ctx.principal(req))
+            ctx.record(uow, req, "batch", batch.batch_id, {"status": {"old": "awaiting_approval",
+                                                                      "new": batch.status.value}})
+            uow.commit()
+            resp.media = bulk_reading.summary(uow, batch)
+
+    def on_post_rejection(self, req: falcon.Request, resp: falcon.Response, batch_id: str) -> None:
+        fields = ctx.body(req)
+        with self._uow() as uow:
+            batch = self._batch(uow, req, batch_id)
+            batch = bulk_plan.reject(uow, batch.batch_id, ctx.principal(req), fields["reason"])
+            ctx.record(uow, req, "batch", batch.batch_id, {"status": {"old": "awaiting_approval",
+                                                                      "new": batch.status.value},
+                                                           "reason": fields["reason"]})
+            uow.commit()
+            resp.media = bulk_reading.summary(uow, batch)
+
+
+def _chunks(rows: Iterator[list[str]], size: int = 64 * 1024) -> Iterator[bytes]:
+    buffer = io.BytesIO()
+    buffer.write(bulk_csv.to_csv_line(bulk_reading.result_header()))
+    for row in rows:
+        buffer.write(bulk_csv.to_csv_line(row))
+        if buffer.tell() >= size:
+            yield buffer.getvalue()
+            buffer = io.BytesIO()
+    yield buffer.getvalue()
+
+
+class BatchListResource:
+    """GET /api/v1/batches: the tenant's batches in the seed's page shape."""
+
+    def __init__(self, uow: UowFactory):
+        self._uow = uow
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        with self._uow() as uow:
+            tenant = _tenant(uow, req)
+            resp.media = bulk_reading.page_of_batches(uow, tenant.id, BULK_PAGE.read(req), BULK_SIZE.read(req),
+                                                      BULK_SORTED_BY.read(req), BULK_SORTED_ORDER.read(req))
+
+
+class TemplateResource:
+    """GET /template: the header line of a batch file (the same columns for every payment type)."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.content_type = "text/csv; charset=utf-8"
+        resp.text = ",".join(COLUMNS) + "\n"
+
+
+class PaymentRouteResource:
+    """POST /api/v1/routes: an amount split among payees, as a one-off batch."""
+
+    def __init__(self, uow: UowFactory, storage: FileStorage):
+        self._uow, self._storage = uow, storage
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        fields = ctx.body(req)
+        with self._uow() as uow:
+            tenant = _tenant(uow, req)
+        request_id = _correlation_id(req)
+        try:
+            items = bulk_routes.items(tenant.bulk, fields)
+        except bulk_routes.RouteError as e:
+            raise bad_request(str(e)) from None
+        canonical = json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+        stored = self._storage.save(io.BytesIO(as_csv(items)).read, 64 * 1024 * 1024, tenant.name, ".csv")
+        submission = bulk_submission.Submission(request_id, stored.key, stored.size,
+                                                hashlib.sha256(canonical).hexdigest(), "route",
+                                                purpose="payment route")
+        with self._uow() as uow:
+            batch, new = bulk_submission.submit(uow, tenant, submission, ctx.principal(req).key_id)
+            if new:
+                ctx.record(uow, req, "batch", batch.batch_id, {"tenant": tenant.name, "route": fields})
+            uow.commit()
+        resp.status = falcon.HTTP_202 if new else falcon.HTTP_200
+        resp.media = accepted(batch)
+
+
+class ConnectorCallbackResource:
+    """PUT /callbacks/{connector}/{uetr}: a connector's final word, checked, stored in the outbox, applied
+    by the bulk workers."""
+
+    def __init__(self, uow: UowFactory, secret: str, readers: Mapping[str, CallbackReader]):
+        self._uow, self._secret, self._readers = uow, secret, readers
+
+    def on_put(self, req: falcon.Request, resp: falcon.Response, connector: str, uetr: str) -> None:
+        uetr = str(UETR_PARAM.value(uetr))
+        raw = read_body(req, WEBHOOK_BODY_LIMIT)
+        signature = req.get_header("X-Callback-Signature") or ""
+        expected = hmac.new(self._secret.encode(), raw, hashlib.sha256).hexdigest() if self._secret else None
+        if expected is None or not hmac.compare_digest(signature.strip().lower(), expected):
+            raise falcon.HTTPUnauthorized(title="Unauthorized", challenges=["HMAC-SHA256"],
+                                          description="X-Callback-Signature is missing or wrong")
+        try:
+            body = ctx.parse_json(raw)
+        except ValueError as e:
+            raise bad_request(f"the body is not valid JSON: {e}") from None
+        reader = self._readers.get(connector)
+        if not isinstance(body, dict) or reader is None:
+            raise bad_request(f"the body is not a {connector} callback object")
+        answer = reader(body)
+        digest = hashlib.sha256(raw).hexdigest()
+        with self._uow() as uow:
+            row = uow.instructions.by_uetr(uetr)
+            uow.outbox.send(steps.APPLY_CONNECTOR_CALLBACK, row.uetr, digest, {
+                "outcome": answer.outcome.value, "reference": answer.reference, "error_code": answer.error_code,
+                "error_description": answer.error_description})
+            uow.log("connector_callback", f"{connector} callback for row {row.instruction_id}: "
+                    f"{answer.outcome.value}", reference=row.uetr)
+            uow.commit()
+        resp.media = {"status": "received"}
