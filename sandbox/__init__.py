@@ -1,4 +1,5 @@
-"""A faithful stand-in for STP (SPEI) on loopback, for `dispersa sandbox`, the demo and the tests.
+"""A faithful stand-in for STP (SPEI) on loopback, for `dispersa sandbox`, the demo and the tests; on the
+same port, a GSMA mobile-money provider and a Mojaloop SDK scheme adapter (`sandbox.mobile_money`).
 
 It reuses the protocol rules (domain.stp, adapters.bank.signer); nothing in the main code imports it.
 """
