@@ -12,7 +12,7 @@ from domain.bulk_config import ConfigError
 from domain.money import Money, MoneyError
 from domain.tenants import FLOAT, Tenant, TenantError
 from domain.wallets import WalletError, fund as fund_wallet
-from domain.access import Role, acts_for_tenant
+from domain.access import acts_for_tenant
 from usecases.access import Principal, new_api_key
 from usecases.errors import Forbidden, Invalid, NotFound
 
@@ -96,10 +96,8 @@ def for_caller(uow: UnitOfWork, who: Principal, name: str | None) -> Tenant:
         raise Forbidden("Platform-TenantId is required: the tenant this call is for")
     try:
         tenant = uow.tenants.get(name.strip())
-    except NotFound:
-        if who.role in (Role.ADMIN, Role.TREASURY):
-            raise
-        raise Forbidden(f"this key does not act for tenant {name.strip()!r}") from None
+    except NotFound:  # a 403 either way: whether a tenant exists is not told to those who may not act for it
+        raise Forbidden(f"this key does not act for tenant {name.strip()!r}, or there is no such tenant") from None
     if not acts_for_tenant(who.role, who.tenant_id, tenant.id or 0):
         raise Forbidden(f"this key does not act for tenant {name.strip()!r}")
     return tenant

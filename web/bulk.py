@@ -24,7 +24,8 @@ from web.bulk_upload import Integrity, Upload, as_csv, bad_request, csv_upload, 
 from web.limits import read_body
 from web.routes import (
     BATCH_ID, BATCH_TYPE, BULK_PAGE, BULK_SIZE, BULK_SORTED_BY, BULK_SORTED_ORDER, CALLBACK_URL, CONTENT_MD5,
-    CONTENT_SHA256, CORRELATION_ID, FILENAME, PAGE_NO, PAGE_SIZE, PURPOSE, ROW_STATUS, SUB_BATCH, TYPE_HEADER,
+    CONTENT_SHA256, CORRELATION_ID, FILENAME, PAGE_NO, PAGE_SIZE, PURPOSE, ROW_STATUS, SUB_BATCH, TEMPLATE_TYPES,
+    TYPE_HEADER,
     UETR_PARAM, WEBHOOK_BODY_LIMIT,
 )
 
@@ -180,6 +181,7 @@ class TemplateResource:
     """GET /template: the header line of a batch file (the same columns for every payment type)."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        TEMPLATE_TYPES.read(req)  # checked (an empty value is a 422), though every type has the same columns
         resp.content_type = "text/csv; charset=utf-8"
         resp.text = ",".join(COLUMNS) + "\n"
 

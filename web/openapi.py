@@ -228,7 +228,7 @@ def _error(description: str) -> dict[str, Any]:
 
 def _responses(route: Route, op: Operation) -> dict[str, Any]:
     """Every status the operation can answer: its success, what its shape implies, and its own rules."""
-    content: dict[str, Any] = ({"text/plain": {"schema": _ref(op.response)}} if op.text
+    content: dict[str, Any] = ({TEXT_MEDIA.get(op.response, "text/plain"): {"schema": _ref(op.response)}} if op.text
                                else {"application/json": {"schema": _ref(op.response)}})
     if op.csv:
         content["text/csv"] = {"schema": {"type": "string"}}
