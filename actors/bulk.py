@@ -86,6 +86,7 @@ def _remote(uow: UowFactory, wiring: BulkWiring, batch_id: str, number: int, con
     doubts = 0
     with uow() as u:
         again = bulk_execution.in_doubt(u, batch_id, number, base)
+        u.commit()
     for payment in again:
         doubts += _ask(uow, wiring, client, connector, payment, asked_before=True)
     while True:

@@ -114,23 +114,33 @@ def hand_over(uow: UnitOfWork, batch_id: str, number: int, limit: int, callback_
     uow.instructions.save_many(rows, at)
     if not rows:
         finish(uow, batch, number)
-    return [payment_of(batch, row, callback_base) for row in rows]
+    payer = uow.tenants.of_id(batch.tenant_id).name
+    return [payment_of(row, callback_base, payer) for row in rows]
 
 
-def payment_of(batch: Batch, row: Instruction, callback_base: str) -> Payment:
-    """What the connector is asked to pay for a row."""
+def payment_of(row: Instruction, callback_base: str, tenant: str) -> Payment:
+    """What the connector is asked to pay for a row; a row that names no payer is paid by the tenant's own
+    account (its name, as the account id the provider knows it by)."""
     f = row.fields
-    return Payment(row.uetr, f.get("payee_identifier_type", ""), row.payee_identifier,
-                   f.get("payer_identifier_type", ""), f.get("payer_identifier", ""), row.amount or 0, row.currency,
+    payer_type, payer = f.get("payer_identifier_type", ""), f.get("payer_identifier", "")
+    if not payer.strip():
+        payer_type, payer = "accountid", tenant
+    return Payment(row.uetr, f.get("payee_identifier_type", ""), row.payee_identifier, payer_type or "accountid",
+                   payer, row.amount or 0, row.currency,
                    f.get("note", ""), f"{callback_base.rstrip('/')}/callbacks/{row.connector}/{row.uetr}"
                    if callback_base else "")
 
 
 def in_doubt(uow: UnitOfWork, batch_id: str, number: int, callback_base: str) -> list[Payment]:
-    """The sub-batch's rows handed over with no answer recorded: to be asked about again."""
+    """The sub-batch's rows handed over with no answer recorded, to be asked about again (each counted
+    as one more attempt; the caller commits before asking)."""
     batch = uow.batches.get(batch_id)
-    return [payment_of(batch, row, callback_base) for row in
-            uow.instructions.in_doubt_of_sub_batch(batch.id or 0, number)]
+    payer = uow.tenants.of_id(batch.tenant_id).name
+    rows = uow.instructions.in_doubt_of_sub_batch(batch.id or 0, number)
+    for row in rows:
+        row.attempts += 1
+    uow.instructions.save_many(rows, uow.clock())
+    return [payment_of(row, callback_base, payer) for row in rows]
 
 
 def record_answer(uow: UnitOfWork, uetr: str, answer: Answer) -> bool:

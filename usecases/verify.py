@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from adapters.db import tables as db
 from adapters.db.tables import bank_transfer_items
 from adapters.db.uow import UnitOfWork
+from usecases import verify_batches
 from domain.credits import Credit
 from domain.identity import id_of
 from domain.invariants import StoreBooks, verify
@@ -28,11 +29,12 @@ class VerifyReport:
     balance_updates: int = 0
     transfers: int = 0
     violations: list[str] = field(default_factory=list)
+    batches: int = 0
 
     def summary(self) -> str:
         """The counts and the number of violations, in one line."""
         return (f"{self.stores} stores, {self.balance_updates} balance updates, {self.transfers} transfers, "
-                f"{len(self.violations)} violations")
+                f"{self.batches} batches, {len(self.violations)} violations")
 
 
 def load_books(session: Session, store: Store) -> StoreBooks:
@@ -79,6 +81,12 @@ def verify_all(sessions: Callable[[], Session], progress: Callable[[int], None] 
         report.violations.extend(verify(books))
         if progress:
             progress(1)
+    with sessions() as session:
+        batches = verify_batches.batch_keys(session)
+    for batch_pk in batches:
+        with sessions() as session:
+            report.violations.extend(verify_batches.check_batch(session, batch_pk))
+        report.batches += 1
     return report
 
 

@@ -12,9 +12,10 @@ from typing import Any, BinaryIO, Callable
 
 import falcon
 
-from adapters import bulk_csv
 from adapters.storage import FileStorage, Stored, TooLarge
-from domain.bulk_files import COLUMNS, FileError, read_header, read_item
+from domain.bulk_files import FileError
+from usecases import bulk_files_io
+from usecases.bulk_files_io import as_csv
 from web.context import parse_json
 from web.limits import SlowBody, deadline
 
@@ -68,11 +69,8 @@ def _timed(read: Callable[[int], bytes], seconds: float) -> Callable[[int], byte
 def check_header(stored: Stored, written: BinaryIO) -> None:
     """400 unless the file's first row names known columns, the required ones among them, and a row follows."""
     try:
-        names, _ = bulk_csv.header(written)
-        read_header(names)
-        if not bulk_csv.has_record(written):
-            raise FileError("the file has a header row but no payments")
-    except (FileError, bulk_csv.Unreadable) as e:
+        bulk_files_io.check_header(written)
+    except FileError as e:
         raise bad_request(str(e)) from None
 
 
@@ -139,15 +137,6 @@ def raw_upload(req: falcon.Request, storage: FileStorage, limit: int, prefix: st
     text = io.BytesIO(as_csv(items))
     stored = _keep(storage, text.read, limit * 4, prefix, integrity, lambda _: (sha, md5.decode()))
     return Upload(stored, sha, "raw")
-
-
-def as_csv(items: list[Any]) -> bytes:
-    """JSON items as the CSV the bulk workers read (the seed's columns)."""
-    lines = [bulk_csv.to_csv_line(list(COLUMNS))]
-    for row, item in enumerate(items):
-        draft = read_item(item, row)
-        lines.append(bulk_csv.to_csv_line([draft.fields.get(name, "") for name in COLUMNS]))
-    return b"".join(lines)
 
 
 def _read_all(read: Callable[[int], bytes], limit: int) -> bytes:

@@ -1,0 +1,192 @@
+"""Bulk batches through every connector on the real stack: our web app on loopback (the connectors call it
+back), the sandbox serving STP, GSMA and Mojaloop on one port, a worker on every queue and the outbox relay.
+The seed's sample file pays through the closed loop, Mojaloop and GSMA; a SPEI batch ends in liquidated
+orders with `ledger verify` and the reconciliation finding nothing wrong."""
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import dramatiq
+import httpx
+import pytest
+from sqlalchemy import select
+
+from adapters.bank.signer import generate_key_pair
+from adapters.loopback import LoopbackServer
+from bootstrap import Container, build_container, relay as relay_of, web_app
+from domain import clabe
+from domain.payment_orders import PaymentOrder
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
+from tests.integration.helpers import isolated_settings, rows, wait_until
+from usecases import queries, scheduling, tenants
+from usecases.verify import verify_all
+
+pytestmark = pytest.mark.integration
+SEED_CSV = Path(__file__).parent.parent / "data" / "ph-ee-bulk-demo-6.csv"
+SEED_MODES = {"slcb": "closedloop", "mojaloop": "mojaloop", "gsma": "gsma", "spei": "spei"}
+
+
+class Stack:
+    """The processes of a deployment, in threads of this one."""
+
+    def __init__(self, container: Container, web: LoopbackServer, sandbox: SandboxServer):
+        self.container, self.web, self.sandbox = container, web, sandbox
+
+    def tenant(self, name: str, config: dict[str, Any], fund: tuple[str, str] | None = None,
+               wallets: tuple[tuple[str, str], ...] = ()) -> dict[str, str]:
+        with self.container.uow() as uow:
+            made = tenants.put(uow, name, config)
+            key = tenants.key_for(uow, made.tenant)
+            if fund:
+                tenants.fund(uow, name, *fund)
+            for owner, currency in wallets:
+                uow.wallets.lock(made.tenant.id or 0, owner, currency, uow.clock())
+            uow.commit()
+        return {"Authorization": f"Bearer {key}", "Platform-TenantId": name}
+
+    def submit(self, headers: dict[str, str], path: Path | bytes, request_id: str) -> str:
+        content = path.read_bytes() if isinstance(path, Path) else path
+        # as the seed's curl does: the file as the multipart part data
+        answer = httpx.post(f"{self.web.url}/batchtransactions", params={"type": "csv"}, files={
+            "data": ("ph-ee-bulk-demo-6.csv", content, "text/csv")}, headers={
+            **headers, "X-CorrelationID": request_id, "filename": "ph-ee-bulk-demo-6.csv"}, timeout=30)
+        assert answer.status_code == 202, answer.text
+        return str(answer.json()["batch_id"])
+
+    def summary(self, headers: dict[str, str], batch_id: str) -> dict[str, Any]:
+        answer = httpx.get(f"{self.web.url}/api/v1/batchtransactions/{batch_id}", headers=headers, timeout=30)
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json())
+
+    def finished(self, headers: dict[str, str], batch_id: str, timeout: float = 60) -> dict[str, Any]:
+        wait_until(lambda: self.summary(headers, batch_id)["status"] in ("completed", "failed"), timeout,
+                   f"batch {batch_id} to finish", diagnose=lambda: str(self.summary(headers, batch_id)))
+        return self.summary(headers, batch_id)
+
+
+class RelayThread:
+    def __init__(self, container: Container):
+        self.relay, self.stopping = relay_of(container), threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stopping.is_set():
+            if self.relay.publish_batch() == 0:
+                self.stopping.wait(0.05)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def stack(db_url: str, tmp_path: Path) -> Iterator[Stack]:
+    private, public = generate_key_pair("frase")
+    (tmp_path / "stp.pem").write_bytes(private)
+    secret = secrets.token_hex(12)
+    settings = isolated_settings(db_url, stp_private_key_path=str(tmp_path / "stp.pem"), stp_passphrase="frase",
+                                 webhook_secret=secret, stp_timeout_seconds=2.0, max_retries=20,
+                                 min_backoff_ms=50, max_backoff_ms=400, bulk_storage_dir=str(tmp_path / "batches"),
+                                 connector_timeout_seconds=2.0)
+    container = build_container(settings)
+    container.broker.flush_all()
+    container.redis.flushdb()
+    web = LoopbackServer(web_app(container)).start()
+    sandbox = SandboxServer(SandboxConfig(public_key_pem=public, empresa=settings.stp_empresa,
+                                          webhook_url=f"{web.url}/webhooks/stp/order-status", webhook_secret=secret,
+                                          scenario="happy", seed=3, speed=8, connector_hang_seconds=3.0)).start()
+    container.settings = settings.model_copy(update={
+        "stp_base_url": sandbox.url, "stp_efws_url": sandbox.url, "gsma_base_url": sandbox.url,
+        "mojaloop_base_url": sandbox.url, "public_url": web.url})
+    worker = dramatiq.Worker(container.broker, worker_threads=8)
+    worker.start()
+    relay = RelayThread(container)
+    yield Stack(container, web, sandbox)
+    relay.stop()
+    worker.stop()
+    sandbox.stop()
+    web.stop()
+    container.broker.flush_all()
+    container.broker.close()
+    container.engine.dispose()
+
+
+def test_the_seeds_sample_file_pays_through_the_closed_loop_mojaloop_and_gsma(stack: Stack) -> None:
+    headers = stack.tenant("ibank-usa", {"payment-modes": SEED_MODES, "splitting.sub-batch-size": 2},
+                           fund=("10000", "USD"), wallets=(("927549027483", "USD"),))
+    batch_id = stack.submit(headers, SEED_CSV, "3a4dfab5-0f4f-4e78-b6b5-1aff3859d4e8")
+    summary = stack.finished(headers, batch_id)
+    assert summary["status"] == "completed", summary
+    assert (summary["total"], summary["successful"], summary["failed"], summary["ongoing"]) == (12, 12, 0, 0)
+    assert summary["totalAmount"] == "6432.00" and summary["successfulAmount"] == "6432.00"
+    assert summary["currency"] == "USD" and summary["mode"] == "gsma,mojaloop,slcb"
+    subs = summary["subBatches"]
+    assert len(subs) == 6 and all(s["total"] == 2 for s in subs)
+    assert {s["paymentMode"]: s["connector"] for s in subs} == {"slcb": "closedloop", "mojaloop": "mojaloop",
+                                                                 "gsma": "gsma"}
+    booked = httpx.get(f"{stack.sandbox.url}/_sandbox/mobile-money", timeout=10).json()
+    assert booked  # the sandbox saw the Mojaloop and GSMA transfers
+    [float_wallet] = rows(stack.container, "SELECT balance FROM wallets WHERE owner = 'float'")
+    assert float_wallet.balance == 1_000_000 - 4 * (850 + 222) * 100 // 2  # the four slcb rows: 2144.00
+    result = httpx.get(f"{stack.web.url}/api/v1/batchtransactions/{batch_id}/result", headers=headers,
+                       timeout=30).text.strip().splitlines()
+    assert len(result) == 13 and all(line.split(",")[12] == "SUCCESS" for line in result[1:])
+    assert verify_all(stack.container.sessions).violations == []
+
+
+def test_inactive_and_pending_accounts_fail_and_wait_while_the_others_pay(stack: Stack) -> None:
+    headers = stack.tenant("aid", {"payment-modes": {"gsma": "gsma", "mojaloop": "mojaloop"}})
+    content = ("id,payment_mode,payee_identifier_type,payee_identifier,amount,currency\n"
+               "0,gsma,msisdn,254700000000,100,KES\n"       # inactive account
+               "1,gsma,msisdn,254700001234,100,KES\n"
+               "2,mojaloop,msisdn,254700000000,100,KES\n"   # inactive account
+               "3,mojaloop,msisdn,254700002222,100,KES\n"   # the first call times out
+               "4,gsma,msisdn,254700003333,100,KES\n")      # the callback comes twice
+    batch_id = stack.submit(headers, content.encode(), "aid-1")
+    summary = stack.finished(headers, batch_id, timeout=90)
+    assert summary["status"] == "completed", summary
+    assert (summary["successful"], summary["failed"]) == (3, 2)
+    detail = httpx.get(f"{stack.web.url}/api/v1/batchtransactions/{batch_id}/detail", headers=headers,
+                       params={"status": "FAILURE"}, timeout=30).json()
+    assert sorted(d["row"] for d in detail) == [0, 2]
+    assert all("Inactive Account" in (d["statusDetail"] or "") for d in detail)
+    assert rows(stack.container, "SELECT COUNT(*) AS n FROM instructions WHERE row = 3 AND attempts >= 2")[0].n == 1
+
+
+def spei_file(count: int) -> bytes:
+    lines = ["id,payment_mode,payee_identifier_type,payee_identifier,amount,currency,note"]
+    for i in range(count):
+        account = clabe.make("012", "180", f"{15000000 + i:011d}")
+        lines.append(f"{i},spei,clabe,{account},{100 + i}.25,MXN,Proveedor {i}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_a_spei_batch_ends_in_liquidated_orders_that_reconcile(stack: Stack) -> None:
+    headers = stack.tenant("nomina", {"payment-modes": {"spei": "spei"}, "splitting.sub-batch-size": 4})
+    batch_id = stack.submit(headers, spei_file(10), "nomina-2026-12")
+    summary = stack.finished(headers, batch_id, timeout=90)
+    assert summary["status"] == "completed" and summary["successful"] == 10, summary
+    with stack.container.uow() as uow:
+        orders = list(uow.session.scalars(select(PaymentOrder)))
+    assert len(orders) == 10 and {o.status.value for o in orders} == {"liquidated"}
+    uetrs = {r.uetr for r in rows(stack.container, "SELECT uetr FROM instructions")}
+    assert {o.uetr for o in orders} == uetrs  # each row's UETR is its order's
+    assert verify_all(stack.container.sessions).violations == []
+    days = sorted({o.operation_date for o in orders})
+    with stack.container.uow() as uow:
+        for day in days:
+            scheduling.enqueue_reconciliation(uow, day)
+        uow.commit()
+    runs: dict[str, Any] = {}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(runs) < len(days):
+        with stack.container.uow() as uow:
+            runs = {d: r for d in days if (r := queries.latest_reconciliation(uow, d))}
+        time.sleep(0.2)
+    assert set(runs) == set(days) and [m for r in runs.values() for m in r["mismatch_list"]] == []

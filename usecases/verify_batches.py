@@ -1,0 +1,65 @@
+"""The bulk side of ``dispersa ledger verify``: each batch's rows against its own counts and against the
+money that moved. No row is paid twice (one wallet entry or one payment order at most), every closed-loop
+success has exactly its wallet entry, every SPEI success exactly one liquidated order, and a finished
+batch has no row still on its way."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from sqlalchemy import Integer, and_, func, select
+from sqlalchemy.orm import Session
+
+from adapters.db import tables as db
+
+I, B, S, E, O = db.instructions, db.batches, db.sub_batches, db.wallet_entries, db.payment_orders
+FINAL = ("success", "failure")
+
+
+def batch_keys(session: Session) -> list[int]:
+    return list(session.scalars(select(B.c.id).order_by(B.c.id)))
+
+
+def check_batch(session: Session, batch_pk: int) -> list[str]:
+    """The violations of one batch (an empty list when its books hold)."""
+    batch = session.execute(select(B).where(B.c.id == batch_pk)).one()
+    name = f"batch {batch.batch_id}"
+    out: list[str] = []
+    rows, settled = session.execute(select(func.count(), func.coalesce(func.sum(
+        (I.c.status.in_(FINAL)).cast(Integer)), 0)).where(I.c.batch_pk == batch_pk)).one()
+    if batch.status not in ("queued",) and rows != batch.rows:
+        out.append(f"{name}: {rows} instructions, the batch counts {batch.rows} rows")
+    if batch.status in ("completed", "failed") and settled != rows:
+        out.append(f"{name} is {batch.status} with {rows - settled} row(s) still on their way")
+    planned = session.execute(select(func.coalesce(func.sum(S.c.rows), 0)).where(S.c.batch_pk == batch_pk)).scalar()
+    numbered = session.execute(select(func.count()).where(I.c.batch_pk == batch_pk, I.c.sub_batch.is_not(None))
+                               ).scalar()
+    if planned != numbered:
+        out.append(f"{name}: its sub-batches hold {planned} rows, {numbered} rows are numbered into them")
+    out.extend(_closed_loop(session, name, batch_pk))
+    out.extend(_spei(session, name, batch_pk))
+    return out
+
+
+def _closed_loop(session: Session, name: str, batch_pk: int) -> Iterable[str]:
+    entries = select(E.c.reference, func.count().label("n"), func.sum(E.c.amount).label("paid")).group_by(
+        E.c.reference).subquery()
+    rows = session.execute(select(I.c.row, I.c.status, I.c.amount, entries.c.n, entries.c.paid).select_from(
+        I.outerjoin(entries, entries.c.reference == I.c.instruction_id)).where(
+        I.c.batch_pk == batch_pk, I.c.connector == "closedloop",
+        ((I.c.status == "success") & (func.coalesce(entries.c.paid, -1) != I.c.amount))
+        | ((I.c.status != "success") & entries.c.n.is_not(None))))
+    for row, status, amount, n, paid in rows:
+        yield (f"{name} row {row} ({status}, {amount}) has {n or 0} wallet entries paying {paid or 0}")
+
+
+def _spei(session: Session, name: str, batch_pk: int) -> Iterable[str]:
+    orders = select(O.c.uetr, func.count().label("n"),
+                    func.sum((O.c.status == "liquidated").cast(Integer)).label("liquidated")).group_by(
+        O.c.uetr).subquery()
+    rows = session.execute(select(I.c.row, I.c.status, orders.c.n, orders.c.liquidated).select_from(
+        I.outerjoin(orders, orders.c.uetr == I.c.uetr)).where(
+        I.c.batch_pk == batch_pk, I.c.connector == "spei",
+        (func.coalesce(orders.c.n, 0) > 1)
+        | and_(I.c.status == "success", func.coalesce(orders.c.liquidated, 0) != 1)))
+    for row, status, n, liquidated in rows:
+        yield f"{name} row {row} ({status}) has {n or 0} payment orders, {liquidated or 0} liquidated"
