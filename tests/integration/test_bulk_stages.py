@@ -1,0 +1,588 @@
+"""Every bulk stage on and off, on MariaDB, RabbitMQ and Redis through the HTTP API, paid through the
+closed loop: party lookup, approval (maker-checker), ordering, splitting, the success threshold,
+deduplication, formatting, mergeback, acknowledgements, a float that runs out, and a redelivered
+sub-batch that pays nothing twice."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import json
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Iterator
+from urllib.parse import urlsplit
+
+import pytest
+from dramatiq import Message
+from falcon import testing
+
+from bootstrap import Container, build_container, web_app
+from domain.tenants import FLOAT
+from tests.integration.helpers import count, rows, running_worker, scalar, settle, traffic_of
+from usecases import access, steps, tenants
+
+pytestmark = pytest.mark.integration
+
+HEADER = ("id,request_id,payment_mode,payer_identifier_type,payer_identifier,payee_identifier_type,payee_identifier,"
+          "amount,currency,note,program_shortcode,cycle")
+CLOSED = {"slcb": "closedloop"}
+TWO_MODES = {"slcb": "closedloop", "wallet": "closedloop"}
+
+
+# --- fixtures and helpers ---------------------------------------------------------------------------
+
+@pytest.fixture
+def bulk(settings: Any, clock: Any, tmp_path: Path) -> Iterator[tuple[Container, testing.TestClient]]:
+    s = settings.model_copy(update={"bulk_storage_dir": str(tmp_path / "batches"), "webhook_secret": "cb-secret"})
+    container = build_container(s, clock=clock)
+    container.broker.flush_all()
+    container.redis.flushdb()
+    traffic_of(container.broker).queues = frozenset({"bulk", "ledger", "bank"})
+    yield container, testing.TestClient(web_app(container))
+    container.broker.flush_all()
+    container.broker.close()
+    container.engine.dispose()
+
+
+def tenant(container: Container, name: str, config: dict[str, Any], float_amount: str = "0",
+           currency: str = "USD", wallets: tuple[str, ...] = ()) -> dict[str, str]:
+    """A tenant with its configuration, its float funded and payee wallets made; its key's headers."""
+    with container.uow() as uow:
+        made = tenants.put(uow, name, config)
+        key = tenants.key_for(uow, made.tenant)
+        if float_amount != "0":
+            tenants.fund(uow, name, float_amount, currency)
+        for owner in wallets:
+            uow.wallets.lock(made.tenant.id or 0, owner, currency, uow.clock())
+        uow.commit()
+    return {"Authorization": f"Bearer {key}", "Platform-TenantId": name}
+
+
+def new_key(container: Container, role: str) -> tuple[int, str]:
+    with container.uow() as uow:
+        key_id, key = access.new_api_key(uow, role, label=f"{role} for the bulk tests")
+        uow.commit()
+    return key_id, key
+
+
+def line(i: int, payee: str = "w1", amount: str = "10", mode: str = "slcb", currency: str = "USD",
+         payer: str = "003001003874120160", payee_type: str = "accountNumber") -> str:
+    return f"{i},r{i},{mode},accountNumber,{payer},{payee_type},{payee},{amount},{currency},Pay {i},MDM,1"
+
+
+def csv_file(*lines: str) -> bytes:
+    return ("\n".join((HEADER,) + lines) + "\n").encode()
+
+
+def upload(client: testing.TestClient, headers: dict[str, str], content: bytes, request_id: str,
+           **extra: str) -> str:
+    """Submit a CSV batch; its batch_id (the submission must be accepted)."""
+    answer = client.simulate_post("/batchtransactions", params={"type": "csv"}, headers={
+        **headers, "X-CorrelationID": request_id, "filename": f"{request_id}.csv", "Content-Type": "text/csv",
+        **extra}, body=content)
+    assert answer.status_code == 202, answer.text
+    return str(answer.json["batch_id"])
+
+
+def process(container: Container, threads: int = 2) -> None:
+    with running_worker(container, threads) as traffic:
+        settle(container, traffic)
+
+
+def summary(client: testing.TestClient, headers: dict[str, str], batch_id: str) -> dict[str, Any]:
+    answer = client.simulate_get(f"/api/v1/batchtransactions/{batch_id}", headers=headers)
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json)
+
+
+def instructions(container: Container, batch_id: str) -> list[Any]:
+    """The batch's rows in the file's order: row, status, error code and description, sub-batch, mode, payee."""
+    return rows(container, "SELECT i.`row`, i.status, i.error_code, i.error_description, i.sub_batch, "
+                           "i.payment_mode, i.payee_identifier, i.amount FROM instructions i "
+                           "JOIN batches b ON b.id = i.batch_pk WHERE b.batch_id = :b ORDER BY i.`row`", b=batch_id)
+
+
+def balance(container: Container, tenant_name: str, owner: str, currency: str = "USD") -> int | None:
+    with container.uow() as uow:
+        t = uow.tenants.get(tenant_name)
+        wallet = uow.wallets.find(t.id or 0, owner, currency)
+        return None if wallet is None else wallet.balance
+
+
+def payments(container: Container) -> int:
+    """Wallet entries that move money between wallets (fundings have no debit wallet)."""
+    return count(container, "wallet_entries", "debit_wallet_id IS NOT NULL")
+
+
+def result_csv(client: testing.TestClient, headers: dict[str, str], path: str) -> list[dict[str, str]]:
+    url = urlsplit(path)
+    answer = client.simulate_get(url.path, query_string=url.query, headers=headers)
+    assert answer.status_code == 200, answer.text
+    return list(csv.DictReader(io.StringIO(answer.text)))
+
+
+# --- party lookup ---------------------------------------------------------------------------------
+
+def test_party_lookup_on_fails_a_row_to_a_wallet_that_does_not_exist_before_money_moves(
+        bulk: tuple[Container, testing.TestClient]) -> None:
+    container, client = bulk
+    headers = tenant(container, "lookup", {"partylookup.enable": True, "payment-modes": CLOSED}, "100",
+                     wallets=("known",))
+    batch_id = upload(client, headers, csv_file(line(0, "known", "10"), line(1, "ghost", "5")), "lookup-on")
+    process(container)
+    s = summary(client, headers, batch_id)
+    assert (s["status"], s["successful"], s["failed"]) == ("completed", 1, 1), s
+    ghost = instructions(container, batch_id)[1]
+    assert (ghost.status, ghost.error_code) == ("failure", "PARTY_LOOKUP_FAILED")
+    assert ghost.sub_batch is None  # failed at validation: never planned into a sub-batch, never offered to pay
+    assert balance(container, "lookup", "ghost") is None  # no wallet was made for it
+    assert balance(container, "lookup", "known") == 1000
+    assert balance(container, "lookup", FLOAT) == 10_000 - 1000
+    assert payments(container) == 1
+
+
+def test_party_lookup_off_makes_the_payee_wallet_and_pays_it(bulk: tuple[Container, testing.TestClient]) -> None:
+    container, client = bulk
+    headers = tenant(container, "nolookup", {"partylookup.enable": False, "payment-modes": CLOSED}, "100")
+    batch_id = upload(client, headers, csv_file(line(0, "newcomer", "12.34")), "lookup-off")
+    process(container)
+    s = summary(client, headers, batch_id)
+    assert (s["status"], s["successful"], s["failed"]) == ("completed", 1, 0), s
+    assert balance(container, "nolookup", "newcomer") == 1234
+    assert balance(container, "nolookup", FLOAT) == 10_000 - 1234
+
+
+# --- approval ---------------------------------------------------------------------------------------
+
+def approval_tenant(container: Container, name: str) -> dict[str, str]:
+    return tenant(container, name, {"approval": {"enable": True}, "partylookup.enable": False,
+                                    "payment-modes": CLOSED}, "100")
+
+
+def test_approval_on_waits_for_another_treasury_key_then_pays(bulk: tuple[Container, testing.TestClient]) -> None:
+    container, client = bulk
+    tenant_headers = approval_tenant(container, "approver")
+    admin_id, admin = new_key(container, "admin")
+    treasury_id, treasury = new_key(container, "treasury")
+    as_admin = {"Authorization": f"Bearer {admin}", "Platform-TenantId": "approver"}
+    as_treasury = {"Authorization": f"Bearer {treasury}", "Platform-TenantId": "approver"}
+    batch_id = upload(client, as_admin, csv_file(line(0, "a", "10"), line(1, "b", "20")), "approve-me")
+    process(container)
+    s = summary(client, tenant_headers, batch_id)
+    assert s["status"] == "awaiting_approval" and (s["successful"], s["ongoing"]) == (0, 2), s
+    assert payments(container) == 0 and balance(container, "approver", FLOAT) == 10_000
+    assert balance(container, "approver", "a") is None
+
+    path = f"/api/v1/batchtransactions/{batch_id}/approve"
+    by_tenant = client.simulate_post(path, headers=tenant_headers)
+    assert by_tenant.status_code == 403, by_tenant.text  # a tenant key approves nothing
+    by_maker = client.simulate_post(path, headers=as_admin)
+    assert by_maker.status_code == 403, by_maker.text  # maker-checker: not the key that submitted it
+    assert "maker-checker" in by_maker.text
+    assert summary(client, tenant_headers, batch_id)["status"] == "awaiting_approval"
+
+    by_checker = client.simulate_post(path, headers=as_treasury)
+    assert by_checker.status_code == 200, by_checker.text
+    assert by_checker.json["status"] == "processing"
+    process(container)
+    s = summary(client, tenant_headers, batch_id)
+    assert (s["status"], s["successful"], s["failed"]) == ("completed", 2, 0), s
+    assert s["approval"] == {"key_id": treasury_id}
+    assert balance(container, "approver", "a") == 1000 and balance(container, "approver", "b") == 2000
+    assert balance(container, "approver", FLOAT) == 10_000 - 3000
+
+    again = client.simulate_post(path, headers=as_treasury)
+    assert again.status_code == 409, again.text  # completed: not awaiting approval
+    audited = rows(container, "SELECT api_key_id, resource_id FROM audit_log WHERE action = 'approve_batch'")
+    assert [(a.api_key_id, a.resource_id) for a in audited] == [(treasury_id, batch_id)]
+    assert admin_id != treasury_id
+
+
+def test_rejection_fails_every_row_and_leaves_the_float_alone(bulk: tuple[Container, testing.TestClient]) -> None:
+    container, client = bulk
+    headers = approval_tenant(container, "rejecter")
+    treasury_id, treasury = new_key(container, "treasury")
+    as_treasury = {"Authorization": f"Bearer {treasury}", "Platform-TenantId": "rejecter"}
+    batch_id = upload(client, headers, csv_file(line(0, "a", "10"), line(1, "b", "20"), line(2, "c", "x")),
+                      "reject-me")
+    process(container)
+    assert summary(client, headers, batch_id)["status"] == "awaiting_approval"
+    answer = client.simulate_post(f"/api/v1/batchtransactions/{batch_id}/reject", headers=as_treasury,
+                                  json={"reason": "not this month"})
+    assert answer.status_code == 200, answer.text
+    process(container)
+    s = summary(client, headers, batch_id)
+    assert (s["status"], s["successful"], s["failed"], s["ongoing"]) == ("failed", 0, 3, 0), s
+    assert "not this month" in (s["notes"] or "")
+    found = instructions(container, batch_id)
+    assert [(r.status, r.error_code) for r in found[:2]] == [("failure", "REJECTED")] * 2
+    assert found[2].error_code == "INVALID_AMOUNT"  # failed at validation, it keeps its own reason
+    assert payments(container) == 0 and balance(container, "rejecter", FLOAT) == 10_000
+    assert balance(container, "rejecter", "a") is None
+    audited = rows(container, "SELECT api_key_id, resource_id FROM audit_log WHERE action = 'reject_batch'")
+    assert [(a.api_key_id, a.resource_id) for a in audited] == [(treasury_id, batch_id)]
+    for action in ("approve", "reject"):
+        late = client.simulate_post(f"/api/v1/batchtransactions/{batch_id}/{action}", headers=as_treasury,
+                                    json={"reason": "again"})
+        assert late.status_code == 409, late.text
+    assert payments(container) == 0
+
+
+def test_approval_off_pays_at_once_and_there_is_nothing_to_approve(
+        bulk: tuple[Container, testing.TestClient]) -> None:
+    container, client = bulk
+    headers = tenant(container, "noapproval", {"approval.enable": False, "partylookup.enable": False,
+                                               "payment-modes": CLOSED}, "100")
+    _, treasury = new_key(container, "treasury")
+    batch_id = upload(client, headers, csv_file(line(0, "a", "10")), "no-approval")
+    process(container)
+    assert summary(client, headers, batch_id)["status"] == "completed"
+    assert balance(container, "noapproval", "a") == 1000
+    answer = client.simulate_post(f"/api/v1/batchtransactions/{batch_id}/approve",
+                                  headers={"Authorization": f"Bearer {treasury}", "Platform-TenantId": "noapproval"})
+    assert answer.status_code == 409, answer.text
+    assert count(container, "audit_log", "action = 'approve_batch'") == 0
+
+
+# --- ordering -------------------------------------------------------------------------------------
+
+AMOUNTS = ("50", "10", "40", "20", "30")
+
+
+@pytest.mark.parametrize("ordering, expected", [
+    (True, [2, 0, 1, 0, 1]),   # by amount: 10 (row 1), 20 (row 3) | 30 (row 4), 40 (row 2) | 50 (row 0)
+    (False, [0, 0, 1, 1, 2]),  # the file's order
+])
+def test_ordering_numbers_the_sub_batches_by_the_ordering_field(
+        bulk: tuple[Container, testing.TestClient], ordering: bool, expected: list[int]) -> None:
+    container, client = bulk
+    headers = tenant(container, "ordered", {"ordering": {"enable": ordering, "field": "amount"},
+                                            "splitting": {"enable": True, "sub-batch-size": 2},
+                                            "partylookup.enable": False, "payment-modes": CLOSED}, "1000")
+    batch_id = upload(client, headers, csv_file(*(line(i, f"p{i}", a) for i, a in enumerate(AMOUNTS))), "order")
+    process(container)
+    assert summary(client, headers, batch_id)["status"] == "completed"
+    assert [r.sub_batch for r in instructions(container, batch_id)] == expected
+    subs = summary(client, headers, batch_id)["subBatches"]
+    if ordering:
+        assert [s["totalAmount"] for s in subs] == ["30.00", "70.00", "50.00"]
+    else:
+        assert [s["totalAmount"] for s in subs] == ["60.00", "60.00", "30.00"]
+
+
+# --- splitting ------------------------------------------------------------------------------------
+
+INTERLEAVED = [("slcb", "1"), ("wallet", "2"), ("slcb", "3"), ("wallet", "4"), ("slcb", "5"), ("wallet", "6"),
+               ("slcb", "7"), ("slcb", "8")]  # five slcb rows, three wallet rows
+
+
+@pytest.mark.parametrize("splitting, sizes", [
+    (True, [("slcb", 2), ("slcb", 2), ("slcb", 1), ("wallet", 2), ("wallet", 1)]),  # ceil(5/2) + ceil(3/2)
+    (False, [("slcb", 5), ("wallet", 3)]),                                         # one per mode
+])
+def test_splitting_cuts_each_payment_mode_into_sub_batches_of_its_size(
+        bulk: tuple[Container, testing.TestClient], splitting: bool, sizes: list[tuple[str, int]]) -> None:
+    container, client = bulk
+    headers = tenant(container, "splitter", {"splitting": {"enable": splitting, "sub-batch-size": 2},
+                                             "partylookup.enable": False, "payment-modes": TWO_MODES}, "1000")
+    batch_id = upload(client, headers, csv_file(*(line(i, f"p{i}", a, mode) for i, (mode, a)
+                                                   in enumerate(INTERLEAVED))), "split")
+    process(container)
+    s = summary(client, headers, batch_id)
+    assert (s["status"], s["successful"], s["total"]) == ("completed", 8, 8), s
+    subs = s["subBatches"]
+    assert [(sub["paymentMode"], sub["total"]) for sub in subs] == sizes
+    assert [sub["subBatchId"] for sub in subs] == list(range(len(sizes)))
+    found = instructions(container, batch_id)
+    for sub in subs:
+        members = [r for r in found if r.sub_batch == sub["subBatchId"]]
+        assert {r.payment_mode for r in members} == {sub["paymentMode"]}  # a sub-batch never mixes modes
+        assert (sub["total"], sub["successful"], sub["failed"], sub["ongoing"]) == (len(members), len(members), 0, 0)
+        assert sub["totalAmount"] == sub["successfulAmount"] == f"{sum(r.amount for r in members) / 100:.2f}"
+        assert sub["status"] == "done" and sub["connector"] == "closedloop"
+    assert count(container, "sub_batches") == len(sizes)
+
+
+# --- success threshold ------------------------------------------------------------------------------
+
+HALF_INVALID = (line(0, "a", "10"), line(1, "b", "abc"), line(2, "c", "20"), line(3, "d", "5", currency="XXZ"))
+
+
+def test_success_threshold_on_stops_a_batch_with_too_few_valid_rows_before_money_moves(
+        bulk: tuple[Container, testing.TestClient]) -> None:
+    container, client = bulk
+    headers = tenant(container, "strict", {"success-threshold-check": {"enable": True, "success-rate": 80},
+                                           "partylookup.enable": False, "payment-modes": CLOSED}, "100")
+    batch_id = upload(client, headers, csv_file(*HALF_INVALID), "threshold")
+    process(container)
+    s = summary(client, headers, batch_id)
+    assert (s["status"], s["successful"], s["failed"], s["ongoing"]) == ("failed", 0, 4, 0), s
+    assert "threshold" in s["notes"] and "80" in s["notes"], s["notes"]
+    assert {r.status for r in instructions(container, batch_id)} == {"failure"}
+    assert payments(container) == 0 and balance(container, "strict", FLOAT) == 10_000
+    assert count(container, "sub_batches") == 0
+    result = result_csv(client, headers, s["file"])
+    assert [r["status"] for r in result] == ["FAILURE"] * 4
+
+
+def test_success_threshold_on_lets_a_batch_with_enough_valid_rows_through(
+        bulk: tuple[Container, testing.TestClient]) -> None:
+    container, client = bulk
+    headers = tenant(container, "strict", {"success-threshold-check": {"enable": True, "success-rate": 80},
+                                           "partylookup.enable": False, "payment-modes": CLOSED}, "100")
+    batch_id = upload(client, headers, csv_file(line(0, "a", "10"), line(1, "b", "abc"), line(2, "c", "20"),
+                                                line(3, "d", "1"), line(4, "e", "2")), "enough")  # 4 of 5: 80 %
+    process(container)
+    s = summary(client, headers, batch_id)
+    assert (s["status"], s["successful"], s["failed"]) == ("completed", 4, 1), s
+    assert balance(container, "strict", FLOAT) == 10_000 - 3300
+
+
+def test_success_threshold_off_pays_the_valid_rows(bulk: tuple[Container, testing.TestClient]) -> None:
+    container, client = bulk
+    headers = tenant(container, "lenient", {"success-threshold-check": {"enable": False, "success-rate": 80},
+                                            "partylookup.enable": False, "payment-modes": CLOSED}, "100")
+    batch_id = upload(client, headers, csv_file(*HALF_INVALID), "no-threshold")
+    process(container)
+    s = summary(client, headers, batch_id)
+    assert (s["status"], s["successful"], s["failed"]) == ("completed", 2, 2), s
+    assert balance(container, "lenient", "a") == 1000 and balance(container, "lenient", "c") == 2000
+    assert payments(container) == 2
+
+
+# --- deduplication --------------------------------------------------------------------------------
+
+def test_deduplication_on_fails_a_later_row_with_the_same_payer_payee_amount_and_currency(
+        bulk: tuple[Container, testing.TestClient]) -> None:
+    container, client = bulk
+    headers = tenant(container, "dedupe", {"deduplication.enable": True, "partylookup.enable": False,
+                                           "payment-modes": CLOSED}, "100")
+    batch_id = upload(client, headers, csv_file(
+        line(0, "a", "10"), line(1, "a", "10.00"), line(2, "a", "11"), line(3, "b", "10"),
+        line(4, "a", "10", payer="another-payer"), line(5, "a", "10", currency="EUR")), "dedupe")
+    process(container)
+    found = instructions(container, batch_id)
+    assert (found[1].status, found[1].error_description) == ("failure", "Duplicate transaction")
+    assert [r.status for r in found] == ["success", "failure", "success", "success", "success", "failure"]
+    assert found[5].error_code != "DUPLICATE"  # another currency is another payment (no EUR float here)
+    assert balance(container, "dedupe", "a") == 1000 + 1100 + 1000
+
+
+def test_deduplication_on_sees_a_duplicate_on_a_later_page_of_the_file(
+        bulk: tuple[Container, testing.TestClient]) -> None:
+    container, client = bulk
+    headers = tenant(container, "dedupe", {"deduplication.enable": True, "partylookup.enable": False,
+                                           "payment-modes": CLOSED}, "1000000")
+    # the split reads 1000 rows a page (usecases.bulk_split.PAGE_ROWS, bound as split_page's default): row 1001
+    # is on the second page and repeats row 0
+    lines = [line(i, "a", f"{i + 1}") for i in range(1001)] + [line(1001, "a", "1")]
+    batch_id = upload(client, headers, csv_file(*lines), "dedupe-pages")
+    process(container, threads=4)
+    assert scalar(container, "SELECT split_page FROM batches WHERE batch_id = :b", b=batch_id) == 2
+    found = instructions(container, batch_id)
+    assert (found[1001].status, found[1001].error_description) == ("failure", "Duplicate transaction")
+    assert sum(r.status == "success" for r in found) == 1001
+    assert balance(container, "dedupe", "a") == sum(range(1, 1002)) * 100
+
+
+def test_deduplication_off_pays_both(bulk: tuple[Container, testing.TestClient]) -> None:
+    container, client = bulk
+    headers = tenant(container, "twice", {"deduplication.enable": False, "partylookup.enable": False,
+                                          "payment-modes": CLOSED}, "100")
+    batch_id = upload(client, headers, csv_file(line(0, "a", "10"), line(1, "a", "10")), "twice")
+    process(container)
+    assert [r.status for r in instructions(container, batch_id)] == ["success", "success"]
+    assert balance(container, "twice", "a") == 2000 and payments(container) == 2
+
+
+# --- formatting -----------------------------------------------------------------------------------
+
+def test_formatting_gsma_pays_the_formatted_msisdn(bulk: tuple[Container, testing.TestClient]) -> None:
+    container, client = bulk
+    headers = tenant(container, "gsmafmt", {"formatting": {"enable": True, "standard": "GSMA"},
+                                            "partylookup.enable": True, "payment-modes": CLOSED}, "100",
+                     wallets=("52551234",))
+    batch_id = upload(client, headers, csv_file(line(0, "+52 55-1234", "10", payee_type="msisdn")), "fmt-on")
+    process(container)
+    row = instructions(container, batch_id)[0]
+    assert (row.status, row.payee_identifier) == ("success", "52551234"), row
+    assert balance(container, "gsmafmt", "52551234") == 1000
+    s = summary(client, headers, batch_id)
+    assert result_csv(client, headers, s["file"])[0]["payee_identifier"] == "+52 55-1234"  # the file as written
+
+
+def test_formatting_off_pays_the_payee_as_written(bulk: tuple[Container, testing.TestClient]) -> None:
+    container, client = bulk
+    headers = tenant(container, "asis", {"formatting": {"enable": False, "standard": "GSMA"},
+                                         "partylookup.enable": False, "payment-modes": CLOSED}, "100",
+                     wallets=("52551234",))
+    batch_id = upload(client, headers, csv_file(line(0, "+52 55-1234", "10", payee_type="msisdn")), "fmt-off")
+    process(container)
+    row = instructions(container, batch_id)[0]
+    assert (row.status, row.payee_identifier) == ("success", "+52 55-1234"), row
+    assert balance(container, "asis", "+52 55-1234") == 1000
+    assert balance(container, "asis", "52551234") == 0
+
+
+# --- mergeback ------------------------------------------------------------------------------------
+
+def test_mergeback_off_gives_each_sub_batch_its_own_result_file(bulk: tuple[Container, testing.TestClient]) -> None:
+    container, client = bulk
+    headers = tenant(container, "nomerge", {"mergeback.enable": False, "splitting.sub-batch-size": 2,
+                                            "partylookup.enable": False, "payment-modes": CLOSED}, "100")
+    batch_id = upload(client, headers, csv_file(line(0, "a", "1"), line(1, "b", "2"), line(2, "c", "3")), "nomerge")
+    process(container)
+    s = summary(client, headers, batch_id)
+    assert s["status"] == "completed" and s["file"] is None, s
+    assert [sub["file"] for sub in s["subBatches"]] == [
+        f"/api/v1/batchtransactions/{batch_id}/result?subBatch={n}" for n in (0, 1)]
+    assert [r["id"] for r in result_csv(client, headers, s["subBatches"][0]["file"])] == ["0", "1"]
+    last = result_csv(client, headers, s["subBatches"][1]["file"])
+    assert [(r["id"], r["payee_identifier"], r["status"]) for r in last] == [("2", "c", "SUCCESS")]
+
+
+def test_mergeback_on_gives_the_batch_one_result_file(bulk: tuple[Container, testing.TestClient]) -> None:
+    container, client = bulk
+    headers = tenant(container, "merge", {"mergeback.enable": True, "splitting.sub-batch-size": 2,
+                                          "partylookup.enable": False, "payment-modes": CLOSED}, "100")
+    batch_id = upload(client, headers, csv_file(line(0, "a", "1"), line(1, "b", "2"), line(2, "c", "3")), "merge")
+    process(container)
+    s = summary(client, headers, batch_id)
+    assert s["file"] == f"/api/v1/batchtransactions/{batch_id}/result", s
+    assert [sub["file"] for sub in s["subBatches"]] == [None, None]
+    assert [r["id"] for r in result_csv(client, headers, s["file"])] == ["0", "1", "2"]
+
+
+# --- acknowledgement ------------------------------------------------------------------------------
+
+@contextmanager
+def callback_server() -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
+    """A tiny HTTP server on loopback that keeps every POST it receives (headers, body)."""
+    received: list[tuple[dict[str, str], bytes]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (the http.server name)
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/progress", received
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_acknowledgement_on_posts_each_progress_mark_signed_with_the_tenant_secret(
+        bulk: tuple[Container, testing.TestClient]) -> None:
+    container, client = bulk
+    headers = tenant(container, "acked", {"acknowledgement.enable": True, "partylookup.enable": False,
+                                          "payment-modes": CLOSED}, "100")
+    secret = str(scalar(container, "SELECT secret FROM tenants WHERE name = 'acked'"))
+    with callback_server() as (url, received):
+        batch_id = upload(client, headers, csv_file(*(line(i, f"p{i}", "1") for i in range(5))), "acked",
+                          **{"X-CallbackURL": url})
+        process(container)
+    assert summary(client, headers, batch_id)["status"] == "completed"
+    marks = []
+    for got_headers, body in received:
+        expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        assert got_headers.get("x-signature-sha256") == expected
+        sent = json.loads(body)
+        assert sent["batch_id"] == batch_id and sent["request_id"] == "acked"
+        marks.append(sent["progress"])
+    assert sorted(marks) == [20, 40, 60, 80, 100], marks
+    last = next(json.loads(body) for _, body in received if json.loads(body)["progress"] == 100)
+    assert (last["total"], last["successful"], last["ongoing"]) == (5, 5, 0)
+
+
+def test_acknowledgement_off_posts_nothing(bulk: tuple[Container, testing.TestClient]) -> None:
+    container, client = bulk
+    headers = tenant(container, "quiet", {"acknowledgement.enable": False, "partylookup.enable": False,
+                                          "payment-modes": CLOSED}, "100")
+    with callback_server() as (url, received):
+        batch_id = upload(client, headers, csv_file(*(line(i, f"p{i}", "1") for i in range(5))), "quiet",
+                          **{"X-CallbackURL": url})
+        process(container)
+    assert summary(client, headers, batch_id)["status"] == "completed"
+    assert received == []
+
+
+# --- the float runs out -----------------------------------------------------------------------------
+
+def test_rows_beyond_what_the_float_holds_fail_and_the_float_never_goes_negative(
+        bulk: tuple[Container, testing.TestClient]) -> None:
+    container, client = bulk
+    headers = tenant(container, "thin", {"partylookup.enable": False, "payment-modes": CLOSED}, "25")
+    batch_id = upload(client, headers, csv_file(line(0, "a", "10"), line(1, "b", "10"), line(2, "c", "10"),
+                                                line(3, "d", "10")), "thin")
+    process(container)
+    s = summary(client, headers, batch_id)
+    assert (s["status"], s["successful"], s["failed"]) == ("completed", 2, 2), s
+    found = instructions(container, batch_id)
+    assert [r.status for r in found] == ["success", "success", "failure", "failure"]
+    assert {r.error_code for r in found[2:]} == {"INSUFFICIENT_FUNDS"}
+    assert balance(container, "thin", FLOAT) == 500
+    assert scalar(container, "SELECT MIN(balance) FROM wallets") >= 0
+    assert s["successfulAmount"] == "20.00" and s["failedAmount"] == "20.00"
+
+
+# --- redelivery -----------------------------------------------------------------------------------
+
+def bulk_message(container: Container, actor: str, *args: Any, message_id: str | None = None) -> None:
+    container.broker.enqueue(Message(queue_name="bulk", actor_name=actor, args=args, kwargs={}, options={},
+                                     **({"message_id": message_id} if message_id else {})))
+
+
+def test_a_redelivered_sub_batch_pays_nothing_twice(bulk: tuple[Container, testing.TestClient]) -> None:
+    container, client = bulk
+    headers = tenant(container, "again", {"splitting.sub-batch-size": 2, "partylookup.enable": False,
+                                          "payment-modes": CLOSED}, "100")
+    batch_id = upload(client, headers, csv_file(*(line(i, f"p{i}", "1") for i in range(5))), "again")
+    process(container)
+    assert summary(client, headers, batch_id)["status"] == "completed"
+    before = (payments(container), balance(container, "again", FLOAT))
+    assert before == (5, 9500)
+    sent = rows(container, "SELECT message_id, actor_name, args FROM outbox WHERE actor_name IN "
+                           "('execute_sub_batch', 'split_batch', 'plan_batch', 'merge_batch')")
+    assert sum(r.actor_name == steps.EXECUTE_SUB_BATCH.name for r in sent) == 3
+    with running_worker(container) as traffic:
+        for r in sent:  # the same messages again (a redelivery), and once more under new ids (a duplicate)
+            args = json.loads(r.args) if isinstance(r.args, str) else r.args
+            bulk_message(container, r.actor_name, *args, message_id=r.message_id)
+            bulk_message(container, r.actor_name, *args)
+        settle(container, traffic)
+    assert (payments(container), balance(container, "again", FLOAT)) == before
+    assert summary(client, headers, batch_id)["successful"] == 5
+    assert count(container, "instructions") == 5
+
+
+def test_duplicate_sub_batch_messages_in_flight_pay_each_row_once(bulk: tuple[Container, testing.TestClient]) -> None:
+    container, client = bulk
+    headers = approval_tenant(container, "racing")
+    _, treasury = new_key(container, "treasury")
+    batch_id = upload(client, headers, csv_file(*(line(i, f"p{i}", "1") for i in range(6))), "racing")
+    process(container)
+    answer = client.simulate_post(f"/api/v1/batchtransactions/{batch_id}/approve",
+                                  headers={"Authorization": f"Bearer {treasury}", "Platform-TenantId": "racing"})
+    assert answer.status_code == 200, answer.text
+    with running_worker(container, threads=4) as traffic:
+        for _ in range(3):  # copies of the first sub-batch's message, racing the outbox's own
+            bulk_message(container, steps.EXECUTE_SUB_BATCH.name, batch_id, 0)
+        settle(container, traffic)
+    s = summary(client, headers, batch_id)
+    assert (s["status"], s["successful"]) == ("completed", 6), s
+    assert payments(container) == 6 and balance(container, "racing", FLOAT) == 10_000 - 600
