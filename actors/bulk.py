@@ -118,6 +118,18 @@ def _ask(uow: UowFactory, wiring: BulkWiring, client: RemoteConnector, connector
     return 1 if answer.retryable else 0
 
 
+def sync_instruction(uow: UowFactory, wiring: Wiring) -> Callable[[str], None]:
+    """Ask a row's remote connector where its payment stands (the sweep's step), and record the answer."""
+    def sync_instruction(uetr: str) -> None:
+        w = wiring()
+        with uow() as u:
+            found = bulk_execution.remote_payment(u, uetr, w.callback_base())
+        if found is not None:
+            connector, payment = found
+            _ask(uow, w, w.remote(connector), connector, payment, asked_before=True)
+    return sync_instruction
+
+
 def apply_connector_callback(uow: UowFactory) -> Callable[..., None]:
     def apply_connector_callback(u: Any, uetr: str, digest: str, answer: dict[str, Any]) -> None:
         bulk_execution.record_answer(u, uetr, Answer(Outcome(answer["outcome"]), answer.get("reference"),

@@ -164,3 +164,13 @@ def record_answer(uow: UnitOfWork, uetr: str, answer: Answer) -> bool:
         batch_id = uow.batches.id_of(row.batch_pk)
         bulk_progress.settled(uow, batch_id, 1)
     return done
+
+
+def remote_payment(uow: UnitOfWork, uetr: str, callback_base: str) -> tuple[str, Payment] | None:
+    """A row in progress with a remote connector, to ask it about: (connector, payment); None once settled."""
+    row = uow.instructions.by_uetr(uetr)
+    if row.status.is_final or row.connector not in REMOTE:
+        return None
+    batch_id = uow.batches.id_of(row.batch_pk)
+    payer = uow.tenants.of_id(uow.batches.get(batch_id).tenant_id).name
+    return str(row.connector), payment_of(row, callback_base, payer)

@@ -13,6 +13,7 @@ def settled(uow: UnitOfWork, batch_id: str, count: int) -> Batch:
     the merge when none is left. Locks the batch's row (after the rows' own locks)."""
     batch = uow.batches.get(batch_id, lock=True)
     uow.batches.count_settled(batch, count)
+    batch.updated_at = uow.clock()
     acknowledge(uow, batch)
     if batch.status == BatchStatus.PROCESSING and batch.settled >= batch.rows:
         uow.outbox.send(steps.MERGE_BATCH, batch.batch_id)

@@ -41,7 +41,7 @@ def split_page(uow: UnitOfWork, open_file: OpenFile, batch_id: str, page: int, p
     rows = _instructions(uow, batch, tenant.bulk, header, chunk.records)
     written = uow.instructions.add_many([i for i, _ in rows], [k for _, k in rows], uow.clock())
     batch.rows += len(rows)
-    batch.split_page, batch.split_offset = page + 1, chunk.next_offset
+    batch.split_page, batch.split_offset, batch.updated_at = page + 1, chunk.next_offset, uow.clock()
     uow.batches.save(batch)
     uow.batches.count_settled(batch, sum(1 for i, _ in rows if i.status.is_final))
     if chunk.at_end:

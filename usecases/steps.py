@@ -20,11 +20,12 @@ SPLIT_BATCH = Step("split_batch", "bulk", key_args=2)                    # batch
 PLAN_BATCH = Step("plan_batch", "bulk")                                  # batch id
 EXECUTE_SUB_BATCH = Step("execute_sub_batch", "bulk", key_args=2)        # batch id, sub-batch number
 APPLY_CONNECTOR_CALLBACK = Step("apply_connector_callback", "bulk", key_args=2)  # UETR, the callback's digest
+SYNC_INSTRUCTION = Step("sync_instruction", "bulk")                      # UETR (sent again by the sweep)
 MERGE_BATCH = Step("merge_batch", "bulk")                                # batch id
 ACKNOWLEDGE_BATCH = Step("acknowledge_batch", "bulk", key_args=2)        # batch id, progress mark (%)
 QUEUES = tuple(sorted({step.queue_name for step in (CONTRIBUTE, CANCEL_CREDIT, EVALUATE_TRIGGER, CREATE_TRANSFER,
                                                     UPDATE_MONTHLY_COMMISSIONS, PAY_TRANSFER, SEND_PAYMENT_ORDER,
                                                     SYNC_PAYMENT_ORDER, PROCESS_BANK_EVENT, RECONCILE_DAY,
                                                     DRAIN_DEAD_LETTERS, CHECK_LEDGER, SPLIT_BATCH, PLAN_BATCH,
-                                                    EXECUTE_SUB_BATCH, APPLY_CONNECTOR_CALLBACK, MERGE_BATCH,
+                                                    EXECUTE_SUB_BATCH, APPLY_CONNECTOR_CALLBACK, SYNC_INSTRUCTION, MERGE_BATCH,
                                                     ACKNOWLEDGE_BATCH)}))

@@ -101,6 +101,12 @@ class Batches:
         total = self._session.execute(select(func.count()).select_from(B).where(*where)).scalar_one()
         return [_batch(r) for r in rows], int(total)
 
+    def standing(self, before: datetime, limit: int) -> list[Batch]:
+        """Queued or processing batches not touched since ``before``."""
+        return [_batch(r) for r in self._session.execute(select(B).where(
+            B.c.status.in_([BatchStatus.QUEUED.value, BatchStatus.PROCESSING.value]), B.c.updated_at < before)
+            .order_by(B.c.id).limit(limit))]
+
     def tenant_names(self, tenant_ids: Iterable[int]) -> dict[int, str]:
         ids = sorted(set(tenant_ids))
         if not ids:
@@ -274,6 +280,15 @@ class SubBatches:
         if status == "done":
             values["completed_at"] = at
         self._session.execute(update(S).where(S.c.batch_pk == batch_pk, S.c.number == number).values(values))
+
+    def unfinished(self, batch_pk: int, before: datetime) -> list[int]:
+        """Sub-batches not done whose last move was before ``before``, and whose turn has come: the
+        executing ones and the first pending ones (as many as were running at once before)."""
+        rows = self._session.execute(select(S.c.number, S.c.status).where(
+            S.c.batch_pk == batch_pk, S.c.status != "done", S.c.updated_at < before).order_by(S.c.number)).all()
+        executing = [r.number for r in rows if r.status == "executing"]
+        pending = [r.number for r in rows if r.status == "pending"]
+        return executing + pending[:max(1, 2 - len(executing))]
 
     def of_batch(self, batch_pk: int) -> list[Any]:
         return list(self._session.execute(select(S).where(S.c.batch_pk == batch_pk).order_by(S.c.number)))

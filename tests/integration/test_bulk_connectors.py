@@ -7,6 +7,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -23,7 +24,7 @@ from domain.payment_orders import PaymentOrder
 from sandbox.config import SandboxConfig
 from sandbox.server import SandboxServer
 from tests.integration.helpers import isolated_settings, rows, wait_until
-from usecases import queries, scheduling, tenants
+from usecases import bulk_sweeps, queries, scheduling, tenants
 from usecases.verify import verify_all
 
 pytestmark = pytest.mark.integration
@@ -190,3 +191,32 @@ def test_a_spei_batch_ends_in_liquidated_orders_that_reconcile(stack: Stack) -> 
             runs = {d: r for d in days if (r := queries.latest_reconciliation(uow, d))}
         time.sleep(0.2)
     assert set(runs) == set(days) and [m for r in runs.values() for m in r["mismatch_list"]] == []
+
+
+def test_a_row_whose_word_never_comes_is_asked_again_then_flagged_with_an_alert(stack: Stack) -> None:
+    headers = stack.tenant("aid", {"payment-modes": {"gsma": "gsma"}})
+    content = ("id,payment_mode,payee_identifier_type,payee_identifier,amount,currency\n"
+               "0,gsma,msisdn,254700001111,100,KES\n"   # pending for ever: no callback
+               "1,gsma,msisdn,254700001234,100,KES\n")
+    batch_id = stack.submit(headers, content.encode(), "aid-pending")
+    wait_until(lambda: stack.summary(headers, batch_id)["successful"] == 1, 60, "the paid row")
+    assert stack.summary(headers, batch_id)["status"] == "processing"
+    container = stack.container
+    with container.uow() as uow:
+        now = uow.clock()
+        early = bulk_sweeps.sweep_remote_rows(uow, now + timedelta(minutes=40), timedelta(minutes=30),
+                                              timedelta(hours=24))
+        late = bulk_sweeps.sweep_remote_rows(uow, now + timedelta(hours=25), timedelta(minutes=30),
+                                             timedelta(hours=24))
+        again = bulk_sweeps.sweep_remote_rows(uow, now + timedelta(hours=26), timedelta(minutes=30),
+                                              timedelta(hours=24))
+        uow.commit()
+    assert early == {"bulk_rows_asked": 1, "bulk_rows_flagged": 0}
+    assert late == {"bulk_rows_asked": 1, "bulk_rows_flagged": 1} and again["bulk_rows_flagged"] == 0
+    [row] = httpx.get(f"{stack.web.url}/api/v1/batchtransactions/{batch_id}/detail", headers=headers,
+                      params={"status": "IN_PROGRESS"}, timeout=30).json()
+    assert row["errorCode"] == "NO_ANSWER" and "ask the provider" in row["statusDetail"]
+    assert rows(container, "SELECT COUNT(*) AS n FROM event_log WHERE kind = 'bulk_row_no_answer' "
+                           "AND level = 'ALERT'")[0].n == 1
+    wait_until(lambda: rows(container, "SELECT COUNT(*) AS n FROM outbox WHERE actor_name = 'sync_instruction' "
+                                       "AND published_at IS NOT NULL")[0].n == 3, 30, "the sweeps' questions")

@@ -23,7 +23,7 @@ from falcon import testing
 from bootstrap import Container, build_container, web_app
 from domain.tenants import FLOAT
 from tests.integration.helpers import count, rows, running_worker, scalar, settle, traffic_of
-from usecases import access, steps, tenants
+from usecases import access, bulk_execution, bulk_progress, steps, tenants
 
 pytestmark = pytest.mark.integration
 
@@ -158,9 +158,9 @@ def test_party_lookup_off_makes_the_payee_wallet_and_pays_it(bulk: tuple[Contain
 
 # --- approval ---------------------------------------------------------------------------------------
 
-def approval_tenant(container: Container, name: str) -> dict[str, str]:
+def approval_tenant(container: Container, name: str, extra: dict[str, Any] | None = None) -> dict[str, str]:
     return tenant(container, name, {"approval": {"enable": True}, "partylookup.enable": False,
-                                    "payment-modes": CLOSED}, "100")
+                                    "payment-modes": CLOSED, **(extra or {})}, "100")
 
 
 def test_approval_on_waits_for_another_treasury_key_then_pays(bulk: tuple[Container, testing.TestClient]) -> None:
@@ -303,7 +303,7 @@ def test_splitting_cuts_each_payment_mode_into_sub_batches_of_its_size(
         assert {r.payment_mode for r in members} == {sub["paymentMode"]}  # a sub-batch never mixes modes
         assert (sub["total"], sub["successful"], sub["failed"], sub["ongoing"]) == (len(members), len(members), 0, 0)
         assert sub["totalAmount"] == sub["successfulAmount"] == f"{sum(r.amount for r in members) / 100:.2f}"
-        assert sub["status"] == "done" and sub["connector"] == "closedloop"
+        assert sub["connector"] == "closedloop"
     assert count(container, "sub_batches") == len(sizes)
 
 
@@ -558,7 +558,7 @@ def test_a_redelivered_sub_batch_pays_nothing_twice(bulk: tuple[Container, testi
     assert before == (5, 9500)
     sent = rows(container, "SELECT message_id, actor_name, args FROM outbox WHERE actor_name IN "
                            "('execute_sub_batch', 'split_batch', 'plan_batch', 'merge_batch')")
-    assert sum(r.actor_name == steps.EXECUTE_SUB_BATCH.name for r in sent) == 3
+    assert sum(r.actor_name == steps.EXECUTE_SUB_BATCH.actor_name for r in sent) == 3
     with running_worker(container) as traffic:
         for r in sent:  # the same messages again (a redelivery), and once more under new ids (a duplicate)
             args = json.loads(r.args) if isinstance(r.args, str) else r.args
@@ -581,8 +581,37 @@ def test_duplicate_sub_batch_messages_in_flight_pay_each_row_once(bulk: tuple[Co
     assert answer.status_code == 200, answer.text
     with running_worker(container, threads=4) as traffic:
         for _ in range(3):  # copies of the first sub-batch's message, racing the outbox's own
-            bulk_message(container, steps.EXECUTE_SUB_BATCH.name, batch_id, 0)
+            bulk_message(container, steps.EXECUTE_SUB_BATCH.actor_name, batch_id, 0)
         settle(container, traffic)
     s = summary(client, headers, batch_id)
     assert (s["status"], s["successful"]) == ("completed", 6), s
     assert payments(container) == 6 and balance(container, "racing", FLOAT) == 10_000 - 600
+
+
+def test_every_sub_batch_of_a_completed_batch_is_done(bulk: tuple[Container, testing.TestClient]) -> None:
+    """The execute actor pays a chunk per transaction and, in its next one, finds nothing left and marks the
+    sub-batch done. When the last row's merge completes the batch in between (another worker thread), the
+    sub-batch must not be left ``executing`` in the summary of a completed batch. The steps are run here in
+    that order, as two worker threads run them."""
+    container, client = bulk
+    headers = approval_tenant(container, "interleaved", {"splitting.sub-batch-size": 2})
+    _, treasury = new_key(container, "treasury")
+    batch_id = upload(client, headers, csv_file(*(line(i, f"p{i}", "1") for i in range(4))), "interleaved")
+    process(container)
+    answer = client.simulate_post(f"/api/v1/batchtransactions/{batch_id}/approve",
+                                  headers={"Authorization": f"Bearer {treasury}", "Platform-TenantId": "interleaved"})
+    assert answer.status_code == 200, answer.text
+    for number in (0, 1):  # each sub-batch's first chunk pays all its rows; the second pays sub-batch 1's last row
+        with container.uow() as uow:
+            assert bulk_execution.execute_local(uow, batch_id, number, 500, container.payout_config)
+            uow.commit()
+    with container.uow() as uow:  # the merge queued by the last row settled
+        assert bulk_progress.merge(uow, batch_id).value == "completed"
+        uow.commit()
+    for number in (0, 1):  # each execute actor's next chunk: nothing left
+        with container.uow() as uow:
+            assert not bulk_execution.execute_local(uow, batch_id, number, 500, container.payout_config)
+            uow.commit()
+    s = summary(client, headers, batch_id)
+    assert (s["status"], s["successful"]) == ("completed", 4), s
+    assert [(sub["status"], sub["completedAt"] is not None) for sub in s["subBatches"]] == [("done", True)] * 2
