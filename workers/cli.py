@@ -603,7 +603,10 @@ def show_summary(container: Any, batch_id: str, as_json: bool = False) -> None:
 
         print(json.dumps(summary, default=_json_value, ensure_ascii=False))
     else:
-        console.print(summary_table(summary, tenant))
+        table = summary_table(summary, tenant)
+        # piped or captured: as wide as the table needs (a column or two more than 100), never a number folded
+        width = None if console.is_terminal else min(max(console.width, console.measure(table).maximum), 200)
+        console.print(table, width=width)
 
 
 def _json_value(value: Any) -> Any:
