@@ -50,29 +50,44 @@ def result_path(batch: Batch, sub_batch: int | None = None) -> str:
     return path if sub_batch is None else f"{path}?subBatch={sub_batch}"
 
 
+def _by_currency(groups: list[tuple[InstructionStatus, str, int, int]]) -> list[dict[str, Any]]:
+    currencies = sorted({c for _, c, _, _ in groups if c})
+    return [{"currency": c, **_counts(tally_of((s, n, a) for s, cur, n, a in groups if cur == c), c)}
+            for c in currencies]
+
+
+def _counted(groups: list[tuple[InstructionStatus, str, int, int]]) -> dict[str, Any]:
+    """Counts of rows whatever their currency; amounts when they share one (else per currency only)."""
+    amounts = _by_currency(groups)
+    currency = amounts[0]["currency"] if len(amounts) == 1 else None
+    return {**_counts(tally_of((s, n, a if currency else 0) for s, _, n, a in groups), currency),
+            "currency": currency, "amounts": amounts}
+
+
 def summary(uow: UnitOfWork, batch: Batch) -> dict[str, Any]:
-    """The batch as the seed's status call shows it, with percentages and its sub-batches' counts."""
-    rows = uow.instructions.tally(batch.id or 0)
-    currencies = uow.instructions.currencies(batch.id or 0)
-    currency = currencies[0] if len(currencies) == 1 else None
-    by_sub: dict[int | None, list[tuple[InstructionStatus, int, int]]] = defaultdict(list)
-    for sub, status, count, amount in rows:
-        by_sub[sub].append((status, count, amount))
+    """The batch as the seed's status call shows it, with percentages and its sub-batches' counts. Amounts
+    are decimal strings in the batch's currency; a batch of several currencies has them per currency
+    (``amounts``) and null at the top."""
+    by_sub: dict[int | None, list[tuple[InstructionStatus, str, int, int]]] = defaultdict(list)
+    for sub, status, currency, count, amount in uow.instructions.tally(batch.id or 0):
+        by_sub[sub].append((status, currency, count, amount))
     whole = [group for groups in by_sub.values() for group in groups]
     mergeback = uow.tenants.of_id(batch.tenant_id).bulk.mergeback_enable
     subs = []
     for sub in uow.sub_batches.of_batch(batch.id or 0):
         subs.append({"subBatchId": sub.number, "paymentMode": sub.payment_mode, "connector": sub.connector,
-                     "status": sub.status, **_counts(tally_of(by_sub.get(sub.number, [])), currency),
+                     "status": sub.status, **_counted(by_sub.get(sub.number, [])),
                      "startedAt": epoch_ms(sub.started_at), "completedAt": epoch_ms(sub.completed_at),
                      "file": None if mergeback else result_path(batch, sub.number)})
     modes = sorted({s["paymentMode"] for s in subs})
+    counted = _counted(whole)
     return {"batch_id": batch.batch_id, "request_id": batch.request_id, "notes": batch.reason,
             "status": batch.status.value, "mode": ",".join(modes) or None, "purpose": batch.purpose or None,
-            **_counts(tally_of(whole), currency), "file": result_path(batch) if mergeback else None,
+            **counted, "file": result_path(batch) if mergeback else None,
             "created_at": int(batch.created_at.timestamp()), "completed_at": epoch_ms(batch.completed_at),
-            "currency": currency, "currencies": currencies, "filename": batch.filename, "rows": batch.rows,
-            "content_sha256": batch.content_sha256, "approval": _approval(batch), "subBatches": subs}
+            "currencies": [a["currency"] for a in counted["amounts"]], "filename": batch.filename,
+            "rows": batch.rows, "content_sha256": batch.content_sha256, "approval": _approval(batch),
+            "subBatches": subs}
 
 
 def _approval(batch: Batch) -> dict[str, Any] | None:

@@ -91,6 +91,7 @@ COUNTS = {"total": INT, "successful": INT, "failed": INT, "ongoing": INT, "total
           "successfulAmount": AMOUNT_TEXT, "failedAmount": AMOUNT_TEXT, "pendingAmount": AMOUNT_TEXT,
           "successPercentage": STR, "failPercentage": STR}
 EPOCH_MS = {**_nullable(INT), "description": "milliseconds since the epoch"}
+AMOUNTS = {"type": "array", "description": "the amounts per currency", "items": _object({"currency": STR, **COUNTS})}
 BULK_SCHEMAS: dict[str, dict[str, Any]] = {
     "BatchAccepted": _object({"batch_id": STR, "request_id": STR, "status": STR, "PollingPath": STR,
                               "SuggestedCallbackSeconds": INT}),
@@ -99,10 +100,12 @@ BULK_SCHEMAS: dict[str, dict[str, Any]] = {
         "status": _enum(["queued", "awaiting_approval", "processing", "completed", "failed"]),
         "mode": _nullable(STR), "purpose": _nullable(STR), **COUNTS, "file": _nullable(STR),
         "created_at": {**INT, "description": "seconds since the epoch"}, "completed_at": EPOCH_MS,
-        "currency": _nullable(STR), "currencies": {"type": "array", "items": STR}, "filename": STR, "rows": INT,
+        "currency": _nullable(STR), "amounts": AMOUNTS, "currencies": {"type": "array", "items": STR},
+        "filename": STR, "rows": INT,
         "content_sha256": STR, "approval": _nullable({"type": "object"}),
         "subBatches": {"type": "array", "items": _object({
             "subBatchId": INT, "paymentMode": STR, "connector": _nullable(STR), "status": STR, **COUNTS,
+            "currency": _nullable(STR), "amounts": AMOUNTS,
             "startedAt": EPOCH_MS, "completedAt": EPOCH_MS, "file": _nullable(STR)})}}),
     "BatchDetail": {"type": "array", "items": {"type": "object", "required": ["transactionId", "status"],
                                                "properties": {"transactionId": STR, "status": STR}}},
