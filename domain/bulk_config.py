@@ -6,6 +6,8 @@ from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
+from domain import clabe
+
 CONNECTORS = ("spei", "closedloop", "gsma", "mojaloop")
 FORMATTING_STANDARDS = ("DEFAULT", "GSMA")
 ORDERING_FIELDS = ("id", "request_id", "payment_mode", "payer_identifier", "payee_identifier", "amount", "currency",
@@ -34,6 +36,8 @@ class BulkConfig:
     success_threshold_check_success_rate: Decimal = Decimal("0")  # percent of the rows, 0 to 100
     acknowledgement_enable: bool = False
     deduplication_enable: bool = False  # off: the seed's own sample file pays some rows twice on purpose
+    spei_funding_account: str = ""  # the tenant's own account at STP its SPEI rows are paid from; ours when empty
+    spei_funding_name: str = ""
     payment_modes: Mapping[str, str] = field(default_factory=dict)
 
     def connector_of(self, payment_mode: str) -> str | None:
@@ -62,6 +66,8 @@ KEYS = {  # the seed's dotted key -> the attribute
     "success-threshold-check.success-rate": "success_threshold_check_success_rate",
     "acknowledgement.enable": "acknowledgement_enable",
     "deduplication.enable": "deduplication_enable",
+    "spei.funding-account": "spei_funding_account",
+    "spei.funding-name": "spei_funding_name",
 }
 
 
@@ -103,6 +109,14 @@ def _value(key: str, kind: Any, value: Any) -> Any:
             raise ConfigError(f"{key} is a percentage from 0 to 100, not {value!r}")
         return rate
     text = str(value).strip()
+    if key == "spei.funding-account":
+        if text and not clabe.is_valid(text):
+            raise ConfigError(f"{key} is an 18-digit CLABE with a known bank and its check digit, not {value!r}")
+        return text
+    if key == "spei.funding-name":
+        if len(text) > 120:
+            raise ConfigError(f"{key} is at most 120 characters")
+        return text
     choices = FORMATTING_STANDARDS if key == "formatting.standard" else ORDERING_FIELDS
     if (text.upper() if key == "formatting.standard" else text) not in choices:
         raise ConfigError(f"{key} is one of {', '.join(choices)}, not {value!r}")

@@ -106,6 +106,8 @@ class PaymentOrder:
     updated_at: datetime | None = None
     id: int | None = None
     history: list[PaymentOrderStatusChange] = field(default_factory=list)
+    ordering_account: str | None = None  # a tenant's own funding account; ours when None
+    ordering_name: str | None = None
 
     def move_to(self, status: PaymentOrderStatus, at: datetime, detail: str | None = None) -> None:
         """Move to a status, recording it with the detail; raises PaymentOrderError for a move
@@ -224,8 +226,8 @@ def stp_fields(order: PaymentOrder, ordering: Ordering) -> dict[str, str]:
         "claveRastreo": order.tracking_key,
         "monto": Money(order.amount, order.currency).to_decimal_string(),
         "tipoPago": "1",
-        "nombreOrdenante": ordering.name,
-        "cuentaOrdenante": ordering.account,
+        "nombreOrdenante": order.ordering_name or ordering.name,
+        "cuentaOrdenante": order.ordering_account or ordering.account,
         "rfcCurpOrdenante": ordering.rfc_curp,
         "nombreBeneficiario": order.beneficiary_name,
         "cuentaBeneficiario": order.beneficiary_account,

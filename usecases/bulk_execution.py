@@ -59,15 +59,18 @@ def execute_local(uow: UnitOfWork, batch_id: str, number: int, limit: int, payou
         config = uow.tenants.of_id(batch.tenant_id).bulk
         closed_loop.pay(uow, batch.tenant_id, rows, create_payees=not config.partylookup_enable)
     else:
+        funding = uow.tenants.of_id(batch.tenant_id).bulk
         for row in rows:
-            _order(uow, batch, row, payout)
+            _order(uow, batch, row, payout, funding.spei_funding_account, funding.spei_funding_name)
     uow.instructions.save_many(rows, at)
     bulk_progress.settled(uow, batch_id, sum(1 for r in rows if r.status.is_final))
     return True
 
 
-def _order(uow: UnitOfWork, batch: Batch, row: Instruction, payout: PayoutConfig) -> None:
-    """A SPEI row becomes its payment order (the row's UETR is the order's), queued for the bank."""
+def _order(uow: UnitOfWork, batch: Batch, row: Instruction, payout: PayoutConfig, funding_account: str,
+           funding_name: str) -> None:
+    """A SPEI row becomes its payment order (the row's UETR is the order's), queued for the bank, paid from
+    the tenant's own funding account when it has one."""
     at = uow.clock()
     name = row.fields.get("note", "").strip() or DEFAULT_PAYEE_NAME
     try:
@@ -77,6 +80,8 @@ def _order(uow: UnitOfWork, batch: Batch, row: Instruction, payout: PayoutConfig
     except (PaymentOrderError, ValueError) as e:
         row.settle(False, at, "INVALID_PAYEE", f"the payment order cannot be built: {e}")
         return
+    order.ordering_account = funding_account or None
+    order.ordering_name = (stp.fold_text(funding_name) or None) if funding_account else None
     uow.orders.add(order)
     row.hand_over(at)
     row.payment_order_id, row.connector_reference = order.id, order.tracking_key

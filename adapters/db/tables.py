@@ -408,6 +408,8 @@ payment_orders = Table(
     Column("liquidated_at", UtcDateTime),
     Column("returned_at", UtcDateTime),
     Column("updated_at", UtcDateTime),
+    Column("ordering_account", String(18)),  # a tenant's own funding account at STP; ours when null
+    Column("ordering_name", String(120)),
     Index("ix_payment_orders_status_updated", "status", "updated_at"),
     Index("ix_payment_orders_operation_date", "operation_date"),
 )

@@ -169,7 +169,9 @@ def spei_file(count: int) -> bytes:
 
 
 def test_a_spei_batch_ends_in_liquidated_orders_that_reconcile(stack: Stack) -> None:
-    headers = stack.tenant("nomina", {"payment-modes": {"spei": "spei"}, "splitting.sub-batch-size": 4})
+    funding = clabe.make("646", "180", "00000009999")
+    headers = stack.tenant("nomina", {"payment-modes": {"spei": "spei"}, "splitting.sub-batch-size": 4,
+                                      "spei.funding-account": funding, "spei.funding-name": "Nómina Norte SA"})
     batch_id = stack.submit(headers, spei_file(10), "nomina-2026-12")
     summary = stack.finished(headers, batch_id, timeout=90)
     assert summary["status"] == "completed" and summary["successful"] == 10, summary
@@ -178,6 +180,8 @@ def test_a_spei_batch_ends_in_liquidated_orders_that_reconcile(stack: Stack) -> 
     assert len(orders) == 10 and {o.status.value for o in orders} == {"liquidated"}
     uetrs = {r.uetr for r in rows(stack.container, "SELECT uetr FROM instructions")}
     assert {o.uetr for o in orders} == uetrs  # each row's UETR is its order's
+    books = httpx.get(f"{stack.sandbox.url}/_sandbox/books", timeout=10).json()["orders"]
+    assert {(b["cuentaOrdenante"], b["nombreOrdenante"]) for b in books} == {(funding, "Nomina Norte SA")}
     assert verify_all(stack.container.sessions).violations == []
     days = sorted({o.operation_date for o in orders})
     with stack.container.uow() as uow:

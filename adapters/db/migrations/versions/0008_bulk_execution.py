@@ -1,5 +1,6 @@
 """bulk execution: where a batch's split has reached in its file, how many of its rows are settled and
-which progress was acknowledged; each instruction's UETR, duplicate key, attempts and times
+which progress was acknowledged; each instruction's UETR, duplicate key, attempts and times; the
+ordering account of a payment order paid from a tenant's own funding account
 
 Revision ID: 0008
 Revises: 0007
@@ -35,9 +36,15 @@ def upgrade() -> None:
     with op.batch_alter_table('sub_batches') as batch_op:
         batch_op.add_column(sa.Column('started_at', UtcDateTime(), nullable=True))
         batch_op.add_column(sa.Column('completed_at', UtcDateTime(), nullable=True))
+    with op.batch_alter_table('payment_orders') as batch_op:
+        batch_op.add_column(sa.Column('ordering_account', sa.String(18), nullable=True))
+        batch_op.add_column(sa.Column('ordering_name', sa.String(120), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('payment_orders') as batch_op:
+        batch_op.drop_column('ordering_name')
+        batch_op.drop_column('ordering_account')
     with op.batch_alter_table('sub_batches') as batch_op:
         batch_op.drop_column('completed_at')
         batch_op.drop_column('started_at')
