@@ -41,12 +41,11 @@ def sub_batch(uow: UnitOfWork, batch_id: str, number: int) -> SubBatchRef:
 
 
 def execute_local(uow: UnitOfWork, batch_id: str, number: int, limit: int, payout: PayoutConfig) -> bool:
-    """Execute up to ``limit`` rows of a closed-loop or SPEI sub-batch; returns whether rows remain."""
+    """Execute up to ``limit`` rows of a closed-loop or SPEI sub-batch; returns whether rows remain. The
+    chunk that hands over the last row marks the sub-batch done in its own transaction."""
     batch = uow.batches.get(batch_id)
-    if batch.status != BatchStatus.PROCESSING:
-        return False
     sub = uow.sub_batches.lock(batch.id or 0, number)
-    if sub.status == "done":
+    if sub.status == "done" or batch.status != BatchStatus.PROCESSING:
         return False
     rows = uow.instructions.pending_of_sub_batch(batch.id or 0, number, limit)
     if not rows:
@@ -63,8 +62,11 @@ def execute_local(uow: UnitOfWork, batch_id: str, number: int, limit: int, payou
         for row in rows:
             _order(uow, batch, row, payout, funding.spei_funding_account, funding.spei_funding_name)
     uow.instructions.save_many(rows, at)
+    more = bool(uow.instructions.pending_of_sub_batch(batch.id or 0, number, 1))
+    if not more:
+        finish(uow, batch, number)
     bulk_progress.settled(uow, batch_id, sum(1 for r in rows if r.status.is_final))
-    return True
+    return more
 
 
 def _order(uow: UnitOfWork, batch: Batch, row: Instruction, payout: PayoutConfig, funding_account: str,

@@ -99,6 +99,7 @@ BULK_SCHEMAS: dict[str, dict[str, Any]] = {
         "batch_id": STR, "request_id": STR, "notes": _nullable(STR),
         "status": _enum(["queued", "awaiting_approval", "processing", "completed", "failed"]),
         "mode": _nullable(STR), "purpose": _nullable(STR), **COUNTS, "file": _nullable(STR),
+        "unsplitFile": {**_nullable(STR), "description": "mergeback off: the rows that failed before the split"},
         "created_at": {**INT, "description": "seconds since the epoch"}, "completed_at": EPOCH_MS,
         "currency": _nullable(STR), "amounts": AMOUNTS, "currencies": {"type": "array", "items": STR},
         "filename": STR, "rows": INT,

@@ -225,7 +225,8 @@ PAGE_NO = Param("pageNo", "integer", "1-based page number", minimum=1, maximum=1
 PAGE_SIZE = Param("pageSize", "integer", "rows per page", minimum=1, maximum=1000, default=50)
 ROW_STATUS = Param("status", "string", "only rows in this status",
                    choices=("PENDING", "IN_PROGRESS", "SUCCESS", "FAILURE"))
-SUB_BATCH = Param("subBatch", "integer", "one sub-batch's rows only", minimum=0, maximum=10**6)
+SUB_BATCH = Param("subBatch", "integer", "one sub-batch's rows only; -1: the rows that failed before the split "
+                  "(in no sub-batch)", minimum=-1, maximum=10**6)
 TEMPLATE_TYPES = Param("types", "string", "payment types the template is for, such as PROGRAM,MOJALOOP (the "
                        "columns are the same for all)", max_length=200)
 TENANT_HEADER = Param("Platform-TenantId", "string", "the tenant the call is for: the key's own (admin and treasury "

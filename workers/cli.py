@@ -453,7 +453,7 @@ def batch_submit(file: str = typer.Argument(..., help="a CSV file of the seed's 
     from usecases import bulk_submission
     from usecases.access import audit
     from usecases.bulk_files_io import earlier_batch, request_id_of
-    from usecases.errors import Conflict, NotFound, UseCaseError
+    from usecases.errors import NotFound, UseCaseError
 
     if request_id is not None and not 0 < len(request_id.strip()) <= bulk_submission.REQUEST_ID_LENGTH:
         fail(f"--request-id is 1 to {bulk_submission.REQUEST_ID_LENGTH} characters")
@@ -489,7 +489,7 @@ def batch_submit(file: str = typer.Argument(..., help="a CSV file of the seed's 
                         "via": operator_name(), "tenant": owner.name, "request_id": rid,
                         "sha256": batch_file.content_sha256, "bytes": stored.size, "file": str(batch_file.path)})
                 uow.commit()
-        except (Conflict, UseCaseError, NotFound) as e:
+        except (UseCaseError, NotFound) as e:  # Conflict: another submission under the id won the race
             fail(str(e))
         batch_id = batch.batch_id
     err.print(f"batch {batch_id} of tenant {owner.name} " + (
@@ -557,31 +557,35 @@ def follow_batch(container: Any, batch_id: str, timeout: float) -> Any:
 
 
 def summary_table(summary: dict[str, Any], tenant: str) -> Any:
-    """A batch's summary as a table: the batch on its first row, then a row per sub-batch."""
+    """A batch's summary as a table: the batch on its first row, then a row per sub-batch; under each count
+    of rows, their amount (a row per currency under a part of several currencies)."""
     from rich.table import Table
 
-    def blank(value: Any) -> str:
-        return "" if value is None else str(value)
-
-    currency = summary["currency"] or ", ".join(summary["currencies"]) or "no currency"
+    currency = summary["currency"]
     caption = (f"tenant {tenant}; request id {summary['request_id']}; {summary['filename'] or 'no filename'}; "
-               f"{summary['rows']} rows; amounts in {currency}; {summary['successPercentage']} % successful")
+               f"{summary['rows']} rows, {summary['successPercentage']} % successful; under each count, its amount"
+               + (f" in {currency}" if currency else ""))
     if summary["notes"]:
         caption += f"; {summary['notes']}"
     table = Table(title=f"batch {summary['batch_id']}: {summary['status']}", caption=caption)
-    for column in ("", "mode", "status", "total", "successful", "failed", "ongoing", "total amount",
-                   "successful amount", "failed amount", "pending amount"):
-        table.add_column(column, justify="left" if column in ("", "mode", "status") else "right", overflow="fold")
+    for column in ("", "mode", "status", "total", "successful", "failed", "ongoing"):
+        table.add_column(column, justify="left" if column in ("", "mode", "status") else "right")
 
-    def counts(part: dict[str, Any]) -> list[str]:
-        return [str(part["total"]), str(part["successful"]), str(part["failed"]), str(part["ongoing"]),
-                blank(part["totalAmount"]), blank(part["successfulAmount"]), blank(part["failedAmount"]),
-                blank(part["pendingAmount"])]
+    def add(label: str, mode: str, status: str, part: dict[str, Any]) -> None:
+        amounts = ("totalAmount", "successfulAmount", "failedAmount", "pendingAmount")
+        table.add_row(label, mode, status, *(
+            f"{part[count]}\n[dim]{part[amount] if part[amount] is not None else '-'}[/dim]"
+            for count, amount in zip(("total", "successful", "failed", "ongoing"), amounts)))
+        if part.get("currency") is None and len(part.get("amounts") or []) > 1:
+            for each in part["amounts"]:
+                add("", f"  in {each['currency']}", "", each)
 
-    table.add_row("batch", blank(summary["mode"]), summary["status"], *counts(summary))
+    add("batch", summary["mode"] or "", summary["status"], summary)
+    if summary["subBatches"]:
+        table.add_section()
     for sub in summary["subBatches"]:
-        table.add_row(f"sub-batch {sub['subBatchId']}", f"{sub['paymentMode']} → {sub['connector'] or 'none'}",
-                      sub["status"], *counts(sub))
+        add(f"sub-batch {sub['subBatchId']}", f"{sub['paymentMode']} → {sub['connector'] or 'none'}", sub["status"],
+            sub)
     return table
 
 
@@ -603,10 +607,7 @@ def show_summary(container: Any, batch_id: str, as_json: bool = False) -> None:
 
         print(json.dumps(summary, default=_json_value, ensure_ascii=False))
     else:
-        table = summary_table(summary, tenant)
-        # piped or captured: as wide as the table needs (a column or two more than 100), never a number folded
-        width = None if console.is_terminal else min(max(console.width, console.measure(table).maximum), 200)
-        console.print(table, width=width)
+        console.print(summary_table(summary, tenant))
 
 
 def _json_value(value: Any) -> Any:

@@ -155,13 +155,13 @@ class Instructions:
         """Up to ``limit`` of the sub-batch's rows not handed over yet, locked, in their order."""
         return [_instruction(r) for r in self._session.execute(select(I).where(
             I.c.batch_pk == batch_pk, I.c.sub_batch == number, I.c.status == InstructionStatus.PENDING.value)
-            .order_by(I.c.id).limit(limit).with_for_update())]
+            .order_by(I.c.position, I.c.id).limit(limit).with_for_update())]
 
     def in_doubt_of_sub_batch(self, batch_pk: int, number: int) -> list[Instruction]:
         """The sub-batch's rows handed to a remote connector with no answer recorded (no reference)."""
         return [_instruction(r) for r in self._session.execute(select(I).where(
             I.c.batch_pk == batch_pk, I.c.sub_batch == number, I.c.status == InstructionStatus.IN_PROGRESS.value,
-            I.c.connector_reference.is_(None)).order_by(I.c.id))]
+            I.c.connector_reference.is_(None)).order_by(I.c.position, I.c.id))]
 
     def fail_pending(self, batch_pk: int, code: str, description: str, at: datetime) -> int:
         """Every row not handed over yet fails with the reason (a batch stopped before money moved)."""
@@ -193,7 +193,7 @@ class Instructions:
             I.c.batch_pk == batch_pk, I.c.payment_mode == payment_mode,
             I.c.status == InstructionStatus.PENDING.value).subquery()
         number = (first + (ranked.c.rank - ranked.c.rank % size) / size).cast(Integer)  # exact on MySQL and SQLite
-        self._session.execute(update(I).where(I.c.id == ranked.c.id).values(sub_batch=number))
+        self._session.execute(update(I).where(I.c.id == ranked.c.id).values(sub_batch=number, position=ranked.c.rank))
 
     def of_sub_batch(self, batch_pk: int, number: int, lock: bool = True) -> list[Instruction]:
         """The sub-batch's rows in their order (locked when ``lock``)."""
@@ -226,10 +226,10 @@ class Instructions:
     def page(self, batch_pk: int, after_row: int, limit: int, status: Sequence[InstructionStatus] = (),
              offset: int = 0, sub_batch: int | None = None) -> list[Instruction]:
         """Rows after ``after_row`` (or ``offset`` rows on), in the file's order, optionally of some statuses
-        or of one sub-batch."""
+        or of one sub-batch (-1: the rows in none, those that failed before the split)."""
         where = [I.c.batch_pk == batch_pk, I.c.row > after_row]
         if sub_batch is not None:
-            where.append(I.c.sub_batch == sub_batch)
+            where.append(I.c.sub_batch.is_(None) if sub_batch < 0 else I.c.sub_batch == sub_batch)
         if status:
             where.append(I.c.status.in_([s.value for s in status]))
         stmt = select(I).where(*where).order_by(I.c.row).offset(offset).limit(limit)

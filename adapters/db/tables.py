@@ -332,6 +332,7 @@ instructions = Table(
     Column("uetr", String(36), nullable=False, unique=True),
     Column("dedupe_key", String(64)),  # payable rows only, when deduplication is on
     Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("position", Integer),  # where the row comes in its payment mode's order (the ordering stage)
     Column("started_at", UtcDateTime),
     Column("completed_at", UtcDateTime),
     UniqueConstraint("batch_pk", "row"),

@@ -185,6 +185,8 @@ def test_approval_on_waits_for_another_treasury_key_then_pays(bulk: tuple[Contai
     assert "maker-checker" in by_maker.text
     assert summary(client, tenant_headers, batch_id)["status"] == "awaiting_approval"
 
+    unnamed = client.simulate_post(path, headers={"Authorization": f"Bearer {treasury}"})
+    assert unnamed.status_code == 403, unnamed.text  # Platform-TenantId is required here too
     by_checker = client.simulate_post(path, headers=as_treasury)
     assert by_checker.status_code == 200, by_checker.text
     assert by_checker.json["status"] == "processing"
@@ -272,6 +274,35 @@ def test_ordering_numbers_the_sub_batches_by_the_ordering_field(
         assert [s["totalAmount"] for s in subs] == ["30.00", "70.00", "50.00"]
     else:
         assert [s["totalAmount"] for s in subs] == ["60.00", "60.00", "30.00"]
+
+
+def test_ordering_on_pays_the_rows_in_the_ordering_field_s_order(bulk: tuple[Container, testing.TestClient]) -> None:
+    """One sub-batch, a float that cannot pay every row: ordered by amount, the small rows are paid first
+    (5 and 10), and the 20 that no longer fits fails. In the file's order the 20 would be paid and the 10 fail."""
+    container, client = bulk
+    headers = tenant(container, "smallfirst", {"ordering": {"enable": True, "field": "amount"},
+                                               "partylookup.enable": False, "payment-modes": CLOSED}, "25")
+    batch_id = upload(client, headers, csv_file(line(0, "a", "20"), line(1, "b", "5"), line(2, "c", "10")),
+                      "small-first")
+    process(container)
+    found = instructions(container, batch_id)
+    assert [r.sub_batch for r in found] == [0, 0, 0]
+    assert [(r.status, r.error_code) for r in found] == [("failure", "INSUFFICIENT_FUNDS"), ("success", None),
+                                                          ("success", None)]
+    assert balance(container, "smallfirst", FLOAT) == 1000
+
+
+def test_ordering_off_pays_the_rows_in_the_file_s_order(bulk: tuple[Container, testing.TestClient]) -> None:
+    container, client = bulk
+    headers = tenant(container, "fileorder", {"ordering": {"enable": False, "field": "amount"},
+                                              "partylookup.enable": False, "payment-modes": CLOSED}, "25")
+    batch_id = upload(client, headers, csv_file(line(0, "a", "20"), line(1, "b", "5"), line(2, "c", "10")),
+                      "file-order")
+    process(container)
+    found = instructions(container, batch_id)
+    assert [(r.status, r.error_code) for r in found] == [("success", None), ("success", None),
+                                                          ("failure", "INSUFFICIENT_FUNDS")]
+    assert balance(container, "fileorder", FLOAT) == 0
 
 
 # --- splitting ------------------------------------------------------------------------------------
@@ -460,15 +491,19 @@ def test_mergeback_on_gives_the_batch_one_result_file(bulk: tuple[Container, tes
 # --- acknowledgement ------------------------------------------------------------------------------
 
 @contextmanager
-def callback_server() -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
-    """A tiny HTTP server on loopback that keeps every POST it receives (headers, body)."""
+def callback_server(fail_first: bool = False) -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
+    """A tiny HTTP server on loopback that keeps every POST it receives (headers, body); with ``fail_first``
+    it answers 503 to the first POST of each body."""
     received: list[tuple[dict[str, str], bytes]] = []
+    lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 (the http.server name)
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-            self.send_response(200)
+            with lock:
+                first = all(got != body for _, got in received)
+                received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(503 if fail_first and first else 200)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
@@ -509,6 +544,18 @@ def test_acknowledgement_on_posts_each_progress_mark_signed_with_the_tenant_secr
     assert (last["total"], last["successful"], last["ongoing"]) == (5, 5, 0)
 
 
+def test_acknowledgement_is_retried_when_the_callback_url_fails(bulk: tuple[Container, testing.TestClient]) -> None:
+    container, client = bulk
+    headers = tenant(container, "retried", {"acknowledgement.enable": True, "partylookup.enable": False,
+                                            "payment-modes": CLOSED}, "100")
+    with callback_server(fail_first=True) as (url, received):
+        batch_id = upload(client, headers, csv_file(line(0, "a", "1")), "retried", **{"X-CallbackURL": url})
+        process(container)
+    assert summary(client, headers, batch_id)["status"] == "completed"
+    marks = sorted(json.loads(body)["progress"] for _, body in received)
+    assert marks == [20, 20, 40, 40, 60, 60, 80, 80, 100, 100], marks  # each refused once (503), then taken
+
+
 def test_acknowledgement_off_posts_nothing(bulk: tuple[Container, testing.TestClient]) -> None:
     container, client = bulk
     headers = tenant(container, "quiet", {"acknowledgement.enable": False, "partylookup.enable": False,
@@ -543,8 +590,8 @@ def test_rows_beyond_what_the_float_holds_fail_and_the_float_never_goes_negative
 # --- redelivery -----------------------------------------------------------------------------------
 
 def bulk_message(container: Container, actor: str, *args: Any, message_id: str | None = None) -> None:
-    container.broker.enqueue(Message(queue_name="bulk", actor_name=actor, args=args, kwargs={}, options={},
-                                     **({"message_id": message_id} if message_id else {})))
+    message: Message[Any] = Message(queue_name="bulk", actor_name=actor, args=args, kwargs={}, options={})
+    container.broker.enqueue(message.copy(message_id=message_id) if message_id else message)
 
 
 def test_a_redelivered_sub_batch_pays_nothing_twice(bulk: tuple[Container, testing.TestClient]) -> None:
@@ -589,10 +636,10 @@ def test_duplicate_sub_batch_messages_in_flight_pay_each_row_once(bulk: tuple[Co
 
 
 def test_every_sub_batch_of_a_completed_batch_is_done(bulk: tuple[Container, testing.TestClient]) -> None:
-    """The execute actor pays a chunk per transaction and, in its next one, finds nothing left and marks the
-    sub-batch done. When the last row's merge completes the batch in between (another worker thread), the
-    sub-batch must not be left ``executing`` in the summary of a completed batch. The steps are run here in
-    that order, as two worker threads run them."""
+    """The execute actor pays a chunk per transaction; the chunk that hands over a sub-batch's last row marks
+    it done in the same transaction. So when the last row's merge completes the batch right after (another
+    worker thread), no sub-batch is left ``executing`` in the summary of a completed batch, and a later
+    redelivered message finds nothing to do. The steps are run here in that order."""
     container, client = bulk
     headers = approval_tenant(container, "interleaved", {"splitting.sub-batch-size": 2})
     _, treasury = new_key(container, "treasury")
@@ -601,14 +648,14 @@ def test_every_sub_batch_of_a_completed_batch_is_done(bulk: tuple[Container, tes
     answer = client.simulate_post(f"/api/v1/batchtransactions/{batch_id}/approve",
                                   headers={"Authorization": f"Bearer {treasury}", "Platform-TenantId": "interleaved"})
     assert answer.status_code == 200, answer.text
-    for number in (0, 1):  # each sub-batch's first chunk pays all its rows; the second pays sub-batch 1's last row
+    for number in (0, 1):  # each sub-batch's one chunk pays all its rows: nothing remains
         with container.uow() as uow:
-            assert bulk_execution.execute_local(uow, batch_id, number, 500, container.payout_config)
+            assert not bulk_execution.execute_local(uow, batch_id, number, 500, container.payout_config)
             uow.commit()
     with container.uow() as uow:  # the merge queued by the last row settled
         assert bulk_progress.merge(uow, batch_id).value == "completed"
         uow.commit()
-    for number in (0, 1):  # each execute actor's next chunk: nothing left
+    for number in (0, 1):  # a redelivered message: nothing left
         with container.uow() as uow:
             assert not bulk_execution.execute_local(uow, batch_id, number, 500, container.payout_config)
             uow.commit()

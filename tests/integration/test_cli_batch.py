@@ -4,6 +4,7 @@ by a real worker process and relay; the same file again is the same batch; bad i
 and nothing stored."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -16,6 +17,7 @@ import pytest
 from adapters.settings import Settings
 from bootstrap import Container
 from tests.integration.helpers import REPO, VENV_BIN, count, rows, wait_until, worker_env
+from usecases.bulk_files_io import request_id_of
 
 pytestmark = pytest.mark.integration
 
@@ -98,9 +100,11 @@ def logs(tmp_path: Path) -> str:
     return "\n".join(f"--- {p.name} ---\n{p.read_text(errors='replace')[-3000:]}" for p in tmp_path.glob("*.log"))
 
 
-def table_rows(text: str) -> list[list[str]]:
-    """The body rows of a rich table as printed: each row's cells, stripped."""
-    return [[cell.strip() for cell in line.split("│")[1:-1]] for line in text.splitlines() if line.startswith("│")]
+def table_parts(text: str) -> dict[str, tuple[list[str], list[str]]]:
+    """The summary table as printed, by its first column: each part's line of counts, then the line under it
+    of their amounts (both as stripped cells after the label)."""
+    lines = [[cell.strip() for cell in line.split("│")[1:-1]] for line in text.splitlines() if line.startswith("│")]
+    return {line[0]: (line[1:], below[1:]) for line, below in zip(lines, lines[1:]) if line[0]}
 
 
 def stored_files(env: dict[str, str]) -> list[Path]:
@@ -120,17 +124,20 @@ def test_the_seed_file_is_submitted_followed_to_the_end_and_the_same_file_again_
     assert progress and progress[-1] == f"batch {batch_id}: completed, 12 of 12 rows settled", out
     table = out[out.index(progress[-1]) + len(progress[-1]):]  # the summary comes after the progress
     assert f"batch {batch_id}: completed" in table
-    cells = {row[0]: row[1:] for row in table_rows(table)}
-    assert cells["batch"] == ["slcb", "completed", "12", "4", "8", "0", "6432.00", "2144.00", "4288.00", "0.00"], table
+    parts = table_parts(table)
+    assert parts["batch"] == (["slcb", "completed", "12", "4", "8", "0"], ["", "", "6432.00", "2144.00", "4288.00",
+                                                                          "0.00"]), table
     # the seed's four slcb rows in sub-batches of 3; its mojaloop and gsma rows are not configured: failed
-    assert [cells["sub-batch 0"][0], cells["sub-batch 0"][2:7]] == ["slcb → closedloop", ["3", "3", "0", "0", "1922.00"]]
-    assert [cells["sub-batch 1"][0], cells["sub-batch 1"][2:7]] == ["slcb → closedloop", ["1", "1", "0", "0", "222.00"]]
-    assert len(cells) == 3 and "33.33 % successful" in table
+    assert parts["sub-batch 0"][0][0] == parts["sub-batch 1"][0][0] == "slcb → closedloop", table
+    assert parts["sub-batch 0"][0][2:] == ["3", "3", "0", "0"] and parts["sub-batch 0"][1][2:4] == ["1922.00"] * 2
+    assert parts["sub-batch 1"][0][2:] == ["1", "1", "0", "0"] and parts["sub-batch 1"][1][2:4] == ["222.00"] * 2
+    assert len(parts) == 3 and "33.33 % successful" in table and "amount in USD" in table
     assert count(container, "audit_log", "action = 'submit_batch'") == 1
     [batch] = rows(container, "SELECT request_id, submitted_by_key_id, source, filename, purpose, stored_at "
                               "FROM batches")
     assert batch.submitted_by_key_id is None and (batch.source, batch.filename, batch.purpose) == (
         "csv", SEED_CSV.name, "payroll")
+    assert batch.request_id == request_id_of(hashlib.sha256(SEED_CSV.read_bytes()).hexdigest())  # a uuid5
     assert (Path(env["DISPERSA_BULK_STORAGE_DIR"]) / batch.stored_at).read_bytes() == SEED_CSV.read_bytes()
 
     again = dispersa(env, "batch", "submit", str(SEED_CSV), "--tenant", ibank)
@@ -166,6 +173,11 @@ def test_without_wait_the_batch_id_is_the_last_line_and_a_json_array_is_submitte
     assert stored.splitlines()[0].startswith("id,request_id,payment_mode") and ",850.50,USD,Pay," in stored
     shown = dispersa(env, "batch", "status", batch_id)
     assert shown.returncode == 0 and f"batch {batch_id}: queued" in shown.stdout
+    # no worker runs here: waiting gives up after --timeout, exit 1, the batch left as it is
+    waited = dispersa(env, "batch", "submit", str(tmp_path / "raw.json"), "--tenant", ibank, "--request-id", "r-1",
+                      "--wait", "--timeout", "1")
+    assert waited.returncode == 1 and "still queued after 1 s" in waited.stderr, waited.stderr
+    assert waited.stdout.splitlines() == [f"batch {batch_id}: queued, 0 of ? rows settled"]
     # the same request id with other content is refused before anything is stored
     other = tmp_path / "other.csv"
     other.write_text(SEED_CSV.read_text().replace("850,USD", "851,USD"))

@@ -29,6 +29,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('uetr', sa.String(36), nullable=False))
         batch_op.add_column(sa.Column('dedupe_key', sa.String(64), nullable=True))
         batch_op.add_column(sa.Column('attempts', sa.Integer(), nullable=False, server_default='0'))
+        batch_op.add_column(sa.Column('position', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('started_at', UtcDateTime(), nullable=True))
         batch_op.add_column(sa.Column('completed_at', UtcDateTime(), nullable=True))
         batch_op.create_unique_constraint(batch_op.f('uq_instructions_uetr'), ['uetr'])
@@ -51,7 +52,7 @@ def downgrade() -> None:
     with op.batch_alter_table('instructions') as batch_op:
         batch_op.drop_index('ix_instructions_batch_pk_dedupe_key')
         batch_op.drop_constraint(batch_op.f('uq_instructions_uetr'), type_='unique')
-        for name in ('completed_at', 'started_at', 'attempts', 'dedupe_key', 'uetr'):
+        for name in ('completed_at', 'started_at', 'position', 'attempts', 'dedupe_key', 'uetr'):
             batch_op.drop_column(name)
     with op.batch_alter_table('batches') as batch_op:
         for name in ('acknowledged', 'sub_batch_count', 'settled', 'split_offset', 'split_page', 'size_bytes'):
