@@ -311,6 +311,9 @@ def tenant_create(name: str = typer.Argument(..., help="the tenant's name, as Pl
             uow.commit()
     except (UseCaseError, NotFound) as e:
         fail(str(e))
+    if done.created:  # the tenant checks our acknowledgements' X-Signature-SHA256 with it
+        err.print(f"tenant {name} created; its acknowledgements are signed (HMAC-SHA256) with the secret "
+                  f"{done.tenant.secret}", highlight=False, soft_wrap=True)
     err.print(f"tenant {name} {'created' if done.created else 'updated'}; its new API key, shown this once:",
               highlight=False)
     print(key)

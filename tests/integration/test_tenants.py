@@ -43,6 +43,7 @@ def test_the_cli_creates_a_tenant_from_yaml_prints_a_key_bound_to_it_and_updates
         tenant = uow.tenants.get("ibank-usa")
     assert who is not None and (who.role.value, who.tenant_id) == ("tenant", tenant.id)
     assert tenant.config["splitting.sub-batch-size"] == 5 and tenant.bulk.connector_of("SLCB") == "closedloop"
+    assert f"signed (HMAC-SHA256) with the secret {tenant.secret}" in made.stderr  # to check acknowledgements
     (tmp_path / "more.json").write_text(json.dumps({"approval.enable": True}))
     again = cli(container, "create", "ibank-usa", "--config", str(tmp_path / "more.json"))
     assert again.returncode == 0 and "updated" in again.stderr
