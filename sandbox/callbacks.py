@@ -1,23 +1,20 @@
 """Signed callbacks of the mobile-money simulators, and the timetable that makes their transfers happen.
 
-One timetable thread runs what is due (a transfer completing, a callback's next try); callbacks go out
-on a small pool of threads, so no HTTP answer waits for one. A callback is a ``PUT`` of JSON to the
-client's callback URL with ``X-Callback-Signature``: the hex HMAC-SHA256 of the exact body bytes, keyed
-with the sandbox's webhook secret (no signature without a secret). One that gets no 2xx (or no
-connection) is tried again with exponential backoff, up to the configured attempts. The copies of a
-duplicated callback go out one after another, each once the one before was delivered or given up.
+One timetable thread (a `sandbox.timetable.Timetable`) runs what is due (a transfer completing, a
+callback's next try); callbacks go out on its small pool of threads, so no HTTP answer waits for one. A
+callback is a ``PUT`` of JSON to the client's callback URL with ``X-Callback-Signature``: the hex
+HMAC-SHA256 of the exact body bytes, keyed with the sandbox's webhook secret (no signature without a
+secret). One that gets no 2xx (or no connection) is tried again with exponential backoff, up to the
+configured attempts. The copies of a duplicated callback go out one after another, each once the one
+before was delivered or given up.
 """
 from __future__ import annotations
 
 import hashlib
-import heapq
 import hmac
-import itertools
 import json
 import logging
 import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timezone
 from email.utils import format_datetime
@@ -27,6 +24,7 @@ from typing import Any, Callable, Optional
 import httpx
 
 from .config import SandboxConfig
+from .timetable import Timetable
 
 log = logging.getLogger(__name__)
 
@@ -55,47 +53,32 @@ class _Callback:
 class Callbacks:
     """The mobile-money simulators' timetable and their callbacks' delivery."""
 
-    def __init__(self, config: SandboxConfig):
+    def __init__(self, config: SandboxConfig) -> None:
         self._config = config
-        self._heap: list[tuple[float, int, Callable[[], None]]] = []
-        self._sequence = itertools.count()
-        self._changed = threading.Condition()
-        self._outstanding = 0
-        self._stopping = False
-        self._thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
-        self._pool = ThreadPoolExecutor(config.webhook_workers, thread_name_prefix=f"{THREAD_NAME}-callback")
+        self._timetable = Timetable(THREAD_NAME, f"{THREAD_NAME}-callback", config.webhook_workers, "mobile-money",
+                                    log)
+        self._lock = threading.Lock()
         self._clients: dict[bool, httpx.Client] = {}
 
     def start(self) -> None:
         """Start the timetable."""
-        self._thread.start()
+        self._timetable.start()
 
     def stop(self) -> None:
         """Drop what is still due, finish the calls in progress, and end every thread."""
-        with self._changed:
-            self._stopping = True
-            self._changed.notify_all()
-        if self._thread.is_alive():
-            self._thread.join()
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        with self._changed:
+        self._timetable.stop()
+        with self._lock:
             clients, self._clients = list(self._clients.values()), {}
         for client in clients:
             client.close()
 
     def wait_idle(self, timeout: float) -> bool:
         """Block until nothing is due or being delivered; returns whether that happened in time."""
-        with self._changed:
-            return self._changed.wait_for(lambda: self._outstanding == 0, timeout)
+        return self._timetable.wait_idle(timeout)
 
     def later(self, delay_seconds: float, task: Callable[[], None]) -> None:
         """Run ``task`` on the timetable thread once ``delay_seconds`` passed (never once stopping)."""
-        with self._changed:
-            if self._stopping:
-                return
-            heapq.heappush(self._heap, (time.monotonic() + delay_seconds, next(self._sequence), task))
-            self._outstanding += 1
-            self._changed.notify_all()
+        self._timetable.later(delay_seconds, task)
 
     def send(self, url: str, payload: dict[str, Any], headers: dict[str, str], report: AttemptReport,
              copies: int = 1) -> None:
@@ -104,42 +87,7 @@ class Callbacks:
         signed = {"Content-Type": "application/json", **headers}
         if self._config.webhook_secret:
             signed["X-Callback-Signature"] = signature(self._config.webhook_secret, body)
-        self._submit(partial(self._attempt, _Callback(url, body, signed, copies, report), 0, 1))
-
-    # -- the timetable and the pool --------------------------------------------------------------------
-
-    def _submit(self, task: Callable[[], None]) -> None:
-        with self._changed:
-            if self._stopping:
-                return
-            self._outstanding += 1
-        try:
-            self._pool.submit(self._finishing, task)
-        except RuntimeError:    # the pool shut down meanwhile
-            self._finished()
-
-    def _run(self) -> None:
-        while True:
-            with self._changed:
-                while not self._stopping and (not self._heap or self._heap[0][0] > time.monotonic()):
-                    self._changed.wait(self._heap[0][0] - time.monotonic() if self._heap else None)
-                if self._stopping:
-                    return
-                task = heapq.heappop(self._heap)[2]
-            self._finishing(task)
-
-    def _finishing(self, task: Callable[[], None]) -> None:
-        try:
-            task()
-        except Exception:
-            log.exception("sandbox mobile-money task failed")
-        finally:
-            self._finished()
-
-    def _finished(self) -> None:
-        with self._changed:
-            self._outstanding -= 1
-            self._changed.notify_all()
+        self._timetable.submit(partial(self._attempt, _Callback(url, body, signed, copies, report), 0, 1))
 
     # -- one try of one copy ---------------------------------------------------------------------------
 
@@ -152,10 +100,10 @@ class Callbacks:
             if gave_up:
                 log.warning("sandbox gave up a callback to %s after %s attempts", callback.url, attempt)
             if copy + 1 < callback.copies:
-                self._submit(partial(self._attempt, callback, copy + 1, 1))
+                self._timetable.submit(partial(self._attempt, callback, copy + 1, 1))
         else:
             retry = partial(self._attempt, callback, copy, attempt + 1)
-            self.later(self._backoff(attempt), partial(self._submit, retry))
+            self._timetable.later(self._backoff(attempt), partial(self._timetable.submit, retry))
 
     def _put(self, callback: _Callback) -> int | None:
         now = self._config.clock().astimezone(timezone.utc)
@@ -169,7 +117,7 @@ class Callbacks:
     def _client(self, url: str) -> httpx.Client:
         # loading the CA bundle is slow, and a plain http:// callback never needs it
         secure = url.startswith("https://")
-        with self._changed:
+        with self._lock:
             if secure not in self._clients:
                 self._clients[secure] = httpx.Client(timeout=self._config.webhook_timeout_seconds, verify=secure)
             return self._clients[secure]

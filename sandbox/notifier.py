@@ -1,26 +1,25 @@
 """Makes each accepted order's planned outcomes happen on time, and reports them to the webhook.
 
-One scheduler thread keeps a timetable; webhook calls run on a small pool of threads. A callback that
-gets no 2xx (or no connection) is retried with exponential backoff up to the scenario's attempts. An
-order's callbacks go out one after another, in the plan's order, as STP's notification queue does.
+One scheduler thread keeps a timetable (a `sandbox.timetable.Timetable`); webhook calls run on its small
+pool of threads. A callback that gets no 2xx (or no connection) is retried with exponential backoff up to
+the scenario's attempts. An order's callbacks go out one after another, in the plan's order, as STP's
+notification queue does.
 """
 from __future__ import annotations
 
-import heapq
-import itertools
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 
 from .books import BookedOrder, Books
 from .config import SandboxConfig
 from .scenarios import RETURNED, Plan, Scenario, styled
+from .timetable import Timetable
 
 log = logging.getLogger(__name__)
 
@@ -42,98 +41,48 @@ class _Journey:
 class Notifier:
     """Runs the timetable of every order's outcomes and webhook callbacks."""
 
-    def __init__(self, books: Books, config: SandboxConfig, scenario: Scenario):
+    def __init__(self, books: Books, config: SandboxConfig, scenario: Scenario) -> None:
         self._books, self._config, self._scenario = books, config, scenario
-        self._heap: list[tuple[float, int, Callable[[], None]]] = []
-        self._sequence = itertools.count()
-        self._changed = threading.Condition()
-        self._outstanding = 0
-        self._stopping = False
+        self._timetable = Timetable("stp-sandbox-notifier", "stp-sandbox-webhook", config.webhook_workers,
+                                    "notifier", log)
+        self._lock = threading.Lock()
         self._waiting: set[threading.Event] = set()
-        self._thread = threading.Thread(target=self._run, name="stp-sandbox-notifier", daemon=True)
-        self._pool = ThreadPoolExecutor(config.webhook_workers, thread_name_prefix="stp-sandbox-webhook")
         url = config.webhook_url or ""
         # loading the CA bundle is slow, and a plain http:// webhook never needs it
         self._http = httpx.Client(timeout=config.webhook_timeout_seconds, verify=url.startswith("https://"))
 
     def start(self) -> None:
-        self._thread.start()
+        """Start the timetable."""
+        self._timetable.start()
 
     def stop(self) -> None:
         """Drop what is still scheduled, finish calls in progress, release waiting answers."""
-        with self._changed:
-            self._stopping = True
-            self._changed.notify_all()
+        with self._lock:
             waiting, self._waiting = list(self._waiting), set()
         for event in waiting:
             event.set()
-        if self._thread.is_alive():
-            self._thread.join()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._timetable.stop()
         self._http.close()
 
     def follow(self, order: BookedOrder, plan: Plan) -> threading.Event:
         """Schedule the order's outcomes and callbacks; the event is set once its first callback was tried."""
         journey = _Journey(order.id, plan, time.monotonic(), threading.Event())
-        with self._changed:
+        with self._lock:
             self._waiting.add(journey.first_sent)
         for index, report in enumerate(plan.reports):
-            self._at(journey.due(report.happens_ms), partial(self._happen, journey, index))
+            self._timetable.at(journey.due(report.happens_ms), partial(self._happen, journey, index))
         if self._config.webhook_url and plan.callbacks:
-            self._at(journey.due(plan.callbacks[0].not_before_ms), partial(self._send, journey, 0))
+            self._timetable.at(journey.due(plan.callbacks[0].not_before_ms), partial(self._send, journey, 0))
         return journey.first_sent
 
     def wait_idle(self, timeout: float) -> bool:
         """Block until nothing is scheduled or being delivered; returns whether that happened in time."""
-        with self._changed:
-            return self._changed.wait_for(lambda: self._outstanding == 0, timeout)
+        return self._timetable.wait_idle(timeout)
 
     def forget(self, event: threading.Event) -> None:
-        with self._changed:
+        """Stop tracking an answer's event (`follow`'s): the answer no longer waits on it."""
+        with self._lock:
             self._waiting.discard(event)
-
-    # -- the timetable -------------------------------------------------------------------------------
-
-    def _at(self, due: float, task: Callable[[], None]) -> None:
-        with self._changed:
-            if self._stopping:
-                return
-            heapq.heappush(self._heap, (due, next(self._sequence), task))
-            self._outstanding += 1
-            self._changed.notify_all()
-
-    def _submit(self, task: Callable[[], None]) -> None:
-        with self._changed:
-            if self._stopping:
-                return
-            self._outstanding += 1
-        try:
-            self._pool.submit(self._finishing, task)
-        except RuntimeError:    # the pool shut down meanwhile
-            self._finished()
-
-    def _run(self) -> None:
-        while True:
-            with self._changed:
-                while not self._stopping and (not self._heap or self._heap[0][0] > time.monotonic()):
-                    self._changed.wait(self._heap[0][0] - time.monotonic() if self._heap else None)
-                if self._stopping:
-                    return
-                task = heapq.heappop(self._heap)[2]
-            self._finishing(task)
-
-    def _finishing(self, task: Callable[[], None]) -> None:
-        try:
-            task()
-        except Exception:
-            log.exception("sandbox notifier task failed")
-        finally:
-            self._finished()
-
-    def _finished(self) -> None:
-        with self._changed:
-            self._outstanding -= 1
-            self._changed.notify_all()
 
     # -- outcomes and callbacks ------------------------------------------------------------------------
 
@@ -154,11 +103,11 @@ class Notifier:
     def _send(self, journey: _Journey, position: int) -> None:
         callback = journey.plan.callbacks[position]
         if callback.report not in journey.payloads:    # its outcome is due at the same instant: run it first
-            self._at(time.monotonic() + 0.005, partial(self._send, journey, position))
+            self._timetable.later(0.005, partial(self._send, journey, position))
             return
         estado = journey.plan.reports[callback.report].estado
         delivery = self._books.add_delivery(journey.order_id, estado, callback.copy)
-        self._submit(partial(self._attempt, journey, position, delivery, 1))
+        self._timetable.submit(partial(self._attempt, journey, position, delivery, 1))
 
     def _attempt(self, journey: _Journey, position: int, delivery: int, attempt: int) -> None:
         status = self._post(journey.payloads[journey.plan.callbacks[position].report])
@@ -172,13 +121,13 @@ class Notifier:
                             journey.order_id, attempt)
             self._next(journey, position + 1)
         else:
-            self._at(time.monotonic() + self._backoff(attempt),
-                     partial(self._submit, partial(self._attempt, journey, position, delivery, attempt + 1)))
+            retry = partial(self._attempt, journey, position, delivery, attempt + 1)
+            self._timetable.later(self._backoff(attempt), partial(self._timetable.submit, retry))
 
     def _next(self, journey: _Journey, position: int) -> None:
         if position < len(journey.plan.callbacks):
             due = max(time.monotonic(), journey.due(journey.plan.callbacks[position].not_before_ms))
-            self._at(due, partial(self._send, journey, position))
+            self._timetable.at(due, partial(self._send, journey, position))
 
     def _post(self, payload: dict[str, Any]) -> int | None:
         headers = {"X-Webhook-Secret": self._config.webhook_secret} if self._config.webhook_secret else {}

@@ -56,3 +56,13 @@ def bank(settings, clock, key_files, request):
     yield container, sandbox
     sandbox.stop()
     container.engine.dispose()
+
+
+@pytest.fixture
+def bulk(settings, clock, tmp_path):
+    """The bulk API over MariaDB, RabbitMQ and Redis (uploads kept under tmp_path), and its TestClient."""
+    from tests.integration.bulk_support import close, make_bulk
+
+    container = make_bulk(settings, clock, tmp_path)
+    yield container, testing.TestClient(web_app(container))
+    close(container)

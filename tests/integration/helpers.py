@@ -154,6 +154,27 @@ def settle(container: Container, traffic: Traffic, timeout: float = 30.0) -> Non
         time.sleep(0.02)
 
 
+class RelayThread:
+    """The outbox relay, publishing in a thread of this process until stopped."""
+
+    def __init__(self, container: Container):
+        self.relay, self.stopping = relay_of(container), threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> RelayThread:
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self.stopping.is_set():
+            if self.relay.publish_batch() == 0:
+                self.stopping.wait(0.05)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=10)
+
+
 def wait_until(condition: Callable[[], bool], timeout: float, what: str,
                check: Callable[[], None] | None = None, diagnose: Callable[[], str] | None = None) -> None:
     """Poll ``condition`` until it holds; ``check`` may raise to fail early (a crashed process),

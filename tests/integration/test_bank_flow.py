@@ -19,10 +19,10 @@ from sandbox.server import SandboxServer
 from domain.ledger import BalanceUpdate, BalanceUpdateType, BankTransfer, TransferStatus
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus as S
 from tests.factories import validated_store
-from tests.integration.helpers import isolated_settings
+from tests.integration.helpers import RelayThread, isolated_settings
 from usecases import credits as credit_cases, ledger, queries, scheduling
 from usecases.verify import verify_all
-from bootstrap import Container, build_container, relay as relay_of, web_app
+from bootstrap import Container, build_container, web_app
 from adapters.loopback import LoopbackServer
 
 SCENARIOS = ("happy", "mixed", "late-returns", "duplicates", "out-of-order", "timeouts", "errors-5xx",
@@ -48,21 +48,6 @@ class FlakyWebhook:
         return self.app(environ, start_response)
 
 
-class RelayThread:
-    def __init__(self, container: Container):
-        self.relay, self.stopping = relay_of(container), threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self.stopping.is_set():
-            if self.relay.publish_batch() == 0:
-                self.stopping.wait(0.05)
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.thread.join(timeout=10)
-
-
 @pytest.fixture(params=SCENARIOS)
 def flow(request, db_url, tmp_path):
     scenario = request.param
@@ -83,8 +68,7 @@ def flow(request, db_url, tmp_path):
     container.settings = settings.model_copy(update={"stp_base_url": bank.url, "stp_efws_url": bank.url})
     worker = dramatiq.Worker(container.broker, worker_threads=8)
     worker.start()
-    relay = RelayThread(container)
-    relay.thread.start()
+    relay = RelayThread(container).start()
     yield container, bank
     relay.stop()
     worker.stop()

@@ -5,7 +5,6 @@ orders with `ledger verify` and the reconciliation finding nothing wrong."""
 from __future__ import annotations
 
 import secrets
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -18,12 +17,12 @@ from sqlalchemy import select
 
 from adapters.bank.signer import generate_key_pair
 from adapters.loopback import LoopbackServer
-from bootstrap import Container, build_container, relay as relay_of, web_app
+from bootstrap import Container, build_container, web_app
 from domain import clabe
 from domain.payment_orders import PaymentOrder
 from sandbox.config import SandboxConfig
 from sandbox.server import SandboxServer
-from tests.integration.helpers import isolated_settings, rows, wait_until
+from tests.integration.helpers import RelayThread, isolated_settings, rows, wait_until
 from usecases import bulk_sweeps, queries, scheduling, tenants
 from usecases.verify import verify_all
 
@@ -70,22 +69,6 @@ class Stack:
         return self.summary(headers, batch_id)
 
 
-class RelayThread:
-    def __init__(self, container: Container):
-        self.relay, self.stopping = relay_of(container), threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while not self.stopping.is_set():
-            if self.relay.publish_batch() == 0:
-                self.stopping.wait(0.05)
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.thread.join(timeout=10)
-
-
 @pytest.fixture
 def stack(db_url: str, tmp_path: Path) -> Iterator[Stack]:
     private, public = generate_key_pair("frase")
@@ -107,7 +90,7 @@ def stack(db_url: str, tmp_path: Path) -> Iterator[Stack]:
         "mojaloop_base_url": sandbox.url, "public_url": web.url})
     worker = dramatiq.Worker(container.broker, worker_threads=8)
     worker.start()
-    relay = RelayThread(container)
+    relay = RelayThread(container).start()
     yield Stack(container, web, sandbox)
     relay.stop()
     worker.stop()

@@ -2,47 +2,19 @@
 submitted, split, planned, executed through their connectors and read back."""
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
-from typing import Any, Iterator
 
 import pytest
 from falcon import testing
 
-from bootstrap import Container, build_container, web_app
+from bootstrap import Container
 from domain.tenants import FLOAT
-from tests.integration.helpers import count, running_worker, settle, traffic_of
-from usecases import access, tenants
+from tests.integration.bulk_support import tenant
+from tests.integration.helpers import count, running_worker, settle
 
 pytestmark = pytest.mark.integration
 
 SEED_CSV = Path(__file__).parent.parent / "data" / "ph-ee-bulk-demo-6.csv"
-
-
-@pytest.fixture
-def bulk(settings: Any, clock: Any, tmp_path: Path) -> Iterator[tuple[Container, testing.TestClient]]:
-    s = settings.model_copy(update={"bulk_storage_dir": str(tmp_path / "batches"), "webhook_secret": "cb-secret"})
-    container = build_container(s, clock=clock)
-    container.broker.flush_all()
-    container.redis.flushdb()
-    traffic_of(container.broker).queues = frozenset({"bulk", "ledger", "bank"})
-    yield container, testing.TestClient(web_app(container))
-    container.broker.flush_all()
-    container.broker.close()
-    container.engine.dispose()
-
-
-def tenant(container: Container, name: str, config: dict[str, Any], float_amount: str = "0",
-           currency: str = "USD", wallets: tuple[str, ...] = ()) -> dict[str, str]:
-    with container.uow() as uow:
-        made = tenants.put(uow, name, config)
-        key = tenants.key_for(uow, made.tenant)
-        if float_amount != "0":
-            tenants.fund(uow, name, float_amount, currency)
-        for owner in wallets:
-            uow.wallets.lock(made.tenant.id or 0, owner, currency, uow.clock())
-        uow.commit()
-    return {"Authorization": f"Bearer {key}", "Platform-TenantId": name}
 
 
 def upload(client: testing.TestClient, headers: dict[str, str], content: bytes, request_id: str,

@@ -16,44 +16,19 @@ import pytest
 from falcon import testing
 from urllib3 import encode_multipart_formdata
 
-from bootstrap import Container, build_container, web_app
+from bootstrap import Container, web_app
 from domain.tenants import FLOAT
-from tests.integration.helpers import count, rows, running_worker, settle, traffic_of
-from usecases import access, tenants
+from tests.integration.bulk_support import HEADER, Bulk, close, make_bulk, tenant
+from tests.integration.helpers import count, rows, running_worker, settle
+from usecases import access
 
 pytestmark = pytest.mark.integration
 
-HEADER = ("id,request_id,payment_mode,payer_identifier_type,payer_identifier,payee_identifier_type,payee_identifier,"
-          "amount,currency,note,program_shortcode,cycle")
 CLOSED = {"slcb": "closedloop"}
 OPEN_LOOP = {"partylookup.enable": False, "payment-modes": CLOSED}
-Bulk = tuple[Container, testing.TestClient]
 
 
 # --- fixtures and helpers ---------------------------------------------------------------------------
-
-def make_bulk(settings: Any, clock: Any, tmp_path: Path, **overrides: Any) -> Container:
-    s = settings.model_copy(update={"bulk_storage_dir": str(tmp_path / "batches"), "webhook_secret": "cb-secret",
-                                    **overrides})
-    container = build_container(s, clock=clock)
-    container.broker.flush_all()
-    container.redis.flushdb()
-    traffic_of(container.broker).queues = frozenset({"bulk", "ledger", "bank"})
-    return container
-
-
-def close(container: Container) -> None:
-    container.broker.flush_all()
-    container.broker.close()
-    container.engine.dispose()
-
-
-@pytest.fixture
-def bulk(settings: Any, clock: Any, tmp_path: Path) -> Iterator[Bulk]:
-    container = make_bulk(settings, clock, tmp_path)
-    yield container, testing.TestClient(web_app(container))
-    close(container)
-
 
 @pytest.fixture
 def small(settings: Any, clock: Any, tmp_path: Path) -> Iterator[Bulk]:
@@ -61,20 +36,6 @@ def small(settings: Any, clock: Any, tmp_path: Path) -> Iterator[Bulk]:
     container = make_bulk(settings, clock, tmp_path, bulk_max_bytes=400)
     yield container, testing.TestClient(web_app(container))
     close(container)
-
-
-def tenant(container: Container, name: str, config: dict[str, Any], float_amount: str = "0",
-           currency: str = "USD", wallets: tuple[str, ...] = ()) -> dict[str, str]:
-    """A tenant with its configuration, its float funded and payee wallets made; its key's headers."""
-    with container.uow() as uow:
-        made = tenants.put(uow, name, config)
-        key = tenants.key_for(uow, made.tenant)
-        if float_amount != "0":
-            tenants.fund(uow, name, float_amount, currency)
-        for owner in wallets:
-            uow.wallets.lock(made.tenant.id or 0, owner, currency, uow.clock())
-        uow.commit()
-    return {"Authorization": f"Bearer {key}", "Platform-TenantId": name}
 
 
 def line(i: int, payee: str = "w1", amount: str = "10", mode: str = "slcb", currency: str = "USD") -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import threading
 import time
 from pathlib import Path
 from typing import Iterator
@@ -13,8 +12,8 @@ from typing import Iterator
 import pytest
 from falcon import testing
 
-from bootstrap import Container, build_container, relay as relay_of, web_app
-from tests.integration.helpers import REPO, VENV_BIN, isolated_settings, rows, scalar, worker_env
+from bootstrap import Container, build_container, web_app
+from tests.integration.helpers import REPO, VENV_BIN, RelayThread, isolated_settings, rows, scalar, worker_env
 from usecases import tenants
 from usecases.verify import verify_all
 
@@ -44,13 +43,6 @@ def _worker(container: Container, tmp_path: Path, n: int) -> subprocess.Popen[by
                             start_new_session=True)
 
 
-def _relay(container: Container, stopping: threading.Event) -> None:
-    relay = relay_of(container)
-    while not stopping.is_set():
-        if relay.drain() == 0:
-            stopping.wait(0.05)
-
-
 def _kill(proc: subprocess.Popen[bytes]) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -77,9 +69,7 @@ def test_killing_the_bulk_worker_mid_sub_batch_pays_no_row_twice(services: tuple
     assert answer.status_code == 202, answer.text
     batch_id = answer.json["batch_id"]
 
-    stopping = threading.Event()
-    relay_thread = threading.Thread(target=_relay, args=(container, stopping), daemon=True)
-    relay_thread.start()
+    relay = RelayThread(container).start()
     kills, n = 0, 0
     worker = _worker(container, tmp_path, n)
     deadline = time.monotonic() + 180
@@ -98,8 +88,7 @@ def test_killing_the_bulk_worker_mid_sub_batch_pays_no_row_twice(services: tuple
             time.sleep(0.1)
     finally:
         _kill(worker)
-        stopping.set()
-        relay_thread.join(timeout=10)
+        relay.stop()
     assert kills >= 3, "the worker was not killed mid-batch: the test did not test anything"
     assert scalar(container, "SELECT status FROM batches WHERE batch_id = :b", b=batch_id) == "completed", \
         (tmp_path / f"worker-{n}.log").read_text()[-3000:]

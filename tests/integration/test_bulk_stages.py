@@ -12,7 +12,6 @@ import json
 import threading
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import urlsplit
 
@@ -20,54 +19,19 @@ import pytest
 from dramatiq import Message
 from falcon import testing
 
-from bootstrap import Container, build_container, web_app
+from bootstrap import Container
 from domain.tenants import FLOAT
-from tests.integration.helpers import count, rows, running_worker, scalar, settle, traffic_of
-from usecases import access, bulk_execution, bulk_progress, steps, tenants
+from tests.integration.bulk_support import HEADER, new_key, tenant
+from tests.integration.helpers import count, rows, running_worker, scalar, settle
+from usecases import bulk_execution, bulk_progress, steps
 
 pytestmark = pytest.mark.integration
 
-HEADER = ("id,request_id,payment_mode,payer_identifier_type,payer_identifier,payee_identifier_type,payee_identifier,"
-          "amount,currency,note,program_shortcode,cycle")
 CLOSED = {"slcb": "closedloop"}
 TWO_MODES = {"slcb": "closedloop", "wallet": "closedloop"}
 
 
 # --- fixtures and helpers ---------------------------------------------------------------------------
-
-@pytest.fixture
-def bulk(settings: Any, clock: Any, tmp_path: Path) -> Iterator[tuple[Container, testing.TestClient]]:
-    s = settings.model_copy(update={"bulk_storage_dir": str(tmp_path / "batches"), "webhook_secret": "cb-secret"})
-    container = build_container(s, clock=clock)
-    container.broker.flush_all()
-    container.redis.flushdb()
-    traffic_of(container.broker).queues = frozenset({"bulk", "ledger", "bank"})
-    yield container, testing.TestClient(web_app(container))
-    container.broker.flush_all()
-    container.broker.close()
-    container.engine.dispose()
-
-
-def tenant(container: Container, name: str, config: dict[str, Any], float_amount: str = "0",
-           currency: str = "USD", wallets: tuple[str, ...] = ()) -> dict[str, str]:
-    """A tenant with its configuration, its float funded and payee wallets made; its key's headers."""
-    with container.uow() as uow:
-        made = tenants.put(uow, name, config)
-        key = tenants.key_for(uow, made.tenant)
-        if float_amount != "0":
-            tenants.fund(uow, name, float_amount, currency)
-        for owner in wallets:
-            uow.wallets.lock(made.tenant.id or 0, owner, currency, uow.clock())
-        uow.commit()
-    return {"Authorization": f"Bearer {key}", "Platform-TenantId": name}
-
-
-def new_key(container: Container, role: str) -> tuple[int, str]:
-    with container.uow() as uow:
-        key_id, key = access.new_api_key(uow, role, label=f"{role} for the bulk tests")
-        uow.commit()
-    return key_id, key
-
 
 def line(i: int, payee: str = "w1", amount: str = "10", mode: str = "slcb", currency: str = "USD",
          payer: str = "003001003874120160", payee_type: str = "accountNumber") -> str:

@@ -1,0 +1,55 @@
+"""What the bulk tests share: the composition root with its upload storage in a temporary directory and a
+worker's traffic counted on the bulk, ledger and bank queues; tenants with their float and wallets."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from falcon import testing
+
+from bootstrap import Container, build_container
+from tests.integration.helpers import traffic_of
+from usecases import access, tenants
+
+HEADER = ("id,request_id,payment_mode,payer_identifier_type,payer_identifier,payee_identifier_type,payee_identifier,"
+          "amount,currency,note,program_shortcode,cycle")
+Bulk = tuple[Container, testing.TestClient]
+
+
+def make_bulk(settings: Any, clock: Any, tmp_path: Path, **overrides: Any) -> Container:
+    """A container whose batches are kept under ``tmp_path`` and whose connectors sign with ``cb-secret``."""
+    s = settings.model_copy(update={"bulk_storage_dir": str(tmp_path / "batches"), "webhook_secret": "cb-secret",
+                                    **overrides})
+    container = build_container(s, clock=clock)
+    container.broker.flush_all()
+    container.redis.flushdb()
+    traffic_of(container.broker).queues = frozenset({"bulk", "ledger", "bank"})
+    return container
+
+
+def close(container: Container) -> None:
+    container.broker.flush_all()
+    container.broker.close()
+    container.engine.dispose()
+
+
+def tenant(container: Container, name: str, config: dict[str, Any], float_amount: str = "0",
+           currency: str = "USD", wallets: tuple[str, ...] = ()) -> dict[str, str]:
+    """A tenant with its configuration, its float funded and payee wallets made; its key's headers."""
+    with container.uow() as uow:
+        made = tenants.put(uow, name, config)
+        key = tenants.key_for(uow, made.tenant)
+        if float_amount != "0":
+            tenants.fund(uow, name, float_amount, currency)
+        for owner in wallets:
+            uow.wallets.lock(made.tenant.id or 0, owner, currency, uow.clock())
+        uow.commit()
+    return {"Authorization": f"Bearer {key}", "Platform-TenantId": name}
+
+
+def new_key(container: Container, role: str) -> tuple[int, str]:
+    """A key of another role (treasury, admin), with its id."""
+    with container.uow() as uow:
+        key_id, key = access.new_api_key(uow, role, label=f"{role} for the bulk tests")
+        uow.commit()
+    return key_id, key
