@@ -77,7 +77,7 @@ class BatchSubmissionResource:
         upload = self._upload(req, kind, tenant, integrity)
         submission = bulk_submission.Submission(
             request_id, upload.stored.key, upload.stored.size, upload.content_sha256, upload.source,
-            filename or "", purpose or "", callback)
+            filename or upload.filename, purpose or "", callback)
         with self._uow() as uow:
             batch, new = bulk_submission.submit(uow, tenant, submission, ctx.principal(req).key_id)
             if new:

@@ -36,6 +36,7 @@ class Upload:
     stored: Stored
     content_sha256: str
     source: str  # csv or raw
+    filename: str = ""  # the multipart part's own file name, when it has one
 
 
 @dataclass(frozen=True)
@@ -101,11 +102,12 @@ def csv_upload(req: falcon.Request, storage: FileStorage, limit: int, prefix: st
                read_seconds: float) -> Upload:
     """The CSV file, from the multipart part ``data`` or a text/csv body."""
     media = (req.content_type or "").split(";", 1)[0].strip().lower()
+    filename = ""
     if media == "multipart/form-data":
         part = _multipart_file(req)
         if part is None:
             raise bad_request(f"{NOT_UPLOADED}: the multipart body has no part named data")
-        stream = part.stream
+        stream, filename = part.stream, (part.filename or "")[:255]
     elif media in ("text/csv", "text/plain", "application/csv", "application/octet-stream") or not media:
         if not req.content_length and not req.env.get("wsgi.input_terminated"):
             raise bad_request(f"{NOT_UPLOADED}: send the file as the multipart part data or as a text/csv body")
@@ -116,7 +118,7 @@ def csv_upload(req: falcon.Request, storage: FileStorage, limit: int, prefix: st
     stored = _keep(storage, _timed(stream.read, read_seconds), limit, prefix, integrity)
     if stored.size == 0:
         raise bad_request(f"{NOT_UPLOADED}: the file is empty")
-    return Upload(stored, stored.sha256, "csv")
+    return Upload(stored, stored.sha256, "csv", filename)
 
 
 def raw_upload(req: falcon.Request, storage: FileStorage, limit: int, prefix: str, integrity: Integrity,
