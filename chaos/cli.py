@@ -9,8 +9,8 @@ import typer
 
 cli = typer.Typer(help="Drive the real processes under injected faults, then prove the books.")
 
-QUICK = {"credits": 400, "faults": 15, "settle_timeout": 300.0, "rate": 6.0}
-FULL = {"credits": 5000, "faults": 50, "settle_timeout": 600.0, "rate": 20.0}
+QUICK = {"credits": 400, "faults": 15, "settle_timeout": 300.0, "rate": 6.0, "bulk_rows": 100}
+FULL = {"credits": 5000, "faults": 50, "settle_timeout": 600.0, "rate": 20.0, "bulk_rows": 400}
 
 
 def _interrupted(signum: int, frame: Any) -> NoReturn:
@@ -20,6 +20,9 @@ def _interrupted(signum: int, frame: Any) -> NoReturn:
 @cli.callback(invoke_without_command=True)
 def chaos(credits: Optional[int] = typer.Option(None, help="credits to drive (default 5000; --quick 400)"),
           faults: Optional[int] = typer.Option(None, help="faults to inject over the drive (default 50; --quick 15)"),
+          bulk_rows: Optional[int] = typer.Option(None, help="rows of the bulk file (SPEI and closed loop) a tenant "
+                                                             "submits during the drive (default 400; --quick 100; "
+                                                             "0: none)"),
           seed: int = typer.Option(7, help="random seed: the same seed draws the same plan of credits and faults"),
           quick: bool = typer.Option(False, "--quick", help="a short run (2-3 minutes), as `make test` runs it"),
           out: Optional[Path] = typer.Option(None, help="also write the report as JSON to this file"),
@@ -39,10 +42,12 @@ def chaos(credits: Optional[int] = typer.Option(None, help="credits to drive (de
           workdir: Optional[Path] = typer.Option(None, help="where the processes' output goes (default: a "
                                                             "temporary directory, removed when the run passes)")) -> None:
     """Start the Procfile's processes and the STP sandbox in a database and vhost of their own, drive
-    thousands of credits through the API to stores of every mode while killing processes and
-    connections at random (seeded), let the system settle, then prove the books: reconciliation,
-    `dispersa ledger verify`, and the ledger against the bank's own books, order by order. Exits 1 on
-    any violation, mismatch, lost money or work left unsettled."""
+    thousands of credits through the API to stores of every mode, and a tenant's bulk file of SPEI and
+    closed-loop rows, while killing processes and connections at random (seeded), let the system settle,
+    then prove the books: reconciliation, `dispersa ledger verify`, the ledger against the bank's own
+    books, order by order, and the batch against the wallet ledger and the bank (no row paid twice, its
+    totals the money that moved). Exits 1 on any violation, mismatch, lost money, row paid twice or work
+    left unsettled."""
     from chaos.plan import FAULT_KINDS
     from chaos.runner import ChaosOptions
 
@@ -53,13 +58,14 @@ def chaos(credits: Optional[int] = typer.Option(None, help="credits to drive (de
     options = ChaosOptions(
         credits=credits if credits is not None else int(sizes["credits"]),
         faults=faults if faults is not None else int(sizes["faults"]), seed=seed, quick=quick, out=out, keep=keep,
+        bulk_rows=bulk_rows if bulk_rows is not None else int(sizes["bulk_rows"]),
         name=_checked_name(name), redis_db=redis_db, worker_processes=worker_processes,
         worker_threads=worker_threads, clients=max(1, clients), rate=rate if rate else float(sizes["rate"]),
         kinds=_checked_kinds(kinds, FAULT_KINDS), scenario=scenario,
         settle_timeout=settle_timeout if settle_timeout is not None else float(sizes["settle_timeout"]),
         workdir=workdir)
-    if options.credits < 1 or options.faults < 0:
-        _usage("--credits must be at least 1 and --faults at least 0")
+    if options.credits < 1 or options.faults < 0 or options.bulk_rows < 0:
+        _usage("--credits must be at least 1, --faults and --bulk-rows at least 0")
     raise typer.Exit(_run(options))
 
 

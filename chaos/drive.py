@@ -1,21 +1,27 @@
 """The workload, over the HTTP API as a client would drive it: the stores of every mode (validated, their
 scheduled triggers due during the run), then the credits — originated, delivered, some cancelled before or
 after delivery — by a few client threads, while a treasury thread asks for transfers now, adjusts balances
-and approves or rejects the transfers that wait for it. What the API answered is kept, so that what each
-store is owed can be checked against the ledger and the bank afterwards."""
+and approves or rejects the transfers that wait for it, and a tenant's client submits its bulk file (and
+sends it again). What the API answered is kept, so that what each store is owed, and what the batch paid,
+can be checked against the ledger and the bank afterwards."""
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
+import httpx
+
 from chaos.api import Api
-from chaos.plan import CANCEL_AFTER, CANCEL_BEFORE, CreditPlan, Plan, StorePlan, TimedAction
+from chaos.plan import BULK_CONFIG, CANCEL_AFTER, CANCEL_BEFORE, BulkPlan, CreditPlan, Plan, StorePlan, TimedAction
 from domain import clabe
+from testbed import Testbed
 
 STORE_ZONE = ZoneInfo("America/Mexico_City")
 PAYMENTS = 6
@@ -269,3 +275,122 @@ def drive_credits(api: Api, plan: Plan, stores: list[StoreRef], expected: Expect
     driven.finished.set()
     if errors:
         raise errors[0]
+
+
+# --- the bulk tenant -------------------------------------------------------------------------------------
+
+BULK_FINAL = ("completed", "failed")
+
+
+@dataclass
+class BulkDriven:
+    """What the API answered the bulk tenant's client: the batch it made, what sending the same file
+    again answered (the same batch, 200), other content under the same X-CorrelationID (409), and the
+    batch's summary at the end."""
+
+    tenant: str = ""
+    funded: int = 0  # minor units credited to the tenant's float before the run
+    submitted_at_credit: int | None = None
+    submitted_at_seconds: float | None = None  # into the run
+    completed_at_seconds: float | None = None  # into the run, as the summary's completed_at says
+    batch_id: str | None = None
+    submitted: int | None = None  # the submission's answer: 202, or 200 when a retry found it made
+    again_batch_id: str | None = None
+    again: int | None = None
+    conflict: int | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+    waited_seconds: float = 0.0
+
+
+def create_tenant(bed: Testbed, bulk: BulkPlan, workdir: Path) -> tuple[str, int]:
+    """The tenant as an operator makes it (``dispersa tenant create --config``, ``dispersa tenant fund``):
+    its API key and what its float was funded with (minor units)."""
+    config = workdir / "bulk-tenant.json"
+    config.write_text(json.dumps(BULK_CONFIG))
+    key = bed.run("dispersa", "tenant", "create", bulk.tenant, "--config", str(config)).strip().splitlines()[-1]
+    funding = bulk.float_funding
+    bed.run("dispersa", "tenant", "fund", bulk.tenant, f"{funding // 100}.{funding % 100:02d}", "MXN")
+    return key, funding
+
+
+class BulkDriver:
+    """The tenant's client: the file submitted once the drive reaches its moment (a web down or a 5xx is
+    sent again under the same X-CorrelationID, which idempotency makes safe), sent again later, then
+    other content under the same X-CorrelationID; at the end, the batch waited for through the API."""
+
+    def __init__(self, api: Api, bulk: BulkPlan, driven: Driven, outcome: BulkDriven, started: float,
+                 say: Callable[[str], None]):
+        self.api, self.bulk, self.driven, self.outcome, self.started = api, bulk, driven, outcome, started
+        self.say = say
+        self.filename = f"{bulk.request_id}.csv"
+
+    def _headers(self) -> dict[str, str]:
+        return {"Platform-TenantId": self.bulk.tenant, "X-CorrelationID": self.bulk.request_id,
+                "filename": self.filename}
+
+    def submit(self, content: bytes, multipart: bool, expect: tuple[int, ...]) -> httpx.Response:
+        """POST /batchtransactions?type=csv: the file as the multipart part ``data``, or a text/csv body."""
+        if multipart:
+            return self.api.call("POST", "/batchtransactions", params={"type": "csv"}, headers=self._headers(),
+                                 files={"data": (self.filename, content, "text/csv")}, expect=expect)
+        return self.api.call("POST", "/batchtransactions", params={"type": "csv"}, content=content,
+                             headers={**self._headers(), "Content-Type": "text/csv"}, expect=expect)
+
+    def _wait_for(self, at_credit: int, stopping: threading.Event) -> bool:
+        while self.driven.done < at_credit and not self.driven.finished.is_set():
+            if stopping.wait(0.3):
+                return False
+        return True
+
+    def run(self, stopping: threading.Event, errors: list[BaseException]) -> None:
+        """Submit at the plan's moment, send again at the next; a failure is kept in ``errors``."""
+        o = self.outcome
+        try:
+            if not self._wait_for(self.bulk.at_credit, stopping):
+                return
+            o.submitted_at_credit = self.driven.done
+            o.submitted_at_seconds = round(time.monotonic() - self.started, 1)
+            answer = self.submit(self.bulk.csv(), multipart=True, expect=(200, 202))
+            o.submitted, o.batch_id = answer.status_code, str(answer.json()["batch_id"])
+            self.say(f"bulk batch {o.batch_id} submitted at credit {o.submitted_at_credit} ({len(self.bulk.rows)} "
+                     f"rows; answered {o.submitted})")
+            if not self._wait_for(self.bulk.again_at_credit, stopping):
+                return
+            again_at = self.driven.done
+            again = self.submit(self.bulk.csv(), multipart=False, expect=(200, 202))
+            o.again, o.again_batch_id = again.status_code, str(again.json()["batch_id"])
+            conflict = self.submit(self.bulk.conflicting_csv(), multipart=True, expect=(200, 202, 409))
+            o.conflict = conflict.status_code
+            same = "the same batch" if o.again_batch_id == o.batch_id else f"ANOTHER batch {o.again_batch_id}"
+            self.say(f"bulk file sent again at credit {again_at}: answered {o.again} ({same}); other content "
+                     f"under its X-CorrelationID: {o.conflict}")
+        except BaseException as e:  # the run reports it; the thread must not die silently
+            errors.append(e)
+        finally:
+            self.api.close()
+
+    def summary(self) -> dict[str, Any]:
+        """GET /api/v1/batchtransactions/{id}: the batch as the tenant reads it."""
+        answer: dict[str, Any] = self.api.json("GET", f"/api/v1/batchtransactions/{self.outcome.batch_id}",
+                                               headers={"Platform-TenantId": self.bulk.tenant})
+        return answer
+
+    def finish(self, timeout: float) -> dict[str, Any]:
+        """Wait (up to ``timeout`` seconds) until the batch is completed or failed; its last summary."""
+        started = time.monotonic()
+        summary: dict[str, Any] = {}
+        try:
+            while self.outcome.batch_id is not None:
+                summary = self.summary()
+                if summary.get("status") in BULK_FINAL or time.monotonic() - started > timeout:
+                    break
+                time.sleep(1.0)
+        finally:
+            self.api.close()
+        self.outcome.summary = summary
+        self.outcome.waited_seconds = round(time.monotonic() - started, 1)
+        completed = summary.get("completed_at")
+        if isinstance(completed, (int, float)):
+            ago = time.time() - completed / 1000
+            self.outcome.completed_at_seconds = round(time.monotonic() - ago - self.started, 1)
+        return summary

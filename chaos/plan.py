@@ -1,11 +1,14 @@
 """The run's plan, drawn from one seed before anything starts: the stores, every credit's store, amount
-and fate, treasury's requests for a transfer now, the adjustments, and each fault with the moment it is
-injected (after so many credits were driven). The same seed and sizes draw the same plan."""
+and fate, treasury's requests for a transfer now, the adjustments, each fault with the moment it is
+injected (after so many credits were driven), and a tenant's bulk file of SPEI and closed-loop rows with
+the moments it is submitted and sent again. The same seed and sizes draw the same plan."""
 from __future__ import annotations
 
 import hashlib
 import random
 from dataclasses import dataclass
+
+from domain import clabe
 
 MODES = ("instant", "hourly", "daily", "weekly", "monthly")
 # Stores take their modes in this order: instant ones pay each contribution, so they are the bank's busiest.
@@ -18,6 +21,13 @@ REASONS = ("rejected", "returned", "fraud", "death", "refinanced")
 DELIVER, CANCEL_BEFORE, CANCEL_AFTER = "deliver", "cancel_before_delivery", "cancel_after_delivery"
 REJECT_SHARE = 0.15  # of the transfers treasury is asked to approve
 LONG_OUTAGE_SHARE = 0.1  # of the processes killed
+# The bulk tenant's payment modes: payroll over SPEI, wallet top-ups through the closed loop.
+BULK_MODES = {"nomina": "spei", "monedero": "closedloop"}
+BULK_CONFIG = {"payment-modes": BULK_MODES, "partylookup.enable": False, "splitting.sub-batch-size": 25}
+BULK_COLUMNS = ("id", "request_id", "payment_mode", "payee_identifier_type", "payee_identifier", "amount", "currency",
+                "note")
+BULK_SPEI_SHARE = 0.5
+BULK_WALLETS = 40  # closed-loop payees; some are paid several times (distinct rows, each paid once)
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,70 @@ class TimedAction:
 
 
 @dataclass(frozen=True)
+class BulkRowPlan:
+    """One row of the bulk file: its payment mode (``nomina`` pays a CLABE over SPEI, ``monedero`` a
+    closed-loop wallet), payee, amount (minor units, MXN) and note (an SPEI payee's name)."""
+
+    row: int
+    payment_mode: str
+    payee: str
+    amount: int
+    note: str
+
+    @property
+    def connector(self) -> str:
+        """The connector the tenant's configuration pays this row through."""
+        return BULK_MODES[self.payment_mode]
+
+    @property
+    def amount_text(self) -> str:
+        """The amount as the file writes it, in pesos: ``850`` or ``850.50``."""
+        pesos, centavos = divmod(self.amount, 100)
+        return f"{pesos}" if centavos == 0 else f"{pesos}.{centavos:02d}"
+
+
+@dataclass(frozen=True)
+class BulkPlan:
+    """The bulk file of a tenant: its rows, its X-CorrelationID, and after how many credits it is submitted
+    and then sent again (the same file under the same X-CorrelationID: the same batch must answer)."""
+
+    tenant: str
+    request_id: str
+    rows: tuple[BulkRowPlan, ...]
+    at_credit: int
+    again_at_credit: int
+
+    def csv(self) -> bytes:
+        """The file, as the tenant's client uploads it."""
+        lines = [",".join(BULK_COLUMNS)]
+        for r in self.rows:
+            kind = "clabe" if r.connector == "spei" else "accountid"
+            lines.append(",".join((str(r.row), f"{self.request_id}-{r.row}", r.payment_mode, kind, r.payee,
+                                   r.amount_text, "MXN", r.note)))
+        return ("\n".join(lines) + "\n").encode()
+
+    def conflicting_csv(self) -> bytes:
+        """Other content under the same X-CorrelationID (the first row for a centavo more): must be a 409."""
+        first = self.rows[0]
+        other = BulkPlan(self.tenant, self.request_id, (BulkRowPlan(first.row, first.payment_mode, first.payee,
+                                                                    first.amount + 1, first.note),), 0, 0)
+        return other.csv()
+
+    def total(self, connector: str | None = None) -> int:
+        """The rows' amounts (of one connector's rows)."""
+        return sum(r.amount for r in self.rows if connector is None or r.connector == connector)
+
+    def count(self, connector: str) -> int:
+        """How many rows one connector pays."""
+        return sum(1 for r in self.rows if r.connector == connector)
+
+    @property
+    def float_funding(self) -> int:
+        """What the tenant's float is funded with: every closed-loop row payable, and some to spare."""
+        return self.total("closedloop") + 1_000_000
+
+
+@dataclass(frozen=True)
 class Plan:
     """Everything the run will do, decided before it starts."""
 
@@ -81,10 +155,11 @@ class Plan:
     faults: tuple[FaultPlan, ...]
     requests: tuple[TimedAction, ...]
     adjustments: tuple[TimedAction, ...]
+    bulk: BulkPlan | None = None
 
     def digest(self) -> str:
         """A short fingerprint of the whole plan: two runs with the same one drove the same work and faults."""
-        drawn = (self.stores, self.credits, self.faults, self.requests, self.adjustments)
+        drawn = (self.stores, self.credits, self.faults, self.requests, self.adjustments, self.bulk)
         return hashlib.sha256(repr(drawn).encode()).hexdigest()[:12]
 
     def approves(self, transfer_id: int) -> bool:
@@ -131,9 +206,38 @@ def _down_seconds(rng: random.Random) -> float:
     return round(rng.uniform(20, 45) if long else rng.uniform(0.3, 4.0), 2)
 
 
+def plan_bulk(rng: random.Random, seed: int, rows: int, credits: int,
+              faults: tuple[FaultPlan, ...] = ()) -> BulkPlan | None:
+    """A file of ``rows`` rows, about half SPEI (each to a CLABE of its own, so that a row paid twice would
+    show at the bank) and half closed loop (to BULK_WALLETS wallets); amounts of 10 to 20,000 pesos, some
+    whole. It is submitted a few credits before one of the faults planned a fifth to 60 % through the
+    drive (a worker kill when there is one), so that the faults land on it while it executes; it is sent
+    again before the drive ends."""
+    if rows <= 0:
+        return None
+    made = []
+    for row in range(rows):
+        amount = rng.randrange(1_000, 2_000_000)
+        if rng.random() < 0.2:
+            amount -= amount % 100
+        if rng.random() < BULK_SPEI_SHARE:
+            account = clabe.make("012", "180", f"{60_000_000 + seed % 1000 * 10_000 + row:011d}")
+            made.append(BulkRowPlan(row, "nomina", account, amount, f"Empleado {row}"))
+        else:
+            made.append(BulkRowPlan(row, "monedero", f"monedero-{rng.randrange(BULK_WALLETS)}", amount,
+                                    f"Monedero {row}"))
+    window = [f for f in faults if credits * 0.2 <= f.at_credit <= credits * 0.6]
+    targets = [f for f in window if f.kind == "kill:worker"] or window
+    at = (max(1, rng.choice(targets).at_credit - rng.randint(2, 12)) if targets
+          else int(credits * rng.uniform(0.2, 0.5)))
+    again = min(credits - 1, max(at + 1, int(credits * rng.uniform(0.6, 0.9))))
+    return BulkPlan(f"chaos-bulk-{seed}", f"chaos-{seed}-bulk", tuple(made), at, again)
+
+
 def make_plan(seed: int, credits: int, faults: int, kinds: tuple[str, ...] = FAULT_KINDS,
-              stores: int | None = None) -> Plan:
-    """The whole run from one seed: ``stores`` stores (by default one per 200 credits, 10 to 30)."""
+              stores: int | None = None, bulk_rows: int = 0) -> Plan:
+    """The whole run from one seed: ``stores`` stores (by default one per 200 credits, 10 to 30), and a
+    bulk file of ``bulk_rows`` rows (none when 0)."""
     rng = random.Random(seed)
     store_plans = plan_stores(stores or max(10, min(30, credits // 200)))
     credit_plans = tuple(_credit(rng, i, len(store_plans), credits) for i in range(credits))
@@ -145,4 +249,5 @@ def make_plan(seed: int, credits: int, faults: int, kinds: tuple[str, ...] = FAU
     adjustments = tuple(sorted((TimedAction(treasury.randrange(credits), treasury.randrange(len(store_plans)),
                                             treasury.choice((1, 1, -1)) * treasury.randrange(1_000, 50_000))
                                 for _ in range(max(2, credits // 250))), key=lambda a: a.at_credit))
-    return Plan(seed, store_plans, credit_plans, fault_plans, requests, adjustments)
+    bulk = plan_bulk(random.Random(f"{seed}:bulk"), seed, bulk_rows, credits, fault_plans)
+    return Plan(seed, store_plans, credit_plans, fault_plans, requests, adjustments, bulk)

@@ -11,7 +11,9 @@ from typing import Any, Iterable
 from rich.console import Console
 from rich.table import Table
 
-from chaos.checks import LIQUIDATED, RETURNED, AcknowledgedCheck, BooksCheck, LedgerVerify, Reconciliation
+from chaos.checks import (
+    LIQUIDATED, RETURNED, AcknowledgedCheck, BooksCheck, BulkCheck, LedgerVerify, Reconciliation,
+)
 from chaos.faults import FaultLog
 from chaos.state import Unsettled
 
@@ -60,6 +62,7 @@ class Report:
     verify: LedgerVerify | None = None
     books: BooksCheck | None = None
     acknowledged: AcknowledgedCheck | None = None
+    bulk: BulkCheck | None = None
     events: dict[str, int] = field(default_factory=dict)
     sweeps: list[str] = field(default_factory=list)
     dead_letters: dict[str, int] = field(default_factory=dict)
@@ -90,6 +93,11 @@ class Report:
         elif self.acknowledged.lost:
             f.append("acknowledged by the API but missing from the database: " + ", ".join(
                 f"{len(ids)} {what}" for what, ids in self.acknowledged.lost.items()))
+        if self.options.get("bulk_rows"):
+            if self.bulk is None:
+                f.append("the bulk batch was not checked")
+            else:
+                f.extend(self.bulk.problems())
         b = self.books
         if b is None:
             f.append("the ledger was not compared with the bank's books")
@@ -113,6 +121,9 @@ class Report:
                             "total": len(self.faults.faults),
                             "crashes": [asdict(c) for c in self.faults.crashes]},
                     money_lost=self.books.money_lost if self.books else None)
+        if self.bulk is not None:
+            data["bulk"] = dict(asdict(self.bulk), float_decrease=self.bulk.float_decrease,
+                                problems=self.bulk.problems())
         return data
 
     def write(self, path: Path) -> None:
@@ -150,6 +161,8 @@ class Report:
         self._print_verify(console)
         if self.books is not None:
             self._print_books(console, self.books)
+        if self.bulk is not None:
+            self._print_bulk(console, self.bulk)
         self._print_verdict(console)
 
     def _faults_table(self) -> Table:
@@ -207,12 +220,58 @@ class Report:
             console.print(f"  store {s['store']} ({s['mode']}): owed {s['owed']}, balance {s['balance']}, "
                           f"bank paid {s['bank_paid']}: {s['lost']} lost", highlight=False)
 
+    def _print_bulk(self, console: Console, b: BulkCheck) -> None:
+        console.print(_counts_table("Bulk rows by connector and status", dict(sorted(b.by_status.items())),
+                                    "connector status"))
+        if b.failed_rows:
+            console.print(_counts_table("Bulk rows failed, by connector and error (the bank's word)",
+                                        dict(sorted(b.failed_rows.items())), "connector error"))
+        table = Table(title=f"The bulk batch against the API, the wallet ledger and the bank (tenant {b.tenant})")
+        table.add_column("check")
+        table.add_column("result", justify="right")
+        a = b.api
+        span = b.in_flight_seconds
+        kinds = ", ".join(f"{k} {n}" for k, n in sorted(b.faults_in_flight.items()))
+        flight = f"{sum(b.faults_in_flight.values())} ({kinds})" if kinds else "0"
+        rows = (("batch", str(b.batch_id)),
+                ("status (GET /api/v1/batchtransactions/{id})", str(b.status)),
+                ("in flight (submitted - completed, into the run)",
+                 f"{span[0]:.0f}s - {span[1]:.0f}s" if span and span[1] is not None else str(span)),
+                ("faults injected while it was in flight", flight),
+                ("rows (SPEI / closed loop)", f"{b.rows} ({b.spei_rows} / {b.closedloop_rows})"),
+                ("summary: total, successful, failed, ongoing",
+                 f"{a.get('total')}, {a.get('successful')}, {a.get('failed')}, {a.get('ongoing')}"),
+                ("summary's totalAmount / the file's",
+                 f"{_money(a.get('totalAmount', 0))} / {_money(b.planned_total)}"),
+                ("submitted; the same file again (same batch_id)",
+                 f"{b.submitted}; {b.again} ({'yes' if b.same_batch_again else 'NO'})"),
+                ("other content, same X-CorrelationID", str(b.conflict)),
+                ("batches of the tenant", str(b.tenant_batches)),
+                ("rows not as the bank or the closed loop say", str(len(b.row_mismatches))),
+                ("rows paid twice / sent twice; orders of no row",
+                 f"{b.paid_twice} / {b.sent_twice}; {b.orphan_orders}"),
+                ("closed loop: successful rows", _money(b.closedloop_success)),
+                ("closed loop: the summary's successfulAmount", _money(b.closedloop_success_api)),
+                ("closed loop: wallet entries out of the float", _money(b.closedloop_entries)),
+                ("closed loop: the float's decrease", f"{_money(b.float_decrease)} (funded {_money(b.float_funded)}, "
+                                                      f"left {_money(b.float_balance)})"),
+                ("SPEI: successful rows", _money(b.spei_success)),
+                ("SPEI: the summary's successfulAmount", _money(b.spei_success_api)),
+                ("SPEI: liquidated by the bank (its books)", _money(b.bank_liquidated)))
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+        for m in (b.row_mismatches + b.twice)[:SHOWN]:
+            console.print(f"  {m}", highlight=False, markup=False)
+
     def _print_verdict(self, console: Console) -> None:
         took = sum(self.phases.values())
         if self.ok:
+            bulk = (f", bulk batch completed ({self.bulk.rows} rows, none paid twice, its totals the ledger's "
+                    f"and the bank's)" if self.bulk is not None else "")
             console.print(f"[bold green]PASSED[/bold green]: {len(self.faults.faults)} faults injected, 0 ledger "
-                          f"violations, 0 differences with the bank's books, 0 orders paid twice, no money lost "
-                          f"({took:.0f}s)")
+                          f"violations, 0 differences with the bank's books, 0 orders paid twice, no money lost"
+                          f"{bulk} ({took:.0f}s)")
             return
         console.print(f"[bold red]FAILED[/bold red] ({took:.0f}s):")
         for failure in self.failures:

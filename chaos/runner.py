@@ -1,7 +1,9 @@
-"""One chaos run, phase by phase: a testbed of the real processes, the stores, the credits driven while
-faults are injected, treasury's requests and decisions, then the faults stop, the system settles, and
-the books are proved: reconciliation, ``dispersa ledger verify``, and the ledger against the bank's own
-books. Processes are always stopped, and the testbed dropped unless ``--keep``, even on Ctrl-C."""
+"""One chaos run, phase by phase: a testbed of the real processes, the stores and a bulk tenant, the
+credits driven while faults are injected, treasury's requests and decisions, the tenant's bulk file
+submitted in the middle of it, then the faults stop, the system settles (the batch completed), and the
+books are proved: reconciliation, ``dispersa ledger verify``, the ledger against the bank's own books,
+and the batch against the wallet ledger and the bank. Processes are always stopped, and the testbed
+dropped unless ``--keep``, even on Ctrl-C."""
 from __future__ import annotations
 
 import shutil
@@ -16,8 +18,10 @@ from typing import Any
 from rich.console import Console
 
 from chaos.api import Api
-from chaos.checks import check_acknowledged, check_books, ledger_verify, operation_days, reconcile
-from chaos.drive import Driven, Expected, StoreRef, Treasury, create_stores, drive_credits
+from chaos.checks import check_acknowledged, check_books, check_bulk, ledger_verify, operation_days, reconcile
+from chaos.drive import (
+    BulkDriven, BulkDriver, Driven, Expected, StoreRef, Treasury, create_stores, create_tenant, drive_credits,
+)
 from chaos.faults import Injector, run_faults
 from chaos.plan import FAULT_KINDS, Plan, make_plan
 from chaos.progress import Progress
@@ -28,6 +32,7 @@ from testbed import Testbed, procfile_commands
 QUIET_SECONDS = 6.0  # nothing moved for this long, and nothing is unfinished: settled
 POLL_SECONDS = 2.0
 RECONCILIATION_ROUNDS = 3
+BULK_FINISH_SECONDS = 120  # after the system settled, how long the batch may take to read completed
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,7 @@ class ChaosOptions:
 
     credits: int = 5000
     faults: int = 50
+    bulk_rows: int = 400
     seed: int = 7
     quick: bool = False
     out: Path | None = None
@@ -77,7 +83,8 @@ class ChaosRun:
 
     def __init__(self, options: ChaosOptions, console: Console):
         self.options, self.console = options, console
-        self.plan: Plan = make_plan(options.seed, options.credits, options.faults, options.kinds)
+        self.plan: Plan = make_plan(options.seed, options.credits, options.faults, options.kinds,
+                                    bulk_rows=options.bulk_rows)
         self.progress = Progress(console)
         self.report = Report(options.seed, options.as_dict())
         self.stopping = threading.Event()
@@ -90,6 +97,8 @@ class ChaosRun:
         self.observer: Observer | None = None
         self.api: Api | None = None
         self.stores: list[StoreRef] = []
+        self.bulk = BulkDriven()
+        self.bulk_driver: BulkDriver | None = None
         self._phase: str | None = None
         self._phase_started = time.monotonic()
         self.completed = False
@@ -100,8 +109,11 @@ class ChaosRun:
         """Every phase, in order; the report's ``failures`` say what went wrong."""
         o = self.options
         self.report.plan = self.plan.digest()
+        bulk = self.plan.bulk
+        rows = (f", a bulk file of {len(bulk.rows)} rows ({bulk.count('spei')} SPEI, {bulk.count('closedloop')} "
+                f"closed loop) at credit {bulk.at_credit}" if bulk else "")
         self.progress.say(f"plan {self.report.plan} (seed {o.seed}): {len(self.plan.credits)} credits on "
-                          f"{len(self.plan.stores)} stores, "
+                          f"{len(self.plan.stores)} stores{rows}, "
                           f"{len(self.plan.faults)} faults, sandbox scenario {o.scenario}; workdir {self.workdir}")
         self.setup()
         self.drive()
@@ -123,7 +135,8 @@ class ChaosRun:
         self.phase("setup")
         o = self.options
         self.bed = Testbed.create(o.name, self.workdir, redis_db=o.redis_db, sandbox_scenario=o.scenario,
-                                  sandbox_seed=o.seed, **o.settings())
+                                  sandbox_seed=o.seed, bulk_storage_dir=str(self.workdir / "batches"),
+                                  **o.settings())
         self.progress.say(f"testbed {self.bed.database} (vhost {self.bed.vhost}, redis db {o.redis_db}), "
                           f"API {self.bed.web_url}, sandbox {self.bed.sandbox_url}")
         self.bed.start_all((*procfile_commands(), "sandbox"))
@@ -134,6 +147,19 @@ class ChaosRun:
         due = [s.due_at for s in self.stores if s.due_at]
         self.progress.say(f"{len(self.stores)} stores validated; scheduled triggers due at "
                           f"{min(due):%H:%M} UTC" if due else f"{len(self.stores)} stores validated")
+        self.setup_bulk()
+
+    def setup_bulk(self) -> None:
+        """The bulk tenant, made and funded as an operator does, and its client (the tenant's own key)."""
+        bulk = self.plan.bulk
+        if bulk is None:
+            return
+        assert self.bed
+        key, funded = create_tenant(self.bed, bulk, self.workdir)
+        self.bulk.tenant, self.bulk.funded = bulk.tenant, funded
+        self.bulk_driver = BulkDriver(Api(self.bed.web_url, key), bulk, self.driven, self.bulk, self.progress.started,
+                                      self.progress.say)
+        self.progress.say(f"bulk tenant {bulk.tenant} created, its float funded with {funded / 100:,.2f} MXN")
 
     def drive(self) -> None:
         """Credits by the client threads, treasury beside them, faults injected meanwhile; then the
@@ -144,12 +170,17 @@ class ChaosRun:
         self._thread("chaos-treasury", treasury.run, self.stopping, self.errors)
         faults = self._thread("chaos-faults", run_faults, self.injector, self.plan.faults, self.driven, self.stopping,
                               self.errors)
+        bulk = (self._thread("chaos-bulk", self.bulk_driver.run, self.stopping, self.errors)
+                if self.bulk_driver else None)
         drive_credits(self.api, self.plan, self.stores, self.expected, self.driven, self.stopping,
                       self.options.clients, self.options.rate, self._drive_status)
         self._raise_thread_errors()
         while faults.is_alive():
             self.progress.update(f"credits driven; faults {len(self.injector.log.faults)}/{len(self.plan.faults)}")
             faults.join(1)
+        while bulk is not None and bulk.is_alive():
+            self.progress.update("credits driven; the bulk file being sent again")
+            bulk.join(1)
         self._raise_thread_errors()
         self._wait_for_triggers()
         for store in self.stores:
@@ -221,9 +252,29 @@ class ChaosRun:
         books = self.observer.books()
         self.report.books = check_books(self.observer, books, self.stores, self.expected.owed())
         self.report.acknowledged = check_acknowledged(self.observer, self.expected)
+        self.prove_bulk(books)
         self.fill(books)
         self.phase(None)
         self.completed = True
+
+    def prove_bulk(self, books: list[dict[str, Any]]) -> None:
+        """The batch read through the API (waited for until it is completed), then checked against its
+        plan, the wallet ledger and the bank's books."""
+        if self.plan.bulk is None or self.bulk_driver is None:
+            return
+        assert self.observer
+        if self.bulk.batch_id:
+            summary = self.bulk_driver.finish(BULK_FINISH_SECONDS)
+            self.progress.say(f"bulk batch {self.bulk.batch_id}: {summary.get('status')}, "
+                              f"{summary.get('successful')} successful, {summary.get('failed')} failed, "
+                              f"{summary.get('ongoing')} ongoing")
+        self.report.bulk = check = check_bulk(self.observer, books, self.plan.bulk, self.bulk)
+        begun, ended = self.bulk.submitted_at_seconds, self.bulk.completed_at_seconds
+        if self.injector and begun is not None:
+            check.in_flight_seconds = (begun, ended)
+            for fault in self.injector.log.faults:
+                if begun <= fault.at_seconds and (ended is None or fault.at_seconds <= ended):
+                    check.faults_in_flight[fault.kind] = check.faults_in_flight.get(fault.kind, 0) + 1
 
     def reconcile_days(self) -> None:
         """Each day reconciled; mismatches (which the reconciliation asks the bank about) are settled and
@@ -254,6 +305,12 @@ class ChaosRun:
         r.actions["API requests (all)"] = self.api.requests
         r.actions["API requests sent again (web down, 5xx)"] = sum(self.api.retries.values())
         r.api_retries = dict(self.api.retries)
+        if self.bulk_driver is not None:
+            bulk_api = self.bulk_driver.api
+            r.actions["bulk API requests (the tenant's client)"] = bulk_api.requests
+            r.actions["bulk API requests sent again (web down, 5xx)"] = sum(bulk_api.retries.values())
+            for why, n in bulk_api.retries.items():
+                r.api_retries[f"bulk {why}"] = n
         r.faults = self.injector.log
         r.bank_faults = bank_faults(books, self.bed.processes["worker"].log.read_text(errors="replace"))
         r.events = self.observer.events()

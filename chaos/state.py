@@ -47,6 +47,10 @@ UNSETTLED_SQL = (
      "AND b.type = 'credit_cancellation' WHERE c.delivered_at IS NOT NULL AND c.status = 'cancelled' AND b.id IS NULL"),
     ("requests for a transfer now not decided", "SELECT id FROM trigger_evaluations WHERE outcome = 'requested'"),
     ("bank callbacks not processed", "SELECT id FROM bank_events WHERE status IN ('received', 'unmatched')"),
+    ("bulk batches not finished (queued, awaiting approval or processing)",
+     "SELECT batch_id FROM batches WHERE status NOT IN ('completed', 'failed')"),
+    ("bulk rows without their final word", "SELECT instruction_id FROM instructions WHERE status NOT IN "
+                                           "('success', 'failure')"),
 )
 
 
@@ -143,12 +147,16 @@ class Observer:
     def fingerprint(self, books: list[dict[str, Any]]) -> dict[str, Any]:
         """What changes whenever anything moves, by name: the newest row of each table that grows with
         work, and the bank's orders, estados and webhook attempts."""
-        names = ("balance updates", "transfer moves", "order moves", "bank callbacks", "outbox rows")
+        names = ("balance updates", "transfer moves", "order moves", "bank callbacks", "outbox rows",
+                 "wallet entries", "bulk rows settled", "bulk batches finished")
         newest = self.rows("SELECT (SELECT COALESCE(MAX(id), 0) FROM balance_updates), "
                            "(SELECT COALESCE(MAX(id), 0) FROM bank_transfer_status_history), "
                            "(SELECT COALESCE(MAX(id), 0) FROM payment_order_status_history), "
                            "(SELECT COALESCE(MAX(id), 0) FROM bank_events), "
-                           "(SELECT COALESCE(MAX(id), 0) FROM outbox)")[0]
+                           "(SELECT COALESCE(MAX(id), 0) FROM outbox), "
+                           "(SELECT COALESCE(MAX(id), 0) FROM wallet_entries), "
+                           "(SELECT COUNT(*) FROM instructions WHERE status IN ('success', 'failure')), "
+                           "(SELECT COUNT(*) FROM batches WHERE status IN ('completed', 'failed'))")[0]
         moved: dict[str, Any] = dict(zip(names, newest))
         moved["bank orders"] = (len(books), tuple(o.get("estado") for o in books))
         moved["webhook attempts"] = sum(d["attempts"] for o in books for d in o.get("deliveries", ()))
