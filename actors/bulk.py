@@ -46,12 +46,14 @@ class BulkWiring:
 
 
 def split_batch(uow: UowFactory, wiring: Wiring) -> Callable[..., None]:
+    """One page of a batch's file split into instructions, in one transaction."""
     def split_batch(u: Any, batch_id: str, page: int) -> None:
         bulk_split.split_page(u, wiring().open_file, batch_id, page)
     return in_one_transaction(uow, split_batch)
 
 
 def plan_batch(uow: UowFactory, wiring: Wiring) -> Callable[..., None]:
+    """A split batch planned: the threshold, the approval, its sub-batches."""
     def plan_batch(u: Any, batch_id: str) -> None:
         bulk_plan.plan(u, batch_id, wiring().parallel)
     return in_one_transaction(uow, plan_batch)
@@ -131,6 +133,7 @@ def sync_instruction(uow: UowFactory, wiring: Wiring) -> Callable[[str], None]:
 
 
 def apply_connector_callback(uow: UowFactory) -> Callable[..., None]:
+    """A connector's callback, stored by the web, applied to its row."""
     def apply_connector_callback(u: Any, uetr: str, digest: str, answer: dict[str, Any]) -> None:
         bulk_execution.record_answer(u, uetr, Answer(Outcome(answer["outcome"]), answer.get("reference"),
                                                      answer.get("error_code"), answer.get("error_description")))
@@ -138,6 +141,7 @@ def apply_connector_callback(uow: UowFactory) -> Callable[..., None]:
 
 
 def merge_batch(uow: UowFactory) -> Callable[..., None]:
+    """A batch whose rows are all settled, completed."""
     return in_one_transaction(uow, bulk_progress.merge)
 
 

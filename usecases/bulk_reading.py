@@ -25,6 +25,7 @@ def batch_of(uow: UnitOfWork, batch_id: str, tenant_id: int | None) -> Batch:
 
 
 def epoch_ms(at: datetime | None) -> int | None:
+    """A time as the seed writes it: milliseconds since the epoch (None stays None)."""
     return int(at.timestamp() * 1000) if at else None
 
 
@@ -151,6 +152,7 @@ def page_of_batches(uow: UnitOfWork, tenant_id: int | None, page: int, size: int
 
 
 def result_header() -> list[str]:
+    """The result file's header: the input columns, then status, error_code and error_description."""
     return list(RESULT_COLUMNS)
 
 

@@ -16,6 +16,7 @@ FINAL = ("success", "failure")
 
 
 def batch_keys(session: Session) -> list[int]:
+    """Every batch's primary key, oldest first."""
     return list(session.scalars(select(B.c.id).order_by(B.c.id)))
 
 

@@ -108,6 +108,7 @@ class Batches:
             .order_by(B.c.id).limit(limit))]
 
     def tenant_names(self, tenant_ids: Iterable[int]) -> dict[int, str]:
+        """The names of these tenants, by id."""
         ids = sorted(set(tenant_ids))
         if not ids:
             return {}
@@ -142,6 +143,7 @@ class Instructions:
                                                                        I.c.dedupe_key.in_(wanted))))
 
     def count(self, batch_pk: int, status: InstructionStatus | None = None) -> int:
+        """How many rows the batch has (of one status, when given)."""
         where = [I.c.batch_pk == batch_pk] + ([I.c.status == status.value] if status else [])
         return int(self._session.execute(select(func.count()).select_from(I).where(*where)).scalar_one())
 
@@ -211,6 +213,7 @@ class Instructions:
             | {"_id": i.id, "_at": at} for i in rows])
 
     def by_uetr(self, uetr: str, lock: bool = False) -> Instruction:
+        """The row of this UETR (locked when ``lock``); NotFound when there is none."""
         stmt = select(I).where(I.c.uetr == uetr)
         row = self._session.execute(stmt.with_for_update() if lock else stmt).first()
         if row is None:
@@ -257,6 +260,7 @@ class SubBatches:
 
     def add(self, batch_pk: int, number: int, payment_mode: str, connector: str | None, rows: int,
             at: datetime) -> None:
+        """Record a sub-batch, unless it is recorded already (a plan run twice)."""
         self._session.execute(_ignore(insert(S)).values(
             batch_pk=batch_pk, number=number, payment_mode=payment_mode, connector=connector, rows=rows,
             status="pending", created_at=at, updated_at=at))
@@ -270,6 +274,7 @@ class SubBatches:
         return row
 
     def mark(self, batch_pk: int, number: int, status: str, at: datetime) -> None:
+        """Move a sub-batch to executing (its start) or done (its end)."""
         values: dict[str, Any] = {"status": status, "updated_at": at}
         if status == "executing":
             values["started_at"] = at
@@ -287,9 +292,11 @@ class SubBatches:
         return executing + pending[:max(1, 2 - len(executing))]
 
     def of_batch(self, batch_pk: int) -> list[Any]:
+        """The batch's sub-batches, by number."""
         return list(self._session.execute(select(S).where(S.c.batch_pk == batch_pk).order_by(S.c.number)))
 
     def exists(self, batch_pk: int, number: int) -> bool:
+        """Whether the batch has a sub-batch of this number."""
         return self._session.execute(select(S.c.id).where(S.c.batch_pk == batch_pk, S.c.number == number)
                                      ).first() is not None
 
