@@ -15,7 +15,8 @@ SCENARIO_HELP = "raw, contributions, payouts, webhook, verify or bulk (repeatabl
 
 @cli.callback(invoke_without_command=True)
 def bench(
-    quick: bool = typer.Option(False, "--quick", help="small sizes: the whole run in under two minutes"),
+    quick: bool = typer.Option(False, "--quick", help="small sizes: the whole run in a few minutes (bulk: 20k and "
+                                                      "100k rows)"),
     processes: int = typer.Option(2, help="the worker's processes (and the bare actors')"),
     threads: int = typer.Option(8, help="the worker's threads per process (and the bare actors')"),
     web_workers: int = typer.Option(2, help="gunicorn's gevent workers"),
@@ -29,6 +30,12 @@ def bench(
     webhook_connections: Optional[int] = typer.Option(None, help="the load generator's concurrent connections"),
     ledger_updates: Optional[int] = typer.Option(None, help="balance updates written for `ledger verify`"),
     raw_messages: Optional[int] = typer.Option(None, help="messages through each bare actor"),
+    bulk_rows: Optional[List[int]] = typer.Option(None, "--bulk-rows", help="rows of a bulk batch, one batch per "
+                                                                           "size (repeatable; 100k and 1M, quick "
+                                                                           "20k and 100k)"),
+    bulk_wallets: Optional[int] = typer.Option(None, help="payee wallets the bulk rows are spread over"),
+    bulk_sub_batch: Optional[int] = typer.Option(None, help="the bulk tenant's splitting.sub-batch-size"),
+    bulk_deadline: Optional[float] = typer.Option(None, help="seconds a bulk batch may take from its 202"),
     only: Optional[List[str]] = typer.Option(None, "--only", help=SCENARIO_HELP),
     out: Path = typer.Option(Path("bench-results.json"), help="where the JSON goes"),
     keep: bool = typer.Option(False, "--keep", help="keep the database dispersa_bench, its vhost and the logs"),
@@ -53,7 +60,8 @@ def bench(
     sizes = sizes_with(QUICK if quick else FULL, credits=credits, stores=stores, payouts=payouts,
                        payout_rate=payout_rate, webhook_requests=webhook_requests, webhook_duration=webhook_duration,
                        webhook_connections=webhook_connections, ledger_updates=ledger_updates,
-                       raw_messages=raw_messages)
+                       raw_messages=raw_messages, bulk_rows=tuple(bulk_rows) if bulk_rows else None,
+                       bulk_wallets=bulk_wallets, bulk_sub_batch=bulk_sub_batch, bulk_deadline=bulk_deadline)
     if webhook_requests and webhook_duration is None:
         sizes = sizes_with(sizes, webhook_duration=0.0)  # the requests alone end the load
     config = BenchConfig(sizes=sizes, processes=processes, threads=threads, web_workers=web_workers,

@@ -27,6 +27,10 @@ PAYOUTS_MIN_PER_SECOND = 200.0
 PAYOUTS_MAX_P99_SENT_MS = 500.0        # credit delivered -> payment order sent
 WEBHOOK_MIN_PER_SECOND = 1000.0
 WEBHOOK_MAX_P99_MS = 50.0
+BULK_ACCEPT_ROWS = 100_000             # the upload the accept target is for
+BULK_ACCEPT_MAX_SECONDS = 3.0
+BULK_MIN_ROWS_PER_SECOND = 1000.0      # end to end through closedloop
+BULK_MAX_RSS_GROWTH_PCT = 25.0         # "flat": the largest size's peaks within this of the smallest's
 
 
 @dataclass(frozen=True)
@@ -43,14 +47,18 @@ class Sizes:
     webhook_duration: float    # seconds of webhook load (after a warm-up second)
     webhook_connections: int   # concurrent keep-alive connections of the load generator
     ledger_updates: int        # balance updates written for ``ledger verify``
+    bulk_rows: tuple[int, ...] = (100_000, 1_000_000)  # rows of each bulk batch, one batch per size
+    bulk_wallets: int = 2000   # payees the rows are spread over (their wallets made by the first rows)
+    bulk_sub_batch: int = 500  # the tenant's splitting.sub-batch-size
+    bulk_deadline: float = 1200.0  # seconds from a batch's 202 before its row says incomplete
 
 
 QUICK = Sizes(raw_messages=3000, credits=1500, stores=40, payouts=400, payout_rate=PAYOUTS_MIN_PER_SECOND,
               payout_deadline=45.0, webhook_requests=0, webhook_duration=5.0, webhook_connections=16,
-              ledger_updates=20_000)
+              ledger_updates=20_000, bulk_rows=(20_000, 100_000), bulk_deadline=600.0)
 FULL = Sizes(raw_messages=20_000, credits=10_000, stores=200, payouts=3000, payout_rate=PAYOUTS_MIN_PER_SECOND,
              payout_deadline=900.0, webhook_requests=0, webhook_duration=20.0, webhook_connections=16,
-             ledger_updates=100_000)
+             ledger_updates=100_000, bulk_rows=(100_000, 1_000_000), bulk_deadline=1200.0)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from sqlalchemy import Engine, create_engine, text
 
 SERVER_COUNTERS = ("Connections", "Questions", "Com_select", "Com_insert", "Com_update", "Com_delete", "Com_commit",
                    "Com_begin", "Com_rollback", "Com_admin_commands", "Com_set_option", "Innodb_row_lock_waits",
-                   "Innodb_row_lock_time", "Innodb_os_log_fsyncs")
+                   "Innodb_row_lock_time", "Innodb_deadlocks", "Innodb_os_log_fsyncs")
 
 
 def bench_engine(url: str) -> Engine:

@@ -104,19 +104,22 @@ def number(value: float | None) -> str:
 
 FIGURE_LABELS = {"p50_ms": "p50", "p99_ms": "p99", "p50_sent_ms": "p50 delivered→sent",
                  "p99_sent_ms": "p99 delivered→sent", "p99_liquidated_ms": "p99 delivered→liquidated",
-                 "seconds": "took", "from_worker_start_per_s": "from worker start"}
+                 "seconds": "took", "from_worker_start_per_s": "from worker start", "accept_s": "accept",
+                 "accept_per_100k_s": "accept per 100k rows", "split_s": "split", "execute_s": "execution",
+                 "end_to_end_s": "end to end", "web_rss_mib": "web peak RSS", "worker_rss_mib": "worker peak RSS",
+                 "rss_growth_pct": "RSS growth"}
+UNITS = (("_per_s", "/s"), ("_ms", " ms"), ("_s", " s"), ("_mib", " MiB"), ("_pct", " %"))  # the first that ends it
 
 
 def figure_text(name: str, value: float | None) -> str:
     """One named figure under the value, e.g. "p99 48 ms"."""
     label = FIGURE_LABELS.get(name, name.replace("_", " "))
-    if name.endswith("_ms"):
-        return f"{label} {number(value)} ms"
     if name == "seconds":
         return f"{label} {number(value)} s"
-    if name.endswith("_per_s"):
-        return f"{label} {number(value)}/s"
-    return f"{label} {number(value)}"
+    unit = next((unit for suffix, unit in UNITS if name.endswith(suffix)), "")
+    if value is None:
+        unit = ""
+    return f"{label} {number(value)}{unit}"
 
 
 def result_text(row: Row) -> str:
@@ -126,6 +129,8 @@ def result_text(row: Row) -> str:
     head = f"{number(row.value)} {row.unit}" if row.value is not None else row.status
     if row.status == INCOMPLETE:
         head += " (incomplete)"
+    elif row.status == FAILED and row.value is not None:
+        head += " (failed)"
     return "\n".join([head, *(figure_text(k, v) for k, v in row.figures.items())])
 
 

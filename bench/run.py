@@ -13,13 +13,13 @@ from typing import Any, Callable
 
 from rich.console import Console
 
-from bench import cleanup, contributions, ledger, machine, payouts, raw, webhook
+from bench import bulk, cleanup, contributions, ledger, machine, payouts, raw, webhook
 from bench.config import BULK, CONTRIBUTIONS, PAYOUTS, RAW, REDIS_DB, TESTBED_NAME, VERIFY, WEBHOOK, BenchConfig
 from bench.context import Run
 from bench.db import bench_engine, server_version
 from bench.profiling import Profiler
 from bench.progress import Reporter
-from bench.report import FAILED, NOT_BUILT, Row, results_json, table
+from bench.report import FAILED, Row, results_json, table
 from testbed import Testbed, free_port
 
 SCENARIO_STEPS: tuple[tuple[str, Callable[[Run], Row]], ...] = (
@@ -28,14 +28,13 @@ SCENARIO_STEPS: tuple[tuple[str, Callable[[Run], Row]], ...] = (
 )
 
 
-def bulk_placeholder() -> Row:
-    """Scenario 5: bulk payouts come with a later issue."""
-    return Row(BULK, "5. bulk payouts", "", status=NOT_BUILT, note="a later issue adds bulk payouts")
+TITLES = {BULK: bulk.TITLE}
 
 
 def failed_row(key: str, error: BaseException, bed: Testbed) -> Row:
     """A scenario that raised: the row says why, the JSON keeps the traceback and the processes' output."""
-    return Row(key, key, "", status=FAILED, note=f"{type(error).__name__}: {str(error).splitlines()[0][:200]}",
+    return Row(key, TITLES.get(key, key), "", status=FAILED,
+               note=f"{type(error).__name__}: {str(error).splitlines()[0][:200]}",
                details={"traceback": traceback.format_exc()[-4000:], "logs": bed.logs(tail=1500)})
 
 
@@ -73,7 +72,7 @@ def measure_all(run: Run) -> list[tuple[str, list[Row]]]:
         if run.config.wants(key):
             phases.append((key, phase(run, key, one_row(measure))))
     if run.config.wants(BULK):
-        phases.append((BULK, [bulk_placeholder()]))
+        phases.append((BULK, phase(run, BULK, bulk.measure)))
     return phases
 
 
@@ -95,6 +94,7 @@ def new_testbed(config: BenchConfig, reporter: Reporter) -> Testbed:
     workdir = Path(tempfile.mkdtemp(prefix="dispersa-bench-"))
     settings = config.testbed_settings()
     settings.setdefault("worker_metrics_port", free_port())  # never the default port another testbed's worker has
+    settings.setdefault("bulk_storage_dir", str(workdir / "batches"))  # uploads stay in the work directory
     return Testbed.create(TESTBED_NAME, workdir, redis_db=REDIS_DB, **settings)
 
 

@@ -62,7 +62,7 @@ def execute_local(uow: UnitOfWork, batch_id: str, number: int, limit: int, payou
         for row in rows:
             _order(uow, batch, row, payout, funding.spei_funding_account, funding.spei_funding_name)
     uow.instructions.save_many(rows, at)
-    more = bool(uow.instructions.pending_of_sub_batch(batch.id or 0, number, 1))
+    more = uow.instructions.has_pending(batch.id or 0, number)
     if not more:
         finish(uow, batch, number)
     bulk_progress.settled(uow, batch_id, sum(1 for r in rows if r.status.is_final))

@@ -155,9 +155,16 @@ class Instructions:
 
     def pending_of_sub_batch(self, batch_pk: int, number: int, limit: int) -> list[Instruction]:
         """Up to ``limit`` of the sub-batch's rows not handed over yet, locked, in their order."""
-        return [_instruction(r) for r in self._session.execute(select(I).where(
+        stmt = select(I).with_hint(I, "FORCE INDEX (ix_instructions_sub_batch_status)", "mysql").where(
             I.c.batch_pk == batch_pk, I.c.sub_batch == number, I.c.status == InstructionStatus.PENDING.value)
-            .order_by(I.c.position, I.c.id).limit(limit).with_for_update())]
+        return [_instruction(r) for r in self._session.execute(
+            stmt.order_by(I.c.position, I.c.id).limit(limit).with_for_update())]
+
+    def has_pending(self, batch_pk: int, number: int) -> bool:
+        """Whether the sub-batch has a row not handed over yet (no lock: the caller holds the sub-batch's)."""
+        return self._session.execute(select(I.c.id).where(
+            I.c.batch_pk == batch_pk, I.c.sub_batch == number, I.c.status == InstructionStatus.PENDING.value)
+            .limit(1)).first() is not None
 
     def in_doubt_of_sub_batch(self, batch_pk: int, number: int) -> list[Instruction]:
         """The sub-batch's rows handed to a remote connector with no answer recorded (no reference)."""

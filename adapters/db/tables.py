@@ -339,6 +339,7 @@ instructions = Table(
     Index("ix_instructions_batch_sub_batch", "batch_pk", "sub_batch"),
     Index("ix_instructions_batch_status", "batch_pk", "status"),
     Index("ix_instructions_batch_pk_dedupe_key", "batch_pk", "dedupe_key"),
+    Index("ix_instructions_sub_batch_status", "batch_pk", "sub_batch", "status", "position"),
 )
 
 wallets = Table(

@@ -34,6 +34,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('completed_at', UtcDateTime(), nullable=True))
         batch_op.create_unique_constraint(batch_op.f('uq_instructions_uetr'), ['uetr'])
         batch_op.create_index('ix_instructions_batch_pk_dedupe_key', ['batch_pk', 'dedupe_key'])
+        # a sub-batch's own rows by status and position: its locks never reach another sub-batch's rows
+        batch_op.create_index('ix_instructions_sub_batch_status', ['batch_pk', 'sub_batch', 'status', 'position'])
     with op.batch_alter_table('sub_batches') as batch_op:
         batch_op.add_column(sa.Column('started_at', UtcDateTime(), nullable=True))
         batch_op.add_column(sa.Column('completed_at', UtcDateTime(), nullable=True))
@@ -50,6 +52,7 @@ def downgrade() -> None:
         batch_op.drop_column('completed_at')
         batch_op.drop_column('started_at')
     with op.batch_alter_table('instructions') as batch_op:
+        batch_op.drop_index('ix_instructions_sub_batch_status')
         batch_op.drop_index('ix_instructions_batch_pk_dedupe_key')
         batch_op.drop_constraint(batch_op.f('uq_instructions_uetr'), type_='unique')
         for name in ('completed_at', 'started_at', 'position', 'attempts', 'dedupe_key', 'uetr'):
