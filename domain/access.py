@@ -33,6 +33,7 @@ class Action(str, enum.Enum):
     SUBMIT_BATCHES = "submit_batches"
     READ_BATCHES = "read_batches"
     APPROVE_BATCHES = "approve_batches"  # a batch waiting for approval: a money decision, by another key
+    READ_CALENDARS = "read_calendars"    # execution and delivery dates: every role
 
 
 ALLOWED: dict[Role, frozenset[Action]] = {
@@ -40,10 +41,11 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     Role.TREASURY: frozenset({Action.READ, Action.VALIDATE, Action.ADJUST, Action.APPROVE_TRANSFER,
                               Action.EDIT_STORE, Action.DECIDE_PAYOUTS, Action.OPERATE_QUEUES,
                               Action.READ_OPERATIONS, Action.FUND_TENANTS, Action.READ_BATCHES,
-                              Action.APPROVE_BATCHES}),
-    Role.OPERATOR: frozenset({Action.READ, Action.MANAGE_CATALOG, Action.EDIT_STORE, Action.ORIGINATE}),
-    Role.PARTNER: frozenset({Action.READ}),
-    Role.TENANT: frozenset({Action.SUBMIT_BATCHES, Action.READ_BATCHES}),
+                              Action.APPROVE_BATCHES, Action.READ_CALENDARS}),
+    Role.OPERATOR: frozenset({Action.READ, Action.MANAGE_CATALOG, Action.EDIT_STORE, Action.ORIGINATE,
+                              Action.READ_CALENDARS}),
+    Role.PARTNER: frozenset({Action.READ, Action.READ_CALENDARS}),
+    Role.TENANT: frozenset({Action.SUBMIT_BATCHES, Action.READ_BATCHES, Action.READ_CALENDARS}),
 }
 
 

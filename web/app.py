@@ -15,6 +15,7 @@ from web.auth import Authentication
 from adapters.storage import FileStorage
 from web.bulk import (BatchListResource, BatchResource, BatchSubmissionResource, BulkLimits, CallbackReader,
                       ConnectorCallbackResource, PaymentRouteResource, TemplateResource)
+from web.dates import DatesResource
 from web.bank import ReconciliationResource, StpWebhookResource
 from web.catalog import MerchantResource, PaymentOptionResource, StoreResource
 from web.credits import CreditResource
@@ -63,6 +64,7 @@ def resources(uow: UowFactory, settings: WebSettings, health: Mapping[str, Check
         "batch_list": BatchListResource(uow),
         "payment_routes": PaymentRouteResource(uow, bulk.storage),
         "template": TemplateResource(),
+        "dates": DatesResource(clock),
         "connector_callbacks": ConnectorCallbackResource(uow, settings.webhook_secret, bulk.callback_readers),
         "metrics": MetricsResource(OperationsCollector(uow, depths, refusals, clock)),
         "merchants": MerchantResource(uow),

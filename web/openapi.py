@@ -42,6 +42,11 @@ def _object(properties: dict[str, Any], description: str = "") -> dict[str, Any]
     return {**schema, "description": description} if description else schema
 
 
+def _with_optional(schema: dict[str, Any], **optional: Any) -> dict[str, Any]:
+    """An object schema with more properties that are not always there."""
+    return {**schema, "properties": {**schema["properties"], **optional}}
+
+
 def _list_of(name: str) -> dict[str, Any]:
     return _object({"items": {"type": "array", "items": _ref(name)}})
 
@@ -116,6 +121,10 @@ BULK_SCHEMAS: dict[str, dict[str, Any]] = {
                           "numberOfElements": INT, "sort": {"type": "array", "items": {"type": "object"}}}),
     "Template": {"type": "string", "description": "the CSV header line"},
     "CallbackReceived": _object({"status": {"const": "received"}}),
+    "PaymentDates": _with_optional(_object({
+        "rail": STR, "country": _nullable(STR), "currency": STR, "execution_date": {**STR, "format": "date"},
+        "delivery_date": {**STR, "format": "date"}, "lag_days": INT, "cutoff": STR, "cutoff_zone": STR}),
+        requested_delivery_date={**STR, "format": "date", "description": "the delivery date asked for"}),
 }
 
 RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {

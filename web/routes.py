@@ -256,6 +256,16 @@ UETR_PARAM = Param("uetr", "string", "the row's UETR", location="path", max_leng
                    pattern=r"^[0-9a-fA-F-]{36}$", pattern_hint="is a UUID")
 CALLBACK_SIGNATURE = Param("X-Callback-Signature", "string", "hex HMAC-SHA256 of the body under "
                            "DISPERSA_WEBHOOK_SECRET", location="header", max_length=128)
+RAIL = Param("rail", "string", "the payment rail: SPEI (MXN), SEPA (EUR), SWIFT (USD) or FPS (GBP)",
+             choices=("SPEI", "SEPA", "SWIFT", "FPS"), required=True)
+COUNTRY = Param("country", "string", "the destination country (ISO 3166 alpha-2), whose public holidays count "
+                "where the rail says so (SEPA, SWIFT)", pattern=r"^[A-Za-z]{2}$", pattern_hint="is two letters")
+DELIVERY_DATE = Param("delivery_date", "string", "the day the payment must arrive, YYYY-MM-DD", pattern=DATE_PATTERN,
+                      pattern_hint="is a date YYYY-MM-DD from 2000 to 2099", format="date", required=True)
+EXECUTION_DATE = Param("execution_date", "string", "the day the payment is sent, YYYY-MM-DD", pattern=DATE_PATTERN,
+                       pattern_hint="is a date YYYY-MM-DD from 2000 to 2099", format="date", required=True)
+DATE_422 = ((422, "an unknown country, a date outside the calendars' years, or one already past (or today after "
+                  "the rail's cut-off): the description names the earliest date possible"),)
 BATCH_REJECTION = Body("BatchRejection", (name_field("reason", 255, "why the batch is not paid", required=True),))
 ROUTE_TRANSFER = Field("transfers", "transfers", "the parts: each {account, amount, currency, notes}; they add up "
                        "to amount exactly", required=True)
@@ -529,6 +539,18 @@ ROUTES: tuple[Route, ...] = (
            description="Signed with X-Callback-Signature (hex HMAC-SHA256 of the body under "
                        "DISPERSA_WEBHOOK_SECRET). Applied by the bulk workers; a duplicate changes nothing."),
     ), path_params=(CONNECTOR_NAME, UETR_PARAM)),
+    Route("/api/v1/dates/execution", "dates", "execution", "dates", (
+        Op("GET", "get_execution_date", "When to send a payment for it to arrive on a delivery date",
+           Action.READ_CALENDARS, "PaymentDates", params=(RAIL, COUNTRY, DELIVERY_DATE), errors=DATE_422,
+           description="A delivery date that is not a business day moves back to the previous one, then back the "
+                       "rail's lag in business days (SPEI 0, SEPA 1, SWIFT 2, FPS 0)."),
+    )),
+    Route("/api/v1/dates/delivery", "dates", "delivery", "dates", (
+        Op("GET", "get_delivery_date", "When a payment sent on an execution date arrives", Action.READ_CALENDARS,
+           "PaymentDates", params=(RAIL, COUNTRY, EXECUTION_DATE), errors=DATE_422,
+           description="An execution date that is not a business day moves forward to the next one, then forward "
+                       "the rail's lag in business days."),
+    )),
     Route("/api/v1/api-keys", "api_keys", "collection", "operations", (
         Op("GET", "list_api_keys", "API keys (never the keys themselves), newest first", KEYS, "ApiKeyPage",
            params=PAGING),
