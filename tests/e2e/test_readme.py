@@ -16,10 +16,10 @@ from tests.e2e.support import REPO, free_port, fresh_database
 pytestmark = pytest.mark.e2e
 
 
-def walkthrough() -> str:
+def walkthrough(name: str = "walkthrough") -> str:
     readme = (REPO / "README.md").read_text()
-    block = re.search(r"<!-- walkthrough[^>]*-->\s*```sh\n(.*?)```\s*<!-- /walkthrough -->", readme, re.S)
-    assert block, "the README's walkthrough block is marked"
+    block = re.search(rf"<!-- {name}[^>]*-->\s*```sh\n(.*?)```\s*<!-- /{name} -->", readme, re.S)
+    assert block, f"the README's {name} block is marked"
     return block.group(1)
 
 
@@ -81,3 +81,19 @@ def test_the_readme_walkthrough_runs_as_written(make_up):
     csv_lines = [line for line in out.splitlines() if line.startswith(("transfer_id,", "1,"))]
     assert csv_lines[0].startswith("transfer_id,tracking_key,bank_order_id")
     assert csv_lines[-1].split(",")[6] == "total" and "2384.00" in csv_lines[-1]
+
+
+def test_the_readme_bulk_walkthrough_runs_as_written(make_up):
+    web, work, env = make_up
+    shell_env = {k: v for k, v in env.items() if not k.startswith("DEV_")}
+    shell_env.update(env_file_settings(work / ".env"))
+    shell_env.update(API=f"http://{web}", TMPDIR=str(work))
+    run = subprocess.run(["timeout", "120", "bash", "-euo", "pipefail", "-c", walkthrough("bulk-walkthrough")],
+                         cwd=REPO, env=shell_env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:] + (work / "up.log").read_text()[-4000:]
+    out = run.stdout
+    assert '"status": "queued"' in out and '"status": "completed"' in out
+    assert '"total": 12, "successful": 12, "failed": 0, "ongoing": 0, "totalAmount": "6432.00"' in out
+    result = [line for line in out.splitlines() if re.match(r"^\d+,[0-9a-f-]{36},", line)]
+    assert len(result) == 12 and all(line.split(",")[12] == "SUCCESS" for line in result)
+    assert "id,request_id,payment_mode,payer_identifier_type" in out  # the template
