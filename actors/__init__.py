@@ -31,6 +31,7 @@ def bound_steps(uow: Callable[[], Any], client: Callable[[], Any], payout: Calla
         (steps.DRAIN_DEAD_LETTERS, ops.drain_dead_letters(uow, dead_letter_queues)),
         (steps.CHECK_LEDGER, ops.check_ledger(uow, sessions)),
         (steps.SPLIT_BATCH, bulk.split_batch(uow, wiring)),
+        (steps.LOOKUP_DATES, bulk.lookup_dates(uow)),
         (steps.PLAN_BATCH, bulk.plan_batch(uow, wiring)),
         (steps.EXECUTE_SUB_BATCH, bulk.execute_sub_batch(uow, wiring, payout)),
         (steps.APPLY_CONNECTOR_CALLBACK, bulk.apply_connector_callback(uow)),

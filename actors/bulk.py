@@ -8,7 +8,7 @@ from typing import Any, Callable, Protocol
 
 from actors.transaction import Config, UowFactory, in_one_transaction
 from domain.connectors import Answer, Outcome, Payment
-from usecases import bulk_acknowledgement, bulk_execution, bulk_plan, bulk_progress, bulk_split
+from usecases import bulk_acknowledgement, bulk_dates, bulk_execution, bulk_plan, bulk_progress, bulk_split
 from usecases.bulk_split import OpenFile
 
 log = logging.getLogger("dispersa.bulk")
@@ -50,6 +50,11 @@ def split_batch(uow: UowFactory, wiring: Wiring) -> Callable[..., None]:
     def split_batch(u: Any, batch_id: str, page: int) -> None:
         bulk_split.split_page(u, wiring().open_file, batch_id, page)
     return in_one_transaction(uow, split_batch)
+
+
+def lookup_dates(uow: UowFactory) -> Callable[..., None]:
+    """A page of a dated batch's rows given their execution and delivery dates (the ``dates`` queue)."""
+    return in_one_transaction(uow, bulk_dates.lookup_page)
 
 
 def plan_batch(uow: UowFactory, wiring: Wiring) -> Callable[..., None]:

@@ -192,6 +192,8 @@ class Batch:
     settled: int = 0          # rows with a final status
     sub_batch_count: int = 0
     acknowledged: int = 0     # the last progress (percent) acknowledged to the tenant
+    date_type: str | None = None  # delivery or execution, when the file's dates are used
+    dated_rows: int = 0       # rows whose dates were looked up
     id: int | None = None
 
     @property

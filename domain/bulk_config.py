@@ -36,6 +36,7 @@ class BulkConfig:
     success_threshold_check_success_rate: Decimal = Decimal("0")  # percent of the rows, 0 to 100
     acknowledgement_enable: bool = False
     deduplication_enable: bool = False  # off: the seed's own sample file pays some rows twice on purpose
+    dates_enable: bool = False  # the smart-date trial: files may carry delivery dates (X-Date-Type)
     spei_funding_account: str = ""  # the tenant's own account at STP its SPEI rows are paid from; ours when empty
     spei_funding_name: str = ""
     payment_modes: Mapping[str, str] = field(default_factory=dict)
@@ -66,6 +67,7 @@ KEYS = {  # the seed's dotted key -> the attribute
     "success-threshold-check.success-rate": "success_threshold_check_success_rate",
     "acknowledgement.enable": "acknowledgement_enable",
     "deduplication.enable": "deduplication_enable",
+    "dates.enable": "dates_enable",
     "spei.funding-account": "spei_funding_account",
     "spei.funding-name": "spei_funding_name",
 }

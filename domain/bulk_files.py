@@ -13,11 +13,12 @@ from domain.money import AMOUNT_TEXT, Money, MoneyError, exponent
 
 COLUMNS = ("id", "request_id", "payment_mode", "payer_identifier_type", "payer_identifier", "payee_identifier_type",
            "payee_identifier", "amount", "currency", "note", "program_shortcode", "cycle")
+OPTIONAL = ("date",)  # the smart-date RFC's column: a delivery or an execution date, as the batch declares
 REQUIRED = ("id", "payment_mode", "payee_identifier_type", "payee_identifier", "amount", "currency")
 RESULT_COLUMNS = COLUMNS + ("status", "error_code", "error_description")
 FIELD_LIMITS = {"id": 64, "request_id": 64, "payment_mode": 32, "payer_identifier_type": 32, "payer_identifier": 64,
                 "payee_identifier_type": 32, "payee_identifier": 64, "amount": 32, "currency": 3, "note": 255,
-                "program_shortcode": 32, "cycle": 32}
+                "program_shortcode": 32, "cycle": 32, "date": 10}
 
 
 class FileError(ValueError):
@@ -74,7 +75,7 @@ def read_header(names: Sequence[str]) -> Header:
     if not any(cleaned):
         raise FileError("the file is empty: its first line must name the columns "
                         f"({','.join(COLUMNS)})")
-    unknown = [n or "(blank)" for n in cleaned if n not in COLUMNS]
+    unknown = [n or "(blank)" for n in cleaned if n not in COLUMNS + OPTIONAL]
     if unknown:
         raise FileError(f"unknown column(s): {', '.join(unknown)[:200]}; the columns are {','.join(COLUMNS)}")
     repeated = sorted({n for n in cleaned if cleaned.count(n) > 1})

@@ -48,6 +48,11 @@ RAILS: dict[str, Rail] = {
 }
 
 
+def rail_of_currency(currency: str) -> str | None:
+    """The rail a payment in ``currency`` follows, when there is one with a calendar."""
+    return next((r.name for r in RAILS.values() if r.currency == currency.strip().upper()), None)
+
+
 def rail_named(name: str) -> Rail:
     """The rail of this name (SPEI, SEPA, SWIFT, FPS; any case); DateError for another."""
     rail = RAILS.get(name.strip().upper())
@@ -143,3 +148,27 @@ def calendar(rail: str, country: str = "") -> Calendar:
     """The compiled calendar of a rail for payments to ``country`` (kept in the process)."""
     found = rail_named(rail)
     return Calendar(found, closed_days(found.name, country if found.country_holidays else ""))
+
+
+def dates_of(rail: str | None, currency: str, date_type: str | None, requested: date | None,
+             now: datetime) -> tuple[date, date] | None:
+    """A payment's execution and delivery dates: from its requested date, read as a delivery or an
+    execution date (``date_type``), or the earliest possible when it asked for none. None for a payment
+    on no rail that asked for no date (it is paid at once). DateError when the date cannot be met."""
+    if rail is None:
+        if requested is not None:
+            raise DateError(f"no business calendar for {currency}: a date can be met on SPEI (MXN), SEPA (EUR), "
+                            "SWIFT (USD) or FPS (GBP)")
+        return None
+    c = calendar(rail)
+    if requested is None:
+        execution = c.earliest_execution(now)
+    elif date_type == "delivery":
+        execution = c.execution(requested, now)
+    else:
+        execution = c.forward(_checked(requested))
+        earliest = c.earliest_execution(now)
+        if execution < earliest:
+            raise DateError(f"execution date {requested.isoformat()} has passed for {c.rail.name} (cut-off "
+                            f"{c.rail.cutoff:%H:%M} {c.rail.zone}); the earliest is {earliest.isoformat()}")
+    return execution, c.delivery(execution)

@@ -4,7 +4,7 @@ SPEI payment, which turns a success into a failure (the money came back)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Mapping
 
 from domain.batches import InstructionStatus
@@ -36,6 +36,10 @@ class Instruction:
     started_at: datetime | None = None
     completed_at: datetime | None = None
     id: int | None = None
+    rail: str | None = None
+    requested_date: date | None = None
+    execution_date: date | None = None  # held until then, when set
+    delivery_date: date | None = None
 
     def hand_over(self, at: datetime) -> bool:
         """Pending → in progress: the connector is being asked. False when it was handed over already."""

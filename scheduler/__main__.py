@@ -33,6 +33,7 @@ def build_scheduler() -> BlockingScheduler:
                                                          timezone=tz), args=[container], id="reconciliation")
     sched.add_job(jobs.daily_ledger_check, CronTrigger(hour=container.settings.ledger_check_hour, minute=30,
                                                        timezone=tz), args=[container], id="ledger_check")
+    sched.add_job(jobs.release_scheduled_rows, CronTrigger(minute=2, timezone=tz), args=[container], id="releases")
     sched.add_job(jobs.late_returns, CronTrigger(hour=container.settings.reconciliation_hour, minute=45,
                                                  timezone=tz), args=[container], id="late_returns")
     return sched

@@ -58,6 +58,17 @@ def sweep_stuck_work(container: Container) -> dict[str, int]:
 
 
 @_one_scheduler
+def release_scheduled_rows(container: Container) -> int:
+    """Hourly: bulk rows held for their execution date go out on that day."""
+    with container.uow() as uow:
+        n = bulk_sweeps.release_due(uow, container.clock())
+        uow.commit()
+    if n:
+        log.info("released %d sub-batches whose rows are due", n)
+    return n
+
+
+@_one_scheduler
 def daily_ledger_check(container: Container) -> bool:
     """Ask the ops worker to check the ledger's invariants, once a day."""
     with container.uow() as uow:

@@ -6,6 +6,7 @@ its idempotency key, so that a crash or a redelivery asks again and never pays t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from adapters.db.uow import UnitOfWork
 from domain import clabe, stp
@@ -13,6 +14,7 @@ from domain.batches import Batch, BatchStatus
 from domain.connectors import Answer, Outcome, Payment
 from domain.instructions import Instruction
 from domain.money import Money
+from domain.stp import MEXICO_CITY
 from domain.payment_orders import Payee, PaymentOrderError, PaymentSource, new_order
 from usecases import bulk_progress, closed_loop, steps
 from usecases.bulk_plan import PARALLEL_SUB_BATCHES
@@ -47,9 +49,10 @@ def execute_local(uow: UnitOfWork, batch_id: str, number: int, limit: int, payou
     sub = uow.sub_batches.lock(batch.id or 0, number)
     if sub.status == "done" or batch.status != BatchStatus.PROCESSING:
         return False
-    rows = uow.instructions.pending_of_sub_batch(batch.id or 0, number, limit)
+    rows = uow.instructions.pending_of_sub_batch(batch.id or 0, number, limit, today(uow))
     if not rows:
-        finish(uow, batch, number)
+        if not uow.instructions.has_pending(batch.id or 0, number):  # else: held until their execution date
+            finish(uow, batch, number)
         return False
     at = uow.clock()
     if sub.status == "pending":
@@ -67,6 +70,12 @@ def execute_local(uow: UnitOfWork, batch_id: str, number: int, limit: int, payou
         finish(uow, batch, number)
     bulk_progress.settled(uow, batch_id, sum(1 for r in rows if r.status.is_final))
     return more
+
+
+def today(uow: UnitOfWork) -> date:
+    """Today in Mexico City: every rail's zone is at or ahead of it, so a row released at its midnight is
+    released on its execution date, before its rail's cut-off."""
+    return uow.clock().astimezone(MEXICO_CITY).date()
 
 
 def _order(uow: UnitOfWork, batch: Batch, row: Instruction, payout: PayoutConfig, funding_account: str,
@@ -114,12 +123,12 @@ def hand_over(uow: UnitOfWork, batch_id: str, number: int, limit: int, callback_
     at = uow.clock()
     if sub.status == "pending":
         uow.sub_batches.mark(batch.id or 0, number, "executing", at)
-    rows = uow.instructions.pending_of_sub_batch(batch.id or 0, number, limit)
+    rows = uow.instructions.pending_of_sub_batch(batch.id or 0, number, limit, today(uow))
     for row in rows:
         row.hand_over(at)
         row.attempts += 1
     uow.instructions.save_many(rows, at)
-    if not rows:
+    if not rows and not uow.instructions.has_pending(batch.id or 0, number):
         finish(uow, batch, number)
     payer = uow.tenants.of_id(batch.tenant_id).name
     return [payment_of(row, callback_base, payer) for row in rows]

@@ -3,7 +3,7 @@ rows' detail a page at a time, the list of batches in the seed's page shape, and
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Iterator
 
 from adapters.db.uow import UnitOfWork
@@ -22,6 +22,10 @@ def batch_of(uow: UnitOfWork, batch_id: str, tenant_id: int | None) -> Batch:
     if tenant_id is not None and batch.tenant_id != tenant_id:
         raise Forbidden(f"batch {batch_id} is another tenant's")
     return batch
+
+
+def _day(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def epoch_ms(at: datetime | None) -> int | None:
@@ -89,6 +93,7 @@ def summary(uow: UnitOfWork, batch: Batch) -> dict[str, Any]:
             "created_at": int(batch.created_at.timestamp()), "completed_at": epoch_ms(batch.completed_at),
             "currencies": [a["currency"] for a in counted["amounts"]], "filename": batch.filename,
             "rows": batch.rows, "content_sha256": batch.content_sha256, "approval": _approval(batch),
+            "date_type": batch.date_type,
             "subBatches": subs}
 
 
@@ -110,7 +115,9 @@ def _detail(batch: Batch, row: Instruction) -> dict[str, Any]:
             "payerPartyIdType": f.get("payer_identifier_type") or None, "payerFee": None, "payerFeeCurrency": None,
             "payerQuoteCode": None, "amount": _amount(row.amount or 0, row.currency) if row.amount is not None
             else f.get("amount"), "currency": row.currency, "direction": "OUTGOING", "paymentMode": row.payment_mode,
-            "connectorReference": row.connector_reference,
+            "connectorReference": row.connector_reference, "rail": row.rail,
+            "requestedDate": _day(row.requested_date), "executionDate": _day(row.execution_date),
+            "deliveryDate": _day(row.delivery_date),
             "errorInformation": ({"errorCode": row.error_code, "errorDescription": row.error_description}
                                  if row.error_code else None), "batchId": batch.batch_id}
 
@@ -151,17 +158,23 @@ def page_of_batches(uow: UnitOfWork, tenant_id: int | None, page: int, size: int
                       "descending": descending, "ascending": not descending}]}
 
 
-def result_header() -> list[str]:
-    """The result file's header: the input columns, then status, error_code and error_description."""
-    return list(RESULT_COLUMNS)
+DATE_COLUMNS = ("date", "execution_date", "delivery_date")
+
+
+def result_header(batch: Batch | None = None) -> list[str]:
+    """The result file's header: the input columns, then status, error_code and error_description; a dated
+    batch's also its date as written and each row's execution and delivery dates."""
+    return list(RESULT_COLUMNS) + (list(DATE_COLUMNS) if batch is not None and batch.date_type else [])
 
 
 def result_rows(uow: UnitOfWork, batch: Batch, after_row: int, sub_batch: int | None = None,
                 limit: int = RESULT_PAGE) -> list[tuple[int, list[str]]]:
     """A page of the result file after ``after_row``: (row, its input columns as written, then its status
     (SUCCESS, FAILURE or PENDING), error code and description)."""
+    dated = batch.date_type is not None
     return [(r.row, [str(r.fields.get(name, "")) for name in COLUMNS] +
-             [r.status.result, r.error_code or "", r.error_description or ""])
+             [r.status.result, r.error_code or "", r.error_description or ""] +
+             ([r.fields.get("date", ""), _day(r.execution_date) or "", _day(r.delivery_date) or ""] if dated else []))
             for r in uow.instructions.page(batch.id or 0, after_row, limit, sub_batch=sub_batch)]
 
 

@@ -5,6 +5,7 @@ party lookup, duplicates. The last page queues the plan."""
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from typing import BinaryIO, Callable
 
 from adapters import bulk_csv
@@ -12,6 +13,7 @@ from adapters.db.uow import UnitOfWork
 from domain import bulk_formatting, party_lookup
 from domain.batches import DUPLICATE, NOT_CONFIGURED, Batch, BatchStatus, InstructionStatus, duplicate_key, instruction_id
 from domain.bulk_config import BulkConfig
+from domain.calendars import rail_of_currency
 from domain.bulk_files import FileError, Header, InstructionDraft, read_header, read_row
 from domain.instructions import Instruction
 from usecases import steps
@@ -47,7 +49,10 @@ def split_page(uow: UnitOfWork, open_file: OpenFile, batch_id: str, page: int, p
     if chunk.at_end:
         batch.split_offset = batch.size_bytes  # the plan checks that the split reached the end
         uow.batches.save(batch)
-        uow.outbox.send(steps.PLAN_BATCH, batch_id)
+        if tenant.bulk.dates_enable:
+            uow.outbox.send(steps.LOOKUP_DATES, batch_id, -1)
+        else:
+            uow.outbox.send(steps.PLAN_BATCH, batch_id)
     else:
         uow.outbox.send(steps.SPLIT_BATCH, batch_id, page + 1)
     return written
@@ -111,6 +116,14 @@ def _instruction(uow: UnitOfWork, batch: Batch, config: BulkConfig, draft: Instr
         draft.amount.minor if draft.amount is not None else None,
         (draft.amount.currency if draft.amount else draft.fields.get("currency", "").strip().upper())[:3],
         InstructionStatus.PENDING, draft.fields)
+    if config.dates_enable:
+        instruction.rail = rail_of_currency(instruction.currency)
+        written = draft.fields.get("date", "").strip()
+        if written and failure is None:
+            try:
+                instruction.requested_date = date.fromisoformat(written)
+            except ValueError:
+                failure = ("INVALID_DATE", f"date {written!r} is not a day written YYYY-MM-DD")
     if failure is not None:
         instruction.settle(False, at, *failure)
     return instruction

@@ -9,7 +9,7 @@ from adapters.db.uow import UnitOfWork
 from domain.batches import Batch
 from domain.tenants import Tenant
 from usecases import steps
-from usecases.errors import Conflict
+from usecases.errors import Conflict, Invalid
 
 REQUEST_ID_LENGTH = 64
 
@@ -26,6 +26,24 @@ class Submission:
     filename: str = ""
     purpose: str = ""
     callback_url: str | None = None
+    date_type: str | None = None  # delivery or execution: what the file's date column means
+
+
+DATE_TYPES = ("delivery", "execution")
+
+
+def date_type_of(tenant: Tenant, given: str | None) -> str | None:
+    """What the file's dates are (X-Date-Type or the date_type form field): delivery or execution, execution
+    when not said. Raises Invalid for another word, or for a tenant outside the dates trial."""
+    if given is None or not given.strip():
+        return "execution" if tenant.bulk.dates_enable else None
+    word = given.strip().lower()
+    if word not in DATE_TYPES:
+        raise Invalid(f"X-Date-Type is delivery or execution, not {given!r}")
+    if not tenant.bulk.dates_enable:
+        raise Invalid(f"tenant {tenant.name} does not use payment dates (dates.enable is off): leave X-Date-Type "
+                      "out, or ask for the dates trial")
+    return word
 
 
 def submit(uow: UnitOfWork, tenant: Tenant, submission: Submission, key_id: int | None) -> tuple[Batch, bool]:
@@ -35,7 +53,7 @@ def submit(uow: UnitOfWork, tenant: Tenant, submission: Submission, key_id: int 
     batch = Batch(uow.new_id(), tenant.id or 0, submission.request_id, submission.content_sha256, submission.source,
                   submission.stored_at, at, submission.filename[:255], submission.purpose[:64],
                   submission.callback_url, submitted_by_key_id=key_id, updated_at=at,
-                  size_bytes=submission.size_bytes)
+                  size_bytes=submission.size_bytes, date_type=submission.date_type)
     stored, new = uow.batches.add(batch)
     if not new:
         if stored.content_sha256 != submission.content_sha256:

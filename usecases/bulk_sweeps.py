@@ -54,3 +54,15 @@ def sweep_remote_rows(uow: UnitOfWork, now: datetime, callback_after: timedelta,
         uow.outbox.send(steps.SYNC_INSTRUCTION, row.uetr, again=f"sweep-{window}")
         asked += 1
     return {"bulk_rows_asked": asked, "bulk_rows_flagged": flagged}
+
+
+def release_due(uow: UnitOfWork, now: datetime) -> int:
+    """Sub-batches holding rows whose execution date has come are executed again (each hour, until they
+    are handed over): the held rows go out on their day."""
+    from usecases.bulk_execution import today
+
+    day = today(uow)
+    due = uow.batches.due_sub_batches(day, SWEEP_LIMIT)
+    for batch_id, number in due:
+        uow.outbox.send(steps.EXECUTE_SUB_BATCH, batch_id, number, again=f"release-{now:%Y%m%dT%H}")
+    return len(due)

@@ -17,6 +17,7 @@ RECONCILE_DAY = Step("reconcile_day", "bank")                            # opera
 DRAIN_DEAD_LETTERS = Step("drain_dead_letters", "ops", key_args=0)       # sent again on each occasion
 CHECK_LEDGER = Step("check_ledger", "ops", key_args=0)                   # sent again each day
 SPLIT_BATCH = Step("split_batch", "bulk", key_args=2)                    # batch id, page of the file
+LOOKUP_DATES = Step("lookup_dates", "dates", key_args=2)                 # batch id, the row after which to look
 PLAN_BATCH = Step("plan_batch", "bulk")                                  # batch id
 EXECUTE_SUB_BATCH = Step("execute_sub_batch", "bulk", key_args=2)        # batch id, sub-batch number
 APPLY_CONNECTOR_CALLBACK = Step("apply_connector_callback", "bulk", key_args=2)  # UETR, the callback's digest
@@ -26,6 +27,6 @@ ACKNOWLEDGE_BATCH = Step("acknowledge_batch", "bulk", key_args=2)        # batch
 QUEUES = tuple(sorted({step.queue_name for step in (CONTRIBUTE, CANCEL_CREDIT, EVALUATE_TRIGGER, CREATE_TRANSFER,
                                                     UPDATE_MONTHLY_COMMISSIONS, PAY_TRANSFER, SEND_PAYMENT_ORDER,
                                                     SYNC_PAYMENT_ORDER, PROCESS_BANK_EVENT, RECONCILE_DAY,
-                                                    DRAIN_DEAD_LETTERS, CHECK_LEDGER, SPLIT_BATCH, PLAN_BATCH,
+                                                    DRAIN_DEAD_LETTERS, CHECK_LEDGER, SPLIT_BATCH, LOOKUP_DATES, PLAN_BATCH,
                                                     EXECUTE_SUB_BATCH, APPLY_CONNECTOR_CALLBACK, SYNC_INSTRUCTION, MERGE_BATCH,
                                                     ACKNOWLEDGE_BATCH)}))

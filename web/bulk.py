@@ -23,7 +23,7 @@ from web import context as ctx
 from web.bulk_upload import Integrity, Upload, as_csv, bad_request, csv_upload, raw_upload
 from web.limits import read_body
 from web.routes import (
-    BATCH_ID, BATCH_TYPE, BULK_PAGE, BULK_SIZE, BULK_SORTED_BY, BULK_SORTED_ORDER, CALLBACK_URL, CONTENT_MD5,
+    BATCH_ID, BATCH_TYPE, BULK_PAGE, DATE_TYPE, BULK_SIZE, BULK_SORTED_BY, BULK_SORTED_ORDER, CALLBACK_URL, CONTENT_MD5,
     CONTENT_SHA256, CORRELATION_ID, FILENAME, PAGE_NO, PAGE_SIZE, PURPOSE, ROW_STATUS, SUB_BATCH, TEMPLATE_TYPES,
     TYPE_HEADER,
     UETR_PARAM, WEBHOOK_BODY_LIMIT,
@@ -74,10 +74,14 @@ class BatchSubmissionResource:
         filename, purpose, callback = FILENAME.read(req), PURPOSE.read(req), CALLBACK_URL.read(req)
         kind = str(BATCH_TYPE.read(req) or TYPE_HEADER.read(req) or self._inferred(req)).lower()
         integrity = Integrity(CONTENT_SHA256.read(req), CONTENT_MD5.read(req))
+        declared = DATE_TYPE.read(req)
+        date_type = bulk_submission.date_type_of(tenant, declared)  # refused before anything is stored
         upload = self._upload(req, kind, tenant, integrity)
+        if declared is None and upload.form.get("date_type"):
+            date_type = bulk_submission.date_type_of(tenant, upload.form["date_type"])
         submission = bulk_submission.Submission(
             request_id, upload.stored.key, upload.stored.size, upload.content_sha256, upload.source,
-            filename or upload.filename, purpose or "", callback)
+            filename or upload.filename, purpose or "", callback, date_type)
         with self._uow() as uow:
             batch, new = bulk_submission.submit(uow, tenant, submission, ctx.principal(req).key_id)
             if new:
@@ -130,7 +134,7 @@ class BatchResource:
             batch = self._batch(uow, req, batch_id)
         resp.content_type = "text/csv; charset=utf-8"
         resp.downloadable_as = f"{batch.batch_id}_result.csv"
-        resp.stream = _chunks(bulk_reading.iter_result(self._uow, batch, sub_batch))
+        resp.stream = _chunks(bulk_reading.iter_result(self._uow, batch, sub_batch), bulk_reading.result_header(batch))
 
     def on_post_approval(self, req: falcon.Request, resp: falcon.Response, batch_id: str) -> None:
         with self._uow() as uow:
@@ -153,9 +157,9 @@ class BatchResource:
             resp.media = bulk_reading.summary(uow, batch)
 
 
-def _chunks(rows: Iterator[list[str]], size: int = 64 * 1024) -> Iterator[bytes]:
+def _chunks(rows: Iterator[list[str]], header: list[str], size: int = 64 * 1024) -> Iterator[bytes]:
     buffer = io.BytesIO()
-    buffer.write(bulk_csv.to_csv_line(bulk_reading.result_header()))
+    buffer.write(bulk_csv.to_csv_line(header))
     for row in rows:
         buffer.write(bulk_csv.to_csv_line(row))
         if buffer.tell() >= size:

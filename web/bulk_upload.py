@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import base64
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Callable
 
 import falcon
@@ -37,6 +37,7 @@ class Upload:
     content_sha256: str
     source: str  # csv or raw
     filename: str = ""  # the multipart part's own file name, when it has one
+    form: dict[str, str] = field(default_factory=dict)  # the multipart body's other (small) fields
 
 
 @dataclass(frozen=True)
@@ -88,23 +89,44 @@ def _keep(storage: FileStorage, read: Callable[[int], bytes], limit: int, prefix
                                          description=f"the file is larger than {limit} bytes") from None
 
 
-def _multipart_file(req: falcon.Request) -> Any:
+FORM_FIELDS = {"date_type": 16}  # the small fields a multipart upload may carry beside data, and their lengths
+
+
+def _form_part(part: Any, form: dict[str, str]) -> None:
+    limit = FORM_FIELDS.get(part.name)
+    if limit is not None:
+        form[part.name] = part.stream.read(limit + 1).decode("utf-8", "replace")[:limit]
+
+
+def _multipart_file(req: falcon.Request, form: dict[str, str]) -> tuple[Any, Any]:
+    """The part ``data`` (the fields before it read into ``form``) and the form's iterator, for those after."""
+    parts = iter(req.get_media())
     try:
-        for part in req.get_media():
+        for part in parts:
             if part.name == "data":
-                return part
+                return part, parts
+            _form_part(part, form)
     except falcon.MediaMalformedError as e:
         raise bad_request(f"the multipart body cannot be read: {e.description}") from None
-    return None
+    return None, parts
+
+
+def _rest_of_form(parts: Any, form: dict[str, str]) -> None:
+    try:
+        for part in parts:
+            _form_part(part, form)
+    except falcon.MediaMalformedError as e:
+        raise bad_request(f"the multipart body cannot be read: {e.description}") from None
 
 
 def csv_upload(req: falcon.Request, storage: FileStorage, limit: int, prefix: str, integrity: Integrity,
                read_seconds: float) -> Upload:
     """The CSV file, from the multipart part ``data`` or a text/csv body."""
     media = (req.content_type or "").split(";", 1)[0].strip().lower()
-    filename = ""
+    filename, parts = "", None
+    form: dict[str, str] = {}
     if media == "multipart/form-data":
-        part = _multipart_file(req)
+        part, parts = _multipart_file(req, form)
         if part is None:
             raise bad_request(f"{NOT_UPLOADED}: the multipart body has no part named data")
         stream, filename = part.stream, (part.filename or "")[:255]
@@ -118,7 +140,9 @@ def csv_upload(req: falcon.Request, storage: FileStorage, limit: int, prefix: st
     stored = _keep(storage, _timed(stream.read, read_seconds), limit, prefix, integrity)
     if stored.size == 0:
         raise bad_request(f"{NOT_UPLOADED}: the file is empty")
-    return Upload(stored, stored.sha256, "csv", filename)
+    if parts is not None:
+        _rest_of_form(parts, form)
+    return Upload(stored, stored.sha256, "csv", filename, form)
 
 
 def raw_upload(req: falcon.Request, storage: FileStorage, limit: int, prefix: str, integrity: Integrity,

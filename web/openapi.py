@@ -109,6 +109,7 @@ BULK_SCHEMAS: dict[str, dict[str, Any]] = {
         "currency": _nullable(STR), "amounts": AMOUNTS, "currencies": {"type": "array", "items": STR},
         "filename": STR, "rows": INT,
         "content_sha256": STR, "approval": _nullable({"type": "object"}),
+        "date_type": {**_nullable(_enum(["delivery", "execution"])), "description": "a dated batch's dates"},
         "subBatches": {"type": "array", "items": _object({
             "subBatchId": INT, "paymentMode": STR, "connector": _nullable(STR), "status": STR, **COUNTS,
             "currency": _nullable(STR), "amounts": AMOUNTS,

@@ -277,8 +277,11 @@ PAYMENT_ROUTE = Body("PaymentRoute", (
           "when not given", max_length=32),
     ROUTE_TRANSFER,
 ))
+DATE_TYPE = Param("X-Date-Type", "string", "what the file's date column is: delivery or execution dates (execution "
+                  "when not said; also the multipart field date_type); for tenants with dates.enable",
+                  location="header", choices=("delivery", "execution"))
 SUBMIT_HEADERS = (TENANT_HEADER, CORRELATION_ID, FILENAME, PURPOSE, CALLBACK_URL, TYPE_HEADER, CONTENT_SHA256,
-                  CONTENT_MD5)
+                  CONTENT_MD5, DATE_TYPE)
 BULK_READ_403 = ((403, "no Platform-TenantId, or another tenant's batch"),)
 
 # --- the table -----------------------------------------------------------------------------------

@@ -3,10 +3,10 @@ batch of a million rows never sits in memory) and their sub-batches. Core statem
 rows are many and plain."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Iterable, Sequence, cast
 
-from sqlalchemy import CursorResult, Integer, bindparam, func, insert, select, update
+from sqlalchemy import CursorResult, Integer, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from adapters.db import tables as t
@@ -16,9 +16,10 @@ from domain.instructions import Instruction
 
 B, I, S = t.batches, t.instructions, t.sub_batches
 BATCH_STATE = ("status", "reason", "rows", "approved_by_key_id", "updated_at", "completed_at", "split_page",
-               "split_offset", "settled", "sub_batch_count", "acknowledged")
+               "split_offset", "settled", "sub_batch_count", "acknowledged", "dated_rows")
 INSTRUCTION_STATE = ("status", "error_code", "error_description", "connector_reference", "payment_order_id",
-                     "attempts", "started_at", "completed_at", "sub_batch", "connector")
+                     "attempts", "started_at", "completed_at", "sub_batch", "connector", "rail", "requested_date",
+                     "execution_date", "delivery_date")
 SORTABLE = {"requestFile": B.c.filename, "createdAt": B.c.created_at, "startedAt": B.c.created_at,
             "completedAt": B.c.completed_at, "requestId": B.c.request_id, "status": B.c.status, "id": B.c.id}
 
@@ -32,14 +33,15 @@ def _batch(row: Any) -> Batch:
                  row.created_at, row.filename, row.purpose, row.callback_url, BatchStatus(row.status), row.reason,
                  row.rows, row.submitted_by_key_id, row.approved_by_key_id, row.updated_at, row.completed_at,
                  row.size_bytes, row.split_page, row.split_offset, row.settled, row.sub_batch_count,
-                 row.acknowledged, row.id)
+                 row.acknowledged, row.date_type, row.dated_rows, row.id)
 
 
 def _instruction(row: Any) -> Instruction:
     return Instruction(row.batch_pk, row.row, row.instruction_id, row.uetr, row.payment_mode, row.connector,
                        row.payee_identifier, row.amount, row.currency, InstructionStatus(row.status),
                        dict(row.fields), row.sub_batch, row.error_code, row.error_description, row.connector_reference,
-                       row.payment_order_id, row.attempts, row.started_at, row.completed_at, row.id)
+                       row.payment_order_id, row.attempts, row.started_at, row.completed_at, row.id, row.rail,
+                       row.requested_date, row.execution_date, row.delivery_date)
 
 
 class Batches:
@@ -55,7 +57,8 @@ class Batches:
             content_sha256=batch.content_sha256, filename=batch.filename, purpose=batch.purpose,
             callback_url=batch.callback_url, source=batch.source, stored_at=batch.stored_at,
             status=batch.status.value, rows=batch.rows, submitted_by_key_id=batch.submitted_by_key_id,
-            created_at=batch.created_at, updated_at=batch.created_at, size_bytes=batch.size_bytes))
+            created_at=batch.created_at, updated_at=batch.created_at, size_bytes=batch.size_bytes,
+            date_type=batch.date_type))
         if cast(CursorResult[Any], result).rowcount == 1:
             return self.get(batch.batch_id), True
         row = self._session.execute(select(B).where(B.c.tenant_id == batch.tenant_id,
@@ -101,6 +104,15 @@ class Batches:
         total = self._session.execute(select(func.count()).select_from(B).where(*where)).scalar_one()
         return [_batch(r) for r in rows], int(total)
 
+    def due_sub_batches(self, due: date, limit: int) -> list[tuple[str, int]]:
+        """(batch_id, sub-batch) of processing batches holding a pending row whose execution date has come."""
+        rows = self._session.execute(select(B.c.batch_id, I.c.sub_batch).select_from(I.join(B, B.c.id == I.c.batch_pk))
+                                     .where(B.c.status == BatchStatus.PROCESSING.value,
+                                            I.c.status == InstructionStatus.PENDING.value,
+                                            I.c.sub_batch.is_not(None), I.c.execution_date <= due)
+                                     .group_by(B.c.batch_id, I.c.sub_batch).limit(limit)).all()
+        return [(r[0], int(r[1])) for r in rows]
+
     def standing(self, before: datetime, limit: int) -> list[Batch]:
         """Queued or processing batches not touched since ``before``."""
         return [_batch(r) for r in self._session.execute(select(B).where(
@@ -130,7 +142,8 @@ class Instructions:
             batch_pk=i.batch_pk, row=i.row, instruction_id=i.instruction_id, uetr=i.uetr, fields=dict(i.fields),
             payment_mode=i.payment_mode, connector=i.connector, payee_identifier=i.payee_identifier[:64],
             amount=i.amount, currency=i.currency[:3], status=i.status.value, error_code=i.error_code,
-            error_description=i.error_description, dedupe_key=key, created_at=at, updated_at=at)
+            error_description=i.error_description, dedupe_key=key, created_at=at, updated_at=at, rail=i.rail,
+            requested_date=i.requested_date, completed_at=i.completed_at)
             for i, key in zip(rows, dedupe_keys)])
         return int(cast(CursorResult[Any], result).rowcount)
 
@@ -153,10 +166,13 @@ class Instructions:
             I.c.batch_pk == batch_pk, I.c.status.in_([InstructionStatus.PENDING.value,
                                                       InstructionStatus.IN_PROGRESS.value]))).scalar_one())
 
-    def pending_of_sub_batch(self, batch_pk: int, number: int, limit: int) -> list[Instruction]:
-        """Up to ``limit`` of the sub-batch's rows not handed over yet, locked, in their order."""
+    def pending_of_sub_batch(self, batch_pk: int, number: int, limit: int, due: date | None = None) -> list[Instruction]:
+        """Up to ``limit`` of the sub-batch's rows not handed over yet (of those, with ``due``, only the ones
+        whose execution date has come), locked, in their order."""
         stmt = select(I).with_hint(I, "FORCE INDEX (ix_instructions_sub_batch_status)", "mysql").where(
             I.c.batch_pk == batch_pk, I.c.sub_batch == number, I.c.status == InstructionStatus.PENDING.value)
+        if due is not None:
+            stmt = stmt.where(or_(I.c.execution_date.is_(None), I.c.execution_date <= due))
         return [_instruction(r) for r in self._session.execute(
             stmt.order_by(I.c.position, I.c.id).limit(limit).with_for_update())]
 
@@ -195,6 +211,8 @@ class Instructions:
             keys = [I.c.row]
         elif order_by == "amount":
             keys = [I.c.amount, I.c.row]
+        elif order_by == "execution_date":
+            keys = [I.c.execution_date, I.c.row]
         else:
             value = func.json_unquote(func.json_extract(I.c.fields, f"$.{order_by}"))
             keys = [func.length(value), value, I.c.row] if order_by == "id" else [value, I.c.row]  # 2 before 10

@@ -5,7 +5,7 @@ import enum
 from typing import Any
 
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, Time,
+    JSON, BigInteger, Boolean, Column, Date, ForeignKey, Index, Integer, MetaData, String, Table, Text, Time,
     UniqueConstraint,
 )
 from sqlalchemy import Enum as SAEnum
@@ -291,6 +291,8 @@ batches = Table(
     Column("settled", Integer, nullable=False, server_default="0"),  # rows with a final status
     Column("sub_batch_count", Integer, nullable=False, server_default="0"),
     Column("acknowledged", Integer, nullable=False, server_default="0"),  # the last progress acknowledged (%)
+    Column("date_type", String(16)),  # delivery or execution: the file's dates, when the tenant uses them
+    Column("dated_rows", Integer, nullable=False, server_default="0"),  # rows whose dates were looked up
     UniqueConstraint("tenant_id", "request_id"),
     Index("ix_batches_tenant_created", "tenant_id", "created_at"),
 )
@@ -333,6 +335,10 @@ instructions = Table(
     Column("dedupe_key", String(64)),  # payable rows only, when deduplication is on
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("position", Integer),  # where the row comes in its payment mode's order (the ordering stage)
+    Column("rail", String(8)),  # the calendar its dates follow (SPEI, SEPA, SWIFT, FPS)
+    Column("requested_date", Date),  # the date its file gave
+    Column("execution_date", Date),  # sent on (held until then)
+    Column("delivery_date", Date),  # arrives on
     Column("started_at", UtcDateTime),
     Column("completed_at", UtcDateTime),
     UniqueConstraint("batch_pk", "row"),

@@ -23,7 +23,7 @@ def make_bulk(settings: Any, clock: Any, tmp_path: Path, **overrides: Any) -> Co
     container = build_container(s, clock=clock)
     container.broker.flush_all()
     container.redis.flushdb()
-    traffic_of(container.broker).queues = frozenset({"bulk", "ledger", "bank"})
+    traffic_of(container.broker).queues = frozenset({"bulk", "dates", "ledger", "bank"})
     return container
 
 
