@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from actors import bank, bulk, ledger, ops
+from actors import bank, bulk, ledger, ops, tracking
 from actors.bulk import BulkWiring
 from domain.messages import Step
 from usecases import steps
@@ -38,5 +38,6 @@ def bound_steps(uow: Callable[[], Any], client: Callable[[], Any], payout: Calla
         (steps.SYNC_INSTRUCTION, bulk.sync_instruction(uow, wiring)),
         (steps.MERGE_BATCH, bulk.merge_batch(uow)),
         (steps.ACKNOWLEDGE_BATCH, bulk.acknowledge_batch(uow, wiring)),
+        (steps.PROJECT_PAYMENTS, tracking.project_payments(uow)),
     ]
 

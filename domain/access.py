@@ -34,6 +34,7 @@ class Action(str, enum.Enum):
     READ_BATCHES = "read_batches"
     APPROVE_BATCHES = "approve_batches"  # a batch waiting for approval: a money decision, by another key
     READ_CALENDARS = "read_calendars"    # execution and delivery dates: every role
+    TRACK_PAYMENTS = "track_payments"    # a payment by its UETR: every role, partners and tenants their own
 
 
 ALLOWED: dict[Role, frozenset[Action]] = {
@@ -41,11 +42,12 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     Role.TREASURY: frozenset({Action.READ, Action.VALIDATE, Action.ADJUST, Action.APPROVE_TRANSFER,
                               Action.EDIT_STORE, Action.DECIDE_PAYOUTS, Action.OPERATE_QUEUES,
                               Action.READ_OPERATIONS, Action.FUND_TENANTS, Action.READ_BATCHES,
-                              Action.APPROVE_BATCHES, Action.READ_CALENDARS}),
+                              Action.APPROVE_BATCHES, Action.READ_CALENDARS, Action.TRACK_PAYMENTS}),
     Role.OPERATOR: frozenset({Action.READ, Action.MANAGE_CATALOG, Action.EDIT_STORE, Action.ORIGINATE,
-                              Action.READ_CALENDARS}),
-    Role.PARTNER: frozenset({Action.READ, Action.READ_CALENDARS}),
-    Role.TENANT: frozenset({Action.SUBMIT_BATCHES, Action.READ_BATCHES, Action.READ_CALENDARS}),
+                              Action.READ_CALENDARS, Action.TRACK_PAYMENTS}),
+    Role.PARTNER: frozenset({Action.READ, Action.READ_CALENDARS, Action.TRACK_PAYMENTS}),
+    Role.TENANT: frozenset({Action.SUBMIT_BATCHES, Action.READ_BATCHES, Action.READ_CALENDARS,
+                            Action.TRACK_PAYMENTS}),
 }
 
 

@@ -332,6 +332,47 @@ class FakeOutbox:
         return [args for s, args in self.messages if s == step]
 
 
+@dataclass
+class FakePaymentEvents:
+    """Payment events in the order they were appended."""
+
+    rows: list[tuple[int, Any, bool]] = field(default_factory=list)
+
+    def append(self, events: Any) -> None:
+        for e in events:
+            self.rows.append((len(self.rows) + 1, e, False))
+
+    def unprojected(self, limit: int) -> list[tuple[int, Any]]:
+        return [(i, e) for i, e, done in self.rows if not done][:limit]
+
+    def mark_projected(self, ids: Any) -> None:
+        wanted = set(ids)
+        self.rows = [(i, e, done or i in wanted) for i, e, done in self.rows]
+
+    def timeline(self, uetr: str) -> list[Any]:
+        return [e for _, e, _ in self.rows if e.uetr == uetr]
+
+    def kinds(self, uetr: str) -> list[str]:
+        return [e.kind.value for e in self.timeline(uetr)]
+
+
+@dataclass
+class FakePaymentTracking:
+    """The read model by UETR."""
+
+    rows: dict[str, tuple[Any, int]] = field(default_factory=dict)
+
+    def views(self, uetrs: Any) -> dict[str, tuple[Any, int]]:
+        return {u: self.rows[u] for u in uetrs if u in self.rows}
+
+    def get(self, uetr: str) -> Any:
+        found = self.rows.get(uetr)
+        return found[0] if found else None
+
+    def save(self, view: Any, last_event_id: int, new: bool) -> None:
+        self.rows[view.uetr] = (view, last_event_id)
+
+
 class FakeUnitOfWork:
     """The UnitOfWork's interface in memory. One instance plays every transaction of a test: entering it
     again sees what earlier ones wrote (commits are counted, not enforced)."""
@@ -355,6 +396,8 @@ class FakeUnitOfWork:
         self.audit = FakeAuditLog()
         self.dead_letters = FakeDeadLetters()
         self.outbox = FakeOutbox()
+        self.payment_events = FakePaymentEvents()
+        self.payment_tracking = FakePaymentTracking()
         self.events: list[tuple[str, str, str]] = []
         self.commits = 0
 

@@ -10,13 +10,18 @@ from adapters.db.uow import UnitOfWork
 from domain import stp
 from domain.payment_orders import Applied, PaymentOrderStatus as S, PaymentSource
 from domain.stp import OrderOutcome
-from usecases import bulk_outcomes, ledger
+from domain.tracking import PaymentEventKind
+from usecases import bulk_outcomes, ledger, tracking
 from usecases.payouts import LockedOrder, PayoutConfig, lock_order
 
 
 def accept(uow: UnitOfWork, locked: LockedOrder, bank_order_id: int | None) -> None:
     """The bank has the order: it is in transit, and so is its transfer."""
+    was_sending = locked.order.status == S.SENDING
     locked.order.accepted(bank_order_id, uow.clock())
+    if was_sending:
+        tracking.record(uow, [tracking.event(uow, locked.order.uetr, PaymentEventKind.ACCEPTED,
+                                             bank_reference=str(bank_order_id) if bank_order_id else None)])
     if locked.transfer is not None:
         ledger.transfer_sent(uow, locked.transfer, f"STP order {bank_order_id}")
 
@@ -37,6 +42,8 @@ def apply_outcome(uow: UnitOfWork, order_id: int, outcome: OrderOutcome, bank_or
                   bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key)
     if result != Applied.APPLIED:
         return result
+    tracking.record(uow, [tracking.event(uow, order.uetr, PaymentEventKind(outcome.value), reason=cause,
+                                         bank_reference=str(order.bank_order_id) if order.bank_order_id else None)])
     if locked.transfer is not None and locked.store is not None:
         reason = f"{outcome.value} by the bank: {cause}" if cause else None
         ledger.settle_transfer(uow, locked.store, locked.transfer, outcome, reason)

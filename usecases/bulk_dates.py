@@ -7,7 +7,8 @@ from __future__ import annotations
 from adapters.db.uow import UnitOfWork
 from domain.batches import BatchStatus, InstructionStatus
 from domain.calendars import DateError, dates_of
-from usecases import steps
+from domain.tracking import PaymentEventKind
+from usecases import steps, tracking
 
 PAGE_ROWS = 1000
 
@@ -19,7 +20,7 @@ def lookup_page(uow: UnitOfWork, batch_id: str, after_row: int, page_rows: int =
     if batch.status != BatchStatus.QUEUED or after_row != batch.dated_rows - 1:
         return 0
     rows = uow.instructions.page(batch.id or 0, after_row, page_rows)
-    now, failed = uow.clock(), 0
+    now, failed, events = uow.clock(), 0, []
     for row in rows:
         if row.status != InstructionStatus.PENDING:
             continue
@@ -27,11 +28,15 @@ def lookup_page(uow: UnitOfWork, batch_id: str, after_row: int, page_rows: int =
             found = dates_of(row.rail, row.currency, batch.date_type, row.requested_date, now)
         except DateError as e:
             row.settle(False, now, "DATE_NOT_MET", str(e))
+            events.append(tracking.event(uow, row.uetr, PaymentEventKind.FAILED, reason=str(e)))
             failed += 1
             continue
         if found is not None:
             row.execution_date, row.delivery_date = found
+            events.append(tracking.event(uow, row.uetr, PaymentEventKind.DATES_COMPUTED, rail=row.rail,
+                                         execution_date=found[0].isoformat(), delivery_date=found[1].isoformat()))
     uow.instructions.save_many(rows, now)
+    tracking.record(uow, events)
     batch.dated_rows = rows[-1].row + 1 if rows else batch.rows
     batch.updated_at = now
     uow.batches.save(batch)

@@ -16,7 +16,8 @@ from domain.instructions import Instruction
 from domain.money import Money
 from domain.stp import MEXICO_CITY
 from domain.payment_orders import Payee, PaymentOrderError, PaymentSource, new_order
-from usecases import bulk_progress, closed_loop, steps
+from domain.tracking import PaymentEvent, PaymentEventKind
+from usecases import bulk_progress, closed_loop, steps, tracking
 from usecases.bulk_plan import PARALLEL_SUB_BATCHES
 from usecases.payouts import PayoutConfig
 
@@ -65,11 +66,19 @@ def execute_local(uow: UnitOfWork, batch_id: str, number: int, limit: int, payou
         for row in rows:
             _order(uow, batch, row, payout, funding.spei_funding_account, funding.spei_funding_name)
     uow.instructions.save_many(rows, at)
+    tracking.record(uow, [_settled(uow, r) for r in rows if r.status.is_final])
     more = uow.instructions.has_pending(batch.id or 0, number)
     if not more:
         finish(uow, batch, number)
     bulk_progress.settled(uow, batch_id, sum(1 for r in rows if r.status.is_final))
     return more
+
+
+def _settled(uow: UnitOfWork, row: Instruction) -> PaymentEvent:
+    """A settled row's event: paid (liquidated) or failed with its reason."""
+    if row.status.value == "success":
+        return tracking.event(uow, row.uetr, PaymentEventKind.LIQUIDATED, bank_reference=row.connector_reference)
+    return tracking.event(uow, row.uetr, PaymentEventKind.FAILED, reason=row.error_description)
 
 
 def today(uow: UnitOfWork) -> date:
@@ -128,6 +137,7 @@ def hand_over(uow: UnitOfWork, batch_id: str, number: int, limit: int, callback_
         row.hand_over(at)
         row.attempts += 1
     uow.instructions.save_many(rows, at)
+    tracking.record(uow, [tracking.event(uow, r.uetr, PaymentEventKind.SENT, rail=r.connector) for r in rows])
     if not rows and not uow.instructions.has_pending(batch.id or 0, number):
         finish(uow, batch, number)
     payer = uow.tenants.of_id(batch.tenant_id).name
@@ -166,9 +176,9 @@ def record_answer(uow: UnitOfWork, uetr: str, answer: Answer) -> bool:
     at = uow.clock()
     if row.status.is_final:
         return False
+    done, referenced = False, bool(answer.reference) and not row.connector_reference
     if answer.reference and not row.connector_reference:
         row.connector_reference = answer.reference[:64]
-    done = False
     if answer.outcome == Outcome.SUCCESS:
         done = row.settle(True, at)
     elif answer.outcome == Outcome.FAILURE:
@@ -176,6 +186,10 @@ def record_answer(uow: UnitOfWork, uetr: str, answer: Answer) -> bool:
     elif answer.retryable:
         row.error_description = (answer.error_description or "")[:512]
     uow.instructions.save_many([row], at)
+    events = [_settled(uow, row)] if done else []
+    if referenced and not done:
+        events.append(tracking.event(uow, row.uetr, PaymentEventKind.ACCEPTED, bank_reference=row.connector_reference))
+    tracking.record(uow, events)
     if done:
         batch_id = uow.batches.id_of(row.batch_pk)
         bulk_progress.settled(uow, batch_id, 1)

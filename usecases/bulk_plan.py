@@ -8,7 +8,8 @@ from __future__ import annotations
 from adapters.db.uow import UnitOfWork
 from domain.batches import Batch, BatchStatus, InstructionStatus, meets_threshold
 from domain.bulk_config import BulkConfig
-from usecases import bulk_progress, steps
+from domain.tracking import PaymentEventKind
+from usecases import bulk_progress, steps, tracking
 from usecases.access import Principal
 from usecases.errors import Conflict, Forbidden
 
@@ -44,7 +45,8 @@ def _stop(uow: UnitOfWork, batch: Batch, reason: str, code: str = "BATCH_FAILED"
     at = uow.clock()
     failed = uow.instructions.fail_pending(batch.id or 0, code, reason, at)
     batch.move_to(BatchStatus.FAILED, at, reason)
-    uow.batches.count_settled(batch, failed)
+    uow.batches.count_settled(batch, len(failed))
+    tracking.record(uow, [tracking.event(uow, uetr, PaymentEventKind.FAILED, reason=reason) for uetr in failed])
     uow.log("batch_failed", f"batch {batch.batch_id} failed: {reason}", level="WARNING", reference=batch.batch_id)
     bulk_progress.acknowledge(uow, batch)
 

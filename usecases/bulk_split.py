@@ -16,7 +16,8 @@ from domain.bulk_config import BulkConfig
 from domain.calendars import rail_of_currency
 from domain.bulk_files import FileError, Header, InstructionDraft, read_header, read_row
 from domain.instructions import Instruction
-from usecases import steps
+from domain.tracking import PaymentEvent, PaymentEventKind
+from usecases import steps, tracking
 
 PAGE_ROWS = 1000
 OpenFile = Callable[[str], BinaryIO]
@@ -42,6 +43,7 @@ def split_page(uow: UnitOfWork, open_file: OpenFile, batch_id: str, page: int, p
             return 0
     rows = _instructions(uow, batch, tenant.bulk, header, chunk.records)
     written = uow.instructions.add_many([i for i, _ in rows], [k for _, k in rows], uow.clock())
+    tracking.record(uow, [e for i, _ in rows for e in _initiated(uow, batch, i)])
     batch.rows += len(rows)
     batch.split_page, batch.split_offset, batch.updated_at = page + 1, chunk.next_offset, uow.clock()
     uow.batches.save(batch)
@@ -56,6 +58,17 @@ def split_page(uow: UnitOfWork, open_file: OpenFile, batch_id: str, page: int, p
     else:
         uow.outbox.send(steps.SPLIT_BATCH, batch_id, page + 1)
     return written
+
+
+def _initiated(uow: UnitOfWork, batch: Batch, row: Instruction) -> list[PaymentEvent]:
+    """A row's first events: initiated, and failed when it cannot be paid."""
+    events = [tracking.event(uow, row.uetr, PaymentEventKind.INITIATED, source="bulk_row", amount=row.amount,
+                             currency=row.currency or None, payee_account=row.payee_identifier,
+                             rail=row.rail or ("SPEI" if row.connector == "spei" else row.connector),
+                             tenant_id=batch.tenant_id, batch_id=batch.batch_id)]
+    if row.status.is_final:
+        events.append(tracking.event(uow, row.uetr, PaymentEventKind.FAILED, reason=row.error_description))
+    return events
 
 
 def _instructions(uow: UnitOfWork, batch: Batch, config: BulkConfig, header: Header,

@@ -15,7 +15,8 @@ from domain.money import Money
 from domain.payment_orders import (Ordering, Payee, PayeeError, PaymentOrder, PaymentOrderError, PaymentSource,
                                    new_order)
 from domain.stp import OrderOutcome
-from usecases import steps
+from domain.tracking import PaymentEventKind
+from usecases import steps, tracking
 
 NOT_SENT_UNVALIDATED = "held: store not validated; not sent, its balance updates wait for the next period"
 
@@ -74,6 +75,11 @@ def order_transfer(uow: UnitOfWork, store: Store, transfer: BankTransfer, config
             hold_store(uow, store, reason, bank_transfer_id=transfer.id)
         return None
     uow.orders.add(order)
+    tracking.record(uow, [tracking.event(
+        uow, uetr, PaymentEventKind.INITIATED, source="store_transfer", amount=order.amount, currency=order.currency,
+        payee_account=order.beneficiary_account, tracking_key=order.tracking_key, merchant_id=store.merchant_id,
+        rail="SPEI", execution_date=tracking.at_operation_date(order.operation_date),
+        delivery_date=tracking.at_operation_date(order.operation_date))])
     uow.log("payment_order_created", f"order {order.tracking_key} (UETR {uetr}) for transfer {transfer.id} to "
             f"{clabe.mask(order.beneficiary_account)}", bank_transfer_id=transfer.id, store_id=store.id,
             reference=order.tracking_key, details={"uetr": uetr})

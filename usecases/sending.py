@@ -13,7 +13,8 @@ from adapters.db.uow import UnitOfWork
 from domain import stp
 from domain.payment_orders import PaymentOrderStatus as S, PaymentSource, stp_fields
 from domain.stp import OrderOutcome
-from usecases import bank_outcomes, bulk_outcomes, ledger
+from domain.tracking import PaymentEventKind
+from usecases import bank_outcomes, bulk_outcomes, ledger, tracking
 from usecases.payouts import NOT_SENT_UNVALIDATED, LockedOrder, PayoutConfig, hold, hold_store, lock_order
 
 log = logging.getLogger("dispersa.payouts")
@@ -57,6 +58,7 @@ def begin_send(uow: UnitOfWork, order_id: int, config: PayoutConfig) -> tuple[di
             hold(uow, locked.transfer, reason)
             return None
         order.move_to(S.SENDING, uow.clock())
+        tracking.record(uow, [tracking.event(uow, order.uetr, PaymentEventKind.SENT, tracking_key=order.tracking_key)])
     order.attempts += 1
     return stp_fields(order, config.ordering), doubt
 
@@ -84,6 +86,8 @@ def record_registration(uow: UnitOfWork, order_id: int, answer: stp.Registration
                bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key)
         return Registration.TRANSIENT
     order.move_to(S.CANCELLED, uow.clock(), order.last_error)
+    tracking.record(uow, [tracking.event(uow, order.uetr, PaymentEventKind.CANCELLED,
+                                         reason=f"refused by STP: {order.last_error}")])
     held = ""
     if locked.transfer is not None and locked.store is not None:
         ledger.settle_transfer(uow, locked.store, locked.transfer, OrderOutcome.CANCELLED,

@@ -24,9 +24,10 @@ APPLY_CONNECTOR_CALLBACK = Step("apply_connector_callback", "bulk", key_args=2) 
 SYNC_INSTRUCTION = Step("sync_instruction", "bulk")                      # UETR (sent again by the sweep)
 MERGE_BATCH = Step("merge_batch", "bulk")                                # batch id
 ACKNOWLEDGE_BATCH = Step("acknowledge_batch", "bulk", key_args=2)        # batch id, progress mark (%)
+PROJECT_PAYMENTS = Step("project_payments", "tracking", key_args=0)      # sent again by each transaction
 QUEUES = tuple(sorted({step.queue_name for step in (CONTRIBUTE, CANCEL_CREDIT, EVALUATE_TRIGGER, CREATE_TRANSFER,
                                                     UPDATE_MONTHLY_COMMISSIONS, PAY_TRANSFER, SEND_PAYMENT_ORDER,
                                                     SYNC_PAYMENT_ORDER, PROCESS_BANK_EVENT, RECONCILE_DAY,
                                                     DRAIN_DEAD_LETTERS, CHECK_LEDGER, SPLIT_BATCH, LOOKUP_DATES, PLAN_BATCH,
                                                     EXECUTE_SUB_BATCH, APPLY_CONNECTOR_CALLBACK, SYNC_INSTRUCTION, MERGE_BATCH,
-                                                    ACKNOWLEDGE_BATCH)}))
+                                                    ACKNOWLEDGE_BATCH, PROJECT_PAYMENTS)}))

@@ -16,6 +16,7 @@ from adapters.storage import FileStorage
 from web.bulk import (BatchListResource, BatchResource, BatchSubmissionResource, BulkLimits, CallbackReader,
                       ConnectorCallbackResource, PaymentRouteResource, TemplateResource)
 from web.dates import DatesResource
+from web.payments import PaymentResource
 from web.bank import ReconciliationResource, StpWebhookResource
 from web.catalog import MerchantResource, PaymentOptionResource, StoreResource
 from web.credits import CreditResource
@@ -65,6 +66,7 @@ def resources(uow: UowFactory, settings: WebSettings, health: Mapping[str, Check
         "payment_routes": PaymentRouteResource(uow, bulk.storage),
         "template": TemplateResource(),
         "dates": DatesResource(clock),
+        "payments": PaymentResource(uow),
         "connector_callbacks": ConnectorCallbackResource(uow, settings.webhook_secret, bulk.callback_readers),
         "metrics": MetricsResource(OperationsCollector(uow, depths, refusals, clock)),
         "merchants": MerchantResource(uow),

@@ -122,6 +122,16 @@ BULK_SCHEMAS: dict[str, dict[str, Any]] = {
                           "numberOfElements": INT, "sort": {"type": "array", "items": {"type": "object"}}}),
     "Template": {"type": "string", "description": "the CSV header line"},
     "CallbackReceived": _object({"status": {"const": "received"}}),
+    "Payment": _object({
+        "uetr": STR, "source": STR, "status": _enum(["initiated", "sent", "accepted", "liquidated", "cancelled",
+                                                     "returned", "failed"]),
+        "amount": AMOUNT_TEXT, "amount_minor": _nullable(INT), "currency": _nullable(STR),
+        "payee_account": {**_nullable(STR), "description": "masked: its last four digits"}, "rail": _nullable(STR),
+        "execution_date": _nullable(STR), "delivery_date": _nullable(STR), "tracking_key": _nullable(STR),
+        "bank_reference": _nullable(STR), "reason": _nullable(STR), "batch_id": _nullable(STR),
+        "updated_at": _nullable(DATETIME),
+        "timeline": {"type": "array", "items": {"type": "object", "required": ["at", "event"],
+                                                "properties": {"at": DATETIME, "event": STR}}}}),
     "PaymentDates": _with_optional(_object({
         "rail": STR, "country": _nullable(STR), "currency": STR, "execution_date": {**STR, "format": "date"},
         "delivery_date": {**STR, "format": "date"}, "lag_days": INT, "cutoff": STR, "cutoff_zone": STR}),

@@ -266,6 +266,7 @@ EXECUTION_DATE = Param("execution_date", "string", "the day the payment is sent,
                        pattern_hint="is a date YYYY-MM-DD from 2000 to 2099", format="date", required=True)
 DATE_422 = ((422, "an unknown country, a date outside the calendars' years, or one already past (or today after "
                   "the rail's cut-off): the description names the earliest date possible"),)
+PAYMENT_UETR = Param("uetr", "string", "the payment's UETR (a UUID v4)", location="path", max_length=36)
 BATCH_REJECTION = Body("BatchRejection", (name_field("reason", 255, "why the batch is not paid", required=True),))
 ROUTE_TRANSFER = Field("transfers", "transfers", "the parts: each {account, amount, currency, notes}; they add up "
                        "to amount exactly", required=True)
@@ -554,6 +555,13 @@ ROUTES: tuple[Route, ...] = (
            description="An execution date that is not a business day moves forward to the next one, then forward "
                        "the rail's lag in business days."),
     )),
+    Route("/api/v1/payments/{uetr}", "payments", None, "tracking", (
+        Op("GET", "get_payment", "A payment by its UETR: where it stands, its dates, references and timeline",
+           Action.TRACK_PAYMENTS, "Payment", errors=((404, "no payment with this UETR (or a malformed one), or "
+                                                            "one this key may not see"),),
+           description="Store transfers' payment orders and bulk rows alike. Accounts are masked to their last "
+                       "four digits. A partner key sees its merchant's payments, a tenant key its tenant's."),
+    ), path_params=(PAYMENT_UETR,)),
     Route("/api/v1/api-keys", "api_keys", "collection", "operations", (
         Op("GET", "list_api_keys", "API keys (never the keys themselves), newest first", KEYS, "ApiKeyPage",
            params=PAGING),

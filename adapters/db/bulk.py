@@ -188,13 +188,15 @@ class Instructions:
             I.c.batch_pk == batch_pk, I.c.sub_batch == number, I.c.status == InstructionStatus.IN_PROGRESS.value,
             I.c.connector_reference.is_(None)).order_by(I.c.position, I.c.id))]
 
-    def fail_pending(self, batch_pk: int, code: str, description: str, at: datetime) -> int:
-        """Every row not handed over yet fails with the reason (a batch stopped before money moved)."""
-        result = self._session.execute(update(I).where(
+    def fail_pending(self, batch_pk: int, code: str, description: str, at: datetime) -> list[str]:
+        """Every row not handed over yet fails with the reason (a batch stopped before money moved); their UETRs."""
+        uetrs = list(self._session.scalars(select(I.c.uetr).where(
+            I.c.batch_pk == batch_pk, I.c.status == InstructionStatus.PENDING.value).with_for_update()))
+        self._session.execute(update(I).where(
             I.c.batch_pk == batch_pk, I.c.status == InstructionStatus.PENDING.value).values(
             status=InstructionStatus.FAILURE.value, error_code=code[:32], error_description=description[:512],
             completed_at=at, updated_at=at))
-        return int(cast(CursorResult[Any], result).rowcount)
+        return uetrs
 
     def pending_modes(self, batch_pk: int) -> list[tuple[str, str | None, int, int]]:
         """(payment mode, connector, pending rows, first row) of the batch, in the order modes first appear."""

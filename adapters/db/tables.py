@@ -8,7 +8,7 @@ from sqlalchemy import (
     JSON, BigInteger, Boolean, Column, Date, ForeignKey, Index, Integer, MetaData, String, Table, Text, Time,
     UniqueConstraint,
 )
-from sqlalchemy import Enum as SAEnum
+from sqlalchemy import Enum as SAEnum, false
 from sqlalchemy.orm import registry, relationship
 
 from adapters.db.types import DecimalText, UtcDateTime, case_sensitive
@@ -366,6 +366,28 @@ wallet_entries = Table(
     Column("currency", String(3), nullable=False),
     Column("reference", String(128), nullable=False, unique=True),  # one entry per instruction or funding
     Column("at", UtcDateTime, nullable=False),
+)
+
+payment_events = Table(
+    "payment_events", metadata, pk(),
+    Column("uetr", String(36), nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("details", JSON, nullable=False),
+    Column("projected", Boolean, nullable=False, server_default=false()),
+    Index("ix_payment_events_uetr_id", "uetr", "id"),
+    Index("ix_payment_events_projected_id", "projected", "id"),
+)
+
+payment_tracking = Table(
+    "payment_tracking", metadata, pk(),
+    Column("uetr", String(36), nullable=False, unique=True),
+    Column("view", JSON, nullable=False),  # the folded events (accounts masked)
+    Column("merchant_id", ID),  # whose it is: a partner key sees its merchant's, a tenant key its tenant's
+    Column("tenant_id", ID),
+    Column("status", String(16), nullable=False),
+    Column("last_event_id", ID, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )
 
 api_keys = Table(

@@ -8,7 +8,7 @@ from typing import Any, Callable
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.db import bulk, repositories as r
+from adapters.db import bulk, repositories as r, tracking
 from adapters.db.outbox import Outbox
 from adapters.db.tables import event_log
 
@@ -49,6 +49,8 @@ class UnitOfWork:
         self.batches = bulk.Batches(self.session)
         self.instructions = bulk.Instructions(self.session)
         self.sub_batches = bulk.SubBatches(self.session)
+        self.payment_events = tracking.PaymentEvents(self.session)
+        self.payment_tracking = tracking.PaymentTracking(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -207,3 +207,53 @@ def test_a_row_whose_word_never_comes_is_asked_again_then_flagged_with_an_alert(
                            "AND level = 'ALERT'")[0].n == 1
     wait_until(lambda: rows(container, "SELECT COUNT(*) AS n FROM outbox WHERE actor_name = 'sync_instruction' "
                                        "AND published_at IS NOT NULL")[0].n == 3, 30, "the sweeps' questions")
+
+
+def _payment(stack: Stack, uetr: str, headers: dict[str, str]) -> httpx.Response:
+    return httpx.get(f"{stack.web.url}/api/v1/payments/{uetr}", headers=headers, timeout=30)
+
+
+def test_payments_are_tracked_by_their_uetr_through_liquidation_and_a_late_return(stack: Stack) -> None:
+    """A bulk SPEI row and a store's payout: each UETR's timeline from initiation to liquidation, then a
+    return months later; each key sees only its own."""
+    from domain.stp import OrderOutcome
+    from tests.factories import validated_store
+    from usecases import access, bank_outcomes, credits as credit_cases
+
+    container = stack.container
+    headers = stack.tenant("nomina", {"payment-modes": {"spei": "spei"}})
+    batch_id = stack.submit(headers, spei_file(1), "nomina-track")
+    assert stack.finished(headers, batch_id, timeout=90)["successful"] == 1
+    with container.uow() as uow:
+        store_id = validated_store(uow, disbursement_mode="instant", beneficiary_name="Tienda Centro")
+        credit = credit_cases.originate(uow, store_id, "track-1", 500_000, 6)
+        credit_cases.deliver(uow, credit.id)
+        admin = access.create_api_key(uow, "admin")
+        uow.commit()
+    wait_until(lambda: rows(container, "SELECT COUNT(*) AS n FROM payment_orders WHERE status = 'liquidated'")[0].n
+               == 2, 60, "both orders liquidated")
+    [row] = rows(container, "SELECT uetr FROM instructions")
+    [store_order] = rows(container, "SELECT id, uetr, beneficiary_account FROM payment_orders WHERE source = "
+                                    "'bank_transfer'")
+    wait_until(lambda: _payment(stack, row.uetr, headers).json()["status"] == "liquidated", 30, "the row's tracking")
+    tracked = _payment(stack, row.uetr, headers).json()
+    assert [e["event"] for e in tracked["timeline"]] == ["initiated", "sent", "accepted", "liquidated"]
+    assert tracked["rail"] == "SPEI" and set(tracked["payee_account"][:-4]) == {"*"}
+    assert tracked["tracking_key"] and tracked["bank_reference"]
+    admin_headers = {"Authorization": f"Bearer {admin}"}
+    wait_until(lambda: _payment(stack, store_order.uetr, admin_headers).json()["status"] == "liquidated", 30,
+               "the payout's tracking")
+    payout = _payment(stack, store_order.uetr, admin_headers).json()
+    assert payout["source"] == "store_transfer" and payout["amount"] is not None
+    assert payout["payee_account"] == "*" * 14 + store_order.beneficiary_account[-4:]
+    assert _payment(stack, store_order.uetr, headers).status_code == 404   # a tenant sees its own only
+    assert _payment(stack, "not-a-uetr", admin_headers).status_code == 404
+    assert _payment(stack, "5d3f0a9e-0000-4000-8000-000000000000", admin_headers).status_code == 404
+    with container.uow() as uow:  # the bank returns the store's payout months later
+        bank_outcomes.apply_outcome(uow, store_order.id, OrderOutcome.RETURNED, cause="cuenta cancelada")
+        uow.commit()
+    wait_until(lambda: _payment(stack, store_order.uetr, admin_headers).json()["status"] == "returned", 30,
+               "the return's tracking")
+    returned = _payment(stack, store_order.uetr, admin_headers).json()
+    assert [e["event"] for e in returned["timeline"]][-2:] == ["liquidated", "returned"]
+    assert returned["reason"] == "cuenta cancelada"

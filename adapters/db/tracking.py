@@ -1,0 +1,86 @@
+"""Repositories of payment tracking: the events appended by UETR, and the read model projected from them."""
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Any, Sequence
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from adapters.db import tables as t
+from domain.tracking import PaymentEvent, PaymentEventKind, PaymentView
+
+E, T = t.payment_events, t.payment_tracking
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, (date, datetime)) else value
+
+
+class PaymentEvents:
+    """Events of payments, in the order they were appended."""
+
+    def __init__(self, session: Session):
+        self._session = session
+
+    def append(self, events: Sequence[PaymentEvent]) -> None:
+        """Append events in the caller's transaction (one statement for many)."""
+        if events:
+            self._session.execute(insert(E), [dict(uetr=e.uetr, kind=e.kind.value, at=e.at, projected=False,
+                                                   details={k: _plain(v) for k, v in e.details.items()})
+                                              for e in events])
+
+    def unprojected(self, limit: int) -> list[tuple[int, PaymentEvent]]:
+        """The oldest events the read model has not taken yet, locked (other projectors skip them)."""
+        rows = self._session.execute(select(E).where(E.c.projected.is_(False)).order_by(E.c.id).limit(limit)
+                                     .with_for_update(skip_locked=True)).all()
+        return [(r.id, PaymentEvent(r.uetr, PaymentEventKind(r.kind), r.at, dict(r.details))) for r in rows]
+
+    def mark_projected(self, ids: Sequence[int]) -> None:
+        if ids:
+            self._session.execute(update(E).where(E.c.id.in_(list(ids))).values(projected=True))
+
+    def timeline(self, uetr: str) -> list[PaymentEvent]:
+        """A payment's events, oldest first."""
+        return [PaymentEvent(r.uetr, PaymentEventKind(r.kind), r.at, dict(r.details)) for r in self._session.execute(
+            select(E).where(E.c.uetr == uetr).order_by(E.c.id))]
+
+
+class PaymentTracking:
+    """The read model: one row per payment, its view folded from its events."""
+
+    def __init__(self, session: Session):
+        self._session = session
+
+    def views(self, uetrs: Sequence[str]) -> dict[str, tuple[PaymentView, int]]:
+        """The views of these payments (locked), with the last event each has taken."""
+        rows = self._session.execute(select(T).where(T.c.uetr.in_(sorted(set(uetrs)))).with_for_update()).all()
+        return {r.uetr: (_view(r.view), int(r.last_event_id)) for r in rows}
+
+    def get(self, uetr: str) -> PaymentView | None:
+        row = self._session.execute(select(T.c.view).where(T.c.uetr == uetr)).first()
+        return _view(row.view) if row else None
+
+    def save(self, view: PaymentView, last_event_id: int, new: bool) -> None:
+        values = dict(view=_stored(view), merchant_id=view.merchant_id, tenant_id=view.tenant_id,
+                      status=view.status, last_event_id=last_event_id, updated_at=view.updated_at)
+        if new:
+            self._session.execute(insert(T).values(uetr=view.uetr, **values))
+        else:
+            self._session.execute(update(T).where(T.c.uetr == view.uetr).values(**values))
+
+
+def _stored(view: PaymentView) -> dict[str, Any]:
+    return {k: _plain(v) for k, v in asdict(view).items()}
+
+
+def _view(raw: dict[str, Any]) -> PaymentView:
+    view = PaymentView(raw["uetr"])
+    for name, value in raw.items():
+        if name in ("execution_date", "delivery_date") and value:
+            value = date.fromisoformat(value)
+        elif name == "updated_at" and value:
+            value = datetime.fromisoformat(value)
+        setattr(view, name, value)
+    return view

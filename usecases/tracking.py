@@ -1,0 +1,97 @@
+"""Tracking by UETR: payment events appended in the transaction of each change, projected by the
+``project_payments`` step (queue ``tracking``) into the read model, and the view a client reads."""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Iterable
+
+from adapters.db.uow import UnitOfWork
+from domain.access import Role
+from domain.money import Money, MoneyError
+from domain.tracking import PaymentEvent, PaymentEventKind, PaymentView
+from usecases import steps
+from usecases.access import Principal
+from usecases.errors import NotFound
+
+PROJECT_PAGE = 500
+SHOWN_DETAILS = ("amount", "currency", "tracking_key", "bank_reference", "reason", "execution_date", "delivery_date",
+                 "rail", "batch_id")
+
+
+def record(uow: UnitOfWork, events: Iterable[PaymentEvent]) -> None:
+    """Append payment events in this transaction, and ask the tracking worker to project them."""
+    appended = list(events)
+    if appended:
+        uow.payment_events.append(appended)
+        uow.outbox.send(steps.PROJECT_PAYMENTS, again=uow.new_id())
+
+
+def event(uow: UnitOfWork, uetr: str, kind: PaymentEventKind, **details: Any) -> PaymentEvent:
+    """One event of a payment, now."""
+    return PaymentEvent(uetr, kind, uow.clock(), {k: v for k, v in details.items() if v is not None})
+
+
+def project(uow: UnitOfWork, limit: int = PROJECT_PAGE) -> int:
+    """Fold the oldest unprojected events into the read model; returns how many. When a page is full,
+    the step is asked again for the rest."""
+    found = uow.payment_events.unprojected(limit)
+    if not found:
+        return 0
+    by_uetr: dict[str, list[tuple[int, PaymentEvent]]] = defaultdict(list)
+    for event_id, e in found:
+        by_uetr[e.uetr].append((event_id, e))
+    known = uow.payment_tracking.views(list(by_uetr))
+    for uetr, events in by_uetr.items():
+        view, last = known.get(uetr, (PaymentView(uetr), 0))
+        for event_id, e in events:
+            if event_id > last:
+                view.apply(e)
+        uow.payment_tracking.save(view, events[-1][0], uetr not in known)
+    uow.payment_events.mark_projected([event_id for event_id, _ in found])
+    if len(found) == limit:
+        uow.outbox.send(steps.PROJECT_PAYMENTS, again=uow.new_id())
+    return len(found)
+
+
+def _sees(who: Principal, view: PaymentView) -> bool:
+    if who.role == Role.PARTNER:
+        return view.merchant_id is not None and view.merchant_id == who.merchant_id
+    if who.role == Role.TENANT:
+        return view.tenant_id is not None and view.tenant_id == who.tenant_id
+    return True
+
+
+def _amount(minor: int | None, currency: str | None) -> str | None:
+    if minor is None or not currency:
+        return None
+    try:
+        return Money(minor, currency).to_decimal_string()
+    except MoneyError:
+        return str(minor)
+
+
+def payment(uow: UnitOfWork, uetr: str, who: Principal) -> dict[str, Any]:
+    """A payment as its tracking shows it: status, amount, masked payee, rail, dates, references and its
+    timeline. NotFound for an unknown payment, or one the caller may not see."""
+    timeline = uow.payment_events.timeline(uetr)
+    view = uow.payment_tracking.get(uetr)
+    if view is None and timeline:  # not projected yet: the same fold, from the events themselves
+        view = PaymentView(uetr)
+        for e in timeline:
+            view.apply(e)
+    if view is None or not _sees(who, view):
+        raise NotFound(f"payment {uetr} does not exist")
+    return {"uetr": uetr, "source": view.source, "status": view.status, "amount": _amount(view.amount, view.currency),
+            "amount_minor": view.amount, "currency": view.currency, "payee_account": view.payee_account,
+            "rail": view.rail, "execution_date": view.execution_date.isoformat() if view.execution_date else None,
+            "delivery_date": view.delivery_date.isoformat() if view.delivery_date else None,
+            "tracking_key": view.tracking_key, "bank_reference": view.bank_reference, "reason": view.reason,
+            "batch_id": view.batch_id, "updated_at": view.updated_at,
+            "timeline": [{"at": e.at, "event": e.kind.value,
+                          **{k: e.details[k] for k in SHOWN_DETAILS if k in e.details}} for e in timeline]}
+
+
+def at_operation_date(operation_date: str) -> str:
+    """STP's YYYYMMDD as ISO."""
+    return f"{operation_date[:4]}-{operation_date[4:6]}-{operation_date[6:8]}"
+
