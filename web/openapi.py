@@ -122,6 +122,7 @@ BULK_SCHEMAS: dict[str, dict[str, Any]] = {
                           "numberOfElements": INT, "sort": {"type": "array", "items": {"type": "object"}}}),
     "Template": {"type": "string", "description": "the CSV header line"},
     "CallbackReceived": _object({"status": {"const": "received"}}),
+    "Receipt": {"type": "string", "format": "binary", "description": "a PDF"},
     "Payment": _object({
         "uetr": STR, "source": STR, "status": _enum(["initiated", "sent", "accepted", "liquidated", "cancelled",
                                                      "returned", "failed"]),
@@ -234,7 +235,7 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "TransferPage": _page_of("Transfer"),
 }
 
-TEXT_MEDIA = {"BatchResult": "text/csv", "Template": "text/csv"}
+TEXT_MEDIA = {"BatchResult": "text/csv", "Template": "text/csv", "Receipt": "application/pdf"}
 UPLOADS: dict[str, dict[str, Any]] = {
     "multipart/form-data": {"schema": {"type": "object", "properties": {
         "data": {"type": "string", "format": "binary", "description": "the CSV file"}}}},

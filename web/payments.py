@@ -8,6 +8,7 @@ from typing import Callable
 import falcon
 
 from adapters.db.uow import UnitOfWork
+from adapters.receipts import receipt_pdf
 from usecases import tracking
 from web import context as ctx
 
@@ -30,3 +31,12 @@ class PaymentResource:
     def on_get(self, req: falcon.Request, resp: falcon.Response, uetr: str) -> None:
         with self._uow() as uow:
             resp.media = tracking.payment(uow, uetr_of(uetr), ctx.principal(req))
+
+    def on_get_receipt(self, req: falcon.Request, resp: falcon.Response, uetr: str) -> None:
+        with self._uow() as uow:
+            payment = tracking.payment(uow, uetr_of(uetr), ctx.principal(req))
+            payer = tracking.payer_of(uow, payment)
+            issued = uow.clock()
+        resp.content_type = "application/pdf"
+        resp.downloadable_as = f"receipt-{payment['uetr']}.pdf"
+        resp.data = receipt_pdf(payment, payer, issued.strftime("%Y-%m-%d %H:%M UTC"))

@@ -562,6 +562,11 @@ ROUTES: tuple[Route, ...] = (
            description="Store transfers' payment orders and bulk rows alike. Accounts are masked to their last "
                        "four digits. A partner key sees its merchant's payments, a tenant key its tenant's."),
     ), path_params=(PAYMENT_UETR,)),
+    Route("/api/v1/payments/{uetr}/receipt", "payments", "receipt", "tracking", (
+        Op("GET", "get_payment_receipt", "A payment's receipt, as a PDF: UETR, parties (masked), amount, dates, "
+           "status", Action.TRACK_PAYMENTS, "Receipt", text=True,
+           errors=((404, "no payment with this UETR (or a malformed one), or one this key may not see"),)),
+    ), path_params=(PAYMENT_UETR,)),
     Route("/api/v1/api-keys", "api_keys", "collection", "operations", (
         Op("GET", "list_api_keys", "API keys (never the keys themselves), newest first", KEYS, "ApiKeyPage",
            params=PAGING),

@@ -4,6 +4,7 @@ The seed's sample file pays through the closed loop, Mojaloop and GSMA; a SPEI b
 orders with `ledger verify` and the reconciliation finding nothing wrong."""
 from __future__ import annotations
 
+import io
 import secrets
 import time
 from datetime import timedelta
@@ -13,6 +14,7 @@ from typing import Any, Iterator
 import dramatiq
 import httpx
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from adapters.bank.signer import generate_key_pair
@@ -257,3 +259,13 @@ def test_payments_are_tracked_by_their_uetr_through_liquidation_and_a_late_retur
     returned = _payment(stack, store_order.uetr, admin_headers).json()
     assert [e["event"] for e in returned["timeline"]][-2:] == ["liquidated", "returned"]
     assert returned["reason"] == "cuenta cancelada"
+
+    receipt = httpx.get(f"{stack.web.url}/api/v1/payments/{store_order.uetr}/receipt", headers=admin_headers,
+                        timeout=30)
+    assert receipt.status_code == 200 and receipt.headers["content-type"] == "application/pdf"
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(receipt.content)).pages)
+    assert "Payment receipt" in text and store_order.uetr in text and "returned" in text
+    assert returned["amount"] in text and returned["payee_account"] in text
+    assert store_order.beneficiary_account not in text  # the account only masked
+    assert httpx.get(f"{stack.web.url}/api/v1/payments/{store_order.uetr}/receipt", headers=headers,
+                     timeout=30).status_code == 404
