@@ -44,7 +44,7 @@ from demo import bulk as demo_bulk
 MX = MEXICO_CITY
 START = datetime(2026, 11, 24, 8, 0, tzinfo=MX)  # a Tuesday: the week reaches November's last day
 HOURS = 7 * 24
-PHASES = ("ledger", "bank", "bulk")
+PHASES = ("ledger", "bank", "bulk", "dates", "tracking")
 DEMO_PASSPHRASE = "demo-passphrase"
 
 
@@ -116,6 +116,7 @@ class DemoResult:
     events: Counter[str] = field(default_factory=Counter)
     reconciliations: list[dict[str, Any]] = field(default_factory=list)
     batch: dict[str, Any] = field(default_factory=dict)
+    payment: dict[str, Any] = field(default_factory=dict)
 
     @property
     def violations(self) -> list[str]:
@@ -136,6 +137,8 @@ class DemoResult:
         console.print(self._reconciliation())
         if self.batch:
             console.print(demo_bulk.summary_table(self.batch))
+        if self.payment:
+            console.print(demo_bulk.timeline_table(self.payment))
         for line in self.report.violations:
             console.print(f"[red]{line}[/red]")
         verdict = "[green]ledger check passed[/green]" if not self.violations else "[red]ledger check FAILED[/red]"
@@ -227,6 +230,7 @@ class Demo:
                 raise RuntimeError("the STP sandbox did not finish its callbacks in 30 s")
             moved += self._phase("bank")
             moved += self._phase("bulk")
+            moved += self._phase("tracking")
             if not moved:
                 return
 
@@ -417,10 +421,11 @@ def run_demo(database_url: str, n_credits: int, seed: int,
             demo.reconcile()
             rows = demo.rows()
             batch = demo_bulk.run_batch(container, web.url, demo.settle)
+            payment = demo_bulk.first_payment(container, web.url)
         finally:
             for worker in workers:
                 worker.stop()
             bank.stop()
             web.stop()
     report = verify_all(container.sessions)
-    return DemoResult(rows, report, demo.events, demo.reconciliations, batch)
+    return DemoResult(rows, report, demo.events, demo.reconciliations, batch, payment)

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from bootstrap import Container
 from domain import clabe
-from usecases import tenants
+from usecases import access, tenants
 
 TENANT = "demo-payroll"
 MODES = {"nomina": "spei", "monedero": "closedloop", "movil": "gsma", "mojaloop": "mojaloop"}
@@ -61,6 +61,34 @@ def run_batch(container: Container, api: str, settle: Callable[[], None]) -> dic
         if summary["status"] in ("completed", "failed"):
             break
     return summary
+
+
+def first_payment(container: Container, api: str) -> dict[str, Any]:
+    """The batch's first SPEI row as its tracking shows it (by its UETR), through the API."""
+    with container.uow() as uow:
+        row = uow.instructions.page(uow.batches.page(None, 0, 1, "createdAt", True)[0][0].id or 0, -1, 1)[0]
+        key = access.create_api_key(uow, "admin", label="demo: tracking")
+        uow.commit()
+    answer = httpx.get(f"{api}/api/v1/payments/{row.uetr}", headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    answer.raise_for_status()
+    return dict(answer.json())
+
+
+def timeline_table(payment: dict[str, Any]) -> Table:
+    """One payment's timeline, event by event."""
+    table = Table(title=f"One payment by its UETR ({payment['status']}): {payment['amount']} {payment['currency']} "
+                        f"to {payment['payee_account']} over {payment['rail']}")
+    for column in ("event", "what it means"):
+        table.add_column(column)
+    for e in payment["timeline"]:
+        table.add_row(e["event"], MEANINGS.get(e["event"], "") + (f": {e['reason']}" if e.get("reason") else ""))
+    return table
+
+
+MEANINGS = {"initiated": "the row became a payment, its UETR fixed", "dates_computed": "its execution and delivery "
+            "dates", "sent": "handed to the bank under its tracking key", "accepted": "the bank gave its order id",
+            "liquidated": "paid into the payee's account", "cancelled": "the bank never paid it",
+            "returned": "the money came back", "failed": "it could not be paid"}
 
 
 def summary_table(summary: dict[str, Any]) -> Table:
