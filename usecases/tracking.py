@@ -95,3 +95,11 @@ def at_operation_date(operation_date: str) -> str:
     """STP's YYYYMMDD as ISO."""
     return f"{operation_date[:4]}-{operation_date[4:6]}-{operation_date[6:8]}"
 
+
+
+def payer_of(uow: UnitOfWork, payment: dict[str, Any]) -> str:
+    """Who paid, as a receipt names it: the tenant of a bulk row, the platform for a store's payout."""
+    if payment.get("batch_id"):
+        batch = uow.batches.get(payment["batch_id"])
+        return f"tenant {uow.tenants.of_id(batch.tenant_id).name}"
+    return "dispersa (store payout)"
