@@ -96,7 +96,6 @@ def at_operation_date(operation_date: str) -> str:
     return f"{operation_date[:4]}-{operation_date[4:6]}-{operation_date[6:8]}"
 
 
-
 def payer_of(uow: UnitOfWork, payment: dict[str, Any]) -> str:
     """Who paid, as a receipt names it: the tenant of a bulk row, the platform for a store's payout."""
     if payment.get("batch_id"):
