@@ -18,6 +18,7 @@ from adapters.acknowledgements import AcknowledgementSender
 from adapters.connectors.gsma import GsmaConnector, read_callback as gsma_callback
 from adapters.connectors.mojaloop import MojaloopConnector
 from adapters.storage import FileStorage
+from adapters import logs
 from adapters.broker import build_broker
 from adapters.clock import utc_now
 from adapters.counters import MinuteCounter
@@ -193,6 +194,5 @@ def web_app(container: Container) -> falcon.App[falcon.Request, falcon.Response]
 
 
 def configure_logging(settings: Settings) -> None:
-    """One log format for every process, at DISPERSA_LOG_LEVEL."""
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    """One log format for every process, at DISPERSA_LOG_LEVEL: JSON lines with DISPERSA_LOG_JSON=1."""
+    logs.configure(settings.log_level, settings.log_json)

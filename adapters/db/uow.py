@@ -14,6 +14,8 @@ from adapters.db.tables import event_log
 
 ALERT = "ALERT"
 alerts = logging.getLogger("dispersa.alerts")
+events = logging.getLogger("dispersa.events")
+LEVELS = {"INFO": logging.INFO, "WARNING": logging.WARNING, "ERROR": logging.ERROR, ALERT: logging.ERROR}
 
 
 class UnitOfWork:
@@ -63,12 +65,30 @@ class UnitOfWork:
 
     def log(self, kind: str, message: str, level: str = "INFO", details: dict[str, Any] | None = None,
             **refs: Any) -> None:
-        """A row in the event log, in this transaction: an external event, an error, a decision."""
+        """A row in the event log, in this transaction: an external event, an error, a decision. It is a log
+        line too (at DEBUG for INFO rows), carrying the payment's UETR and tracking key when it names them."""
         self.session.execute(insert(event_log).values(
             at=self.clock(), level=level, kind=kind, message=message, details=details, **refs))
+        if level != ALERT:
+            events.log(logging.DEBUG if level == "INFO" else LEVELS.get(level, logging.INFO), "%s: %s", kind, message,
+                       extra=_ids(kind, details, refs))
 
     def alert(self, kind: str, message: str, details: dict[str, Any] | None = None, **refs: Any) -> None:
         """Something a person must look at: an event of level ALERT (``GET /api/v1/events?level=ALERT``),
         also logged at ERROR so that log-based alerting sees it."""
-        alerts.error("%s: %s", kind, message)
+        alerts.error("%s: %s", kind, message, extra=_ids(kind, details, refs))
         self.log(kind, message, level=ALERT, details=details, **refs)
+
+
+def _ids(kind: str, details: dict[str, Any] | None, refs: dict[str, Any]) -> dict[str, Any]:
+    """The ids a log line carries: the UETR (from the details), the tracking key or batch (the reference)."""
+    found: dict[str, Any] = {"kind": kind}
+    if details and details.get("uetr"):
+        found["uetr"] = details["uetr"]
+    reference = refs.get("reference")
+    if reference:
+        found["batch_id" if kind.startswith("batch") else "tracking_key"] = reference
+    for name in ("store_id", "bank_transfer_id"):
+        if refs.get(name) is not None:
+            found[name] = refs[name]
+    return found
