@@ -142,8 +142,14 @@ class Tenant:
 
 
 def make_tenant(bed: Testbed, name: str, sub_batch: int, float_minor: int) -> Tenant:
-    """The tenant, its key and its funded float, made with the product's use cases (as ``dispersa tenant
-    create`` and ``fund`` make them)."""
+    """A bulk size's tenant: closed-loop rows, party lookup off, sub-batches of ``sub_batch``."""
+    return tenant_with(bed, name, {"payment-modes": {PAYMENT_MODE: "closedloop"}, "partylookup.enable": False,
+                                   "splitting.enable": True, "splitting.sub-batch-size": sub_batch}, float_minor)
+
+
+def tenant_with(bed: Testbed, name: str, config: dict[str, Any], float_minor: int, label: str = "bench bulk") -> Tenant:
+    """The tenant with this bulk configuration, its key and its funded float, made with the product's use
+    cases (as ``dispersa tenant create`` and ``fund`` make them)."""
     from adapters.clock import utc_now
     from adapters.db.engine import build_engine, session_factory
     from adapters.db.outbox import new_message_id
@@ -153,9 +159,8 @@ def make_tenant(bed: Testbed, name: str, sub_batch: int, float_minor: int) -> Te
     engine = build_engine(bed.database_url)
     try:
         with UnitOfWork(session_factory(engine), utc_now, new_message_id) as uow:
-            made = tenants.put(uow, name, {"payment-modes": {PAYMENT_MODE: "closedloop"}, "partylookup.enable": False,
-                                           "splitting.enable": True, "splitting.sub-batch-size": sub_batch})
-            key = tenants.key_for(uow, made.tenant, label="bench bulk")
+            made = tenants.put(uow, name, config)
+            key = tenants.key_for(uow, made.tenant, label=label)
             tenants.fund(uow, name, f"{float_minor // 100}.{float_minor % 100:02d}", CURRENCY)
             uow.commit()
             return Tenant(name, int(made.tenant.id or 0), key, float_minor)
@@ -181,10 +186,13 @@ class Accepted:
     text: str
 
 
-def upload(bed: Testbed, tenant: Tenant, file: BatchFile, request_id: str) -> Accepted:
-    """POST the file as a streamed text/csv body (its length declared, so not chunked), timed to the answer."""
+def upload(bed: Testbed, tenant: Tenant, file: BatchFile, request_id: str,
+           extra: dict[str, str] | None = None) -> Accepted:
+    """POST the file as a streamed text/csv body (its length declared, so not chunked), timed to the answer;
+    ``extra`` headers beside the usual ones (X-Date-Type)."""
     sent = {**headers(tenant), "X-CorrelationID": request_id, "filename": file.path.name, "Content-Type": "text/csv",
-            "Content-Length": str(file.size_bytes), "X-Content-SHA256": file.sha256, "Purpose": "bench payroll"}
+            "Content-Length": str(file.size_bytes), "X-Content-SHA256": file.sha256, "Purpose": "bench payroll",
+            **(extra or {})}
     with httpx.Client(base_url=bed.web_url, timeout=UPLOAD_TIMEOUT) as client:
         started = time.perf_counter()
         answer = client.post("/batchtransactions", params={"type": "csv"}, headers=sent, content=chunks(file.path))

@@ -19,7 +19,8 @@ PAYOUTS = "payouts"
 WEBHOOK = "webhook"
 VERIFY = "verify"
 BULK = "bulk"
-SCENARIOS = (RAW, CONTRIBUTIONS, PAYOUTS, WEBHOOK, VERIFY, BULK)
+DATES = "dates"
+SCENARIOS = (RAW, CONTRIBUTIONS, PAYOUTS, WEBHOOK, VERIFY, BULK, DATES)
 
 # The targets.
 CONTRIBUTIONS_MIN_RATIO = 0.5          # of the bare insert actor (a)
@@ -31,6 +32,8 @@ BULK_ACCEPT_ROWS = 100_000             # the upload the accept target is for
 BULK_ACCEPT_MAX_SECONDS = 3.0
 BULK_MIN_ROWS_PER_SECOND = 1000.0      # end to end through closedloop
 BULK_MAX_RSS_GROWTH_PCT = 25.0         # "flat": the largest size's peaks within this of the smallest's
+DATES_MAX_WARM_LOOKUP_US = 20.0        # a warm calendar lookup, in process
+DATES_RFC_SERVICE_MS = 10.0            # what the RFC's date service takes per lookup (for comparison)
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ class Sizes:
     bulk_wallets: int = 2000   # payees the rows are spread over (their wallets made by the first rows)
     bulk_sub_batch: int = 500  # the tenant's splitting.sub-batch-size
     bulk_deadline: float = 1200.0  # seconds from a batch's 202 before its row says incomplete
+    dates_lookups: int = 200_000  # in-process calendar lookups timed per kind (execution, delivery)
+    dates_rows: int = 12_000      # rows of the dated bulk file (delivery dates over the next 30 days)
 
 
 QUICK = Sizes(raw_messages=3000, credits=1500, stores=40, payouts=400, payout_rate=PAYOUTS_MIN_PER_SECOND,

@@ -107,16 +107,22 @@ FIGURE_LABELS = {"p50_ms": "p50", "p99_ms": "p99", "p50_sent_ms": "p50 delivered
                  "seconds": "took", "from_worker_start_per_s": "from worker start", "accept_s": "accept",
                  "accept_per_100k_s": "accept per 100k rows", "split_s": "split", "execute_s": "execution",
                  "end_to_end_s": "end to end", "web_rss_mib": "web peak RSS", "worker_rss_mib": "worker peak RSS",
-                 "rss_growth_pct": "RSS growth"}
-UNITS = (("_per_s", "/s"), ("_ms", " ms"), ("_s", " s"), ("_mib", " MiB"), ("_pct", " %"))  # the first that ends it
+                 "rss_growth_pct": "RSS growth", "compile_only_ms": "compiling alone (holidays loaded)",
+                 "import_ms": "import (holidays)", "faster_than_rfc_x": "faster than the RFC's 10 ms service",
+                 "dates_of_mean_us": "dates_of mean (the step's call)", "lookup_s": "lookup step (split's end → plan)",
+                 "lookup_work_s": "of it the pages' work", "work_per_row_us": "pages' work per row",
+                 "calendar_share_pct": "of the work the calendar", "held_s": "202 → due rows paid, rest held"}
+UNITS = (("_per_s", "/s"), ("_ms", " ms"), ("_us", " µs"), ("_s", " s"), ("_mib", " MiB"), ("_pct", " %"),
+         ("_x", "×"))  # the first that ends it
 
 
 def figure_text(name: str, value: float | None) -> str:
-    """One named figure under the value, e.g. "p99 48 ms"."""
-    label = FIGURE_LABELS.get(name, name.replace("_", " "))
+    """One named figure under the value, e.g. "p99 48 ms" (a name without a label: its words, its unit
+    suffix apart: "SPEI_first_ms" is "SPEI first")."""
+    suffix, unit = next(((suffix, unit) for suffix, unit in UNITS if name.endswith(suffix)), ("", ""))
+    label = FIGURE_LABELS.get(name, name[:len(name) - len(suffix)].replace("_", " "))
     if name == "seconds":
         return f"{label} {number(value)} s"
-    unit = next((unit for suffix, unit in UNITS if name.endswith(suffix)), "")
     if value is None:
         unit = ""
     return f"{label} {number(value)}{unit}"

@@ -13,8 +13,10 @@ from typing import Any, Callable
 
 from rich.console import Console
 
-from bench import bulk, cleanup, contributions, ledger, machine, payouts, raw, webhook
-from bench.config import BULK, CONTRIBUTIONS, PAYOUTS, RAW, REDIS_DB, TESTBED_NAME, VERIFY, WEBHOOK, BenchConfig
+from bench import bulk, cleanup, contributions, dates, ledger, machine, payouts, raw, webhook
+from bench.config import (
+    BULK, CONTRIBUTIONS, DATES, PAYOUTS, RAW, REDIS_DB, TESTBED_NAME, VERIFY, WEBHOOK, BenchConfig,
+)
 from bench.context import Run
 from bench.db import bench_engine, server_version
 from bench.profiling import Profiler
@@ -28,7 +30,7 @@ SCENARIO_STEPS: tuple[tuple[str, Callable[[Run], Row]], ...] = (
 )
 
 
-TITLES = {BULK: bulk.TITLE}
+TITLES = {BULK: bulk.TITLE, DATES: dates.TITLE}
 
 
 def failed_row(key: str, error: BaseException, bed: Testbed) -> Row:
@@ -73,6 +75,8 @@ def measure_all(run: Run) -> list[tuple[str, list[Row]]]:
             phases.append((key, phase(run, key, one_row(measure))))
     if run.config.wants(BULK):
         phases.append((BULK, phase(run, BULK, bulk.measure)))
+    if run.config.wants(DATES):  # last: its batch stays processing, its rows held for their days
+        phases.append((DATES, phase(run, DATES, dates.measure)))
     return phases
 
 

@@ -369,8 +369,9 @@ class FakePaymentTracking:
         found = self.rows.get(uetr)
         return found[0] if found else None
 
-    def save(self, view: Any, last_event_id: int, new: bool) -> None:
-        self.rows[view.uetr] = (view, last_event_id)
+    def save_many(self, views: Any) -> None:
+        for view, last_event_id, _ in views:
+            self.rows[view.uetr] = (view, last_event_id)
 
 
 class FakeUnitOfWork:

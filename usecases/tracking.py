@@ -41,12 +41,14 @@ def project(uow: UnitOfWork, limit: int = PROJECT_PAGE) -> int:
     for event_id, e in found:
         by_uetr[e.uetr].append((event_id, e))
     known = uow.payment_tracking.views(list(by_uetr))
+    folded = []
     for uetr, events in by_uetr.items():
         view, last = known.get(uetr, (PaymentView(uetr), 0))
         for event_id, e in events:
             if event_id > last:
                 view.apply(e)
-        uow.payment_tracking.save(view, events[-1][0], uetr not in known)
+        folded.append((view, events[-1][0], uetr not in known))
+    uow.payment_tracking.save_many(folded)
     uow.payment_events.mark_projected([event_id for event_id, _ in found])
     if len(found) == limit:
         uow.outbox.send(steps.PROJECT_PAYMENTS, again=uow.new_id())

@@ -5,7 +5,7 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any, Sequence
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from adapters.db import tables as t
@@ -62,13 +62,18 @@ class PaymentTracking:
         row = self._session.execute(select(T.c.view).where(T.c.uetr == uetr)).first()
         return _view(row.view) if row else None
 
-    def save(self, view: PaymentView, last_event_id: int, new: bool) -> None:
-        values = dict(view=_stored(view), merchant_id=view.merchant_id, tenant_id=view.tenant_id,
-                      status=view.status, last_event_id=last_event_id, updated_at=view.updated_at)
+    def save_many(self, views: Sequence[tuple[PaymentView, int, bool]]) -> None:
+        """Write views with the last event each has taken: new ones in one multi-row INSERT, the others updated."""
+        def values(view: PaymentView, last: int) -> dict[str, Any]:
+            return dict(view=_stored(view), merchant_id=view.merchant_id, tenant_id=view.tenant_id,
+                        status=view.status, last_event_id=last, updated_at=view.updated_at)
+        new = [dict(uetr=v.uetr, **values(v, last)) for v, last, is_new in views if is_new]
+        old = [dict(_uetr=v.uetr, **values(v, last)) for v, last, is_new in views if not is_new]
         if new:
-            self._session.execute(insert(T).values(uetr=view.uetr, **values))
-        else:
-            self._session.execute(update(T).where(T.c.uetr == view.uetr).values(**values))
+            self._session.execute(insert(T), new)
+        if old:
+            self._session.execute(update(T).where(T.c.uetr == bindparam("_uetr")).values(
+                {name: bindparam(name) for name in old[0] if name != "_uetr"}), old)
 
 
 def _stored(view: PaymentView) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """``dispersa bench``'s pure parts: percentiles, rates and ratios, targets and verdicts, the table and the
-JSON's shape, the profile's classification, the load generator's requests. No timing here: timings
+JSON's shape, the profile's classification, the load generator's requests, the dates scenario's figures
+and checks. No timing here: timings
 belong to the bench itself."""
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from bench import config, ledger, loadgen, machine, profiling, report, stats
+from bench import config, dates, ledger, loadgen, machine, profiling, report, stats
 from bench.cli import cli
 from bench.report import Row, Threshold
 
@@ -154,6 +155,12 @@ def test_table_warns_when_other_processes_took_the_cpus() -> None:
     assert "disturbed: others took 35 % of the CPUs" in rendered([row])
     row.others_cpu_pct = 2.0
     assert "disturbed" not in rendered([row])
+
+
+def test_a_figure_without_a_label_is_its_name_less_its_unit() -> None:
+    assert report.figure_text("SPEI_first_ms", 52.4) == "SPEI first 52.4 ms"
+    assert report.figure_text("delivery_p99_us", 1.7) == "delivery p99 1.70 µs"
+    assert report.figure_text("p99_ms", None) == "p99 —"
 
 
 def test_numbers_have_fewer_decimals_the_larger_they_are() -> None:
@@ -351,3 +358,61 @@ def test_services_and_kernel_threads_are_nobody_s_disturbance() -> None:
     assert machine.shared_work(3782, machine.ProcessCpu("mariadbd", 1, 0))
     assert machine.shared_work(77, machine.ProcessCpu("kworker/u8:0-writeback", 2, 0))
     assert not machine.shared_work(4765, machine.ProcessCpu("pytest", 1, 0))
+
+
+# --- the dates scenario ----------------------------------------------------------------------------
+
+
+def test_per_call_figures_from_batched_samples() -> None:
+    figures = dates.per_call([1000.0, 2000.0, 3000.0], calls=60, total_ns=120_000)  # 3 batches of 20 calls
+    assert figures["mean_us"] == 2.0 and figures["p50_us"] == 2.0 and figures["max_us"] == 3.0
+    assert figures["p99_us"] == pytest.approx(2.98)
+    assert dates.per_call([], 0, 0)["mean_us"] is None
+
+
+def test_the_dated_file_asks_for_every_day_of_the_next_31_weekends_included() -> None:
+    from datetime import date
+
+    today = date(2026, 12, 1)
+    asked = [dates.delivery_date(today, i) for i in range(12_000)]
+    assert min(asked) == today and (max(asked) - today).days == 30 and len(set(asked)) == 31
+    assert len({d for d in asked[:1000]}) == 31  # each lookup page sees every day
+    assert any(d.weekday() >= 5 for d in asked) and date(2026, 12, 25) in asked
+    assert dates.csv_line(3, 2000, today).rstrip("\n").split(",")[-1] == "2026-12-22"
+
+
+def test_the_lookup_step_runs_from_the_split_s_end_to_the_plan_apart_from_the_relay_s_hops() -> None:
+    m = dates.Message
+    messages = [m("split_batch", ["b", 0], 100.0, 100.1), m("lookup_dates", ["b", 999], 101.5, 101.7),
+                m("lookup_dates", ["b", -1], 100.5, 100.7), m("plan_batch", ["b"], 102.0, 102.2)]
+    timeline = dates.lookup_timeline(messages, origin=100.0)
+    assert timeline["complete"] and timeline["pages"] == 2
+    assert timeline["split_end_s"] == 0.5 and timeline["lookup_step_s"] == 1.5
+    assert timeline["pages_work_s"] == pytest.approx(1.1)   # 100.7 -> 101.5, 101.7 -> 102.0
+    assert timeline["relay_hops_s"] == pytest.approx(0.4)
+    assert not dates.lookup_timeline(messages[:2], origin=100.0)["complete"]
+
+
+def test_dated_rows_are_checked_against_the_rules_paid_when_due_held_after() -> None:
+    from datetime import date, timedelta
+
+    today = date(2026, 12, 1)
+
+    def back_to_friday(day: date) -> date:  # a rail with weekends only, lag 0
+        while day.weekday() >= 5:
+            day -= timedelta(days=1)
+        return day
+
+    r = dates.DatedRow
+    good = [r(0, "success", None, today, today, today, 100),
+            r(1, "pending", None, date(2026, 12, 6), date(2026, 12, 4), date(2026, 12, 4), 200),
+            r(2, "failed", "DATE_NOT_MET", date(2026, 11, 30), None, None, 300)]
+    problems, counts = dates.date_problems(good, today, back_to_friday, lambda d: d)
+    assert problems == [] and (counts["paid"], counts["held"], counts["refused_date_not_met"]) == (1, 1, 1)
+    assert counts["paid_minor"] == 100 and counts["sent_before_the_date_asked"] == 1
+    bad = [r(3, "pending", None, date(2026, 12, 6), date(2026, 12, 7), date(2026, 12, 7), 1),  # after the date asked
+           r(4, "success", None, date(2026, 12, 4), date(2026, 12, 4), date(2026, 12, 4), 1),  # paid early
+           r(5, "failed", "DATE_NOT_MET", date(2026, 12, 9), None, None, 1),                   # could be met
+           r(6, "failed", "INVALID_AMOUNT", None, None, None, 1)]
+    problems, _ = dates.date_problems(bad, today, back_to_friday, lambda d: d)
+    assert len(problems) == 4
