@@ -5,7 +5,9 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any, Sequence
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from adapters.db import tables as t
@@ -63,17 +65,20 @@ class PaymentTracking:
         return _view(row.view) if row else None
 
     def save_many(self, views: Sequence[tuple[PaymentView, int, bool]]) -> None:
-        """Write views with the last event each has taken: new ones in one multi-row INSERT, the others updated."""
-        def values(view: PaymentView, last: int) -> dict[str, Any]:
-            return dict(view=_stored(view), merchant_id=view.merchant_id, tenant_id=view.tenant_id,
-                        status=view.status, last_event_id=last, updated_at=view.updated_at)
-        new = [dict(uetr=v.uetr, **values(v, last)) for v, last, is_new in views if is_new]
-        old = [dict(_uetr=v.uetr, **values(v, last)) for v, last, is_new in views if not is_new]
-        if new:
-            self._session.execute(insert(T), new)
-        if old:
-            self._session.execute(update(T).where(T.c.uetr == bindparam("_uetr")).values(
-                {name: bindparam(name) for name in old[0] if name != "_uetr"}), old)
+        """Write views with the last event each has taken, in one multi-row upsert (the rows are locked by
+        ``views``, or new)."""
+        if not views:
+            return
+        rows = [dict(uetr=v.uetr, view=_stored(v), merchant_id=v.merchant_id, tenant_id=v.tenant_id, status=v.status,
+                     last_event_id=last, updated_at=v.updated_at) for v, last, _ in views]
+        changed = ("view", "merchant_id", "tenant_id", "status", "last_event_id", "updated_at")
+        if self._session.get_bind().dialect.name == "mysql":
+            stmt = mysql_insert(T)
+            self._session.execute(stmt.on_duplicate_key_update({c: stmt.inserted[c] for c in changed}), rows)
+        else:
+            lite = sqlite_insert(T)
+            self._session.execute(lite.on_conflict_do_update(index_elements=["uetr"],
+                                                             set_={c: lite.excluded[c] for c in changed}), rows)
 
 
 def _stored(view: PaymentView) -> dict[str, Any]:
