@@ -1,14 +1,16 @@
-"""Bulk batches: a file of payments, its instructions (one per row, a stable id each), and the rules that
-turn rows into sub-batches: deduplication, ordering, the success-threshold check, and splitting by
-payment mode first and size second, so that a sub-batch never mixes payment modes."""
+"""Bulk batches: a file of payments, its instructions (one per row, a stable id each), and the rules its
+rows follow on their way: deduplication, the success-threshold check, sub-batch sizes, the counts and
+amounts of a tally, and where a batch may move. (Rows are numbered into sub-batches, one payment mode
+each, by a single statement over the batch: ``Instructions.assign_sub_batch``.)"""
 from __future__ import annotations
 
 import enum
+import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Iterable, Sequence
+from typing import Iterable
 
 from domain.bulk_files import InstructionDraft
 
@@ -63,25 +65,27 @@ def duplicate_key(draft: InstructionDraft) -> tuple[str, ...]:
             f.get("currency", "").strip().upper())
 
 
-def duplicates(drafts: Iterable[InstructionDraft]) -> set[int]:
-    """The rows that repeat an earlier payable row's payer, payee, amount and currency."""
-    seen: set[tuple[str, ...]] = set()
-    repeated = set()
+def duplicate_digest(draft: InstructionDraft) -> str:
+    """The duplicate key as a fixed-length digest, as the rows keep it."""
+    return hashlib.sha256("\x1f".join(duplicate_key(draft)).encode()).hexdigest()
+
+
+def first_payments(drafts: Iterable[InstructionDraft], seen: set[str]) -> dict[int, str | None]:
+    """Each payable row's duplicate digest, or None when an earlier row has it: one before it here, or one
+    whose digest is in ``seen`` (earlier pages; extended with these rows')."""
+    digests: dict[int, str | None] = {}
     for draft in drafts:
         if draft.failure is not None:
             continue
-        key = duplicate_key(draft)
-        if key in seen:
-            repeated.add(draft.row)
-        seen.add(key)
-    return repeated
+        digest = duplicate_digest(draft)
+        digests[draft.row] = None if digest in seen else digest
+        seen.add(digest)
+    return digests
 
 
-def ordered(drafts: Sequence[InstructionDraft], field: str) -> list[InstructionDraft]:
-    """The rows sorted by one of their fields (amounts by value), the file's order breaking ties."""
-    if field == "amount":
-        return sorted(drafts, key=lambda d: (d.amount.minor if d.amount is not None else -1, d.row))
-    return sorted(drafts, key=lambda d: (d.fields.get(field, ""), d.row))
+def duplicates(drafts: Iterable[InstructionDraft]) -> set[int]:
+    """The rows that repeat an earlier payable row's payer, payee, amount and currency."""
+    return {row for row, digest in first_payments(drafts, set()).items() if digest is None}
 
 
 def meets_threshold(payable: int, total: int, success_rate: Decimal) -> bool:
@@ -89,28 +93,10 @@ def meets_threshold(payable: int, total: int, success_rate: Decimal) -> bool:
     return total > 0 and Decimal(payable) * 100 >= success_rate * total
 
 
-@dataclass(frozen=True)
-class SubBatchPlan:
-    """One sub-batch: its payment mode and the rows it pays, in order."""
-
-    index: int
-    payment_mode: str
-    rows: tuple[int, ...]
-
-
-def split(drafts: Sequence[InstructionDraft], size: int, by_size: bool = True) -> list[SubBatchPlan]:
-    """Sub-batches of the payable rows: one group per payment mode, in the order modes first appear,
-    each cut into parts of ``size`` rows (one part per mode when ``by_size`` is off)."""
-    groups: dict[str, list[int]] = {}
-    for draft in drafts:
-        if draft.failure is None:
-            groups.setdefault(draft.payment_mode, []).append(draft.row)
-    plans: list[SubBatchPlan] = []
-    for mode, rows in groups.items():
-        step = size if by_size and size > 0 else max(len(rows), 1)
-        for start in range(0, len(rows), step):
-            plans.append(SubBatchPlan(len(plans), mode, tuple(rows[start:start + step])))
-    return plans
+def sub_batch_sizes(rows: int, size: int) -> list[int]:
+    """How one payment mode's ``rows`` are cut into sub-batches of at most ``size`` rows, in order."""
+    step = max(size, 1)
+    return [min(step, rows - start) for start in range(0, rows, step)]
 
 
 @dataclass(frozen=True)
@@ -144,11 +130,6 @@ class Tally:
 
 def _percent(part: int, whole: int) -> Decimal:
     return (Decimal(part) * 100 / whole).quantize(Decimal("0.01")) if whole else Decimal("0.00")
-
-
-def tally(rows: Iterable[tuple[InstructionStatus, int]]) -> Tally:
-    """The counts and amounts of rows given as (status, amount in minor units; 0 when unreadable)."""
-    return tally_of((status, 1, amount) for status, amount in rows)
 
 
 def tally_of(groups: Iterable[tuple[InstructionStatus, int, int]]) -> Tally:

@@ -154,6 +154,6 @@ def read_item(item: Any, row: int) -> InstructionDraft:
     return _draft(row, fields)
 
 
-def result_row(draft: InstructionDraft, status: str, error_code: str = "", error_description: str = "") -> list[str]:
+def result_row(fields: Mapping[str, str], status: str, error_code: str = "", error_description: str = "") -> list[str]:
     """The row of the result file: the input columns as written, then status, error code and description."""
-    return [draft.fields.get(name, "") for name in COLUMNS] + [status, error_code, error_description]
+    return [str(fields.get(name, "")) for name in COLUMNS] + [status, error_code, error_description]

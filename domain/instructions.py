@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Mapping
+from typing import Mapping
 
 from domain.batches import InstructionStatus
 
@@ -66,8 +66,3 @@ class Instruction:
         self.status, self.completed_at = InstructionStatus.FAILURE, at
         self.error_code, self.error_description = RETURNED, f"returned by the bank: {cause or 'no cause given'}"[:512]
         return True
-
-    @property
-    def as_fields(self) -> dict[str, Any]:
-        """The row's input columns, as written."""
-        return dict(self.fields)

@@ -10,6 +10,10 @@ class WalletError(Exception):
     """A movement the wallets cannot make: not enough money, other currencies, the same wallet."""
 
 
+class InsufficientFunds(WalletError):
+    """The paying wallet holds less than the movement."""
+
+
 @dataclass(eq=False)
 class Wallet:
     """A wallet of the closed loop: whose it is, its currency and its balance in minor units."""
@@ -52,7 +56,7 @@ def move(debit: Wallet, credit: Wallet, amount: int, reference: str, at: datetim
     if debit.currency != credit.currency:
         raise WalletError(f"cannot move {debit.currency} into a {credit.currency} wallet")
     if debit.balance < amount:
-        raise WalletError(f"insufficient funds: the wallet holds {debit.balance}, the payment is {amount}")
+        raise InsufficientFunds(f"insufficient funds: the wallet holds {debit.balance}, the payment is {amount}")
     debit.balance -= amount
     credit.balance += amount
     return WalletEntry(_id(debit), _id(credit), amount, debit.currency, reference, at)

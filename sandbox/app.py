@@ -11,6 +11,7 @@ import falcon
 
 from .bank import Answer, SandboxBank
 from .mobile_money import MobileMoney, add_routes
+from .wire import read_object, send
 
 REGISTRA = "/speiws/rest/ordenPago/registra"
 CONSULTA = "/efws/API/consultaOrden"
@@ -24,18 +25,8 @@ def dumps(body: Any) -> str:
                       default=lambda v: float(v) if isinstance(v, Decimal) else str(v))
 
 
-def _read(req: falcon.Request) -> dict[str, Any] | None:
-    try:
-        body = json.loads(req.bounded_stream.read() or b"null", parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return body if isinstance(body, dict) else None
-
-
 def _answer(resp: falcon.Response, answer: Answer) -> None:
-    resp.status = falcon.code_to_http_status(answer.status)
-    resp.content_type = falcon.MEDIA_JSON
-    resp.text = dumps(answer.body)
+    send(resp, answer, dumps)
 
 
 class Registration:
@@ -45,7 +36,7 @@ class Registration:
         self._bank = bank
 
     def on_put(self, req: falcon.Request, resp: falcon.Response) -> None:
-        body = _read(req)
+        body = read_object(req)
         if body is None:
             _answer(resp, Answer(400, {"resultado": {"id": 0, "descripcionError": "JSON no valido"}}))
         else:
@@ -59,7 +50,7 @@ class OrderQuery:
         self._bank = bank
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        body = _read(req)
+        body = read_object(req)
         _answer(resp, Answer(400, {"estado": 2, "mensaje": "JSON no valido"}) if body is None
                 else self._bank.consult(body))
 
@@ -71,7 +62,7 @@ class Conciliation:
         self._bank = bank
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        body = _read(req)
+        body = read_object(req)
         _answer(resp, Answer(400, {"estado": 2, "mensaje": "JSON no valido"}) if body is None
                 else self._bank.conciliation(body))
 

@@ -38,10 +38,6 @@ body answers 400 (GSMA ``formatError``, Mojaloop 3100/3101).
 """
 from __future__ import annotations
 
-import json
-from decimal import Decimal
-from typing import Any
-
 import falcon
 
 from .bank import Answer
@@ -50,6 +46,7 @@ from .config import SandboxConfig
 from .gsma import GsmaProvider
 from .mobile_books import MobileBooks
 from .mojaloop import MojaloopAdapter
+from .wire import read_object, send
 
 GSMA_TRANSFER = "/transactions/type/transfer"
 GSMA_REQUEST_STATE = "/requeststates/{identifier}"
@@ -82,20 +79,6 @@ class MobileMoney:
         return self.callbacks.wait_idle(timeout)
 
 
-def _read(req: falcon.Request) -> dict[str, Any] | None:
-    try:
-        body = json.loads(req.bounded_stream.read() or b"null", parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return body if isinstance(body, dict) else None
-
-
-def _answer(resp: falcon.Response, answer: Answer) -> None:
-    resp.status = falcon.code_to_http_status(answer.status)
-    resp.content_type = falcon.MEDIA_JSON
-    resp.text = json.dumps(answer.body, ensure_ascii=False)
-
-
 class GsmaTransfer:
     """``POST /transactions/type/transfer``."""
 
@@ -103,8 +86,8 @@ class GsmaTransfer:
         self._gsma = gsma
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        _answer(resp, self._gsma.transfer(req.get_header("X-CorrelationID"), req.get_header("X-Callback-URL"),
-                                          _read(req)))
+        send(resp, self._gsma.transfer(req.get_header("X-CorrelationID"), req.get_header("X-Callback-URL"),
+                                          read_object(req)))
 
 
 class GsmaRequestState:
@@ -114,7 +97,7 @@ class GsmaRequestState:
         self._gsma = gsma
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, identifier: str) -> None:
-        _answer(resp, self._gsma.request_state(identifier))
+        send(resp, self._gsma.request_state(identifier))
 
 
 class GsmaTransaction:
@@ -124,7 +107,7 @@ class GsmaTransaction:
         self._gsma = gsma
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, reference: str) -> None:
-        _answer(resp, self._gsma.transaction(reference))
+        send(resp, self._gsma.transaction(reference))
 
 
 class MojaloopTransfers:
@@ -134,7 +117,7 @@ class MojaloopTransfers:
         self._mojaloop = mojaloop
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        _answer(resp, self._mojaloop.transfer(_read(req)))
+        send(resp, self._mojaloop.transfer(read_object(req)))
 
 
 class MojaloopTransfer:
@@ -144,7 +127,7 @@ class MojaloopTransfer:
         self._mojaloop = mojaloop
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, identifier: str) -> None:
-        _answer(resp, self._mojaloop.lookup(identifier))
+        send(resp, self._mojaloop.lookup(identifier))
 
 
 class MobileMoneyView:
@@ -154,7 +137,7 @@ class MobileMoneyView:
         self._books = books
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        _answer(resp, Answer(200, {"transfers": [t.view() for t in self._books.transfers()]}))
+        send(resp, Answer(200, {"transfers": [t.view() for t in self._books.transfers()]}))
 
 
 def add_routes(app: falcon.App[falcon.Request, falcon.Response], mobile_money: MobileMoney) -> None:

@@ -37,10 +37,8 @@ class SubBatchRef:
 def sub_batch(uow: UnitOfWork, batch_id: str, number: int) -> SubBatchRef:
     """The sub-batch's connector (read, no lock), and whether there is anything to do."""
     batch = uow.batches.get(batch_id)
-    if batch.status != BatchStatus.PROCESSING or not uow.sub_batches.exists(batch.id or 0, number):
-        return SubBatchRef(None, False)
-    row = uow.sub_batches.lock(batch.id or 0, number)
-    return SubBatchRef(row.connector, row.status != "done")
+    row = uow.sub_batches.get(batch.id or 0, number) if batch.status == BatchStatus.PROCESSING else None
+    return SubBatchRef(row.connector, row.status != "done") if row is not None else SubBatchRef(None, False)
 
 
 def execute_local(uow: UnitOfWork, batch_id: str, number: int, limit: int, payout: PayoutConfig) -> bool:
@@ -58,13 +56,12 @@ def execute_local(uow: UnitOfWork, batch_id: str, number: int, limit: int, payou
     at = uow.clock()
     if sub.status == "pending":
         uow.sub_batches.mark(batch.id or 0, number, "executing", at)
+    config = uow.tenants.of_id(batch.tenant_id).bulk
     if sub.connector == "closedloop":
-        config = uow.tenants.of_id(batch.tenant_id).bulk
         closed_loop.pay(uow, batch.tenant_id, rows, create_payees=not config.partylookup_enable)
     else:
-        funding = uow.tenants.of_id(batch.tenant_id).bulk
         for row in rows:
-            _order(uow, batch, row, payout, funding.spei_funding_account, funding.spei_funding_name)
+            _order(uow, batch, row, payout, config.spei_funding_account, config.spei_funding_name)
     uow.instructions.save_many(rows, at)
     tracking.record(uow, [_settled(uow, r) for r in rows if r.status.is_final])
     more = uow.instructions.has_pending(batch.id or 0, number)
@@ -201,6 +198,5 @@ def remote_payment(uow: UnitOfWork, uetr: str, callback_base: str) -> tuple[str,
     row = uow.instructions.by_uetr(uetr)
     if row.status.is_final or row.connector not in REMOTE:
         return None
-    batch_id = uow.batches.id_of(row.batch_pk)
-    payer = uow.tenants.of_id(uow.batches.get(batch_id).tenant_id).name
+    payer = uow.tenants.of_id(uow.batches.of_pk(row.batch_pk).tenant_id).name
     return str(row.connector), payment_of(row, callback_base, payer)

@@ -1,17 +1,12 @@
 """What every way of submitting a batch file shares, whoever receives it (the API, the CLI): the check of a
-written file's header row, the CSV a JSON array of payments becomes, the request id a file gets when its
-sender names none, and whether a tenant has used a request id before."""
+written file's header row, the CSV a JSON array of payments becomes, and the request id a file gets when
+its sender names none."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from sqlalchemy import select
-
 from adapters import bulk_csv
-from adapters.db.tables import batches
-from adapters.db.uow import UnitOfWork
 from domain.bulk_files import COLUMNS, FileError, read_header, read_item
 
 # uuid5 namespace of the request ids derived from a file's content (see ``request_id_of``)
@@ -43,19 +38,3 @@ def request_id_of(content_sha256: str) -> str:
     """The request id of content whose sender names none: a UUID of its SHA-256, so that sending the same
     content again is the same batch."""
     return str(uuid.uuid5(CONTENT_NAMESPACE, content_sha256.lower()))
-
-
-@dataclass(frozen=True)
-class EarlierBatch:
-    """The batch a tenant already submitted under a request id: its id and its content's SHA-256."""
-
-    batch_id: str
-    content_sha256: str
-
-
-def earlier_batch(uow: UnitOfWork, tenant_id: int, request_id: str) -> EarlierBatch | None:
-    """The tenant's batch under ``request_id``, if there is one (so that a submission can be refused, or
-    known to be the same, before its file is stored)."""
-    row = uow.session.execute(select(batches.c.batch_id, batches.c.content_sha256).where(
-        batches.c.tenant_id == tenant_id, batches.c.request_id == request_id)).first()
-    return None if row is None else EarlierBatch(str(row.batch_id), str(row.content_sha256))

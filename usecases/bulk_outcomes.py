@@ -24,8 +24,9 @@ def order_settled(uow: UnitOfWork, order: PaymentOrder, outcome: OrderOutcome, c
         if not counted:
             row.returned(at, cause)
     uow.instructions.save_many([row], at)
+    batch_id = uow.batches.id_of(row.batch_pk)
     if counted:
-        bulk_progress.settled(uow, uow.batches.id_of(row.batch_pk), 1)
-    uow.log(f"bulk_row_{outcome.value}", f"row {row.row} of batch {uow.batches.id_of(row.batch_pk)} "
+        bulk_progress.settled(uow, batch_id, 1)
+    uow.log(f"bulk_row_{outcome.value}", f"row {row.row} of batch {batch_id} "
             f"{outcome.value} (order {order.tracking_key})", reference=order.tracking_key,
             details={"uetr": row.uetr})

@@ -6,7 +6,7 @@ other tenants' batches."""
 from __future__ import annotations
 
 from adapters.db.uow import UnitOfWork
-from domain.batches import Batch, BatchStatus, InstructionStatus, meets_threshold
+from domain.batches import Batch, BatchStatus, InstructionStatus, meets_threshold, sub_batch_sizes
 from domain.bulk_config import BulkConfig
 from domain.tracking import PaymentEventKind
 from usecases import bulk_progress, steps, tracking
@@ -59,10 +59,9 @@ def dispatch(uow: UnitOfWork, batch: Batch, config: BulkConfig, parallel: int = 
     for mode, connector, count, _ in uow.instructions.pending_modes(batch.id or 0):
         size = config.splitting_sub_batch_size if config.splitting_enable else count
         uow.instructions.assign_sub_batch(batch.id or 0, mode, number, size, order_by)
-        parts = -(-count // size)
-        for part in range(parts):
-            uow.sub_batches.add(batch.id or 0, number + part, mode, connector, min(size, count - part * size), at)
-        number += parts
+        for rows in sub_batch_sizes(count, size):
+            uow.sub_batches.add(batch.id or 0, number, mode, connector, rows, at)
+            number += 1
     batch.sub_batch_count = number
     batch.move_to(BatchStatus.PROCESSING, at)
     for first in range(min(parallel, number)):

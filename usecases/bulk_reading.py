@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 from adapters.db.uow import UnitOfWork
 from domain.batches import Batch, InstructionStatus, Tally, tally_of
-from domain.bulk_files import COLUMNS, RESULT_COLUMNS
+from domain.bulk_files import RESULT_COLUMNS, result_row
 from domain.instructions import Instruction
 from domain.money import Money, MoneyError
 from usecases.errors import Forbidden
@@ -145,9 +145,11 @@ def page_of_batches(uow: UnitOfWork, tenant_id: int | None, page: int, size: int
     batches, total = uow.batches.page(tenant_id, page * size, size, sorted_by, descending)
     names = uow.batches.tenant_names(b.tenant_id for b in batches)
     content = []
-    for batch in batches:
-        s = summary(uow, batch)
-        counts = {k: s[k] for k in ("total", "ongoing", "failed", "successful", "totalAmount", "successfulAmount",
+    for batch in batches:  # one tally a batch: its counts, not its sub-batches
+        whole = [(status, currency, count, amount)
+                 for _, status, currency, count, amount in uow.instructions.tally(batch.id or 0)]
+        c = _counted(whole)
+        counts = {k: c[k] for k in ("total", "ongoing", "failed", "successful", "totalAmount", "successfulAmount",
                                     "pendingAmount", "failedAmount")}
         content.append(_listed(batch, counts, names.get(batch.tenant_id, "")))
     pages = -(-total // size) if total else 0
@@ -172,8 +174,7 @@ def result_rows(uow: UnitOfWork, batch: Batch, after_row: int, sub_batch: int | 
     """A page of the result file after ``after_row``: (row, its input columns as written, then its status
     (SUCCESS, FAILURE or PENDING), error code and description)."""
     dated = batch.date_type is not None
-    return [(r.row, [str(r.fields.get(name, "")) for name in COLUMNS] +
-             [r.status.result, r.error_code or "", r.error_description or ""] +
+    return [(r.row, result_row(r.fields, r.status.result, r.error_code or "", r.error_description or "") +
              ([r.fields.get("date", ""), _day(r.execution_date) or "", _day(r.delivery_date) or ""] if dated else []))
             for r in uow.instructions.page(batch.id or 0, after_row, limit, sub_batch=sub_batch)]
 

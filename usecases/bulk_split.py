@@ -4,14 +4,15 @@ unique per batch and row). Each page validates its rows: amounts, the payment mo
 party lookup, duplicates. The last page queues the plan."""
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from typing import BinaryIO, Callable
 
 from adapters import bulk_csv
 from adapters.db.uow import UnitOfWork
 from domain import bulk_formatting, party_lookup
-from domain.batches import DUPLICATE, NOT_CONFIGURED, Batch, BatchStatus, InstructionStatus, duplicate_key, instruction_id
+from domain.batches import (
+    DUPLICATE, NOT_CONFIGURED, Batch, BatchStatus, InstructionStatus, duplicate_digest, first_payments, instruction_id,
+)
 from domain.bulk_config import BulkConfig
 from domain.calendars import rail_of_currency
 from domain.bulk_files import FileError, Header, InstructionDraft, read_header, read_row
@@ -111,13 +112,8 @@ def _lookup_failures(uow: UnitOfWork, batch: Batch, config: BulkConfig,
 
 def _duplicate_keys(uow: UnitOfWork, batch: Batch, drafts: list[InstructionDraft]) -> dict[int, str | None]:
     """Each payable row's duplicate key, or None when an earlier row (this page or an earlier one) has it."""
-    digests = {d.row: hashlib.sha256("\x1f".join(duplicate_key(d)).encode()).hexdigest() for d in drafts}
-    seen = uow.instructions.known_duplicates(batch.id or 0, digests.values())
-    keys: dict[int, str | None] = {}
-    for row, digest in digests.items():
-        keys[row] = None if digest in seen else digest
-        seen.add(digest)
-    return keys
+    seen = uow.instructions.known_duplicates(batch.id or 0, (duplicate_digest(d) for d in drafts))
+    return first_payments(drafts, seen)
 
 
 def _instruction(uow: UnitOfWork, batch: Batch, config: BulkConfig, draft: InstructionDraft,

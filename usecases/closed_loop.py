@@ -8,7 +8,7 @@ from itertools import groupby
 from adapters.db.uow import UnitOfWork
 from domain.instructions import Instruction
 from domain.tenants import FLOAT
-from domain.wallets import Wallet, WalletEntry, WalletError, move
+from domain.wallets import InsufficientFunds, Wallet, WalletEntry, WalletError, move
 
 
 def pay(uow: UnitOfWork, tenant_id: int, rows: list[Instruction], create_payees: bool) -> None:
@@ -30,7 +30,8 @@ def pay(uow: UnitOfWork, tenant_id: int, rows: list[Instruction], create_payees:
             try:
                 entries.append(move(source, payee, row.amount or 0, row.instruction_id, at))
             except WalletError as e:
-                row.settle(False, at, "INSUFFICIENT_FUNDS" if "insufficient" in str(e) else "WALLET_REFUSED", str(e))
+                row.settle(False, at, "INSUFFICIENT_FUNDS" if isinstance(e, InsufficientFunds) else "WALLET_REFUSED",
+                           str(e))
                 continue
             touched[payee.id or 0] = payee
             row.settle(True, at)

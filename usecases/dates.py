@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from domain.calendars import DateError, calendar
+from domain.calendars import Calendar, DateError, calendar
 from usecases.errors import Invalid
 
 
-def _calendar(rail: str, country: str) -> Any:
+def _calendar(rail: str, country: str) -> Calendar:
     try:
         return calendar(rail, country)
     except DateError as e:
@@ -42,7 +42,7 @@ def delivery_date(rail: str, country: str, execution: date, now: datetime | None
     return _answer(c, country, c.forward(execution), delivery, None)
 
 
-def _answer(c: Any, country: str, execution: date, delivery: date, requested: date | None) -> dict[str, Any]:
+def _answer(c: Calendar, country: str, execution: date, delivery: date, requested: date | None) -> dict[str, Any]:
     rail = c.rail
     out = {"rail": rail.name, "country": country.upper() or None, "currency": rail.currency,
            "execution_date": execution.isoformat(), "delivery_date": delivery.isoformat(), "lag_days": rail.lag,

@@ -20,7 +20,8 @@ from domain.connectors import Answer
 from domain.tenants import Tenant
 from usecases import bulk_plan, bulk_reading, bulk_routes, bulk_submission, steps, tenants
 from web import context as ctx
-from web.bulk_upload import Integrity, Upload, as_csv, bad_request, csv_upload, raw_upload
+from usecases.bulk_files_io import as_csv
+from web.bulk_upload import Integrity, Upload, bad_request, csv_upload, raw_upload
 from web.limits import read_body
 from web.routes import (
     BATCH_ID, BATCH_TYPE, BULK_PAGE, DATE_TYPE, BULK_SIZE, BULK_SORTED_BY, BULK_SORTED_ORDER, CALLBACK_URL, CONTENT_MD5,

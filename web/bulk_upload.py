@@ -15,7 +15,7 @@ import falcon
 from adapters.storage import FileStorage, Stored, TooLarge
 from domain.bulk_files import FileError
 from usecases import bulk_files_io
-from usecases.bulk_files_io import as_csv as as_csv  # web.bulk imports it from here
+from usecases.bulk_files_io import as_csv
 from web.context import parse_json
 from web.limits import SlowBody, deadline
 

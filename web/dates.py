@@ -8,7 +8,6 @@ import falcon
 
 from usecases import dates
 from web.routes import COUNTRY, DELIVERY_DATE, EXECUTION_DATE, RAIL
-from web.schema import Param
 
 
 class DatesResource:
@@ -18,16 +17,10 @@ class DatesResource:
         self._clock = clock
 
     def on_get_execution(self, req: falcon.Request, resp: falcon.Response) -> None:
-        resp.media = dates.execution_date(_required(RAIL, req), COUNTRY.read(req) or "",
-                                          date.fromisoformat(_required(DELIVERY_DATE, req)), self._clock())
+        resp.media = dates.execution_date(RAIL.read(req), COUNTRY.read(req) or "",
+                                          date.fromisoformat(DELIVERY_DATE.read(req)), self._clock())
 
     def on_get_delivery(self, req: falcon.Request, resp: falcon.Response) -> None:
-        resp.media = dates.delivery_date(_required(RAIL, req), COUNTRY.read(req) or "",
-                                         date.fromisoformat(_required(EXECUTION_DATE, req)), self._clock())
+        resp.media = dates.delivery_date(RAIL.read(req), COUNTRY.read(req) or "",
+                                         date.fromisoformat(EXECUTION_DATE.read(req)), self._clock())
 
-
-def _required(param: Param, req: falcon.Request) -> str:
-    value = param.read(req)
-    if value is None:
-        raise falcon.HTTPError(falcon.HTTP_422, title="Invalid request", description=f"{param.name} is required")
-    return str(value)

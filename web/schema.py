@@ -310,7 +310,7 @@ class Param:
     pattern_hint: str = ""
     default: Any = None
     format: str | None = None  # date-time: the value is read as an RFC 3339 time
-    required: bool = False  # documented as required; the responder says what its absence means
+    required: bool = False  # absent, ``read`` answers 422 (responders that answer otherwise read it themselves)
 
     def read(self, req: falcon.Request) -> Any:
         if self.location == "header":
@@ -321,6 +321,8 @@ class Param:
                 raise invalid(f"{self.name} is given more than once")
             raw = given
         if raw is None:
+            if self.required:
+                raise invalid(f"{self.name} is required")
             return self.default
         if raw == "":
             raise invalid(f"{self.name} is empty; leave it out for the default")

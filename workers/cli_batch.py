@@ -130,7 +130,7 @@ def batch_submit(file: str = typer.Argument(..., help="a CSV file of the seed's 
     with --wait, follow it to the end: exit 0 when it completed, 1 when it failed or the wait timed out."""
     from usecases import bulk_submission
     from usecases.access import audit
-    from usecases.bulk_files_io import earlier_batch, request_id_of
+    from usecases.bulk_files_io import request_id_of
     from usecases.errors import NotFound, UseCaseError
 
     if request_id is not None and not 0 < len(request_id.strip()) <= bulk_submission.REQUEST_ID_LENGTH:
@@ -147,7 +147,7 @@ def batch_submit(file: str = typer.Argument(..., help="a CSV file of the seed's 
     try:
         with container.uow() as uow:
             owner = uow.tenants.get(tenant)
-            earlier = earlier_batch(uow, owner.id or 0, rid)
+            earlier = uow.batches.of_request(owner.id or 0, rid)
     except NotFound as e:
         fail(str(e))
     if earlier is not None and earlier.content_sha256 != batch_file.content_sha256:

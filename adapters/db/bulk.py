@@ -61,11 +61,15 @@ class Batches:
             date_type=batch.date_type))
         if cast(CursorResult[Any], result).rowcount == 1:
             return self.get(batch.batch_id), True
-        row = self._session.execute(select(B).where(B.c.tenant_id == batch.tenant_id,
-                                                    B.c.request_id == batch.request_id)).first()
-        if row is None:  # the batch_id itself was taken: ids are UUIDs, so this is a caller's mistake
+        earlier = self.of_request(batch.tenant_id, batch.request_id)
+        if earlier is None:  # the batch_id itself was taken: ids are UUIDs, so this is a caller's mistake
             raise NotFound(f"batch {batch.batch_id} could not be stored")
-        return _batch(row), False
+        return earlier, False
+
+    def of_request(self, tenant_id: int, request_id: str) -> Batch | None:
+        """The tenant's batch under this X-CorrelationID, if there is one."""
+        row = self._session.execute(select(B).where(B.c.tenant_id == tenant_id, B.c.request_id == request_id)).first()
+        return _batch(row) if row else None
 
     def get(self, batch_id: str, lock: bool = False) -> Batch:
         """The batch (its row locked when ``lock``); NotFound when there is none."""
@@ -73,6 +77,13 @@ class Batches:
         row = self._session.execute(stmt.with_for_update() if lock else stmt).first()
         if row is None:
             raise NotFound(f"batch {batch_id} does not exist")
+        return _batch(row)
+
+    def of_pk(self, batch_pk: int) -> Batch:
+        """The batch of this primary key; NotFound when there is none."""
+        row = self._session.execute(select(B).where(B.c.id == batch_pk)).first()
+        if row is None:
+            raise NotFound(f"batch {batch_pk} does not exist")
         return _batch(row)
 
     def id_of(self, batch_pk: int) -> str:
@@ -322,8 +333,7 @@ class SubBatches:
         """The batch's sub-batches, by number."""
         return list(self._session.execute(select(S).where(S.c.batch_pk == batch_pk).order_by(S.c.number)))
 
-    def exists(self, batch_pk: int, number: int) -> bool:
-        """Whether the batch has a sub-batch of this number."""
-        return self._session.execute(select(S.c.id).where(S.c.batch_pk == batch_pk, S.c.number == number)
-                                     ).first() is not None
+    def get(self, batch_pk: int, number: int) -> Any:
+        """The sub-batch's row (no lock), or None when the batch has no sub-batch of this number."""
+        return self._session.execute(select(S).where(S.c.batch_pk == batch_pk, S.c.number == number)).first()
 

@@ -516,10 +516,6 @@ class Wallets:
         self._session.execute(update(t.wallets).where(t.wallets.c.id == bindparam("_id")).values(
             balance=bindparam("_balance")), [{"_id": w.id, "_balance": w.balance} for w in wallets])
 
-    def entry_exists(self, reference: str) -> bool:
-        return self._session.execute(select(t.wallet_entries.c.id).where(
-            t.wallet_entries.c.reference == reference)).first() is not None
-
     def of_tenant(self, tenant_id: int) -> list[Wallet]:
         w = t.wallets
         return [Wallet(r.tenant_id, r.owner, r.currency, int(r.balance), r.id) for r in self._session.execute(

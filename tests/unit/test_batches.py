@@ -1,5 +1,5 @@
-"""Turning a file's rows into sub-batches: duplicates fail, modes never mix, sizes are kept, and the
-batch's counts and amounts add up."""
+"""The rules a batch's rows follow: duplicates fail (within a page and against earlier pages), sub-batches
+keep their size, and the batch's counts and amounts add up."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -7,7 +7,8 @@ from decimal import Decimal
 from hypothesis import given, strategies as st
 
 from domain.batches import (
-    InstructionStatus as S, duplicates, instruction_id, meets_threshold, ordered, split, tally,
+    InstructionStatus as S, duplicate_digest, duplicates, first_payments, instruction_id, meets_threshold,
+    sub_batch_sizes, tally_of,
 )
 from domain.bulk_files import COLUMNS, read_header, read_row
 from tests.unit.test_bulk_files import drafts, SEED_CSV
@@ -28,28 +29,18 @@ def test_a_later_row_with_the_same_payer_payee_amount_and_currency_is_a_duplicat
     assert duplicates([draft(0), draft(1, amount="10.00"), draft(2, payee="q"), draft(3, amount="x")]) == {1}
 
 
-def test_sub_batches_never_mix_modes_and_keep_the_files_order() -> None:
-    rows = [draft(0, "gsma"), draft(1, "spei"), draft(2, "gsma"), draft(3, "bad", amount="x"), draft(4, "GSMA")]
-    plans = split(rows, size=2)
-    assert [(p.payment_mode, p.rows) for p in plans] == [("gsma", (0, 2)), ("gsma", (4,)), ("spei", (1,))]
-    assert [p.index for p in plans] == [0, 1, 2]
-    assert [(p.payment_mode, p.rows) for p in split(rows, size=2, by_size=False)] == [
-        ("gsma", (0, 2, 4)), ("spei", (1,))]
+def test_a_row_repeating_one_of_an_earlier_page_is_a_duplicate_too() -> None:
+    earlier = {duplicate_digest(draft(0))}
+    keys = first_payments([draft(7), draft(8, payee="q"), draft(9, payee="q")], earlier)
+    assert keys[7] is None and keys[8] == duplicate_digest(draft(8, payee="q")) and keys[9] is None
+    assert duplicate_digest(draft(8, payee="q")) in earlier  # the page's rows count for the next page
 
 
-@given(st.lists(st.sampled_from(["spei", "gsma", "mojaloop", "slcb"]), max_size=60), st.integers(1, 7))
-def test_every_payable_row_is_in_exactly_one_sub_batch_of_one_mode_within_the_size(modes: list[str],
-                                                                                  size: int) -> None:
-    rows = [draft(i, mode) for i, mode in enumerate(modes)]
-    plans = split(rows, size)
-    assert sorted(r for p in plans for r in p.rows) == list(range(len(modes)))
-    assert all(len(p.rows) <= size and {modes[r] for r in p.rows} == {p.payment_mode} for p in plans)
-
-
-def test_ordering_by_amount_is_by_value_and_by_text_otherwise() -> None:
-    rows = [draft(0, amount="100"), draft(1, amount="9.5", payee="b"), draft(2, amount="20", payee="a")]
-    assert [d.row for d in ordered(rows, "amount")] == [1, 2, 0]
-    assert [d.row for d in ordered(rows, "payee_identifier")] == [2, 1, 0]
+@given(st.integers(0, 2000), st.integers(1, 700))
+def test_sub_batches_hold_every_row_once_within_the_size(rows: int, size: int) -> None:
+    sizes = sub_batch_sizes(rows, size)
+    assert sum(sizes) == rows and all(0 < n <= size for n in sizes)
+    assert len(sizes) == -(-rows // size) and sizes[:-1] == [size] * (len(sizes) - 1)
 
 
 def test_the_threshold_counts_payable_rows_as_a_percentage_of_all() -> None:
@@ -58,7 +49,7 @@ def test_the_threshold_counts_payable_rows_as_a_percentage_of_all() -> None:
 
 
 def test_a_tally_adds_up_and_gives_percentages() -> None:
-    t = tally([(S.SUCCESS, 850), (S.SUCCESS, 222), (S.FAILURE, 850), (S.IN_PROGRESS, 222), (S.PENDING, 0)])
+    t = tally_of([(S.SUCCESS, 2, 1072), (S.FAILURE, 1, 850), (S.IN_PROGRESS, 1, 222), (S.PENDING, 1, 0)])
     assert (t.total, t.successful, t.failed, t.ongoing) == (5, 2, 1, 2)
     assert (t.total_amount, t.successful_amount, t.failed_amount, t.pending_amount) == (2144, 1072, 850, 222)
     assert (t.success_percentage, t.fail_percentage, t.finished) == (Decimal("40.00"), Decimal("20.00"), False)

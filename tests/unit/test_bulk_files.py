@@ -120,4 +120,5 @@ def test_a_json_item_reads_like_a_csv_row_payee_from_credit_party() -> None:
 
 def test_the_result_row_keeps_the_input_as_written_then_the_outcome() -> None:
     draft = drafts(SEED_CSV)[3]
-    assert result_row(draft, "FAILURE", "422", "Inactive Account")[-4:] == ["1", "FAILURE", "422", "Inactive Account"]
+    assert result_row(draft.fields, "FAILURE", "422", "Inactive Account")[-4:] == [
+        "1", "FAILURE", "422", "Inactive Account"]
