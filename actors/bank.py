@@ -14,15 +14,15 @@ def pay_transfer(uow: UowFactory, config: Config) -> Callable[..., None]:
     return in_one_transaction(uow, lambda u, transfer_id: payouts.pay_transfer(u, transfer_id, config()))
 
 
-def send_payment_order(uow: UowFactory, client: BankClient, config: Config) -> Callable[[int], None]:
-    def send_payment_order(order_id: int) -> None:
-        sending.send_order(uow, client(), order_id, config())
+def send_payment_order(uow: UowFactory, client: BankClient, config: Config) -> Callable[[str | int], None]:
+    def send_payment_order(uetr: str | int) -> None:
+        sending.send_order(uow, client(), uetr, config())
     return send_payment_order
 
 
-def sync_payment_order(uow: UowFactory, client: BankClient, config: Config) -> Callable[[int], None]:
-    def sync_payment_order(order_id: int) -> None:
-        bank_outcomes.sync_order(uow, client(), order_id, config())
+def sync_payment_order(uow: UowFactory, client: BankClient, config: Config) -> Callable[[str | int], None]:
+    def sync_payment_order(uetr: str | int) -> None:
+        bank_outcomes.sync_order(uow, client(), uetr, config())
     return sync_payment_order
 
 

@@ -1,10 +1,12 @@
 """The message broker: RabbitMQ (or Dramatiq's in-process stub for the embedded demo), its retry
 policy and the middleware that records failures. Failed steps are logged with the ids they were
 working on, lock waits are retried without end, steps that can never succeed are not retried, and a
-message that goes to its dead-letter queue raises an alert."""
+message that goes to its dead-letter queue raises an alert. While a step works, its log lines carry the
+UETR or batch its message is about."""
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime
 from typing import Any, Callable
 
@@ -12,6 +14,7 @@ import dramatiq
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import Retries
 
+from adapters import logs
 from adapters.clock import utc_now
 from adapters.db.errors import is_bad_value, is_lock_wait
 from adapters.db.uow import UnitOfWork
@@ -103,6 +106,30 @@ class FailureLog(dramatiq.Middleware):
             log.exception("could not record the failure of message %s", message.message_id)
 
 
+class LogContext(dramatiq.Middleware):
+    """Puts the id a message is about (``about``: actor name to "uetr" or "batch_id", its first argument)
+    on every log line its step writes, the failure log's included."""
+
+    def __init__(self, about: dict[str, str]):
+        self._about = about
+        self._held = threading.local()
+
+    def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
+        name = self._about.get(message.actor_name)
+        first = message.args[0] if message.args else None
+        ids = {name: first} if name and isinstance(first, str) else {}
+        self._held.token = logs.enter(**ids, message_id=message.message_id)
+
+    def after_process_message(self, broker: dramatiq.Broker, message: Any, *, result: Any = None,
+                              exception: BaseException | None = None) -> None:
+        token = getattr(self._held, "token", None)
+        if token is not None:
+            self._held.token = None
+            logs.leave(token)
+
+    after_skip_message = after_process_message
+
+
 def build_broker(settings: Settings, uow: Callable[[], UnitOfWork], record_death: RecordDeath | None = None,
                  clock: Callable[[], datetime] = utc_now) -> dramatiq.Broker:
     """RabbitMQ with publisher confirms, or the stub; retries and failures as above."""
@@ -118,7 +145,8 @@ def build_broker(settings: Settings, uow: Callable[[], UnitOfWork], record_death
 
 def configure(broker: dramatiq.Broker, settings: Settings, uow: Callable[[], UnitOfWork],
               record_death: RecordDeath | None = None, clock: Callable[[], datetime] = utc_now) -> None:
-    """The retry policy and the failure log on a broker (once, however often it is called)."""
+    """The retry policy and the failure log on a broker (once, however often it is called); the log
+    context is added with the steps (``add_log_context``)."""
     for middleware in broker.middleware:
         if isinstance(middleware, Retries):
             middleware.max_retries = settings.max_retries
@@ -127,3 +155,9 @@ def configure(broker: dramatiq.Broker, settings: Settings, uow: Callable[[], Uni
             middleware.max_backoff = settings.max_backoff_ms
     if not any(isinstance(m, FailureLog) for m in broker.middleware):
         broker.add_middleware(FailureLog(uow, record_death, clock))
+
+
+def add_log_context(broker: dramatiq.Broker, about: dict[str, str]) -> None:
+    """The log context of the steps' messages, around the failure log (once per broker)."""
+    if not any(isinstance(m, LogContext) for m in broker.middleware):
+        broker.add_middleware(LogContext(about), before=FailureLog)

@@ -1,12 +1,54 @@
 """Log lines as JSON (DISPERSA_LOG_JSON=1), one object a line, carrying the ids that let operations find
-a payment: ``uetr``, ``tracking_key``, ``batch_id`` (and the store or transfer), when the line is about one."""
+a payment: ``uetr``, ``tracking_key``, ``batch_id`` (and the store or transfer), when the line is about one.
+A step's log lines carry the UETR or batch of the message it handles (``about``), and every line, in either
+format, has the bank accounts it names masked."""
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
+from contextlib import contextmanager
 from datetime import datetime, timezone
+from typing import Any, Iterator
 
-IDS = ("uetr", "tracking_key", "batch_id", "store_id", "bank_transfer_id", "kind")
+from domain import masking
+
+IDS = ("uetr", "tracking_key", "batch_id", "store_id", "bank_transfer_id", "kind", "message_id")
+_ABOUT: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("dispersa_log_ids", default={})
+
+
+def enter(**ids: Any) -> contextvars.Token[dict[str, Any]]:
+    """From now on in this thread, every line logged carries these ids (a step's UETR or batch), unless
+    it names its own; ``leave`` with the token ends it."""
+    return _ABOUT.set({**_ABOUT.get(), **{k: v for k, v in ids.items() if v is not None}})
+
+
+def leave(token: contextvars.Token[dict[str, Any]]) -> None:
+    _ABOUT.reset(token)
+
+
+@contextmanager
+def about(**ids: Any) -> Iterator[None]:
+    """Every line logged inside carries these ids."""
+    token = enter(**ids)
+    try:
+        yield
+    finally:
+        leave(token)
+
+
+class PaymentContext(logging.Filter):
+    """Adds the ids of the work under way to each line, and masks every CLABE its text holds."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for name, value in _ABOUT.get().items():
+            if getattr(record, name, None) is None:
+                setattr(record, name, value)
+        message = record.getMessage()
+        masked = masking.in_text(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -28,5 +70,8 @@ def configure(level: str, as_json: bool) -> None:
         handler = logging.StreamHandler()
         handler.setFormatter(JsonFormatter())
         logging.basicConfig(level=level, handlers=[handler], force=True)
-    else:
+    else:  # keeps a handler the process has already (a dramatiq worker's pipe to its parent)
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for each in logging.getLogger().handlers:
+        if not any(isinstance(f, PaymentContext) for f in each.filters):
+            each.addFilter(PaymentContext())

@@ -11,7 +11,7 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-FIELDS = (("UETR", "uetr"), ("Status", "status"), ("Amount", "amount_text"), ("Payee account", "payee_account"),
+FIELDS = (("UETR", "uetr"), ("Status", "status"), ("Amount", "amount_text"), ("Payee", "payee_name"), ("Payee account", "payee_account"),
           ("Rail", "rail"), ("Execution date", "execution_date"), ("Delivery date", "delivery_date"),
           ("Tracking key", "tracking_key"), ("Bank reference", "bank_reference"), ("Batch", "batch_id"),
           ("Reason", "reason"))

@@ -26,6 +26,7 @@ from typing import Any, Iterator
 
 import httpx
 
+from adapters.sealing import KEYRING
 from bench import db, machine
 from bench.catalog import ok
 from bench.config import (
@@ -294,12 +295,13 @@ def check_books(run: Run, tenant: Tenant, batch_id: str, file: BatchFile) -> tup
     if by_status != {"success": (file.rows, file.total_minor)}:
         problems.append(f"rows by status {by_status}, expected every one of {file.rows} a success paying "
                         f"{file.total_minor}")
-    balance = int(db.scalar(run.engine, "SELECT balance FROM wallets WHERE tenant_id = :t AND owner = :o AND "
-                            "currency = :c", t=tenant.id, o=FLOAT, c=CURRENCY))
+    balance = int(db.scalar(run.engine, "SELECT balance FROM wallets WHERE tenant_id = :t AND owner_digest = :o "
+                            "AND currency = :c", t=tenant.id, o=KEYRING.digest(FLOAT), c=CURRENCY))
     if balance != tenant.funded_minor - file.total_minor:
         problems.append(f"the float holds {balance}, expected {tenant.funded_minor} - {file.total_minor}")
     payees = db.row(run.engine, "SELECT COUNT(*) AS n, COALESCE(SUM(balance), 0) AS total FROM wallets WHERE "
-                    "tenant_id = :t AND owner <> :o AND currency = :c", t=tenant.id, o=FLOAT, c=CURRENCY)
+                    "tenant_id = :t AND owner_digest <> :o AND currency = :c", t=tenant.id, o=KEYRING.digest(FLOAT),
+                    c=CURRENCY)
     if (int(payees.n), int(payees.total)) != (min(file.wallets, file.rows), file.total_minor):
         problems.append(f"{payees.n} payee wallets holding {payees.total}, expected {min(file.wallets, file.rows)} "
                         f"holding {file.total_minor}")

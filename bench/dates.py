@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from adapters.sealing import KEYRING
 from bench import db, machine
 from bench.bulk import BatchFile, Tenant, amount_minor, headers, payee, tenant_with, upload
 from bench.catalog import ok
@@ -516,8 +517,8 @@ def check_rows(run: Run, tenant: Tenant, batch_id: str, seen: Held, file: BatchF
     problems, counts = date_problems(rows, today, spei.execution, spei.delivery)
     if len(rows) != file.rows:
         problems.append(f"{len(rows)} rows split, expected {file.rows}")
-    balance = int(db.scalar(run.engine, "SELECT balance FROM wallets WHERE tenant_id = :t AND owner = :o AND "
-                            "currency = :c", t=tenant.id, o=FLOAT, c=CURRENCY))
+    balance = int(db.scalar(run.engine, "SELECT balance FROM wallets WHERE tenant_id = :t AND owner_digest = :o "
+                            "AND currency = :c", t=tenant.id, o=KEYRING.digest(FLOAT), c=CURRENCY))
     if balance != tenant.funded_minor - counts["paid_minor"]:
         problems.append(f"the float holds {balance}, expected {tenant.funded_minor} - {counts['paid_minor']} paid")
     entries = int(db.scalar(run.engine, "SELECT COUNT(*) FROM wallet_entries WHERE reference LIKE :p",

@@ -19,7 +19,7 @@ from adapters.connectors.gsma import GsmaConnector, read_callback as gsma_callba
 from adapters.connectors.mojaloop import MojaloopConnector
 from adapters.storage import FileStorage
 from adapters import logs
-from adapters.broker import build_broker
+from adapters.broker import add_log_context, build_broker
 from adapters.clock import utc_now
 from adapters.counters import MinuteCounter
 from adapters.queue_depths import queue_depths
@@ -31,6 +31,7 @@ from adapters.bank.signer import Signer
 from adapters.bank.stp_client import StpClient
 from adapters.ratelimit import LocalRateLimiter, RateLimiter
 from adapters.relay import Relay
+from adapters.sealing import KEYRING
 from adapters.settings import Settings
 from domain.dead_letters import DeadMessage
 from domain.payment_orders import Ordering
@@ -143,9 +144,10 @@ def declare_actors(container: Container) -> dict[str, dramatiq.Actor[Any, Any]]:
     """Bind every step, with what it needs, to the container's broker under its business name and queue."""
     broker = container.broker
     declared: dict[str, dramatiq.Actor[Any, Any]] = {}
-    for step, fn in actors.bound_steps(container.uow, lambda: container.stp_client, lambda: container.payout_config,
-                                       lambda: container.dead_letter_queues, container.sessions,
-                                       lambda: container.bulk):
+    bound = actors.bound_steps(container.uow, lambda: container.stp_client, lambda: container.payout_config,
+                               lambda: container.dead_letter_queues, container.sessions, lambda: container.bulk)
+    add_log_context(broker, {step.actor_name: step.about for step, _ in bound if step.about})
+    for step, fn in bound:
         if step.actor_name in broker.actors:  # a broker shared by two containers keeps the first's steps
             declared[step.actor_name] = broker.get_actor(step.actor_name)
             continue
@@ -161,6 +163,7 @@ def build_container(settings: Settings | None = None, *, clock: Callable[[], dat
     if not settings.database_url:
         raise RuntimeError("DISPERSA_DATABASE_URL is not set (nor in ./.env): `make up` writes a .env with the dev "
                            "database; production sets mysql+pymysql://user:pass@host:3306/db")
+    KEYRING.load(settings.data_keys)
     engine = build_engine(settings.database_url, settings.db_lock_wait_seconds, settings.db_pool_size,
                           settings.db_max_overflow)
     container = Container(settings=settings, engine=engine, sessions=session_factory(engine),

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
+from adapters.sealing import KEYRING
 from chaos.api import Api
 from chaos.drive import BulkDriven, Expected, StoreRef
 from chaos.plan import BulkPlan
@@ -356,7 +357,8 @@ def check_bulk(observer: Observer, books: list[dict[str, Any]], plan: BulkPlan, 
         "SELECT COUNT(*) FROM payment_orders po LEFT JOIN instructions i ON i.uetr = po.uetr "
         "WHERE po.source = :bulk AND i.id IS NULL", bulk=BULK_ROW) or 0)
     wallet = observer.rows("SELECT w.id, w.balance FROM wallets w JOIN tenants t ON t.id = w.tenant_id "
-                           "WHERE t.name = :tenant AND w.owner = 'float' AND w.currency = 'MXN'", tenant=plan.tenant)
+                           "WHERE t.name = :tenant AND w.owner_digest = :float AND w.currency = 'MXN'",
+                           tenant=plan.tenant, float=KEYRING.digest("float"))
     float_id, check.float_balance = (int(wallet[0][0]), int(wallet[0][1])) if wallet else (0, 0)
     check.float_credits = int(observer.scalar("SELECT COALESCE(SUM(amount), 0) FROM wallet_entries "
                                               "WHERE credit_wallet_id = :w", w=float_id) or 0)

@@ -59,12 +59,3 @@ def make(bank_code: str, branch: str, account: str) -> str:
     """Build a valid CLABE from its parts (bank 3, branch 3, account 11 digits)."""
     body = f"{bank_code:0>3}{branch:0>3}{account:0>11}"
     return body + str(check_digit(body))
-
-
-def mask(account: str | None) -> str | None:
-    """An account as logs and audit rows show it: the bank code and the last four digits."""
-    if not account:
-        return account
-    if len(account) <= 7:
-        return "*" * len(account)
-    return account[:3] + "*" * (len(account) - 7) + account[-4:]

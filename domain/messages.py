@@ -17,6 +17,7 @@ class Step:
     actor_name: str
     queue_name: str
     key_args: int = 1
+    about: str | None = None  # what its first argument is, for the log lines of its work: "uetr", "batch_id"
 
     def dedupe_key(self, args: Sequence[Any], occasion: str | None = None) -> str:
         """``evaluate_trigger:7:daily:2026-11-24``; with an occasion, ``…@sweep-20261124T10``."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from domain import clabe
+from domain import clabe, masking
 
 MSISDN = re.compile(r"^\+?[1-9][0-9]{6,14}$")  # E.164: up to 15 digits, no leading zero
 MOJALOOP_ID_TYPES = frozenset({"msisdn", "email", "personal_id", "business", "device", "account_id", "iban",
@@ -30,7 +30,8 @@ def gsma(id_type: str, identifier: str) -> str | None:
     if id_type.strip().lower() not in ("msisdn", ""):
         return f"GSMA mobile money pays an msisdn, not a {id_type!r}"
     if not MSISDN.match(identifier.strip()):
-        return f"{identifier!r} is not an MSISDN (7 to 15 digits, no leading zero)"
+        return f"the payee identifier {masking.account(identifier.strip())!r} is not an MSISDN (7 to 15 digits, no " \
+               "leading zero)"
     return None
 
 
@@ -46,5 +47,6 @@ def mojaloop(id_type: str, identifier: str) -> str | None:
 def closedloop(exists: WalletExists) -> Callable[[str, str], str | None]:
     """The closed loop pays wallets: the payee's must exist."""
     def check(id_type: str, identifier: str) -> str | None:
-        return None if exists(identifier.strip()) else f"no wallet {identifier.strip()!r} in the closed loop"
+        return None if exists(identifier.strip()) else \
+            f"no wallet {masking.account(identifier.strip())!r} in the closed loop"
     return check

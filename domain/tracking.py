@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Mapping
 
+from domain import masking
+
 
 class PaymentEventKind(str, enum.Enum):
     """What happened to a payment."""
@@ -40,13 +42,6 @@ class PaymentEvent:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
-def mask_account(account: str | None) -> str | None:
-    """An account as every answer shows it: its last four digits."""
-    if not account:
-        return None
-    return "*" * max(0, len(account) - 4) + account[-4:]
-
-
 @dataclass
 class PaymentView:
     """The read model of one payment: the events folded in order."""
@@ -57,6 +52,7 @@ class PaymentView:
     amount: int | None = None
     currency: str | None = None
     payee_account: str | None = None  # masked
+    payee_name: str | None = None  # masked
     rail: str | None = None
     execution_date: date | None = None
     delivery_date: date | None = None
@@ -77,7 +73,9 @@ class PaymentView:
             if d.get(name) is not None:
                 setattr(self, name, d[name])
         if d.get("payee_account"):
-            self.payee_account = mask_account(str(d["payee_account"]))
+            self.payee_account = masking.account(str(d["payee_account"]))
+        if d.get("payee_name"):
+            self.payee_name = masking.name(str(d["payee_name"]))
         for name in ("execution_date", "delivery_date"):
             if d.get(name):
                 setattr(self, name, date.fromisoformat(str(d[name])))

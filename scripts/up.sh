@@ -24,6 +24,11 @@ else
   fi
 fi
 
+# the development data key: made once and kept, since what it sealed cannot be read without it
+mkdir -p .dev
+[ -s .dev/data.keys ] || .venv/bin/python -c "from adapters.sealing import generate_key; print(generate_key())" \
+  > .dev/data.keys
+
 settings=(
   "DISPERSA_DATABASE_URL=$DEV_DATABASE_URL"
   "DISPERSA_BROKER=rabbitmq"
@@ -36,6 +41,7 @@ settings=(
   "DISPERSA_STP_PRIVATE_KEY_PATH=$PWD/.dev/stp.pem"
   "DISPERSA_STP_PASSPHRASE=dev"
   "DISPERSA_WEBHOOK_SECRET=dev-webhook-secret"
+  "DISPERSA_DATA_KEYS=$(cat .dev/data.keys)"
   "DISPERSA_GSMA_BASE_URL=http://127.0.0.1:$DEV_SANDBOX_PORT"
   "DISPERSA_MOJALOOP_BASE_URL=http://127.0.0.1:$DEV_SANDBOX_PORT"
   "DISPERSA_PUBLIC_URL=http://$DEV_WEB_BIND"

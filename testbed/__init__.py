@@ -26,6 +26,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
 from adapters.bank.signer import generate_key_pair
+from adapters.sealing import KEYRING, generate_key
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -112,6 +113,18 @@ class Process:
             self.popen.wait(timeout=10)
 
 
+def data_keys() -> str:
+    """The data keys of a testbed's processes: this process's own (it reads what they sealed), or a new
+    key loaded here when it has none."""
+    keys = os.environ.get("DISPERSA_DATA_KEYS", "")
+    if not keys:
+        keys = generate_key()
+        os.environ["DISPERSA_DATA_KEYS"] = keys
+    if not KEYRING.loaded:
+        KEYRING.load(keys)
+    return keys
+
+
 @dataclass
 class Testbed:
     """The environment (settings as DISPERSA_* variables), the processes started in it, and an API client."""
@@ -148,6 +161,7 @@ class Testbed:
             "stp_passphrase": PASSPHRASE, "webhook_secret": f"secreto-{name}", "sandbox_scenario": sandbox_scenario,
             "sandbox_port": sandbox_port, "log_level": "WARNING",
             "worker_metrics_port": free_port(),  # testbeds side by side must not share the default port
+            "data_keys": data_keys(),
         }
         values.update(settings)
         env.update({f"DISPERSA_{k.upper()}": str(v) for k, v in values.items()})

@@ -218,12 +218,18 @@ class FakeOrders(FakeRepository[PaymentOrder]):
     def on_day(self, operation_date: str) -> list[PaymentOrder]:
         return self.where(operation_date=operation_date)
 
-    def with_status(self, statuses: list[PaymentOrderStatus], updated_before: datetime) -> list[int]:
-        return [o.id for o in self.rows.values()  # type: ignore[misc]
+    def id_of(self, uetr: str) -> int:
+        found = next((o.id for o in self.rows.values() if o.uetr == uetr), None)
+        if found is None:
+            raise NotFound(f"payment order {uetr} does not exist")
+        return found
+
+    def with_status(self, statuses: list[PaymentOrderStatus], updated_before: datetime) -> list[str]:
+        return [o.uetr for o in self.rows.values()
                 if o.status in statuses and o.updated_at is not None and o.updated_at < updated_before]
 
-    def liquidated_between(self, start: datetime, end: datetime, modulo: int, remainder: int) -> list[int]:
-        return [o.id for o in self.rows.values() if o.status == PaymentOrderStatus.LIQUIDATED  # type: ignore[misc]
+    def liquidated_between(self, start: datetime, end: datetime, modulo: int, remainder: int) -> list[str]:
+        return [o.uetr for o in self.rows.values() if o.status == PaymentOrderStatus.LIQUIDATED
                 and o.liquidated_at is not None and start <= o.liquidated_at < end and o.id % modulo == remainder]  # type: ignore[operator]
 
 

@@ -12,7 +12,7 @@ from domain.payment_orders import Applied, PaymentOrderStatus as S, PaymentSourc
 from domain.stp import OrderOutcome
 from domain.tracking import PaymentEventKind
 from usecases import bulk_outcomes, ledger, tracking
-from usecases.payouts import LockedOrder, PayoutConfig, lock_order
+from usecases.payouts import LockedOrder, PayoutConfig, lock_order, order_id_of
 
 
 def accept(uow: UnitOfWork, locked: LockedOrder, bank_order_id: int | None) -> None:
@@ -68,12 +68,13 @@ def record_found(uow: UnitOfWork, order_id: int, found: FoundOrder, config: Payo
         accept(uow, locked, found.bank_order_id)
 
 
-def sync_order(new_uow: Callable[[], UnitOfWork], client: StpClient, order_id: int, config: PayoutConfig) -> str:
-    """Ask the bank about an order whose callback is late (or old, for a late return), and apply what it
-    says. Returns the bank's estado, or why it was not asked."""
+def sync_order(new_uow: Callable[[], UnitOfWork], client: StpClient, order: str | int, config: PayoutConfig) -> str:
+    """Ask the bank about an order (by its UETR) whose callback is late (or old, for a late return), and
+    apply what it says. Returns the bank's estado, or why it was not asked."""
     with new_uow() as uow:
-        order = uow.orders.get(order_id)
-        key, day, status = order.tracking_key, order.operation_date, order.status
+        order_id = order_id_of(uow, order)
+        found_order = uow.orders.get(order_id)
+        key, day, status = found_order.tracking_key, found_order.operation_date, found_order.status
     if status not in (S.SENDING, S.SENT, S.LIQUIDATED):
         return str(status.value)
     found = client.query(key, day)

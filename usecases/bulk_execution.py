@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from adapters.db.uow import UnitOfWork
-from domain import clabe, stp
+from domain import masking, stp
 from domain.batches import Batch, BatchStatus
 from domain.connectors import Answer, Outcome, Payment
 from domain.instructions import Instruction
@@ -102,9 +102,9 @@ def _order(uow: UnitOfWork, batch: Batch, row: Instruction, payout: PayoutConfig
     uow.orders.add(order)
     row.hand_over(at)
     row.payment_order_id, row.connector_reference = order.id, order.tracking_key
-    uow.outbox.send(steps.SEND_PAYMENT_ORDER, order.id)
+    uow.outbox.send(steps.SEND_PAYMENT_ORDER, order.uetr)
     uow.log("payment_order_created", f"order {order.tracking_key} (UETR {row.uetr}) for row {row.row} of batch "
-            f"{batch.batch_id} to {clabe.mask(order.beneficiary_account)}", reference=order.tracking_key,
+            f"{batch.batch_id} to {masking.account(order.beneficiary_account)}", reference=order.tracking_key,
             details={"uetr": row.uetr, "batch_id": batch.batch_id})
 
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any, Iterator
 
 from adapters.db.uow import UnitOfWork
+from domain import masking
 from domain.batches import Batch, InstructionStatus, Tally, tally_of
 from domain.bulk_files import RESULT_COLUMNS, result_row
 from domain.instructions import Instruction
@@ -109,9 +110,9 @@ def _detail(batch: Batch, row: Instruction) -> dict[str, Any]:
             "row": row.row, "subBatchId": row.sub_batch, "startedAt": epoch_ms(row.started_at),
             "completedAt": epoch_ms(row.completed_at), "status": row.status.name,
             "statusDetail": row.error_description, "errorCode": row.error_code,
-            "payeeDfspId": row.connector, "payeePartyId": row.payee_identifier,
+            "payeeDfspId": row.connector, "payeePartyId": masking.account(row.payee_identifier),
             "payeePartyIdType": f.get("payee_identifier_type") or None, "payeeFee": None, "payeeFeeCurrency": None,
-            "payeeQuoteCode": None, "payerDfspId": None, "payerPartyId": f.get("payer_identifier") or None,
+            "payeeQuoteCode": None, "payerDfspId": None, "payerPartyId": masking.account(f.get("payer_identifier")) or None,
             "payerPartyIdType": f.get("payer_identifier_type") or None, "payerFee": None, "payerFeeCurrency": None,
             "payerQuoteCode": None, "amount": _amount(row.amount or 0, row.currency) if row.amount is not None
             else f.get("amount"), "currency": row.currency, "direction": "OUTGOING", "paymentMode": row.payment_mode,
@@ -171,10 +172,10 @@ def result_header(batch: Batch | None = None) -> list[str]:
 
 def result_rows(uow: UnitOfWork, batch: Batch, after_row: int, sub_batch: int | None = None,
                 limit: int = RESULT_PAGE) -> list[tuple[int, list[str]]]:
-    """A page of the result file after ``after_row``: (row, its input columns as written, then its status
-    (SUCCESS, FAILURE or PENDING), error code and description)."""
+    """A page of the result file after ``after_row``: (row, its input columns as written (the parties'
+    identifiers masked), then its status (SUCCESS, FAILURE or PENDING), error code and description)."""
     dated = batch.date_type is not None
-    return [(r.row, result_row(r.fields, r.status.result, r.error_code or "", r.error_description or "") +
+    return [(r.row, result_row(masking.fields(r.fields), r.status.result, r.error_code or "", r.error_description or "") +
              ([r.fields.get("date", ""), _day(r.execution_date) or "", _day(r.delivery_date) or ""] if dated else []))
             for r in uow.instructions.page(batch.id or 0, after_row, limit, sub_batch=sub_batch)]
 

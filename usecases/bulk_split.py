@@ -9,7 +9,7 @@ from typing import BinaryIO, Callable
 
 from adapters import bulk_csv
 from adapters.db.uow import UnitOfWork
-from domain import bulk_formatting, party_lookup
+from domain import bulk_formatting, masking, party_lookup
 from domain.batches import (
     DUPLICATE, NOT_CONFIGURED, Batch, BatchStatus, InstructionStatus, duplicate_digest, first_payments, instruction_id,
 )
@@ -64,7 +64,7 @@ def split_page(uow: UnitOfWork, open_file: OpenFile, batch_id: str, page: int, p
 def _initiated(uow: UnitOfWork, batch: Batch, row: Instruction) -> list[PaymentEvent]:
     """A row's first events: initiated, and failed when it cannot be paid."""
     events = [tracking.event(uow, row.uetr, PaymentEventKind.INITIATED, source="bulk_row", amount=row.amount,
-                             currency=row.currency or None, payee_account=row.payee_identifier,
+                             currency=row.currency or None, payee_account=masking.account(row.payee_identifier),
                              rail=row.rail or ("SPEI" if row.connector == "spei" else row.connector),
                              tenant_id=batch.tenant_id, batch_id=batch.batch_id)]
     if row.status.is_final:

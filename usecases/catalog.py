@@ -8,7 +8,7 @@ from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from adapters.db.uow import UnitOfWork
-from domain import clabe, merchants as rules
+from domain import clabe, masking, merchants as rules
 from domain.access import Action, Role, may
 from domain.commission import DEFAULT_MXN_TAX_RATE
 from domain.merchants import PAYOUT_FIELDS, Change, CommissionTierRow, Merchant, MerchantStatus, PaymentOption, Store
@@ -17,12 +17,6 @@ from domain.schedules import DisbursementMode, ScheduleError
 from usecases.errors import Conflict, Forbidden, Invalid
 
 E = TypeVar("E")
-ACCOUNT_FIELDS = frozenset({"clabe", "validated_clabe"})
-
-
-def shown(name: str, value: Any) -> Any:
-    """A value as the audit and event logs keep it: bank accounts masked."""
-    return clabe.mask(value) if name in ACCOUNT_FIELDS and isinstance(value, str) else value
 
 
 @dataclass(frozen=True)
@@ -33,8 +27,9 @@ class Edited(Generic[E]):
     changes: dict[str, Change]
 
     def audit_details(self) -> dict[str, Any]:
-        """The changes as the audit log keeps them: old and new per field, sorted by name, bank accounts masked."""
-        return {"changes": {name: {"old": shown(name, old), "new": shown(name, new)}
+        """The changes as the audit log keeps them: old and new per field, sorted by name, accounts and names
+        masked."""
+        return {"changes": {name: {"old": masking.field(name, old), "new": masking.field(name, new)}
                             for name, (old, new) in sorted(self.changes.items())}}
 
 RATE_FIELDS = {"merchant_commission", "a0_interest_rate", "c3_interest_rate", "discount_percentage",
@@ -163,7 +158,7 @@ def update_store(uow: UnitOfWork, store_id: int, changes: dict[str, Any], role: 
     if changed:
         uow.log("store_edited", f"store {store_id} edited ({', '.join(sorted(changed))}); it is not paid until "
                 "treasury validates it again", level="WARNING" if money else "INFO", store_id=store_id,
-                details={name: {"old": shown(name, old), "new": shown(name, new)}
+                details={name: {"old": masking.field(name, old), "new": masking.field(name, new)}
                          for name, (old, new) in changed.items() if name in PAYOUT_FIELDS} or None)
     return Edited(store, changed)
 
@@ -214,14 +209,15 @@ def validate_store(uow: UnitOfWork, store_id: int) -> Store:
     """Treasury validates the store: from now on its payment orders carry these bank details."""
     store = uow.stores.lock(store_id)
     _validate(rules.validate_store, store)
-    uow.log("store_validated", f"store {store_id} validated: payouts go to {clabe.mask(store.validated_clabe)} "
-            f"({store.payee_name})", store_id=store_id, details=validated_details(store))
+    uow.log("store_validated", f"store {store_id} validated: payouts go to {masking.account(store.validated_clabe)} "
+            f"({masking.name(store.payee_name)})", store_id=store_id, details=validated_details(store))
     return store
 
 
 def validated_details(store: Store) -> dict[str, Any]:
-    """What treasury validated of a store, as the audit keeps it (the account masked)."""
-    return {"clabe": clabe.mask(store.validated_clabe), "beneficiary_name": store.validated_beneficiary_name,
+    """What treasury validated of a store, as the audit keeps it (the account and name masked)."""
+    return {"clabe": masking.account(store.validated_clabe),
+            "beneficiary_name": masking.name(store.validated_beneficiary_name),
             "rfc_curp": store.validated_rfc_curp, "requires_confirmation": store.requires_confirmation}
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from itertools import groupby
 
 from adapters.db.uow import UnitOfWork
+from domain import masking
 from domain.instructions import Instruction
 from domain.tenants import FLOAT
 from domain.wallets import InsufficientFunds, Wallet, WalletEntry, WalletError, move
@@ -25,7 +26,7 @@ def pay(uow: UnitOfWork, tenant_id: int, rows: list[Instruction], create_payees:
         for row in same:
             payee = payees.get(row.payee_identifier)
             if payee is None:
-                row.settle(False, at, "PARTY_NOT_FOUND", f"no wallet {row.payee_identifier!r} in the closed loop")
+                row.settle(False, at, "PARTY_NOT_FOUND", f"no wallet {masking.account(row.payee_identifier)!r} in the closed loop")
                 continue
             try:
                 entries.append(move(source, payee, row.amount or 0, row.instruction_id, at))

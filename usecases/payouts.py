@@ -8,7 +8,7 @@ from functools import partial
 from typing import Any, Mapping
 
 from adapters.db.uow import UnitOfWork
-from domain import clabe, ledger, stp
+from domain import ledger, masking, stp
 from domain.ledger import BankTransfer, TransferStatus
 from domain.merchants import Store
 from domain.money import Money
@@ -39,6 +39,12 @@ class LockedOrder:
     order: PaymentOrder
     transfer: BankTransfer | None
     store: Store | None
+
+
+def order_id_of(uow: UnitOfWork, order: str | int) -> int:
+    """The id of the order a message names: by its UETR (an id, in a message sent before the UETR was
+    the messages' key)."""
+    return order if isinstance(order, int) else uow.orders.id_of(order)
 
 
 def lock_order(uow: UnitOfWork, order_id: int) -> LockedOrder:
@@ -77,13 +83,14 @@ def order_transfer(uow: UnitOfWork, store: Store, transfer: BankTransfer, config
     uow.orders.add(order)
     tracking.record(uow, [tracking.event(
         uow, uetr, PaymentEventKind.INITIATED, source="store_transfer", amount=order.amount, currency=order.currency,
-        payee_account=order.beneficiary_account, tracking_key=order.tracking_key, merchant_id=store.merchant_id,
+        payee_account=masking.account(order.beneficiary_account), payee_name=masking.name(order.beneficiary_name),
+        tracking_key=order.tracking_key, merchant_id=store.merchant_id,
         rail="SPEI", execution_date=tracking.at_operation_date(order.operation_date),
         delivery_date=tracking.at_operation_date(order.operation_date))])
     uow.log("payment_order_created", f"order {order.tracking_key} (UETR {uetr}) for transfer {transfer.id} to "
-            f"{clabe.mask(order.beneficiary_account)}", bank_transfer_id=transfer.id, store_id=store.id,
+            f"{masking.account(order.beneficiary_account)}", bank_transfer_id=transfer.id, store_id=store.id,
             reference=order.tracking_key, details={"uetr": uetr})
-    uow.outbox.send(steps.SEND_PAYMENT_ORDER, order.id)
+    uow.outbox.send(steps.SEND_PAYMENT_ORDER, order.uetr)
     return order
 
 

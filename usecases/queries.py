@@ -18,6 +18,7 @@ from adapters.db import tables as db
 from adapters.db.tables import api_keys, audit_log, event_log, reconciliation_mismatches, reconciliation_runs
 
 from adapters.db.uow import UnitOfWork
+from domain import masking
 from domain.credits import Credit, CreditStatus
 from domain.identity import id_of
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType, BankTransfer, TransferStatus
@@ -63,8 +64,8 @@ STORE_FIELDS = ("id", "merchant_id", "name", "clabe", "beneficiary_name", "rfc_c
 
 
 def store_view(s: Store) -> dict[str, Any]:
-    """What a caller is shown of a store, its balance included (centavos)."""
-    view = {name: getattr(s, name) for name in STORE_FIELDS}
+    """What a caller is shown of a store, its balance included (centavos), its accounts and names masked."""
+    view = {name: masking.field(name, getattr(s, name)) for name in STORE_FIELDS}
     view["disbursement_mode"] = s.disbursement_mode.value
     return view
 
@@ -448,8 +449,8 @@ def transfer_report(uow: UnitOfWork, transfer_id: int, scope: int | None) -> Tra
     by_id = {id_of(c): c for c in uow.session.scalars(select(Credit).where(db.credits.c.id.in_(credit_ids)))} \
         if credit_ids else {}
     rows = [_report_row(bu, by_id.get(bu.credit_id) if bu.credit_id is not None else None) for bu in t.balance_updates]
-    store_ = {"id": s.id, "merchant_id": s.merchant_id, "name": s.name, "clabe": s.clabe,
-              "beneficiary_name": s.beneficiary_name}
+    store_ = {"id": s.id, "merchant_id": s.merchant_id, "name": s.name, "clabe": masking.account(s.clabe),
+              "beneficiary_name": masking.name(s.beneficiary_name)}
     return TransferReport(transfer_view(t, orders_of(uow, [transfer_id]).get(transfer_id), detail=True), store_,
                           t.currency, rows)
 

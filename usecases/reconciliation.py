@@ -19,7 +19,7 @@ def reconcile_day(uow: UnitOfWork, day: str, bank_rows: Sequence[Mapping[str, An
     by_key = {o.tracking_key: o for o in orders}
     for m in mismatches:
         if m.kind == "status" and m.tracking_key in by_key:
-            uow.outbox.send(steps.SYNC_PAYMENT_ORDER, by_key[m.tracking_key].id, again=f"reconciliation-{run_id}")
+            uow.outbox.send(steps.SYNC_PAYMENT_ORDER, by_key[m.tracking_key].uetr, again=f"reconciliation-{run_id}")
     level = "ERROR" if mismatches else "INFO"
     uow.log("reconciliation", f"{day}: {len(orders)} ours, {len(bank_rows)} at the bank, {matched} matched, "
             f"{len(mismatches)} mismatches", level=level, details={"run_id": run_id})

@@ -116,11 +116,11 @@ def sweep_payment_orders(uow: UnitOfWork, now: datetime, stuck_after: timedelta,
     for transfer_id in orphan_transfers:
         uow.outbox.send(steps.PAY_TRANSFER, transfer_id, again=f"sweep-{window}")
     unsent = uow.orders.with_status([PaymentOrderStatus.CREATED, PaymentOrderStatus.SENDING], cutoff)
-    for order_id in unsent:
-        uow.outbox.send(steps.SEND_PAYMENT_ORDER, order_id, again=f"sweep-{window}")
+    for uetr in unsent:
+        uow.outbox.send(steps.SEND_PAYMENT_ORDER, uetr, again=f"sweep-{window}")
     late = uow.orders.with_status([PaymentOrderStatus.SENT], now - callback_after)
-    for order_id in late:
-        uow.outbox.send(steps.SYNC_PAYMENT_ORDER, order_id, again=f"sweep-{window}")
+    for uetr in late:
+        uow.outbox.send(steps.SYNC_PAYMENT_ORDER, uetr, again=f"sweep-{window}")
     retried, orphaned = bank_events.retry_unmatched(uow, now, unmatched_deadline)
     unprocessed = bank_events.retry_unprocessed(uow, now, stuck_after)
     found = {"transfers_without_order": len(orphan_transfers), "orders_unsent": len(unsent),
@@ -138,15 +138,15 @@ def sweep_late_returns(uow: UnitOfWork, now: datetime, reconciled_days: int, ret
     """Ask the bank again about liquidated orders older than the daily reconciliation covers, for as long
     as a return may still come (``return_window_days``): a return whose callback was lost is found
     here. One seventh of them a day, so the load on the bank stays low."""
-    ids = uow.orders.liquidated_between(now - timedelta(days=return_window_days), now - timedelta(days=reconciled_days),
+    uetrs = uow.orders.liquidated_between(now - timedelta(days=return_window_days), now - timedelta(days=reconciled_days),
                                         LATE_RETURN_ROTATION, now.toordinal() % LATE_RETURN_ROTATION)
     day = now.strftime("%Y%m%d")
-    for order_id in ids:
-        uow.outbox.send(steps.SYNC_PAYMENT_ORDER, order_id, again=f"late-return-{day}")
-    if ids:
-        uow.log("sweep", f"{len(ids)} liquidated orders older than the reconciliation window asked about again "
-                "(late returns)", details={"orders": len(ids)})
-    return len(ids)
+    for uetr in uetrs:
+        uow.outbox.send(steps.SYNC_PAYMENT_ORDER, uetr, again=f"late-return-{day}")
+    if uetrs:
+        uow.log("sweep", f"{len(uetrs)} liquidated orders older than the reconciliation window asked about again "
+                "(late returns)", details={"orders": len(uetrs)})
+    return len(uetrs)
 
 
 def enqueue_ledger_check(uow: UnitOfWork, day: str) -> bool:

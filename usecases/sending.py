@@ -15,7 +15,7 @@ from domain.payment_orders import PaymentOrderStatus as S, PaymentSource, stp_fi
 from domain.stp import OrderOutcome
 from domain.tracking import PaymentEventKind
 from usecases import bank_outcomes, bulk_outcomes, ledger, tracking
-from usecases.payouts import NOT_SENT_UNVALIDATED, LockedOrder, PayoutConfig, hold, hold_store, lock_order
+from usecases.payouts import NOT_SENT_UNVALIDATED, LockedOrder, PayoutConfig, hold, hold_store, lock_order, order_id_of
 
 log = logging.getLogger("dispersa.payouts")
 ALERT_AFTER_ATTEMPTS = 5  # an order the bank keeps answering with an unknown code needs a person
@@ -110,10 +110,11 @@ class StillInDoubt(Exception):
     """No clear answer from the bank yet; the message is retried and the order queried first."""
 
 
-def send_order(new_uow: Callable[[], UnitOfWork], client: StpClient, order_id: int, config: PayoutConfig) -> str:
-    """Send one order at most once per tracking key. Returns what became of it: ``sent``, ``found``
-    (the bank had it), ``cancelled``, or ``already answered`` (nothing to send)."""
+def send_order(new_uow: Callable[[], UnitOfWork], client: StpClient, order: str | int, config: PayoutConfig) -> str:
+    """Send one order (by its UETR) at most once per tracking key. Returns what became of it: ``sent``,
+    ``found`` (the bank had it), ``cancelled``, or ``already answered`` (nothing to send)."""
     with new_uow() as uow:
+        order_id = order_id_of(uow, order)
         plan = begin_send(uow, order_id, config)
         uow.commit()
     if plan is None:

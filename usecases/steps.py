@@ -10,20 +10,21 @@ EVALUATE_TRIGGER = Step("evaluate_trigger", "ledger", key_args=2)        # store
 CREATE_TRANSFER = Step("create_transfer", "ledger", key_args=2)          # store id, manual key
 UPDATE_MONTHLY_COMMISSIONS = Step("update_monthly_commissions", "ledger", key_args=2)  # merchant, month
 PAY_TRANSFER = Step("pay_transfer", "bank")                              # transfer id
-SEND_PAYMENT_ORDER = Step("send_payment_order", "bank")                  # order id
-SYNC_PAYMENT_ORDER = Step("sync_payment_order", "bank")                  # order id
+BATCH, UETR = "batch_id", "uetr"  # what the log lines of a step's work carry
+SEND_PAYMENT_ORDER = Step("send_payment_order", "bank", about=UETR)      # the order's UETR
+SYNC_PAYMENT_ORDER = Step("sync_payment_order", "bank", about=UETR)      # the order's UETR
 PROCESS_BANK_EVENT = Step("process_bank_event", "bank")                  # bank event id
 RECONCILE_DAY = Step("reconcile_day", "bank")                            # operation date
 DRAIN_DEAD_LETTERS = Step("drain_dead_letters", "ops", key_args=0)       # sent again on each occasion
 CHECK_LEDGER = Step("check_ledger", "ops", key_args=0)                   # sent again each day
-SPLIT_BATCH = Step("split_batch", "bulk", key_args=2)                    # batch id, page of the file
-LOOKUP_DATES = Step("lookup_dates", "dates", key_args=2)                 # batch id, the row after which to look
-PLAN_BATCH = Step("plan_batch", "bulk")                                  # batch id
-EXECUTE_SUB_BATCH = Step("execute_sub_batch", "bulk", key_args=2)        # batch id, sub-batch number
-APPLY_CONNECTOR_CALLBACK = Step("apply_connector_callback", "bulk", key_args=2)  # UETR, the callback's digest
-SYNC_INSTRUCTION = Step("sync_instruction", "bulk")                      # UETR (sent again by the sweep)
-MERGE_BATCH = Step("merge_batch", "bulk")                                # batch id
-ACKNOWLEDGE_BATCH = Step("acknowledge_batch", "bulk", key_args=2)        # batch id, progress mark (%)
+SPLIT_BATCH = Step("split_batch", "bulk", key_args=2, about=BATCH)       # batch id, page of the file
+LOOKUP_DATES = Step("lookup_dates", "dates", key_args=2, about=BATCH)    # batch id, the row after which to look
+PLAN_BATCH = Step("plan_batch", "bulk", about=BATCH)                     # batch id
+EXECUTE_SUB_BATCH = Step("execute_sub_batch", "bulk", key_args=2, about=BATCH)  # batch id, sub-batch number
+APPLY_CONNECTOR_CALLBACK = Step("apply_connector_callback", "bulk", key_args=2, about=UETR)  # UETR, digest
+SYNC_INSTRUCTION = Step("sync_instruction", "bulk", about=UETR)          # UETR (sent again by the sweep)
+MERGE_BATCH = Step("merge_batch", "bulk", about=BATCH)                   # batch id
+ACKNOWLEDGE_BATCH = Step("acknowledge_batch", "bulk", key_args=2, about=BATCH)  # batch id, progress mark (%)
 PROJECT_PAYMENTS = Step("project_payments", "tracking", key_args=0)      # sent again by each transaction
 QUEUES = tuple(sorted({step.queue_name for step in (CONTRIBUTE, CANCEL_CREDIT, EVALUATE_TRIGGER, CREATE_TRANSFER,
                                                     UPDATE_MONTHLY_COMMISSIONS, PAY_TRANSFER, SEND_PAYMENT_ORDER,

@@ -85,6 +85,7 @@ def payment(uow: UnitOfWork, uetr: str, who: Principal) -> dict[str, Any]:
         raise NotFound(f"payment {uetr} does not exist")
     return {"uetr": uetr, "source": view.source, "status": view.status, "amount": _amount(view.amount, view.currency),
             "amount_minor": view.amount, "currency": view.currency, "payee_account": view.payee_account,
+            "payee_name": view.payee_name,
             "rail": view.rail, "execution_date": view.execution_date.isoformat() if view.execution_date else None,
             "delivery_date": view.delivery_date.isoformat() if view.delivery_date else None,
             "tracking_key": view.tracking_key, "bank_reference": view.bank_reference, "reason": view.reason,

@@ -6,6 +6,7 @@ from typing import Callable
 import falcon
 
 from adapters.db.uow import UnitOfWork
+from domain import masking
 from usecases import catalog, queries
 from web import context as ctx
 
@@ -63,7 +64,7 @@ class StoreResource:
         with self._uow() as uow:
             store = catalog.create_store(uow, merchant_id, fields)
             ctx.record(uow, req, "store", store.id,
-                       {"merchant_id": merchant_id, **{k: catalog.shown(k, v) for k, v in fields.items()}})
+                       {"merchant_id": merchant_id, **masking.fields(fields)})
             uow.commit()
             resp.media = queries.store_view(store)
         resp.status = falcon.HTTP_201

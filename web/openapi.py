@@ -127,7 +127,8 @@ BULK_SCHEMAS: dict[str, dict[str, Any]] = {
         "uetr": STR, "source": STR, "status": _enum(["initiated", "sent", "accepted", "liquidated", "cancelled",
                                                      "returned", "failed"]),
         "amount": AMOUNT_TEXT, "amount_minor": _nullable(INT), "currency": _nullable(STR),
-        "payee_account": {**_nullable(STR), "description": "masked: its last four digits"}, "rail": _nullable(STR),
+        "payee_account": {**_nullable(STR), "description": "masked: its last four digits"},
+        "payee_name": {**_nullable(STR), "description": "masked: the initial of each word"}, "rail": _nullable(STR),
         "execution_date": _nullable(STR), "delivery_date": _nullable(STR), "tracking_key": _nullable(STR),
         "bank_reference": _nullable(STR), "reason": _nullable(STR), "batch_id": _nullable(STR),
         "updated_at": _nullable(DATETIME),
@@ -139,6 +140,10 @@ BULK_SCHEMAS: dict[str, dict[str, Any]] = {
         requested_delivery_date={**STR, "format": "date", "description": "the delivery date asked for"}),
 }
 
+MASKED_ACCOUNT = {"type": "string", "description": "masked: only its last four digits are shown "
+                                                  "(``**************0025``); accounts are sealed at rest"}
+MASKED_NAME = {"type": "string", "description": "masked: only the initial of each word is shown (``J*** P***``)"}
+
 RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": _object({"title": STR, "description": STR}),
     "Merchant": _object({
@@ -147,12 +152,14 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
         "tiers": {"type": "array", "items": _object({"min_origination": MINOR, "commission_rate": RATE})},
     }),
     "Store": _object({
-        "id": INT, "merchant_id": INT, "name": STR, "clabe": STR, "beneficiary_name": STR, "rfc_curp": STR,
-        "currency": STR, "disbursement_mode": _enum(DisbursementMode), "time_of_day": {"type": "string"},
+        "id": INT, "merchant_id": INT, "name": STR, "clabe": MASKED_ACCOUNT, "beneficiary_name": MASKED_NAME,
+        "rfc_curp": STR, "currency": STR, "disbursement_mode": _enum(DisbursementMode), "time_of_day": {"type": "string"},
         "weekday": INT, "day_of_month": INT, "timezone": STR, "minimum_transfer": MINOR, "automation_enabled": BOOL,
         "requires_confirmation": BOOL, "validated": BOOL,
-        "validated_clabe": {**_nullable(STR), "description": "the account payment orders go to (set by validation)"},
-        "validated_beneficiary_name": _nullable(STR), "validated_rfc_curp": _nullable(STR),
+        "validated_clabe": {**_nullable(STR), "description": "the account payment orders go to (set by validation), "
+                            "by its last four digits"},
+        "validated_beneficiary_name": {**_nullable(STR), "description": "the name they carry, by its initials"},
+        "validated_rfc_curp": _nullable(STR),
         "balance": MINOR, "created_at": DATETIME,
     }),
     "PaymentOption": _object({
@@ -191,7 +198,8 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "TransferRequested": _object({"store_id": INT, "trigger_key": STR, "status": {"const": "requested"}}),
     "TransferReport": _object({
         "transfer": _ref("TransferDetail"),
-        "store": _object({"id": INT, "merchant_id": INT, "name": STR, "clabe": STR, "beneficiary_name": STR}),
+        "store": _object({"id": INT, "merchant_id": INT, "name": STR, "clabe": MASKED_ACCOUNT,
+                          "beneficiary_name": MASKED_NAME}),
         "currency": STR, "rows": {"type": "array", "items": _object(REPORT_ROW)},
         "totals": _object({"amount": MINOR, "commission": MINOR, "tax": MINOR, "net": MINOR}),
     }),

@@ -11,6 +11,7 @@ from bench.cli import cli as bench_cli
 from chaos.cli import cli as chaos_cli
 from workers.cli_batch import batch_app
 from workers.cli_dates import dates_app
+from workers.cli_keys import keys_app
 from workers.cli_support import console, container_for, database_url, err, fail, operator_name, shown_url
 
 app = typer.Typer(help="dispersa: disbursement engine (ledger, SPEI payouts, bulk files).", no_args_is_help=True,
@@ -29,6 +30,7 @@ tenant_app = typer.Typer(help="Tenants: the institutions that send bulk batches.
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(batch_app, name="batch")
 app.add_typer(dates_app, name="dates")
+app.add_typer(keys_app, name="keys")
 app.add_typer(bench_cli, name="bench")
 app.add_typer(chaos_cli, name="chaos")
 @db_app.command("upgrade")

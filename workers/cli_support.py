@@ -55,9 +55,13 @@ def database_url(migrated: bool = True) -> str:
 
 def container_for(url: str) -> Any:
     """The composition root on this database (the rest of the settings from the environment)."""
+    from adapters.sealing import KeysMissing
     from bootstrap import build_container
 
-    return build_container(Settings().model_copy(update={"database_url": url}))
+    try:
+        return build_container(Settings().model_copy(update={"database_url": url}))
+    except (KeysMissing, ValueError) as e:
+        fail(str(e))
 
 
 def operator_name() -> str:

@@ -10,6 +10,7 @@ from sqlalchemy import CursorResult, Integer, bindparam, func, insert, or_, sele
 from sqlalchemy.orm import Session
 
 from adapters.db import tables as t
+from adapters.db.types import SEALED_FIELDS
 from domain.batches import Batch, BatchStatus, InstructionStatus
 from domain.errors import NotFound
 from domain.instructions import Instruction
@@ -220,6 +221,8 @@ class Instructions:
         """Number the mode's pending rows into sub-batches ``first``, ``first + 1``, … of ``size`` rows,
         in the order of ``order_by`` (a row field; amounts by value) and then the file's."""
         keys: list[Any]
+        if order_by in SEALED_FIELDS:
+            return self._assign_by_sealed(batch_pk, payment_mode, first, size, order_by or "")
         if order_by is None:
             keys = [I.c.row]
         elif order_by == "amount":
@@ -234,6 +237,17 @@ class Instructions:
             I.c.status == InstructionStatus.PENDING.value).subquery()
         number = (first + (ranked.c.rank - ranked.c.rank % size) / size).cast(Integer)  # exact on MySQL and SQLite
         self._session.execute(update(I).where(I.c.id == ranked.c.id).values(sub_batch=number, position=ranked.c.rank))
+
+    def _assign_by_sealed(self, batch_pk: int, payment_mode: str, first: int, size: int, order_by: str) -> None:
+        """As ``assign_sub_batch``, ordered here: a sealed field's tokens say nothing of its order."""
+        found = self._session.execute(select(I.c.id, I.c.row, I.c.fields).where(
+            I.c.batch_pk == batch_pk, I.c.payment_mode == payment_mode,
+            I.c.status == InstructionStatus.PENDING.value)).all()
+        ranked = sorted(found, key=lambda r: (str(r.fields.get(order_by, "")), r.row))
+        if ranked:
+            self._session.execute(update(I).where(I.c.id == bindparam("_id")).values(
+                sub_batch=bindparam("_sub"), position=bindparam("_rank")),
+                [{"_id": r.id, "_sub": first + rank // size, "_rank": rank} for rank, r in enumerate(ranked)])
 
     def of_sub_batch(self, batch_pk: int, number: int, lock: bool = True) -> list[Instruction]:
         """The sub-batch's rows in their order (locked when ``lock``)."""

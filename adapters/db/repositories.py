@@ -10,6 +10,7 @@ from sqlalchemy import CursorResult, Result, and_, bindparam, func, insert, or_,
 from sqlalchemy.orm import Session
 
 from adapters.db import tables as t
+from adapters.sealing import KEYRING
 from domain.bank_events import BankEvent, BankEventStatus
 from domain.commission import CommissionUpdate
 from domain.credits import Credit, CreditStatus
@@ -273,14 +274,22 @@ class Orders(Repository[PaymentOrder]):
         return list(self._session.scalars(select(PaymentOrder).where(
             t.payment_orders.c.operation_date == operation_date)))
 
-    def with_status(self, statuses: list[PaymentOrderStatus], updated_before: datetime) -> list[int]:
-        """Orders in one of ``statuses`` not touched since ``updated_before``."""
-        return list(self._session.scalars(select(t.payment_orders.c.id).where(
+    def id_of(self, uetr: str) -> int:
+        """The id of the order of this UETR; NotFound when there is none."""
+        found = self._session.execute(select(t.payment_orders.c.id).where(t.payment_orders.c.uetr == uetr)).scalar()
+        if found is None:
+            raise NotFound(f"payment order {uetr} does not exist")
+        return int(found)
+
+    def with_status(self, statuses: list[PaymentOrderStatus], updated_before: datetime) -> list[str]:
+        """The UETRs of orders in one of ``statuses`` not touched since ``updated_before``."""
+        return list(self._session.scalars(select(t.payment_orders.c.uetr).where(
             t.payment_orders.c.status.in_(statuses), t.payment_orders.c.updated_at < updated_before)))
 
-    def liquidated_between(self, start: datetime, end: datetime, modulo: int, remainder: int) -> list[int]:
-        """Liquidated in [start, end), the share whose id leaves ``remainder`` divided by ``modulo``."""
-        return list(self._session.scalars(select(t.payment_orders.c.id).where(
+    def liquidated_between(self, start: datetime, end: datetime, modulo: int, remainder: int) -> list[str]:
+        """The UETRs of orders liquidated in [start, end), the share whose id leaves ``remainder`` divided by
+        ``modulo``."""
+        return list(self._session.scalars(select(t.payment_orders.c.uetr).where(
             t.payment_orders.c.status == PaymentOrderStatus.LIQUIDATED,
             t.payment_orders.c.liquidated_at >= start, t.payment_orders.c.liquidated_at < end,
             t.payment_orders.c.id % modulo == remainder)))
@@ -452,26 +461,22 @@ class Tenants:
 
 
 class Wallets:
-    """The closed loop's wallets and their entries."""
+    """The closed loop's wallets and their entries. An owner is sealed at rest and found by its digest,
+    under every data key while a rotation is under way (adapters.sealing)."""
 
     def __init__(self, session: Session):
         self._session = session
 
     def lock(self, tenant_id: int, owner: str, currency: str, at: datetime) -> Wallet:
         """The wallet, made empty if it does not exist yet, its row locked to the end of the transaction."""
-        w = t.wallets
-        where = (w.c.tenant_id == tenant_id, w.c.owner == owner, w.c.currency == currency)
-        self._session.execute(insert(w).prefix_with("IGNORE", dialect="mysql").prefix_with("OR IGNORE", dialect="sqlite")
-                              .values(tenant_id=tenant_id, owner=owner, currency=currency, balance=0, created_at=at))
-        row = self._session.execute(select(w).where(*where).with_for_update()).one()
-        return Wallet(row.tenant_id, row.owner, row.currency, int(row.balance), row.id)
+        return self.lock_many(tenant_id, [owner], currency, at, create=True)[owner]
 
     def find(self, tenant_id: int, owner: str, currency: str) -> Wallet | None:
         """The wallet if it exists (no lock)."""
         w = t.wallets
-        row = self._session.execute(select(w).where(w.c.tenant_id == tenant_id, w.c.owner == owner,
-                                                    w.c.currency == currency)).first()
-        return Wallet(row.tenant_id, row.owner, row.currency, int(row.balance), row.id) if row else None
+        row = self._session.execute(select(w).where(w.c.tenant_id == tenant_id, w.c.currency == currency,
+                                                    w.c.owner_digest.in_(KEYRING.digests(owner)))).first()
+        return _wallet(row) if row else None
 
     def record(self, entry: WalletEntry, *wallets: Wallet) -> None:
         """Write a movement and the balances it left (the caller holds the wallets' locks)."""
@@ -483,19 +488,24 @@ class Wallets:
 
     def lock_many(self, tenant_id: int, owners: list[str], currency: str, at: datetime,
                   create: bool) -> dict[str, Wallet]:
-        """The wallets of these owners in one currency, locked in one statement (in owner order, as every
+        """The wallets of these owners in one currency, locked in one statement (in digest order, as every
         step locks them); missing ones are made empty first when ``create``."""
         w = t.wallets
         wanted = sorted(set(owners))
         if not wanted:
             return {}
+        digests = [d for o in wanted for d in KEYRING.digests(o)]
+        where = (w.c.tenant_id == tenant_id, w.c.currency == currency, w.c.owner_digest.in_(digests))
         if create:
-            self._session.execute(insert(w).prefix_with("IGNORE", dialect="mysql").prefix_with(
-                "OR IGNORE", dialect="sqlite"), [dict(tenant_id=tenant_id, owner=o, currency=currency, balance=0,
-                                                      created_at=at) for o in wanted])
-        rows = self._session.execute(select(w).where(w.c.tenant_id == tenant_id, w.c.currency == currency,
-                                                     w.c.owner.in_(wanted)).order_by(w.c.owner).with_for_update())
-        return {r.owner: Wallet(r.tenant_id, r.owner, r.currency, int(r.balance), r.id) for r in rows}
+            # an owner already kept under an older key's digest is not made again under the first key's
+            found = set(self._session.scalars(select(w.c.owner).where(*where)))
+            missing = [o for o in wanted if o not in found]
+            if missing:
+                self._session.execute(insert(w).prefix_with("IGNORE", dialect="mysql").prefix_with(
+                    "OR IGNORE", dialect="sqlite"), [dict(tenant_id=tenant_id, owner=o, owner_digest=KEYRING.digest(o),
+                                                          currency=currency, balance=0, created_at=at) for o in missing])
+        rows = self._session.execute(select(w).where(*where).order_by(w.c.owner_digest).with_for_update())
+        return {r.owner: _wallet(r) for r in rows}
 
     def existing(self, tenant_id: int, owners: list[str]) -> set[str]:
         """Which of these owners have a wallet (in any currency)."""
@@ -503,8 +513,8 @@ class Wallets:
         wanted = sorted(set(owners))
         if not wanted:
             return set()
-        return set(self._session.scalars(select(w.c.owner).where(w.c.tenant_id == tenant_id,
-                                                                  w.c.owner.in_(wanted))))
+        return set(self._session.scalars(select(w.c.owner).where(
+            w.c.tenant_id == tenant_id, w.c.owner_digest.in_([d for o in wanted for d in KEYRING.digests(o)]))))
 
     def record_many(self, entries: list[WalletEntry], wallets: list[Wallet]) -> None:
         """Write movements and the balances they left, a statement for each kind (the caller holds the locks)."""
@@ -518,5 +528,9 @@ class Wallets:
 
     def of_tenant(self, tenant_id: int) -> list[Wallet]:
         w = t.wallets
-        return [Wallet(r.tenant_id, r.owner, r.currency, int(r.balance), r.id) for r in self._session.execute(
-            select(w).where(w.c.tenant_id == tenant_id).order_by(w.c.owner, w.c.currency))]
+        return sorted((_wallet(r) for r in self._session.execute(select(w).where(w.c.tenant_id == tenant_id))),
+                      key=lambda wallet: (wallet.owner, wallet.currency))
+
+
+def _wallet(row: Any) -> Wallet:
+    return Wallet(row.tenant_id, row.owner, row.currency, int(row.balance), row.id)

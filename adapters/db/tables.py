@@ -11,7 +11,7 @@ from sqlalchemy import (
 from sqlalchemy import Enum as SAEnum, false
 from sqlalchemy.orm import registry, relationship
 
-from adapters.db.types import DecimalText, UtcDateTime, case_sensitive
+from adapters.db.types import DecimalText, Sealed, SealedFields, UtcDateTime, case_sensitive
 from domain.credits import CancellationReason, Credit, CreditStatus
 from domain.ledger import (
     REASON_LENGTH, BalanceUpdate, BalanceUpdateStatus, BalanceUpdateStatusChange, BalanceUpdateType, BankTransfer,
@@ -66,8 +66,8 @@ stores = Table(
     "stores", metadata, pk(),
     Column("merchant_id", ID, ForeignKey("merchants.id"), nullable=False, index=True),
     Column("name", String(200), nullable=False),
-    Column("clabe", String(18), nullable=False),
-    Column("beneficiary_name", String(120), nullable=False, default=""),
+    Column("clabe", Sealed, nullable=False),  # sealed at rest, as every payee account and name
+    Column("beneficiary_name", Sealed, nullable=False, default=""),
     Column("rfc_curp", String(18), nullable=False, default=""),
     Column("currency", String(3), nullable=False),
     Column("disbursement_mode", enum_of(DisbursementMode), nullable=False),
@@ -79,8 +79,8 @@ stores = Table(
     Column("automation_enabled", Boolean, nullable=False),
     Column("requires_confirmation", Boolean, nullable=False),
     Column("validated", Boolean, nullable=False),
-    Column("validated_clabe", String(18)),
-    Column("validated_beneficiary_name", String(120)),
+    Column("validated_clabe", Sealed),
+    Column("validated_beneficiary_name", Sealed),
     Column("validated_rfc_curp", String(18)),
     Column("balance", BigInteger, nullable=False, default=0),
     Column("last_sequence", BigInteger, nullable=False, default=0),
@@ -318,10 +318,10 @@ instructions = Table(
     Column("row", Integer, nullable=False),
     Column("sub_batch", Integer),
     Column("instruction_id", String(48), nullable=False, unique=True),
-    Column("fields", JSON, nullable=False),  # the row as written, for the result file
+    Column("fields", SealedFields, nullable=False),  # the row as written, for the result file (parties sealed)
     Column("payment_mode", String(32), nullable=False),
     Column("connector", String(16)),
-    Column("payee_identifier", String(64), nullable=False, default=""),
+    Column("payee_identifier", Sealed, nullable=False, default=""),
     Column("amount", BigInteger),
     Column("currency", String(3), nullable=False, default=""),
     Column("status", String(16), nullable=False),
@@ -351,11 +351,12 @@ instructions = Table(
 wallets = Table(
     "wallets", metadata, pk(),
     Column("tenant_id", ID, ForeignKey("tenants.id"), nullable=False),
-    Column("owner", String(64), nullable=False),
+    Column("owner", Sealed, nullable=False),  # a payee's account in the closed loop (or the tenant's name)
+    Column("owner_digest", String(64), nullable=False),  # found by this: the owner's HMAC (adapters.sealing)
     Column("currency", String(3), nullable=False),
     Column("balance", BigInteger, nullable=False, default=0),
     Column("created_at", UtcDateTime, nullable=False),
-    UniqueConstraint("tenant_id", "owner", "currency"),
+    UniqueConstraint("tenant_id", "owner_digest", "currency"),
 )
 
 wallet_entries = Table(
@@ -422,8 +423,8 @@ payment_orders = Table(
     Column("status", enum_of(PaymentOrderStatus), nullable=False),
     Column("amount", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
-    Column("beneficiary_account", String(18), nullable=False),
-    Column("beneficiary_name", String(120), nullable=False),
+    Column("beneficiary_account", Sealed, nullable=False),
+    Column("beneficiary_name", Sealed, nullable=False),
     Column("beneficiary_rfc_curp", String(18), nullable=False),
     Column("beneficiary_institution", String(5), nullable=False),
     Column("concept", String(40), nullable=False),

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import JSON, DateTime, String, Text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.types import TypeDecorator
+
+from adapters.sealing import KEYRING
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -50,3 +53,38 @@ def case_sensitive(length: int) -> String:
     """Text compared byte for byte: an external id or an idempotency key that differs from another only
     in case names another thing (MySQL's default collation would take them for one)."""
     return String(length).with_variant(mysql.VARCHAR(length, collation="utf8mb4_bin"), "mysql", "mariadb")
+
+
+class Sealed(TypeDecorator[str]):
+    """Text stored sealed (a payee's account or name): a Fernet token under the first data key, read back
+    as the text. Tokens differ each time, so a sealed column is never compared in SQL."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect):  # type: ignore[no-untyped-def]
+        return None if value is None else KEYRING.seal(str(value))
+
+    def process_result_value(self, value: str | None, dialect):  # type: ignore[no-untyped-def]
+        return None if value is None else KEYRING.unseal(value)
+
+
+SEALED_FIELDS = ("payer_identifier", "payee_identifier", "note")  # a bulk row's parties and the payee's name
+
+
+class SealedFields(TypeDecorator[dict[str, Any]]):
+    """A bulk row's fields as JSON, its parties' identifiers and its note (the payee's name on SPEI) sealed,
+    the rest plain so that SQL can still order rows by them."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: dict[str, Any] | None, dialect):  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        return {k: (KEYRING.seal(str(v)) if k in SEALED_FIELDS and v is not None else v) for k, v in value.items()}
+
+    def process_result_value(self, value: dict[str, Any] | None, dialect):  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        return {k: (KEYRING.unseal(v) if k in SEALED_FIELDS and isinstance(v, str) else v) for k, v in value.items()}

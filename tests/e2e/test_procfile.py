@@ -18,6 +18,7 @@ from adapters.bank.signer import generate_key_pair
 from domain import clabe
 from domain.commission import split_credit
 from domain.money import Money
+from tests.conftest import TEST_DATA_KEYS
 from tests.e2e.support import BIN, REPO, Processes, free_port, fresh_database, ok, wait_for
 from tests.integration.helpers import rabbitmq_url_for
 
@@ -40,6 +41,7 @@ def system(tmp_path_factory):
         "PATH": f"{BIN}:{env.get('PATH', '')}",
         "DISPERSA_DATABASE_URL": url.render_as_string(hide_password=False),
         "DISPERSA_BROKER": "rabbitmq",
+        "DISPERSA_DATA_KEYS": TEST_DATA_KEYS,
         "DISPERSA_RABBITMQ_URL": rabbitmq_url_for(url.database),
         "DISPERSA_REDIS_URL": "redis://127.0.0.1:6379/14",
         "DISPERSA_WEB_BIND": f"127.0.0.1:{web_port}",

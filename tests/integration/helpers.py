@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from adapters.db.tables import event_log, outbox
 from adapters.settings import Settings
 from domain import clabe
-from tests.conftest import TEST_REDIS_URL
+from tests.conftest import TEST_DATA_KEYS, TEST_REDIS_URL
 from tests.factories import validated_store
 from usecases import catalog, credits as credit_cases
 from bootstrap import Container, build_container, relay as relay_of
@@ -378,7 +378,7 @@ def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
 def cli_env(database_url: str) -> dict[str, str]:
     """The environment of a ``dispersa`` command run by an operator against the test database."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DISPERSA_")}
-    env["DISPERSA_DATABASE_URL"] = database_url
+    env.update({"DISPERSA_DATABASE_URL": database_url, "DISPERSA_DATA_KEYS": TEST_DATA_KEYS})
     return env
 
 
@@ -387,6 +387,6 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DISPERSA_")}
     env.update({"DISPERSA_DATABASE_URL": settings.database_url, "DISPERSA_BROKER": "rabbitmq",
                 "DISPERSA_REDIS_URL": settings.redis_url, "DISPERSA_RABBITMQ_URL": settings.rabbitmq_url,
-                "DISPERSA_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"})
+                "DISPERSA_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1", "DISPERSA_DATA_KEYS": settings.data_keys})
     env.update(extra)
     return env

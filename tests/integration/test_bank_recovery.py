@@ -197,7 +197,7 @@ def test_reconciliation_flags_unknown_estados_and_other_bank_ids_and_queries_sta
     assert sorted((m["tracking_key"], m["kind"]) for m in run["mismatch_list"]) == sorted([
         (first.tracking_key, "unknown_estado"), (second.tracking_key, "bank_order_id"),
         (third.tracking_key, "status")])
-    assert outbox_rows(container, "sync_payment_order") == [[third.id]]
+    assert outbox_rows(container, "sync_payment_order") == [[third.uetr]]
 
 
 class ReturnedAtTheBank:
@@ -219,7 +219,7 @@ def test_a_return_after_the_reconciliation_window_is_found_by_the_late_return_sw
     with container.uow() as uow:
         assert scheduling.sweep_late_returns(uow, clock(), reconciled_days=35, return_window_days=180) == 1
         uow.commit()
-    assert outbox_rows(container, "sync_payment_order") == [[order.id]]
+    assert outbox_rows(container, "sync_payment_order") == [[order.uetr]]
     assert bank_outcomes.sync_order(container.uow, ReturnedAtTheBank(), order.id, container.payout_config) == "D"
     order, transfer = reload(container, order.id)
     assert order.status == PaymentOrderStatus.RETURNED and transfer.status == TransferStatus.REJECTED

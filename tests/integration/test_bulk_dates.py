@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from falcon import testing
 
+from adapters.sealing import KEYRING
 from bootstrap import Container
 from scheduler import jobs
 from tests.integration.bulk_support import tenant
@@ -69,7 +70,7 @@ def test_delivery_dates_are_met_or_refused_and_held_rows_go_out_on_their_day(bul
     s = summary(client, headers, batch_id)
     assert (s["status"], s["successful"], s["failed"]) == ("completed", 3, 3), s
     [paid] = rows(container, "SELECT at FROM wallet_entries e JOIN wallets w ON w.id = e.credit_wallet_id "
-                             "WHERE w.owner = 'ana'")
+                             "WHERE w.owner_digest = :d", d=KEYRING.digest("ana"))
     assert paid.at.date().isoformat() == "2026-12-11"
     result = client.simulate_get(f"/api/v1/batchtransactions/{batch_id}/result", headers=headers).text.splitlines()
     assert result[0].endswith("status,error_code,error_description,date,execution_date,delivery_date")

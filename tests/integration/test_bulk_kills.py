@@ -12,6 +12,7 @@ from typing import Iterator
 import pytest
 from falcon import testing
 
+from adapters.sealing import KEYRING
 from bootstrap import Container, build_container, web_app
 from tests.integration.helpers import REPO, VENV_BIN, RelayThread, isolated_settings, rows, scalar, worker_env
 from usecases import tenants
@@ -96,5 +97,5 @@ def test_killing_the_bulk_worker_mid_sub_batch_pays_no_row_twice(services: tuple
                              "FROM wallet_entries WHERE reference LIKE :p", p=f"{batch_id}:%")
     assert (paid.n, paid.once, int(paid.total)) == (ROWS, ROWS, expected)
     assert scalar(container, "SELECT COUNT(*) FROM instructions WHERE status = 'success'") == ROWS
-    assert scalar(container, "SELECT balance FROM wallets WHERE owner = 'float'") == 100_000_000 - expected
+    assert scalar(container, "SELECT balance FROM wallets WHERE owner_digest = :d", d=KEYRING.digest("float")) == 100_000_000 - expected
     assert verify_all(container.sessions).violations == []

@@ -12,13 +12,14 @@ import json
 import threading
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 from urllib.parse import urlsplit
 
 import pytest
 from dramatiq import Message
 from falcon import testing
 
+from adapters.sealing import KEYRING
 from bootstrap import Container
 from domain.tenants import FLOAT
 from tests.integration.bulk_support import HEADER, new_key, tenant
@@ -64,10 +65,24 @@ def summary(client: testing.TestClient, headers: dict[str, str], batch_id: str) 
 
 
 def instructions(container: Container, batch_id: str) -> list[Any]:
-    """The batch's rows in the file's order: row, status, error code and description, sub-batch, mode, payee."""
-    return rows(container, "SELECT i.`row`, i.status, i.error_code, i.error_description, i.sub_batch, "
-                           "i.payment_mode, i.payee_identifier, i.amount FROM instructions i "
-                           "JOIN batches b ON b.id = i.batch_pk WHERE b.batch_id = :b ORDER BY i.`row`", b=batch_id)
+    """The batch's rows in the file's order: row, status, error code and description, sub-batch, mode, payee
+    (unsealed), amount."""
+    return [Row(r.row, r.status, r.error_code, r.error_description, r.sub_batch, r.payment_mode,
+                KEYRING.unseal(r.payee_identifier), r.amount) for r in rows(
+        container, "SELECT i.`row`, i.status, i.error_code, i.error_description, i.sub_batch, i.payment_mode, "
+                   "i.payee_identifier, i.amount FROM instructions i JOIN batches b ON b.id = i.batch_pk "
+                   "WHERE b.batch_id = :b ORDER BY i.`row`", b=batch_id)]
+
+
+class Row(NamedTuple):
+    row: int
+    status: str
+    error_code: str | None
+    error_description: str | None
+    sub_batch: int | None
+    payment_mode: str
+    payee_identifier: str
+    amount: int | None
 
 
 def balance(container: Container, tenant_name: str, owner: str, currency: str = "USD") -> int | None:
@@ -240,6 +255,19 @@ def test_ordering_numbers_the_sub_batches_by_the_ordering_field(
         assert [s["totalAmount"] for s in subs] == ["60.00", "60.00", "30.00"]
 
 
+def test_ordering_by_a_sealed_field_follows_its_values_not_their_tokens(
+        bulk: tuple[Container, testing.TestClient]) -> None:
+    container, client = bulk
+    headers = tenant(container, "bypayee", {"ordering": {"enable": True, "field": "payee_identifier"},
+                                            "splitting": {"enable": True, "sub-batch-size": 2},
+                                            "partylookup.enable": False, "payment-modes": CLOSED}, "1000")
+    payees = ["m", "c", "x", "a", "k"]  # by payee: a, c | k, m | x
+    batch_id = upload(client, headers, csv_file(*(line(i, p, "10") for i, p in enumerate(payees))), "by-payee")
+    process(container)
+    assert summary(client, headers, batch_id)["status"] == "completed"
+    assert [r.sub_batch for r in instructions(container, batch_id)] == [1, 0, 2, 0, 1]
+
+
 def test_ordering_on_pays_the_rows_in_the_ordering_field_s_order(bulk: tuple[Container, testing.TestClient]) -> None:
     """One sub-batch, a float that cannot pay every row: ordered by amount, the small rows are paid first
     (5 and 10), and the 20 that no longer fits fails. In the file's order the 20 would be paid and the 10 fail."""
@@ -407,7 +435,7 @@ def test_formatting_gsma_pays_the_formatted_msisdn(bulk: tuple[Container, testin
     assert (row.status, row.payee_identifier) == ("success", "52551234"), row
     assert balance(container, "gsmafmt", "52551234") == 1000
     s = summary(client, headers, batch_id)
-    assert result_csv(client, headers, s["file"])[0]["payee_identifier"] == "+52 55-1234"  # the file as written
+    assert result_csv(client, headers, s["file"])[0]["payee_identifier"] == "*******1234"  # as written, masked
 
 
 def test_formatting_off_pays_the_payee_as_written(bulk: tuple[Container, testing.TestClient]) -> None:
@@ -437,7 +465,7 @@ def test_mergeback_off_gives_each_sub_batch_its_own_result_file(bulk: tuple[Cont
         f"/api/v1/batchtransactions/{batch_id}/result?subBatch={n}" for n in (0, 1)]
     assert [r["id"] for r in result_csv(client, headers, s["subBatches"][0]["file"])] == ["0", "1"]
     last = result_csv(client, headers, s["subBatches"][1]["file"])
-    assert [(r["id"], r["payee_identifier"], r["status"]) for r in last] == [("2", "c", "SUCCESS")]
+    assert [(r["id"], r["payee_identifier"], r["status"]) for r in last] == [("2", "*", "SUCCESS")]
 
 
 def test_mergeback_on_gives_the_batch_one_result_file(bulk: tuple[Container, testing.TestClient]) -> None:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from adapters.db.tables import audit_log, event_log, stores, trigger_evaluations
-from domain import clabe
+from domain import clabe, masking
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BankTransfer, TransferStatus
 from domain.merchants import Store
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus
@@ -93,16 +93,18 @@ def test_treasury_changes_bank_details_audited_with_old_and_new_values_masked(st
     resp = client.simulate_patch(f"/stores/{store_id}", json={"clabe": ATTACKER, "requires_confirmation": True},
                                  headers=key(container, "treasury"))
     assert resp.status_code == 200, resp.text
-    assert resp.json["validated"] is False and resp.json["validated_clabe"] == ORIGINAL
+    assert resp.json["validated"] is False and resp.json["validated_clabe"] == masking.account(ORIGINAL)
     with container.uow() as uow:
         details = uow.session.execute(select(audit_log.c.details).where(
             audit_log.c.action == "update_store")).scalar_one()
     assert details == {"changes": {
-        "clabe": {"old": clabe.mask(ORIGINAL), "new": clabe.mask(ATTACKER)},
+        "clabe": {"old": masking.account(ORIGINAL), "new": masking.account(ATTACKER)},
         "requires_confirmation": {"old": False, "new": True}}}
     assert ORIGINAL not in str(details) and ATTACKER not in str(details)
     resp = client.simulate_post(f"/stores/{store_id}/validate", headers=key(container, "treasury"))
-    assert resp.status_code == 200 and resp.json["validated_clabe"] == ATTACKER
+    assert resp.status_code == 200 and resp.json["validated_clabe"] == masking.account(ATTACKER)
+    with container.uow() as uow:
+        assert uow.stores.get(store_id).validated_clabe == ATTACKER
 
 
 def test_an_unvalidated_stores_trigger_is_held_and_nothing_is_paid(stack):

@@ -17,9 +17,11 @@ from falcon.testing import Result
 from sqlalchemy import select
 
 from adapters.db import tables
+from adapters.db.types import Sealed
+from adapters.sealing import KEYRING
 from adapters.settings import Settings
 from bootstrap import build_container
-from domain import clabe
+from domain import clabe, masking
 from tests.conftest import FakeClock
 from tests.integration.conftest import WEBHOOK_PATH, WEBHOOK_SECRET
 from tests.integration.helpers import count, rows, scalar
@@ -83,8 +85,9 @@ def api(settings: Settings, clock: FakeClock) -> Iterator[Api]:
 
 
 def column(api: Api, table: str, name: str, id_: int) -> Any:
-    """A column's stored text, read raw (no type conversion)."""
-    return scalar(api.container, f"SELECT `{name}` FROM `{table}` WHERE id = :id", id=id_)
+    """A column's stored text, read raw (no type conversion; a sealed column's token unsealed here)."""
+    raw = scalar(api.container, f"SELECT `{name}` FROM `{table}` WHERE id = :id", id=id_)
+    return KEYRING.unseal(raw) if isinstance(tables.metadata.tables[table].c[name].type, Sealed) else raw
 
 
 # --- the STP callback ---------------------------------------------------------------------------------
@@ -192,8 +195,8 @@ def test_a_store_text_patched_at_its_limit_is_stored_whole_and_one_past_is_refus
     before = expect(api.admin.get(path), 200)[name]
     is_error(api.admin.patch(path, json={name: value + value[-1]}), 422, name, f"at most {limit}")
     assert expect(api.admin.get(path), 200)[name] == before
-    assert expect(api.admin.patch(path, json={name: value}), 200)[name] == value
-    assert expect(api.admin.get(path), 200)[name] == value
+    assert expect(api.admin.patch(path, json={name: value}), 200)[name] == masking.field(name, value)
+    assert expect(api.admin.get(path), 200)[name] == masking.field(name, value)
     assert column(api, "stores", name, shop.store_id) == value
 
 
@@ -214,11 +217,12 @@ def test_validating_a_store_copies_its_bank_details_at_their_limits_whole(api: A
     validated = expect(api.treasury.post(f"/stores/{shop.store_id}/validate"), 200)
     shown = expect(api.treasury.get(f"/stores/{shop.store_id}"), 200)
     for name, value in details.items():
-        assert validated[f"validated_{name}"] == shown[f"validated_{name}"] == value
+        assert validated[f"validated_{name}"] == shown[f"validated_{name}"] == masking.field(name, value)
         assert column(api, "stores", f"validated_{name}", shop.store_id) == value
     audit = expect(api.treasury.get("/api/v1/audit", params={"action": "validate_store"}), 200)["items"]
     latest = max(audit, key=lambda entry: entry["id"])["details"]["validated"]
-    assert (latest["beneficiary_name"], latest["rfc_curp"]) == (details["beneficiary_name"], details["rfc_curp"])
+    assert (latest["beneficiary_name"], latest["rfc_curp"]) == (masking.name(details["beneficiary_name"]),
+                                                                details["rfc_curp"])
 
 
 # --- payment options ------------------------------------------------------------------------------------

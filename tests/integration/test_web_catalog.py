@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from domain import masking
 from tests.integration.helpers import count, scalar
 from tests.integration.test_web_access import Api, expect, is_error
 from bootstrap import Container
@@ -31,7 +32,8 @@ def test_create_and_read_a_store_with_its_option(api: Api) -> None:
         "priority": 2}), 201)
 
     got = expect(api.operator.get(f"/stores/{store['id']}"), 200)
-    assert {k: got[k] for k in fields} == fields
+    assert {k: got[k] for k in fields} == masking.fields(fields)  # its account and name shown masked
+    assert got["clabe"] == "*" * 14 + fields["clabe"][-4:] and got["clabe"] != fields["clabe"]
     assert (got["merchant_id"], got["currency"], got["balance"], got["validated"]) == (merchant["id"], "MXN", 0, False)
     listed = expect(api.operator.get(f"/stores/{store['id']}/payment-options"), 200)["items"]
     assert [o["id"] for o in listed] == [option["id"]]

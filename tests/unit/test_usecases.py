@@ -94,7 +94,7 @@ def test_an_evaluation_opens_its_transfer_and_its_payment_order_in_one_step(uow)
     [order] = uow.orders.all()
     assert (transfer.status, transfer.amount, order.status, order.bank_transfer_id) == (
         TS.SENDING, 94_200, OS.CREATED, transfer.id)
-    assert uow.outbox.to(steps.SEND_PAYMENT_ORDER) == [(order.id,)]
+    assert uow.outbox.to(steps.SEND_PAYMENT_ORDER) == [(order.uetr,)]
     assert uow.evaluations.of(store_id, instant_key(bu)).bank_transfer_id == transfer.id  # type: ignore[union-attr]
 
 

@@ -5,11 +5,23 @@ from alembic import context
 
 from adapters.db.engine import build_engine
 from adapters.db.tables import metadata
+from adapters.sealing import KEYRING
 
 config = context.config
 
 
+def load_keys() -> None:
+    """The data keys migrations seal and unseal stored rows with (DISPERSA_DATA_KEYS), unless the caller
+    loaded them; without keys, only a database with no payee data yet can be migrated."""
+    from adapters.settings import Settings
+
+    keys = Settings().data_keys
+    if not KEYRING.loaded and keys:
+        KEYRING.load(keys)
+
+
 def run_migrations_online() -> None:
+    load_keys()
     url = config.get_main_option("sqlalchemy.url") or ""
     engine = build_engine(url)
     with engine.connect() as connection:

@@ -1,0 +1,129 @@
+"""Data key rotation: every sealed value re-sealed under the first of DISPERSA_DATA_KEYS, and every wallet
+owner's digest made under it, a chunk of rows a transaction (so that it runs beside live traffic and can
+be stopped and run again); and the survey that says how many values each column still holds under an
+older key, before that key is dropped."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from sqlalchemy import JSON, Column, Engine, MetaData, Table, Text, func, select, update
+
+from adapters.db import tables
+from adapters.db.types import SEALED_FIELDS, Sealed, SealedFields
+from adapters.sealing import KEYRING
+
+CHUNK = 500
+
+
+@dataclass
+class ColumnTally:
+    """One sealed column: its values, those under the first key, those re-sealed now, those no key reads."""
+
+    table: str
+    column: str
+    values: int = 0
+    current: int = 0
+    resealed: int = 0
+    unreadable: int = 0
+
+
+def sealed_columns() -> dict[str, list[str]]:
+    """The sealed columns of each table, as the mapping declares them."""
+    found: dict[str, list[str]] = {}
+    for table in tables.metadata.sorted_tables:
+        names = [c.name for c in table.columns if isinstance(c.type, (Sealed, SealedFields))]
+        if names:
+            found[table.name] = names
+    return found
+
+
+def _raw(table: str, columns: list[str]) -> Table:
+    """The table as stored: tokens, not what they seal."""
+    kinds = {c.name: c.type for c in tables.metadata.tables[table].columns}
+    return Table(table, MetaData(), Column("id", tables.metadata.tables[table].c.id.type, primary_key=True),
+                 *(Column(c, JSON if isinstance(kinds[c], SealedFields) else Text) for c in columns),
+                 *([Column("owner_digest", Text)] if table == "wallets" else []))
+
+
+def _tokens(column: str, value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        return [v for k, v in value.items() if k in SEALED_FIELDS and isinstance(v, str)]
+    return [value]
+
+
+def _resealed(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: (KEYRING.reseal(v) if k in SEALED_FIELDS and isinstance(v, str) and not KEYRING.is_current(v)
+                    else v) for k, v in value.items()}
+    return value if KEYRING.is_current(value) else KEYRING.reseal(value)
+
+
+def _count(tally: dict[str, ColumnTally], row: Any, columns: list[str], resealing: bool) -> dict[str, Any]:
+    """Tally a row's tokens; the columns to write back when ``resealing``."""
+    changes: dict[str, Any] = {}
+    for c in columns:
+        value, t = getattr(row, c), tally[c]
+        for token in _tokens(c, value):
+            t.values += 1
+            if KEYRING.is_current(token):
+                t.current += 1
+                continue
+            try:
+                KEYRING.unseal(token)
+            except Exception:
+                t.unreadable += 1
+                continue
+            if resealing:
+                t.resealed += 1
+                changes[c] = value
+    if resealing:
+        changes = {c: _resealed(v) for c, v in changes.items()}
+    return changes
+
+
+def _wallet_digest(row: Any) -> str | None:
+    """The first key's digest of a wallet's owner, when its row holds another."""
+    try:
+        digest = KEYRING.digest(KEYRING.unseal(row.owner))
+    except Exception:
+        return None
+    return digest if digest != row.owner_digest else None
+
+
+def survey_or_rotate(engine: Engine, resealing: bool, progress: Callable[[int], None] = lambda n: None,
+                     chunk: int = CHUNK) -> list[ColumnTally]:
+    """Count each sealed column's values by key; with ``resealing``, re-seal those under an older key and
+    give wallets their first-key digests. ``progress(rows)`` after each chunk."""
+    out: list[ColumnTally] = []
+    for name, columns in sealed_columns().items():
+        raw = _raw(name, columns)
+        tally = {c: ColumnTally(name, c) for c in columns}
+        last = 0
+        while True:
+            with engine.begin() as conn:
+                stmt = select(raw).where(raw.c.id > last).order_by(raw.c.id).limit(chunk)
+                rows = conn.execute(stmt.with_for_update() if resealing else stmt).all()
+                for row in rows:
+                    changes = _count(tally, row, columns, resealing)
+                    if resealing and name == "wallets":
+                        digest = _wallet_digest(row)
+                        if digest is not None:
+                            changes["owner_digest"] = digest
+                    if changes:
+                        conn.execute(update(raw).where(raw.c.id == row.id).values(**changes))
+            if not rows:
+                break
+            last = rows[-1].id
+            progress(len(rows))
+        out.extend(tally.values())
+    return out
+
+
+def rows_to_visit(engine: Engine) -> int:
+    """How many rows a survey or a rotation reads."""
+    with engine.connect() as conn:
+        return sum(int(conn.execute(select(func.count()).select_from(tables.metadata.tables[name])).scalar() or 0)
+                   for name in sealed_columns())
