@@ -39,7 +39,7 @@ def apply_outcome(uow: UnitOfWork, order_id: int, outcome: OrderOutcome, bank_or
     if result == Applied.CONFLICT:
         uow.alert("payment_order_conflict", f"order {order.tracking_key} is {order.status.value} but the bank "
                   f"reports it {outcome.value}; nothing applied, check it with STP",
-                  bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key)
+                  bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key, uetr=order.uetr)
     if result != Applied.APPLIED:
         return result
     tracking.record(uow, [tracking.event(uow, order.uetr, PaymentEventKind(outcome.value), reason=cause,
@@ -50,7 +50,7 @@ def apply_outcome(uow: UnitOfWork, order_id: int, outcome: OrderOutcome, bank_or
     elif order.source == PaymentSource.BULK_ROW:
         bulk_outcomes.order_settled(uow, order, outcome, cause)
     uow.log(f"payment_order_{outcome.value}", f"order {order.tracking_key} {outcome.value}",
-            bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key,
+            bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key, uetr=order.uetr,
             details={"cause": cause} if cause else None)
     return result
 

@@ -71,7 +71,7 @@ def record_registration(uow: UnitOfWork, order_id: int, answer: stp.Registration
         if order.status in (S.SENDING, S.SENT) or order.bank_order_id is None:
             bank_outcomes.accept(uow, locked, answer.order_id)
         uow.log("payment_order_sent", f"order {order.tracking_key} accepted as STP {answer.order_id}",
-                bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key)
+                bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key, uetr=order.uetr)
         return Registration.SENT
     error = answer.error
     assert error is not None
@@ -83,7 +83,7 @@ def record_registration(uow: UnitOfWork, order_id: int, answer: stp.Registration
         record = uow.alert if stuck else partial(uow.log, level="WARNING")
         record("payment_order_error", f"order {order.tracking_key}: STP {error.code} {error.message} "
                f"(attempt {order.attempts}){'; still not sent, treasury should look' if stuck else ''}",
-               bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key)
+               bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key, uetr=order.uetr)
         return Registration.TRANSIENT
     order.move_to(S.CANCELLED, uow.clock(), order.last_error)
     tracking.record(uow, [tracking.event(uow, order.uetr, PaymentEventKind.CANCELLED,
@@ -98,11 +98,11 @@ def record_registration(uow: UnitOfWork, order_id: int, answer: stp.Registration
     elif order.source == PaymentSource.BULK_ROW:  # a row's failure, shown in its batch: no alert
         bulk_outcomes.order_settled(uow, order, OrderOutcome.CANCELLED, f"STP refused: {order.last_error}")
         uow.log("payment_order_refused", f"order {order.tracking_key} of a bulk row refused by STP ({error.code} "
-                f"{error.message}); the row failed", level="WARNING", reference=order.tracking_key)
+                f"{error.message}); the row failed", level="WARNING", reference=order.tracking_key, uetr=order.uetr)
         return Registration.CANCELLED
     uow.alert("payment_order_refused", f"order {order.tracking_key} refused by STP ({error.code} "
               f"{error.message}); transfer cancelled, its balance updates are pending again{held}",
-              bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key)
+              bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key, uetr=order.uetr)
     return Registration.CANCELLED
 
 

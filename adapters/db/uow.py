@@ -66,7 +66,9 @@ class UnitOfWork:
     def log(self, kind: str, message: str, level: str = "INFO", details: dict[str, Any] | None = None,
             **refs: Any) -> None:
         """A row in the event log, in this transaction: an external event, an error, a decision. It is a log
-        line too (at DEBUG for INFO rows), carrying the payment's UETR and tracking key when it names them."""
+        line too (at DEBUG for INFO rows), carrying the payment's UETR (``uetr=``, kept in the details) and
+        tracking key when it names them."""
+        details = _with_uetr(details, refs)
         self.session.execute(insert(event_log).values(
             at=self.clock(), level=level, kind=kind, message=message, details=details, **refs))
         if level != ALERT:
@@ -76,8 +78,15 @@ class UnitOfWork:
     def alert(self, kind: str, message: str, details: dict[str, Any] | None = None, **refs: Any) -> None:
         """Something a person must look at: an event of level ALERT (``GET /api/v1/events?level=ALERT``),
         also logged at ERROR so that log-based alerting sees it."""
+        details = _with_uetr(details, refs)
         alerts.error("%s: %s", kind, message, extra=_ids(kind, details, refs))
         self.log(kind, message, level=ALERT, details=details, **refs)
+
+
+def _with_uetr(details: dict[str, Any] | None, refs: dict[str, Any]) -> dict[str, Any] | None:
+    """The details with the ``uetr`` a caller named among the references (the event log keeps it there)."""
+    uetr = refs.pop("uetr", None)
+    return {**(details or {}), "uetr": uetr} if uetr else details
 
 
 def _ids(kind: str, details: dict[str, Any] | None, refs: dict[str, Any]) -> dict[str, Any]:
