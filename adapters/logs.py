@@ -38,17 +38,26 @@ def about(**ids: Any) -> Iterator[None]:
 
 
 class PaymentContext(logging.Filter):
-    """Adds the ids of the work under way to each line, and masks every CLABE its text holds."""
+    """Adds the ids of the work under way to each line, and masks every CLABE its text and its traceback
+    hold."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         for name, value in _ABOUT.get().items():
             if getattr(record, name, None) is None:
                 setattr(record, name, value)
-        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = masking.in_text(_TRACEBACKS.formatException(record.exc_info))
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed call: the handler reports it when it formats the line, as without us
+            return True
         masked = masking.in_text(message)
         if masked != message:
             record.msg, record.args = masked, None
         return True
+
+
+_TRACEBACKS = logging.Formatter()
 
 
 class JsonFormatter(logging.Formatter):
@@ -60,7 +69,7 @@ class JsonFormatter(logging.Formatter):
                 "level": record.levelname, "logger": record.name, "message": record.getMessage()}
         line.update({name: getattr(record, name) for name in IDS if getattr(record, name, None) is not None})
         if record.exc_info:
-            line["traceback"] = self.formatException(record.exc_info)
+            line["traceback"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False, default=str)
 
 

@@ -25,7 +25,7 @@ from adapters.db.migrate import upgrade
 from sandbox.config import SandboxConfig
 from sandbox.scenarios import Scenario, scenario_named
 from sandbox.server import SandboxServer
-from adapters.sealing import generate_key
+from adapters.sealing import KeysMissing, generate_key
 from adapters.settings import Settings
 from adapters.db import tables as db
 from domain import clabe
@@ -190,6 +190,16 @@ class DemoResult:
 def _mxn(minor: int) -> str:
     sign = "-" if minor < 0 else ""
     return f"{sign}{abs(minor) // 100:,}.{abs(minor) % 100:02d}"
+
+
+def _data_keys(url: str) -> str:
+    """A fresh SQLite file gets a key of its own; any other database the keys of the environment."""
+    if url.startswith("sqlite:///"):
+        return generate_key()
+    keys = Settings().data_keys
+    if not keys:
+        raise KeysMissing("the demo on this database seals payee data: set DISPERSA_DATA_KEYS")
+    return keys
 
 
 def _fresh_sqlite(url: str) -> None:
@@ -402,7 +412,8 @@ def run_demo(database_url: str, n_credits: int, seed: int,
         settings = Settings(database_url=database_url, broker="stub", redis_url="", max_retries=8,  # type: ignore[call-arg]
                             min_backoff_ms=20, max_backoff_ms=200, stp_private_key_path=str(key_path),
                             stp_passphrase=DEMO_PASSPHRASE, webhook_secret=secret,
-                            bulk_storage_dir=str(Path(keys) / "batches"), data_keys=generate_key(), _env_file=None)
+                            bulk_storage_dir=str(Path(keys) / "batches"), data_keys=_data_keys(database_url),
+                            _env_file=None)
         container = build_container(settings, clock=clock)
         web = LoopbackServer(web_app(container), name="demo-web").start()
         bank = SandboxServer(SandboxConfig(public_key_pem=public, empresa=settings.stp_empresa,

@@ -33,7 +33,7 @@ def in_text(text: str) -> str:
 
 
 ACCOUNT_FIELDS = frozenset({"clabe", "validated_clabe", "beneficiary_account", "payee_identifier",
-                            "payer_identifier", "payee_account"})
+                            "payer_identifier", "payee_account", "account"})
 NAME_FIELDS = frozenset({"beneficiary_name", "validated_beneficiary_name", "payee_name"})
 
 
@@ -49,3 +49,14 @@ def field(key: str, value: Any) -> Any:
 def fields(values: Mapping[str, Any]) -> dict[str, Any]:
     """A record as shown: each account and name in it masked."""
     return {key: field(key, value) for key, value in values.items()}
+
+
+def deep(value: Any, names: frozenset[str] = frozenset()) -> Any:
+    """A JSON value as shown, however nested: each account and name in its objects masked (and the
+    fields ``names`` lists, where a payee's name may be: a SPEI part's notes)."""
+    if isinstance(value, Mapping):
+        return {key: (name(item) if key in names and isinstance(item, str) else
+                      field(key, item) if isinstance(item, str) else deep(item, names)) for key, item in value.items()}
+    if isinstance(value, list):
+        return [deep(item, names) for item in value]
+    return value

@@ -170,12 +170,20 @@ def result_header(batch: Batch | None = None) -> list[str]:
     return list(RESULT_COLUMNS) + (list(DATE_COLUMNS) if batch is not None and batch.date_type else [])
 
 
+def _shown(row: Instruction) -> dict[str, Any]:
+    shown = masking.fields(row.fields)
+    if row.connector == "spei":  # the note is the name the order carries
+        shown["note"] = masking.name(shown.get("note")) or ""
+    return shown
+
+
 def result_rows(uow: UnitOfWork, batch: Batch, after_row: int, sub_batch: int | None = None,
                 limit: int = RESULT_PAGE) -> list[tuple[int, list[str]]]:
     """A page of the result file after ``after_row``: (row, its input columns as written (the parties'
-    identifiers masked), then its status (SUCCESS, FAILURE or PENDING), error code and description)."""
+    identifiers masked, and a SPEI row's note, its payee's name), then its status (SUCCESS, FAILURE or
+    PENDING), error code and description)."""
     dated = batch.date_type is not None
-    return [(r.row, result_row(masking.fields(r.fields), r.status.result, r.error_code or "", r.error_description or "") +
+    return [(r.row, result_row(_shown(r), r.status.result, r.error_code or "", r.error_description or "") +
              ([r.fields.get("date", ""), _day(r.execution_date) or "", _day(r.delivery_date) or ""] if dated else []))
             for r in uow.instructions.page(batch.id or 0, after_row, limit, sub_batch=sub_batch)]
 

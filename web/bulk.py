@@ -14,6 +14,7 @@ import falcon
 from adapters import bulk_csv
 from adapters.db.uow import UnitOfWork
 from adapters.storage import FileStorage
+from domain import masking
 from domain.batches import Batch, InstructionStatus
 from domain.bulk_files import COLUMNS
 from domain.connectors import Answer
@@ -33,6 +34,7 @@ from web.routes import (
 UowFactory = Callable[[], UnitOfWork]
 CallbackReader = Callable[[Mapping[str, Any]], Answer]
 TENANT = "Platform-TenantId"
+ROUTE_NAMES = frozenset({"notes"})  # a SPEI part's notes are its payee's name: audited masked
 
 
 @dataclass(frozen=True)
@@ -214,7 +216,8 @@ class PaymentRouteResource:
         with self._uow() as uow:
             batch, new = bulk_submission.submit(uow, tenant, submission, ctx.principal(req).key_id)
             if new:
-                ctx.record(uow, req, "batch", batch.batch_id, {"tenant": tenant.name, "route": fields})
+                ctx.record(uow, req, "batch", batch.batch_id, {"tenant": tenant.name,
+                                                                  "route": masking.deep(fields, ROUTE_NAMES)})
             uow.commit()
         resp.status = falcon.HTTP_202 if new else falcon.HTTP_200
         resp.media = accepted(batch)

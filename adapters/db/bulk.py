@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from adapters.db import tables as t
 from adapters.db.types import SEALED_FIELDS
+from adapters.sealing import KEYRING
 from domain.batches import Batch, BatchStatus, InstructionStatus
 from domain.errors import NotFound
 from domain.instructions import Instruction
@@ -154,18 +155,19 @@ class Instructions:
             batch_pk=i.batch_pk, row=i.row, instruction_id=i.instruction_id, uetr=i.uetr, fields=dict(i.fields),
             payment_mode=i.payment_mode, connector=i.connector, payee_identifier=i.payee_identifier[:64],
             amount=i.amount, currency=i.currency[:3], status=i.status.value, error_code=i.error_code,
-            error_description=i.error_description, dedupe_key=key, created_at=at, updated_at=at, rail=i.rail,
-            requested_date=i.requested_date, completed_at=i.completed_at)
+            error_description=i.error_description, dedupe_key=KEYRING.digest(key) if key else None, created_at=at,
+            updated_at=at, rail=i.rail, requested_date=i.requested_date, completed_at=i.completed_at)
             for i, key in zip(rows, dedupe_keys)])
         return int(cast(CursorResult[Any], result).rowcount)
 
     def known_duplicates(self, batch_pk: int, keys: Iterable[str]) -> set[str]:
-        """Which of the duplicate keys earlier pages of the batch have already."""
-        wanted = sorted(set(keys))
-        if not wanted:
+        """Which of the duplicate keys earlier pages of the batch have already. A key names a payee and an
+        amount: it is kept as its HMAC under the data keys (a bare hash of a phone number is guessed)."""
+        by_digest = {d: key for key in set(keys) for d in KEYRING.digests(key)}
+        if not by_digest:
             return set()
-        return set(self._session.scalars(select(I.c.dedupe_key).where(I.c.batch_pk == batch_pk,
-                                                                       I.c.dedupe_key.in_(wanted))))
+        return {by_digest[d] for d in self._session.scalars(select(I.c.dedupe_key).where(
+            I.c.batch_pk == batch_pk, I.c.dedupe_key.in_(sorted(by_digest))))}
 
     def count(self, batch_pk: int, status: InstructionStatus | None = None) -> int:
         """How many rows the batch has (of one status, when given)."""

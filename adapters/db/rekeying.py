@@ -4,16 +4,19 @@ be stopped and run again); and the survey that says how many values each column 
 older key, before that key is dropped."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from sqlalchemy import JSON, Column, Engine, MetaData, Table, Text, func, select, update
+from sqlalchemy.exc import DBAPIError
 
 from adapters.db import tables
+from adapters.db.errors import is_lock_wait
 from adapters.db.types import SEALED_FIELDS, Sealed, SealedFields
-from adapters.sealing import KEYRING
+from adapters.sealing import KEYRING, Unreadable
 
 CHUNK = 500
+LOCK_RETRIES = 20  # deadlocks or lock waits with live traffic, in a whole run, before it gives up (run it again)
 
 
 @dataclass
@@ -54,11 +57,20 @@ def _tokens(column: str, value: Any) -> list[str]:
     return [value]
 
 
+def _resealed_token(token: str) -> str:
+    """Under the first key; left as it is when it is already, or when no key of ours reads it."""
+    if KEYRING.is_current(token):
+        return token
+    try:
+        return KEYRING.reseal(token)
+    except Unreadable:
+        return token
+
+
 def _resealed(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: (KEYRING.reseal(v) if k in SEALED_FIELDS and isinstance(v, str) and not KEYRING.is_current(v)
-                    else v) for k, v in value.items()}
-    return value if KEYRING.is_current(value) else KEYRING.reseal(value)
+        return {k: (_resealed_token(v) if k in SEALED_FIELDS and isinstance(v, str) else v) for k, v in value.items()}
+    return _resealed_token(value)
 
 
 def _count(tally: dict[str, ColumnTally], row: Any, columns: list[str], resealing: bool) -> dict[str, Any]:
@@ -73,7 +85,7 @@ def _count(tally: dict[str, ColumnTally], row: Any, columns: list[str], resealin
                 continue
             try:
                 KEYRING.unseal(token)
-            except Exception:
+            except Unreadable:
                 t.unreadable += 1
                 continue
             if resealing:
@@ -84,13 +96,21 @@ def _count(tally: dict[str, ColumnTally], row: Any, columns: list[str], resealin
     return changes
 
 
-def _wallet_digest(row: Any) -> str | None:
-    """The first key's digest of a wallet's owner, when its row holds another."""
+def _wallet_digest(row: Any, tally: ColumnTally, resealing: bool) -> str | None:
+    """Tally a wallet's digest; the first key's, when its row holds another and ``resealing``."""
+    tally.values += 1
     try:
         digest = KEYRING.digest(KEYRING.unseal(row.owner))
-    except Exception:
+    except Unreadable:
+        tally.unreadable += 1
         return None
-    return digest if digest != row.owner_digest else None
+    if digest == row.owner_digest:
+        tally.current += 1
+        return None
+    if resealing:
+        tally.resealed += 1
+        return digest
+    return None
 
 
 def survey_or_rotate(engine: Engine, resealing: bool, progress: Callable[[int], None] = lambda n: None,
@@ -100,26 +120,41 @@ def survey_or_rotate(engine: Engine, resealing: bool, progress: Callable[[int], 
     out: list[ColumnTally] = []
     for name, columns in sealed_columns().items():
         raw = _raw(name, columns)
-        tally = {c: ColumnTally(name, c) for c in columns}
-        last = 0
+        tally = {c: ColumnTally(name, c) for c in columns + (["owner_digest"] if name == "wallets" else [])}
+        last, waits = 0, 0
         while True:
-            with engine.begin() as conn:
-                stmt = select(raw).where(raw.c.id > last).order_by(raw.c.id).limit(chunk)
-                rows = conn.execute(stmt.with_for_update() if resealing else stmt).all()
-                for row in rows:
-                    changes = _count(tally, row, columns, resealing)
-                    if resealing and name == "wallets":
-                        digest = _wallet_digest(row)
-                        if digest is not None:
-                            changes["owner_digest"] = digest
-                    if changes:
-                        conn.execute(update(raw).where(raw.c.id == row.id).values(**changes))
+            counted = {c: replace(t) for c, t in tally.items()}
+            try:
+                rows = _chunk(engine, raw, name, columns, last, chunk, counted, resealing)
+            except DBAPIError as e:  # a deadlock with live traffic: the chunk again, from its start
+                waits += 1
+                if not is_lock_wait(e) or waits > LOCK_RETRIES:
+                    raise
+                continue
+            tally = counted
             if not rows:
                 break
             last = rows[-1].id
             progress(len(rows))
         out.extend(tally.values())
     return out
+
+
+def _chunk(engine: Engine, raw: Table, name: str, columns: list[str], after: int, size: int,
+           tally: dict[str, ColumnTally], resealing: bool) -> list[Any]:
+    """One transaction: the rows after ``after``, tallied and (``resealing``) re-sealed, locked meanwhile."""
+    with engine.begin() as conn:
+        stmt = select(raw).where(raw.c.id > after).order_by(raw.c.id).limit(size)
+        rows = conn.execute(stmt.with_for_update() if resealing else stmt).all()
+        for row in rows:
+            changes = _count(tally, row, columns, resealing)
+            if name == "wallets":
+                digest = _wallet_digest(row, tally["owner_digest"], resealing)
+                if digest is not None:
+                    changes["owner_digest"] = digest
+            if changes:
+                conn.execute(update(raw).where(raw.c.id == row.id).values(**changes))
+    return list(rows)
 
 
 def rows_to_visit(engine: Engine) -> int:

@@ -496,16 +496,21 @@ class Wallets:
             return {}
         digests = [d for o in wanted for d in KEYRING.digests(o)]
         where = (w.c.tenant_id == tenant_id, w.c.currency == currency, w.c.owner_digest.in_(digests))
-        if create:
-            # an owner already kept under an older key's digest is not made again under the first key's
-            found = set(self._session.scalars(select(w.c.owner).where(*where)))
-            missing = [o for o in wanted if o not in found]
+        if create and self._missing(tenant_id, wanted, where):
+            # Made one tenant at a time: two processes whose first keys differ (a rotation under way) would
+            # otherwise each make the wallet under its own digest. Already kept under any key's, it is found.
+            self._session.execute(select(t.tenants.c.id).where(t.tenants.c.id == tenant_id).with_for_update())
+            missing = self._missing(tenant_id, wanted, where)
             if missing:
                 self._session.execute(insert(w).prefix_with("IGNORE", dialect="mysql").prefix_with(
                     "OR IGNORE", dialect="sqlite"), [dict(tenant_id=tenant_id, owner=o, owner_digest=KEYRING.digest(o),
                                                           currency=currency, balance=0, created_at=at) for o in missing])
         rows = self._session.execute(select(w).where(*where).order_by(w.c.owner_digest).with_for_update())
         return {r.owner: _wallet(r) for r in rows}
+
+    def _missing(self, tenant_id: int, wanted: list[str], where: tuple[Any, ...]) -> list[str]:
+        found = set(self._session.scalars(select(t.wallets.c.owner).where(*where)))
+        return [o for o in wanted if o not in found]
 
     def existing(self, tenant_id: int, owners: list[str]) -> set[str]:
         """Which of these owners have a wallet (in any currency)."""

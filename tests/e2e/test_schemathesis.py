@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from domain import clabe
+from tests.conftest import TEST_DATA_KEYS
 from tests.e2e.support import BIN, REPO, Processes, free_port, fresh_database, ok, wait_for
 from tests.integration.helpers import rabbitmq_url_for
 
@@ -37,7 +38,7 @@ def web(tmp_path_factory):
     env.update({"PATH": f"{BIN}:{env.get('PATH', '')}", "DISPERSA_DATABASE_URL": url.render_as_string(False),
                 "DISPERSA_BROKER": "rabbitmq", "DISPERSA_RABBITMQ_URL": rabbitmq_url_for(url.database),
                 "DISPERSA_REDIS_URL": "redis://127.0.0.1:6379/13", "DISPERSA_WEB_BIND": f"127.0.0.1:{port}",
-                "DISPERSA_WEBHOOK_SECRET": WEBHOOK_SECRET})
+                "DISPERSA_WEBHOOK_SECRET": WEBHOOK_SECRET, "DISPERSA_DATA_KEYS": TEST_DATA_KEYS})
     subprocess.run([BIN / "dispersa", "db", "upgrade"], cwd=REPO, env=env, check=True, capture_output=True)
     key = subprocess.run([BIN / "dispersa", "apikey", "create", "--role", "admin"], cwd=REPO, env=env, check=True,
                          capture_output=True, text=True).stdout.strip().splitlines()[-1]

@@ -169,6 +169,11 @@ def test_a_spei_batch_ends_in_liquidated_orders_that_reconcile(stack: Stack) -> 
     assert {o.uetr for o in orders} == uetrs  # each row's UETR is its order's
     books = httpx.get(f"{stack.sandbox.url}/_sandbox/books", timeout=10).json()["orders"]
     assert {(b["cuentaOrdenante"], b["nombreOrdenante"]) for b in books} == {(funding, "Nomina Norte SA")}
+    assert {b["nombreBeneficiario"] for b in books} == {f"Proveedor {i}" for i in range(10)}  # unsealed to pay
+    result = httpx.get(f"{stack.web.url}/api/v1/batchtransactions/{batch_id}/result", headers=headers,
+                       timeout=30).text.splitlines()[1:]
+    assert {tuple(line.split(",")[6:10:3]) for line in result} == {  # payee, note: the account and name masked
+        ("**************" + clabe.make("012", "180", f"{15000000 + i:011d}")[-4:], f"P*** {i}***") for i in range(10)}
     assert verify_all(stack.container.sessions).violations == []
     days = sorted({o.operation_date for o in orders})
     with stack.container.uow() as uow:

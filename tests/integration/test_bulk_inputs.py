@@ -487,6 +487,9 @@ def test_a_payment_route_whose_parts_add_up_is_a_batch_paid_through_the_closed_l
     assert balance(container, "ibank", FLOAT) == 10_000 - 3050
     again = route(client, headers, body, "route-1")
     assert again.status_code == 200 and again.json["batch_id"] == batch_id
+    [audited] = [r.details for r in rows(container, "SELECT details FROM audit_log WHERE resource = 'batch'")]
+    assert "vendor-1" not in audited and "invoice" not in audited  # the parts' accounts and notes masked
+    assert [p["account"] for p in json.loads(audited)["route"]["transfers"]] == ["****or-1", "****or-2"]
 
 
 def test_a_payment_route_whose_parts_do_not_add_up_is_refused(bulk: Bulk) -> None:

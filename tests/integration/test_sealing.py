@@ -138,8 +138,13 @@ def test_a_new_key_rotates_in_beside_the_data_and_the_old_one_can_then_go(bulk: 
 
 # --- migration 0011 on rows that were already there ------------------------------------------------
 
-@pytest.fixture
-def at_0010() -> Iterator[str]:
+@pytest.fixture(params=["mariadb", "sqlite"])
+def at_0010(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":  # the demo's database; its tables are rebuilt by the migration
+        address = f"sqlite:///{tmp_path / 'sealing.db'}"
+        upgrade(address, "0010")
+        yield address
+        return
     url = make_url(MYSQL_URL).set(database=f"{make_url(MYSQL_URL).database}_sealing")
     server = create_engine(url.set(database=""))
     with server.connect() as conn:
@@ -158,43 +163,61 @@ PLAIN_ROWS = [
     "time_of_day, weekday, day_of_month, timezone, minimum_transfer, automation_enabled, requires_confirmation, "
     "validated, validated_clabe, validated_beneficiary_name, balance, last_sequence, created_at) VALUES (1, 1, 'S', "
     f"'{CLABE}', '{NAME}', '', 'MXN', 'daily', '10:00', 0, 1, 'America/Mexico_City', 0, 1, 0, 1, '{CLABE}', "
-    f"'{NAME}', 0, 0, NOW())",
+    f"'{NAME}', 0, 0, CURRENT_TIMESTAMP)",
     "INSERT INTO payment_orders (id, uetr, tracking_key, source, status, amount, currency, beneficiary_account, "
     "beneficiary_name, beneficiary_rfc_curp, beneficiary_institution, concept, numeric_reference, operation_date, "
     f"attempts, created_at) VALUES (1, 'u-1', 'DSP1', 'store_transfer', 'created', 100, 'MXN', '{CLABE}', '{NAME}', "
-    "'', '90646', 'pago', 1000001, '20261201', 0, NOW())",
+    "'', '90646', 'pago', 1000001, '20261201', 0, CURRENT_TIMESTAMP)",
     "INSERT INTO instructions (id, batch_pk, `row`, instruction_id, fields, payment_mode, payee_identifier, currency, "
     f"status, created_at, updated_at, uetr) VALUES (1, 1, 0, 'i-0', '{{\"payee_identifier\": \"{PHONE}\", "
-    f"\"note\": \"{NAME}\", \"payment_mode\": \"slcb\"}}', 'slcb', '{PHONE}', 'USD', 'success', NOW(), NOW(), 'u-2')",
+    f"\"note\": \"{NAME}\", \"payment_mode\": \"slcb\"}}', 'slcb', '{PHONE}', 'USD', 'success', CURRENT_TIMESTAMP, "
+    "CURRENT_TIMESTAMP, 'u-2')",
     f"INSERT INTO wallets (id, tenant_id, owner, currency, balance, created_at) VALUES (1, 1, '{PHONE}', 'USD', 5, "
-    "NOW())",
+    "CURRENT_TIMESTAMP)",
+    "INSERT INTO wallet_entries (id, credit_wallet_id, amount, currency, reference, at) VALUES (1, 1, 5, 'USD', 'f-1', "
+    "CURRENT_TIMESTAMP)",  # a child row: SQLite's rebuilt wallets table must not refuse it
+    "INSERT INTO payment_events (id, uetr, kind, at, details, projected) VALUES (1, 'u-1', 'initiated', "
+    f"CURRENT_TIMESTAMP, '{{\"payee_account\": \"{CLABE}\", \"amount\": 100}}', 1)",
+    "INSERT INTO audit_log (id, at, role, action, resource, resource_id, details) VALUES (1, CURRENT_TIMESTAMP, "
+    f"'treasury', 'validate_store', 'store', '1', '{{\"validated\": {{\"beneficiary_name\": \"{NAME}\", "
+    "\"clabe\": \"646***********0025\"}}')",
 ]
 
 
 def test_migration_0011_seals_the_rows_already_there_and_its_downgrade_unseals_them(at_0010: str) -> None:
     engine = create_engine(at_0010)
+    sealed_before = KEYRING.seal(CLABE)  # as a run of 0011 that stopped half way left it
     try:
         with engine.begin() as conn:
-            conn.execute(text("SET FOREIGN_KEY_CHECKS=0"))
+            if engine.dialect.name != "sqlite":
+                conn.execute(text("SET FOREIGN_KEY_CHECKS=0"))
             for sql in PLAIN_ROWS:
                 conn.execute(text(sql))
+            if engine.dialect.name != "sqlite":  # the column as the stopped run left it: TEXT, its value sealed
+                conn.execute(text("ALTER TABLE stores MODIFY validated_clabe TEXT"))
+            conn.execute(text("UPDATE stores SET validated_clabe = :v"), {"v": sealed_before})
         upgrade(at_0010)
         with engine.connect() as conn:
             store = conn.execute(text("SELECT clabe, beneficiary_name, validated_clabe FROM stores")).one()
             order = conn.execute(text("SELECT beneficiary_account, beneficiary_name FROM payment_orders")).one()
             row = conn.execute(text("SELECT payee_identifier, fields FROM instructions")).one()
             wallet = conn.execute(text("SELECT owner, owner_digest FROM wallets")).one()
+            event = json.loads(conn.execute(text("SELECT details FROM payment_events")).scalar())
+            audit = json.loads(conn.execute(text("SELECT details FROM audit_log")).scalar())
         assert CLABE not in str(store) + str(order) and PHONE not in str(row) + str(wallet)
-        assert [KEYRING.unseal(v) for v in (*store, *order)] == [CLABE, NAME, CLABE, CLABE, NAME]
+        assert [KEYRING.unseal(v) for v in (*store, *order)] == [CLABE, NAME, CLABE, CLABE, NAME]  # sealed once
         fields = json.loads(row.fields)
         assert KEYRING.unseal(row.payee_identifier) == KEYRING.unseal(fields["payee_identifier"]) == PHONE
         assert KEYRING.unseal(fields["note"]) == NAME and fields["payment_mode"] == "slcb"
         assert KEYRING.unseal(wallet.owner) == PHONE and wallet.owner_digest == KEYRING.digest(PHONE)
+        assert event == {"payee_account": "**************0025", "amount": 100}
+        assert audit["validated"]["beneficiary_name"] == "A*** R*** P***"
 
         command.downgrade(alembic_config(at_0010), "0010")
         with engine.connect() as conn:
             assert tuple(conn.execute(text("SELECT clabe, beneficiary_name FROM stores")).one()) == (CLABE, NAME)
             assert conn.execute(text("SELECT owner FROM wallets")).scalar() == PHONE
             assert json.loads(conn.execute(text("SELECT fields FROM instructions")).scalar())["note"] == NAME
+            assert conn.execute(text("SELECT COUNT(*) FROM wallet_entries")).scalar() == 1
     finally:
         engine.dispose()

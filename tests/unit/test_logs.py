@@ -91,3 +91,19 @@ def test_a_step_s_message_puts_its_uetr_or_batch_on_its_log_lines() -> None:
     assert by_message["sending"]["uetr"] == "9f79e07a-2818-45ff-ab36-62c7615afa89"
     assert by_message["planning"]["batch_id"] == "b-7" and "uetr" not in by_message["planning"]
     assert by_message["sending"]["message_id"] != by_message["planning"]["message_id"]
+
+
+def test_a_traceback_is_masked_and_a_malformed_call_is_left_to_logging() -> None:
+    def emit(logger: logging.Logger) -> None:
+        try:
+            raise ValueError("no such account 646180000000000025")
+        except ValueError:
+            logger.exception("failed")
+        logging.raiseExceptions, before = False, logging.raiseExceptions
+        try:
+            logger.warning("bad %d", "not a number")  # logging's own error handling, not an exception here
+        finally:
+            logging.raiseExceptions = before
+
+    [failed] = _handled(logging.StreamHandler(), emit)
+    assert "**************0025" in failed["traceback"] and "646180000000000025" not in failed["traceback"]

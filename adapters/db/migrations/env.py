@@ -25,6 +25,8 @@ def run_migrations_online() -> None:
     url = config.get_main_option("sqlalchemy.url") or ""
     engine = build_engine(url)
     with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":  # a table rebuilt in batch mode must not cascade to its children
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
         context.configure(connection=connection, target_metadata=metadata, render_as_batch=True,
                           compare_type=True)
         with context.begin_transaction():

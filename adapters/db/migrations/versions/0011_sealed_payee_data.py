@@ -1,6 +1,11 @@
 """payee data sealed at rest: stores' and payment orders' accounts and names, bulk rows' parties and
 closed-loop wallets' owners become Fernet tokens under DISPERSA_DATA_KEYS (wallets are found by the
-owner's digest); rows already there are sealed in place, and unsealed again by the downgrade
+owner's digest); rows already there are sealed in place, and unsealed again by the downgrade. Payment
+events, audit rows and event-log rows written before keep payees masked from now on (that is not undone).
+
+MariaDB commits each schema change on its own, so every step here can be run again after a failure:
+a value already sealed is not sealed twice, nor a plain one unsealed, and each change of the wallets'
+keys is made only if it is not there yet.
 
 Revision ID: 0011
 Revises: 0010
@@ -12,7 +17,8 @@ from alembic import op
 import sqlalchemy as sa
 
 from adapters.db.types import SEALED_FIELDS
-from adapters.sealing import KEYRING, KeysMissing
+from adapters.sealing import KEYRING, KeysMissing, Unreadable
+from domain import masking
 
 revision = '0011'
 down_revision = '0010'
@@ -36,7 +42,8 @@ CHUNK = 1000
 def _rewrite(table: str, columns: list[str], change: Callable[[Any], dict[str, Any]]) -> None:
     """Every row's ``columns`` set to what ``change(row)`` gives, a chunk of rows a statement."""
     conn = op.get_bind()
-    t = sa.table(table, sa.column('id'), *(sa.column(c, sa.JSON() if c == 'fields' else sa.Text()) for c in columns))
+    t = sa.table(table, sa.column('id'), *(sa.column(c, sa.JSON() if c in ('fields', 'details') else sa.Text())
+                                           for c in columns))
     last = 0
     while True:
         rows = conn.execute(sa.select(t).where(t.c.id > last).order_by(t.c.id).limit(CHUNK)).all()
@@ -63,6 +70,47 @@ def _turned(row: Any, columns: list[str], turn: Callable[[str], str]) -> dict[st
     return out
 
 
+def _is_token(value: str) -> bool:
+    try:
+        KEYRING.unseal(value)
+    except Unreadable:
+        return False
+    return True
+
+
+def _seal(value: str) -> str:
+    return value if _is_token(value) else KEYRING.seal(value)
+
+
+def _unseal(value: str) -> str:
+    return KEYRING.unseal(value) if _is_token(value) else value
+
+
+def _has(table: str, column: str | None = None, unique: str | None = None) -> bool:
+    found = sa.inspect(op.get_bind())
+    if column is not None:
+        return column in [c['name'] for c in found.get_columns(table)]
+    return unique in [u['name'] for u in found.get_unique_constraints(table)]
+
+
+def _mask_history() -> None:
+    """Payees in what was written before: events' accounts, audit and event-log details and messages."""
+    _rewrite('payment_events', ['details'], lambda r: {'details': masking.deep(r.details)})
+    for table in ('audit_log', 'event_log'):
+        _rewrite(table, ['details'], lambda r: {'details': masking.deep(r.details)})
+    _rewrite('event_log', ['message'], lambda r: {'message': _masked_message(r.message)})
+
+
+def _masked_message(message: str | None) -> str | None:
+    if not message:
+        return message
+    text = masking.in_text(message)
+    if ' validated: payouts go to ' in text and text.endswith(')'):  # "… (the payee's name)"
+        head, _, name = text[:-1].rpartition(' (')
+        text = f"{head} ({masking.name(name)})"
+    return text
+
+
 def _columns(table: str) -> list[str]:
     return [c for t, c, _, _ in SEALED if t == table] + (['fields'] if table == 'instructions' else [])
 
@@ -85,36 +133,49 @@ def _require_keys() -> None:
                               "(`dispersa keys generate` prints a new key)")
 
 
+def _wallets_unique_by(column: str, instead_of: str) -> None:
+    """One wallet per tenant, ``column`` and currency: the new key made before the old one goes (the foreign
+    key on tenant_id always has an index); each step only if it is not done yet."""
+    new, old = (f'uq_wallets_tenant_id_{c}_currency' for c in (column, instead_of))
+    if not _has('wallets', unique=new):
+        with op.batch_alter_table('wallets') as batch:
+            batch.create_unique_constraint(op.f(new), ['tenant_id', column, 'currency'])
+    if _has('wallets', unique=old):
+        with op.batch_alter_table('wallets') as batch:
+            batch.drop_constraint(op.f(old), type_='unique')
+
+
 def upgrade() -> None:
     _require_keys()
     for table, column, before, nullable in SEALED:
         with op.batch_alter_table(table) as batch:
             batch.alter_column(column, type_=sa.Text(), existing_type=before, existing_nullable=nullable)
-    _turn_all(KEYRING.seal)
-    # wallets: the digest first (the new key), then the old key can go and the owner be sealed
-    with op.batch_alter_table('wallets') as batch:
-        batch.add_column(sa.Column('owner_digest', sa.String(64), nullable=True))
-    _rewrite('wallets', ['owner', 'owner_digest'], lambda r: {'owner': r.owner, 'owner_digest': KEYRING.digest(r.owner)})
+    _turn_all(_seal)
+    # wallets: the digest first (from the owner as it is), then the old key can go and the owner be sealed
+    if not _has('wallets', column='owner_digest'):
+        with op.batch_alter_table('wallets') as batch:
+            batch.add_column(sa.Column('owner_digest', sa.String(64), nullable=True))
+    _rewrite('wallets', ['owner', 'owner_digest'],
+             lambda r: {'owner': r.owner, 'owner_digest': KEYRING.digest(_unseal(r.owner))})
     with op.batch_alter_table('wallets') as batch:
         batch.alter_column('owner_digest', existing_type=sa.String(64), nullable=False)
-        batch.create_unique_constraint(op.f('uq_wallets_tenant_id_owner_digest_currency'),
-                                       ['tenant_id', 'owner_digest', 'currency'])
-        batch.drop_constraint(op.f('uq_wallets_tenant_id_owner_currency'), type_='unique')
+    _wallets_unique_by('owner_digest', instead_of='owner')
     with op.batch_alter_table('wallets') as batch:
         batch.alter_column('owner', type_=sa.Text(), existing_type=OWNER, existing_nullable=False)
-    _rewrite('wallets', ['owner'], lambda r: {'owner': KEYRING.seal(r.owner)})
+    _rewrite('wallets', ['owner'], lambda r: {'owner': _seal(r.owner)})
+    _mask_history()
 
 
 def downgrade() -> None:
     _require_keys()
-    _rewrite('wallets', ['owner'], lambda r: {'owner': KEYRING.unseal(r.owner)})
+    _rewrite('wallets', ['owner'], lambda r: {'owner': _unseal(r.owner)})
     with op.batch_alter_table('wallets') as batch:
         batch.alter_column('owner', type_=OWNER, existing_type=sa.Text(), existing_nullable=False)
-    with op.batch_alter_table('wallets') as batch:
-        batch.create_unique_constraint(op.f('uq_wallets_tenant_id_owner_currency'), ['tenant_id', 'owner', 'currency'])
-        batch.drop_constraint(op.f('uq_wallets_tenant_id_owner_digest_currency'), type_='unique')
-        batch.drop_column('owner_digest')
-    _turn_all(KEYRING.unseal)
+    _wallets_unique_by('owner', instead_of='owner_digest')
+    if _has('wallets', column='owner_digest'):
+        with op.batch_alter_table('wallets') as batch:
+            batch.drop_column('owner_digest')
+    _turn_all(_unseal)
     for table, column, before, nullable in SEALED:
         with op.batch_alter_table(table) as batch:
             batch.alter_column(column, type_=before, existing_type=sa.Text(), existing_nullable=nullable)
