@@ -149,7 +149,7 @@ def test_a_return_with_estado_and_cause_at_their_limits_reaches_the_order_whole(
     with container.engine.connect() as conn:
         logged = conn.execute(select(tables.event_log.c.details).where(
             tables.event_log.c.kind == "payment_order_returned")).scalar_one()
-    assert logged == {"cause": cause}
+    assert logged == {"cause": cause, "uetr": order.uetr}  # whole, and naming the payment
     transfer = expect(api.treasury.get(f"/transfers/{order.bank_transfer_id}"), 200)
     assert (transfer["status"], transfer["order_status"]) == ("rejected", "returned")
     assert transfer["status_reason"] == f"returned by the bank: {cause}"
