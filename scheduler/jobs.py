@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Callable, TypeVar
 
 from adapters.locks import held
-from usecases import bulk_sweeps, commissions, scheduling
+from usecases import bulk_sweeps, commissions, scheduling, tracking
 from domain.stp import operation_date
 from bootstrap import Container
 
@@ -53,6 +53,7 @@ def sweep_stuck_work(container: Container) -> dict[str, int]:
         found.update(bulk_sweeps.sweep_batches(uow, now, timedelta(minutes=s.stuck_after_minutes)))
         found.update(bulk_sweeps.sweep_remote_rows(uow, now, timedelta(minutes=s.callback_after_minutes),
                                                    timedelta(minutes=s.unmatched_event_deadline_minutes)))
+        found["events_unprojected"] = tracking.sweep(uow, now)
         uow.commit()
     return found
 

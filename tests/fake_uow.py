@@ -2,6 +2,7 @@
 run without MariaDB. ``commit()`` is recorded; messages and events are kept in lists to read."""
 from __future__ import annotations
 
+import copy
 import itertools
 import uuid
 from dataclasses import dataclass, field
@@ -355,11 +356,14 @@ class FakePaymentEvents:
         wanted = set(ids)
         self.rows = [(i, e, done or i in wanted) for i, e, done in self.rows]
 
-    def timeline(self, uetr: str) -> list[Any]:
-        return [e for _, e, _ in self.rows if e.uetr == uetr]
+    def timeline(self, uetr: str) -> list[tuple[int, Any]]:
+        return [(i, e) for i, e, _ in self.rows if e.uetr == uetr]
+
+    def unprojected_count(self) -> int:
+        return sum(1 for _, _, done in self.rows if not done)
 
     def kinds(self, uetr: str) -> list[str]:
-        return [e.kind.value for e in self.timeline(uetr)]
+        return [e.kind.value for _, e in self.timeline(uetr)]
 
 
 @dataclass
@@ -372,8 +376,7 @@ class FakePaymentTracking:
         return {u: self.rows[u] for u in uetrs if u in self.rows}
 
     def get(self, uetr: str) -> Any:
-        found = self.rows.get(uetr)
-        return found[0] if found else None
+        return copy.deepcopy(self.rows.get(uetr))  # as a read from the database: the caller's own copy
 
     def save_many(self, views: Any) -> None:
         for view, last_event_id, _ in views:

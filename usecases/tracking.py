@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from typing import Any, Iterable
 
 from adapters.db.uow import UnitOfWork
@@ -13,17 +14,27 @@ from usecases import steps
 from usecases.access import Principal
 from usecases.errors import NotFound
 
-PROJECT_PAGE = 500
+PROJECT_PAGE = 2000  # events a projection takes at once (then it asks again for the rest)
 SHOWN_DETAILS = ("amount", "currency", "tracking_key", "bank_reference", "reason", "execution_date", "delivery_date",
                  "rail", "batch_id")
 
 
 def record(uow: UnitOfWork, events: Iterable[PaymentEvent]) -> None:
-    """Append payment events in this transaction, and ask the tracking worker to project them."""
+    """Append payment events in this transaction, and ask the tracking worker to project them: once a
+    second, however many transactions append (an event that comes after that second's projection waits
+    for the next one, or the sweep's; the API reads it meanwhile from the events themselves)."""
     appended = list(events)
     if appended:
         uow.payment_events.append(appended)
-        uow.outbox.send(steps.PROJECT_PAYMENTS, again=uow.new_id())
+        uow.outbox.send(steps.PROJECT_PAYMENTS, again=f"events-{uow.clock():%Y%m%dT%H%M%S}")
+
+
+def sweep(uow: UnitOfWork, now: datetime) -> int:
+    """Ask for a projection when events wait for one (the last of a burst); returns how many wait."""
+    waiting = uow.payment_events.unprojected_count()
+    if waiting:
+        uow.outbox.send(steps.PROJECT_PAYMENTS, again=f"sweep-{now:%Y%m%dT%H%M%S}")
+    return waiting
 
 
 def event(uow: UnitOfWork, uetr: str, kind: PaymentEventKind, **details: Any) -> PaymentEvent:
@@ -76,12 +87,14 @@ def payment(uow: UnitOfWork, uetr: str, who: Principal) -> dict[str, Any]:
     """A payment as its tracking shows it: status, amount, masked payee, rail, dates, references and its
     timeline. NotFound for an unknown payment, or one the caller may not see."""
     timeline = uow.payment_events.timeline(uetr)
-    view = uow.payment_tracking.get(uetr)
-    if view is None and timeline:  # not projected yet: the same fold, from the events themselves
-        view = PaymentView(uetr)
-        for e in timeline:
+    known = uow.payment_tracking.get(uetr)
+    if known is None and not timeline:
+        raise NotFound(f"payment {uetr} does not exist")
+    view, last = known or (PaymentView(uetr), 0)
+    for event_id, e in timeline:  # what the projection has not taken yet: the same fold, from the events
+        if event_id > last:
             view.apply(e)
-    if view is None or not _sees(who, view):
+    if not _sees(who, view):
         raise NotFound(f"payment {uetr} does not exist")
     return {"uetr": uetr, "source": view.source, "status": view.status, "amount": _amount(view.amount, view.currency),
             "amount_minor": view.amount, "currency": view.currency, "payee_account": view.payee_account,
@@ -91,7 +104,7 @@ def payment(uow: UnitOfWork, uetr: str, who: Principal) -> dict[str, Any]:
             "tracking_key": view.tracking_key, "bank_reference": view.bank_reference, "reason": view.reason,
             "batch_id": view.batch_id, "updated_at": view.updated_at,
             "timeline": [{"at": e.at, "event": e.kind.value,
-                          **{k: e.details[k] for k in SHOWN_DETAILS if k in e.details}} for e in timeline]}
+                          **{k: e.details[k] for k in SHOWN_DETAILS if k in e.details}} for _, e in timeline]}
 
 
 def at_operation_date(operation_date: str) -> str:

@@ -5,7 +5,7 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any, Sequence
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -43,10 +43,15 @@ class PaymentEvents:
         if ids:
             self._session.execute(update(E).where(E.c.id.in_(list(ids))).values(projected=True))
 
-    def timeline(self, uetr: str) -> list[PaymentEvent]:
-        """A payment's events, oldest first."""
-        return [PaymentEvent(r.uetr, PaymentEventKind(r.kind), r.at, dict(r.details)) for r in self._session.execute(
-            select(E).where(E.c.uetr == uetr).order_by(E.c.id))]
+    def timeline(self, uetr: str) -> list[tuple[int, PaymentEvent]]:
+        """A payment's events with their ids, oldest first."""
+        return [(int(r.id), PaymentEvent(r.uetr, PaymentEventKind(r.kind), r.at, dict(r.details)))
+                for r in self._session.execute(select(E).where(E.c.uetr == uetr).order_by(E.c.id))]
+
+    def unprojected_count(self) -> int:
+        """How many events the read model has not taken yet."""
+        return int(self._session.execute(select(func.count()).select_from(E).where(
+            E.c.projected.is_(False))).scalar() or 0)
 
 
 class PaymentTracking:
@@ -60,9 +65,10 @@ class PaymentTracking:
         rows = self._session.execute(select(T).where(T.c.uetr.in_(sorted(set(uetrs)))).with_for_update()).all()
         return {r.uetr: (_view(r.view), int(r.last_event_id)) for r in rows}
 
-    def get(self, uetr: str) -> PaymentView | None:
-        row = self._session.execute(select(T.c.view).where(T.c.uetr == uetr)).first()
-        return _view(row.view) if row else None
+    def get(self, uetr: str) -> tuple[PaymentView, int] | None:
+        """A payment's view and the last event it has taken (no lock)."""
+        row = self._session.execute(select(T.c.view, T.c.last_event_id).where(T.c.uetr == uetr)).first()
+        return (_view(row.view), int(row.last_event_id)) if row else None
 
     def save_many(self, views: Sequence[tuple[PaymentView, int, bool]]) -> None:
         """Write views with the last event each has taken, in one multi-row upsert (the rows are locked by

@@ -9,7 +9,7 @@ import pytest
 from domain.access import Role
 from domain.tracking import PaymentEvent, PaymentEventKind as K, PaymentView
 from tests.fake_uow import FakeUnitOfWork
-from usecases import tracking
+from usecases import steps, tracking
 from usecases.access import Principal
 from usecases.errors import NotFound
 
@@ -48,3 +48,18 @@ def test_projection_folds_each_event_once_and_the_view_scopes_the_caller() -> No
         tracking.payment(uow, UETR, Principal(3, Role.PARTNER, 9, None))     # a partner: its merchant's only
     with pytest.raises(NotFound):
         tracking.payment(uow, "0d8e0f4a-1b2c-4d3e-8f40-5a6b7c8d9e0f", Principal(4, Role.ADMIN, None, None))
+
+
+def test_the_api_reads_events_the_projection_has_not_taken_and_the_sweep_asks_for_them() -> None:
+    uow = FakeUnitOfWork(clock=lambda: AT)
+    tracking.record(uow, events(K.INITIATED, K.SENT, amount=500, currency="MXN", tenant_id=3))
+    tracking.record(uow, [PaymentEvent(UETR, K.ACCEPTED, AT, {})])  # the same second: one projection asked
+    assert len(uow.outbox.to(steps.PROJECT_PAYMENTS)) == 1
+    assert tracking.project(uow) == 3
+    tracking.record(uow, [PaymentEvent(UETR, K.RETURNED, AT + timedelta(days=40), {"reason": "cuenta cancelada"})])
+    shown = tracking.payment(uow, UETR, Principal(1, Role.ADMIN, None, None))
+    assert (shown["status"], shown["reason"]) == ("returned", "cuenta cancelada")  # not projected yet, shown
+    assert uow.payment_tracking.rows[UETR][0].status == "accepted"
+    assert tracking.sweep(uow, AT + timedelta(minutes=5)) == 1 and len(uow.outbox.to(steps.PROJECT_PAYMENTS)) == 2
+    assert tracking.project(uow) == 1 and tracking.sweep(uow, AT + timedelta(minutes=10)) == 0
+    assert uow.payment_tracking.rows[UETR][0].status == "returned"
