@@ -1,8 +1,14 @@
-"""Payee data sealed at rest: account numbers and names are stored as Fernet tokens (AES-128-CBC with an
-HMAC-SHA256, from ``cryptography``), under keys from DISPERSA_DATA_KEYS.
+"""Payee data sealed at rest: account numbers and names are stored as tokens of AES-256-GCM (the
+``cryptography`` package's AESGCM), under keys from DISPERSA_DATA_KEYS.
+
+A token is ``v1.`` and the URL-safe base64 of: the sealing key's id (the first 4 bytes of the SHA-256 of
+the key), a random 96-bit nonce, the ciphertext and its 128-bit tag. GCM authenticates what it seals: a
+token altered, or sealed under another key, is refused, never read wrong. The key id picks the key that
+unseals it, without trying each.
 
 The first key seals; every key listed unseals, so that a key can be rotated in while values sealed under
 the old one are still read (``dispersa keys rotate`` re-seals them, after which the old key is dropped).
+Random nonces keep a key safe for 2^32 values: rotate well before a key has sealed billions.
 A value that must be found by equality (a closed-loop wallet's owner) also keeps a digest: an HMAC of the
 value under a key derived from each data key, so that lookups try every key's digest and writes use the
 first's. One keyring serves a process; the composition root loads it."""
@@ -12,11 +18,15 @@ import base64
 import binascii
 import hashlib
 import hmac
+import os
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 INDEX_CONTEXT = b"dispersa wallet owner index"
 SETTING = "DISPERSA_DATA_KEYS"
+VERSION = "v1."
+KEY_ID_BYTES, NONCE_BYTES = 4, 12
 
 
 class KeysMissing(RuntimeError):
@@ -24,75 +34,92 @@ class KeysMissing(RuntimeError):
 
 
 class Unreadable(RuntimeError):
-    """A stored value was sealed under a key that is not among DISPERSA_DATA_KEYS."""
+    """A stored value was sealed under a key that is not among DISPERSA_DATA_KEYS (or is not a token)."""
 
 
 def generate_key() -> str:
-    """A new data key, as DISPERSA_DATA_KEYS lists it."""
-    return Fernet.generate_key().decode()
+    """A new data key, as DISPERSA_DATA_KEYS lists it: 32 random bytes in URL-safe base64."""
+    return base64.urlsafe_b64encode(os.urandom(32)).decode()
+
+
+def _key_bytes(text: str) -> bytes:
+    try:
+        raw = base64.urlsafe_b64decode(text.encode())
+    except (ValueError, binascii.Error):
+        raw = b""
+    if len(raw) != 32:
+        raise ValueError(f"{SETTING}: each key is 32 bytes in URL-safe base64, as `dispersa keys generate` "
+                         "prints them, separated by commas")
+    return raw
 
 
 class Keyring:
     """The data keys of this process: seals with the first, unseals with any, digests under each."""
 
     def __init__(self) -> None:
-        self._fernets: list[Fernet] = []
-        self._all: MultiFernet | None = None
+        self._ids: list[bytes] = []
+        self._ciphers: dict[bytes, AESGCM] = {}
         self._index_keys: list[bytes] = []
 
     def load(self, keys: str) -> None:
         """Take the comma-separated keys of DISPERSA_DATA_KEYS, newest first. Raises KeysMissing when there
         is none and ValueError when one is not a key."""
-        listed = [k.strip() for k in keys.split(",") if k.strip()]
+        listed = [_key_bytes(k.strip()) for k in keys.split(",") if k.strip()]
         if not listed:
             raise KeysMissing(f"{SETTING} is not set: payee accounts and names are sealed with it. "
                               "`dispersa keys generate` prints a new key; `make up` writes a development one")
-        try:
-            fernets = [Fernet(k) for k in listed]
-        except (ValueError, binascii.Error):
-            raise ValueError(f"{SETTING}: each key is 32 bytes in URL-safe base64, as `dispersa keys generate` "
-                             "prints them, separated by commas") from None
-        self._fernets = fernets
-        self._all = MultiFernet(fernets)
-        self._index_keys = [hmac.new(base64.urlsafe_b64decode(k), INDEX_CONTEXT, hashlib.sha256).digest()
-                            for k in listed]
+        self._ids = [hashlib.sha256(key).digest()[:KEY_ID_BYTES] for key in listed]
+        self._ciphers = dict(zip(self._ids, (AESGCM(key) for key in listed)))
+        self._index_keys = [hmac.new(key, INDEX_CONTEXT, hashlib.sha256).digest() for key in listed]
 
     @property
     def loaded(self) -> bool:
-        return self._all is not None
+        return bool(self._ids)
 
-    def _keys(self) -> MultiFernet:
-        if self._all is None:
+    def _first(self) -> bytes:
+        if not self._ids:
             raise KeysMissing(f"{SETTING} is not loaded in this process")
-        return self._all
+        return self._ids[0]
 
     def seal(self, text: str) -> str:
         """The token of ``text`` under the first key."""
-        return self._keys().encrypt(text.encode()).decode()
+        key_id, nonce = self._first(), os.urandom(NONCE_BYTES)
+        sealed = self._ciphers[key_id].encrypt(nonce, text.encode(), None)
+        return VERSION + base64.urlsafe_b64encode(key_id + nonce + sealed).decode()
+
+    def _parts(self, token: str) -> tuple[bytes, bytes, bytes]:
+        self._first()
+        if not token.startswith(VERSION):
+            raise Unreadable("a stored value is not a sealed token")
+        try:
+            raw = base64.urlsafe_b64decode(token[len(VERSION):].encode())
+        except (ValueError, binascii.Error):
+            raise Unreadable("a stored value is not a sealed token") from None
+        head = KEY_ID_BYTES + NONCE_BYTES
+        return raw[:KEY_ID_BYTES], raw[KEY_ID_BYTES:head], raw[head:]
 
     def unseal(self, token: str) -> str:
         """The text a token seals, under whichever key sealed it; Unreadable when none of ours did."""
+        key_id, nonce, sealed = self._parts(token)
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
+            raise Unreadable(f"a stored value was sealed with a key that is not in {SETTING}")
         try:
-            return self._keys().decrypt(token.encode()).decode()
-        except InvalidToken:
-            raise Unreadable(f"a stored value was sealed with a key that is not in {SETTING} (or it is not "
-                             "sealed at all)") from None
+            return cipher.decrypt(nonce, sealed, None).decode()
+        except InvalidTag:
+            raise Unreadable("a stored value does not match its key: it was altered") from None
 
     def is_current(self, token: str) -> bool:
         """Whether ``token`` is sealed under the first key (a rotation leaves it alone)."""
-        self._keys()
         try:
-            self._fernets[0].decrypt(token.encode())
-        except InvalidToken:
+            key_id, _, _ = self._parts(token)
+        except Unreadable:
             return False
-        return True
+        return key_id == self._first()
 
     def reseal(self, token: str) -> str:
         """The same text sealed under the first key."""
-        try:
-            return self._keys().rotate(token.encode()).decode()
-        except InvalidToken:
-            raise Unreadable(f"a stored value was sealed with a key that is not in {SETTING}") from None
+        return self.seal(self.unseal(token))
 
     def digest(self, text: str) -> str:
         """The digest writes store: under the first key."""
@@ -100,7 +127,7 @@ class Keyring:
 
     def digests(self, text: str) -> list[str]:
         """The digest of ``text`` under every key, the first key's first: what a lookup looks for."""
-        self._keys()
+        self._first()
         return [hmac.new(key, text.encode(), hashlib.sha256).hexdigest() for key in self._index_keys]
 
 

@@ -56,7 +56,7 @@ def case_sensitive(length: int) -> String:
 
 
 class Sealed(TypeDecorator[str]):
-    """Text stored sealed (a payee's account or name): a Fernet token under the first data key, read back
+    """Text stored sealed (a payee's account or name): an AES-GCM token under the first data key, read back
     as the text. Tokens differ each time, so a sealed column is never compared in SQL."""
 
     impl = Text

@@ -1,6 +1,8 @@
 """The keyring: sealing with the first key, reading with any, rotating, and digests under every key."""
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from adapters.sealing import Keyring, KeysMissing, Unreadable, generate_key
@@ -46,3 +48,17 @@ def test_digests_are_stable_per_key_and_a_lookup_tries_every_key() -> None:
     assert ring(new, old).digests("5215512345678") == [ring(new).digest("5215512345678"),
                                                        ring(old).digest("5215512345678")]
     assert ring(old).digest("5215512345678") != ring(old).digest("5215512345679")
+
+
+def test_an_altered_token_or_a_plain_value_is_refused_never_read_wrong() -> None:
+    r = ring(generate_key())
+    token = r.seal("646180000000000025")
+    assert token.startswith("v1.") and r.is_current(token)
+    body = bytearray(base64.urlsafe_b64decode(token[3:]))
+    body[-1] ^= 1  # one bit of the tag
+    with pytest.raises(Unreadable, match="altered"):
+        r.unseal("v1." + base64.urlsafe_b64encode(bytes(body)).decode())
+    for plain in ("646180000000000025", "v1.not-base64!", ""):
+        with pytest.raises(Unreadable):
+            r.unseal(plain)
+        assert not r.is_current(plain)

@@ -1,5 +1,5 @@
 """payee data sealed at rest: stores' and payment orders' accounts and names, bulk rows' parties and
-closed-loop wallets' owners become Fernet tokens under DISPERSA_DATA_KEYS (wallets are found by the
+closed-loop wallets' owners become AES-GCM tokens under DISPERSA_DATA_KEYS (wallets are found by the
 owner's digest); rows already there are sealed in place, and unsealed again by the downgrade. Payment
 events, audit rows and event-log rows written before keep payees masked from now on (that is not undone).
 
