@@ -1,15 +1,14 @@
 """Log lines as JSON (DISPERSA_LOG_JSON=1), one object a line, carrying the ids that let operations find
 a payment: ``uetr``, ``tracking_key``, ``batch_id`` (and the store or transfer), when the line is about one.
-A step's log lines carry the UETR or batch of the message it handles (``about``), and every line, in either
-format, has the bank accounts it names masked."""
+A step's log lines carry the UETR or batch of the message it handles (``enter``, by the broker's log
+context), and every line, in either format, has the bank accounts it names masked."""
 from __future__ import annotations
 
 import contextvars
 import json
 import logging
-from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Any
 
 from domain import masking
 
@@ -25,16 +24,6 @@ def enter(**ids: Any) -> contextvars.Token[dict[str, Any]]:
 
 def leave(token: contextvars.Token[dict[str, Any]]) -> None:
     _ABOUT.reset(token)
-
-
-@contextmanager
-def about(**ids: Any) -> Iterator[None]:
-    """Every line logged inside carries these ids."""
-    token = enter(**ids)
-    try:
-        yield
-    finally:
-        leave(token)
 
 
 class PaymentContext(logging.Filter):

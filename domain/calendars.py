@@ -124,6 +124,17 @@ class Calendar:
             return today
         return self.forward(_checked(today + ONE_DAY))
 
+    def sendable(self, execution: date, now: datetime) -> date:
+        """``execution`` moved forward to a business day; a DateError naming the earliest execution date
+        when that day has passed (or is today after the cut-off)."""
+        day = self.forward(_checked(execution))
+        earliest = self.earliest_execution(now)
+        if day < earliest:
+            raise DateError(f"execution date {execution.isoformat()} has passed for {self.rail.name} (cut-off "
+                            f"{self.rail.cutoff:%H:%M} {self.rail.zone}); the earliest execution date is "
+                            f"{earliest.isoformat()}")
+        return day
+
     def delivery(self, execution: date) -> date:
         """When a payment sent on ``execution`` arrives: forward to a business day, then the rail's lag."""
         return self.add(self.forward(_checked(execution)), self.rail.lag)
@@ -166,9 +177,5 @@ def dates_of(rail: str | None, currency: str, date_type: str | None, requested: 
     elif date_type == "delivery":
         execution = c.execution(requested, now)
     else:
-        execution = c.forward(_checked(requested))
-        earliest = c.earliest_execution(now)
-        if execution < earliest:
-            raise DateError(f"execution date {requested.isoformat()} has passed for {c.rail.name} (cut-off "
-                            f"{c.rail.cutoff:%H:%M} {c.rail.zone}); the earliest is {earliest.isoformat()}")
+        execution = c.sendable(requested, now)
     return execution, c.delivery(execution)

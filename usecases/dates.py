@@ -28,18 +28,16 @@ def execution_date(rail: str, country: str, delivery: date, now: datetime) -> di
     return _answer(c, country, execution, c.delivery(execution), delivery)
 
 
-def delivery_date(rail: str, country: str, execution: date, now: datetime | None = None) -> dict[str, Any]:
+def delivery_date(rail: str, country: str, execution: date, now: datetime) -> dict[str, Any]:
     """The delivery date of a payment sent on ``execution`` (moved to the rail's next business day); Invalid
     when that day has passed."""
     c = _calendar(rail, country)
     try:
-        if now is not None and c.forward(execution) < c.earliest_execution(now):
-            raise DateError(f"{execution.isoformat()} has passed for {c.rail.name} (cut-off {c.rail.cutoff:%H:%M} "
-                            f"{c.rail.zone}); the earliest execution date is {c.earliest_execution(now).isoformat()}")
-        delivery = c.delivery(execution)
+        sent = c.sendable(execution, now)
+        delivery = c.delivery(sent)
     except DateError as e:
         raise Invalid(str(e)) from None
-    return _answer(c, country, c.forward(execution), delivery, None)
+    return _answer(c, country, sent, delivery, None)
 
 
 def _answer(c: Calendar, country: str, execution: date, delivery: date, requested: date | None) -> dict[str, Any]:

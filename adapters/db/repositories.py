@@ -496,11 +496,11 @@ class Wallets:
             return {}
         digests = [d for o in wanted for d in KEYRING.digests(o)]
         where = (w.c.tenant_id == tenant_id, w.c.currency == currency, w.c.owner_digest.in_(digests))
-        if create and self._missing(tenant_id, wanted, where):
+        if create and self._missing(wanted, where):
             # Made one tenant at a time: two processes whose first keys differ (a rotation under way) would
             # otherwise each make the wallet under its own digest. Already kept under any key's, it is found.
             self._session.execute(select(t.tenants.c.id).where(t.tenants.c.id == tenant_id).with_for_update())
-            missing = self._missing(tenant_id, wanted, where)
+            missing = self._missing(wanted, where)
             if missing:
                 self._session.execute(insert(w).prefix_with("IGNORE", dialect="mysql").prefix_with(
                     "OR IGNORE", dialect="sqlite"), [dict(tenant_id=tenant_id, owner=o, owner_digest=KEYRING.digest(o),
@@ -508,9 +508,10 @@ class Wallets:
         rows = self._session.execute(select(w).where(*where).order_by(w.c.owner_digest).with_for_update())
         return {r.owner: _wallet(r) for r in rows}
 
-    def _missing(self, tenant_id: int, wanted: list[str], where: tuple[Any, ...]) -> list[str]:
-        found = set(self._session.scalars(select(t.wallets.c.owner).where(*where)))
-        return [o for o in wanted if o not in found]
+    def _missing(self, wanted: list[str], where: tuple[Any, ...]) -> list[str]:
+        """Which owners have no wallet under any key's digest (compared as digests: nothing is unsealed)."""
+        found = set(self._session.scalars(select(t.wallets.c.owner_digest).where(*where)))
+        return [o for o in wanted if found.isdisjoint(KEYRING.digests(o))]
 
     def existing(self, tenant_id: int, owners: list[str]) -> set[str]:
         """Which of these owners have a wallet (in any currency)."""
@@ -518,8 +519,9 @@ class Wallets:
         wanted = sorted(set(owners))
         if not wanted:
             return set()
-        return set(self._session.scalars(select(w.c.owner).where(
-            w.c.tenant_id == tenant_id, w.c.owner_digest.in_([d for o in wanted for d in KEYRING.digests(o)]))))
+        owner_of = {d: o for o in wanted for d in KEYRING.digests(o)}
+        return {owner_of[d] for d in self._session.scalars(select(w.c.owner_digest).where(
+            w.c.tenant_id == tenant_id, w.c.owner_digest.in_(sorted(owner_of))))}
 
     def record_many(self, entries: list[WalletEntry], wallets: list[Wallet]) -> None:
         """Write movements and the balances they left, a statement for each kind (the caller holds the locks)."""

@@ -11,7 +11,7 @@ import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
 from adapters.broker import LogContext
-from adapters.logs import JsonFormatter, PaymentContext, about
+from adapters.logs import JsonFormatter, PaymentContext, enter, leave
 
 
 def test_a_json_line_carries_the_payments_ids_and_the_traceback() -> None:
@@ -49,9 +49,10 @@ def test_every_line_of_a_step_carries_its_uetr_and_no_clabe_whole() -> None:
     uetr = "9f79e07a-2818-45ff-ab36-62c7615afa89"
 
     def emit(logger: logging.Logger) -> None:
-        with about(uetr=uetr, message_id="m-1"):
-            logger.info("order for %s registered", "646180000000000025")
-            logger.info("its own", extra={"uetr": "another"})
+        token = enter(uetr=uetr, message_id="m-1")
+        logger.info("order for %s registered", "646180000000000025")
+        logger.info("its own", extra={"uetr": "another"})
+        leave(token)
         logger.info("after the step")
 
     inside, own, after = _handled(logging.StreamHandler(), emit)
