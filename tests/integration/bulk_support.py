@@ -1,5 +1,6 @@
 """What the bulk tests share: the composition root with its upload storage in a temporary directory and a
-worker's traffic counted on the bulk, ledger and bank queues; tenants with their float and wallets."""
+worker's traffic counted on the bulk, ledger and bank queues; tenants with their float and wallets; a
+worker run until the batch settles, and what a batch and a wallet hold then."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +9,7 @@ from typing import Any
 from falcon import testing
 
 from bootstrap import Container, build_container
-from tests.integration.helpers import traffic_of
+from tests.integration.helpers import running_worker, settle, traffic_of
 from usecases import access, tenants
 
 HEADER = ("id,request_id,payment_mode,payer_identifier_type,payer_identifier,payee_identifier_type,payee_identifier,"
@@ -53,3 +54,24 @@ def new_key(container: Container, role: str) -> tuple[int, str]:
         key_id, key = access.new_api_key(uow, role, label=f"{role} for the bulk tests")
         uow.commit()
     return key_id, key
+
+
+def process(container: Container, threads: int = 2) -> None:
+    """A worker on the container's queues until nothing is left to do."""
+    with running_worker(container, threads) as traffic:
+        settle(container, traffic)
+
+
+def summary(client: testing.TestClient, headers: dict[str, str], batch_id: str) -> dict[str, Any]:
+    """The batch's summary, as the tenant reads it."""
+    answer = client.simulate_get(f"/api/v1/batchtransactions/{batch_id}", headers=headers)
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json)
+
+
+def balance(container: Container, tenant_name: str, owner: str, currency: str = "USD") -> int | None:
+    """A wallet's balance in minor units; None when it does not exist."""
+    with container.uow() as uow:
+        t = uow.tenants.get(tenant_name)
+        wallet = uow.wallets.find(t.id or 0, owner, currency)
+        return None if wallet is None else wallet.balance

@@ -10,10 +10,9 @@ import pytest
 from falcon import testing
 
 from adapters.sealing import KEYRING
-from bootstrap import Container
 from scheduler import jobs
-from tests.integration.bulk_support import tenant
-from tests.integration.helpers import rows, running_worker, settle
+from tests.integration.bulk_support import process, summary, tenant
+from tests.integration.helpers import rows
 
 pytestmark = pytest.mark.integration
 DATED = {"payment-modes": {"monedero": "closedloop"}, "partylookup.enable": False, "dates.enable": True}
@@ -32,13 +31,8 @@ def submit(client: testing.TestClient, headers: dict[str, str], content: str, re
         **headers, "X-CorrelationID": request_id, "Content-Type": "text/csv", **extra})
 
 
-def process(container: Container) -> None:
-    with running_worker(container) as traffic:
-        settle(container, traffic)
 
 
-def summary(client: testing.TestClient, headers: dict[str, str], batch_id: str) -> dict[str, Any]:
-    return dict(client.simulate_get(f"/api/v1/batchtransactions/{batch_id}", headers=headers).json)
 
 
 def test_delivery_dates_are_met_or_refused_and_held_rows_go_out_on_their_day(bulk: Any, clock: Any) -> None:

@@ -18,8 +18,8 @@ from urllib3 import encode_multipart_formdata
 
 from bootstrap import Container, web_app
 from domain.tenants import FLOAT
-from tests.integration.bulk_support import HEADER, Bulk, close, make_bulk, tenant
-from tests.integration.helpers import count, rows, running_worker, settle
+from tests.integration.bulk_support import HEADER, Bulk, balance, close, make_bulk, process, summary, tenant
+from tests.integration.helpers import count, rows
 from usecases import access
 
 pytestmark = pytest.mark.integration
@@ -60,9 +60,6 @@ def upload(client: testing.TestClient, headers: dict[str, str], content: bytes, 
     return client.simulate_post("/batchtransactions", params={"type": kind}, headers=sent, body=content)
 
 
-def process(container: Container) -> None:
-    with running_worker(container) as traffic:
-        settle(container, traffic)
 
 
 def stored_files(container: Container) -> list[Path]:
@@ -92,44 +89,24 @@ def result_of(client: testing.TestClient, headers: dict[str, str], batch_id: str
     return list(csv.DictReader(io.StringIO(answer.text)))
 
 
-def summary(client: testing.TestClient, headers: dict[str, str], batch_id: str) -> dict[str, Any]:
-    answer = client.simulate_get(f"/api/v1/batchtransactions/{batch_id}", headers=headers)
-    assert answer.status_code == 200, answer.text
-    return dict(answer.json)
 
 
-def balance(container: Container, tenant_name: str, owner: str, currency: str = "USD") -> int | None:
-    with container.uow() as uow:
-        t = uow.tenants.get(tenant_name)
-        wallet = uow.wallets.find(t.id or 0, owner, currency)
-        return None if wallet is None else wallet.balance
 
 
 # --- no payload -----------------------------------------------------------------------------------
 
-def test_raw_without_a_body_is_file_not_uploaded(bulk: Bulk) -> None:
+WITHOUT_PARTS = encode_multipart_formdata({"file": ("batch.csv", GOOD, "text/csv")})
+
+
+@pytest.mark.parametrize("body, options", [
+    (b"", {"kind": "raw", "content_type": "application/json"}),   # raw without a body
+    (b"", {}),                                                      # a CSV with an empty body
+    (WITHOUT_PARTS[0], {"content_type": WITHOUT_PARTS[1]}),          # multipart without a data part
+], ids=["raw-empty", "csv-empty", "multipart-no-data"])
+def test_no_payload_is_file_not_uploaded(bulk: Bulk, body: bytes, options: dict[str, str]) -> None:
     container, client = bulk
     headers = tenant(container, "ibank", OPEN_LOOP)
-    answer = upload(client, headers, b"", kind="raw", content_type="application/json")
-    refused(answer, 400)
-    assert "File not uploaded" in answer.json["errorInformation"]
-    nothing_changed(container)
-
-
-def test_csv_with_an_empty_body_is_file_not_uploaded(bulk: Bulk) -> None:
-    container, client = bulk
-    headers = tenant(container, "ibank", OPEN_LOOP)
-    answer = upload(client, headers, b"")
-    refused(answer, 400)
-    assert "File not uploaded" in answer.json["errorInformation"]
-    nothing_changed(container)
-
-
-def test_multipart_without_a_data_part_is_file_not_uploaded(bulk: Bulk) -> None:
-    container, client = bulk
-    headers = tenant(container, "ibank", OPEN_LOOP)
-    body, content_type = encode_multipart_formdata({"file": ("batch.csv", GOOD, "text/csv")})
-    answer = upload(client, headers, body, content_type=content_type)
+    answer = upload(client, headers, body, **options)
     refused(answer, 400)
     assert "File not uploaded" in answer.json["errorInformation"]
     nothing_changed(container)

@@ -22,7 +22,7 @@ from falcon import testing
 from adapters.sealing import KEYRING
 from bootstrap import Container
 from domain.tenants import FLOAT
-from tests.integration.bulk_support import HEADER, new_key, tenant
+from tests.integration.bulk_support import HEADER, balance, new_key, process, summary, tenant
 from tests.integration.helpers import count, rows, running_worker, scalar, settle
 from usecases import bulk_execution, bulk_progress, steps
 
@@ -53,15 +53,8 @@ def upload(client: testing.TestClient, headers: dict[str, str], content: bytes, 
     return str(answer.json["batch_id"])
 
 
-def process(container: Container, threads: int = 2) -> None:
-    with running_worker(container, threads) as traffic:
-        settle(container, traffic)
 
 
-def summary(client: testing.TestClient, headers: dict[str, str], batch_id: str) -> dict[str, Any]:
-    answer = client.simulate_get(f"/api/v1/batchtransactions/{batch_id}", headers=headers)
-    assert answer.status_code == 200, answer.text
-    return dict(answer.json)
 
 
 def instructions(container: Container, batch_id: str) -> list[Any]:
@@ -85,11 +78,6 @@ class Row(NamedTuple):
     amount: int | None
 
 
-def balance(container: Container, tenant_name: str, owner: str, currency: str = "USD") -> int | None:
-    with container.uow() as uow:
-        t = uow.tenants.get(tenant_name)
-        wallet = uow.wallets.find(t.id or 0, owner, currency)
-        return None if wallet is None else wallet.balance
 
 
 def payments(container: Container) -> int:
