@@ -13,7 +13,7 @@ from adapters.sealing import KEYRING
 from adapters.settings import Settings
 
 MYSQL_URL = os.environ.get("DISPERSA_TEST_DATABASE_URL", "mysql+pymysql://root@127.0.0.1:3306/dispersa_test")
-TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
+TEST_REDIS_URL = os.environ.get("DISPERSA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TEST_DATA_KEYS = "ZGlzcGVyc2EgdGVzdHMnIG93biBkYXRhIGtleSAzMmI="  # 32 bytes: the tests' own data key
 os.environ["DISPERSA_DATA_KEYS"] = TEST_DATA_KEYS  # every Settings() and child process of the tests seals with it
 KEYRING.load(TEST_DATA_KEYS)
