@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     reconciliation_days: int = 35
     return_window_days: int = 180  # how long after liquidation the bank may still report a return
     max_adjustment: int = 1_000_000_000  # minor units: the largest single adjustment either way
+    # dual control, in minor units: a person's adjustment above this (or a store's day of them adding up above
+    # it) waits for a second person; a transfer above the other waits for treasury's approval
+    adjustment_approval_above: int = 10_000_000
+    transfer_approval_above: int = 100_000_000
     # bulk payouts
     bulk_storage_dir: str = "var/batches"  # where uploaded batch files are kept
     bulk_max_bytes: int = 512 * 1024 * 1024  # an upload beyond this is a 413

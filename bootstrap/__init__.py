@@ -67,7 +67,7 @@ class Container:
         estados = dict(DEFAULT_ESTADOS)
         estados.update({k: OrderOutcome(v) for k, v in s.stp_estados.items()})
         return PayoutConfig(Ordering(s.stp_empresa, s.stp_ordering_account, s.stp_ordering_name, s.stp_ordering_rfc),
-                            s.stp_tracking_prefix, estados, s.stp_send_rounds)
+                            s.stp_tracking_prefix, estados, s.stp_send_rounds, s.transfer_approval_above)
 
     @property
     def stp_client(self) -> StpClient:
@@ -190,7 +190,8 @@ def web_app(container: Container) -> falcon.App[falcon.Request, falcon.Response]
     health = {"database": database_check(container.engine), "broker": broker_check(s.broker, s.rabbitmq_url),
               "redis": redis_check(lambda: container.redis)}
     return create_app(container.uow, WebSettings(s.webhook_secret, s.max_adjustment, s.max_body_bytes,
-                                                 s.body_read_seconds, s.bulk_max_bytes, s.bulk_max_json_bytes),
+                                                 s.body_read_seconds, s.bulk_max_bytes, s.bulk_max_json_bytes,
+                                                 s.adjustment_approval_above),
                       health, MinuteCounter(lambda: container.redis, "webhook_refused"), container.payout_config,
                       container.queue_depths, container.clock,
                       BulkServices(container.storage, {"gsma": gsma_callback}))

@@ -196,10 +196,13 @@ class CreditDriver:
 
 class Treasury:
     """Treasury's side of the run: transfers now and adjustments at their planned moments, and a decision
-    on every transfer that waits for approval (most approved, some rejected, as the plan draws)."""
+    on every transfer that waits for approval (most approved, some rejected, as the plan draws), by a second
+    treasury person (``approver``): the one who asks for a transfer may not approve it."""
 
-    def __init__(self, api: Api, plan: Plan, stores: list[StoreRef], expected: Expected, driven: Driven):
+    def __init__(self, api: Api, approver: Api, plan: Plan, stores: list[StoreRef], expected: Expected,
+                 driven: Driven):
         self.api, self.plan, self.stores, self.expected, self.driven = api, plan, stores, expected, driven
+        self.approver = approver
         self._requests, self._adjustments = list(plan.requests), list(plan.adjustments)
         self._adjusted = 0
 
@@ -234,7 +237,7 @@ class Treasury:
 
     def _decide(self, transfer_id: int) -> None:
         if self.plan.approves(transfer_id):
-            answer = self.api.call("POST", f"/transfers/{transfer_id}/approve", expect=(200, 409))
+            answer = self.approver.call("POST", f"/transfers/{transfer_id}/approve", expect=(200, 409))
             self.expected.count("transfers approved" if answer.status_code == 200 else "approvals refused (409)")
             return
         answer = self.api.call("POST", f"/transfers/{transfer_id}/reject", expect=(200, 409),

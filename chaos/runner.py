@@ -165,8 +165,9 @@ class ChaosRun:
         """Credits by the client threads, treasury beside them, faults injected meanwhile; then the
         scheduled triggers' minute is waited for, and every store is asked for a transfer now."""
         self.phase("drive")
-        assert self.api and self.injector
-        treasury = Treasury(self.api, self.plan, self.stores, self.expected, self.driven)
+        assert self.api and self.injector and self.bed
+        treasury = Treasury(self.api, Api(self.bed.web_url, self.bed.approver_key), self.plan, self.stores,
+                            self.expected, self.driven)
         self._thread("chaos-treasury", treasury.run, self.stopping, self.errors)
         faults = self._thread("chaos-faults", run_faults, self.injector, self.plan.faults, self.driven, self.stopping,
                               self.errors)

@@ -67,7 +67,7 @@ def first_payment(container: Container, api: str) -> dict[str, Any]:
     """The batch's first SPEI row as its tracking shows it (by its UETR), through the API."""
     with container.uow() as uow:
         row = uow.instructions.page(uow.batches.page(None, 0, 1, "createdAt", True)[0][0].id or 0, -1, 1)[0]
-        key = access.create_api_key(uow, "admin", label="demo: tracking")
+        key = access.create_api_key(uow, "admin", label="demo: tracking", owner="demo@dispersa.invalid")
         uow.commit()
     answer = httpx.get(f"{api}/api/v1/payments/{row.uetr}", headers={"Authorization": f"Bearer {key}"}, timeout=30)
     answer.raise_for_status()

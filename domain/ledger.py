@@ -160,6 +160,9 @@ class BankTransfer:
     returned_after_applied: bool = False
     status_reason: str | None = None
     updated_at: datetime | None = None
+    approval_reason: str | None = None  # why it waits for treasury's approval
+    barred_approver_id: int | None = None  # the person who may not approve it
+    approved_by_id: int | None = None
     id: int | None = None
     balance_updates: list[BalanceUpdate] = field(default_factory=list)
     history: list[TransferStatusChange] = field(default_factory=list)
@@ -204,6 +207,13 @@ class StoreHead:
     instant: bool  # evaluated after each contribution (instant mode, automation on)
 
 
+def check_move(store: LedgerHead, amount: int) -> None:
+    """BalanceOutOfRange when moving the store's balance by ``amount`` would take it beyond +/- MAX_BALANCE."""
+    if abs(store.balance + amount) > MAX_BALANCE:
+        raise BalanceOutOfRange(f"store {store.id}: a balance of {store.balance + amount} is beyond "
+                                f"+/-{MAX_BALANCE}; the move is refused")
+
+
 def append(
     store: LedgerHead,
     type: BalanceUpdateType,
@@ -213,9 +223,7 @@ def append(
     **links: object,
 ) -> BalanceUpdate:
     """Chain a new balance update onto the store's ledger (the caller holds the store lock)."""
-    if abs(store.balance + amount) > MAX_BALANCE:
-        raise BalanceOutOfRange(f"store {store.id}: a balance of {store.balance + amount} is beyond "
-                                f"+/-{MAX_BALANCE}; the move is refused")
+    check_move(store, amount)
     bu = BalanceUpdate(
         store_id=id_of(store),
         type=type,

@@ -14,7 +14,7 @@ from domain.schedules import DEFAULT_TIMEZONE, DisbursementMode, Schedule
 
 NOT_EDITABLE = frozenset({"id", "validated", "balance", "last_sequence", "created_at", "options", "stores", "tiers",
                           "merchant_id", "store_id", "validated_clabe", "validated_beneficiary_name",
-                          "validated_rfc_curp"})
+                          "validated_rfc_curp", "details_changed_by_id", "new_details_by_id"})
 # Money decisions: where a store's payouts go and whether treasury approves each one. Only treasury
 # or admin may change them (domain.access.Action.DECIDE_PAYOUTS), and the audit keeps old and new values.
 PAYOUT_FIELDS = frozenset({"clabe", "beneficiary_name", "rfc_curp", "requires_confirmation"})
@@ -97,6 +97,11 @@ class Store:
     validated_rfc_curp: str | None = None
     balance: int = 0
     last_sequence: int = 0
+    # Dual control: the person who changed the payout fields since the last validation (someone else
+    # validates), and the one who changed the account since its last approved payout (someone else
+    # approves the next payout). None when no person's change waits.
+    details_changed_by_id: int | None = None
+    new_details_by_id: int | None = None
     id: int | None = None
     options: list[PaymentOption] = field(default_factory=list)
 

@@ -52,6 +52,7 @@ class TriggerEvaluation:
     pending_total: int = 0
     due_at: datetime | None = None
     bank_transfer_id: int | None = None
+    requested_by_id: int | None = None  # the person who asked for a transfer now (treasury's request)
     id: int | None = None
 
     def record(self, evaluation: Evaluation, pending_total: int, transfer_id: int | None, at: datetime) -> None:

@@ -70,7 +70,7 @@ until python -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1],
   sleep 1
 done
 echo
-echo "API ready at http://$DEV_WEB_BIND; create a key with: .venv/bin/dispersa apikey create --role admin"
+echo "API ready at http://$DEV_WEB_BIND; create a key with: .venv/bin/dispersa apikey create --role admin --owner YOU@EXAMPLE.COM"
 echo "(or put the commands on your PATH first: . .venv/bin/activate)"
 echo
 wait "$honcho"

@@ -136,6 +136,7 @@ class Testbed:
     sandbox_port: int
     processes: dict[str, Process] = field(default_factory=dict)
     admin_key: str = ""
+    approver_key: str = ""  # treasury's second person: approves what the admin asked for (dual control)
     sandbox_seed: int | None = None
 
     @classmethod
@@ -169,7 +170,10 @@ class Testbed:
         bed = cls(name, workdir, env, f"http://127.0.0.1:{web_port}", sandbox_port, sandbox_seed=sandbox_seed)
         bed.run("dispersa", "db", "upgrade")
         subprocess.run(["redis-cli", "-n", str(redis_db), "flushdb"], capture_output=True)
-        bed.admin_key = bed.run("dispersa", "apikey", "create", "--role", "admin").strip().splitlines()[-1]
+        bed.admin_key = bed.run("dispersa", "apikey", "create", "--role", "admin", "--owner",
+                                "admin@testbed.example").strip().splitlines()[-1]
+        bed.approver_key = bed.run("dispersa", "apikey", "create", "--role", "treasury", "--owner",
+                                   "checker@testbed.example").strip().splitlines()[-1]
         return bed
 
     def run(self, *argv: str, timeout: float = 600) -> str:

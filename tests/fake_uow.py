@@ -14,6 +14,7 @@ from domain.bank_events import BankEvent, BankEventStatus
 from domain.commission import CommissionUpdate
 from domain.credits import Credit, CreditStatus
 from domain.dead_letters import DeadLetter, DeadLetterStatus
+from domain.dual_control import AdjustmentRequest, Person
 from domain.errors import NotFound
 from domain.ledger import StoreHead
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType, BankTransfer, TransferStatus
@@ -164,6 +165,13 @@ class FakeBalanceUpdates(FakeRepository[BalanceUpdate]):
 
     append = FakeRepository.add
 
+    requests: FakeAdjustmentRequests | None = None  # set by the unit of work
+
+    def adjusted_alone_since(self, store_id: int, since: datetime) -> int:
+        approved = {r.balance_update_id for r in self.requests.all()} if self.requests else set()
+        return sum(abs(bu.amount) for bu in self.where(store_id=store_id, type=BalanceUpdateType.ADJUSTMENT)
+                   if bu.created_at >= since and bu.id not in approved)
+
 
 class FakeTransfers(FakeRepository[BankTransfer]):
     name = "transfer"
@@ -271,12 +279,18 @@ class FakeReconciliations:
 class FakeApiKeys:
     keys: dict[int, dict[str, Any]] = field(default_factory=dict)
 
+    people: FakePeople = field(default_factory=lambda: FakePeople())
+
     def add(self, prefix: str, key_hash: str, role: str, merchant_id: int | None, label: str, at: datetime,
-            tenant_id: int | None = None) -> int:
+            tenant_id: int | None, person_id: int) -> int:
         key_id = len(self.keys) + 1
         self.keys[key_id] = dict(id=key_id, prefix=prefix, key_hash=key_hash, role=role, merchant_id=merchant_id,
-                                 label=label, created_at=at, revoked_at=None, tenant_id=tenant_id)
+                                 label=label, created_at=at, revoked_at=None, tenant_id=tenant_id,
+                                 person_id=person_id, email=self.people.get(person_id).email)
         return key_id
+
+    def person_of(self, key_id: int) -> Person | None:
+        return self.people.get(self.keys[key_id]["person_id"]) if key_id in self.keys else None
 
     def lock(self, key_id: int) -> Any:
         if key_id not in self.keys:
@@ -291,12 +305,35 @@ class FakeApiKeys:
         return SimpleNamespace(**found[0]) if found else None
 
 
+class FakePeople:
+    def __init__(self) -> None:
+        self.rows: dict[int, Person] = {}
+
+    def get_or_add(self, email: str, at: datetime) -> Person:
+        return self.by_email(email) or self.rows.setdefault(len(self.rows) + 1, Person(len(self.rows) + 1, email))
+
+    def by_email(self, email: str) -> Person | None:
+        return next((p for p in self.rows.values() if p.email == email), None)
+
+    def get(self, person_id: int) -> Person:
+        if person_id not in self.rows:
+            raise NotFound(f"person {person_id} does not exist")
+        return self.rows[person_id]
+
+
+class FakeAdjustmentRequests(FakeRepository[AdjustmentRequest]):
+    name = "adjustment request"
+
+    def by_idempotency_key(self, key: str) -> AdjustmentRequest | None:
+        return next(iter(self.where(idempotency_key=key)), None)
+
+
 @dataclass
 class FakeAuditLog:
     entries: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, at: datetime, api_key_id: int | None, role: str, action: str, resource: str,
-            resource_id: str | None, details: dict[str, Any] | None) -> None:
+            resource_id: str | None, details: dict[str, Any] | None, person_id: int | None = None) -> None:
         self.entries.append(dict(at=at, api_key_id=api_key_id, role=role, action=action, resource=resource,
                                  resource_id=resource_id, details=details))
 
@@ -402,7 +439,10 @@ class FakeUnitOfWork:
         self.bank_events = FakeBankEvents()
         self.commission_updates = FakeCommissionUpdates()
         self.reconciliations = FakeReconciliations()
-        self.api_keys = FakeApiKeys()
+        self.people = FakePeople()
+        self.api_keys = FakeApiKeys(people=self.people)
+        self.adjustment_requests = FakeAdjustmentRequests()
+        self.balance_updates.requests = self.adjustment_requests
         self.audit = FakeAuditLog()
         self.dead_letters = FakeDeadLetters()
         self.outbox = FakeOutbox()

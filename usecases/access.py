@@ -8,17 +8,19 @@ from typing import Any
 
 from adapters.db.uow import UnitOfWork
 from domain.access import Role
+from domain.dual_control import InvalidOwner, Person, owner_email
 from usecases.errors import Invalid
 
 
 @dataclass(frozen=True)
 class Principal:
-    """The caller behind an API key."""
+    """The caller behind an API key, and the person the key belongs to: dual control compares people."""
 
     key_id: int
     role: Role
     merchant_id: int | None
     tenant_id: int | None = None
+    person: Person | None = None
 
 
 def hash_key(key: str) -> str:
@@ -26,18 +28,30 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_api_key(uow: UnitOfWork, role: str, merchant_id: int | None = None, label: str = "") -> str:
+def create_api_key(uow: UnitOfWork, role: str, merchant_id: int | None = None, label: str = "", *,
+                   owner: str) -> str:
     """Store a new key's hash and return the key itself: it is shown once, never again."""
-    return new_api_key(uow, role, merchant_id, label)[1]
+    return new_api_key(uow, role, merchant_id, label, owner=owner)[1]
+
+
+def person(uow: UnitOfWork, email: str) -> Person:
+    """The person known by this e-mail address, made on first use; Invalid when it is not an address."""
+    try:
+        email = owner_email(email)
+    except InvalidOwner as e:
+        raise Invalid(str(e)) from None
+    return uow.people.get_or_add(email, uow.clock())
 
 
 def new_api_key(uow: UnitOfWork, role: str, merchant_id: int | None = None, label: str = "",
-                tenant_id: int | None = None) -> tuple[int, str]:
-    """As create_api_key, with the new key's id. A tenant key is made with its tenant (tenant_id)."""
+                tenant_id: int | None = None, *, owner: str) -> tuple[int, str]:
+    """As create_api_key, with the new key's id. Every key belongs to a person (``owner``, an e-mail
+    address). A tenant key is made with its tenant (tenant_id)."""
     try:
         role_ = Role(role)
     except ValueError:
         raise Invalid(f"role is one of {[r.value for r in Role]}") from None
+    who = person(uow, owner)
     if role_ == Role.PARTNER and merchant_id is None:
         raise Invalid("a partner key needs --merchant")
     if (role_ == Role.TENANT) != (tenant_id is not None):
@@ -46,8 +60,8 @@ def new_api_key(uow: UnitOfWork, role: str, merchant_id: int | None = None, labe
         uow.merchants.get(merchant_id)  # NotFound when there is none
     key = "dsp_" + secrets.token_urlsafe(32)
     key_id = uow.api_keys.add(key[:12], hash_key(key), role_.value, merchant_id, label[:120], uow.clock(),
-                              tenant_id)
-    uow.log("api_key_created", f"{role_.value} key {key[:12]}… created", merchant_id=merchant_id)
+                              tenant_id, who.id)
+    uow.log("api_key_created", f"{role_.value} key {key[:12]}… created for {who.email}", merchant_id=merchant_id)
     return int(key_id), key
 
 
@@ -64,7 +78,9 @@ def revoke_api_key(uow: UnitOfWork, key_id: int) -> bool:
 def authenticate(uow: UnitOfWork, key: str) -> Principal | None:
     """The principal behind an API key, or None when the key is unknown or revoked."""
     row = uow.api_keys.active(hash_key(key))
-    return Principal(row.id, Role(row.role), row.merchant_id, row.tenant_id) if row else None
+    if row is None:
+        return None
+    return Principal(row.id, Role(row.role), row.merchant_id, row.tenant_id, Person(row.person_id, row.email))
 
 
 def audit(uow: UnitOfWork, who: Principal | None, action: str, resource: str, resource_id: Any = None,
@@ -72,4 +88,5 @@ def audit(uow: UnitOfWork, who: Principal | None, action: str, resource: str, re
     """Add a row to the audit log: who did it ("system" without a principal), the action, the resource
     and its id, and the details."""
     uow.audit.add(uow.clock(), who.key_id if who else None, who.role.value if who else "system", action, resource,
-                  None if resource_id is None else str(resource_id), details)
+                  None if resource_id is None else str(resource_id), details,
+                  who.person.id if who and who.person else None)

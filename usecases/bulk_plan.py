@@ -73,9 +73,11 @@ def _waiting(uow: UnitOfWork, batch_id: str, who: Principal) -> Batch:
     batch = uow.batches.get(batch_id, lock=True)
     if batch.status != BatchStatus.AWAITING_APPROVAL:
         raise Conflict(f"batch {batch_id} is {batch.status.value}, not awaiting approval")
-    if batch.submitted_by_key_id is not None and batch.submitted_by_key_id == who.key_id:
-        raise Forbidden("the key that submitted a batch may not approve or reject it: another treasury key must "
-                        "(maker-checker)")
+    submitter = uow.api_keys.person_of(batch.submitted_by_key_id) if batch.submitted_by_key_id else None
+    if batch.submitted_by_key_id == who.key_id or (submitter and who.person and submitter.id == who.person.id):
+        raise Forbidden(f"dual control: batch {batch_id} was submitted by "
+                        f"{submitter.email if submitter else 'this key'}; a treasury or admin person other than the "
+                        "submitter must approve or reject it (maker-checker)")
     return batch
 
 

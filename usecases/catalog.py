@@ -11,6 +11,7 @@ from adapters.db.uow import UnitOfWork
 from domain import clabe, masking, merchants as rules
 from domain.access import Action, Role, may
 from domain.commission import DEFAULT_MXN_TAX_RATE
+from domain.dual_control import ACCOUNT_FIELDS, DualControlError, Person, require_second_person
 from domain.merchants import PAYOUT_FIELDS, Change, CommissionTierRow, Merchant, MerchantStatus, PaymentOption, Store
 from domain.money import MINOR_UNITS, MoneyError, parse_rate
 from domain.schedules import DisbursementMode, ScheduleError
@@ -137,10 +138,12 @@ def create_store(uow: UnitOfWork, merchant_id: int, fields: dict[str, Any]) -> S
     return uow.stores.add(store)
 
 
-def update_store(uow: UnitOfWork, store_id: int, changes: dict[str, Any], role: Role) -> Edited[Store]:
+def update_store(uow: UnitOfWork, store_id: int, changes: dict[str, Any], role: Role,
+                 by: Person | None = None) -> Edited[Store]:
     """Edit a store. Its bank details and approval switch are money decisions: a role that may not
     decide payouts (an operator) is refused them. Any change needs treasury's validation again,
-    and until then the store is not paid."""
+    and until then the store is not paid. Dual control: the person who changes the bank details may
+    neither validate them nor approve the first payout to a changed account."""
     store = uow.stores.lock(store_id)
     if "currency" in changes and changes["currency"] != store.currency and store.last_sequence:
         raise Invalid("a store with balance updates keeps its currency")
@@ -155,6 +158,10 @@ def update_store(uow: UnitOfWork, store_id: int, changes: dict[str, Any], role: 
                         "approval switch")
     changed = _edit(store, cleaned)
     _check_schedule(store)
+    if money and by is not None:
+        store.details_changed_by_id = by.id
+        if ACCOUNT_FIELDS & set(money):
+            store.new_details_by_id = by.id
     if changed:
         uow.log("store_edited", f"store {store_id} edited ({', '.join(sorted(changed))}); it is not paid until "
                 "treasury validates it again", level="WARNING" if money else "INFO", store_id=store_id,
@@ -205,10 +212,15 @@ def validate_option(uow: UnitOfWork, option_id: int) -> PaymentOption:
     return option
 
 
-def validate_store(uow: UnitOfWork, store_id: int) -> Store:
-    """Treasury validates the store: from now on its payment orders carry these bank details."""
+def validate_store(uow: UnitOfWork, store_id: int, by: Person | None = None) -> Store:
+    """Treasury validates the store: from now on its payment orders carry these bank details. Bank details
+    a person changed are validated by another person (Forbidden otherwise)."""
     store = uow.stores.lock(store_id)
+    if store.details_changed_by_id is not None and not store.validated:
+        second_person(by, uow.people.get(store.details_changed_by_id),
+                      f"store {store_id}'s bank details were changed", "a treasury or admin person")
     _validate(rules.validate_store, store)
+    store.details_changed_by_id = None
     uow.log("store_validated", f"store {store_id} validated: payouts go to {masking.account(store.validated_clabe)} "
             f"({masking.name(store.payee_name)})", store_id=store_id, details=validated_details(store))
     return store
@@ -226,6 +238,14 @@ def validate_merchant(uow: UnitOfWork, merchant_id: int) -> Merchant:
     merchant = uow.merchants.lock(merchant_id)
     _validate(rules.validate_merchant, merchant)
     return merchant
+
+
+def second_person(actor: Person | None, first: Person, rule: str, who_may: str) -> None:
+    """Dual control at the edge: the same person twice is Forbidden, the message naming the rule and who may act."""
+    try:
+        require_second_person(actor, first, rule, who_may)
+    except DualControlError as e:
+        raise Forbidden(str(e)) from None
 
 
 def _validate(rule: Any, entity: Any) -> None:

@@ -19,6 +19,8 @@ from domain.tracking import PaymentEventKind
 from usecases import steps, tracking
 
 NOT_SENT_UNVALIDATED = "held: store not validated; not sent, its balance updates wait for the next period"
+NOT_SENT_FIRST_PAYOUT = ("held: the first payout to changed bank details needs a treasury approval by another "
+                         "person; not sent, its balance updates wait for the next period")
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class PayoutConfig:
     tracking_prefix: str
     estados: Mapping[str, OrderOutcome]
     send_rounds: int = 3
+    transfer_approval_above: int | None = None  # minor units; a larger transfer waits for a second person
 
 
 @dataclass
@@ -66,6 +69,9 @@ def order_transfer(uow: UnitOfWork, store: Store, transfer: BankTransfer, config
     the store is held too, so that later periods do not open and cancel transfer after transfer."""
     if not store.validated:
         hold(uow, transfer, NOT_SENT_UNVALIDATED)
+        return None
+    if store.new_details_by_id is not None and transfer.approved_by_id is None:
+        hold(uow, transfer, NOT_SENT_FIRST_PAYOUT, alert=True)
         return None
     uetr = uow.new_id()
     at = uow.clock()

@@ -20,6 +20,7 @@ from adapters.db.tables import api_keys, audit_log, event_log, reconciliation_mi
 from adapters.db.uow import UnitOfWork
 from domain import masking
 from domain.credits import Credit, CreditStatus
+from domain.dual_control import AdjustmentRequest, AdjustmentStatus
 from domain.identity import id_of
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType, BankTransfer, TransferStatus
 from domain.payment_orders import PaymentOrder
@@ -134,6 +135,7 @@ def transfer_view(t: BankTransfer, order: PaymentOrder | None = None, detail: bo
         "order_status": order.status.value if order else None,
         "order_attempts": order.attempts if order else 0,
         "order_last_error": order.last_error if order else None,
+        "approval_reason": t.approval_reason,
     }
     if detail:
         view["balance_update_ids"] = [bu.id for bu in t.balance_updates]
@@ -293,7 +295,9 @@ def audit_entries(uow: UnitOfWork, page: int, per_page: int, action: str | None 
     return Page([{name: row[name] for name in AUDIT_FIELDS} for row in rows], page, per_page, total)
 
 
-API_KEY_FIELDS = ("id", "prefix", "role", "merchant_id", "label", "created_at", "revoked_at")
+API_KEY_FIELDS = ("id", "prefix", "role", "merchant_id", "owner", "label", "created_at", "revoked_at")
+KEYS_WITH_OWNERS = select(*api_keys.c, db.people.c.email.label("owner")).join(
+    db.people, db.people.c.id == api_keys.c.person_id)
 
 
 def api_key_view(row: Any) -> dict[str, Any]:
@@ -303,13 +307,15 @@ def api_key_view(row: Any) -> dict[str, Any]:
 
 def api_key_list(uow: UnitOfWork, page: int, per_page: int) -> Page:
     """API keys, newest first: their prefix, role and state, never the key."""
-    rows, total = _table_page(uow, api_keys, [], page, per_page)
-    return Page([api_key_view(row) for row in rows], page, per_page, total)
+    total = uow.session.execute(select(func.count()).select_from(api_keys)).scalar() or 0
+    rows = uow.session.execute(KEYS_WITH_OWNERS.order_by(api_keys.c.id.desc()).limit(per_page)
+                               .offset((page - 1) * per_page)).mappings().all()
+    return Page([api_key_view(row) for row in rows], page, per_page, int(total))
 
 
 def api_key(uow: UnitOfWork, key_id: int) -> dict[str, Any]:
     """One API key; raises NotFound when there is none with this id."""
-    row = uow.session.execute(select(api_keys).where(api_keys.c.id == key_id)).mappings().first()
+    row = uow.session.execute(KEYS_WITH_OWNERS.where(api_keys.c.id == key_id)).mappings().first()
     if row is None:
         raise NotFound(f"API key {key_id} does not exist")
     return api_key_view(row)
@@ -468,3 +474,29 @@ def latest_reconciliation(uow: UnitOfWork, day: str) -> dict[str, Any] | None:
         reconciliation_mismatches.c.run_id == run["id"]).order_by(reconciliation_mismatches.c.id)).mappings()
     return {**{k: v for k, v in run.items()}, "mismatch_list": [
         {"tracking_key": r["tracking_key"], "kind": r["kind"], "ours": r["ours"], "bank": r["bank"]} for r in rows]}
+
+
+# --- dual control --------------------------------------------------------------------------------
+
+def adjustment_request_view(uow: UnitOfWork, request: AdjustmentRequest) -> dict[str, Any]:
+    """A held adjustment: its amount, why it waits, who asked and who decided (by e-mail address)."""
+    def email(person_id: int | None) -> str | None:
+        return uow.people.get(person_id).email if person_id is not None else None
+
+    return {"id": request.id, "store_id": request.store_id, "amount": request.amount, "currency": request.currency,
+            "note": request.note, "status": request.status.value, "reason": request.reason,
+            "requested_by": email(request.requested_by_id), "requested_at": request.requested_at,
+            "decided_by": email(request.decided_by_id), "decided_at": request.decided_at,
+            "decision_note": request.decision_note, "balance_update_id": request.balance_update_id}
+
+
+def adjustment_requests(uow: UnitOfWork, status: AdjustmentStatus | None, store_id: int | None, page: int,
+                        per_page: int) -> Page:
+    """Adjustment requests, newest first, optionally of one status and one store."""
+    stmt = select(AdjustmentRequest).order_by(db.adjustment_requests.c.id.desc())
+    if status is not None:
+        stmt = stmt.where(db.adjustment_requests.c.status == status)
+    if store_id is not None:
+        stmt = stmt.where(db.adjustment_requests.c.store_id == store_id)
+    rows, total = _page(uow, stmt, page, per_page)
+    return Page([adjustment_request_view(uow, r) for r in rows], page, per_page, total)

@@ -51,9 +51,11 @@ def put(uow: UnitOfWork, name: str, raw: Mapping[str, Any]) -> Configured:
     return Configured(tenant, None)
 
 
-def key_for(uow: UnitOfWork, tenant: Tenant, label: str = "") -> str:
-    """A new API key bound to the tenant: it submits and reads that tenant's batches only."""
-    return new_api_key(uow, "tenant", label=label or f"tenant {tenant.name}", tenant_id=tenant.id)[1]
+def key_for(uow: UnitOfWork, tenant: Tenant, label: str = "", owner: str | None = None) -> str:
+    """A new API key bound to the tenant: it submits and reads that tenant's batches only. It belongs to
+    ``owner`` (an e-mail address); without one, to the tenant's own system (``<name>@tenants.invalid``)."""
+    return new_api_key(uow, "tenant", label=label or f"tenant {tenant.name}", tenant_id=tenant.id,
+                       owner=owner or f"{tenant.name}@tenants.invalid")[1]
 
 
 def fund(uow: UnitOfWork, name: str, amount: str, currency: str) -> tuple[Money, int]:

@@ -21,7 +21,7 @@ from web.bank import ReconciliationResource, StpWebhookResource
 from web.catalog import MerchantResource, PaymentOptionResource, StoreResource
 from web.credits import CreditResource
 from web.health import HealthResource
-from web.ledger import StoreLedgerResource, TransferResource
+from web.ledger import AdjustmentRequestResource, StoreLedgerResource, TransferResource
 from web.limits import RequestLimits
 from web.metrics import MetricsResource, OperationsCollector, QueueDepths
 from web.operations import ApiKeyResource, AuditResource, DeadLetterResource, EventResource
@@ -44,6 +44,7 @@ class WebSettings:
     body_read_seconds: float
     bulk_max_bytes: int = 512 * 1024 * 1024
     bulk_max_json_bytes: int = 16 * 1024 * 1024
+    adjustment_approval_above: int | None = None
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,8 @@ def resources(uow: UowFactory, settings: WebSettings, health: Mapping[str, Check
         "stores": StoreResource(uow),
         "options": PaymentOptionResource(uow),
         "credits": CreditResource(uow),
-        "ledger": StoreLedgerResource(uow, settings.max_adjustment),
+        "ledger": StoreLedgerResource(uow, settings.max_adjustment, settings.adjustment_approval_above),
+        "adjustment_requests": AdjustmentRequestResource(uow),
         "transfers": TransferResource(uow, payout),
         "health": HealthResource(health),
         "openapi": OpenAPIResource(build_document(ROUTES)),

@@ -81,14 +81,14 @@ class StoreResource:
     def on_patch(self, req: falcon.Request, resp: falcon.Response, store_id: int) -> None:
         changes = ctx.body(req)
         with self._uow() as uow:
-            edited = catalog.update_store(uow, store_id, changes, ctx.principal(req).role)
+            edited = catalog.update_store(uow, store_id, changes, ctx.principal(req).role, ctx.principal(req).person)
             ctx.record(uow, req, "store", store_id, edited.audit_details())
             uow.commit()
             resp.media = queries.store_view(edited.entity)
 
     def on_post_validation(self, req: falcon.Request, resp: falcon.Response, store_id: int) -> None:
         with self._uow() as uow:
-            store = catalog.validate_store(uow, store_id)
+            store = catalog.validate_store(uow, store_id, ctx.principal(req).person)
             ctx.record(uow, req, "store", store_id, {"validated": catalog.validated_details(store)})
             uow.commit()
             resp.media = queries.store_view(store)

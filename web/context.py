@@ -8,6 +8,7 @@ import falcon
 
 from adapters.db.uow import UnitOfWork
 from domain.access import Role
+from domain.dual_control import Person
 from usecases.access import Principal, audit
 from web.rendering import jsonable
 from web.routes import PAGE, PER_PAGE, Operation
@@ -20,6 +21,13 @@ def operation(req: falcon.Request) -> Operation:
 
 def principal(req: falcon.Request) -> Principal:
     who: Principal = req.context.principal
+    return who
+
+
+def person(req: falcon.Request) -> Person:
+    """The person behind the caller's key: dual control compares people."""
+    who = principal(req).person
+    assert who is not None, "every key belongs to a person"
     return who
 
 

@@ -6,12 +6,14 @@ from typing import Callable
 import falcon
 
 from adapters.db.uow import UnitOfWork
+from domain.dual_control import AdjustmentRequest, AdjustmentStatus
 from domain.ledger import TransferStatus
 from usecases import ledger, queries
 from usecases.payouts import PayoutConfig
 from web import context as ctx
 from web.rendering import report_csv
-from web.routes import IDEMPOTENCY_KEY, REPORT_FORMAT, TRANSFER_STATUS, TRANSFER_STORE
+from web.routes import (ADJUSTMENT_STATUS, IDEMPOTENCY_KEY, REPORT_FORMAT, STORE_FILTER, TRANSFER_STATUS,
+                        TRANSFER_STORE)
 
 UowFactory = Callable[[], UnitOfWork]
 CSV = "text/csv"
@@ -20,9 +22,10 @@ CSV = "text/csv"
 class StoreLedgerResource:
     """/stores/{store_id}/balance, /balance-updates, /adjustments and /transfers."""
 
-    def __init__(self, uow: UowFactory, max_adjustment: int):
+    def __init__(self, uow: UowFactory, max_adjustment: int, approval_above: int | None = None):
         self._uow = uow
         self._max_adjustment = max_adjustment
+        self._approval_above = approval_above
 
     def on_get_balance(self, req: falcon.Request, resp: falcon.Response, store_id: int) -> None:
         with self._uow() as uow:
@@ -36,17 +39,25 @@ class StoreLedgerResource:
     def on_post_adjustments(self, req: falcon.Request, resp: falcon.Response, store_id: int) -> None:
         fields = ctx.body(req)
         key = IDEMPOTENCY_KEY.read(req)
+        who = ctx.principal(req)
         with self._uow() as uow:
-            bu = ledger.adjust(uow, store_id, fields["amount"], ctx.principal(req).key_id, fields.get("note"), key,
-                               max_amount=self._max_adjustment)
-            ctx.record(uow, req, "store", store_id, {**fields, "idempotency_key": key, "balance_update_id": bu.id})
+            made = ledger.adjust(uow, store_id, fields["amount"], who.key_id, fields.get("note"), key,
+                                 max_amount=self._max_adjustment, by=who.person, approval_above=self._approval_above)
+            if isinstance(made, AdjustmentRequest):
+                ctx.record(uow, req, "store", store_id, {**fields, "idempotency_key": key,
+                                                         "adjustment_request_id": made.id})
+                uow.commit()
+                resp.media = queries.adjustment_request_view(uow, made)
+                resp.status = falcon.HTTP_202
+                return
+            ctx.record(uow, req, "store", store_id, {**fields, "idempotency_key": key, "balance_update_id": made.id})
             uow.commit()
-            resp.media = queries.balance_update_view(bu)
+            resp.media = queries.balance_update_view(made)
         resp.status = falcon.HTTP_201
 
     def on_post_transfers(self, req: falcon.Request, resp: falcon.Response, store_id: int) -> None:
         with self._uow() as uow:
-            key = ledger.request_transfer(uow, store_id)
+            key = ledger.request_transfer(uow, store_id, ctx.principal(req).person)
             ctx.record(uow, req, "store", store_id, {"trigger_key": key})
             uow.commit()
         resp.status = falcon.HTTP_202
@@ -75,7 +86,7 @@ class TransferResource:
 
     def on_post_approval(self, req: falcon.Request, resp: falcon.Response, transfer_id: int) -> None:
         with self._uow() as uow:
-            ledger.approve_transfer(uow, transfer_id, self._payout)
+            ledger.approve_transfer(uow, transfer_id, self._payout, ctx.principal(req).person)
             ctx.record(uow, req, "transfer", transfer_id)
             uow.commit()
             resp.media = queries.transfer(uow, transfer_id, None)
@@ -99,3 +110,36 @@ class TransferResource:
             resp.text = report_csv(report)
         else:
             resp.media = report.as_dict()
+
+
+class AdjustmentRequestResource:
+    """/api/v1/adjustment-requests: adjustments held for a second person, their approval and rejection."""
+
+    def __init__(self, uow: UowFactory):
+        self._uow = uow
+
+    def on_get_collection(self, req: falcon.Request, resp: falcon.Response) -> None:
+        status = ADJUSTMENT_STATUS.read(req)
+        page, per_page = ctx.paging(req)
+        with self._uow() as uow:
+            resp.media = queries.adjustment_requests(uow, AdjustmentStatus(status) if status else None,
+                                                     STORE_FILTER.read(req), page, per_page).as_dict()
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, request_id: int) -> None:
+        with self._uow() as uow:
+            resp.media = queries.adjustment_request_view(uow, uow.adjustment_requests.get(request_id))
+
+    def on_post_approval(self, req: falcon.Request, resp: falcon.Response, request_id: int) -> None:
+        with self._uow() as uow:
+            request = ledger.approve_adjustment(uow, request_id, ctx.person(req))
+            ctx.record(uow, req, "adjustment_request", request_id, {"balance_update_id": request.balance_update_id})
+            uow.commit()
+            resp.media = queries.adjustment_request_view(uow, request)
+
+    def on_post_rejection(self, req: falcon.Request, resp: falcon.Response, request_id: int) -> None:
+        reason = ctx.body(req)["reason"]
+        with self._uow() as uow:
+            request = ledger.reject_adjustment(uow, request_id, ctx.person(req), reason)
+            ctx.record(uow, req, "adjustment_request", request_id, {"reason": reason})
+            uow.commit()
+            resp.media = queries.adjustment_request_view(uow, request)

@@ -10,6 +10,7 @@ import falcon
 from domain.access import Role, may
 from domain.credits import CancellationReason, CreditStatus
 from domain.dead_letters import DeadLetterEventKind, DeadLetterStatus
+from domain.dual_control import AdjustmentStatus
 from domain.ledger import BalanceUpdateStatus, BalanceUpdateType, TransferStatus
 from domain.merchants import MerchantStatus
 from domain.payment_orders import PaymentOrderStatus
@@ -64,6 +65,9 @@ TRANSFER = {
     "order_status": {**_nullable(_enum(PaymentOrderStatus)), "description": "the payment order's own status"},
     "order_attempts": {**INT, "description": "how many times the order was handed to the bank"},
     "order_last_error": {**_nullable(STR), "description": "the bank's last error for the order, if any"},
+    "approval_reason": {**_nullable(STR), "description": "why it waits (or waited) for treasury's approval: the "
+                        "store's switch, a transfer above DISPERSA_TRANSFER_APPROVAL_ABOVE, or the first payout to "
+                        "changed bank details"},
 }
 EVENT = {
     "id": INT, "at": DATETIME, "level": _enum(["INFO", "WARNING", "ERROR", "ALERT"]), "kind": STR, "message": STR,
@@ -75,7 +79,8 @@ AUDIT = {
     "resource_id": _nullable(STR), "details": {},
 }
 API_KEY = {
-    "id": INT, "prefix": STR, "role": _enum([r.value for r in Role]), "merchant_id": _nullable(INT), "label": STR,
+    "id": INT, "prefix": STR, "role": _enum([r.value for r in Role]), "merchant_id": _nullable(INT),
+    "owner": {**STR, "description": "the e-mail address of the person the key belongs to"}, "label": STR,
     "created_at": DATETIME, "revoked_at": _nullable(DATETIME),
 }
 DEAD_LETTER = {
@@ -195,6 +200,13 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
                                                        "previous_status": _nullable(_enum(TransferStatus)),
                                                        "reason": _nullable(STR), "at": DATETIME})},
     }),
+    "AdjustmentRequest": _object({
+        "id": INT, "store_id": INT, "amount": {**MINOR, "description": "signed minor units"}, "currency": STR,
+        "note": _nullable(STR), "status": _enum(AdjustmentStatus), "reason": {**STR, "description": "why it waits"},
+        "requested_by": STR, "requested_at": DATETIME, "decided_by": _nullable(STR),
+        "decided_at": _nullable(DATETIME), "decision_note": _nullable(STR),
+        "balance_update_id": {**_nullable(INT), "description": "the adjustment made, once approved"}}),
+    "AdjustmentRequestPage": _page_of("AdjustmentRequest"),
     "TransferRequested": _object({"store_id": INT, "trigger_key": STR, "status": {"const": "requested"}}),
     "TransferReport": _object({
         "transfer": _ref("TransferDetail"),
@@ -267,6 +279,8 @@ def _responses(route: Route, op: Operation) -> dict[str, Any]:
         content["text/csv"] = {"schema": {"type": "string"}}
     responses: dict[str, Any] = {str(op.status): {"description": op.summary, "content": content}}
     responses.update({str(status): {"description": why, "content": content} for status, why in op.also})
+    responses.update({str(status): {"description": why, "content": {"application/json": {"schema": _ref(schema)}}}
+                      for status, why, schema in op.others})
     if op.action is not None:
         responses["401"] = _error("no API key, or an unknown or revoked one")
         responses["403"] = _error("the key's role may not do this")

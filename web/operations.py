@@ -64,7 +64,8 @@ class ApiKeyResource:
     def on_post_collection(self, req: falcon.Request, resp: falcon.Response) -> None:
         fields = ctx.body(req)
         with self._uow() as uow:
-            key_id, key = access.new_api_key(uow, fields["role"], fields.get("merchant_id"), fields.get("label", ""))
+            key_id, key = access.new_api_key(uow, fields["role"], fields.get("merchant_id"), fields.get("label", ""),
+                                             owner=fields["owner"])
             ctx.record(uow, req, "api_key", key_id, {k: v for k, v in fields.items()})
             uow.commit()
             resp.media = {**queries.api_key(uow, key_id), "key": key}

@@ -9,6 +9,7 @@ from domain.access import Action
 from domain.credits import CancellationReason, CreditStatus
 from domain.currencies import EXPONENTS
 from domain.dead_letters import DeadLetterStatus
+from domain.dual_control import EMAIL_LENGTH, EMAIL_PATTERN, AdjustmentStatus
 from domain.ledger import MAX_BALANCE, TransferStatus
 from domain.merchants import MerchantStatus
 from domain.money import MINOR_UNITS
@@ -39,6 +40,7 @@ class Operation:
     errors: tuple[tuple[int, str], ...] = ()
     body_limit: int | None = None  # bytes; None: DISPERSA_MAX_BODY_BYTES
     also: tuple[tuple[int, str], ...] = ()  # other success statuses, with the same body, and when
+    others: tuple[tuple[int, str, str], ...] = ()  # other success statuses with a body of their own: when, schema
     upload: tuple[str, ...] = ()  # media types of a body the responder streams itself (not JSON-checked)
 
     @property
@@ -151,6 +153,7 @@ ADJUSTMENT = Body("AdjustmentCreate", (
     Field("note", "string", nullable=True, max_length=255),
 ))
 REJECTION = Body("TransferRejection", (name_field("reason", 255, required=True),))
+ADJUSTMENT_REJECTION = Body("AdjustmentRejection", (name_field("reason", 255, required=True),))
 TENANT_CONFIG = ObjectBody("TenantConfig", ())
 FLOAT_FUNDING = Body("FloatFunding", (
     Field("amount", "string", "a decimal in major units, such as 25000 or 25000.50", required=True, max_length=32,
@@ -173,6 +176,9 @@ API_KEY_CREATE = Body("ApiKeyCreate", (
     Field("role", "string", required=True, choices=("admin", "treasury", "operator", "partner")),
     Field("merchant_id", "integer", "the merchant a partner key may see (required for partner)", nullable=True,
           minimum=1, maximum=MAX_ID),
+    Field("owner", "string", "the e-mail address of the person the key belongs to: dual control compares people, "
+          "not keys", required=True, max_length=EMAIL_LENGTH, pattern=EMAIL_PATTERN,
+          pattern_hint="is an e-mail address"),
     Field("label", "string", "who or what the key is for", max_length=120),
 ), all_of=({"if": {"properties": {"role": {"const": "partner"}}, "required": ["role"]},
             "then": {"required": ["merchant_id"], "properties": {"merchant_id": {"type": "integer"}}}},))
@@ -187,6 +193,8 @@ PAGING = (PAGE, PER_PAGE)
 TRANSFER_STATUS = Param("status", "string", "only transfers in this status",
                         choices=tuple(s.value for s in TransferStatus))
 STORE_FILTER = Param("store", "integer", "only those of this store", minimum=1, maximum=MAX_ID)
+ADJUSTMENT_STATUS = Param("status", "string", "only adjustment requests in this status",
+                          choices=tuple(s.value for s in AdjustmentStatus))
 TRANSFER_STORE = STORE_FILTER
 CREDIT_STATUS = Param("status", "string", "only credits in this status", choices=tuple(s.value for s in CreditStatus))
 REPORT_FORMAT = Param("format", "string", "csv for CSV; otherwise the Accept header decides", choices=("json", "csv"))
@@ -330,7 +338,8 @@ ROUTES: tuple[Route, ...] = (
     )),
     Route(f"/stores/{{store_id:{ID}}}/validate", "stores", "validation", "stores", (
         Op("POST", "validate_store", "Validate a store: from now on its payouts go to its current bank details",
-           VALIDATE, "Store", errors=NOT_YET),
+           VALIDATE, "Store", errors=NOT_YET + ((403, "the key's role may not validate, or dual control: the person "
+                                                      "who changed the store's bank details may not validate them"),)),
     )),
     Route(f"/stores/{{store_id:{ID}}}/payment-options", "options", "collection", "payment options", (
         Op("POST", "create_payment_option", "Add a payment option to a store", MANAGE, "PaymentOption", 201,
@@ -378,8 +387,31 @@ ROUTES: tuple[Route, ...] = (
     Route(f"/stores/{{store_id:{ID}}}/adjustments", "ledger", "adjustments", "ledger", (
         Op("POST", "adjust_balance", "A manual adjustment, considered in the next transfer", ADJUST,
            "BalanceUpdate", 201, ADJUSTMENT, (IDEMPOTENCY_KEY,),
+           others=((202, "dual control: above DISPERSA_ADJUSTMENT_APPROVAL_ABOVE, alone or with the store's "
+                         "adjustments of the day, the adjustment waits for a second person's approval",
+                    "AdjustmentRequest"),),
            errors=((422, "invalid input, an amount beyond DISPERSA_MAX_ADJUSTMENT, or one that would take the "
                          "balance beyond +/-(2^53 - 1); nothing was changed"),)),
+    )),
+    Route("/api/v1/adjustment-requests", "adjustment_requests", "collection", "ledger", (
+        Op("GET", "list_adjustment_requests", "Adjustments held for a second person's approval, newest first", R,
+           "AdjustmentRequestPage", params=(ADJUSTMENT_STATUS, STORE_FILTER) + PAGING),
+    )),
+    Route(f"/api/v1/adjustment-requests/{{request_id:{ID}}}", "adjustment_requests", None, "ledger", (
+        Op("GET", "get_adjustment_request", "An adjustment request", R, "AdjustmentRequest"),
+    )),
+    Route(f"/api/v1/adjustment-requests/{{request_id:{ID}}}/approve", "adjustment_requests", "approval", "ledger", (
+        Op("POST", "approve_adjustment", "Approve a held adjustment: it becomes its balance update", ADJUST,
+           "AdjustmentRequest", errors=(
+               (403, "the key's role may not adjust, or dual control: the person who asked for the adjustment may "
+                     "not approve it"),
+               (409, "the request is not waiting for approval, or its amount would take the balance beyond "
+                     "+/-(2^53 - 1)"))),
+    )),
+    Route(f"/api/v1/adjustment-requests/{{request_id:{ID}}}/reject", "adjustment_requests", "rejection", "ledger", (
+        Op("POST", "reject_adjustment", "Reject a held adjustment (its requester may withdraw it): nothing is "
+           "adjusted", ADJUST, "AdjustmentRequest", body=ADJUSTMENT_REJECTION,
+           errors=((409, "the request is not waiting for approval"),)),
     )),
     Route(f"/stores/{{store_id:{ID}}}/transfers", "ledger", "transfers", "transfers", (
         Op("POST", "request_transfer", "Ask for a transfer of the pending balance now", APPROVE,
@@ -396,7 +428,9 @@ ROUTES: tuple[Route, ...] = (
     )),
     Route(f"/transfers/{{transfer_id:{ID}}}/approve", "transfers", "approval", "transfers", (
         Op("POST", "approve_transfer", "Approve a transfer waiting for confirmation", APPROVE, "TransferDetail",
-           errors=((409, "the transfer is not waiting for confirmation, or its store is not validated"),)),
+           errors=((403, "the key's role may not approve transfers, or dual control: the person who changed the "
+                         "store's bank account, or who asked for the transfer, may not approve it"),
+                   (409, "the transfer is not waiting for confirmation, or its store is not validated"),)),
     )),
     Route(f"/transfers/{{transfer_id:{ID}}}/reject", "transfers", "rejection", "transfers", (
         Op("POST", "reject_transfer", "Reject a waiting transfer; its balance updates are pending again", APPROVE,

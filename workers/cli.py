@@ -75,20 +75,22 @@ def ledger_verify() -> None:
 
 @apikey_app.command("create")
 def apikey_create(role: str = typer.Option(..., help="admin, treasury, operator or partner"),
+                  owner: str = typer.Option(..., help="e-mail address of the person the key belongs to: dual "
+                                            "control compares people, not keys"),
                   merchant: Optional[int] = typer.Option(None, help="the merchant a partner key may see"),
                   label: str = typer.Option("", help="who or what the key is for")) -> None:
-    """Create an API key and print it on the last line (only its hash is stored)."""
+    """Create an API key for a person and print it on the last line (only its hash is stored)."""
     from usecases.access import new_api_key
     from usecases.errors import NotFound, UseCaseError
 
     container = container_for(database_url())
     try:
         with container.uow() as uow:
-            key_id, key = new_api_key(uow, role, merchant, label)
+            key_id, key = new_api_key(uow, role, merchant, label, owner=owner)
             uow.commit()
     except (UseCaseError, NotFound) as e:
         fail(str(e))
-    err.print(f"API key {key_id} ({role}) created; it is shown this once:", highlight=False)
+    err.print(f"API key {key_id} ({role}, {owner.strip().lower()}) created; it is shown this once:", highlight=False)
     print(key)
 
 
@@ -103,10 +105,11 @@ def apikey_list() -> None:
     with container.uow() as uow:
         page = queries.api_key_list(uow, 1, 10_000)
     table = Table(title=f"API keys ({page.total})")
-    for column in ("id", "prefix", "role", "merchant", "label", "created (UTC)", "revoked (UTC)"):
-        table.add_column(column, justify="right" if column in ("id", "merchant") else "left")
+    for column in ("id", "prefix", "role", "owner", "merchant", "label", "created (UTC)", "revoked (UTC)"):
+        table.add_column(column, justify="right" if column in ("id", "merchant") else "left",
+                         no_wrap=column in ("prefix", "owner"))
     for k in page.items:
-        table.add_row(str(k["id"]), k["prefix"] + "…", k["role"], str(k["merchant_id"] or ""), k["label"],
+        table.add_row(str(k["id"]), k["prefix"] + "…", k["role"], k["owner"], str(k["merchant_id"] or ""), k["label"],
                       k["created_at"].strftime("%Y-%m-%d %H:%M"),
                       k["revoked_at"].strftime("%Y-%m-%d %H:%M") if k["revoked_at"] else "")
     console.print(table)
@@ -232,7 +235,9 @@ def read_config(path: str | None) -> dict[str, Any]:
 
 @tenant_app.command("create")
 def tenant_create(name: str = typer.Argument(..., help="the tenant's name, as Platform-TenantId carries it"),
-                  config: Optional[str] = typer.Option(None, "--config", help="YAML or JSON file of stage keys")) -> None:
+                  config: Optional[str] = typer.Option(None, "--config", help="YAML or JSON file of stage keys"),
+                  owner: Optional[str] = typer.Option(None, help="e-mail address of the person the new key belongs "
+                                                      "to (default: the tenant's own system)")) -> None:
     """Create the tenant (or update its configuration when it exists) and print a new API key bound to it
     on the last line."""
     from usecases import tenants
@@ -246,7 +251,7 @@ def tenant_create(name: str = typer.Argument(..., help="the tenant's name, as Pl
             done = tenants.put(uow, name, raw)
             audit(uow, None, "put_tenant", "tenant", name, {"via": operator_name(), "config": {
                 "old": done.old, "new": done.tenant.config}})
-            key = tenants.key_for(uow, done.tenant)
+            key = tenants.key_for(uow, done.tenant, owner=owner)
             uow.commit()
     except (UseCaseError, NotFound) as e:
         fail(str(e))

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import CursorResult, Result, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from adapters.db import tables as t
@@ -18,6 +19,7 @@ from domain.errors import NotFound
 from domain.ledger import StoreHead
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType, BankTransfer, TransferStatus
 from domain.dead_letters import DeadLetter, DeadLetterStatus
+from domain.dual_control import AdjustmentRequest, Person
 from domain.tenants import Tenant
 from domain.wallets import Wallet, WalletEntry
 from domain.merchants import CommissionTierRow, Merchant, PaymentOption, Store
@@ -157,6 +159,16 @@ class Credits(Repository[Credit]):
                    t.credits.c.cancelled_at < before, cancellation.c.id.is_(None))))
 
 
+class AdjustmentRequests(Repository[AdjustmentRequest]):
+    """Adjustments held for a second person's approval."""
+
+    entity, name = AdjustmentRequest, "adjustment request"
+
+    def by_idempotency_key(self, key: str) -> AdjustmentRequest | None:
+        return self._session.scalars(select(AdjustmentRequest).where(
+            t.adjustment_requests.c.idempotency_key == key)).first()
+
+
 class BalanceUpdates(Repository[BalanceUpdate]):
     entity, name = BalanceUpdate, "balance update"
 
@@ -177,6 +189,15 @@ class BalanceUpdates(Repository[BalanceUpdate]):
 
     def by_idempotency_key(self, key: str) -> BalanceUpdate | None:
         return self._session.scalars(select(BalanceUpdate).where(t.balance_updates.c.idempotency_key == key)).first()
+
+    def adjusted_alone_since(self, store_id: int, since: datetime) -> int:
+        """What the store's adjustments made since ``since`` without a second person's approval add up to,
+        each counted either way (an approved request's balance update is not counted)."""
+        b, r = t.balance_updates.c, t.adjustment_requests.c
+        approved = select(r.balance_update_id).where(r.store_id == store_id, r.balance_update_id.is_not(None))
+        return int(self._session.execute(select(func.coalesce(func.sum(func.abs(b.amount)), 0)).where(
+            b.store_id == store_id, b.type == BalanceUpdateType.ADJUSTMENT, b.created_at >= since,
+            b.id.not_in(approved))).scalar_one())
 
     def exists(self, credit_id: int, type_: BalanceUpdateType) -> bool:
         """Whether the credit has a balance update of this type (one small indexed read)."""
@@ -364,10 +385,10 @@ class ApiKeys:
         self._session = session
 
     def add(self, prefix: str, key_hash: str, role: str, merchant_id: int | None, label: str, at: datetime,
-            tenant_id: int | None = None) -> int:
+            tenant_id: int | None, person_id: int) -> int:
         return _inserted_id(self._session.execute(insert(t.api_keys).values(
             prefix=prefix, key_hash=key_hash, role=role, merchant_id=merchant_id, label=label, created_at=at,
-            tenant_id=tenant_id)))
+            tenant_id=tenant_id, person_id=person_id)))
 
     def lock(self, key_id: int) -> Any:
         """The key's row (prefix, revoked_at), locked; NotFound when there is none."""
@@ -377,14 +398,56 @@ class ApiKeys:
             raise NotFound(f"API key {key_id} does not exist")
         return row
 
+    def person_of(self, key_id: int) -> Person | None:
+        """The person the key belongs to, or None when there is no such key."""
+        row = self._session.execute(select(t.people.c.id, t.people.c.email).join(
+            t.api_keys, t.api_keys.c.person_id == t.people.c.id).where(t.api_keys.c.id == key_id)).first()
+        return Person(row.id, row.email) if row else None
+
     def revoke(self, key_id: int, at: datetime) -> None:
         self._session.execute(update(t.api_keys).where(t.api_keys.c.id == key_id).values(revoked_at=at))
 
     def active(self, key_hash: str) -> Any:
-        """The live key with this hash (id, role, merchant_id, tenant_id), or None."""
-        return self._session.execute(select(t.api_keys.c.id, t.api_keys.c.role, t.api_keys.c.merchant_id,
-                                            t.api_keys.c.tenant_id).where(
+        """The live key with this hash (id, role, merchant_id, tenant_id, person_id and the person's email),
+        or None."""
+        return self._session.execute(select(
+            t.api_keys.c.id, t.api_keys.c.role, t.api_keys.c.merchant_id, t.api_keys.c.tenant_id,
+            t.api_keys.c.person_id, t.people.c.email).join(t.people, t.people.c.id == t.api_keys.c.person_id).where(
             t.api_keys.c.key_hash == key_hash, t.api_keys.c.revoked_at.is_(None))).first()
+
+
+class People:
+    """The people keys (and console users) belong to, by e-mail address."""
+
+    def __init__(self, session: Session):
+        self._session = session
+
+    def get_or_add(self, email: str, at: datetime) -> Person:
+        """The person with this address, added when there is none (a race for the same new address ends
+        in one row: the loser's insert fails on the unique address and reads the winner's)."""
+        found = self.by_email(email)
+        if found is not None:
+            return found
+        try:
+            with self._session.begin_nested():
+                self._session.execute(insert(t.people).values(email=email, created_at=at))
+        except IntegrityError:
+            pass
+        found = self.by_email(email)
+        assert found is not None
+        return found
+
+    def by_email(self, email: str) -> Person | None:
+        row = self._session.execute(select(t.people.c.id, t.people.c.email).where(t.people.c.email == email)).first()
+        return Person(row.id, row.email) if row else None
+
+    def get(self, person_id: int) -> Person:
+        """The person; NotFound when there is none."""
+        row = self._session.execute(select(t.people.c.id, t.people.c.email).where(
+            t.people.c.id == person_id)).first()
+        if row is None:
+            raise NotFound(f"person {person_id} does not exist")
+        return Person(row.id, row.email)
 
 
 class AuditLog:
@@ -394,10 +457,10 @@ class AuditLog:
         self._session = session
 
     def add(self, at: datetime, api_key_id: int | None, role: str, action: str, resource: str,
-            resource_id: str | None, details: dict[str, Any] | None) -> None:
+            resource_id: str | None, details: dict[str, Any] | None, person_id: int | None = None) -> None:
         self._session.execute(insert(t.audit_log).values(
             at=at, api_key_id=api_key_id, role=role, action=action, resource=resource, resource_id=resource_id,
-            details=details))
+            details=details, person_id=person_id))
 
 
 

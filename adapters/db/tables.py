@@ -20,6 +20,7 @@ from domain.ledger import (
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus, PaymentOrderStatusChange, PaymentSource
 from domain.merchants import CommissionTierRow, Merchant, MerchantStatus, PaymentOption, Store
 from domain.bank_events import BankEvent, BankEventStatus
+from domain.dual_control import EMAIL_LENGTH, AdjustmentRequest, AdjustmentStatus
 from domain.dead_letters import ERROR_LENGTH, DeadLetter, DeadLetterEvent, DeadLetterEventKind, DeadLetterStatus
 from domain.commission import CommissionUpdate
 from domain.schedules import DEFAULT_TIMEZONE, DisbursementMode
@@ -85,6 +86,10 @@ stores = Table(
     Column("balance", BigInteger, nullable=False, default=0),
     Column("last_sequence", BigInteger, nullable=False, default=0),
     Column("created_at", UtcDateTime, nullable=False),
+    # dual control: who changed the payout fields since the last validation (another person validates), and
+    # who changed the account since its last approved payout (another person approves the next one)
+    Column("details_changed_by_id", ID),
+    Column("new_details_by_id", ID),
 )
 
 payment_options = Table(
@@ -149,6 +154,9 @@ bank_transfers = Table(
     Column("status_reason", String(REASON_LENGTH)),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime),
+    Column("approval_reason", String(255)),  # why it waits for treasury's approval
+    Column("barred_approver_id", ID),  # the person who may not approve it (changed the details, asked for it)
+    Column("approved_by_id", ID),
     UniqueConstraint("store_id", "trigger_key"),
     Index("ix_bank_transfers_status_updated", "status", "updated_at"),
 )
@@ -212,6 +220,7 @@ trigger_evaluations = Table(
     Column("reason", String(255), nullable=False),
     Column("pending_total", BigInteger, nullable=False),
     Column("bank_transfer_id", ID, ForeignKey("bank_transfers.id")),
+    Column("requested_by_id", ID),  # the person who asked for a transfer now
     UniqueConstraint("store_id", "period_key"),
     Index("ix_trigger_evaluations_store_due", "store_id", "due_at"),
 )
@@ -391,8 +400,34 @@ payment_tracking = Table(
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
+people = Table(
+    "people", metadata, pk(),
+    Column("email", String(EMAIL_LENGTH), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+adjustment_requests = Table(
+    "adjustment_requests", metadata, pk(),
+    Column("store_id", ID, ForeignKey("stores.id"), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("reason", String(255), nullable=False),
+    Column("note", String(255)),
+    Column("idempotency_key", case_sensitive(80), unique=True),
+    Column("status", enum_of(AdjustmentStatus), nullable=False),
+    Column("requested_by_id", ID, ForeignKey("people.id"), nullable=False),
+    Column("requested_key_id", ID),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Column("decided_by_id", ID),
+    Column("decided_at", UtcDateTime),
+    Column("decision_note", String(255)),
+    Column("balance_update_id", ID),
+    Index("ix_adjustment_requests_status_store_id", "status", "store_id"),
+)
+
 api_keys = Table(
     "api_keys", metadata, pk(),
+    Column("person_id", ID, nullable=False),
     Column("prefix", String(12), nullable=False),
     Column("key_hash", String(64), nullable=False, unique=True),
     Column("role", String(16), nullable=False),
@@ -407,6 +442,7 @@ audit_log = Table(
     "audit_log", metadata, pk(),
     Column("at", UtcDateTime, nullable=False),
     Column("api_key_id", ID),
+    Column("person_id", ID),
     Column("role", String(16), nullable=False),
     Column("action", String(64), nullable=False),
     Column("resource", String(64), nullable=False),
@@ -566,6 +602,7 @@ def map_domain() -> None:
     })
     m(Credit, credits)
     m(TriggerEvaluation, trigger_evaluations)
+    m(AdjustmentRequest, adjustment_requests)
     m(CommissionUpdate, commission_updates)
     m(BankEvent, bank_events)
     m(DeadLetterEvent, dead_letter_history)

@@ -43,6 +43,8 @@ class UnitOfWork:
         self.commission_updates = r.CommissionUpdates(self.session)
         self.reconciliations = r.Reconciliations(self.session)
         self.api_keys = r.ApiKeys(self.session)
+        self.people = r.People(self.session)
+        self.adjustment_requests = r.AdjustmentRequests(self.session)
         self.audit = r.AuditLog(self.session)
         self.dead_letters = r.DeadLetters(self.session)
         self.ledger_checks = r.LedgerChecks(self.session)

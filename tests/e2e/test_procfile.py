@@ -66,7 +66,7 @@ def system(tmp_path_factory):
                     "--webhook-secret", secret, "--scenario", "mixed", "--seed", "5")
         base = f"http://127.0.0.1:{web_port}"
         wait_for(lambda: httpx.get(f"{base}/health", timeout=5).status_code == 200, 60, "GET /health", procs.logs)
-        key = subprocess.run([BIN / "dispersa", "apikey", "create", "--role", "admin"], cwd=REPO, env=env,
+        key = subprocess.run([BIN / "dispersa", "apikey", "create", "--role", "admin", "--owner", "ana@example.com"], cwd=REPO, env=env,
                              check=True, capture_output=True, text=True).stdout.strip()
         client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=10)
         yield client, env, procs

@@ -40,7 +40,7 @@ def web(tmp_path_factory):
                 "DISPERSA_REDIS_URL": "redis://127.0.0.1:6379/13", "DISPERSA_WEB_BIND": f"127.0.0.1:{port}",
                 "DISPERSA_WEBHOOK_SECRET": WEBHOOK_SECRET, "DISPERSA_DATA_KEYS": TEST_DATA_KEYS})
     subprocess.run([BIN / "dispersa", "db", "upgrade"], cwd=REPO, env=env, check=True, capture_output=True)
-    key = subprocess.run([BIN / "dispersa", "apikey", "create", "--role", "admin"], cwd=REPO, env=env, check=True,
+    key = subprocess.run([BIN / "dispersa", "apikey", "create", "--role", "admin", "--owner", "ana@example.com"], cwd=REPO, env=env, check=True,
                          capture_output=True, text=True).stdout.strip().splitlines()[-1]
     procs = Processes(work, env)
     try:

@@ -48,10 +48,11 @@ def tenant(container: Container, name: str, config: dict[str, Any], float_amount
     return {"Authorization": f"Bearer {key}", "Platform-TenantId": name}
 
 
-def new_key(container: Container, role: str) -> tuple[int, str]:
-    """A key of another role (treasury, admin), with its id."""
+def new_key(container: Container, role: str, owner: str | None = None) -> tuple[int, str]:
+    """A key of another role (treasury, admin), with its id; one person per role unless ``owner`` says."""
     with container.uow() as uow:
-        key_id, key = access.new_api_key(uow, role, label=f"{role} for the bulk tests")
+        key_id, key = access.new_api_key(uow, role, label=f"{role} for the bulk tests",
+                                         owner=owner or f"{role}@tests.example")
         uow.commit()
     return key_id, key
 

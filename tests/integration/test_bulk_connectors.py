@@ -237,7 +237,7 @@ def test_payments_are_tracked_by_their_uetr_through_liquidation_and_a_late_retur
         store_id = validated_store(uow, disbursement_mode="instant", beneficiary_name="Tienda Centro")
         credit = credit_cases.originate(uow, store_id, "track-1", 500_000, 6)
         credit_cases.deliver(uow, credit.id)
-        admin = access.create_api_key(uow, "admin")
+        admin = access.create_api_key(uow, "admin", owner="admin@tests.example")
         uow.commit()
     wait_until(lambda: rows(container, "SELECT COUNT(*) AS n FROM payment_orders WHERE status = 'liquidated'")[0].n
                == 2, 60, "both orders liquidated")

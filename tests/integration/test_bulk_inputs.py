@@ -210,7 +210,7 @@ def test_an_admin_key_may_act_for_any_tenant(bulk: Bulk) -> None:
     tenant(container, "ibank", OPEN_LOOP, "100")
     tenant(container, "other", OPEN_LOOP, "100")
     with container.uow() as uow:
-        admin = access.create_api_key(uow, "admin")
+        admin = access.create_api_key(uow, "admin", owner="admin@tests.example")
         uow.commit()
     as_admin = {"Authorization": f"Bearer {admin}", "Platform-TenantId": "other"}
     refused(upload(client, {"Authorization": f"Bearer {admin}"}, GOOD), 403)  # still names the tenant

@@ -150,6 +150,11 @@ def test_approval_on_waits_for_another_treasury_key_then_pays(bulk: tuple[Contai
     by_maker = client.simulate_post(path, headers=as_admin)
     assert by_maker.status_code == 403, by_maker.text  # maker-checker: not the key that submitted it
     assert "maker-checker" in by_maker.text
+    _, admins_other_key = new_key(container, "treasury", owner="admin@tests.example")
+    same_person = client.simulate_post(path, headers={"Authorization": f"Bearer {admins_other_key}",
+                                                      "Platform-TenantId": "approver"})
+    assert same_person.status_code == 403, same_person.text  # dual control compares people, not keys
+    assert "submitted by admin@tests.example" in same_person.json["description"]
     assert summary(client, tenant_headers, batch_id)["status"] == "awaiting_approval"
 
     unnamed = client.simulate_post(path, headers={"Authorization": f"Bearer {treasury}"})

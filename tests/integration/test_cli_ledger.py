@@ -100,7 +100,7 @@ def dispersa(*args: str, env: dict[str, str], cwd) -> subprocess.CompletedProces
 
 
 def test_without_a_database_url_the_cli_says_so_in_one_line_and_creates_nothing(tmp_path):
-    for command in (("apikey", "create", "--role", "admin"), ("ledger", "verify"), ("apikey", "list")):
+    for command in (("apikey", "create", "--role", "admin", "--owner", "ana@example.com"), ("ledger", "verify"), ("apikey", "list")):
         run = dispersa(*command, env=cli_env(""), cwd=tmp_path)
         assert run.returncode == 2
         assert run.stderr.strip().startswith("error: DISPERSA_DATABASE_URL is not set")
@@ -118,7 +118,7 @@ def test_an_unmigrated_or_unreachable_database_is_one_clear_line(tmp_path, migra
         conn.execute(text(f"DROP DATABASE IF EXISTS `{empty.database}`"))
         conn.execute(text(f"CREATE DATABASE `{empty.database}`"))
     engine.dispose()
-    run = dispersa("apikey", "create", "--role", "admin", env=cli_env(empty.render_as_string(False)), cwd=tmp_path)
+    run = dispersa("apikey", "create", "--role", "admin", "--owner", "ana@example.com", env=cli_env(empty.render_as_string(False)), cwd=tmp_path)
     assert run.returncode == 2
     assert run.stderr.splitlines()[0] == f"database: {empty.render_as_string(hide_password=True)}"
     assert run.stderr.splitlines()[1].startswith("error: the database") and "run `dispersa db upgrade`" in run.stderr
@@ -130,13 +130,15 @@ def test_an_unmigrated_or_unreachable_database_is_one_clear_line(tmp_path, migra
 
 
 def test_every_command_says_which_database_it_used_and_keys_are_listed_and_revoked(db_url, tmp_path):
-    run = dispersa("apikey", "create", "--role", "treasury", "--label", "tesorería", env=cli_env(db_url),
+    run = dispersa("apikey", "create", "--role", "treasury", "--owner", "Luis@Example.com", "--label", "tesorería",
+                   env=cli_env(db_url),
                    cwd=tmp_path)
     assert run.returncode == 0 and run.stderr.startswith("database: mysql+pymysql://root@127.0.0.1")
     key = run.stdout.strip().splitlines()[-1]
     assert key.startswith("dsp_")
     listed = dispersa("apikey", "list", env=cli_env(db_url), cwd=tmp_path)
     assert listed.returncode == 0 and key[:12] in listed.stdout and "treasury" in listed.stdout
+    assert "luis@example.com" in listed.stdout
     assert key not in listed.stdout
     revoked = dispersa("apikey", "revoke", "1", env=cli_env(db_url), cwd=tmp_path)
     assert (revoked.returncode, revoked.stdout.strip()) == (0, "API key 1 revoked")

@@ -215,7 +215,8 @@ def test_over_the_api_treasury_lists_requeues_and_drops_and_each_is_audited(
     keys = {}
     with container.uow() as uow:
         for role in ("treasury", "operator"):
-            keys[role] = {"Authorization": f"Bearer {access.create_api_key(uow, role)}"}
+            token = access.create_api_key(uow, role, owner=f"{role}@tests.example")
+            keys[role] = {"Authorization": f"Bearer {token}"}
         uow.commit()
     assert client.simulate_get("/api/v1/dead-letters", headers=keys["operator"]).status_code == 403
     listed = client.simulate_get("/api/v1/dead-letters", params={"status": "dead"}, headers=keys["treasury"]).json
@@ -241,7 +242,7 @@ def test_treasury_drops_a_dead_letter_with_a_reason(container: Container, traffi
     a_contribution_that_cannot_succeed(container, traffic)
     client = testing.TestClient(web_app(container))
     with container.uow() as uow:
-        treasury = {"Authorization": f"Bearer {access.create_api_key(uow, 'treasury')}"}
+        treasury = {"Authorization": f"Bearer {access.create_api_key(uow, 'treasury', owner='treasury@tests.example')}"}
         uow.commit()
     letter_id = the_letter(container)["id"]
     path = f"/api/v1/dead-letters/{letter_id}/drop"

@@ -3,71 +3,22 @@ an unvalidated store is never paid, and every payment order carries the validate
 On MariaDB, with the STP sandbox over HTTP for the orders that reach the bank."""
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from sqlalchemy import select, update
 
 from adapters.db.tables import audit_log, event_log, stores, trigger_evaluations
-from domain import clabe, masking
-from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BankTransfer, TransferStatus
-from domain.merchants import Store
+from domain import masking
+from domain.ledger import BalanceUpdate, BalanceUpdateStatus, TransferStatus
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus
 from domain.schedules import instant_key
-from tests.factories import validated_store
 from tests.integration.orders import order_in_sending, reload
-from usecases import access, credits as credit_cases, ledger, sending
+from tests.integration.payouts_support import (ATTACKER, ORIGINAL, SECOND, delivered, evaluate, key, new_store,
+                                               store, transfers)
+from usecases import access, ledger, sending
 from bootstrap import web_app
 from falcon import testing
 
 pytestmark = pytest.mark.integration
-
-ORIGINAL = clabe.make("012", "180", "00000000042")
-ATTACKER = clabe.make("072", "180", "00000000666")
-
-
-def key(container, role: str) -> dict[str, str]:
-    with container.uow() as uow:
-        token = access.create_api_key(uow, role)
-        uow.commit()
-    return {"Authorization": f"Bearer {token}"}
-
-
-def new_store(container, **fields: Any) -> int:
-    with container.uow() as uow:
-        store_id = validated_store(uow, **{"clabe": ORIGINAL, "beneficiary_name": "Tienda Original",
-                                           "disbursement_mode": "instant", **fields})
-        uow.commit()
-    return store_id
-
-
-def store(container, store_id: int) -> Store:
-    with container.uow() as uow:
-        return uow.session.get(Store, store_id)
-
-
-def delivered(container, store_id: int, external_id: str, amount: int = 100_000) -> int:
-    """A delivered credit and its contribution; returns the contribution's id."""
-    with container.uow() as uow:
-        credit = credit_cases.originate(uow, store_id, external_id, amount, 3)
-        credit_cases.deliver(uow, credit.id)
-        uow.commit()
-    with container.uow() as uow:
-        ledger.contribute(uow, credit.id)
-        uow.commit()
-        return uow.session.scalars(select(BalanceUpdate.id).where(BalanceUpdate.credit_id == credit.id)).one()
-
-
-def evaluate(container, store_id: int, period_key: str) -> str:
-    with container.uow() as uow:
-        outcome = ledger.evaluate_trigger(uow, store_id, period_key, container.payout_config)
-        uow.commit()
-    return outcome
-
-
-def transfers(container, store_id: int) -> list[BankTransfer]:
-    with container.uow() as uow:
-        return list(uow.session.scalars(select(BankTransfer).where(BankTransfer.store_id == store_id)))
 
 
 def test_an_operator_key_cannot_redirect_a_stores_payouts(stack):
@@ -101,7 +52,7 @@ def test_treasury_changes_bank_details_audited_with_old_and_new_values_masked(st
         "clabe": {"old": masking.account(ORIGINAL), "new": masking.account(ATTACKER)},
         "requires_confirmation": {"old": False, "new": True}}}
     assert ORIGINAL not in str(details) and ATTACKER not in str(details)
-    resp = client.simulate_post(f"/stores/{store_id}/validate", headers=key(container, "treasury"))
+    resp = client.simulate_post(f"/stores/{store_id}/validate", headers=key(container, "treasury", SECOND))
     assert resp.status_code == 200 and resp.json["validated_clabe"] == masking.account(ATTACKER)
     with container.uow() as uow:
         assert uow.stores.get(store_id).validated_clabe == ATTACKER
@@ -118,7 +69,7 @@ def test_an_unvalidated_stores_trigger_is_held_and_nothing_is_paid(stack):
         reason = uow.session.execute(select(trigger_evaluations.c.reason)).scalar_one()
     assert reason == "held: store not validated"
     assert transfers(container, store_id) == []
-    client.simulate_post(f"/stores/{store_id}/validate", headers=key(container, "treasury"))
+    client.simulate_post(f"/stores/{store_id}/validate", headers=key(container, "treasury", SECOND))
     later = delivered(container, store_id, "held-2")
     assert evaluate(container, store_id, instant_key(later)) == "transfer"
     assert [t.amount for t in transfers(container, store_id)] == [2 * 94_200]  # the held money goes too
@@ -162,7 +113,7 @@ def test_an_order_built_before_the_edit_never_reaches_the_bank(bank):
     order = order_in_sending(container)
     client = testing.TestClient(web_app(container))
     with container.uow() as uow:
-        token = access.create_api_key(uow, "admin")
+        token = access.create_api_key(uow, "admin", owner="admin@tests.example")
         uow.commit()
     store_id = reload(container, order.id)[1].store_id
     resp = client.simulate_patch(f"/stores/{store_id}", json={"clabe": ATTACKER},
@@ -218,7 +169,7 @@ def test_treasury_cannot_validate_a_name_stp_cannot_carry(stack):
     treasury = key(container, "treasury")
     assert client.simulate_patch(f"/stores/{store_id}", json={"beneficiary_name": "商店"},
                                  headers=treasury).status_code == 200
-    resp = client.simulate_post(f"/stores/{store_id}/validate", headers=treasury)
+    resp = client.simulate_post(f"/stores/{store_id}/validate", headers=key(container, "treasury", SECOND))
     assert resp.status_code == 409 and "nothing STP can carry" in resp.json["description"]
     assert not store(container, store_id).validated
 
@@ -244,7 +195,8 @@ def test_an_order_built_before_treasury_validated_new_details_is_not_sent(stack)
     [transfer] = transfers(container, store_id)
     treasury = key(container, "treasury")
     client.simulate_patch(f"/stores/{store_id}", json={"clabe": ATTACKER}, headers=treasury)
-    assert client.simulate_post(f"/stores/{store_id}/validate", headers=treasury).status_code == 200
+    second = key(container, "treasury", SECOND)
+    assert client.simulate_post(f"/stores/{store_id}/validate", headers=second).status_code == 200
     with container.uow() as uow:
         order = uow.orders.of_transfer(transfer.id)
         assert sending.begin_send(uow, order.id, container.payout_config) is None
@@ -252,8 +204,12 @@ def test_an_order_built_before_treasury_validated_new_details_is_not_sent(stack)
     [transfer] = transfers(container, store_id)
     assert transfer.status == TransferStatus.CANCELLED
     assert transfer.status_reason.startswith("held: the store's validated bank details changed")
-    # its money goes to the details treasury validated now, in the store's next period
+    # its money goes to the details treasury validated now, in the store's next period, once a person other
+    # than the one who changed them approves this first payout to them
     evaluate(container, store_id, instant_key(delivered(container, store_id, "revalidated-2")))
+    first_payout = transfers(container, store_id)[-1]
+    assert first_payout.status == TransferStatus.WAITING_CONFIRMATION
+    assert client.simulate_post(f"/transfers/{first_payout.id}/approve", headers=second).status_code == 200
     with container.uow() as uow:
         accounts = [o.beneficiary_account for o in uow.session.scalars(select(PaymentOrder).order_by(PaymentOrder.id))]
     assert accounts == [ORIGINAL, ATTACKER]

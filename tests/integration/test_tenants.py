@@ -24,7 +24,8 @@ def cli(container: Container, *argv: str) -> subprocess.CompletedProcess[str]:
 
 def keys(container: Container, *roles: str) -> dict[str, dict[str, str]]:
     with container.uow() as uow:
-        made = {role: {"Authorization": f"Bearer {access.create_api_key(uow, role)}"} for role in roles}
+        made = {role: {"Authorization": "Bearer " + access.create_api_key(uow, role, owner=f"{role}@tests.example")}
+                for role in roles}
         uow.commit()
     return made
 

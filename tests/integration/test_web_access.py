@@ -64,9 +64,10 @@ class Api:
         self.treasury = self.as_role("treasury")
         self.operator = self.as_role("operator")
 
-    def as_role(self, role: str, merchant_id: int | None = None) -> Caller:
+    def as_role(self, role: str, merchant_id: int | None = None, owner: str | None = None) -> Caller:
+        """A caller with a new key of ``role`` for ``owner`` (one person per role unless told otherwise)."""
         with self.container.uow() as uow:
-            key = create_api_key(uow, role, merchant_id, label=f"test {role}")
+            key = create_api_key(uow, role, merchant_id, label=f"test {role}", owner=owner or f"{role}@tests.example")
             uow.commit()
         return Caller(self.client, key)
 

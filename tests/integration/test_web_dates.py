@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 def client(container: Container, clock) -> tuple[testing.TestClient, dict[str, str]]:  # type: ignore[no-untyped-def]
     clock.now = datetime(2026, 12, 1, 18, 0, tzinfo=timezone.utc)  # noon in Mexico City, a Tuesday
     with container.uow() as uow:
-        key = access.create_api_key(uow, "operator")
+        key = access.create_api_key(uow, "operator", owner="operator@tests.example")
         uow.commit()
     return testing.TestClient(web_app(container)), {"Authorization": f"Bearer {key}"}
 

@@ -38,10 +38,12 @@ COLUMNS: dict[str, dict[str, tuple[str, str] | None]] = {
     "CreditCancellation": {"reason": ("credits", "cancellation_reason")},
     "AdjustmentCreate": {"note": ("balance_updates", "note")},
     "TransferRejection": {"reason": ("bank_transfers", "status_reason")},
-    "ApiKeyCreate": {"role": ("api_keys", "role"), "label": ("api_keys", "label")},
+    "ApiKeyCreate": {"role": ("api_keys", "role"), "label": ("api_keys", "label"), "owner": ("people", "email")},
     "StpOrderStatus": {"estado": ("bank_events", "estado"), "folioOrigen": ("bank_events", "folio_origen"),
                        "empresa": None, "causaDevolucion": ("payment_orders", "return_cause")},
 }
+OWNER = "ops@tests.example"
+LONGEST_OWNER = "o" * 64 + "@" + "d" * 63 + "." + "e" * 63 + "." + "f" * 61  # 254 characters, as e-mail allows
 BODIES = [routes.MERCHANT_CREATE, routes.MERCHANT_UPDATE, routes.STORE_CREATE, routes.STORE_UPDATE,
           routes.OPTION_CREATE, routes.OPTION_UPDATE, routes.CREDIT_CREATE, routes.CANCELLATION, routes.ADJUSTMENT,
           routes.REJECTION, routes.API_KEY_CREATE, routes.STP_ORDER_STATUS]
@@ -102,7 +104,8 @@ def at_limits(api: Api) -> list[tuple[str, str, str, dict[str, Any], int]]:
         ("post", "/credits", "external_id",
          {"store_id": shop.store_id, "external_id": "E" * 64, "amount": 100_000, "number_of_payments": 3}, 64),
         ("post", f"/stores/{shop.store_id}/adjustments", "note", {"amount": 100, "note": "N" * 255}, 255),
-        ("post", "/api/v1/api-keys", "label", {"role": "operator", "label": "L" * 120}, 120),
+        ("post", "/api/v1/api-keys", "label", {"role": "operator", "label": "L" * 120, "owner": OWNER}, 120),
+        ("post", "/api/v1/api-keys", "owner", {"role": "operator", "owner": LONGEST_OWNER}, 254),
         ("post", "/merchants", "name", {"name": "M" * 200}, 200),
         ("patch", f"/merchants/{shop.merchant_id}", "name", {"name": "M" * 200}, 200),
         ("post", f"/merchants/{shop.merchant_id}/stores", "name", {**store_fields, "name": "S" * 200}, 200),
@@ -292,7 +295,8 @@ def test_the_audit_log_shows_who_did_what(api: Api) -> None:
 
 
 def test_api_keys_are_listed_created_and_revoked_by_admin_only(api: Api) -> None:
-    created = expect(api.admin.post("/api/v1/api-keys", json={"role": "operator", "label": "integración"}), 201)
+    created = expect(api.admin.post("/api/v1/api-keys", json={"role": "operator", "label": "integración",
+                                                              "owner": OWNER}), 201)
     assert created["key"].startswith(created["prefix"]) and created["revoked_at"] is None
     listed = expect(api.admin.get("/api/v1/api-keys"), 200)
     assert created["id"] in [k["id"] for k in listed["items"]]
@@ -303,7 +307,7 @@ def test_api_keys_are_listed_created_and_revoked_by_admin_only(api: Api) -> None
     assert revoked["revoked_at"] is not None
     assert api.client.simulate_get("/merchants", headers=new_key).status_code == 401
     is_error(api.treasury.get("/api/v1/api-keys"), 403)
-    is_error(api.admin.post("/api/v1/api-keys", json={"role": "partner"}), 422, "merchant")
+    is_error(api.admin.post("/api/v1/api-keys", json={"role": "partner", "owner": OWNER}), 422, "merchant")
     is_error(api.admin.post("/api/v1/api-keys/999999/revoke"), 404)
 
 

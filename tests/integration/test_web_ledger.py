@@ -121,7 +121,9 @@ def test_treasury_approves_and_rejects_waiting_transfers(api: Api, traffic: Traf
     assert (first["status"], first["amount"], first["currency"]) == ("waiting_confirmation", 50_000, "MXN")
     assert balance(api, shop.store_id)["in_transit"] == 50_000
 
-    approved = expect(api.treasury.post(f"/transfers/{first['id']}/approve"), 200)
+    is_error(api.treasury.post(f"/transfers/{first['id']}/approve"), 403, "dual control", "was asked for by")
+    approved = expect(api.as_role("treasury", owner="luis@tests.example").post(f"/transfers/{first['id']}/approve"),
+                      200)
     assert approved["status"] == "sending"
     assert [h["status"] for h in approved["history"]] == ["waiting_confirmation", "sending"]
     is_error(api.treasury.post(f"/transfers/{first['id']}/approve"), 409, "not waiting")

@@ -201,7 +201,7 @@ def test_the_transfer_report_shows_the_bank_side_once_liquidated(stack):
     post(client, callback(order, "LQ"))
     process_all(container)
     with container.uow() as uow:
-        key = create_api_key(uow, "treasury")
+        key = create_api_key(uow, "treasury", owner="treasury@tests.example")
         uow.commit()
     auth = {"Authorization": f"Bearer {key}"}
     report = client.simulate_get(f"/transfers/{order.bank_transfer_id}/report", headers=auth).json
@@ -223,7 +223,7 @@ def test_reconciliation_is_shown_by_date(stack):
                  {"idEF": 99999999, "claveRastreo": "SOMEONEELSE", "monto": "1.00", "estado": "LQ"}]
     with container.uow() as uow:
         reconciliation.reconcile_day(uow, order.operation_date, bank_rows, container.payout_config.estados)
-        key = create_api_key(uow, "treasury")
+        key = create_api_key(uow, "treasury", owner="treasury@tests.example")
         uow.commit()
     day = f"{order.operation_date[:4]}-{order.operation_date[4:6]}-{order.operation_date[6:]}"
     auth = {"Authorization": f"Bearer {key}"}
