@@ -14,6 +14,7 @@ from domain.commission import DEFAULT_MXN_TAX_RATE
 from domain.dual_control import ACCOUNT_FIELDS, DualControlError, Person, require_second_person
 from domain.merchants import PAYOUT_FIELDS, Change, CommissionTierRow, Merchant, MerchantStatus, PaymentOption, Store
 from domain.money import MINOR_UNITS, MoneyError, parse_rate
+from domain.sealed import refusal
 from domain.schedules import DisbursementMode, ScheduleError
 from usecases.errors import Conflict, Forbidden, Invalid
 
@@ -216,6 +217,9 @@ def validate_store(uow: UnitOfWork, store_id: int, by: Person | None = None) -> 
     """Treasury validates the store: from now on its payment orders carry these bank details. Bank details
     a person changed are validated by another person (Forbidden otherwise)."""
     store = uow.stores.lock(store_id)
+    if refusal(store.clabe, store.beneficiary_name) is not None:
+        raise Conflict(f"store {store_id}'s bank details cannot be read where they are kept (copied from another "
+                       "store, or altered): enter them again before validating")
     if store.details_changed_by_id is not None and not store.validated:
         second_person(by, uow.people.get(store.details_changed_by_id),
                       f"store {store_id}'s bank details were changed", "a treasury or admin person")

@@ -12,6 +12,7 @@ from domain import ledger, masking, stp
 from domain.ledger import BankTransfer, TransferStatus
 from domain.merchants import Store
 from domain.money import Money
+from domain.sealed import refusal
 from domain.payment_orders import (Ordering, Payee, PayeeError, PaymentOrder, PaymentOrderError, PaymentSource,
                                    new_order)
 from domain.stp import OrderOutcome
@@ -69,6 +70,12 @@ def order_transfer(uow: UnitOfWork, store: Store, transfer: BankTransfer, config
     the store is held too, so that later periods do not open and cancel transfer after transfer."""
     if not store.validated:
         hold(uow, transfer, NOT_SENT_UNVALIDATED)
+        return None
+    refused = refusal(store.validated_clabe, store.validated_beneficiary_name)
+    if refused is not None:
+        reason = f"the store's validated bank details cannot be read here: {refused}"
+        hold(uow, transfer, reason, alert=True)
+        hold_store(uow, store, reason, bank_transfer_id=transfer.id)
         return None
     if store.new_details_by_id is not None and transfer.approved_by_id is None:
         hold(uow, transfer, NOT_SENT_FIRST_PAYOUT, alert=True)

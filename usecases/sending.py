@@ -12,6 +12,7 @@ from adapters.bank.stp_client import BankUnavailable, StpClient
 from adapters.db.uow import UnitOfWork
 from domain import stp
 from domain.payment_orders import PaymentOrderStatus as S, PaymentSource, stp_fields
+from domain.sealed import refusal
 from domain.stp import OrderOutcome
 from domain.tracking import PaymentEventKind
 from usecases import bank_outcomes, bulk_outcomes, ledger, tracking
@@ -31,8 +32,11 @@ class Registration(str, enum.Enum):
 
 
 def _hold_reason(locked: LockedOrder) -> str | None:
-    """Why an order never handed to the bank must not go now: its store is not validated, or treasury
-    validated other bank details since the order was built."""
+    """Why an order never handed to the bank must not go now: its payee cannot be read where it is kept,
+    its store is not validated, or treasury validated other bank details since the order was built."""
+    refused = refusal(locked.order.beneficiary_account, locked.order.beneficiary_name)
+    if refused is not None:
+        return f"held: the order's payee cannot be read here ({refused}); not sent"
     if locked.store is None:
         return None
     if not locked.store.validated:
@@ -54,8 +58,12 @@ def begin_send(uow: UnitOfWork, order_id: int, config: PayoutConfig) -> tuple[di
         reason = _hold_reason(locked)
         if reason is not None:
             order.move_to(S.CANCELLED, uow.clock(), reason[:255])
-            assert locked.transfer is not None
-            hold(uow, locked.transfer, reason)
+            if locked.transfer is None:  # a bulk row's order: treasury must look at it
+                uow.alert("payment_order_not_sent", f"order {order.tracking_key}: {reason}", uetr=order.uetr,
+                          reference=order.tracking_key)
+                return None
+            hold(uow, locked.transfer, reason, alert=refusal(order.beneficiary_account, order.beneficiary_name)
+                 is not None)
             return None
         order.move_to(S.SENDING, uow.clock())
         tracking.record(uow, [tracking.event(uow, order.uetr, PaymentEventKind.SENT, tracking_key=order.tracking_key)])

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from adapters.db import tables as t
 from adapters.db.types import SEALED_FIELDS
-from adapters.sealing import KEYRING
+from adapters.sealing import KEYRING, Bound
 from domain.batches import Batch, BatchStatus, InstructionStatus
 from domain.errors import NotFound
 from domain.instructions import Instruction
@@ -153,7 +153,7 @@ class Instructions:
             return 0
         result = self._session.execute(_ignore(insert(I)), [dict(
             batch_pk=i.batch_pk, row=i.row, instruction_id=i.instruction_id, uetr=i.uetr, fields=dict(i.fields),
-            payment_mode=i.payment_mode, connector=i.connector, payee_identifier=i.payee_identifier[:64],
+            payment_mode=i.payment_mode, connector=i.connector, payee_identifier=Bound(i.payee_identifier[:64], i.uetr),
             amount=i.amount, currency=i.currency[:3], status=i.status.value, error_code=i.error_code,
             error_description=i.error_description, dedupe_key=KEYRING.digest(key) if key else None, created_at=at,
             updated_at=at, rail=i.rail, requested_date=i.requested_date, completed_at=i.completed_at)

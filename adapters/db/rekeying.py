@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from adapters.db import tables
 from adapters.db.errors import is_lock_wait
 from adapters.db.types import SEALED_FIELDS, Sealed, SealedFields
-from adapters.sealing import KEYRING, Unreadable
+from adapters.sealing import KEYRING, Unreadable, place
 
 CHUNK = 500
 LOCK_RETRIES = 20  # deadlocks or lock waits with live traffic, in a whole run, before it gives up (run it again)
@@ -41,50 +41,60 @@ def sealed_columns() -> dict[str, list[str]]:
     return found
 
 
+def _row_keys(table: str, columns: list[str]) -> set[str]:
+    kinds = {c.name: c.type for c in tables.metadata.tables[table].columns}
+    return {k.row_key for k in (kinds[c] for c in columns) if isinstance(k, Sealed)} - {"id"}
+
+
 def _raw(table: str, columns: list[str]) -> Table:
-    """The table as stored: tokens, not what they seal."""
+    """The table as stored: tokens, not what they seal, and the row keys they are bound to."""
     kinds = {c.name: c.type for c in tables.metadata.tables[table].columns}
     return Table(table, MetaData(), Column("id", tables.metadata.tables[table].c.id.type, primary_key=True),
                  *(Column(c, JSON if isinstance(kinds[c], SealedFields) else Text) for c in columns),
-                 *([Column("owner_digest", Text)] if table == "wallets" else []))
+                 *(Column(k, Text) for k in sorted(_row_keys(table, columns))))
 
 
-def _tokens(column: str, value: Any) -> list[str]:
+def _places(table: str, column: str, row: Any, value: Any) -> list[tuple[str, str]]:
+    """(token, its place) for each token a stored value holds."""
     if value is None:
         return []
+    kind = tables.metadata.tables[table].c[column].type
     if isinstance(value, dict):
-        return [v for k, v in value.items() if k in SEALED_FIELDS and isinstance(v, str)]
-    return [value]
+        return [(v, place(table, f"{column}.{k}")) for k, v in value.items() if k in SEALED_FIELDS and isinstance(v, str)]
+    assert isinstance(kind, Sealed)
+    return [(value, place(table, column, getattr(row, kind.row_key)))]
 
 
-def _resealed_token(token: str) -> str:
-    """Under the first key; left as it is when it is already, or when no key of ours reads it."""
+def _resealed_token(token: str, at: str) -> str:
+    """Under the first key; left as it is when it is already, or when no key of ours reads it here."""
     if KEYRING.is_current(token):
         return token
     try:
-        return KEYRING.reseal(token)
+        return KEYRING.reseal(token, at)
     except Unreadable:
         return token
 
 
-def _resealed(value: Any) -> Any:
+def _resealed(table: str, column: str, row: Any, value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: (_resealed_token(v) if k in SEALED_FIELDS and isinstance(v, str) else v) for k, v in value.items()}
-    return _resealed_token(value)
+        return {k: (_resealed_token(v, place(table, f"{column}.{k}")) if k in SEALED_FIELDS and isinstance(v, str)
+                    else v) for k, v in value.items()}
+    return _resealed_token(value, _places(table, column, row, value)[0][1])
 
 
-def _count(tally: dict[str, ColumnTally], row: Any, columns: list[str], resealing: bool) -> dict[str, Any]:
+def _count(table: str, tally: dict[str, ColumnTally], row: Any, columns: list[str],
+           resealing: bool) -> dict[str, Any]:
     """Tally a row's tokens; the columns to write back when ``resealing``."""
     changes: dict[str, Any] = {}
     for c in columns:
         value, t = getattr(row, c), tally[c]
-        for token in _tokens(c, value):
+        for token, at in _places(table, c, row, value):
             t.values += 1
             if KEYRING.is_current(token):
                 t.current += 1
                 continue
             try:
-                KEYRING.unseal(token)
+                KEYRING.unseal(token, at)
             except Unreadable:
                 t.unreadable += 1
                 continue
@@ -92,25 +102,27 @@ def _count(tally: dict[str, ColumnTally], row: Any, columns: list[str], resealin
                 t.resealed += 1
                 changes[c] = value
     if resealing:
-        changes = {c: _resealed(v) for c, v in changes.items()}
+        changes = {c: _resealed(table, c, row, v) for c, v in changes.items()}
     return changes
 
 
-def _wallet_digest(row: Any, tally: ColumnTally, resealing: bool) -> str | None:
-    """Tally a wallet's digest; the first key's, when its row holds another and ``resealing``."""
+def _wallet_digest(row: Any, tally: ColumnTally, resealing: bool) -> dict[str, str]:
+    """Tally a wallet's digest; when its row holds another key's and ``resealing``, the first key's, with the
+    owner sealed again for it (the digest is the owner's row key)."""
     tally.values += 1
     try:
-        digest = KEYRING.digest(KEYRING.unseal(row.owner))
+        owner = KEYRING.unseal(row.owner, place("wallets", "owner", row.owner_digest))
     except Unreadable:
         tally.unreadable += 1
-        return None
+        return {}
+    digest = KEYRING.digest(owner)
     if digest == row.owner_digest:
         tally.current += 1
-        return None
+        return {}
     if resealing:
         tally.resealed += 1
-        return digest
-    return None
+        return {"owner_digest": digest, "owner": KEYRING.seal(owner, place("wallets", "owner", digest))}
+    return {}
 
 
 def survey_or_rotate(engine: Engine, resealing: bool, progress: Callable[[int], None] = lambda n: None,
@@ -147,11 +159,9 @@ def _chunk(engine: Engine, raw: Table, name: str, columns: list[str], after: int
         stmt = select(raw).where(raw.c.id > after).order_by(raw.c.id).limit(size)
         rows = conn.execute(stmt.with_for_update() if resealing else stmt).all()
         for row in rows:
-            changes = _count(tally, row, columns, resealing)
+            changes = _count(name, tally, row, columns, resealing)
             if name == "wallets":
-                digest = _wallet_digest(row, tally["owner_digest"], resealing)
-                if digest is not None:
-                    changes["owner_digest"] = digest
+                changes.update(_wallet_digest(row, tally["owner_digest"], resealing))
             if changes:
                 conn.execute(update(raw).where(raw.c.id == row.id).values(**changes))
     return list(rows)

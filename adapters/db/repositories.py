@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from adapters.db import tables as t
-from adapters.sealing import KEYRING
+from adapters.sealing import KEYRING, Bound
 from domain.bank_events import BankEvent, BankEventStatus
 from domain.commission import CommissionUpdate
 from domain.credits import Credit, CreditStatus
@@ -565,9 +565,11 @@ class Wallets:
             self._session.execute(select(t.tenants.c.id).where(t.tenants.c.id == tenant_id).with_for_update())
             missing = self._missing(wanted, where)
             if missing:
+                digests_of = {o: KEYRING.digest(o) for o in missing}  # a wallet's owner is bound to its digest
                 self._session.execute(insert(w).prefix_with("IGNORE", dialect="mysql").prefix_with(
-                    "OR IGNORE", dialect="sqlite"), [dict(tenant_id=tenant_id, owner=o, owner_digest=KEYRING.digest(o),
-                                                          currency=currency, balance=0, created_at=at) for o in missing])
+                    "OR IGNORE", dialect="sqlite"), [dict(tenant_id=tenant_id, owner=Bound(o, d), owner_digest=d,
+                                                          currency=currency, balance=0, created_at=at)
+                                                     for o, d in digests_of.items()])
         rows = self._session.execute(select(w).where(*where).order_by(w.c.owner_digest).with_for_update())
         return {r.owner: _wallet(r) for r in rows}
 

@@ -9,9 +9,11 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy import Enum as SAEnum, false
+from sqlalchemy import event
 from sqlalchemy.orm import registry, relationship
 
 from adapters.db.types import DecimalText, Sealed, SealedFields, UtcDateTime, case_sensitive
+from adapters.sealing import Bound, Refused
 from domain.credits import CancellationReason, Credit, CreditStatus
 from domain.ledger import (
     REASON_LENGTH, BalanceUpdate, BalanceUpdateStatus, BalanceUpdateStatusChange, BalanceUpdateType, BankTransfer,
@@ -67,8 +69,8 @@ stores = Table(
     "stores", metadata, pk(),
     Column("merchant_id", ID, ForeignKey("merchants.id"), nullable=False, index=True),
     Column("name", String(200), nullable=False),
-    Column("clabe", Sealed, nullable=False),  # sealed at rest, as every payee account and name
-    Column("beneficiary_name", Sealed, nullable=False, default=""),
+    Column("clabe", Sealed("stores", "clabe"), nullable=False),  # sealed at rest, as every payee account and name
+    Column("beneficiary_name", Sealed("stores", "beneficiary_name"), nullable=False),
     Column("rfc_curp", String(18), nullable=False, default=""),
     Column("currency", String(3), nullable=False),
     Column("disbursement_mode", enum_of(DisbursementMode), nullable=False),
@@ -80,8 +82,8 @@ stores = Table(
     Column("automation_enabled", Boolean, nullable=False),
     Column("requires_confirmation", Boolean, nullable=False),
     Column("validated", Boolean, nullable=False),
-    Column("validated_clabe", Sealed),
-    Column("validated_beneficiary_name", Sealed),
+    Column("validated_clabe", Sealed("stores", "validated_clabe")),
+    Column("validated_beneficiary_name", Sealed("stores", "validated_beneficiary_name")),
     Column("validated_rfc_curp", String(18)),
     Column("balance", BigInteger, nullable=False, default=0),
     Column("last_sequence", BigInteger, nullable=False, default=0),
@@ -327,10 +329,10 @@ instructions = Table(
     Column("row", Integer, nullable=False),
     Column("sub_batch", Integer),
     Column("instruction_id", String(48), nullable=False, unique=True),
-    Column("fields", SealedFields, nullable=False),  # the row as written, for the result file (parties sealed)
+    Column("fields", SealedFields("instructions", "fields"), nullable=False),  # the row as written, for the result file (parties sealed)
     Column("payment_mode", String(32), nullable=False),
     Column("connector", String(16)),
-    Column("payee_identifier", Sealed, nullable=False, default=""),
+    Column("payee_identifier", Sealed("instructions", "payee_identifier", "uetr"), nullable=False),
     Column("amount", BigInteger),
     Column("currency", String(3), nullable=False, default=""),
     Column("status", String(16), nullable=False),
@@ -360,7 +362,7 @@ instructions = Table(
 wallets = Table(
     "wallets", metadata, pk(),
     Column("tenant_id", ID, ForeignKey("tenants.id"), nullable=False),
-    Column("owner", Sealed, nullable=False),  # a payee's account in the closed loop (or the tenant's name)
+    Column("owner", Sealed("wallets", "owner", "owner_digest"), nullable=False),  # a payee's account in the closed loop (or the tenant's name)
     Column("owner_digest", String(64), nullable=False),  # found by this: the owner's HMAC (adapters.sealing)
     Column("currency", String(3), nullable=False),
     Column("balance", BigInteger, nullable=False, default=0),
@@ -459,8 +461,8 @@ payment_orders = Table(
     Column("status", enum_of(PaymentOrderStatus), nullable=False),
     Column("amount", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
-    Column("beneficiary_account", Sealed, nullable=False),
-    Column("beneficiary_name", Sealed, nullable=False),
+    Column("beneficiary_account", Sealed("payment_orders", "beneficiary_account", "uetr"), nullable=False),
+    Column("beneficiary_name", Sealed("payment_orders", "beneficiary_name", "uetr"), nullable=False),
     Column("beneficiary_rfc_curp", String(18), nullable=False),
     Column("beneficiary_institution", String(5), nullable=False),
     Column("concept", String(40), nullable=False),
@@ -609,8 +611,38 @@ def map_domain() -> None:
     m(DeadLetter, dead_letters, properties={
         "history": relationship(DeadLetterEvent, order_by=dead_letter_history.c.id, cascade="all, delete-orphan"),
     })
+    for cls, table in ((Store, stores), (PaymentOrder, payment_orders)):
+        _bind_sealed_to_rows(cls, table)
     m(PaymentOrderStatusChange, payment_order_status_history)
     m(PaymentOrder, payment_orders, properties={
         "history": relationship(PaymentOrderStatusChange, order_by=payment_order_status_history.c.id,
                                 cascade="all, delete-orphan"),
     })
+
+
+def _bind_sealed_to_rows(cls: type, table: Table) -> None:
+    """The mapped class's sealed attributes are written Bound to their row's key. A row whose key is its id
+    is not known before its INSERT: its tokens are bound to no row then, and bound to it right after."""
+    sealed = [c for c in table.columns if isinstance(c.type, Sealed)]
+    row_key = next(c.type.row_key for c in sealed if isinstance(c.type, Sealed))
+
+    def bind(target: Any, key: object) -> None:
+        for column in sealed:  # always anew: a value may come Bound from another row (a store's, into its order)
+            value = getattr(target, column.name)
+            if value is not None and not isinstance(value, Refused):
+                setattr(target, column.name, Bound(value, key))
+
+    @event.listens_for(cls, "before_insert")
+    def before_insert(mapper: Any, connection: Any, target: Any) -> None:
+        bind(target, getattr(target, row_key) if row_key != "id" else "")
+
+    @event.listens_for(cls, "before_update")
+    def before_update(mapper: Any, connection: Any, target: Any) -> None:
+        bind(target, getattr(target, row_key))
+
+    if row_key == "id":
+        @event.listens_for(cls, "after_insert")
+        def after_insert(mapper: Any, connection: Any, target: Any) -> None:
+            values = {c.name: Bound(getattr(target, c.name), target.id) for c in sealed
+                      if getattr(target, c.name) is not None}
+            connection.execute(table.update().where(table.c.id == target.id).values(**values))

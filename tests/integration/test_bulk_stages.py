@@ -19,7 +19,7 @@ import pytest
 from dramatiq import Message
 from falcon import testing
 
-from adapters.sealing import KEYRING
+from adapters.sealing import KEYRING, place
 from bootstrap import Container
 from domain.tenants import FLOAT
 from tests.integration.bulk_support import HEADER, balance, new_key, process, summary, tenant
@@ -61,9 +61,10 @@ def instructions(container: Container, batch_id: str) -> list[Any]:
     """The batch's rows in the file's order: row, status, error code and description, sub-batch, mode, payee
     (unsealed), amount."""
     return [Row(r.row, r.status, r.error_code, r.error_description, r.sub_batch, r.payment_mode,
-                KEYRING.unseal(r.payee_identifier), r.amount) for r in rows(
+                KEYRING.unseal(r.payee_identifier, place("instructions", "payee_identifier", r.uetr)), r.amount)
+            for r in rows(
         container, "SELECT i.`row`, i.status, i.error_code, i.error_description, i.sub_batch, i.payment_mode, "
-                   "i.payee_identifier, i.amount FROM instructions i JOIN batches b ON b.id = i.batch_pk "
+                   "i.payee_identifier, i.uetr, i.amount FROM instructions i JOIN batches b ON b.id = i.batch_pk "
                    "WHERE b.batch_id = :b ORDER BY i.`row`", b=batch_id)]
 
 

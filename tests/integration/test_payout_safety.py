@@ -4,9 +4,10 @@ On MariaDB, with the STP sandbox over HTTP for the orders that reach the bank.""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from adapters.db.tables import audit_log, event_log, stores, trigger_evaluations
+from adapters.sealing import Bound
 from domain import masking
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus, TransferStatus
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus
@@ -146,7 +147,7 @@ def test_details_no_order_can_carry_hold_the_store_instead_of_failing_every_peri
     store_id = new_store(container)
     with container.uow() as uow:  # what an older validation let through
         uow.session.execute(update(stores).where(stores.c.id == store_id).values(
-            name="商店", validated_beneficiary_name=""))
+            name="商店", validated_beneficiary_name=Bound("", store_id)))
         uow.commit()
     first, second = (delivered(container, store_id, external_id) for external_id in ("cjk-1", "cjk-2"))
     assert evaluate(container, store_id, instant_key(first)) == "transfer"
@@ -179,7 +180,7 @@ def test_an_order_carries_the_validated_account_not_the_stores_current_one(stack
     store_id = new_store(container)
     with container.uow() as uow:  # the store's own column differs from what treasury validated
         uow.session.execute(update(stores).where(stores.c.id == store_id).values(
-            clabe=ATTACKER, beneficiary_name="Otro"))
+            clabe=Bound(ATTACKER, store_id), beneficiary_name=Bound("Otro", store_id)))
         uow.commit()
     evaluate(container, store_id, instant_key(delivered(container, store_id, "validated-1")))
     [transfer] = transfers(container, store_id)
@@ -232,3 +233,40 @@ def test_a_redriven_transfer_request_rechecks_the_store_as_it_is_now(stack):
     with container.uow() as uow:
         row = uow.evaluations.of(store_id, request)
     assert (row.outcome.value, row.reason) == ("held", "held: store not validated")
+
+
+def test_a_seal_copied_from_another_stores_row_is_refused_holds_the_store_and_pays_nothing(stack):
+    """Defence in depth: someone with the database copies store 9's sealed account into store 2's row. The
+    token is bound to store 9's row, so store 2 reads nothing there: its payout is held with an ALERT, and
+    no order goes to store 9's account."""
+    container, client = stack
+    victim = new_store(container)
+    other = new_store(container, clabe=ATTACKER, beneficiary_name="Tienda Ajena")
+    with container.uow() as uow:
+        copied = uow.session.execute(text("SELECT clabe, validated_clabe FROM stores WHERE id = :s"),
+                                     {"s": other}).one()
+        uow.session.execute(text("UPDATE stores SET clabe = :c, validated_clabe = :v WHERE id = :s"),
+                            {"c": copied.clabe, "v": copied.validated_clabe, "s": victim})
+        uow.commit()
+    shown = client.simulate_get(f"/stores/{victim}", headers=key(container, "treasury"))
+    assert shown.status_code == 200 and shown.json["validated_clabe"] == shown.json["clabe"] == ""
+    evaluate(container, victim, instant_key(delivered(container, victim, "copied-1")))
+    [transfer] = transfers(container, victim)
+    assert transfer.status == TransferStatus.CANCELLED and "cannot be read here" in transfer.status_reason
+    with container.uow() as uow:
+        assert list(uow.session.scalars(select(PaymentOrder))) == []
+        held = uow.stores.get(victim)
+        assert not held.validated
+        kinds = set(uow.session.scalars(select(event_log.c.kind).where(event_log.c.level == "ALERT",
+                                                                       event_log.c.store_id == victim)))
+    assert {"store_held", "transfer_not_sent"} <= kinds
+    refused = client.simulate_post(f"/stores/{victim}/validate", headers=key(container, "treasury", SECOND))
+    assert refused.status_code == 409 and "enter them again" in refused.json["description"]
+    # treasury enters the account again: sealed for store 2's own row, it reads back and validates
+    assert client.simulate_patch(f"/stores/{victim}", json={"clabe": ORIGINAL},
+                                 headers=key(container, "treasury")).status_code == 200
+    assert client.simulate_post(f"/stores/{victim}/validate", headers=key(container, "treasury", SECOND)
+                                ).status_code == 200
+    with container.uow() as uow:
+        assert uow.stores.get(victim).validated_clabe == ORIGINAL
+        assert uow.stores.get(other).validated_clabe == ATTACKER

@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 
 from adapters.db.migrate import alembic_config, upgrade
 from adapters.db.rekeying import survey_or_rotate
-from adapters.sealing import KEYRING, generate_key
+from adapters.sealing import KEYRING, Misplaced, generate_key, place
 from bootstrap import Container, web_app
 from tests.conftest import MYSQL_URL, TEST_DATA_KEYS
 from tests.integration.bulk_support import HEADER, close, make_bulk, tenant
@@ -185,8 +185,10 @@ PLAIN_ROWS = [
 
 
 def test_migration_0011_seals_the_rows_already_there_and_its_downgrade_unseals_them(at_0010: str) -> None:
+    """0011 seals the plain rows (a value a stopped run sealed already is sealed once); 0016 then binds every
+    token to its row, as the tokens read here show, and the downgrades undo both."""
     engine = create_engine(at_0010)
-    sealed_before = KEYRING.seal(CLABE)  # as a run of 0011 that stopped half way left it
+    sealed_before = KEYRING.seal_unbound(CLABE)  # as a run of 0011 that stopped half way left it
     try:
         with engine.begin() as conn:
             if engine.dialect.name != "sqlite":
@@ -198,18 +200,27 @@ def test_migration_0011_seals_the_rows_already_there_and_its_downgrade_unseals_t
             conn.execute(text("UPDATE stores SET validated_clabe = :v"), {"v": sealed_before})
         upgrade(at_0010)
         with engine.connect() as conn:
-            store = conn.execute(text("SELECT clabe, beneficiary_name, validated_clabe FROM stores")).one()
-            order = conn.execute(text("SELECT beneficiary_account, beneficiary_name FROM payment_orders")).one()
-            row = conn.execute(text("SELECT payee_identifier, fields FROM instructions")).one()
+            store = conn.execute(text("SELECT id, clabe, beneficiary_name, validated_clabe FROM stores")).one()
+            order = conn.execute(text("SELECT uetr, beneficiary_account, beneficiary_name FROM payment_orders")).one()
+            row = conn.execute(text("SELECT uetr, payee_identifier, fields FROM instructions")).one()
             wallet = conn.execute(text("SELECT owner, owner_digest FROM wallets")).one()
             event = json.loads(conn.execute(text("SELECT details FROM payment_events")).scalar())
             audit = json.loads(conn.execute(text("SELECT details FROM audit_log")).scalar())
         assert CLABE not in str(store) + str(order) and PHONE not in str(row) + str(wallet)
-        assert [KEYRING.unseal(v) for v in (*store, *order)] == [CLABE, NAME, CLABE, CLABE, NAME]  # sealed once
+        opened = [KEYRING.unseal(getattr(store, c), place("stores", c, store.id))
+                  for c in ("clabe", "beneficiary_name", "validated_clabe")]
+        opened += [KEYRING.unseal(getattr(order, c), place("payment_orders", c, order.uetr))
+                   for c in ("beneficiary_account", "beneficiary_name")]
+        assert opened == [CLABE, NAME, CLABE, CLABE, NAME]  # sealed once, each bound to its row
+        with pytest.raises(Misplaced):
+            KEYRING.unseal(store.clabe, place("stores", "validated_clabe", store.id))
         fields = json.loads(row.fields)
-        assert KEYRING.unseal(row.payee_identifier) == KEYRING.unseal(fields["payee_identifier"]) == PHONE
-        assert KEYRING.unseal(fields["note"]) == NAME and fields["payment_mode"] == "slcb"
-        assert KEYRING.unseal(wallet.owner) == PHONE and wallet.owner_digest == KEYRING.digest(PHONE)
+        assert KEYRING.unseal(row.payee_identifier, place("instructions", "payee_identifier", row.uetr)) == PHONE
+        assert KEYRING.unseal(fields["payee_identifier"], place("instructions", "fields.payee_identifier")) == PHONE
+        assert KEYRING.unseal(fields["note"], place("instructions", "fields.note")) == NAME
+        assert fields["payment_mode"] == "slcb"
+        assert KEYRING.unseal(wallet.owner, place("wallets", "owner", wallet.owner_digest)) == PHONE
+        assert wallet.owner_digest == KEYRING.digest(PHONE)
         assert event == {"payee_account": "**************0025", "amount": 100}
         assert audit["validated"]["beneficiary_name"] == "A*** R*** P***"
 

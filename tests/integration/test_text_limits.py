@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from adapters.db import tables
 from adapters.db.types import Sealed
-from adapters.sealing import KEYRING
+from adapters.sealing import KEYRING, place
 from adapters.settings import Settings
 from bootstrap import build_container
 from domain import clabe, masking
@@ -87,7 +87,11 @@ def api(settings: Settings, clock: FakeClock) -> Iterator[Api]:
 def column(api: Api, table: str, name: str, id_: int) -> Any:
     """A column's stored text, read raw (no type conversion; a sealed column's token unsealed here)."""
     raw = scalar(api.container, f"SELECT `{name}` FROM `{table}` WHERE id = :id", id=id_)
-    return KEYRING.unseal(raw) if isinstance(tables.metadata.tables[table].c[name].type, Sealed) else raw
+    kind = tables.metadata.tables[table].c[name].type
+    if not isinstance(kind, Sealed):
+        return raw
+    return KEYRING.unseal(raw, place(table, name, scalar(api.container, f"SELECT `{kind.row_key}` FROM `{table}` "
+                                                         "WHERE id = :id", id=id_)))
 
 
 # --- the STP callback ---------------------------------------------------------------------------------

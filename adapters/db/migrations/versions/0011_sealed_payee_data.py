@@ -72,18 +72,18 @@ def _turned(row: Any, columns: list[str], turn: Callable[[str], str]) -> dict[st
 
 def _is_token(value: str) -> bool:
     try:
-        KEYRING.unseal(value)
+        KEYRING.unseal_unbound(value)
     except Unreadable:
         return False
     return True
 
 
-def _seal(value: str) -> str:
-    return value if _is_token(value) else KEYRING.seal(value)
+def _seal(value: str) -> str:  # tokens bound to no place then; revision 0016 binds them to their rows
+    return value if _is_token(value) else KEYRING.seal_unbound(value)
 
 
 def _unseal(value: str) -> str:
-    return KEYRING.unseal(value) if _is_token(value) else value
+    return KEYRING.unseal_unbound(value) if _is_token(value) else value
 
 
 def _has(table: str, column: str | None = None, unique: str | None = None) -> bool:
