@@ -27,6 +27,7 @@ def bound_steps(uow: Callable[[], Any], client: Callable[[], Any], payout: Calla
         (steps.SEND_PAYMENT_ORDER, bank.send_payment_order(uow, client, payout)),
         (steps.SYNC_PAYMENT_ORDER, bank.sync_payment_order(uow, client, payout)),
         (steps.PROCESS_BANK_EVENT, bank.process_bank_event(uow, payout)),
+        (steps.CONFIRM_BANK_EVENT, bank.confirm_bank_event(uow, client, payout)),
         (steps.RECONCILE_DAY, bank.reconcile_day(uow, client, payout)),
         (steps.DRAIN_DEAD_LETTERS, ops.drain_dead_letters(uow, dead_letter_queues)),
         (steps.CHECK_LEDGER, ops.check_ledger(uow, sessions)),

@@ -55,17 +55,19 @@ def apply_outcome(uow: UnitOfWork, order_id: int, outcome: OrderOutcome, bank_or
     return result
 
 
-def record_found(uow: UnitOfWork, order_id: int, found: FoundOrder, config: PayoutConfig) -> None:
-    """What consultaOrden showed: an outcome to apply, or an order still in flight."""
+def record_found(uow: UnitOfWork, order_id: int, found: FoundOrder, config: PayoutConfig) -> Applied | None:
+    """What consultaOrden showed: an outcome to apply (what it did is returned), or an order still in
+    flight (None)."""
     outcome = stp.outcome_of(found.estado, config.estados)
     cause = found.fields.get("causaDevolucion") or None
     if outcome is not None:
         stamp = found.fields.get("tsDevolucion" if outcome == OrderOutcome.RETURNED else "tsLiquidacion")
-        apply_outcome(uow, order_id, outcome, found.bank_order_id, str(cause) if cause else None, stp.bank_time(stamp))
-        return
+        return apply_outcome(uow, order_id, outcome, found.bank_order_id, str(cause) if cause else None,
+                             stp.bank_time(stamp))
     locked = lock_order(uow, order_id)
     if locked.order.status == S.SENDING and found.bank_order_id:
         accept(uow, locked, found.bank_order_id)
+    return None
 
 
 def sync_order(new_uow: Callable[[], UnitOfWork], client: StpClient, order: str | int, config: PayoutConfig) -> str:

@@ -32,6 +32,7 @@ from usecases.verify import verify_all
 pytestmark = pytest.mark.integration
 SEED_CSV = Path(__file__).parent.parent / "data" / "ph-ee-bulk-demo-6.csv"
 SEED_MODES = {"slcb": "closedloop", "mojaloop": "mojaloop", "gsma": "gsma", "spei": "spei"}
+GSMA_SECRET = "gsma-callback-secret"  # not the STP webhook's
 
 
 class Stack:
@@ -78,7 +79,7 @@ def stack(db_url: str, tmp_path: Path) -> Iterator[Stack]:
     (tmp_path / "stp.pem").write_bytes(private)
     secret = secrets.token_hex(12)
     settings = isolated_settings(db_url, stp_private_key_path=str(tmp_path / "stp.pem"), stp_passphrase="frase",
-                                 webhook_secret=secret, stp_timeout_seconds=2.0, max_retries=20,
+                                 webhook_secret=secret, gsma_callback_secret=GSMA_SECRET, stp_timeout_seconds=2.0, max_retries=20,
                                  min_backoff_ms=50, max_backoff_ms=400, bulk_storage_dir=str(tmp_path / "batches"),
                                  connector_timeout_seconds=2.0)
     container = build_container(settings)
@@ -87,6 +88,7 @@ def stack(db_url: str, tmp_path: Path) -> Iterator[Stack]:
     web = LoopbackServer(web_app(container)).start()
     sandbox = SandboxServer(SandboxConfig(public_key_pem=public, empresa=settings.stp_empresa,
                                           webhook_url=f"{web.url}/webhooks/stp/order-status", webhook_secret=secret,
+                                          gsma_callback_secret=GSMA_SECRET,
                                           scenario="happy", seed=3, speed=8, connector_hang_seconds=3.0)).start()
     container.settings = settings.model_copy(update={
         "stp_base_url": sandbox.url, "stp_efws_url": sandbox.url, "gsma_base_url": sandbox.url,
