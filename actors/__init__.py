@@ -35,7 +35,7 @@ def bound_steps(uow: Callable[[], Any], client: Callable[[], Any], payout: Calla
         (steps.LOOKUP_DATES, bulk.lookup_dates(uow)),
         (steps.PLAN_BATCH, bulk.plan_batch(uow, wiring)),
         (steps.EXECUTE_SUB_BATCH, bulk.execute_sub_batch(uow, wiring, payout)),
-        (steps.APPLY_CONNECTOR_CALLBACK, bulk.apply_connector_callback(uow)),
+        (steps.APPLY_CONNECTOR_CALLBACK, bulk.apply_connector_callback(uow, wiring)),
         (steps.SYNC_INSTRUCTION, bulk.sync_instruction(uow, wiring)),
         (steps.MERGE_BATCH, bulk.merge_batch(uow)),
         (steps.ACKNOWLEDGE_BATCH, bulk.acknowledge_batch(uow, wiring)),

@@ -19,7 +19,8 @@ from domain.batches import Batch, InstructionStatus
 from domain.bulk_files import COLUMNS
 from domain.connectors import Answer
 from domain.tenants import Tenant
-from usecases import bulk_plan, bulk_reading, bulk_routes, bulk_submission, steps, tenants
+from usecases import bulk_plan, bulk_reading, bulk_routes, bulk_submission, connector_callbacks, tenants
+from usecases.errors import Conflict
 from web import context as ctx
 from usecases.bulk_files_io import as_csv
 from web.bulk_upload import Integrity, Upload, bad_request, csv_upload, raw_upload
@@ -246,14 +247,14 @@ class ConnectorCallbackResource:
         reader = self._readers.get(connector)
         if not isinstance(body, dict) or reader is None:
             raise bad_request(f"the body is not a {connector} callback object")
-        answer = reader(body)
+        try:
+            answer = reader(body)
+        except ValueError as e:
+            raise bad_request(f"the body is not a {connector} callback: {e}") from None
         digest = hashlib.sha256(raw).hexdigest()
         with self._uow() as uow:
-            row = uow.instructions.by_uetr(uetr)
-            uow.outbox.send(steps.APPLY_CONNECTOR_CALLBACK, row.uetr, digest, {
-                "outcome": answer.outcome.value, "reference": answer.reference, "error_code": answer.error_code,
-                "error_description": answer.error_description})
-            uow.log("connector_callback", f"{connector} callback for row {row.instruction_id}: "
-                    f"{answer.outcome.value}", reference=row.uetr)
+            refused = connector_callbacks.receive(uow, connector, uetr, digest, answer)
             uow.commit()
+        if refused is not None:
+            raise Conflict(f"{refused}: a {connector} callback touches only its own rows waiting for its word")
         resp.media = {"status": "received"}

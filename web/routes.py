@@ -541,9 +541,13 @@ ROUTES: tuple[Route, ...] = (
         Op("PUT", "connector_callback", "A payment connector's final word on a row (GSMA)", None,
            "CallbackReceived", params=(CALLBACK_SIGNATURE,), upload=("application/json",),
            errors=((400, "a body that is not the connector's callback"), (401, "a missing or wrong signature"),
-                   (404, "no such row"), (413, "a body over 64 KiB")),
+                   (404, "no such row"), (409, "a row the connector has no say over: another payment mode's, "
+                                                "not handed to it, or in a batch that is not processing (an ALERT)"),
+                   (413, "a body over 64 KiB")),
            description="Signed with X-Callback-Signature (hex HMAC-SHA256 of the body under "
-                       "DISPERSA_GSMA_CALLBACK_SECRET). Applied by the bulk workers; a duplicate changes nothing."),
+                       "DISPERSA_GSMA_CALLBACK_SECRET). A claim: applied by the bulk workers only once the "
+                       "provider's own status query shows the same final word (else an ALERT and nothing "
+                       "changes); a duplicate changes nothing."),
     ), path_params=(CONNECTOR_NAME, UETR_PARAM)),
     Route("/api/v1/dates/execution", "dates", "execution", "dates", (
         Op("GET", "get_execution_date", "When to send a payment for it to arrive on a delivery date",

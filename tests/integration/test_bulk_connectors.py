@@ -4,7 +4,10 @@ The seed's sample file pays through the closed loop, Mojaloop and GSMA; a SPEI b
 orders with `ledger verify` and the reconciliation finding nothing wrong."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
+import json
 import secrets
 import time
 from datetime import timedelta
@@ -279,3 +282,63 @@ def test_payments_are_tracked_by_their_uetr_through_liquidation_and_a_late_retur
     assert account not in text and "Tienda" not in text  # the account and the name only masked
     assert httpx.get(f"{stack.web.url}/api/v1/payments/{store_order.uetr}/receipt", headers=headers,
                      timeout=30).status_code == 404
+
+
+def _signed_put(stack: Stack, uetr: str, body: dict[str, Any], secret: str = GSMA_SECRET,
+                connector: str = "gsma") -> httpx.Response:
+    raw = json.dumps(body).encode()
+    signature = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    return httpx.put(f"{stack.web.url}/callbacks/{connector}/{uetr}", content=raw, timeout=30,
+                     headers={"Content-Type": "application/json", "X-Callback-Signature": signature})
+
+
+def _row(stack: Stack, batch_id: str, row: int) -> Any:
+    found = rows(stack.container, "SELECT i.uetr, i.status, i.connector FROM instructions i JOIN batches b "
+                                  "ON b.id = i.batch_pk WHERE b.batch_id = :b AND i.row = :r", b=batch_id, r=row)
+    return found[0] if found else None
+
+
+def _alerts(stack: Stack, kind: str) -> int:
+    return int(rows(stack.container, "SELECT COUNT(*) AS n FROM event_log WHERE kind = :k AND level = 'ALERT'",
+                    k=kind)[0].n)
+
+
+COMPLETED = {"transactionReference": "REF-FORGED", "transactionStatus": "completed"}
+
+
+def test_a_signed_callback_settles_only_its_own_rows_waiting_for_it_once_the_provider_agrees(stack: Stack) -> None:
+    """The audit's GSMA-signed callback marked closed-loop and SPEI rows, and rows of a batch awaiting
+    approval, SUCCESS with no money moved. A callback is a claim about one of its own rows now."""
+    headers = stack.tenant("mixto", {"payment-modes": {"gsma": "gsma", "slcb": "closedloop"}},
+                           fund=("100", "KES"), wallets=(("254711110000", "KES"),))
+    content = ("id,payment_mode,payee_identifier_type,payee_identifier,amount,currency\n"
+               "0,gsma,msisdn,254700001111,100,KES\n"    # pending for ever: no callback, no word
+               "1,slcb,msisdn,254711110000,100,KES\n")
+    batch_id = stack.submit(headers, content.encode(), "mixto-1")
+    wait_until(lambda: [getattr(_row(stack, batch_id, r), "status", None) for r in (0, 1)] == ["in_progress", "success"],
+               60, "the GSMA row handed over and the closed-loop row paid")
+    waiting, paid = _row(stack, batch_id, 0), _row(stack, batch_id, 1)
+    # signed with STP's webhook secret: refused, one rail cannot speak for another
+    assert _signed_put(stack, waiting.uetr, COMPLETED, secret=stack.container.settings.webhook_secret
+                       ).status_code == 401
+    # not the connector's shape: a 400, not a 500
+    answer = _signed_put(stack, waiting.uetr, {"hello": "world"})
+    assert answer.status_code == 400 and "gsma callback" in answer.json()["description"]
+    # a row of another payment mode: refused, with an ALERT
+    answer = _signed_put(stack, paid.uetr, {**COMPLETED, "transactionStatus": "failed"})
+    assert answer.status_code == 409, answer.text
+    assert _alerts(stack, "connector_callback_refused") == 1
+    # its own row, waiting: queued, then contradicted by the provider's own status (still pending)
+    assert _signed_put(stack, waiting.uetr, COMPLETED).status_code == 200
+    wait_until(lambda: _alerts(stack, "connector_callback_contradicted") == 1, 30, "the contradiction's alert")
+    assert _row(stack, batch_id, 0).status == "in_progress" and _row(stack, batch_id, 1).status == "success"
+    # a batch awaiting approval: none of its rows waits for any connector
+    approving = stack.tenant("aprueba", {"payment-modes": {"gsma": "gsma"}, "approval.enable": True})
+    held = stack.submit(approving, b"id,payment_mode,payee_identifier_type,payee_identifier,amount,currency\n"
+                                   b"0,gsma,msisdn,254700001234,100,KES\n", "aprueba-1")
+    wait_until(lambda: stack.summary(approving, held)["status"] == "awaiting_approval" and _row(stack, held, 0),
+               30, "the batch held")
+    assert _signed_put(stack, _row(stack, held, 0).uetr, COMPLETED).status_code == 409
+    assert _row(stack, held, 0).status == "pending"
+    assert _alerts(stack, "connector_callback_refused") == 2
+    assert verify_all(stack.container.sessions).violations == []
