@@ -18,7 +18,7 @@ import dramatiq
 import httpx
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from adapters.sealing import KEYRING
 from adapters.bank.signer import generate_key_pair
@@ -163,7 +163,8 @@ def spei_file(count: int) -> bytes:
 def test_a_spei_batch_ends_in_liquidated_orders_that_reconcile(stack: Stack) -> None:
     funding = clabe.make("646", "180", "00000009999")
     headers = stack.tenant("nomina", {"payment-modes": {"spei": "spei"}, "splitting.sub-batch-size": 4,
-                                      "spei.funding-account": funding, "spei.funding-name": "Nómina Norte SA"})
+                                      "spei.funding-account": funding, "spei.funding-name": "Nómina Norte SA"},
+                           fund=("2000", "MXN"))
     batch_id = stack.submit(headers, spei_file(10), "nomina-2026-12")
     summary = stack.finished(headers, batch_id, timeout=90)
     assert summary["status"] == "completed" and summary["successful"] == 10, summary
@@ -235,7 +236,7 @@ def test_payments_are_tracked_by_their_uetr_through_liquidation_and_a_late_retur
     from usecases import access, bank_outcomes, credits as credit_cases
 
     container = stack.container
-    headers = stack.tenant("nomina", {"payment-modes": {"spei": "spei"}})
+    headers = stack.tenant("nomina", {"payment-modes": {"spei": "spei"}}, fund=("100.25", "MXN"))
     batch_id = stack.submit(headers, spei_file(1), "nomina-track")
     assert stack.finished(headers, batch_id, timeout=90)["successful"] == 1
     with container.uow() as uow:
@@ -342,3 +343,53 @@ def test_a_signed_callback_settles_only_its_own_rows_waiting_for_it_once_the_pro
     assert _row(stack, held, 0).status == "pending"
     assert _alerts(stack, "connector_callback_refused") == 2
     assert verify_all(stack.container.sessions).violations == []
+
+
+def _float(stack: Stack, tenant: str, currency: str = "MXN") -> int | None:
+    with stack.container.uow() as uow:
+        wallet = uow.wallets.find(uow.tenants.get(tenant).id or 0, "float", currency)
+        return None if wallet is None else wallet.balance
+
+
+def test_spei_rows_are_paid_from_the_tenants_float_and_a_return_gives_the_money_back(stack: Stack) -> None:
+    """The audit saw 10,000 MXN liquidated for a tenant whose MXN float held 5,000. A SPEI row is paid out
+    of the float now: one it cannot cover fails INSUFFICIENT_FUNDS and is never sent; a returned one
+    puts its money back into the float; and ledger verify holds the float to its fundings and rows."""
+    from domain.stp import OrderOutcome
+    from usecases import bank_outcomes
+
+    container = stack.container
+    headers = stack.tenant("rentas", {"payment-modes": {"spei": "spei"}}, fund=("5000", "MXN"))
+    accounts = [clabe.make("012", "180", f"{16000000 + i:011d}") for i in range(3)]
+    content = ("id,payment_mode,payee_identifier_type,payee_identifier,amount,currency,note\n"
+               f"0,spei,clabe,{accounts[0]},3000,MXN,Casa Uno\n"
+               f"1,spei,clabe,{accounts[1]},2500,MXN,Casa Dos\n"      # beyond what is left: 2000
+               f"2,spei,clabe,{accounts[2]},2000,MXN,Casa Tres\n")
+    batch_id = stack.submit(headers, content.encode(), "rentas-1")
+    summary = stack.finished(headers, batch_id, timeout=90)
+    assert (summary["successful"], summary["failed"]) == (2, 1), summary
+    [refused] = httpx.get(f"{stack.web.url}/api/v1/batchtransactions/{batch_id}/detail", headers=headers,
+                          params={"status": "FAILURE"}, timeout=30).json()
+    assert refused["row"] == 1 and refused["errorCode"] == "INSUFFICIENT_FUNDS"
+    books = httpx.get(f"{stack.sandbox.url}/_sandbox/books", timeout=10).json()["orders"]
+    assert sorted(b["cuentaBeneficiario"] for b in books) == [accounts[0], accounts[2]]  # nothing sent for row 1
+    assert rows(container, "SELECT COUNT(*) AS n FROM payment_orders")[0].n == 2
+    assert _float(stack, "rentas") == 0
+    assert verify_all(container.sessions).violations == []
+    # the bank returns row 0 (its return confirmed): its 3,000 come back to the float, once
+    [order] = rows(container, "SELECT po.id FROM payment_orders po JOIN instructions i ON i.uetr = po.uetr "
+                              "WHERE i.row = 0")
+    for _ in range(2):
+        with container.uow() as uow:
+            bank_outcomes.apply_outcome(uow, order.id, OrderOutcome.RETURNED, cause="Cuenta cancelada")
+            uow.commit()
+    assert _float(stack, "rentas") == 300_000
+    assert stack.summary(headers, batch_id)["failed"] == 2
+    assert verify_all(container.sessions).violations == []
+    # money taken out of the float behind the ledger's back is found
+    with container.uow() as uow:
+        uow.session.execute(text("UPDATE wallets SET balance = balance + 100000 WHERE owner_digest = :d"),
+                            {"d": KEYRING.digest("float")})
+        uow.commit()
+    violations = verify_all(container.sessions).violations
+    assert len(violations) == 2 and all("tenant rentas's MXN float (400000)" in v for v in violations), violations
