@@ -5,17 +5,21 @@ with the payee's data masked and the fields we do not know dropped."""
 from __future__ import annotations
 
 import json
+from typing import Iterator
 
 import pytest
+from alembic import command
 from falcon import testing
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
 
 from adapters.bank.stp_client import BankUnavailable
+from adapters.db.migrate import alembic_config, upgrade
 from adapters.db.tables import bank_events, event_log, outbox
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType, TransferStatus
 from domain.payment_orders import PaymentOrderStatus
 from sandbox.scenarios import Scenario
 from tests.integration.conftest import WEBHOOK_PATH, WEBHOOK_SECRET
+from tests.integration.helpers import scratch_database
 from tests.integration.orders import order_in_sending, process_event, reload
 from usecases import access, bank_events as events, bank_outcomes, sending
 from bootstrap import web_app
@@ -151,3 +155,41 @@ def test_payee_data_in_a_callback_is_masked_and_unknown_fields_dropped(web):
     shown = json.dumps(client.simulate_get("/api/v1/events", headers=admin, params={"per_page": 200}).json)
     for secret in ("646180110400000007", "Juana", "PELJ800101ABC", "Calle Falsa"):
         assert secret not in shown
+
+
+# --- migration 0013 on callbacks stored before ----------------------------------------------------------
+
+@pytest.fixture(params=["mariadb", "sqlite"])
+def at_0011(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    with scratch_database(request.param, tmp_path, "callbacks") as address:
+        upgrade(address, "0011")
+        yield address
+
+
+STORED_WHOLE = {"id": 4242, "estado": "LQ", "folioOrigen": "DSP1", "cuentaBeneficiario": "646180110400000007",
+                "nombreBeneficiario": "Juana Perez", "direccion": "Calle Falsa 123"}
+STORED_MASKED = {"id": 4242, "estado": "LQ", "folioOrigen": "DSP1", "cuentaBeneficiario": "**************0007",
+                 "nombreBeneficiario": "J*** P***"}
+
+
+def test_migration_0013_masks_the_callbacks_stored_before(at_0011: str) -> None:
+    engine = create_engine(at_0011)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO bank_events (id, body_hash, body, estado, received_at, status, attempts) "
+                              "VALUES (1, 'h', :body, 'LQ', CURRENT_TIMESTAMP, 'applied', 1)"),
+                         {"body": json.dumps(STORED_WHOLE)})
+            conn.execute(text("INSERT INTO event_log (id, at, level, kind, message, details) VALUES "
+                              "(1, CURRENT_TIMESTAMP, 'INFO', 'bank_event', 'STP callback LQ', :d), "
+                              "(2, CURRENT_TIMESTAMP, 'INFO', 'tenant_funded', 'funded', :other)"),
+                         {"d": json.dumps(STORED_WHOLE), "other": json.dumps({"account": "646180110400000007"})})
+        for _ in range(2):  # a second run changes nothing more
+            upgrade(at_0011)
+            with engine.connect() as conn:
+                assert json.loads(conn.execute(text("SELECT body FROM bank_events")).scalar()) == STORED_MASKED
+                details = [json.loads(d) for d in conn.execute(text("SELECT details FROM event_log ORDER BY id"))
+                           .scalars()]
+            assert details == [STORED_MASKED, {"account": "646180110400000007"}]  # only callbacks are touched
+            command.downgrade(alembic_config(at_0011), "0011")
+    finally:
+        engine.dispose()
