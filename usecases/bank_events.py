@@ -124,9 +124,9 @@ def settle_confirmation(uow: UnitOfWork, event_id: int, found: FoundOrder | None
                    order_id)
         return event.status
     assert found is not None
-    result = bank_outcomes.record_found(uow, order_id, found, config)
-    event.mark(STATUS_OF_RESULT[result or Applied.DUPLICATE], f"{claimed.value}: {(result or Applied.DUPLICATE).value}"
-               " (confirmed by consultaOrden)", uow.clock(), order_id)
+    result = bank_outcomes.apply_found(uow, order_id, claimed, found)
+    event.mark(STATUS_OF_RESULT[result], f"{claimed.value}: {result.value} (confirmed by consultaOrden)", uow.clock(),
+               order_id)
     return event.status
 
 

@@ -256,5 +256,6 @@ class ConnectorCallbackResource:
             refused = connector_callbacks.receive(uow, connector, uetr, digest, answer)
             uow.commit()
         if refused is not None:
-            raise Conflict(f"{refused}: a {connector} callback touches only its own rows waiting for its word")
+            # the reason is in the ALERT, not told to the caller: the row may be another tenant's
+            raise Conflict(f"this row does not wait for a {connector} callback; nothing applied")
         resp.media = {"status": "received"}
