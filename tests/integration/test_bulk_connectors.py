@@ -393,3 +393,20 @@ def test_spei_rows_are_paid_from_the_tenants_float_and_a_return_gives_the_money_
         uow.commit()
     violations = verify_all(container.sessions).violations
     assert len(violations) == 2 and all("tenant rentas's MXN float (400000)" in v for v in violations), violations
+
+
+def test_a_spei_row_the_bank_refuses_gives_its_money_back_to_the_float(stack: Stack) -> None:
+    headers = stack.tenant("rechazos", {"payment-modes": {"spei": "spei"}}, fund=("1000", "MXN"))
+    account = clabe.make("012", "180", "00017000001")
+    batch_id = stack.submit(headers, ("id,payment_mode,payee_identifier_type,payee_identifier,amount,currency,note\n"
+                                      f"0,spei,clabe,{account},1000,MXN,PLD RECHAZADO\n").encode(), "rechazos-1")
+    summary = stack.finished(headers, batch_id, timeout=90)
+    assert (summary["successful"], summary["failed"]) == (0, 1), summary  # STP's -200: refused for good
+    assert rows(stack.container, "SELECT status FROM payment_orders")[0].status == "cancelled"
+    assert _float(stack, "rechazos") == 100_000  # taken when the order was made, given back when refused
+    [row] = rows(stack.container, "SELECT instruction_id FROM instructions")
+    moved = rows(stack.container, "SELECT reference, amount FROM wallet_entries WHERE debit_wallet_id IS NOT NULL "
+                                  "ORDER BY id")
+    assert [(m.reference, m.amount) for m in moved] == [(row.instruction_id, 100_000),
+                                                        (f"{row.instruction_id}:back", 100_000)]
+    assert verify_all(stack.container.sessions).violations == []
