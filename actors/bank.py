@@ -30,6 +30,12 @@ def process_bank_event(uow: UowFactory, config: Config) -> Callable[..., None]:
     return in_one_transaction(uow, lambda u, event_id: bank_events.process(u, event_id, config().estados))
 
 
+def confirm_bank_event(uow: UowFactory, client: BankClient, config: Config) -> Callable[[int], None]:
+    def confirm_bank_event(event_id: int) -> None:
+        bank_events.confirm(uow, client(), event_id, config())
+    return confirm_bank_event
+
+
 def reconcile_day(uow: UowFactory, client: BankClient, config: Config) -> Callable[[str], None]:
     def reconcile_day(day: str) -> None:
         rows = client().day_orders(day)

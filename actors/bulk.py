@@ -8,7 +8,8 @@ from typing import Any, Callable, Protocol
 
 from actors.transaction import Config, UowFactory, in_one_transaction
 from domain.connectors import Answer, Outcome, Payment
-from usecases import bulk_acknowledgement, bulk_dates, bulk_execution, bulk_plan, bulk_progress, bulk_split
+from usecases import (bulk_acknowledgement, bulk_dates, bulk_execution, bulk_plan, bulk_progress, bulk_split,
+                      connector_callbacks)
 from usecases.bulk_split import OpenFile
 
 log = logging.getLogger("dispersa.bulk")
@@ -21,6 +22,8 @@ class RemoteConnector(Protocol):
     def pay(self, payment: Payment) -> Answer: ...
 
     def status(self, payment: Payment) -> Answer: ...
+
+    def confirm(self, payment: Payment, reference: str | None = None) -> Answer: ...
 
 
 Wiring = Callable[[], "BulkWiring"]  # read per message, built once by the composition root
@@ -137,12 +140,27 @@ def sync_instruction(uow: UowFactory, wiring: Wiring) -> Callable[[str], None]:
     return sync_instruction
 
 
-def apply_connector_callback(uow: UowFactory) -> Callable[..., None]:
-    """A connector's callback, stored by the web, applied to its row."""
-    def apply_connector_callback(u: Any, uetr: str, digest: str, answer: dict[str, Any]) -> None:
-        bulk_execution.record_answer(u, uetr, Answer(Outcome(answer["outcome"]), answer.get("reference"),
-                                                     answer.get("error_code"), answer.get("error_description")))
-    return in_one_transaction(uow, apply_connector_callback)
+def apply_connector_callback(uow: UowFactory, wiring: Wiring) -> Callable[..., None]:
+    """A connector's callback, queued by the web, checked against the connector's own status query (asked
+    outside any transaction) and applied to its row only if the query shows the same final word."""
+    def apply_connector_callback(uetr: str, digest: str, message: dict[str, Any]) -> None:
+        w = wiring()
+        connector, claim = connector_callbacks.claim_of(message)
+        with uow() as u:
+            found = connector_callbacks.to_confirm(u, uetr, connector, claim, w.callback_base())
+            u.commit()
+        if found is None:
+            return
+        payment, reference = found
+        w.throttle(connector, 1)
+        shown = w.remote(connector).confirm(payment, reference)
+        if shown.retryable:
+            raise StillInDoubt(f"row {uetr}: {connector} gave no clear answer to confirm its callback "
+                               f"({shown.error_description}); asking again")
+        with uow() as u:
+            connector_callbacks.settle(u, uetr, connector, claim, shown)
+            u.commit()
+    return apply_connector_callback
 
 
 def merge_batch(uow: UowFactory) -> Callable[..., None]:

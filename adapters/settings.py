@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     stp_send_rounds: int = 3
     stp_estados: dict[str, str] = {}
     webhook_secret: str = ""
+    gsma_callback_secret: str = ""  # the GSMA provider's callbacks' HMAC key: never STP's webhook secret
     web_bind: str = "127.0.0.1:8000"
     web_workers: int = 2
     web_connections: int = 1000  # open connections per web worker

@@ -141,8 +141,9 @@ class BulkPlan:
 
     @property
     def float_funding(self) -> int:
-        """What the tenant's float is funded with: every closed-loop row payable, and some to spare."""
-        return self.total("closedloop") + 1_000_000
+        """What the tenant's float is funded with: every closed-loop and SPEI row payable (both are paid
+        out of it), and some to spare."""
+        return self.total("closedloop") + self.total("spei") + 1_000_000
 
 
 @dataclass(frozen=True)

@@ -253,8 +253,8 @@ class Report:
                 ("closed loop: successful rows", _money(b.closedloop_success)),
                 ("closed loop: the summary's successfulAmount", _money(b.closedloop_success_api)),
                 ("closed loop: wallet entries out of the float", _money(b.closedloop_entries)),
-                ("closed loop: the float's decrease", f"{_money(b.float_decrease)} (funded {_money(b.float_funded)}, "
-                                                      f"left {_money(b.float_balance)})"),
+                ("the float's decrease (closed loop and SPEI)",
+                 f"{_money(b.float_decrease)} (funded {_money(b.float_funded)}, left {_money(b.float_balance)})"),
                 ("SPEI: successful rows", _money(b.spei_success)),
                 ("SPEI: the summary's successfulAmount", _money(b.spei_success_api)),
                 ("SPEI: liquidated by the bank (its books)", _money(b.bank_liquidated)))

@@ -408,17 +408,19 @@ def run_demo(database_url: str, n_credits: int, seed: int,
         private, public = generate_key_pair(DEMO_PASSPHRASE)
         key_path = Path(keys) / "stp.pem"
         key_path.write_bytes(private)
-        secret = secrets.token_hex(16)
+        secret, gsma_secret = secrets.token_hex(16), secrets.token_hex(16)
         settings = Settings(database_url=database_url, broker="stub", redis_url="", max_retries=8,  # type: ignore[call-arg]
                             min_backoff_ms=20, max_backoff_ms=200, stp_private_key_path=str(key_path),
                             stp_passphrase=DEMO_PASSPHRASE, webhook_secret=secret,
+                            gsma_callback_secret=gsma_secret,
                             bulk_storage_dir=str(Path(keys) / "batches"), data_keys=_data_keys(database_url),
                             _env_file=None)
         container = build_container(settings, clock=clock)
         web = LoopbackServer(web_app(container), name="demo-web").start()
         bank = SandboxServer(SandboxConfig(public_key_pem=public, empresa=settings.stp_empresa,
                                            webhook_url=web.url + "/webhooks/stp/order-status",
-                                           webhook_secret=secret, scenario=_bank_scenario(), seed=seed,
+                                           webhook_secret=secret, gsma_callback_secret=gsma_secret,
+                                           scenario=_bank_scenario(), seed=seed,
                                            speed=10, clock=clock)).start()
         container.settings = settings.model_copy(update={
             "stp_base_url": bank.url, "stp_efws_url": bank.url, "gsma_base_url": bank.url,

@@ -14,14 +14,17 @@ class BankEventStatus(str, enum.Enum):
     APPLIED = "applied"              # the outcome changed the order
     IGNORED = "ignored"              # a duplicate, or an outcome the order already passed
     CONFLICT = "conflict"            # the bank contradicts what we recorded: nothing applied, an alert
+    CONFIRMING = "confirming"        # a return or cancellation of an order that may have paid: a claim,
+                                     # applied only once the bank's own query (consultaOrden) agrees
+    CONTRADICTED = "contradicted"    # the bank's query contradicts the callback: nothing applied, an alert
     UNKNOWN_ESTADO = "unknown_estado"
     UNMATCHED = "unmatched"          # no order known yet: retried until a deadline
     ORPHANED = "orphaned"            # matched no order before the deadline: an alert
 
     @property
     def is_final(self) -> bool:
-        """True once processing is over: every status but Received and Unmatched."""
-        return self not in (BankEventStatus.RECEIVED, BankEventStatus.UNMATCHED)
+        """True once processing is over: every status but Received, Unmatched and Confirming."""
+        return self not in (BankEventStatus.RECEIVED, BankEventStatus.UNMATCHED, BankEventStatus.CONFIRMING)
 
 
 @dataclass(eq=False)

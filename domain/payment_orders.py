@@ -56,6 +56,8 @@ class Applied(str, enum.Enum):
 
 # A liquidation reported after the return it preceded: the order already has its last word.
 LATE_OUTCOMES = frozenset({(S.RETURNED, S.LIQUIDATED)})
+# Where no callback can move an order any more: the money never left, or it came back.
+SETTLED_BACK = frozenset({S.CANCELLED, S.RETURNED})
 
 
 class PaymentSource(str, enum.Enum):
@@ -138,6 +140,13 @@ class PaymentOrder:
         elif target == S.RETURNED:
             self.returned_at, self.return_cause = happened_at or at, cause
         return Applied.APPLIED
+
+    def needs_confirmation(self, outcome: stp.OrderOutcome) -> bool:
+        """Whether a callback reporting ``outcome`` may only count once the bank's own query agrees: a
+        cancellation or a return puts the order's money back to be paid again, so a forged one for an
+        order the bank paid would pay twice. Asked for every order not cancelled or returned already (a
+        status read without a lock can only be behind, never ahead of one of these)."""
+        return outcome != stp.OrderOutcome.LIQUIDATED and self.status not in SETTLED_BACK
 
     def accepted(self, bank_order_id: int | None, at: datetime) -> None:
         """The bank has the order (its id, when given, is kept): it is in transit. A no-op once known."""

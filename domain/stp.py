@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
+from domain import masking
 from domain.schedules import DEFAULT_TIMEZONE
 
 # SPEI's days are Mexico City days: an order's operation date, the day a reconciliation covers.
@@ -207,6 +208,30 @@ DEFAULT_ESTADOS = {
     "D": OrderOutcome.RETURNED, "Devuelta": OrderOutcome.RETURNED, "Devolucion": OrderOutcome.RETURNED,
     "Refund": OrderOutcome.RETURNED,
 }
+
+
+# A status callback's fields as stored: what we read and need, and STP's documented fields that hold no
+# payee data, are kept; the payee's account, name and RFC/CURP are masked; anything else is dropped.
+CALLBACK_FIELDS = frozenset({
+    "id", "empresa", "folioOrigen", "estado", "causaDevolucion", "tsLiquidacion", "tsDevolucion", "tsCaptura",
+    "fechaOperacion", "claveRastreo", "monto", "tipoPago", "institucionOrdenante", "institucionBeneficiaria",
+    "referenciaNumerica"})
+CALLBACK_ACCOUNTS = frozenset({"cuentaBeneficiario", "cuentaBeneficiario2", "cuentaOrdenante",
+                               "rfcCurpBeneficiario", "rfcCurpBeneficiario2", "rfcCurpOrdenante"})
+CALLBACK_NAMES = frozenset({"nombreBeneficiario", "nombreBeneficiario2", "nombreOrdenante"})
+
+
+def callback_as_stored(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A status callback as it may be kept and shown: payee data masked, fields we do not know dropped."""
+    stored: dict[str, Any] = {}
+    for key, value in body.items():
+        if key in CALLBACK_FIELDS:
+            stored[key] = value
+        elif key in CALLBACK_ACCOUNTS:
+            stored[key] = masking.account(str(value)) if value is not None else None
+        elif key in CALLBACK_NAMES:
+            stored[key] = masking.name(str(value)) if value is not None else None
+    return stored
 
 
 # What an order still in flight shows in queries and conciliation (accepted, not yet settled).

@@ -11,6 +11,8 @@ from domain.bulk_config import BulkConfig, parse_config
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 FLOAT = "float"  # the owner of a tenant's own wallet
+SPEI_PAYOUTS = "spei:payouts"  # the wallet of what left the float over SPEI (back to the float when it returns)
+RESERVED_OWNERS = frozenset({FLOAT, SPEI_PAYOUTS})  # never a payee's wallet
 
 
 class TenantError(ValueError):

@@ -3,7 +3,7 @@
 One timetable thread (a `sandbox.timetable.Timetable`) runs what is due (a transfer completing, a
 callback's next try); callbacks go out on its small pool of threads, so no HTTP answer waits for one. A
 callback is a ``PUT`` of JSON to the client's callback URL with ``X-Callback-Signature``: the hex
-HMAC-SHA256 of the exact body bytes, keyed with the sandbox's webhook secret (no signature without a
+HMAC-SHA256 of the exact body bytes, keyed with the rail's own callback secret (no signature without a
 secret). One that gets no 2xx (or no connection) is tried again with exponential backoff, up to the
 configured attempts. The copies of a duplicated callback go out one after another, each once the one
 before was delivered or given up.
@@ -81,12 +81,13 @@ class Callbacks:
         self._timetable.later(delay_seconds, task)
 
     def send(self, url: str, payload: dict[str, Any], headers: dict[str, str], report: AttemptReport,
-             copies: int = 1) -> None:
-        """PUT ``payload`` to ``url`` (``copies`` times, the same bytes each time), signed, in the background."""
+             copies: int = 1, secret: str | None = None) -> None:
+        """PUT ``payload`` to ``url`` (``copies`` times, the same bytes each time), signed with ``secret``,
+        in the background."""
         body = json.dumps(payload, ensure_ascii=False).encode()
         signed = {"Content-Type": "application/json", **headers}
-        if self._config.webhook_secret:
-            signed["X-Callback-Signature"] = signature(self._config.webhook_secret, body)
+        if secret:
+            signed["X-Callback-Signature"] = signature(secret, body)
         self._timetable.submit(partial(self._attempt, _Callback(url, body, signed, copies, report), 0, 1))
 
     # -- one try of one copy ---------------------------------------------------------------------------

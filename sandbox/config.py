@@ -17,7 +17,8 @@ class SandboxConfig:
     public_key_pem: bytes | None = None         # public key or certificate; None accepts any firma
     empresa: str = "DISPERSA"                    # "" serves any empresa
     webhook_url: str | None = None
-    webhook_secret: str | None = None
+    webhook_secret: str | None = None             # STP's callbacks' X-Webhook-Secret
+    gsma_callback_secret: str | None = None       # the GSMA callbacks' HMAC key (X-Callback-Signature)
     scenario: str | Scenario = "happy"
     seed: int | None = None
     page_size: int = 50

@@ -121,7 +121,7 @@ class GsmaProvider:
             copies = 2 if transfer.fate is Fate.DUPLICATE_CALLBACKS else 1
             self._callbacks.send(transfer.callback_url, transaction(transfer), {"X-CorrelationID": correlation_id},
                                  lambda *attempt: self._books.record_callback(RAIL, correlation_id, *attempt),
-                                 copies)
+                                 copies, self._config.gsma_callback_secret)
 
     def _now(self) -> str:
         return self._config.clock().isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -77,11 +77,12 @@ class SandboxServer:
 
 def run_sandbox(port: int, public_key_path: str | None, empresa: str, webhook_url: str | None,
                 webhook_secret: str | None, scenario: str, seed: int | None, *, speed: float = 1.0,
-                estado_style: str = "stp") -> None:
+                estado_style: str = "stp", gsma_callback_secret: str | None = None) -> None:
     """Serve the sandbox on 127.0.0.1:port until SIGTERM or SIGINT (``dispersa sandbox``)."""
     public_key = Path(public_key_path).read_bytes() if public_key_path else None
     config = SandboxConfig(public_key_pem=public_key, empresa=empresa, webhook_url=webhook_url,
-                           webhook_secret=webhook_secret, scenario=scenario, seed=seed, port=port,
+                           webhook_secret=webhook_secret, gsma_callback_secret=gsma_callback_secret,
+                           scenario=scenario, seed=seed, port=port,
                            speed=speed, estado_style=estado_style)
     done = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: done.set()) for sig in (signal.SIGTERM, signal.SIGINT)}

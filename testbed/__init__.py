@@ -159,7 +159,8 @@ class Testbed:
             "rabbitmq_url": own_vhost(database), "redis_url": f"redis://127.0.0.1:6379/{redis_db}",
             "web_bind": f"127.0.0.1:{web_port}", "stp_base_url": f"http://127.0.0.1:{sandbox_port}",
             "stp_efws_url": f"http://127.0.0.1:{sandbox_port}", "stp_private_key_path": str(workdir / "stp.pem"),
-            "stp_passphrase": PASSPHRASE, "webhook_secret": f"secreto-{name}", "sandbox_scenario": sandbox_scenario,
+            "stp_passphrase": PASSPHRASE, "webhook_secret": f"secreto-{name}",
+            "gsma_callback_secret": f"secreto-gsma-{name}", "sandbox_scenario": sandbox_scenario,
             "sandbox_port": sandbox_port, "log_level": "WARNING",
             "worker_metrics_port": free_port(),  # testbeds side by side must not share the default port
             "data_keys": data_keys(),
@@ -229,7 +230,8 @@ class Testbed:
         e = self.env
         return ["dispersa", "sandbox", "--port", str(self.sandbox_port), "--public-key",
                 str(self.workdir / "stp.pub"), "--webhook-url", f"{self.web_url}/webhooks/stp/order-status",
-                "--webhook-secret", e["DISPERSA_WEBHOOK_SECRET"], "--scenario", e["DISPERSA_SANDBOX_SCENARIO"],
+                "--webhook-secret", e["DISPERSA_WEBHOOK_SECRET"],
+                "--gsma-callback-secret", e["DISPERSA_GSMA_CALLBACK_SECRET"], "--scenario", e["DISPERSA_SANDBOX_SCENARIO"],
                 *(["--seed", str(self.sandbox_seed)] if self.sandbox_seed is not None else [])]
 
     def start(self, name: str, argv: list[str] | None = None) -> Process:

@@ -4,8 +4,9 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
+from adapters.bank.stp_client import FoundOrder, StpClient
 from adapters.db.uow import UnitOfWork
 from domain import stp
 from domain.bank_events import BankEvent, BankEventStatus
@@ -13,6 +14,7 @@ from domain.identity import id_of
 from domain.payment_orders import Applied
 from domain.stp import OrderOutcome
 from usecases import bank_outcomes, steps
+from usecases.payouts import PayoutConfig
 
 
 def _digest(body: Mapping[str, Any]) -> str:
@@ -26,8 +28,10 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
-def receive(uow: UnitOfWork, body: Mapping[str, Any]) -> tuple[int | None, bool]:
-    """Store the event and queue its processing; returns (event id, is_new). A duplicate is a no-op."""
+def receive(uow: UnitOfWork, callback: Mapping[str, Any]) -> tuple[int | None, bool]:
+    """Store the event (payee data masked, fields we do not know dropped) and queue its processing;
+    returns (event id, is_new). A duplicate is a no-op."""
+    body = stp.callback_as_stored(callback)
     event = BankEvent(
         body_hash=_digest(body), body=dict(body), estado=str(body.get("estado", ""))[:32], received_at=uow.clock(),
         bank_order_id=_int_or_none(body.get("id")), folio_origen=str(body.get("folioOrigen") or "")[:64] or None)
@@ -64,12 +68,65 @@ def process(uow: UnitOfWork, event_id: int, estados: Mapping[str, OrderOutcome])
                 f"(folio {event.folio_origen}); will retry", level="WARNING", reference=event.folio_origen)
         event.mark(BankEventStatus.UNMATCHED, "no such order yet", uow.clock())
         return event.status
+    if order.needs_confirmation(outcome):
+        event.mark(BankEventStatus.CONFIRMING, f"{outcome.value}: asking the bank (consultaOrden) before it counts",
+                   uow.clock(), id_of(order))
+        uow.log("bank_event_confirming", f"STP callback {event.estado} for order {order.tracking_key} "
+                f"({order.status.value}): a claim until consultaOrden confirms it", reference=order.tracking_key,
+                uetr=order.uetr)
+        uow.outbox.send(steps.CONFIRM_BANK_EVENT, event_id)
+        return event.status
     cause = event.body.get("causaDevolucion") or None
     happened_at = stp.bank_time(event.body.get("tsLiquidacion")) if outcome == OrderOutcome.LIQUIDATED else None
     result = bank_outcomes.apply_outcome(uow, id_of(order), outcome, event.bank_order_id, str(cause) if cause else None,
                                          happened_at)
     event.mark(STATUS_OF_RESULT[result], f"{outcome.value}: {result.value} (order {order.status.value})", uow.clock(),
                id_of(order))
+    return event.status
+
+
+def confirm(new_uow: Callable[[], UnitOfWork], client: StpClient, event_id: int, config: PayoutConfig
+            ) -> BankEventStatus:
+    """Ask the bank (consultaOrden, outside any transaction) about the order a return or cancellation
+    callback names, then apply the callback only if the bank shows the same. A failed query
+    (BankUnavailable) is raised, so that the step is retried; the event waits, Confirming, meanwhile."""
+    with new_uow() as uow:
+        event = uow.bank_events.get(event_id)
+        if event.status != BankEventStatus.CONFIRMING or event.payment_order_id is None:
+            return event.status
+        order = uow.orders.get(event.payment_order_id)
+        key, day = order.tracking_key, order.operation_date
+    found = client.query(key, day)
+    with new_uow() as uow:
+        status = settle_confirmation(uow, event_id, found, config)
+        uow.commit()
+    return status
+
+
+def settle_confirmation(uow: UnitOfWork, event_id: int, found: FoundOrder | None, config: PayoutConfig
+                        ) -> BankEventStatus:
+    """What the bank's query showed, against the callback: the same outcome applies it (with the bank's
+    own cause and time); anything else changes nothing and raises an alert."""
+    event = uow.bank_events.lock(event_id)
+    if event.status != BankEventStatus.CONFIRMING or event.payment_order_id is None:
+        return event.status
+    order_id = event.payment_order_id
+    claimed = stp.outcome_of(event.estado, config.estados)
+    shown = stp.outcome_of(found.estado, config.estados) if found is not None else None
+    if claimed is None or shown != claimed:
+        order = uow.orders.get(order_id)
+        bank_says = f"estado {found.estado!r}" if found is not None else "no such order"
+        uow.alert("bank_event_contradicted", f"STP callback {event.estado} for order {order.tracking_key} is "
+                  f"contradicted by consultaOrden ({bank_says}); nothing applied, check it with STP",
+                  bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key, uetr=order.uetr,
+                  details={"callback": event.body, "bank_estado": found.estado if found is not None else None})
+        event.mark(BankEventStatus.CONTRADICTED, f"{event.estado}: consultaOrden shows {bank_says}", uow.clock(),
+                   order_id)
+        return event.status
+    assert found is not None
+    result = bank_outcomes.apply_found(uow, order_id, claimed, found)
+    event.mark(STATUS_OF_RESULT[result], f"{claimed.value}: {result.value} (confirmed by consultaOrden)", uow.clock(),
+               order_id)
     return event.status
 
 
@@ -95,9 +152,13 @@ def retry_unmatched(uow: UnitOfWork, now: datetime, deadline: timedelta) -> tupl
 
 def retry_unprocessed(uow: UnitOfWork, now: datetime, stuck_after: timedelta) -> int:
     """Re-queue stored events still not processed after ``stuck_after`` (their message was lost or
-    dead-lettered): a return after liquidation must never wait for a person to notice."""
-    events = uow.bank_events.waiting(BankEventStatus.RECEIVED, received_before=now - stuck_after)
+    dead-lettered), and those still waiting for the bank's confirmation (its query failed until the
+    step gave up): a return after liquidation must never wait for a person to notice."""
     window = now.strftime("%Y%m%dT%H%M")
+    events = uow.bank_events.waiting(BankEventStatus.RECEIVED, received_before=now - stuck_after)
     for event in events:
         uow.outbox.send(steps.PROCESS_BANK_EVENT, event.id, again=f"unprocessed-{window}")
-    return len(events)
+    confirming = uow.bank_events.waiting(BankEventStatus.CONFIRMING, received_before=now - stuck_after)
+    for event in confirming:
+        uow.outbox.send(steps.CONFIRM_BANK_EVENT, event.id, again=f"unconfirmed-{window}")
+    return len(events) + len(confirming)

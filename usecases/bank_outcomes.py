@@ -55,13 +55,19 @@ def apply_outcome(uow: UnitOfWork, order_id: int, outcome: OrderOutcome, bank_or
     return result
 
 
+def apply_found(uow: UnitOfWork, order_id: int, outcome: OrderOutcome, found: FoundOrder) -> Applied:
+    """An outcome consultaOrden showed, with the bank's own cause and time of it."""
+    cause = found.fields.get("causaDevolucion") or None
+    stamp = found.fields.get("tsDevolucion" if outcome == OrderOutcome.RETURNED else "tsLiquidacion")
+    return apply_outcome(uow, order_id, outcome, found.bank_order_id, str(cause) if cause else None,
+                         stp.bank_time(stamp))
+
+
 def record_found(uow: UnitOfWork, order_id: int, found: FoundOrder, config: PayoutConfig) -> None:
     """What consultaOrden showed: an outcome to apply, or an order still in flight."""
     outcome = stp.outcome_of(found.estado, config.estados)
-    cause = found.fields.get("causaDevolucion") or None
     if outcome is not None:
-        stamp = found.fields.get("tsDevolucion" if outcome == OrderOutcome.RETURNED else "tsLiquidacion")
-        apply_outcome(uow, order_id, outcome, found.bank_order_id, str(cause) if cause else None, stp.bank_time(stamp))
+        apply_found(uow, order_id, outcome, found)
         return
     locked = lock_order(uow, order_id)
     if locked.order.status == S.SENDING and found.bank_order_id:

@@ -15,9 +15,9 @@ from domain.connectors import Answer, Outcome, Payment
 from domain.instructions import Instruction
 from domain.money import Money
 from domain.stp import MEXICO_CITY
-from domain.payment_orders import Payee, PaymentOrderError, PaymentSource, new_order
+from domain.payment_orders import SPEI_CURRENCY, Payee, PaymentOrderError, PaymentSource, new_order
 from domain.tracking import PaymentEvent, PaymentEventKind
-from usecases import bulk_progress, closed_loop, steps, tracking
+from usecases import bulk_progress, closed_loop, spei_funds, steps, tracking
 from usecases.bulk_plan import PARALLEL_SUB_BATCHES
 from usecases.payouts import PayoutConfig
 
@@ -60,8 +60,10 @@ def execute_local(uow: UnitOfWork, batch_id: str, number: int, limit: int, payou
     if sub.connector == "closedloop":
         closed_loop.pay(uow, batch.tenant_id, rows, create_payees=not config.partylookup_enable)
     else:
+        funds = spei_funds.payouts(uow, batch.tenant_id, SPEI_CURRENCY)
         for row in rows:
-            _order(uow, batch, row, payout, config.spei_funding_account, config.spei_funding_name)
+            _order(uow, batch, row, payout, funds, config.spei_funding_account, config.spei_funding_name)
+        funds.record(uow)
     uow.instructions.save_many(rows, at)
     tracking.record(uow, [_settled(uow, r) for r in rows if r.status.is_final])
     more = uow.instructions.has_pending(batch.id or 0, number)
@@ -84,10 +86,11 @@ def today(uow: UnitOfWork) -> date:
     return uow.clock().astimezone(MEXICO_CITY).date()
 
 
-def _order(uow: UnitOfWork, batch: Batch, row: Instruction, payout: PayoutConfig, funding_account: str,
-           funding_name: str) -> None:
-    """A SPEI row becomes its payment order (the row's UETR is the order's), queued for the bank, paid from
-    the tenant's own funding account when it has one."""
+def _order(uow: UnitOfWork, batch: Batch, row: Instruction, payout: PayoutConfig, funds: spei_funds.Payouts,
+           funding_account: str, funding_name: str) -> None:
+    """A SPEI row becomes its payment order (the row's UETR is the order's), queued for the bank, paid out
+    of the tenant's float (a row it cannot cover fails, and nothing is sent) and from the tenant's own
+    funding account when it has one."""
     at = uow.clock()
     name = row.fields.get("note", "").strip() or DEFAULT_PAYEE_NAME
     try:
@@ -96,6 +99,8 @@ def _order(uow: UnitOfWork, batch: Batch, row: Instruction, payout: PayoutConfig
                           f"Dispersion {batch.request_id} fila {row.row}", stp.operation_date(at), at)
     except (PaymentOrderError, ValueError) as e:
         row.settle(False, at, "INVALID_PAYEE", f"the payment order cannot be built: {e}")
+        return
+    if not funds.take(uow, row):
         return
     order.ordering_account = funding_account or None
     order.ordering_name = (stp.fold_text(funding_name) or None) if funding_account else None

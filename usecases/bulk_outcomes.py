@@ -1,11 +1,12 @@
 """What the bank's word on a bulk row's payment order does to the row: liquidated is a success, cancelled
-a failure, and a return (even after success, even months later) a failure with the bank's cause."""
+a failure, and a return (even after success, even months later) a failure with the bank's cause; the
+money of a cancelled or returned order goes back into the tenant's float."""
 from __future__ import annotations
 
 from adapters.db.uow import UnitOfWork
 from domain.payment_orders import PaymentOrder
 from domain.stp import OrderOutcome
-from usecases import bulk_progress
+from usecases import bulk_progress, spei_funds
 
 
 def order_settled(uow: UnitOfWork, order: PaymentOrder, outcome: OrderOutcome, cause: str | None) -> None:
@@ -24,6 +25,9 @@ def order_settled(uow: UnitOfWork, order: PaymentOrder, outcome: OrderOutcome, c
         if not counted:
             row.returned(at, cause)
     uow.instructions.save_many([row], at)
+    if outcome != OrderOutcome.LIQUIDATED:  # the money came back: to the float it was paid from
+        spei_funds.give_back(uow, uow.batches.of_pk(row.batch_pk).tenant_id, row,
+                             f"order {order.tracking_key} {outcome.value} by the bank")
     batch_id = uow.batches.id_of(row.batch_pk)
     if counted:
         bulk_progress.settled(uow, batch_id, 1)

@@ -8,7 +8,7 @@ from itertools import groupby
 from adapters.db.uow import UnitOfWork
 from domain import masking
 from domain.instructions import Instruction
-from domain.tenants import FLOAT
+from domain.tenants import FLOAT, RESERVED_OWNERS
 from domain.wallets import InsufficientFunds, Wallet, WalletEntry, WalletError, move
 
 
@@ -19,7 +19,8 @@ def pay(uow: UnitOfWork, tenant_id: int, rows: list[Instruction], create_payees:
     for currency, group in groupby(sorted(rows, key=lambda r: r.currency), key=lambda r: r.currency):
         same = list(group)
         source = uow.wallets.lock(tenant_id, FLOAT, currency, at)
-        payees = uow.wallets.lock_many(tenant_id, [r.payee_identifier for r in same if r.payee_identifier != FLOAT],
+        payees = uow.wallets.lock_many(tenant_id, [r.payee_identifier for r in same
+                                                   if r.payee_identifier not in RESERVED_OWNERS],
                                        currency, at, create_payees)
         entries: list[WalletEntry] = []
         touched: dict[int, Wallet] = {source.id or 0: source}

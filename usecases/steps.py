@@ -14,6 +14,7 @@ BATCH, UETR = "batch_id", "uetr"  # what the log lines of a step's work carry
 SEND_PAYMENT_ORDER = Step("send_payment_order", "bank", about=UETR)      # the order's UETR
 SYNC_PAYMENT_ORDER = Step("sync_payment_order", "bank", about=UETR)      # the order's UETR
 PROCESS_BANK_EVENT = Step("process_bank_event", "bank")                  # bank event id
+CONFIRM_BANK_EVENT = Step("confirm_bank_event", "bank")                  # bank event id (sent again by the sweep)
 RECONCILE_DAY = Step("reconcile_day", "bank")                            # operation date
 DRAIN_DEAD_LETTERS = Step("drain_dead_letters", "ops", key_args=0)       # sent again on each occasion
 CHECK_LEDGER = Step("check_ledger", "ops", key_args=0)                   # sent again each day
@@ -28,7 +29,8 @@ ACKNOWLEDGE_BATCH = Step("acknowledge_batch", "bulk", key_args=2, about=BATCH)  
 PROJECT_PAYMENTS = Step("project_payments", "tracking", key_args=0)      # sent again by each transaction
 QUEUES = tuple(sorted({step.queue_name for step in (CONTRIBUTE, CANCEL_CREDIT, EVALUATE_TRIGGER, CREATE_TRANSFER,
                                                     UPDATE_MONTHLY_COMMISSIONS, PAY_TRANSFER, SEND_PAYMENT_ORDER,
-                                                    SYNC_PAYMENT_ORDER, PROCESS_BANK_EVENT, RECONCILE_DAY,
+                                                    SYNC_PAYMENT_ORDER, PROCESS_BANK_EVENT, CONFIRM_BANK_EVENT,
+                                                    RECONCILE_DAY,
                                                     DRAIN_DEAD_LETTERS, CHECK_LEDGER, SPLIT_BATCH, LOOKUP_DATES, PLAN_BATCH,
                                                     EXECUTE_SUB_BATCH, APPLY_CONNECTOR_CALLBACK, SYNC_INSTRUCTION, MERGE_BATCH,
                                                     ACKNOWLEDGE_BATCH, PROJECT_PAYMENTS)}))

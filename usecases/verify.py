@@ -83,6 +83,7 @@ def verify_all(sessions: Callable[[], Session], progress: Callable[[int], None] 
             progress(1)
     with sessions() as session:
         batches = verify_batches.batch_keys(session)
+        report.violations.extend(verify_batches.check_floats(session))
     for batch_pk in batches:
         with sessions() as session:
             report.violations.extend(verify_batches.check_batch(session, batch_pk))

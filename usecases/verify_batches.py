@@ -6,13 +6,19 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import Integer, and_, func, select
+from sqlalchemy import Integer, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from adapters.db import tables as db
+from adapters.sealing import KEYRING
+from domain.tenants import FLOAT
 
-I, B, S, E, O = db.instructions, db.batches, db.sub_batches, db.wallet_entries, db.payment_orders
+I, B, S, E, O, W = db.instructions, db.batches, db.sub_batches, db.wallet_entries, db.payment_orders, db.wallets
 FINAL = ("success", "failure")
+# The rows a float has paid: closed-loop successes, and SPEI rows handed to the bank and not given back
+# (a cancelled or returned one failed, and its money came back to the float).
+PAID_FROM_FLOAT = or_(and_(I.c.connector == "closedloop", I.c.status == "success"),
+                      and_(I.c.connector == "spei", I.c.payment_order_id.is_not(None), I.c.status != "failure"))
 
 
 def batch_keys(session: Session) -> list[int]:
@@ -64,3 +70,29 @@ def _spei(session: Session, name: str, batch_pk: int) -> Iterable[str]:
         | and_(I.c.status == "success", func.coalesce(orders.c.liquidated, 0) != 1)))
     for row, status, n, liquidated in rows:
         yield f"{name} row {row} ({status}) has {n or 0} payment orders, {liquidated or 0} liquidated"
+
+
+def check_floats(session: Session) -> list[str]:
+    """Each tenant's float, per currency, against its own entries (what came in less what went out) and
+    against its business: its fundings less the rows it paid (closed-loop successes, SPEI rows handed to
+    the bank and not cancelled or returned)."""
+    out: list[str] = []
+    floats = session.execute(select(W.c.id, W.c.tenant_id, W.c.currency, W.c.balance, db.tenants.c.name).join(
+        db.tenants, db.tenants.c.id == W.c.tenant_id).where(W.c.owner_digest.in_(KEYRING.digests(FLOAT)))
+        .order_by(W.c.id))
+    for wallet_id, tenant_id, currency, balance, tenant in floats:
+        name = f"tenant {tenant}'s {currency} float ({balance})"
+        came_in, went_out, funded = session.execute(select(
+            func.coalesce(func.sum((E.c.credit_wallet_id == wallet_id).cast(Integer) * E.c.amount), 0),
+            func.coalesce(func.sum((E.c.debit_wallet_id == wallet_id).cast(Integer) * E.c.amount), 0),
+            func.coalesce(func.sum(and_(E.c.credit_wallet_id == wallet_id, E.c.debit_wallet_id.is_(None))
+                                   .cast(Integer) * E.c.amount), 0)).where(
+            or_(E.c.credit_wallet_id == wallet_id, E.c.debit_wallet_id == wallet_id))).one()
+        paid = session.execute(select(func.coalesce(func.sum(I.c.amount), 0)).select_from(
+            I.join(B, B.c.id == I.c.batch_pk)).where(B.c.tenant_id == tenant_id, I.c.currency == currency,
+                                                     PAID_FROM_FLOAT)).scalar_one()
+        if balance != came_in - went_out:
+            out.append(f"{name}: its entries bring in {came_in} and take out {went_out}")
+        if balance != funded - paid:
+            out.append(f"{name}: funded {funded}, its rows paid {paid}: it should hold {funded - paid}")
+    return out

@@ -45,6 +45,7 @@ class WebSettings:
     bulk_max_bytes: int = 512 * 1024 * 1024
     bulk_max_json_bytes: int = 16 * 1024 * 1024
     adjustment_approval_above: int | None = None
+    gsma_callback_secret: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,8 @@ def resources(uow: UowFactory, settings: WebSettings, health: Mapping[str, Check
         "template": TemplateResource(),
         "dates": DatesResource(clock),
         "payments": PaymentResource(uow),
-        "connector_callbacks": ConnectorCallbackResource(uow, settings.webhook_secret, bulk.callback_readers),
+        "connector_callbacks": ConnectorCallbackResource(
+            uow, {"gsma": settings.gsma_callback_secret}, bulk.callback_readers),
         "metrics": MetricsResource(OperationsCollector(uow, depths, refusals, clock)),
         "merchants": MerchantResource(uow),
         "stores": StoreResource(uow),

@@ -19,7 +19,8 @@ from domain.batches import Batch, InstructionStatus
 from domain.bulk_files import COLUMNS
 from domain.connectors import Answer
 from domain.tenants import Tenant
-from usecases import bulk_plan, bulk_reading, bulk_routes, bulk_submission, steps, tenants
+from usecases import bulk_plan, bulk_reading, bulk_routes, bulk_submission, connector_callbacks, tenants
+from usecases.errors import Conflict
 from web import context as ctx
 from usecases.bulk_files_io import as_csv
 from web.bulk_upload import Integrity, Upload, bad_request, csv_upload, raw_upload
@@ -227,14 +228,15 @@ class ConnectorCallbackResource:
     """PUT /callbacks/{connector}/{uetr}: a connector's final word, checked, stored in the outbox, applied
     by the bulk workers."""
 
-    def __init__(self, uow: UowFactory, secret: str, readers: Mapping[str, CallbackReader]):
-        self._uow, self._secret, self._readers = uow, secret, readers
+    def __init__(self, uow: UowFactory, secrets: Mapping[str, str], readers: Mapping[str, CallbackReader]):
+        self._uow, self._secrets, self._readers = uow, secrets, readers
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, connector: str, uetr: str) -> None:
         uetr = str(UETR_PARAM.value(uetr))
         raw = read_body(req, WEBHOOK_BODY_LIMIT)
         signature = req.get_header("X-Callback-Signature") or ""
-        expected = hmac.new(self._secret.encode(), raw, hashlib.sha256).hexdigest() if self._secret else None
+        secret = self._secrets.get(connector, "")  # each rail its own key: one rail cannot speak for another
+        expected = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest() if secret else None
         if expected is None or not hmac.compare_digest(signature.strip().lower(), expected):
             raise falcon.HTTPUnauthorized(title="Unauthorized", challenges=["HMAC-SHA256"],
                                           description="X-Callback-Signature is missing or wrong")
@@ -245,14 +247,15 @@ class ConnectorCallbackResource:
         reader = self._readers.get(connector)
         if not isinstance(body, dict) or reader is None:
             raise bad_request(f"the body is not a {connector} callback object")
-        answer = reader(body)
+        try:
+            answer = reader(body)
+        except ValueError as e:
+            raise bad_request(f"the body is not a {connector} callback: {e}") from None
         digest = hashlib.sha256(raw).hexdigest()
         with self._uow() as uow:
-            row = uow.instructions.by_uetr(uetr)
-            uow.outbox.send(steps.APPLY_CONNECTOR_CALLBACK, row.uetr, digest, {
-                "outcome": answer.outcome.value, "reference": answer.reference, "error_code": answer.error_code,
-                "error_description": answer.error_description})
-            uow.log("connector_callback", f"{connector} callback for row {row.instruction_id}: "
-                    f"{answer.outcome.value}", reference=row.uetr)
+            refused = connector_callbacks.receive(uow, connector, uetr, digest, answer)
             uow.commit()
+        if refused is not None:
+            # the reason is in the ALERT, not told to the caller: the row may be another tenant's
+            raise Conflict(f"this row does not wait for a {connector} callback; nothing applied")
         resp.media = {"status": "received"}

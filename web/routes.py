@@ -449,7 +449,9 @@ ROUTES: tuple[Route, ...] = (
            errors=((401, "X-Webhook-Secret missing or wrong (refusals are counted, not each stored)"),),
            description="Authenticated by X-Webhook-Secret. The event is stored (a duplicate delivery is a no-op) "
                        "and applied by the bank worker; 200 once stored, also for an unknown estado or an order "
-                       "not known yet. Fields beyond STP's are accepted and stored when they are plain values. "
+                       "not known yet. Fields beyond these are accepted when they are plain values; STP's payee "
+                       "fields are stored masked, any other dropped. A cancellation or return counts only once "
+                       "STP's consultaOrden shows it. "
                        "A body that is not one JSON object of those fields is a 400 (this route answers 400 "
                        "where others answer 422); one over 64 KiB a 413."),
     )),
@@ -573,9 +575,13 @@ ROUTES: tuple[Route, ...] = (
         Op("PUT", "connector_callback", "A payment connector's final word on a row (GSMA)", None,
            "CallbackReceived", params=(CALLBACK_SIGNATURE,), upload=("application/json",),
            errors=((400, "a body that is not the connector's callback"), (401, "a missing or wrong signature"),
-                   (404, "no such row"), (413, "a body over 64 KiB")),
+                   (404, "no such row"), (409, "a row the connector has no say over: another payment mode's, "
+                                                "not handed to it, or in a batch that is not processing (an ALERT)"),
+                   (413, "a body over 64 KiB")),
            description="Signed with X-Callback-Signature (hex HMAC-SHA256 of the body under "
-                       "DISPERSA_WEBHOOK_SECRET). Applied by the bulk workers; a duplicate changes nothing."),
+                       "DISPERSA_GSMA_CALLBACK_SECRET). A claim: applied by the bulk workers only once the "
+                       "provider's own status query shows the same final word (else an ALERT and nothing "
+                       "changes); a duplicate changes nothing."),
     ), path_params=(CONNECTOR_NAME, UETR_PARAM)),
     Route("/api/v1/dates/execution", "dates", "execution", "dates", (
         Op("GET", "get_execution_date", "When to send a payment for it to arrive on a delivery date",

@@ -319,12 +319,15 @@ def sandbox(port: int = typer.Option(7024, help="port on 127.0.0.1"),
             empresa: str = typer.Option("DISPERSA", help="the empresa the sandbox serves"),
             webhook_url: Optional[str] = typer.Option(None, help="where order status callbacks go"),
             webhook_secret: Optional[str] = typer.Option(None, help="sent as X-Webhook-Secret"),
+            gsma_callback_secret: Optional[str] = typer.Option(
+                None, help="signs GSMA callbacks (X-Callback-Signature); not the STP webhook secret"),
             scenario: str = typer.Option("happy", help="outcome scenario, e.g. happy, mixed, chaos"),
             seed: Optional[int] = typer.Option(None, help="random seed for repeatable runs")) -> None:
     """A faithful stand-in for STP on loopback (orders, queries, conciliation, callbacks)."""
     from sandbox.server import run_sandbox
 
-    run_sandbox(port, public_key, empresa, webhook_url, webhook_secret, scenario, seed)
+    run_sandbox(port, public_key, empresa, webhook_url, webhook_secret, scenario, seed,
+                gsma_callback_secret=gsma_callback_secret)
 
 
 @app.command()

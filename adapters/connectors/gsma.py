@@ -22,6 +22,7 @@ from .http import ProviderClient, is_refusal, json_body, text_of
 
 TRANSFER = "/transactions/type/transfer"
 REQUEST_STATES = "/requeststates"
+TRANSACTIONS = "/transactions"
 PAYEE_KEY = "msisdn"       # GSMA pays mobile numbers unless told otherwise
 PAYER_KEY = "accountid"    # our disbursement account at the provider
 FAILED_WORDS = frozenset({"failed", "rejected", "declined"})
@@ -67,14 +68,30 @@ class GsmaConnector:
         client's X-CorrelationID too, which is what a retry after a timeout has. "Not known" (404) is a
         failure for good only once the pay call has ended: asked while it is still in progress, the
         provider may not have booked it yet."""
-        path = f"{REQUEST_STATES}/{quote(payment.instruction_id, safe='')}"
+        return self._ask(REQUEST_STATES, payment.instruction_id, Answer.failed("404", "not known to the provider"))
+
+
+    def confirm(self, payment: Payment, reference: str | None = None) -> Answer:
+        """The provider's own word on this instruction, to check a callback against: its request state
+        (by our X-CorrelationID, so that it is this row's transfer), and for a completed one
+        ``GET /transactions/{transactionReference}``, which must show the transaction completed.
+        ``reference`` (what a callback claimed) is not trusted to find anything."""
+        state = self.status(payment)
+        if state.outcome != Outcome.SUCCESS:
+            return state
+        if not state.reference:
+            return Answer.in_doubt("the provider's request state is completed without its transaction reference")
+        return self._ask(TRANSACTIONS, state.reference,
+                         Answer.in_doubt(f"the provider knows no transaction {state.reference}"))
+
+    def _ask(self, collection: str, identifier: str, not_known: Answer) -> Answer:
+        """``GET {collection}/{identifier}`` read as an answer; ``not_known`` for a 404."""
+        path = f"{collection}/{quote(identifier, safe='')}"
         try:
             response = self._client.call("GET", path, headers={"X-Date": format_datetime(_now(), usegmt=True)})
         except httpx.HTTPError as e:
             return Answer.in_doubt(f"{type(e).__name__} asking the GSMA provider")
-        if response.status_code == 404:
-            return Answer.failed("404", "not known to the provider")
-        return _answer(response)
+        return not_known if response.status_code == 404 else _answer(response)
 
 
 def transfer_body(payment: Payment, now: datetime) -> dict[str, Any]:

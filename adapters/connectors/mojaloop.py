@@ -72,6 +72,13 @@ class MojaloopConnector:
         return _answer(response)
 
 
+    def confirm(self, payment: Payment, reference: str | None = None) -> Answer:
+        """The scheme's own word on this instruction, to check a callback against: ``GET /transfers/{id}``
+        by the transferId we recorded from our own call (``reference``), else by our homeTransactionId;
+        never by an id a callback claimed."""
+        return self.status(payment, reference)
+
+
 def transfer_body(payment: Payment) -> dict[str, Any]:
     """The SDK's outbound transfer request for one payment (MoneyError if the amount cannot be paid)."""
     return {

@@ -598,6 +598,13 @@ class Wallets:
         self._session.execute(update(t.wallets).where(t.wallets.c.id == bindparam("_id")).values(
             balance=bindparam("_balance")), [{"_id": w.id, "_balance": w.balance} for w in wallets])
 
+    def entry(self, reference: str) -> WalletEntry | None:
+        """The movement of this reference, if there is one (references are unique)."""
+        e = t.wallet_entries
+        row = self._session.execute(select(e).where(e.c.reference == reference)).first()
+        return None if row is None else WalletEntry(row.debit_wallet_id, row.credit_wallet_id, int(row.amount),
+                                                    row.currency, row.reference, row.at, row.id)
+
     def of_tenant(self, tenant_id: int) -> list[Wallet]:
         w = t.wallets
         return sorted((_wallet(r) for r in self._session.execute(select(w).where(w.c.tenant_id == tenant_id))),

@@ -18,8 +18,10 @@ Bulk = tuple[Container, testing.TestClient]
 
 
 def make_bulk(settings: Any, clock: Any, tmp_path: Path, **overrides: Any) -> Container:
-    """A container whose batches are kept under ``tmp_path`` and whose connectors sign with ``cb-secret``."""
-    s = settings.model_copy(update={"bulk_storage_dir": str(tmp_path / "batches"), "webhook_secret": "cb-secret",
+    """A container whose batches are kept under ``tmp_path`` and whose GSMA callbacks are signed with
+    ``cb-secret`` (STP's webhook has a secret of its own)."""
+    s = settings.model_copy(update={"bulk_storage_dir": str(tmp_path / "batches"), "webhook_secret": "stp-secret",
+                                    "gsma_callback_secret": "cb-secret",
                                     **overrides})
     container = build_container(s, clock=clock)
     container.broker.flush_all()

@@ -20,13 +20,13 @@ from urllib.parse import quote
 import dramatiq
 from dramatiq import Message
 from dramatiq.common import q_name
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from adapters.db.tables import event_log, outbox
 from adapters.settings import Settings
 from domain import clabe
-from tests.conftest import TEST_DATA_KEYS, TEST_REDIS_URL
+from tests.conftest import MYSQL_URL, TEST_DATA_KEYS, TEST_REDIS_URL
 from tests.factories import validated_store
 from usecases import catalog, credits as credit_cases
 from bootstrap import Container, build_container, relay as relay_of
@@ -390,3 +390,24 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
                 "DISPERSA_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1", "DISPERSA_DATA_KEYS": settings.data_keys})
     env.update(extra)
     return env
+
+
+@contextmanager
+def scratch_database(kind: str, tmp_path: Path, name: str) -> Iterator[str]:
+    """The address of an empty database of its own: a SQLite file under ``tmp_path``, or a MariaDB database
+    named after the tests' own (dropped afterwards)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_path / f'{name}.db'}"
+        return
+    url = make_url(MYSQL_URL).set(database=f"{make_url(MYSQL_URL).database}_{name}")
+    server = create_engine(url.set(database=""))
+    drop = f"DROP DATABASE IF EXISTS `{url.database}`"
+    try:
+        for statement in (drop, f"CREATE DATABASE `{url.database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"):
+            with server.begin() as conn:
+                conn.execute(text(statement))
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with server.begin() as conn:
+            conn.execute(text(drop))
+        server.dispose()

@@ -11,7 +11,7 @@ from adapters.db.tables import bank_events, event_log, outbox, trigger_evaluatio
 from domain import stp
 from domain.ledger import BankTransfer, TransferStatus
 from domain.payment_orders import PaymentOrderStatus
-from tests.integration.orders import begin_send, order_in_sending, order_sent, reload
+from tests.integration.orders import BankShows, begin_send, order_in_sending, order_sent, process_event, reload
 from usecases import bank_events as events, bank_outcomes, ledger, queries, reconciliation, scheduling, sending
 from tests.integration.conftest import WEBHOOK_PATH, WEBHOOK_SECRET
 
@@ -33,11 +33,8 @@ def alerts(container, kind: str) -> int:
             event_log.c.kind == kind, event_log.c.level == "ALERT")).scalar()
 
 
-def process(container, event_id: int) -> str:
-    with container.uow() as uow:
-        result = events.process(uow, event_id, container.payout_config.estados)
-        uow.commit()
-    return result
+def process(container, event_id: int, bank: BankShows | None = None) -> str:
+    return process_event(container, event_id, bank)
 
 
 def sweep(container, clock):
@@ -61,9 +58,20 @@ def test_a_return_whose_message_was_lost_is_redriven_by_the_sweep(stack, clock):
     clock.now += timedelta(minutes=20)
     assert sweep(container, clock)["events_unprocessed"] == 1
     (event_id,), = outbox_rows(container, "process_bank_event")
-    assert process(container, event_id) == "applied"
+    assert process(container, event_id) == "confirming"  # a claim until the bank's query agrees
+    with container.uow() as uow:  # the confirmation's message died too (the bank could not be asked)
+        uow.session.execute(delete(outbox).where(outbox.c.actor_name == "confirm_bank_event"))
+        uow.commit()
+    assert reload(container, order.id)[0].status == PaymentOrderStatus.LIQUIDATED
+    clock.now += timedelta(minutes=20)
+    assert sweep(container, clock)["events_unprocessed"] == 1
+    assert outbox_rows(container, "confirm_bank_event") == [[event_id]]
+    bank = BankShows("D", 12345678, causaDevolucion="Cuenta cancelada")
+    assert events.confirm(container.uow, bank, event_id, container.payout_config) == "applied"
+    assert bank.asked == [order.tracking_key]
     order, transfer = reload(container, order.id)
     assert order.status == PaymentOrderStatus.RETURNED and transfer.status == TransferStatus.REJECTED
+    assert order.return_cause == "Cuenta cancelada"  # the bank's own cause, not the callback's
 
 
 def test_a_liquidation_of_a_cancelled_order_is_a_conflict_with_an_alert(stack):
@@ -158,7 +166,7 @@ def test_money_freed_at_an_instant_store_waits_for_its_next_daily_look(stack, cl
     order = order_sent(container, 12345678)
     post(client, {"id": 12345678, "folioOrigen": order.tracking_key, "estado": "CN"})
     with container.uow() as uow:
-        process(container, uow.session.execute(select(bank_events.c.id)).scalar())
+        process(container, uow.session.execute(select(bank_events.c.id)).scalar(), BankShows("CN"))
     for _ in range(3):  # the scheduler's next ticks, the same morning: the bank just refused this account
         _tick(container, clock)
         clock.now += timedelta(minutes=1)
@@ -257,7 +265,7 @@ def test_a_cancelled_or_returned_transfer_says_why_even_when_the_bank_gave_no_ca
         with container.uow() as uow:
             event_id = uow.session.execute(select(bank_events.c.id).where(
                 bank_events.c.folio_origen == order.tracking_key)).scalar_one()
-        assert process(container, event_id) == "applied"
+        assert process(container, event_id, BankShows(estado)) == "applied"
         transfer = reload(container, order.id)[1]
         assert (transfer.status, transfer.status_reason) == (status, reason)
 

@@ -4,7 +4,10 @@ The seed's sample file pays through the closed loop, Mojaloop and GSMA; a SPEI b
 orders with `ledger verify` and the reconciliation finding nothing wrong."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
+import json
 import secrets
 import time
 from datetime import timedelta
@@ -15,7 +18,7 @@ import dramatiq
 import httpx
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from adapters.sealing import KEYRING
 from adapters.bank.signer import generate_key_pair
@@ -32,6 +35,7 @@ from usecases.verify import verify_all
 pytestmark = pytest.mark.integration
 SEED_CSV = Path(__file__).parent.parent / "data" / "ph-ee-bulk-demo-6.csv"
 SEED_MODES = {"slcb": "closedloop", "mojaloop": "mojaloop", "gsma": "gsma", "spei": "spei"}
+GSMA_SECRET = "gsma-callback-secret"  # not the STP webhook's
 
 
 class Stack:
@@ -78,7 +82,7 @@ def stack(db_url: str, tmp_path: Path) -> Iterator[Stack]:
     (tmp_path / "stp.pem").write_bytes(private)
     secret = secrets.token_hex(12)
     settings = isolated_settings(db_url, stp_private_key_path=str(tmp_path / "stp.pem"), stp_passphrase="frase",
-                                 webhook_secret=secret, stp_timeout_seconds=2.0, max_retries=20,
+                                 webhook_secret=secret, gsma_callback_secret=GSMA_SECRET, stp_timeout_seconds=2.0, max_retries=20,
                                  min_backoff_ms=50, max_backoff_ms=400, bulk_storage_dir=str(tmp_path / "batches"),
                                  connector_timeout_seconds=2.0)
     container = build_container(settings)
@@ -87,6 +91,7 @@ def stack(db_url: str, tmp_path: Path) -> Iterator[Stack]:
     web = LoopbackServer(web_app(container)).start()
     sandbox = SandboxServer(SandboxConfig(public_key_pem=public, empresa=settings.stp_empresa,
                                           webhook_url=f"{web.url}/webhooks/stp/order-status", webhook_secret=secret,
+                                          gsma_callback_secret=GSMA_SECRET,
                                           scenario="happy", seed=3, speed=8, connector_hang_seconds=3.0)).start()
     container.settings = settings.model_copy(update={
         "stp_base_url": sandbox.url, "stp_efws_url": sandbox.url, "gsma_base_url": sandbox.url,
@@ -158,7 +163,8 @@ def spei_file(count: int) -> bytes:
 def test_a_spei_batch_ends_in_liquidated_orders_that_reconcile(stack: Stack) -> None:
     funding = clabe.make("646", "180", "00000009999")
     headers = stack.tenant("nomina", {"payment-modes": {"spei": "spei"}, "splitting.sub-batch-size": 4,
-                                      "spei.funding-account": funding, "spei.funding-name": "Nómina Norte SA"})
+                                      "spei.funding-account": funding, "spei.funding-name": "Nómina Norte SA"},
+                           fund=("2000", "MXN"))
     batch_id = stack.submit(headers, spei_file(10), "nomina-2026-12")
     summary = stack.finished(headers, batch_id, timeout=90)
     assert summary["status"] == "completed" and summary["successful"] == 10, summary
@@ -230,7 +236,7 @@ def test_payments_are_tracked_by_their_uetr_through_liquidation_and_a_late_retur
     from usecases import access, bank_outcomes, credits as credit_cases
 
     container = stack.container
-    headers = stack.tenant("nomina", {"payment-modes": {"spei": "spei"}})
+    headers = stack.tenant("nomina", {"payment-modes": {"spei": "spei"}}, fund=("100.25", "MXN"))
     batch_id = stack.submit(headers, spei_file(1), "nomina-track")
     assert stack.finished(headers, batch_id, timeout=90)["successful"] == 1
     with container.uow() as uow:
@@ -277,3 +283,130 @@ def test_payments_are_tracked_by_their_uetr_through_liquidation_and_a_late_retur
     assert account not in text and "Tienda" not in text  # the account and the name only masked
     assert httpx.get(f"{stack.web.url}/api/v1/payments/{store_order.uetr}/receipt", headers=headers,
                      timeout=30).status_code == 404
+
+
+def _signed_put(stack: Stack, uetr: str, body: dict[str, Any], secret: str = GSMA_SECRET,
+                connector: str = "gsma") -> httpx.Response:
+    raw = json.dumps(body).encode()
+    signature = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    return httpx.put(f"{stack.web.url}/callbacks/{connector}/{uetr}", content=raw, timeout=30,
+                     headers={"Content-Type": "application/json", "X-Callback-Signature": signature})
+
+
+def _row(stack: Stack, batch_id: str, row: int) -> Any:
+    found = rows(stack.container, "SELECT i.uetr, i.status, i.connector FROM instructions i JOIN batches b "
+                                  "ON b.id = i.batch_pk WHERE b.batch_id = :b AND i.row = :r", b=batch_id, r=row)
+    return found[0] if found else None
+
+
+def _alerts(stack: Stack, kind: str) -> int:
+    return int(rows(stack.container, "SELECT COUNT(*) AS n FROM event_log WHERE kind = :k AND level = 'ALERT'",
+                    k=kind)[0].n)
+
+
+COMPLETED = {"transactionReference": "REF-FORGED", "transactionStatus": "completed"}
+
+
+def test_a_signed_callback_settles_only_its_own_rows_waiting_for_it_once_the_provider_agrees(stack: Stack) -> None:
+    """The audit's GSMA-signed callback marked closed-loop and SPEI rows, and rows of a batch awaiting
+    approval, SUCCESS with no money moved. A callback is a claim about one of its own rows now."""
+    headers = stack.tenant("mixto", {"payment-modes": {"gsma": "gsma", "slcb": "closedloop"}},
+                           fund=("100", "KES"), wallets=(("254711110000", "KES"),))
+    content = ("id,payment_mode,payee_identifier_type,payee_identifier,amount,currency\n"
+               "0,gsma,msisdn,254700001111,100,KES\n"    # pending for ever: no callback, no word
+               "1,slcb,msisdn,254711110000,100,KES\n")
+    batch_id = stack.submit(headers, content.encode(), "mixto-1")
+    wait_until(lambda: [getattr(_row(stack, batch_id, r), "status", None) for r in (0, 1)] == ["in_progress", "success"],
+               60, "the GSMA row handed over and the closed-loop row paid")
+    waiting, paid = _row(stack, batch_id, 0), _row(stack, batch_id, 1)
+    # signed with STP's webhook secret: refused, one rail cannot speak for another
+    assert _signed_put(stack, waiting.uetr, COMPLETED, secret=stack.container.settings.webhook_secret
+                       ).status_code == 401
+    # not the connector's shape: a 400, not a 500
+    answer = _signed_put(stack, waiting.uetr, {"hello": "world"})
+    assert answer.status_code == 400 and "gsma callback" in answer.json()["description"]
+    # a row of another payment mode: refused, with an ALERT
+    answer = _signed_put(stack, paid.uetr, {**COMPLETED, "transactionStatus": "failed"})
+    assert answer.status_code == 409, answer.text
+    assert _alerts(stack, "connector_callback_refused") == 1
+    # its own row, waiting: queued, then contradicted by the provider's own status (still pending)
+    assert _signed_put(stack, waiting.uetr, COMPLETED).status_code == 200
+    wait_until(lambda: _alerts(stack, "connector_callback_contradicted") == 1, 30, "the contradiction's alert")
+    assert _row(stack, batch_id, 0).status == "in_progress" and _row(stack, batch_id, 1).status == "success"
+    # a batch awaiting approval: none of its rows waits for any connector
+    approving = stack.tenant("aprueba", {"payment-modes": {"gsma": "gsma"}, "approval.enable": True})
+    held = stack.submit(approving, b"id,payment_mode,payee_identifier_type,payee_identifier,amount,currency\n"
+                                   b"0,gsma,msisdn,254700001234,100,KES\n", "aprueba-1")
+    wait_until(lambda: stack.summary(approving, held)["status"] == "awaiting_approval" and _row(stack, held, 0),
+               30, "the batch held")
+    assert _signed_put(stack, _row(stack, held, 0).uetr, COMPLETED).status_code == 409
+    assert _row(stack, held, 0).status == "pending"
+    assert _alerts(stack, "connector_callback_refused") == 2
+    assert verify_all(stack.container.sessions).violations == []
+
+
+def _float(stack: Stack, tenant: str, currency: str = "MXN") -> int | None:
+    with stack.container.uow() as uow:
+        wallet = uow.wallets.find(uow.tenants.get(tenant).id or 0, "float", currency)
+        return None if wallet is None else wallet.balance
+
+
+def test_spei_rows_are_paid_from_the_tenants_float_and_a_return_gives_the_money_back(stack: Stack) -> None:
+    """The audit saw 10,000 MXN liquidated for a tenant whose MXN float held 5,000. A SPEI row is paid out
+    of the float now: one it cannot cover fails INSUFFICIENT_FUNDS and is never sent; a returned one
+    puts its money back into the float; and ledger verify holds the float to its fundings and rows."""
+    from domain.stp import OrderOutcome
+    from usecases import bank_outcomes
+
+    container = stack.container
+    headers = stack.tenant("rentas", {"payment-modes": {"spei": "spei"}}, fund=("5000", "MXN"))
+    accounts = [clabe.make("012", "180", f"{16000000 + i:011d}") for i in range(3)]
+    content = ("id,payment_mode,payee_identifier_type,payee_identifier,amount,currency,note\n"
+               f"0,spei,clabe,{accounts[0]},3000,MXN,Casa Uno\n"
+               f"1,spei,clabe,{accounts[1]},2500,MXN,Casa Dos\n"      # beyond what is left: 2000
+               f"2,spei,clabe,{accounts[2]},2000,MXN,Casa Tres\n")
+    batch_id = stack.submit(headers, content.encode(), "rentas-1")
+    summary = stack.finished(headers, batch_id, timeout=90)
+    assert (summary["successful"], summary["failed"]) == (2, 1), summary
+    [refused] = httpx.get(f"{stack.web.url}/api/v1/batchtransactions/{batch_id}/detail", headers=headers,
+                          params={"status": "FAILURE"}, timeout=30).json()
+    assert refused["row"] == 1 and refused["errorCode"] == "INSUFFICIENT_FUNDS"
+    books = httpx.get(f"{stack.sandbox.url}/_sandbox/books", timeout=10).json()["orders"]
+    assert sorted(b["cuentaBeneficiario"] for b in books) == [accounts[0], accounts[2]]  # nothing sent for row 1
+    assert rows(container, "SELECT COUNT(*) AS n FROM payment_orders")[0].n == 2
+    assert _float(stack, "rentas") == 0
+    assert verify_all(container.sessions).violations == []
+    # the bank returns row 0 (its return confirmed): its 3,000 come back to the float, once
+    [order] = rows(container, "SELECT po.id FROM payment_orders po JOIN instructions i ON i.uetr = po.uetr "
+                              "WHERE i.row = 0")
+    for _ in range(2):
+        with container.uow() as uow:
+            bank_outcomes.apply_outcome(uow, order.id, OrderOutcome.RETURNED, cause="Cuenta cancelada")
+            uow.commit()
+    assert _float(stack, "rentas") == 300_000
+    assert stack.summary(headers, batch_id)["failed"] == 2
+    assert verify_all(container.sessions).violations == []
+    # money taken out of the float behind the ledger's back is found
+    with container.uow() as uow:
+        uow.session.execute(text("UPDATE wallets SET balance = balance + 100000 WHERE owner_digest = :d"),
+                            {"d": KEYRING.digest("float")})
+        uow.commit()
+    violations = verify_all(container.sessions).violations
+    assert len(violations) == 2 and all("tenant rentas's MXN float (400000)" in v for v in violations), violations
+
+
+def test_a_spei_row_the_bank_refuses_gives_its_money_back_to_the_float(stack: Stack) -> None:
+    headers = stack.tenant("rechazos", {"payment-modes": {"spei": "spei"}}, fund=("1000", "MXN"))
+    account = clabe.make("012", "180", "00017000001")
+    batch_id = stack.submit(headers, ("id,payment_mode,payee_identifier_type,payee_identifier,amount,currency,note\n"
+                                      f"0,spei,clabe,{account},1000,MXN,PLD RECHAZADO\n").encode(), "rechazos-1")
+    summary = stack.finished(headers, batch_id, timeout=90)
+    assert (summary["successful"], summary["failed"]) == (0, 1), summary  # STP's -200: refused for good
+    assert rows(stack.container, "SELECT status FROM payment_orders")[0].status == "cancelled"
+    assert _float(stack, "rechazos") == 100_000  # taken when the order was made, given back when refused
+    [row] = rows(stack.container, "SELECT instruction_id FROM instructions")
+    moved = rows(stack.container, "SELECT reference, amount FROM wallet_entries WHERE debit_wallet_id IS NOT NULL "
+                                  "ORDER BY id")
+    assert [(m.reference, m.amount) for m in moved] == [(row.instruction_id, 100_000),
+                                                        (f"{row.instruction_id}:back", 100_000)]
+    assert verify_all(stack.container.sessions).violations == []

@@ -25,9 +25,9 @@ from domain import clabe, masking
 from tests.conftest import FakeClock
 from tests.integration.conftest import WEBHOOK_PATH, WEBHOOK_SECRET
 from tests.integration.helpers import count, rows, scalar
-from tests.integration.orders import order_sent
+from tests.integration.orders import BankShows, order_sent, process_event
 from tests.integration.test_web_access import Api, expect, is_error
-from usecases import bank_events as events, commissions
+from usecases import commissions
 from web import routes
 from web.schema import RATE_SCHEMA, Body, Field
 
@@ -143,9 +143,8 @@ def test_a_return_with_estado_and_cause_at_their_limits_reaches_the_order_whole(
                           "folioOrigen": order.tracking_key, "estado": RETURNED_ALIAS,
                           "causaDevolucion": cause}).status_code == 200
     [event] = stored_events(api)
-    with container.uow() as uow:
-        assert events.process(uow, event.id, container.payout_config.estados).value == "applied"
-        uow.commit()
+    # the bank's own query confirms it, with the cause at its limit too
+    assert process_event(container, event.id, BankShows(RETURNED_ALIAS, causaDevolucion=cause)) == "applied"
     assert column(api, "payment_orders", "status", order.id) == "returned"
     assert column(api, "payment_orders", "return_cause", order.id) == cause
     assert scalar(container, "SELECT detail FROM payment_order_status_history WHERE payment_order_id = :id "

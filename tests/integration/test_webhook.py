@@ -12,7 +12,7 @@ from adapters.db.tables import bank_events, event_log, outbox
 from domain import stp
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType, TransferStatus
 from domain.payment_orders import PaymentOrderStatus
-from tests.integration.orders import begin_send, order_in_sending, order_sent, reload
+from tests.integration.orders import BankShows, begin_send, order_in_sending, order_sent, process_event, reload
 from usecases import bank_events as events, sending
 from tests.integration.conftest import WEBHOOK_PATH, WEBHOOK_SECRET
 from bootstrap import build_container, web_app
@@ -37,16 +37,12 @@ def count(container, table, *where) -> int:
         return uow.session.execute(select(func.count()).select_from(table).where(*where)).scalar()
 
 
-def process_all(container) -> list[str]:
-    """What the bank worker does with every stored event, in arrival order."""
+def process_all(container, bank: BankShows | None = None) -> list[str]:
+    """What the bank workers do with every stored event, in arrival order (asking ``bank`` to confirm a
+    return or cancellation)."""
     with container.uow() as uow:
         ids = list(uow.session.scalars(select(bank_events.c.id).order_by(bank_events.c.id)))
-    results = []
-    for event_id in ids:
-        with container.uow() as uow:
-            results.append(events.process(uow, event_id, container.payout_config.estados))
-            uow.commit()
-    return results
+    return [process_event(container, event_id, bank) for event_id in ids]
 
 
 @pytest.mark.parametrize("secret", [None, "", "wrong", SECRET + "x"])
@@ -148,7 +144,7 @@ def test_a_return_before_its_liquidation_leaves_the_ledger_consistent(stack):
     order = order_sent(container, 12345678)
     post(client, callback(order, "D", causa="Cuenta inexistente"))
     post(client, callback(order, "LQ"))
-    assert process_all(container) == ["applied", "ignored"]
+    assert process_all(container, BankShows("D", causaDevolucion="Cuenta inexistente")) == ["applied", "ignored"]
     order, transfer = reload(container, order.id)
     assert order.status == PaymentOrderStatus.RETURNED and order.return_cause == "Cuenta inexistente"
     assert transfer.status == TransferStatus.REJECTED
@@ -165,7 +161,7 @@ def test_a_return_months_after_liquidation_overrides_the_disbursement(stack, clo
     process_all(container)
     clock.now += timedelta(days=95)
     post(client, callback(order, "D", causa="Beneficiario no reconoce el pago"))
-    assert process_all(container)[-1] == "applied"
+    assert process_all(container, BankShows("D"))[-1] == "applied"
     order, transfer = reload(container, order.id)
     assert transfer.status == TransferStatus.REJECTED and transfer.returned_after_applied
     with container.uow() as uow:

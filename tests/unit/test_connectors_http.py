@@ -80,7 +80,7 @@ class CallbackReceiver:
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[SandboxServer]:
-    config = SandboxConfig(webhook_secret=SECRET, connector_hang_seconds=HANG, connector_callback_delay_seconds=DELAY,
+    config = SandboxConfig(gsma_callback_secret=SECRET, connector_hang_seconds=HANG, connector_callback_delay_seconds=DELAY,
                            connector_callback_backoff_seconds=(0.05, 0.2))
     server = SandboxServer(config).start()
     yield server

@@ -199,3 +199,23 @@ def test_the_client_sends_that_body(tmp_path):
     raw = seen[0].content
     assert seen[0].headers["content-type"] == "application/json"
     assert b'"monto": 942.00' in raw and b'"tipoCuentaBeneficiario": 40' in raw and b'"referenciaNumerica": 7654321' in raw
+
+
+@pytest.mark.parametrize("status", list(S))
+@pytest.mark.parametrize("outcome", list(stp.OrderOutcome))
+def test_a_cancellation_or_return_needs_the_banks_word_unless_the_order_is_settled_back(status, outcome):
+    order = _order()
+    order.status = status
+    expected = outcome != stp.OrderOutcome.LIQUIDATED and status not in (S.CANCELLED, S.RETURNED)
+    assert order.needs_confirmation(outcome) is expected
+
+
+def test_a_callback_is_stored_with_payee_data_masked_and_unknown_fields_dropped():
+    stored = stp.callback_as_stored({
+        "id": 1, "estado": "D", "folioOrigen": "DSP1", "causaDevolucion": "Cuenta cancelada", "monto": "10.00",
+        "cuentaBeneficiario": "646180110400000007", "nombreBeneficiario": "Juana Perez", "rfcCurpOrdenante": None,
+        "cuentaOrdenante": "646180500000000004", "direccion": "Calle Falsa 123", "telefono": 5512345678})
+    assert stored == {"id": 1, "estado": "D", "folioOrigen": "DSP1", "causaDevolucion": "Cuenta cancelada",
+                      "monto": "10.00", "cuentaBeneficiario": "**************0007", "nombreBeneficiario": "J*** P***",
+                      "rfcCurpOrdenante": None, "cuentaOrdenante": "**************0004"}
+    assert stp.callback_as_stored(stored) == stored  # masking twice changes nothing

@@ -17,6 +17,7 @@ from domain.schedules import instant_key
 from domain.stp import DEFAULT_ESTADOS, OrderOutcome
 from tests.fake_uow import FakeUnitOfWork
 from usecases import bank_events, bank_outcomes, catalog, credits, ledger, scheduling, sending, steps
+from adapters.bank.stp_client import FoundOrder
 from usecases.errors import Conflict
 from usecases.payouts import PayoutConfig
 
@@ -229,3 +230,36 @@ def test_a_callback_is_stored_once_and_applied_by_its_step(uow):
     assert bank_events.process(uow, event_id, DEFAULT_ESTADOS) == BankEventStatus.APPLIED  # type: ignore[arg-type]
     assert bank_events.process(uow, event_id, DEFAULT_ESTADOS) == BankEventStatus.APPLIED  # type: ignore[arg-type]
     assert order.status == OS.LIQUIDATED
+
+
+def _returned_callback(uow: FakeUnitOfWork, order_id: int) -> int:
+    """A return of the order, stored and processed: a claim waiting for the bank's word."""
+    order = uow.orders.get(order_id)
+    event_id, _ = bank_events.receive(uow, {"id": order.bank_order_id, "folioOrigen": order.tracking_key,
+                                            "estado": "D", "causaDevolucion": "lo que diga el callback"})
+    assert bank_events.process(uow, event_id, DEFAULT_ESTADOS) == BankEventStatus.CONFIRMING  # type: ignore[arg-type]
+    assert (steps.CONFIRM_BANK_EVENT, (event_id,)) in uow.outbox.messages
+    return event_id  # type: ignore[return-value]
+
+
+def test_a_return_is_applied_once_consultaorden_shows_it_with_the_banks_cause(uow):
+    _, order_id = sent_order(uow)
+    bank_outcomes.apply_outcome(uow, order_id, OrderOutcome.LIQUIDATED)
+    event_id = _returned_callback(uow, order_id)
+    assert uow.orders.get(order_id).status == OS.LIQUIDATED  # nothing moved on the callback alone
+    shown = FoundOrder(12_345_678, "D", {"causaDevolucion": "Cuenta cancelada", "tsDevolucion": 1_763_900_000_000})
+    assert bank_events.settle_confirmation(uow, event_id, shown, CONFIG) == BankEventStatus.APPLIED
+    assert bank_events.settle_confirmation(uow, event_id, shown, CONFIG) == BankEventStatus.APPLIED  # once
+    order = uow.orders.get(order_id)
+    assert (order.status, order.return_cause) == (OS.RETURNED, "Cuenta cancelada")
+    assert [bu.type for bu in uow.balance_updates.all()].count(BT.DISBURSEMENT_OVERRIDE) == 1
+
+
+@pytest.mark.parametrize("shown", [FoundOrder(12_345_678, "LQ", {}), FoundOrder(12_345_678, "A", {}), None])
+def test_a_return_the_bank_does_not_show_changes_nothing_and_raises_an_alert(uow, shown):
+    _, order_id = sent_order(uow)
+    bank_outcomes.apply_outcome(uow, order_id, OrderOutcome.LIQUIDATED)
+    event_id = _returned_callback(uow, order_id)
+    assert bank_events.settle_confirmation(uow, event_id, shown, CONFIG) == BankEventStatus.CONTRADICTED
+    assert uow.orders.get(order_id).status == OS.LIQUIDATED and uow.transfers.all()[0].status == TS.APPLIED
+    assert uow.kinds("ALERT").count("bank_event_contradicted") == 1

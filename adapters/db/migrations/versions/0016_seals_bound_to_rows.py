@@ -7,7 +7,7 @@ A token already bound (or already unbound, going down) is left as it is, so the 
 after a failure. It needs DISPERSA_DATA_KEYS whenever there are rows to rewrite.
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-07 19:00:00
 """
 from typing import Any, Callable
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from adapters.sealing import KEYRING, UNBOUND, VERSION, KeysMissing, place
 
 revision = '0016'
-down_revision = '0012'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
