@@ -295,6 +295,7 @@ NOT_DEAD = ((409, "the dead letter is not dead: it was requeued or dropped alrea
 Op = Operation
 NOT_YET = ((409, "the resource is not ready for this yet; the description says what is missing"),)
 TIERS_422 = ((422, "invalid input, or a min_origination given twice; nothing was changed"),)
+FUTURE_DAY_422 = (422, "not a day of the calendar, or a day after today in Mexico City; nothing was changed")
 RANGE_422 = ((422, "invalid input, or min_amount above max_amount; nothing was changed"),)
 CLABE_422 = ((422, "invalid input, or a CLABE whose bank code or check digit is wrong; nothing was changed"),)
 
@@ -421,8 +422,9 @@ ROUTES: tuple[Route, ...] = (
     )),
     Route("/reconciliations/{date}", "reconciliations", None, "bank", (
         Op("GET", "get_reconciliation", "The latest reconciliation of a day against STP's conciliation list",
-           APPROVE, "Reconciliation", errors=((404, "no reconciliation has run for the day"),)),
-        Op("POST", "run_reconciliation", "Reconcile a day now", APPROVE, "ReconciliationRequested", 202),
+           APPROVE, "Reconciliation", errors=((404, "no reconciliation has run for the day"), FUTURE_DAY_422)),
+        Op("POST", "run_reconciliation", "Reconcile a day now", APPROVE, "ReconciliationRequested", 202,
+           errors=(FUTURE_DAY_422,)),
     ), path_params=(OPERATION_DATE,)),
     Route("/api/v1/events", "events", None, "operations", (
         Op("GET", "list_events", "The event log, newest first: decisions, bank events, failures and alerts",
