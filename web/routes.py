@@ -471,7 +471,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/tenants/{tenant}/float", "tenants", "float", "bulk", (
         Op("POST", "fund_tenant", "Credit a tenant's float, from which its closedloop rows are paid",
            Action.FUND_TENANTS, "Tenant", body=FLOAT_FUNDING,
-           errors=((404, "no such tenant"), (422, "an amount that is not positive money of its currency")),
+           errors=((404, "no such tenant"), (422, "an amount that is not positive money of its currency, or one "
+                                               "beyond 2^53-1 minor units or that would take the float beyond them")),
            description="A money decision, for treasury and admin keys; audited."),
     ), path_params=(TENANT_NAME,)),
     Route("/batchtransactions", "batch_submission", None, "bulk", (
