@@ -10,6 +10,7 @@ from sqlalchemy import CursorResult, Result, and_, bindparam, func, insert, or_,
 from sqlalchemy.orm import Session
 
 from adapters.db import tables as t
+from adapters.db.errors import insert_unless_present
 from adapters.sealing import KEYRING
 from domain.bank_events import BankEvent, BankEventStatus
 from domain.commission import CommissionUpdate
@@ -302,14 +303,17 @@ class BankEvents(Repository[BankEvent]):
         """Store a callback unless one with the same body is stored (its unique hash): (id, whether new).
         One INSERT for a new callback, the webhook's common case."""
         e = t.bank_events
-        result = self._session.execute(insert(e).prefix_with("IGNORE", dialect="mysql")
-                                       .prefix_with("OR IGNORE", dialect="sqlite").values(
+
+        def stored() -> int | None:
+            return self._session.execute(select(e.c.id).where(e.c.body_hash == event.body_hash)).scalar()
+
+        result = insert_unless_present(self._session, insert(e).values(
             body_hash=event.body_hash, body=event.body, estado=event.estado, received_at=event.received_at,
             bank_order_id=event.bank_order_id, folio_origen=event.folio_origen, status=event.status,
-            attempts=event.attempts))
-        if cast(CursorResult[Any], result).rowcount == 1:
+            attempts=event.attempts), lambda: stored() is not None)
+        if result is not None:
             return _inserted_id(result), True
-        return int(self._session.execute(select(e.c.id).where(e.c.body_hash == event.body_hash)).scalar_one()), False
+        return int(stored() or 0), False
 
     def waiting(self, status: BankEventStatus, received_before: datetime | None = None) -> list[BankEvent]:
         stmt = select(BankEvent).where(t.bank_events.c.status == status)
@@ -502,9 +506,8 @@ class Wallets:
             self._session.execute(select(t.tenants.c.id).where(t.tenants.c.id == tenant_id).with_for_update())
             missing = self._missing(wanted, where)
             if missing:
-                self._session.execute(insert(w).prefix_with("IGNORE", dialect="mysql").prefix_with(
-                    "OR IGNORE", dialect="sqlite"), [dict(tenant_id=tenant_id, owner=o, owner_digest=KEYRING.digest(o),
-                                                          currency=currency, balance=0, created_at=at) for o in missing])
+                self._session.execute(insert(w), [dict(tenant_id=tenant_id, owner=o, owner_digest=KEYRING.digest(o),
+                                                       currency=currency, balance=0, created_at=at) for o in missing])
         rows = self._session.execute(select(w).where(*where).order_by(w.c.owner_digest).with_for_update())
         return {r.owner: _wallet(r) for r in rows}
 
