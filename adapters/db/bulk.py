@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Iterable, Sequence, cast
 
-from sqlalchemy import CursorResult, Integer, bindparam, func, insert, or_, select, update
+from sqlalchemy import Integer, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from adapters.db import tables as t
