@@ -70,7 +70,7 @@ def ensure_numbers(engine: Engine, upto: int) -> None:
     """A table ``bench_numbers`` holding 1..``upto`` at least (built by doubling, on MySQL or MariaDB), for
     bulk INSERT ... SELECT."""
     execute(engine, "CREATE TABLE IF NOT EXISTS bench_numbers (n INT PRIMARY KEY)",
-            "INSERT IGNORE INTO bench_numbers (n) VALUES (1)")
+            "INSERT INTO bench_numbers (n) SELECT 1 FROM DUAL WHERE NOT EXISTS (SELECT n FROM bench_numbers)")
     while (top := int(scalar(engine, "SELECT MAX(n) FROM bench_numbers"))) < upto:
         execute(engine, "INSERT INTO bench_numbers (n) SELECT n + :top FROM bench_numbers WHERE n + :top <= :upto",
                 top=top, upto=upto)

@@ -10,6 +10,7 @@ import dramatiq
 import falcon
 from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 import actors
@@ -24,7 +25,7 @@ from adapters.clock import utc_now
 from adapters.counters import MinuteCounter
 from adapters.queue_depths import queue_depths
 from adapters.dead_letter_queues import DeadLetterQueues, RabbitmqDeadLetterQueues, StubDeadLetterQueues
-from adapters.db.engine import build_engine, session_factory
+from adapters.db.engine import NotStrict, build_engine, require_strict, session_factory
 from adapters.db.outbox import new_message_id
 from adapters.db.uow import UnitOfWork
 from adapters.bank.signer import Signer
@@ -174,6 +175,20 @@ def build_container(settings: Settings | None = None, *, clock: Callable[[], dat
         container.new_id = new_id
     container.broker = build_broker(settings, container.uow, container.record_death, container.clock)
     declare_actors(container)
+    return container
+
+
+def process_container(settings: Settings | None = None) -> Container:
+    """``build_container`` for a long-running process (web, worker, relay, scheduler): it refuses to start,
+    saying why, when the database does not run its sessions in strict mode. A database that cannot be
+    reached yet is left to the health check."""
+    container = build_container(settings)
+    try:
+        require_strict(container.engine)
+    except NotStrict as e:
+        raise SystemExit(f"dispersa refuses to start: {e}") from None
+    except OperationalError as e:
+        log.warning("the database could not be reached at start-up to check its sql_mode: %s", e.orig)
     return container
 
 

@@ -9,7 +9,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from domain.money import AMOUNT_TEXT, Money, MoneyError, exponent
+from domain.money import AMOUNT_TEXT, BeyondBound, Money, MoneyError, exponent
 
 COLUMNS = ("id", "request_id", "payment_mode", "payer_identifier_type", "payer_identifier", "payee_identifier_type",
            "payee_identifier", "amount", "currency", "note", "program_shortcode", "cycle")
@@ -33,6 +33,7 @@ class RowErrorCode(str, enum.Enum):
     INVALID_AMOUNT = "INVALID_AMOUNT"
     AMOUNT_PRECISION = "AMOUNT_PRECISION"
     NON_POSITIVE_AMOUNT = "NON_POSITIVE_AMOUNT"
+    AMOUNT_TOO_LARGE = "AMOUNT_TOO_LARGE"
     UNKNOWN_CURRENCY = "UNKNOWN_CURRENCY"
     WRONG_COLUMN_COUNT = "WRONG_COLUMN_COUNT"
 
@@ -101,7 +102,10 @@ def parse_amount(text: str, currency: str) -> Money | RowFailure:
     if decimals > places:
         return RowFailure(RowErrorCode.AMOUNT_PRECISION, f"amount {text!r} has {decimals} decimals; {currency} "
                           f"has {places}")
-    money = Money.parse(written, currency)
+    try:
+        money = Money.parse(written, currency)
+    except BeyondBound as e:
+        return RowFailure(RowErrorCode.AMOUNT_TOO_LARGE, str(e))
     if money.minor <= 0:
         return RowFailure(RowErrorCode.NON_POSITIVE_AMOUNT, f"amount {text!r} is not above zero")
     return money

@@ -11,10 +11,11 @@ from datetime import datetime
 from typing import Iterable, Protocol, Sequence
 
 from domain.identity import id_of
+from domain.money import MAX_MINOR
 
 
-# A balance stays within what a JSON client reading numbers as doubles holds exactly.
-MAX_BALANCE = 2**53 - 1
+# A balance stays within the bound of every amount (domain.money).
+MAX_BALANCE = MAX_MINOR
 # A transfer's reason quotes the bank's cause or treasury's words (up to 255 characters each) after a
 # sentence of ours, so that neither is ever cut.
 REASON_LENGTH = 512

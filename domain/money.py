@@ -10,10 +10,29 @@ from domain.currencies import EXPONENTS
 # The currencies a merchant's ledger may keep; payments (bulk rows) may be in any ISO 4217 currency.
 MINOR_UNITS = {"MXN": 2, "USD": 2, "EUR": 2}
 AMOUNT_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
+# The one bound of every amount that enters (files, API, CLI) and of every balance it builds: exact in a
+# double, so in any JSON client, and far inside the BIGINT columns, which the database would otherwise clamp.
+MAX_MINOR = 2**53 - 1
 
 
 class MoneyError(ValueError):
     """An amount or currency that cannot be money."""
+
+
+class BeyondBound(MoneyError):
+    """An amount beyond MAX_MINOR: well-formed, but more than any amount may be."""
+
+
+def within_bound(minor: int) -> bool:
+    """Whether an amount or a balance of ``minor`` units, either way, stays within MAX_MINOR."""
+    return abs(minor) <= MAX_MINOR
+
+
+def bounded(minor: int, what: str = "an amount") -> int:
+    """``minor`` as it is when within the bound; MoneyError beyond it."""
+    if not within_bound(minor):
+        raise BeyondBound(f"{what} is at most {MAX_MINOR} minor units either way; {minor} is beyond it")
+    return minor
 
 
 def _exponent(currency: str) -> int:
@@ -75,6 +94,9 @@ class Money:
         scaled = value.scaleb(exp)
         if scaled != scaled.to_integral_value():
             raise MoneyError(f"{text!r} has more than {exp} decimals")
+        if not within_bound(int(scaled)):
+            raise BeyondBound(f"{text.strip()} {currency} is beyond the largest amount, "
+                             f"{cls(MAX_MINOR, currency).to_decimal_string()} {currency} ({MAX_MINOR} minor units)")
         return cls(int(scaled), currency)
 
     def to_decimal_string(self) -> str:

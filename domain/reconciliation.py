@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Mapping, Sequence
 
 from domain import stp
@@ -25,8 +26,22 @@ def _ours(order: PaymentOrder) -> dict[str, Any]:
             "uetr": order.uetr}
 
 
+BANK_FIELDS = ("idEF", "claveRastreo", "monto", "estado", "causaDevolucion", "tsLiquidacion")
+
+
+def _plain(value: Any) -> Any:
+    """A value of the bank's row as JSON keeps it: its amounts arrive as Decimals (exact) and are kept as
+    the decimal strings they were, as is anything else that is not a JSON scalar."""
+    return value if value is None or isinstance(value, (bool, int, str)) else str(value)
+
+
 def _bank(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: row.get(k) for k in ("idEF", "claveRastreo", "monto", "estado", "causaDevolucion", "tsLiquidacion")}
+    return {k: _plain(row.get(k)) for k in BANK_FIELDS}
+
+
+def reconcilable(day: str, now: datetime) -> bool:
+    """Whether ``day`` (YYYYMMDD) has begun at the bank: a day after today's operation date has no orders."""
+    return day <= stp.operation_date(now)
 
 
 def compare(orders: Sequence[PaymentOrder], bank_rows: Sequence[Mapping[str, Any]],

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.money import MAX_MINOR, within_bound
+
 
 class WalletError(Exception):
     """A movement the wallets cannot make: not enough money, other currencies, the same wallet."""
@@ -42,6 +44,7 @@ def fund(float_wallet: Wallet, amount: int, reference: str, at: datetime) -> Wal
     """Money from outside into the tenant's float (treasury's funding)."""
     if amount <= 0:
         raise WalletError("a funding is a positive amount")
+    _may_hold(float_wallet, amount, "the float")
     float_wallet.balance += amount
     return WalletEntry(None, _id(float_wallet), amount, float_wallet.currency, reference, at)
 
@@ -57,9 +60,16 @@ def move(debit: Wallet, credit: Wallet, amount: int, reference: str, at: datetim
         raise WalletError(f"cannot move {debit.currency} into a {credit.currency} wallet")
     if debit.balance < amount:
         raise InsufficientFunds(f"insufficient funds: the wallet holds {debit.balance}, the payment is {amount}")
+    _may_hold(credit, amount, "the payee's wallet")
     debit.balance -= amount
     credit.balance += amount
     return WalletEntry(_id(debit), _id(credit), amount, debit.currency, reference, at)
+
+
+def _may_hold(wallet: Wallet, amount: int, whose: str) -> None:
+    if not within_bound(wallet.balance + amount):
+        raise WalletError(f"{whose} holds {wallet.balance} {wallet.currency}; {amount} more would take it beyond "
+                          f"{MAX_MINOR} minor units, the largest balance")
 
 
 def _id(wallet: Wallet) -> int:

@@ -132,6 +132,7 @@ class SandboxBank:
                      estado=styled(order.estado, self.config.estado_style),
                      causaDevolucion=order.causa_devolucion, tsCaptura=order.ts_captura,
                      tsLiquidacion=order.ts_liquidacion, tsDevolucion=order.ts_devolucion)
+        shown.update(order.amended)
         return shown
 
     def _now_ms(self) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 import threading
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from .scenarios import CANCELLED, IN_FLIGHT, LIQUIDATED, RETURNED
 
@@ -47,6 +47,8 @@ class BookedOrder:
     ts_devolucion: int | None = None
     causa_devolucion: str | None = None
     deliveries: list[Delivery] = field(default_factory=list)
+    amended: dict[str, Any] = field(default_factory=dict)  # what the queries show instead (see `Books.amend`)
+    forgotten: bool = False  # left out of the queries (see `Books.forget`)
 
 
 class Books:
@@ -89,6 +91,22 @@ class Books:
                 self._changed.notify_all()
             return copy.deepcopy(order)
 
+    def amend(self, order_id: int, **shown: Any) -> None:
+        """Show the order with other values in STP's queries (``monto``, ``estado``, ``idEF``...): books that
+        differ from ours, for reconciliation to find. No callback tells of it."""
+        with self._changed:
+            self._orders[order_id].amended.update(shown)
+            self._changed.notify_all()
+
+    def forget(self, order_id: int) -> None:
+        """Leave the order out of STP's queries, as if it had never booked it: an order we have and it has
+        not. (Its planned outcomes still happen, unseen.)"""
+        with self._changed:
+            order = self._orders[order_id]
+            order.forgotten = True
+            self._by_key.pop((order.empresa, order.clave_rastreo), None)
+            self._changed.notify_all()
+
     def add_delivery(self, order_id: int, estado: str, copy_number: int) -> int:
         with self._changed:
             deliveries = self._orders[order_id].deliveries
@@ -123,7 +141,7 @@ class Books:
         """The empresa's orders of one operation day, by id."""
         with self._changed:
             return [copy.deepcopy(o) for o in sorted(self._orders.values(), key=lambda o: o.id)
-                    if o.empresa == empresa and o.fecha_operacion == fecha_operacion]
+                    if o.empresa == empresa and o.fecha_operacion == fecha_operacion and not o.forgotten]
 
     def orders(self) -> list[BookedOrder]:
         with self._changed:

@@ -8,13 +8,13 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from scheduler import jobs
-from bootstrap import build_container, configure_logging
+from bootstrap import configure_logging, process_container
 
 log = logging.getLogger("dispersa.scheduler")
 
 
 def build_scheduler() -> BlockingScheduler:
-    container = build_container()
+    container = process_container()
     configure_logging(container.settings)
     tz = container.settings.timezone
     tick = max(1, container.settings.scheduler_tick_seconds)

@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from domain.bulk_config import BulkConfig
-from domain.money import Money, MoneyError
+from domain.money import BeyondBound, Money, MoneyError
 
 
 class RouteError(ValueError):
     """The route cannot be paid as given; the message says why."""
+
+
+class AmountBeyondBound(RouteError):
+    """An amount of the route is beyond the largest amount (domain.money.MAX_MINOR)."""
 
 
 def _mode(config: BulkConfig, given: str | None) -> str:
@@ -33,6 +37,8 @@ def items(config: BulkConfig, route: Mapping[str, Any]) -> list[dict[str, Any]]:
             if str(part["currency"]).upper() != currency:
                 raise RouteError(f"transfers[{i}] is in {part['currency']}, the route in {currency}")
             parts.append(Money.parse(str(part["amount"]), currency))
+    except BeyondBound as e:
+        raise AmountBeyondBound(str(e)) from None
     except MoneyError as e:
         raise RouteError(str(e)) from None
     total = sum(parts, Money.zero(currency))

@@ -13,7 +13,7 @@ from domain.access import Action, Role, may
 from domain.commission import DEFAULT_MXN_TAX_RATE
 from domain.dual_control import ACCOUNT_FIELDS, DualControlError, Person, require_second_person
 from domain.merchants import PAYOUT_FIELDS, Change, CommissionTierRow, Merchant, MerchantStatus, PaymentOption, Store
-from domain.money import MINOR_UNITS, MoneyError, parse_rate
+from domain.money import MAX_MINOR, MINOR_UNITS, MoneyError, bounded, parse_rate, within_bound
 from domain.sealed import refusal
 from domain.schedules import DisbursementMode, ScheduleError
 from usecases.errors import Conflict, Forbidden, Invalid
@@ -75,8 +75,8 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
         except clabe.InvalidClabe as e:
             raise Invalid(f"clabe: {e}") from None
     for name in ("minimum_transfer", "min_amount", "max_amount"):
-        if name in out and (not isinstance(out[name], int) or out[name] < 0):
-            raise Invalid(f"{name} is a non-negative integer amount in minor units")
+        if name in out and (not isinstance(out[name], int) or out[name] < 0 or not within_bound(out[name])):
+            raise Invalid(f"{name} is a non-negative integer amount in minor units, at most {MAX_MINOR}")
     return out
 
 
@@ -101,7 +101,7 @@ def create_merchant(uow: UnitOfWork, name: str, currency: str = "MXN", tax_rate:
 
 def _tiers(raw: list[dict[str, Any]]) -> list[CommissionTierRow]:
     try:
-        tiers = [CommissionTierRow(merchant_id=0, min_origination=int(t["min_origination"]),
+        tiers = [CommissionTierRow(merchant_id=0, min_origination=bounded(int(t["min_origination"]), "min_origination"),
                                    commission_rate=parse_rate(t["commission_rate"])) for t in raw]
     except (KeyError, TypeError, ValueError, MoneyError) as e:
         raise Invalid(f"tiers: each has min_origination and commission_rate ({e})") from None

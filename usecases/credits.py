@@ -6,7 +6,7 @@ from domain.commission import NoApplicableOption, select_option, split_credit
 from domain.credits import CancellationReason, Credit, CreditError
 from domain.identity import id_of
 from domain.ledger import MAX_BALANCE
-from domain.money import Money
+from domain.money import MAX_MINOR, Money, within_bound
 from usecases import steps
 from usecases.errors import Conflict, Forbidden, Invalid
 
@@ -18,8 +18,8 @@ def originate(uow: UnitOfWork, store_id: int, external_id: str, amount: int, num
         if (existing.store_id, existing.amount, existing.number_of_payments) != (store_id, amount, number_of_payments):
             raise Conflict(f"credit {external_id!r} exists with other terms")
         return existing
-    if not isinstance(amount, int) or amount <= 0:
-        raise Invalid("amount is a positive integer in minor units")
+    if not isinstance(amount, int) or amount <= 0 or not within_bound(amount):
+        raise Invalid(f"amount is a positive integer in minor units, at most {MAX_MINOR}")
     store = uow.stores.get(store_id)
     merchant = uow.merchants.get(store.merchant_id)
     if not merchant.can_originate:

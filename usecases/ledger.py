@@ -11,6 +11,7 @@ from domain.identity import id_of
 from domain.credits import Credit, CreditStatus
 from domain.ledger import BalanceUpdate, BalanceUpdateType as T, BankTransfer, TransferStatus
 from domain.merchants import Store
+from domain.money import MAX_MINOR, within_bound
 from domain.schedules import DisbursementMode, instant_key, is_manual_key, manual_key
 from domain.triggers import Evaluation, EvaluationOutcome, TriggerEvaluation, TriggerState
 from domain.stp import OrderOutcome
@@ -79,6 +80,8 @@ def adjust(uow: UnitOfWork, store_id: int, amount: int, admin_id: int | None, no
     above ``approval_above`` (DISPERSA_ADJUSTMENT_APPROVAL_ABOVE), or one that takes what the store was
     adjusted today without a second person above it, is held for another person's approval: the answer is
     then the AdjustmentRequest, and an ALERT says so."""
+    if not within_bound(amount):
+        raise Invalid(f"an adjustment is at most {MAX_MINOR} minor units either way")
     if max_amount is not None and abs(amount) > max_amount:
         raise Invalid(f"an adjustment is at most {max_amount} minor units either way (DISPERSA_MAX_ADJUSTMENT)")
     if idempotency_key:

@@ -1,16 +1,18 @@
 """The bulk side of ``dispersa ledger verify``: each batch's rows against its own counts and against the
 money that moved. No row is paid twice (one wallet entry or one payment order at most), every closed-loop
 success has exactly its wallet entry, every SPEI success exactly one liquidated order, and a finished
-batch has no row still on its way."""
+batch has no row still on its way. Each row's amount is the one its row as sent reads, and each payment
+order's the one of its row."""
 from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import Integer, and_, func, or_, select
+from sqlalchemy import JSON, Integer, and_, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from adapters.db import tables as db
 from adapters.sealing import KEYRING
+from domain.bulk_files import RowFailure, parse_amount
 from domain.tenants import FLOAT
 
 I, B, S, E, O, W = db.instructions, db.batches, db.sub_batches, db.wallet_entries, db.payment_orders, db.wallets
@@ -42,9 +44,35 @@ def check_batch(session: Session, batch_pk: int) -> list[str]:
                                ).scalar()
     if planned != numbered:
         out.append(f"{name}: its sub-batches hold {planned} rows, {numbered} rows are numbered into them")
+    out.extend(_amounts(session, name, batch_pk))
+    out.extend(_order_amounts(session, name, batch_pk))
     out.extend(_closed_loop(session, name, batch_pk))
     out.extend(_spei(session, name, batch_pk))
     return out
+
+
+def _amounts(session: Session, name: str, batch_pk: int) -> Iterable[str]:
+    """Rows whose amount is not the one their row as sent reads (parsed by the rule that read it then)."""
+    sent = type_coerce(I.c.fields, JSON)
+    rows = session.execute(select(I.c.row, I.c.amount, I.c.currency, sent["amount"].as_string(),
+                                  sent["currency"].as_string()).where(
+        I.c.batch_pk == batch_pk, or_(I.c.amount.is_not(None), I.c.status == "success")).order_by(I.c.row)
+        .execution_options(yield_per=10_000))
+    for row, amount, currency, written, written_currency in rows:
+        read = parse_amount(written or "", (written_currency or "").strip().upper())
+        if isinstance(read, RowFailure) or (read.minor, read.currency) != (amount, currency):
+            yield (f"{name} row {row}: its amount is {amount} {currency} minor units, its row as sent reads "
+                   f"{written!r} {written_currency!r}")
+
+
+def _order_amounts(session: Session, name: str, batch_pk: int) -> Iterable[str]:
+    """Payment orders of the batch's rows for another amount than their row's."""
+    rows = session.execute(select(I.c.row, I.c.amount, I.c.currency, O.c.tracking_key, O.c.amount, O.c.currency)
+                           .select_from(I.join(O, O.c.uetr == I.c.uetr)).where(
+        I.c.batch_pk == batch_pk, or_(O.c.amount != I.c.amount, O.c.currency != I.c.currency)))
+    for row, amount, currency, tracking_key, ordered, order_currency in rows:
+        yield (f"{name} row {row} ({amount} {currency}) has payment order {tracking_key} for "
+               f"{ordered} {order_currency}")
 
 
 def _closed_loop(session: Session, name: str, batch_pk: int) -> Iterable[str]:

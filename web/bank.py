@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Callable
 
 import falcon
@@ -12,6 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from adapters.counters import MinuteCounter
 from adapters.db.errors import is_duplicate
 from adapters.db.uow import UnitOfWork
+from domain.reconciliation import reconcilable
+from domain.stp import operation_date
 from usecases import bank_events, queries, scheduling
 from usecases.errors import NotFound
 from web import context as ctx
@@ -66,13 +68,18 @@ class StpWebhookResource:
         resp.media = RECEIVED
 
 
-def operation_day(text: str) -> str:
-    """YYYY-MM-DD (a real day, 2000 to 2099) as STP's YYYYMMDD; anything else is a 422."""
+def operation_day(text: str, now: datetime) -> str:
+    """YYYY-MM-DD (a real day, 2000 to 2099, not after today in Mexico City) as STP's YYYYMMDD; anything
+    else is a 422."""
     OPERATION_DATE.value(text)
     try:
-        return date.fromisoformat(text).strftime("%Y%m%d")
+        day = date.fromisoformat(text).strftime("%Y%m%d")
     except ValueError:
         raise invalid(f"{text} is not a day of the calendar") from None
+    if not reconcilable(day, now):
+        raise invalid(f"{text} is in the future: a day is reconciled from its own operation date on "
+                      f"(today is {operation_date(now)} in Mexico City)")
+    return day
 
 
 class ReconciliationResource:
@@ -82,16 +89,16 @@ class ReconciliationResource:
         self._uow = uow
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, date: str) -> None:
-        day = operation_day(date)
         with self._uow() as uow:
+            day = operation_day(date, uow.clock())
             run = queries.latest_reconciliation(uow, day)
         if run is None:
             raise NotFound(f"no reconciliation has run for {date}")
         resp.media = run
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, date: str) -> None:
-        day = operation_day(date)
         with self._uow() as uow:
+            day = operation_day(date, uow.clock())
             stamp = uow.clock().strftime("%Y%m%dT%H%M%S%f")
             scheduling.enqueue_reconciliation(uow, day, occasion=f"requested-{stamp}")
             ctx.record(uow, req, "reconciliation", day)

@@ -25,6 +25,7 @@ from web import context as ctx
 from usecases.bulk_files_io import as_csv
 from web.bulk_upload import Integrity, Upload, bad_request, csv_upload, raw_upload
 from web.limits import read_body
+from web.schema import invalid
 from web.routes import (
     BATCH_ID, BATCH_TYPE, BULK_PAGE, DATE_TYPE, BULK_SIZE, BULK_SORTED_BY, BULK_SORTED_ORDER, CALLBACK_URL, CONTENT_MD5,
     CONTENT_SHA256, CORRELATION_ID, FILENAME, PAGE_NO, PAGE_SIZE, PURPOSE, ROW_STATUS, SUB_BATCH, TEMPLATE_TYPES,
@@ -207,6 +208,8 @@ class PaymentRouteResource:
         request_id = _correlation_id(req)
         try:
             items = bulk_routes.items(tenant.bulk, fields)
+        except bulk_routes.AmountBeyondBound as e:
+            raise invalid(str(e)) from None
         except bulk_routes.RouteError as e:
             raise bad_request(str(e)) from None
         canonical = json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()

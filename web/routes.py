@@ -303,6 +303,7 @@ NOT_DEAD = ((409, "the dead letter is not dead: it was requeued or dropped alrea
 Op = Operation
 NOT_YET = ((409, "the resource is not ready for this yet; the description says what is missing"),)
 TIERS_422 = ((422, "invalid input, or a min_origination given twice; nothing was changed"),)
+FUTURE_DAY_422 = (422, "not a day of the calendar, or a day after today in Mexico City; nothing was changed")
 RANGE_422 = ((422, "invalid input, or min_amount above max_amount; nothing was changed"),)
 CLABE_422 = ((422, "invalid input, or a CLABE whose bank code or check digit is wrong; nothing was changed"),)
 
@@ -457,8 +458,9 @@ ROUTES: tuple[Route, ...] = (
     )),
     Route("/reconciliations/{date}", "reconciliations", None, "bank", (
         Op("GET", "get_reconciliation", "The latest reconciliation of a day against STP's conciliation list",
-           APPROVE, "Reconciliation", errors=((404, "no reconciliation has run for the day"),)),
-        Op("POST", "run_reconciliation", "Reconcile a day now", APPROVE, "ReconciliationRequested", 202),
+           APPROVE, "Reconciliation", errors=((404, "no reconciliation has run for the day"), FUTURE_DAY_422)),
+        Op("POST", "run_reconciliation", "Reconcile a day now", APPROVE, "ReconciliationRequested", 202,
+           errors=(FUTURE_DAY_422,)),
     ), path_params=(OPERATION_DATE,)),
     Route("/api/v1/events", "events", None, "operations", (
         Op("GET", "list_events", "The event log, newest first: decisions, bank events, failures and alerts",
@@ -505,7 +507,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/tenants/{tenant}/float", "tenants", "float", "bulk", (
         Op("POST", "fund_tenant", "Credit a tenant's float, from which its closedloop rows are paid",
            Action.FUND_TENANTS, "Tenant", body=FLOAT_FUNDING,
-           errors=((404, "no such tenant"), (422, "an amount that is not positive money of its currency")),
+           errors=((404, "no such tenant"), (422, "an amount that is not positive money of its currency, or one "
+                                               "beyond 2^53-1 minor units or that would take the float beyond them")),
            description="A money decision, for treasury and admin keys; audited."),
     ), path_params=(TENANT_NAME,)),
     Route("/batchtransactions", "batch_submission", None, "bulk", (

@@ -10,8 +10,11 @@ from typing import Any
 
 import falcon
 
-# Amounts are integer minor units: this bound keeps them exact in JSON clients that use doubles.
-MAX_INTEGER = 2**53 - 1
+from domain.money import MAX_MINOR
+
+# Amounts are integer minor units within the domain's one bound (exact in JSON clients that use doubles);
+# every other integer is held to it too.
+MAX_INTEGER = MAX_MINOR
 # Ids are BIGINT: a path or body id beyond this can name nothing.
 MAX_ID = 2**63 - 1
 

@@ -13,9 +13,9 @@ if settings.worker_metrics_port:
 
 import dramatiq  # noqa: E402
 
-from bootstrap import build_container, configure_logging  # noqa: E402
+from bootstrap import configure_logging, process_container  # noqa: E402
 
-container = build_container(settings)
+container = process_container(settings)
 configure_logging(container.settings)
 metrics = worker_metrics(container.settings)
 if metrics is not None:

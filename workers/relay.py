@@ -1,11 +1,11 @@
 """``python -m workers.relay``: the outbox relay process (see adapters/relay.py)."""
 from __future__ import annotations
 
-from bootstrap import build_container, configure_logging, relay
+from bootstrap import configure_logging, process_container, relay
 
 
 def main() -> None:
-    container = build_container()
+    container = process_container()
     configure_logging(container.settings)
     relay(container).run_forever()
 

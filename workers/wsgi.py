@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import logging
 
-from bootstrap import build_container, configure_logging, web_app
+from bootstrap import configure_logging, process_container, web_app
 
-container = build_container()
+container = process_container()
 configure_logging(container.settings)
 # GET /health opens a RabbitMQ connection each time; pika narrates every one of them at INFO.
 logging.getLogger("pika").setLevel(max(logging.WARNING, logging.getLogger().level))

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Iterable, Sequence, cast
 
-from sqlalchemy import CursorResult, Integer, bindparam, func, insert, or_, select, update
+from sqlalchemy import Integer, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from adapters.db import tables as t
+from adapters.db.errors import insert_unless_present
 from adapters.db.types import SEALED_FIELDS
 from adapters.sealing import KEYRING, Bound
 from domain.batches import Batch, BatchStatus, InstructionStatus
@@ -24,10 +25,6 @@ INSTRUCTION_STATE = ("status", "error_code", "error_description", "connector_ref
                      "execution_date", "delivery_date")
 SORTABLE = {"requestFile": B.c.filename, "createdAt": B.c.created_at, "startedAt": B.c.created_at,
             "completedAt": B.c.completed_at, "requestId": B.c.request_id, "status": B.c.status, "id": B.c.id}
-
-
-def _ignore(stmt: Any) -> Any:
-    return stmt.prefix_with("IGNORE", dialect="mysql").prefix_with("OR IGNORE", dialect="sqlite")
 
 
 def _batch(row: Any) -> Batch:
@@ -54,19 +51,16 @@ class Batches:
 
     def add(self, batch: Batch) -> tuple[Batch, bool]:
         """Store a new batch unless the tenant has one under its request_id: (the stored one, whether new)."""
-        result = self._session.execute(_ignore(insert(B)).values(
+        result = insert_unless_present(self._session, insert(B).values(
             batch_id=batch.batch_id, tenant_id=batch.tenant_id, request_id=batch.request_id,
             content_sha256=batch.content_sha256, filename=batch.filename, purpose=batch.purpose,
             callback_url=batch.callback_url, source=batch.source, stored_at=batch.stored_at,
             status=batch.status.value, rows=batch.rows, submitted_by_key_id=batch.submitted_by_key_id,
             created_at=batch.created_at, updated_at=batch.created_at, size_bytes=batch.size_bytes,
-            date_type=batch.date_type))
-        if cast(CursorResult[Any], result).rowcount == 1:
+            date_type=batch.date_type), lambda: self.of_request(batch.tenant_id, batch.request_id) is not None)
+        if result is not None:
             return self.get(batch.batch_id), True
-        earlier = self.of_request(batch.tenant_id, batch.request_id)
-        if earlier is None:  # the batch_id itself was taken: ids are UUIDs, so this is a caller's mistake
-            raise NotFound(f"batch {batch.batch_id} could not be stored")
-        return earlier, False
+        return cast(Batch, self.of_request(batch.tenant_id, batch.request_id)), False
 
     def of_request(self, tenant_id: int, request_id: str) -> Batch | None:
         """The tenant's batch under this X-CorrelationID, if there is one."""
@@ -149,16 +143,27 @@ class Instructions:
 
     def add_many(self, rows: Sequence[Instruction], dedupe_keys: Sequence[str | None], at: datetime) -> int:
         """Write the rows unless written already (a page split twice); returns how many were new."""
-        if not rows:
-            return 0
-        result = self._session.execute(_ignore(insert(I)), [dict(
+        values = [dict(
             batch_pk=i.batch_pk, row=i.row, instruction_id=i.instruction_id, uetr=i.uetr, fields=dict(i.fields),
             payment_mode=i.payment_mode, connector=i.connector, payee_identifier=Bound(i.payee_identifier[:64], i.uetr),
             amount=i.amount, currency=i.currency[:3], status=i.status.value, error_code=i.error_code,
             error_description=i.error_description, dedupe_key=KEYRING.digest(key) if key else None, created_at=at,
             updated_at=at, rail=i.rail, requested_date=i.requested_date, completed_at=i.completed_at)
-            for i, key in zip(rows, dedupe_keys)])
-        return int(cast(CursorResult[Any], result).rowcount)
+            for i, key in zip(rows, dedupe_keys)]
+        if not values:
+            return 0
+        if insert_unless_present(self._session, insert(I), lambda: bool(self._written(values)), values) is not None:
+            return len(values)
+        written = self._written(values)  # the page was split before, wholly or in part: the rest is written now
+        rest = [v for v in values if (v["batch_pk"], v["row"]) not in written]
+        if rest:
+            self._session.execute(insert(I), rest)
+        return len(rest)
+
+    def _written(self, values: Sequence[dict[str, Any]]) -> set[tuple[int, int]]:
+        """Which of these (batch, row) pairs are written already."""
+        return {(r.batch_pk, r.row) for r in self._session.execute(select(I.c.batch_pk, I.c.row).where(
+            I.c.batch_pk.in_({v["batch_pk"] for v in values}), I.c.row.in_([v["row"] for v in values])))}
 
     def known_duplicates(self, batch_pk: int, keys: Iterable[str]) -> set[str]:
         """Which of the duplicate keys earlier pages of the batch have already. A key names a payee and an
@@ -315,9 +320,10 @@ class SubBatches:
     def add(self, batch_pk: int, number: int, payment_mode: str, connector: str | None, rows: int,
             at: datetime) -> None:
         """Record a sub-batch, unless it is recorded already (a plan run twice)."""
-        self._session.execute(_ignore(insert(S)).values(
+        insert_unless_present(self._session, insert(S).values(
             batch_pk=batch_pk, number=number, payment_mode=payment_mode, connector=connector, rows=rows,
-            status="pending", created_at=at, updated_at=at))
+            status="pending", created_at=at, updated_at=at), lambda: self._session.execute(select(S.c.id).where(
+                S.c.batch_pk == batch_pk, S.c.number == number)).first() is not None)
 
     def lock(self, batch_pk: int, number: int) -> Any:
         """The sub-batch's row, locked; NotFound when there is none."""

@@ -17,6 +17,10 @@ def normalise_url(url: str) -> str:
 
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+# Every session refuses a value that does not fit its column (a BIGINT amount beyond its range, a text too
+# long) rather than storing it changed; the rest is the server's default.
+SQL_MODE = "STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
+STRICT_MODES = frozenset({"STRICT_TRANS_TABLES", "STRICT_ALL_TABLES"})
 
 
 def _connect_args(url: str) -> dict[str, object]:
@@ -56,13 +60,32 @@ def build_engine(url: str, lock_wait_seconds: int = 0, pool_size: int = 10, max_
     engine = create_engine(url, pool_pre_ping=True, pool_recycle=1800, isolation_level="READ COMMITTED",
                            pool_size=pool_size, max_overflow=max_overflow, pool_reset_on_return=None,
                            connect_args=_connect_args(url))
-    if lock_wait_seconds > 0:
-        @event.listens_for(engine, "connect")
-        def _lock_wait(dbapi_conn, _record):  # type: ignore[no-untyped-def]
-            with dbapi_conn.cursor() as cursor:
+    @event.listens_for(engine, "connect")
+    def _session(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        with dbapi_conn.cursor() as cursor:
+            cursor.execute(f"SET SESSION sql_mode = '{SQL_MODE}'")
+            if lock_wait_seconds > 0:
                 cursor.execute(f"SET SESSION innodb_lock_wait_timeout = {int(lock_wait_seconds)}")
 
     return engine
+
+
+class NotStrict(RuntimeError):
+    """The database session does not run in strict mode: a value that does not fit would be stored changed."""
+
+
+def require_strict(engine: Engine) -> None:
+    """Raise NotStrict unless a new session of ``engine`` runs in strict mode (SQLite, the embedded demo's,
+    has no such mode)."""
+    if engine.dialect.name != "mysql":
+        return
+    with engine.connect() as conn:
+        mode = str(conn.exec_driver_sql("SELECT @@SESSION.sql_mode").scalar() or "")
+    if not STRICT_MODES & set(mode.split(",")):
+        raise NotStrict(f"the database session runs with sql_mode '{mode}', without STRICT_TRANS_TABLES: the server "
+                        "would store a value that does not fit its column changed (an amount clamped) instead of "
+                        "refusing it. Let the database user set its session's sql_mode, or set the server's to "
+                        "include STRICT_TRANS_TABLES, and start again.")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -9,6 +9,7 @@ from typing import Any, Callable, cast
 from sqlalchemy import CursorResult, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from adapters.db.errors import insert_unless_present
 from adapters.db.tables import outbox
 from domain.messages import Step
 
@@ -24,11 +25,12 @@ class Outbox:
     def send(self, step: Step, *args: Any, again: str | None = None, delay_ms: int | None = None) -> bool:
         """Record a message; a second one with the same step and business key is ignored, unless it is
         sent ``again`` on another occasion (a sweep's window, a new run). Returns whether it was recorded."""
+        dedupe_key = step.dedupe_key(args, again)
         stmt = insert(outbox).values(
             message_id=self._new_id(), queue_name=step.queue_name, actor_name=step.actor_name,
-            args=list(args), dedupe_key=step.dedupe_key(args, again), delay_ms=delay_ms, created_at=self._clock(),
-        ).prefix_with("IGNORE", dialect="mysql").prefix_with("OR IGNORE", dialect="sqlite")
-        return cast(CursorResult[Any], self._session.execute(stmt)).rowcount == 1
+            args=list(args), dedupe_key=dedupe_key, delay_ms=delay_ms, created_at=self._clock())
+        return insert_unless_present(self._session, stmt, lambda: self._session.execute(
+            select(outbox.c.id).where(outbox.c.dedupe_key == dedupe_key)).first() is not None) is not None
 
     def resend(self, message_id: str, queue_name: str, actor_name: str, args: list[Any], occasion: str) -> None:
         """Publish a message again under its own message id, with no options (so its retry count starts

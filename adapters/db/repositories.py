@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from adapters.db import tables as t
+from adapters.db.errors import insert_unless_present
 from adapters.sealing import KEYRING, Bound
 from domain.bank_events import BankEvent, BankEventStatus
 from domain.commission import CommissionUpdate
@@ -323,14 +324,17 @@ class BankEvents(Repository[BankEvent]):
         """Store a callback unless one with the same body is stored (its unique hash): (id, whether new).
         One INSERT for a new callback, the webhook's common case."""
         e = t.bank_events
-        result = self._session.execute(insert(e).prefix_with("IGNORE", dialect="mysql")
-                                       .prefix_with("OR IGNORE", dialect="sqlite").values(
+
+        def stored() -> int | None:
+            return self._session.execute(select(e.c.id).where(e.c.body_hash == event.body_hash)).scalar()
+
+        result = insert_unless_present(self._session, insert(e).values(
             body_hash=event.body_hash, body=event.body, estado=event.estado, received_at=event.received_at,
             bank_order_id=event.bank_order_id, folio_origen=event.folio_origen, status=event.status,
-            attempts=event.attempts))
-        if cast(CursorResult[Any], result).rowcount == 1:
+            attempts=event.attempts), lambda: stored() is not None)
+        if result is not None:
             return _inserted_id(result), True
-        return int(self._session.execute(select(e.c.id).where(e.c.body_hash == event.body_hash)).scalar_one()), False
+        return int(stored() or 0), False
 
     def waiting(self, status: BankEventStatus, received_before: datetime | None = None) -> list[BankEvent]:
         stmt = select(BankEvent).where(t.bank_events.c.status == status)
@@ -566,10 +570,9 @@ class Wallets:
             missing = self._missing(wanted, where)
             if missing:
                 digests_of = {o: KEYRING.digest(o) for o in missing}  # a wallet's owner is bound to its digest
-                self._session.execute(insert(w).prefix_with("IGNORE", dialect="mysql").prefix_with(
-                    "OR IGNORE", dialect="sqlite"), [dict(tenant_id=tenant_id, owner=Bound(o, d), owner_digest=d,
-                                                          currency=currency, balance=0, created_at=at)
-                                                     for o, d in digests_of.items()])
+                self._session.execute(insert(w), [dict(tenant_id=tenant_id, owner=Bound(o, d), owner_digest=d,
+                                                       currency=currency, balance=0, created_at=at)
+                                                  for o, d in digests_of.items()])
         rows = self._session.execute(select(w).where(*where).order_by(w.c.owner_digest).with_for_update())
         return {r.owner: _wallet(r) for r in rows}
 

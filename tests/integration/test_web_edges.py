@@ -4,6 +4,7 @@ type, query values are one value each, the bank webhook refuses what is not its 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -196,8 +197,16 @@ def test_a_reconciliation_date_that_is_not_a_day_is_422(api: Api, day: str) -> N
 
 
 def test_a_real_day_is_accepted_and_an_unrun_one_is_404(api: Api) -> None:
-    assert expect(api.treasury.post("/reconciliations/2026-11-24"), 202)["operation_date"] == "20261124"
-    is_error(api.treasury.get("/reconciliations/2026-11-25"), 404)
+    assert expect(api.treasury.post("/reconciliations/2026-11-23"), 202)["operation_date"] == "20261123"  # today
+    is_error(api.treasury.get("/reconciliations/2026-11-22"), 404)
+
+
+@pytest.mark.parametrize("day", ["2026-11-24", "2099-12-31"])
+def test_a_day_after_today_in_mexico_city_is_422_and_nothing_is_enqueued(api: Api, clock, day: str) -> None:
+    clock.now = datetime(2026, 11, 24, 5, 59, tzinfo=timezone.utc)  # 23:59 of the 23rd in Mexico City
+    is_error(api.treasury.post(f"/reconciliations/{day}"), 422, "in the future")
+    is_error(api.treasury.get(f"/reconciliations/{day}"), 422, "in the future")
+    assert count(api.container, "outbox", "actor_name = 'reconcile_day'") == 0
 
 
 # --- the STP webhook ---------------------------------------------------------------------------------------

@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, strategies as st
 
 from domain.commission import split_credit
-from domain.money import Money, MoneyError, parse_rate, round_half_up
+from domain.money import MAX_MINOR, BeyondBound, Money, MoneyError, bounded, parse_rate, round_half_up
 
 BIGINT = 2**63 - 1
-minor_amounts = st.integers(min_value=-BIGINT, max_value=BIGINT)
+minor_amounts = st.integers(min_value=-MAX_MINOR, max_value=MAX_MINOR)
 currencies = st.sampled_from(["MXN", "USD", "EUR"])
 
 
@@ -32,6 +32,32 @@ def test_format_has_two_decimals(minor: int, text: str) -> None:
 def test_format_then_parse_round_trips(minor: int, currency: str) -> None:
     money = Money(minor, currency)
     assert Money.parse(money.to_decimal_string(), currency) == money
+
+
+@given(st.integers(min_value=MAX_MINOR + 1, max_value=BIGINT * 10**9), st.booleans(), currencies)
+def test_an_amount_beyond_the_bound_is_refused_as_it_is_read(minor: int, negative: bool, currency: str) -> None:
+    with pytest.raises(BeyondBound):
+        Money.parse(Money(-minor if negative else minor, currency).to_decimal_string(), currency)
+
+
+@pytest.mark.parametrize(("text", "currency"), [("90071992547409.91", "MXN"), ("9007199254740.991", "KWD"),
+                                                ("9007199254740991", "JPY"), ("-90071992547409.91", "USD")])
+def test_the_bound_itself_is_read(text: str, currency: str) -> None:
+    assert abs(Money.parse(text, currency).minor) == MAX_MINOR == 2**53 - 1
+
+
+@pytest.mark.parametrize(("text", "currency"), [("90071992547409.92", "MXN"), ("9007199254740.992", "KWD"),
+                                                ("9007199254740992", "JPY"), ("99999999999999999999", "USD")])
+def test_one_minor_unit_beyond_the_bound_is_refused(text: str, currency: str) -> None:
+    with pytest.raises(BeyondBound, match="beyond the largest amount"):
+        Money.parse(text, currency)
+
+
+def test_bounded_takes_the_bound_and_refuses_beyond_it() -> None:
+    assert bounded(MAX_MINOR) == MAX_MINOR and bounded(-MAX_MINOR) == -MAX_MINOR
+    for beyond in (MAX_MINOR + 1, -MAX_MINOR - 1):
+        with pytest.raises(BeyondBound):
+            bounded(beyond)
 
 
 @pytest.mark.parametrize("text", ["0.001", "1.005", "850.505", "-0.001"])

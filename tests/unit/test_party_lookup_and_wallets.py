@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from domain import clabe, party_lookup as lookup
+from domain.money import MAX_MINOR
 from domain.wallets import Wallet, WalletError, fund, move
 
 AT = datetime(2026, 12, 1, tzinfo=timezone.utc)
@@ -53,6 +54,19 @@ def test_a_movement_or_funding_is_positive(amount: int) -> None:
         move(payer, payee, amount, "r", AT)
     with pytest.raises(WalletError):
         fund(payer, amount, "r", AT)
+
+
+def test_no_wallet_goes_beyond_the_bound_however_often_it_is_funded_or_paid() -> None:
+    payer, payee = wallets(0)
+    fund(payer, MAX_MINOR - 1, "f1", AT)
+    fund(payer, 1, "f2", AT)
+    with pytest.raises(WalletError, match="beyond"):
+        fund(payer, 1, "f3", AT)
+    move(payer, payee, MAX_MINOR, "all", AT)
+    fund(payer, 1, "f4", AT)
+    with pytest.raises(WalletError, match="beyond"):
+        move(payer, payee, 1, "one more", AT)
+    assert (payer.balance, payee.balance) == (1, MAX_MINOR)
 
 
 def test_currencies_do_not_mix_and_a_wallet_does_not_pay_itself() -> None:
