@@ -69,8 +69,14 @@ class Header:
     width: int
 
 
-def read_header(names: Sequence[str]) -> Header:
-    """The file's first line. Raises FileError for an empty header, an unknown, repeated or missing column."""
+UNDATED = ("the file has the column date, and the tenant is outside the dates trial (dates.enable is off): send "
+           "it without the date column, or ask for the dates trial")
+
+
+def read_header(names: Sequence[str], dated: bool = False) -> Header:
+    """The file's first line. Raises FileError for an empty header, an unknown, repeated or missing column,
+    and for a date column in a file that is not ``dated`` (its tenant is outside the dates trial): a column
+    the client sent is never dropped."""
     cleaned = [n.strip().lstrip("\ufeff").strip().lower() for n in names]
     if not any(cleaned):
         raise FileError("the file is empty: its first line must name the columns "
@@ -84,6 +90,8 @@ def read_header(names: Sequence[str]) -> Header:
     missing = [n for n in REQUIRED if n not in cleaned]
     if missing:
         raise FileError(f"missing required column(s): {', '.join(missing)}")
+    if not dated and "date" in cleaned:
+        raise FileError(UNDATED)
     return Header({name: i for i, name in enumerate(cleaned)}, len(cleaned))
 
 

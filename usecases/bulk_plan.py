@@ -55,7 +55,7 @@ def dispatch(uow: UnitOfWork, batch: Batch, config: BulkConfig, parallel: int = 
     """Number the payable rows into sub-batches, by payment mode and then by size, and queue the first."""
     at, number = uow.clock(), 0
     # dated rows go in the order they are due, so that a sub-batch held for a later day holds no earlier row
-    order_by = "execution_date" if config.dates_enable else (config.ordering_field if config.ordering_enable else None)
+    order_by = "execution_date" if batch.date_type is not None else (config.ordering_field if config.ordering_enable else None)
     for mode, connector, count, _ in uow.instructions.pending_modes(batch.id or 0):
         size = config.splitting_sub_batch_size if config.splitting_enable else count
         uow.instructions.assign_sub_batch(batch.id or 0, mode, number, size, order_by)

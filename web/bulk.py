@@ -108,7 +108,8 @@ class BatchSubmissionResource:
                 raise falcon.HTTPUnsupportedMediaType(title="Unsupported media type",
                                                       description="type=raw is a JSON array: application/json")
             return raw_upload(req, self._storage, limits.max_json_bytes, tenant.name, integrity, limits.read_seconds)
-        return csv_upload(req, self._storage, limits.max_bytes, tenant.name, integrity, limits.read_seconds)
+        return csv_upload(req, self._storage, limits.max_bytes, tenant.name, integrity, limits.read_seconds,
+                          tenant.bulk.dates_enable)
 
 
 class BatchResource:
@@ -212,7 +213,8 @@ class PaymentRouteResource:
         stored = self._storage.save(io.BytesIO(as_csv(items)).read, 64 * 1024 * 1024, tenant.name, ".csv")
         submission = bulk_submission.Submission(request_id, stored.key, stored.size,
                                                 hashlib.sha256(canonical).hexdigest(), "route",
-                                                purpose="payment route")
+                                                purpose="payment route",
+                                                date_type=bulk_submission.date_type_of(tenant, None))
         with self._uow() as uow:
             batch, new = bulk_submission.submit(uow, tenant, submission, ctx.principal(req).key_id)
             if new:
