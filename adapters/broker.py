@@ -19,19 +19,15 @@ from adapters.clock import utc_now
 from adapters.db.errors import is_bad_value, is_lock_wait
 from adapters.db.uow import UnitOfWork
 from adapters.settings import Settings
-from domain.credits import CreditError
 from domain.dead_letters import DeadMessage, error_of
-from domain.ledger import LedgerError
-from domain.payment_orders import PaymentOrderError
+from domain.errors import DomainError
 
 log = logging.getLogger("dispersa.actors")
 
-# Deterministic refusals: the same message fails the same way however often it is retried.
-NEVER_SUCCEED = (LedgerError, PaymentOrderError, CreditError)
-
-
 def cannot_succeed(error: BaseException) -> bool:
-    return isinstance(error, NEVER_SUCCEED) or is_bad_value(error)
+    """A rule's refusal (every domain error) or a value that does not fit its column: the same message
+    fails the same way however often it is retried."""
+    return isinstance(error, DomainError) or is_bad_value(error)
 
 
 def retry_policy(max_retries: int) -> Callable[[int, BaseException], bool]:

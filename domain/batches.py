@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Iterable
 
 from domain.bulk_files import InstructionDraft
+from domain.errors import DomainError
 
 DUPLICATE = "Duplicate transaction"
 NOT_CONFIGURED = "Payment mode not configured"
@@ -47,7 +48,7 @@ class InstructionStatus(str, enum.Enum):
         return self in (InstructionStatus.SUCCESS, InstructionStatus.FAILURE)
 
 
-class BatchError(Exception):
+class BatchError(DomainError):
     """A move a batch or an instruction may not make."""
 
 

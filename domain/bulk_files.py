@@ -9,6 +9,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
+from domain.errors import DomainError
 from domain.money import AMOUNT_TEXT, Money, MoneyError, exponent
 
 COLUMNS = ("id", "request_id", "payment_mode", "payer_identifier_type", "payer_identifier", "payee_identifier_type",
@@ -21,7 +22,7 @@ FIELD_LIMITS = {"id": 64, "request_id": 64, "payment_mode": 32, "payer_identifie
                 "program_shortcode": 32, "cycle": 32, "date": 10}
 
 
-class FileError(ValueError):
+class FileError(DomainError, ValueError):
     """The file as a whole cannot be read: no header, an unknown or a missing column, no rows."""
 
 

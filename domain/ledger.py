@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Protocol, Sequence
 
+from domain.errors import DomainError
 from domain.identity import id_of
 
 
@@ -20,7 +21,7 @@ MAX_BALANCE = 2**53 - 1
 REASON_LENGTH = 512
 
 
-class LedgerError(Exception):
+class LedgerError(DomainError):
     """A move the ledger rules forbid."""
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
+from domain.errors import DomainError
 from domain.schedules import DEFAULT_TIMEZONE
 
 # SPEI's days are Mexico City days: an order's operation date, the day a reconciliation covers.
@@ -39,7 +40,7 @@ TRACKING_KEY_LIMIT = 30
 RFC_CURP_LIMIT = 18
 
 
-class OrderError(ValueError):
+class OrderError(DomainError, ValueError):
     """An order that cannot be sent as given."""
 
 

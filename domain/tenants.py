@@ -8,12 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from domain.bulk_config import BulkConfig, parse_config
+from domain.errors import DomainError
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 FLOAT = "float"  # the owner of a tenant's own wallet
 
 
-class TenantError(ValueError):
+class TenantError(DomainError, ValueError):
     """A tenant name or configuration that cannot be."""
 
 

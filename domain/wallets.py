@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.errors import DomainError
 
-class WalletError(Exception):
+
+class WalletError(DomainError):
     """A movement the wallets cannot make: not enough money, other currencies, the same wallet."""
 
 
