@@ -177,6 +177,8 @@ class Batch:
     date_type: str | None = None  # delivery or execution, when the file's dates are used
     dated_rows: int = 0       # rows whose dates were looked up
     id: int | None = None
+    parallel_sub_batches: int = 2  # sub-batches running at once, fixed when the batch is planned
+    acknowledgements_given_up_at: datetime | None = None  # its X-CallbackURL refused or kept failing
 
     @property
     def progress(self) -> int:
