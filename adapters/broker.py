@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import Retries
+from dramatiq.middleware import CurrentMessage, Retries
 
 from adapters import logs
 from adapters.clock import utc_now
@@ -42,6 +42,15 @@ def retry_policy(max_retries: int) -> Callable[[int, BaseException], bool]:
         return retries < max_retries
 
     return retry_when
+
+
+def last_attempt(max_retries: int) -> Callable[[], bool]:
+    """Whether the message the current step works on will not be retried if it fails (for a step that
+    fails on something other than a rule, and would rather give up its own way than die)."""
+    def last() -> bool:
+        message = CurrentMessage.get_current_message()
+        return message is None or int(message.options.get("retries", 0)) >= max_retries
+    return last
 
 
 def _is_power_of_two(n: int) -> bool:
@@ -151,6 +160,8 @@ def configure(broker: dramatiq.Broker, settings: Settings, uow: Callable[[], Uni
             middleware.max_backoff = settings.max_backoff_ms
     if not any(isinstance(m, FailureLog) for m in broker.middleware):
         broker.add_middleware(FailureLog(uow, record_death, clock))
+    if not any(isinstance(m, CurrentMessage) for m in broker.middleware):
+        broker.add_middleware(CurrentMessage())
 
 
 def add_log_context(broker: dramatiq.Broker, about: dict[str, str]) -> None:

@@ -16,6 +16,7 @@ from adapters.db.uow import UnitOfWork
 from adapters.storage import FileStorage
 from domain import masking
 from domain.batches import Batch, InstructionStatus
+from domain.callbacks import CallbackAddresses
 from domain.bulk_files import COLUMNS
 from domain.connectors import Answer
 from domain.tenants import Tenant
@@ -67,14 +68,19 @@ def accepted(batch: Batch) -> dict[str, Any]:
 class BatchSubmissionResource:
     """POST /batchtransactions: the upload is streamed to storage, then the batch is recorded and queued."""
 
-    def __init__(self, uow: UowFactory, storage: FileStorage, limits: BulkLimits):
-        self._uow, self._storage, self._limits = uow, storage, limits
+    def __init__(self, uow: UowFactory, storage: FileStorage, limits: BulkLimits,
+                 addresses: CallbackAddresses = CallbackAddresses()):
+        self._uow, self._storage, self._limits, self._addresses = uow, storage, limits, addresses
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         with self._uow() as uow:
             tenant = _tenant(uow, req)
         request_id = _correlation_id(req)
         filename, purpose, callback = FILENAME.read(req), PURPOSE.read(req), CALLBACK_URL.read(req)
+        refused = self._addresses.url_refusal(callback) if callback else None
+        if refused is not None:  # a name is checked again at each call, on the addresses it resolves to
+            raise falcon.HTTPUnprocessableEntity(title="Invalid request", description=(
+                f"X-CallbackURL may not be called back: {refused}; give a public address"))
         kind = str(BATCH_TYPE.read(req) or TYPE_HEADER.read(req) or self._inferred(req)).lower()
         integrity = Integrity(CONTENT_SHA256.read(req), CONTENT_MD5.read(req))
         declared = DATE_TYPE.read(req)

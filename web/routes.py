@@ -478,8 +478,9 @@ ROUTES: tuple[Route, ...] = (
            upload=("multipart/form-data", "text/csv", "application/json"),
            also=((200, "the same X-CorrelationID and content were submitted before: the same batch, nothing new"),),
            errors=((400, "no file (\"File not uploaded\"), no X-CorrelationID, a header row with an unknown or "
-                         "missing column, no rows, JSON that is not an array, or X-Content-SHA256 / Content-MD5 "
-                         "not matching the bytes received; nothing was stored"),
+                         "missing column, no rows, a date column from a tenant outside the dates trial "
+                         "(dates.enable), JSON that is not an array, or X-Content-SHA256 / Content-MD5 not "
+                         "matching the bytes received; nothing was stored"),
                    (403, "no Platform-TenantId, or another tenant's"),
                    (409, "the X-CorrelationID was used for other content"),
                    (413, "the file is larger than DISPERSA_BULK_MAX_BYTES (JSON: DISPERSA_BULK_MAX_JSON_BYTES)"),

@@ -139,6 +139,12 @@ def batch_submit(file: str = typer.Argument(..., help="a CSV file of the seed's 
         fail("--purpose is at most 64 characters")
     if callback_url is not None and (not callback_url.startswith(("http://", "https://")) or len(callback_url) > 1024):
         fail("--callback-url is an http(s) URL of at most 1024 characters")
+    if callback_url is not None:
+        from domain.callbacks import CallbackAddresses
+
+        refused = CallbackAddresses.allowing(Settings().callback_allow).url_refusal(callback_url)
+        if refused is not None:
+            fail(f"--callback-url may not be called back: {refused}; give a public address")
     if timeout <= 0:
         fail("--timeout is a number of seconds above 0")
     batch_file = read_batch_file(file)

@@ -219,6 +219,8 @@ def test_bad_input_is_one_error_line_and_exit_2(container: Container, env: dict[
         (("batch", "submit", str(SEED_CSV), "--tenant", ibank), {"DISPERSA_BULK_MAX_BYTES": "100"},
          "larger than DISPERSA_BULK_MAX_BYTES"),
         (("batch", "submit", str(SEED_CSV), "--tenant", ibank, "--callback-url", "ftp://x"), {}, "--callback-url"),
+        (("batch", "submit", str(SEED_CSV), "--tenant", ibank, "--callback-url", "http://169.254.169.254/x"), {},
+         "metadata"),
         (("batch", "status", "00000000-0000-0000-0000-000000000000"), {}, "does not exist"),
         (("batch", "status", "nonsense"), {}, "does not exist"),
     ]
