@@ -24,12 +24,11 @@ from usecases import bulk_plan, bulk_reading, bulk_routes, bulk_submission, step
 from web import context as ctx
 from usecases.bulk_files_io import as_csv
 from web.bulk_upload import Integrity, Upload, bad_request, csv_upload, raw_upload
-from web.limits import read_body
 from web.routes import (
     BATCH_ID, BATCH_TYPE, BULK_PAGE, DATE_TYPE, BULK_SIZE, BULK_SORTED_BY, BULK_SORTED_ORDER, CALLBACK_URL, CONTENT_MD5,
     CONTENT_SHA256, CORRELATION_ID, FILENAME, PAGE_NO, PAGE_SIZE, PURPOSE, ROW_STATUS, SUB_BATCH, TEMPLATE_TYPES,
     TYPE_HEADER,
-    UETR_PARAM, WEBHOOK_BODY_LIMIT,
+    UETR_PARAM,
 )
 
 UowFactory = Callable[[], UnitOfWork]
@@ -240,7 +239,7 @@ class ConnectorCallbackResource:
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, connector: str, uetr: str) -> None:
         uetr = str(UETR_PARAM.value(uetr))
-        raw = read_body(req, WEBHOOK_BODY_LIMIT)
+        raw: bytes = req.context.raw_body  # read within its size and time limits (RequestLimits)
         signature = req.get_header("X-Callback-Signature") or ""
         expected = hmac.new(self._secret.encode(), raw, hashlib.sha256).hexdigest() if self._secret else None
         if expected is None or not hmac.compare_digest(signature.strip().lower(), expected):

@@ -39,7 +39,10 @@ class Operation:
     errors: tuple[tuple[int, str], ...] = ()
     body_limit: int | None = None  # bytes; None: DISPERSA_MAX_BODY_BYTES
     also: tuple[tuple[int, str], ...] = ()  # other success statuses, with the same body, and when
-    upload: tuple[str, ...] = ()  # media types of a body the responder streams itself (not JSON-checked)
+    upload: tuple[str, ...] = ()  # media types of a body the responder reads itself (not JSON-checked)
+    # the responder streams the body itself, each part within DISPERSA_BODY_READ_SECONDS (files of any
+    # size); any other body is read whole by RequestLimits within DISPERSA_BODY_READ_SECONDS
+    streamed: bool = False
 
     @property
     def audited(self) -> bool:
@@ -475,7 +478,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/batchtransactions", "batch_submission", None, "bulk", (
         Op("POST", "submit_batch", "Submit a batch of payments: a CSV file or a JSON array", Action.SUBMIT_BATCHES,
            "BatchAccepted", 202, params=(BATCH_TYPE,) + SUBMIT_HEADERS,
-           upload=("multipart/form-data", "text/csv", "application/json"),
+           upload=("multipart/form-data", "text/csv", "application/json"), streamed=True,
            also=((200, "the same X-CorrelationID and content were submitted before: the same batch, nothing new"),),
            errors=((400, "no file (\"File not uploaded\"), no X-CorrelationID, a header row with an unknown or "
                          "missing column, no rows, a date column from a tenant outside the dates trial "
@@ -539,6 +542,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/callbacks/{connector}/{uetr}", "connector_callbacks", None, "bulk", (
         Op("PUT", "connector_callback", "A payment connector's final word on a row (GSMA)", None,
            "CallbackReceived", params=(CALLBACK_SIGNATURE,), upload=("application/json",),
+           body_limit=WEBHOOK_BODY_LIMIT,
            errors=((400, "a body that is not the connector's callback"), (401, "a missing or wrong signature"),
                    (404, "no such row"), (413, "a body over 64 KiB")),
            description="Signed with X-Callback-Signature (hex HMAC-SHA256 of the body under "
