@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 from actors.transaction import Config, UowFactory, in_one_transaction
+from adapters.acknowledgements import CallbackFailed, CallbackRefused
 from domain.connectors import Answer, Outcome, Payment
 from usecases import (bulk_acknowledgement, bulk_dates, bulk_execution, bulk_plan, bulk_progress, bulk_split,
                       connector_callbacks)
@@ -37,7 +38,8 @@ class StillInDoubt(Exception):
 class BulkWiring:
     """What the bulk steps need from the process: the stored files, the remote connectors, the per-connector
     rate limit (``throttle(connector, rows)`` blocks until the rows fit), where connectors call back, how many
-    sub-batches of a batch run at once, how many rows a local chunk holds, and the acknowledgement sender."""
+    sub-batches of a batch run at once, how many rows a local chunk holds, the acknowledgement sender, and
+    whether the step's message is on its last attempt."""
 
     open_file: OpenFile
     remote: Callable[[str], RemoteConnector]
@@ -46,6 +48,7 @@ class BulkWiring:
     parallel: int
     chunk: Callable[[str], int]
     post: Callable[[str, bytes, dict[str, str]], int]
+    last_attempt: Callable[[], bool] = lambda: True
 
 
 def split_batch(uow: UowFactory, wiring: Wiring) -> Callable[..., None]:
@@ -169,11 +172,25 @@ def merge_batch(uow: UowFactory) -> Callable[..., None]:
 
 
 def acknowledge_batch(uow: UowFactory, wiring: Wiring) -> Callable[[str, int], None]:
-    """POST the progress mark to the tenant's X-CallbackURL, signed; retried on faults, then dead-lettered."""
+    """POST the progress mark to the tenant's X-CallbackURL, signed. A refusal (a 4xx, an address we may
+    not call) gives the batch's acknowledgements up at once, a fault on the message's last attempt: one
+    ALERT for the batch, no later mark sent, no dead letter."""
     def acknowledge_batch(batch_id: str, mark: int) -> None:
+        w = wiring()
         with uow() as u:
             ack = bulk_acknowledgement.acknowledgement(u, batch_id, mark)
         if ack is None:
             return
-        wiring().post(ack.url, ack.body, {bulk_acknowledgement.SIGNATURE_HEADER: ack.signature})
+        try:
+            w.post(ack.url, ack.body, {bulk_acknowledgement.SIGNATURE_HEADER: ack.signature})
+            return
+        except CallbackRefused as e:
+            why = str(e)
+        except CallbackFailed as e:
+            if not w.last_attempt():
+                raise
+            why = str(e)
+        with uow() as u:
+            bulk_acknowledgement.give_up(u, batch_id, mark, why)
+            u.commit()
     return acknowledge_batch

@@ -12,26 +12,22 @@ from typing import Any, Callable
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import Retries
+from dramatiq.middleware import CurrentMessage, Retries
 
 from adapters import logs
 from adapters.clock import utc_now
 from adapters.db.errors import is_bad_value, is_lock_wait
 from adapters.db.uow import UnitOfWork
 from adapters.settings import Settings
-from domain.credits import CreditError
 from domain.dead_letters import DeadMessage, error_of
-from domain.ledger import LedgerError
-from domain.payment_orders import PaymentOrderError
+from domain.errors import DomainError
 
 log = logging.getLogger("dispersa.actors")
 
-# Deterministic refusals: the same message fails the same way however often it is retried.
-NEVER_SUCCEED = (LedgerError, PaymentOrderError, CreditError)
-
-
 def cannot_succeed(error: BaseException) -> bool:
-    return isinstance(error, NEVER_SUCCEED) or is_bad_value(error)
+    """A rule's refusal (every domain error) or a value that does not fit its column: the same message
+    fails the same way however often it is retried."""
+    return isinstance(error, DomainError) or is_bad_value(error)
 
 
 def retry_policy(max_retries: int) -> Callable[[int, BaseException], bool]:
@@ -46,6 +42,15 @@ def retry_policy(max_retries: int) -> Callable[[int, BaseException], bool]:
         return retries < max_retries
 
     return retry_when
+
+
+def last_attempt(max_retries: int) -> Callable[[], bool]:
+    """Whether the message the current step works on will not be retried if it fails (for a step that
+    fails on something other than a rule, and would rather give up its own way than die)."""
+    def last() -> bool:
+        message = CurrentMessage.get_current_message()
+        return message is None or int(message.options.get("retries", 0)) >= max_retries
+    return last
 
 
 def _is_power_of_two(n: int) -> bool:
@@ -155,6 +160,8 @@ def configure(broker: dramatiq.Broker, settings: Settings, uow: Callable[[], Uni
             middleware.max_backoff = settings.max_backoff_ms
     if not any(isinstance(m, FailureLog) for m in broker.middleware):
         broker.add_middleware(FailureLog(uow, record_death, clock))
+    if not any(isinstance(m, CurrentMessage) for m in broker.middleware):
+        broker.add_middleware(CurrentMessage())
 
 
 def add_log_context(broker: dramatiq.Broker, about: dict[str, str]) -> None:

@@ -6,7 +6,7 @@ the key), a random 96-bit nonce, the ciphertext and its 128-bit tag. GCM authent
 where: the token's place (its table, column and row key, such as ``stores.clabe#14``) is its associated
 data, so a token altered, sealed under another key, or copied to another row, column or table is refused,
 never read wrong (a ``Misplaced`` value). The key id picks the key that unseals it, without trying each.
-``v1.`` tokens, bound to no place, were written before revision 0016, which binds them.
+``v1.`` tokens, bound to no place, were written before revision 0015, which binds them.
 
 The first key seals; every key listed unseals, so that a key can be rotated in while values sealed under
 the old one are still read (``dispersa keys rotate`` re-seals them, after which the old key is dropped).
@@ -113,7 +113,7 @@ class Keyring:
         return self._seal(text, at.encode(), VERSION)
 
     def seal_unbound(self, text: str) -> str:
-        """A token bound to no place, as revision 0011 wrote them (0016 binds them)."""
+        """A token bound to no place, as revision 0011 wrote them (0015 binds them)."""
         return self._seal(text, None, UNBOUND)
 
     def _seal(self, text: str, data: bytes | None, version: str) -> str:

@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     connector_timeout_seconds: float = 10.0
     public_url: str = "http://127.0.0.1:8000"  # where connectors call back (/callbacks/<connector>/<uetr>)
     acknowledgement_timeout_seconds: float = 5.0
+    # the exceptions to "a tenant's X-CallbackURL is a public address": addresses, CIDRs and host names
+    callback_allow: str = ""
     data_keys: str = ""  # required: the keys sealing payee accounts and names, newest first (docs/keys.md)
     log_level: str = "INFO"
     log_json: bool = False

@@ -20,7 +20,7 @@ from adapters.connectors.gsma import GsmaConnector, read_callback as gsma_callba
 from adapters.connectors.mojaloop import MojaloopConnector
 from adapters.storage import FileStorage
 from adapters import logs
-from adapters.broker import add_log_context, build_broker
+from adapters.broker import add_log_context, build_broker, last_attempt
 from adapters.clock import utc_now
 from adapters.counters import MinuteCounter
 from adapters.queue_depths import queue_depths
@@ -34,6 +34,7 @@ from adapters.ratelimit import LocalRateLimiter, RateLimiter
 from adapters.relay import Relay
 from adapters.sealing import KEYRING
 from adapters.settings import Settings
+from domain.callbacks import CallbackAddresses
 from domain.dead_letters import DeadMessage
 from domain.payment_orders import Ordering
 from domain.stp import DEFAULT_ESTADOS, OrderOutcome
@@ -105,12 +106,14 @@ class Container:
                 "gsma": GsmaConnector(s.gsma_base_url, s.connector_timeout_seconds),
                 "mojaloop": MojaloopConnector(s.mojaloop_base_url, s.connector_timeout_seconds),
             }
-            sender = AcknowledgementSender(s.acknowledgement_timeout_seconds)
+            sender = AcknowledgementSender(s.acknowledgement_timeout_seconds,
+                                           addresses=CallbackAddresses.allowing(s.callback_allow))
             self._bulk = BulkWiring(
                 open_file=self.storage.open, remote=remotes.__getitem__,
                 throttle=lambda name, rows: limiters[name].acquire(rows), callback_base=lambda: s.public_url,
                 parallel=max(1, s.bulk_parallel_sub_batches),
-                chunk=lambda name: max(1, min(500, rates[name])) if rates[name] > 0 else 500, post=sender.post)
+                chunk=lambda name: max(1, min(500, rates[name])) if rates[name] > 0 else 500, post=sender.post,
+                last_attempt=last_attempt(s.max_retries))
         return self._bulk
 
     @property
@@ -209,7 +212,8 @@ def web_app(container: Container) -> falcon.App[falcon.Request, falcon.Response]
                                                  s.adjustment_approval_above, s.gsma_callback_secret),
                       health, MinuteCounter(lambda: container.redis, "webhook_refused"), container.payout_config,
                       container.queue_depths, container.clock,
-                      BulkServices(container.storage, {"gsma": gsma_callback}))
+                      BulkServices(container.storage, {"gsma": gsma_callback},
+                                   CallbackAddresses.allowing(s.callback_allow)))
 
 
 def configure_logging(settings: Settings) -> None:

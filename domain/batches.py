@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Iterable
 
 from domain.bulk_files import InstructionDraft
+from domain.errors import DomainError
 
 DUPLICATE = "Duplicate transaction"
 NOT_CONFIGURED = "Payment mode not configured"
@@ -47,7 +48,7 @@ class InstructionStatus(str, enum.Enum):
         return self in (InstructionStatus.SUCCESS, InstructionStatus.FAILURE)
 
 
-class BatchError(Exception):
+class BatchError(DomainError):
     """A move a batch or an instruction may not make."""
 
 
@@ -176,6 +177,8 @@ class Batch:
     date_type: str | None = None  # delivery or execution, when the file's dates are used
     dated_rows: int = 0       # rows whose dates were looked up
     id: int | None = None
+    parallel_sub_batches: int = 2  # sub-batches running at once, fixed when the batch is planned
+    acknowledgements_given_up_at: datetime | None = None  # its X-CallbackURL refused or kept failing
 
     @property
     def progress(self) -> int:

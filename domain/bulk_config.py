@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
 from domain import clabe
+from domain.errors import DomainError
 
 CONNECTORS = ("spei", "closedloop", "gsma", "mojaloop")
 FORMATTING_STANDARDS = ("DEFAULT", "GSMA")
@@ -15,7 +16,7 @@ ORDERING_FIELDS = ("id", "request_id", "payment_mode", "payer_identifier", "paye
 MAX_SUB_BATCH_SIZE = 100_000
 
 
-class ConfigError(ValueError):
+class ConfigError(DomainError, ValueError):
     """A configuration key or value the bulk stages do not know; the message names it."""
 
 

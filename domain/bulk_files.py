@@ -9,6 +9,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
+from domain.errors import DomainError
 from domain.money import AMOUNT_TEXT, BeyondBound, Money, MoneyError, exponent
 
 COLUMNS = ("id", "request_id", "payment_mode", "payer_identifier_type", "payer_identifier", "payee_identifier_type",
@@ -21,7 +22,7 @@ FIELD_LIMITS = {"id": 64, "request_id": 64, "payment_mode": 32, "payer_identifie
                 "program_shortcode": 32, "cycle": 32, "date": 10}
 
 
-class FileError(ValueError):
+class FileError(DomainError, ValueError):
     """The file as a whole cannot be read: no header, an unknown or a missing column, no rows."""
 
 
@@ -70,8 +71,14 @@ class Header:
     width: int
 
 
-def read_header(names: Sequence[str]) -> Header:
-    """The file's first line. Raises FileError for an empty header, an unknown, repeated or missing column."""
+UNDATED = ("the file has the column date, and the tenant is outside the dates trial (dates.enable is off): send "
+           "it without the date column, or ask for the dates trial")
+
+
+def read_header(names: Sequence[str], dated: bool = False) -> Header:
+    """The file's first line. Raises FileError for an empty header, an unknown, repeated or missing column,
+    and for a date column in a file that is not ``dated`` (its tenant is outside the dates trial): a column
+    the client sent is never dropped."""
     cleaned = [n.strip().lstrip("\ufeff").strip().lower() for n in names]
     if not any(cleaned):
         raise FileError("the file is empty: its first line must name the columns "
@@ -85,6 +92,8 @@ def read_header(names: Sequence[str]) -> Header:
     missing = [n for n in REQUIRED if n not in cleaned]
     if missing:
         raise FileError(f"missing required column(s): {', '.join(missing)}")
+    if not dated and "date" in cleaned:
+        raise FileError(UNDATED)
     return Header({name: i for i, name in enumerate(cleaned)}, len(cleaned))
 
 

@@ -15,11 +15,13 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from domain.errors import DomainError
+
 FIRST_YEAR, LAST_YEAR = 2020, 2035  # the years the calendars are compiled for
 ONE_DAY = timedelta(days=1)
 
 
-class DateError(ValueError):
+class DateError(DomainError, ValueError):
     """A date no rule can meet, or one outside the calendars' years; the message says what would work."""
 
 

@@ -1,6 +1,8 @@
 """CLABE: Mexico's 18-digit standardised bank account number."""
 from __future__ import annotations
 
+from domain.errors import DomainError
+
 WEIGHTS = (3, 7, 1) * 6
 
 # Bank codes (first three digits) of SPEI participants; extend as banks join.
@@ -25,7 +27,7 @@ BANK_CODES = {
 }
 
 
-class InvalidClabe(ValueError):
+class InvalidClabe(DomainError, ValueError):
     """Not a CLABE: wrong length, unknown bank or wrong check digit."""
 
 

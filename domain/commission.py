@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Iterable, Sequence
 
+from domain.errors import DomainError
 from domain.money import Money, round_half_up
 
 DEFAULT_MXN_TAX_RATE = Decimal("0.16")
@@ -49,7 +50,7 @@ class OptionTerms:
         return self.commission_rate
 
 
-class NoApplicableOption(LookupError):
+class NoApplicableOption(DomainError, LookupError):
     """No validated, active option of the store fits the credit."""
 
 

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from domain.errors import DomainError
 
-class CreditError(ValueError):
+
+class CreditError(DomainError, ValueError):
     """A credit move the rules forbid."""
 
 

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from domain.errors import DomainError
+
 ERROR_LENGTH = 1000
 TRACEBACK_LINES = 12
 
 
-class DeadLetterError(Exception):
+class DeadLetterError(DomainError):
     """A requeue or a drop of a dead letter that is not dead any more."""
 
 

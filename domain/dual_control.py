@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.errors import DomainError
+
 EMAIL_LENGTH = 254
 # An address as people type it, in ASCII: local@domain.tld. The API's schema uses the same pattern.
 EMAIL_PATTERN = (r"^[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -22,11 +24,11 @@ _EMAIL = re.compile(EMAIL_PATTERN)
 ACCOUNT_FIELDS = frozenset({"clabe", "beneficiary_name", "rfc_curp"})
 
 
-class DualControlError(Exception):
+class DualControlError(DomainError):
     """A second person is needed: the message names the rule and who may act."""
 
 
-class InvalidOwner(ValueError):
+class InvalidOwner(DomainError, ValueError):
     """An API key's owner is not an e-mail address."""
 
 
@@ -97,7 +99,7 @@ ALLOWED_ADJUSTMENT_MOVES: dict[AdjustmentStatus, frozenset[AdjustmentStatus]] = 
 }
 
 
-class AdjustmentMoveError(Exception):
+class AdjustmentMoveError(DomainError):
     """A move ALLOWED_ADJUSTMENT_MOVES forbids (deciding a request twice)."""
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Protocol, Sequence
 
+from domain.errors import DomainError
 from domain.identity import id_of
 from domain.money import MAX_MINOR
 
@@ -21,7 +22,7 @@ MAX_BALANCE = MAX_MINOR
 REASON_LENGTH = 512
 
 
-class LedgerError(Exception):
+class LedgerError(DomainError):
     """A move the ledger rules forbid."""
 
 

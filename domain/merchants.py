@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from domain import clabe, stp
 from domain.commission import DEFAULT_MXN_TAX_RATE, OptionTerms
+from domain.errors import DomainError
 from domain.schedules import DEFAULT_TIMEZONE, DisbursementMode, Schedule
 
 
@@ -20,7 +21,7 @@ NOT_EDITABLE = frozenset({"id", "validated", "balance", "last_sequence", "create
 PAYOUT_FIELDS = frozenset({"clabe", "beneficiary_name", "rfc_curp", "requires_confirmation"})
 
 
-class ValidationError(ValueError):
+class ValidationError(DomainError, ValueError):
     """Treasury cannot validate this yet; the message says what is missing."""
 
 

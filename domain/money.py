@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from domain.currencies import EXPONENTS
+from domain.errors import DomainError
 
 # The currencies a merchant's ledger may keep; payments (bulk rows) may be in any ISO 4217 currency.
 MINOR_UNITS = {"MXN": 2, "USD": 2, "EUR": 2}
@@ -15,7 +16,7 @@ AMOUNT_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
 MAX_MINOR = 2**53 - 1
 
 
-class MoneyError(ValueError):
+class MoneyError(DomainError, ValueError):
     """An amount or currency that cannot be money."""
 
 

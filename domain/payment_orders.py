@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain import clabe, stp
+from domain.errors import DomainError
 from domain.money import Money
 
 
-class PaymentOrderError(Exception):
+class PaymentOrderError(DomainError):
     """A move the order's state machine forbids, or an order that cannot be built."""
 
 

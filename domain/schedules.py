@@ -8,6 +8,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
+from domain.errors import DomainError
+
 DEFAULT_TIMEZONE = "America/Mexico_City"
 MANUAL = "manual:"
 
@@ -22,7 +24,7 @@ class DisbursementMode(str, enum.Enum):
     MONTHLY = "monthly"
 
 
-class ScheduleError(ValueError):
+class ScheduleError(DomainError, ValueError):
     """A schedule whose anchors do not fit its mode."""
 
 

@@ -12,6 +12,7 @@ from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
 from domain import masking
+from domain.errors import DomainError
 from domain.schedules import DEFAULT_TIMEZONE
 
 # SPEI's days are Mexico City days: an order's operation date, the day a reconciliation covers.
@@ -40,7 +41,7 @@ TRACKING_KEY_LIMIT = 30
 RFC_CURP_LIMIT = 18
 
 
-class OrderError(ValueError):
+class OrderError(DomainError, ValueError):
     """An order that cannot be sent as given."""
 
 

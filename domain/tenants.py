@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.bulk_config import BulkConfig, parse_config
+from domain.errors import DomainError
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 FLOAT = "float"  # the owner of a tenant's own wallet
@@ -15,7 +16,7 @@ SPEI_PAYOUTS = "spei:payouts"  # the wallet of what left the float over SPEI (ba
 RESERVED_OWNERS = frozenset({FLOAT, SPEI_PAYOUTS})  # never a payee's wallet
 
 
-class TenantError(ValueError):
+class TenantError(DomainError, ValueError):
     """A tenant name or configuration that cannot be."""
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.errors import DomainError
 from domain.money import MAX_MINOR, within_bound
 
 
-class WalletError(Exception):
+class WalletError(DomainError):
     """A movement the wallets cannot make: not enough money, other currencies, the same wallet."""
 
 

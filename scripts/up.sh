@@ -47,6 +47,7 @@ settings=(
   "DISPERSA_MOJALOOP_BASE_URL=http://127.0.0.1:$DEV_SANDBOX_PORT"
   "DISPERSA_PUBLIC_URL=http://$DEV_WEB_BIND"
   "DISPERSA_BULK_STORAGE_DIR=$PWD/.dev/batches"
+  "DISPERSA_CALLBACK_ALLOW=127.0.0.1,::1"
 )
 MARK="# written by make up; delete this line to keep your own settings"
 if [ ! -e "$DEV_ENV_FILE" ] || [ "$(head -n 1 "$DEV_ENV_FILE")" = "$MARK" ]; then

@@ -18,7 +18,6 @@ from domain.stp import MEXICO_CITY
 from domain.payment_orders import SPEI_CURRENCY, Payee, PaymentOrderError, PaymentSource, new_order
 from domain.tracking import PaymentEvent, PaymentEventKind
 from usecases import bulk_progress, closed_loop, spei_funds, steps, tracking
-from usecases.bulk_plan import PARALLEL_SUB_BATCHES
 from usecases.payouts import PayoutConfig
 
 LOCAL = ("closedloop", "spei")
@@ -113,10 +112,11 @@ def _order(uow: UnitOfWork, batch: Batch, row: Instruction, payout: PayoutConfig
             details={"uetr": row.uetr, "batch_id": batch.batch_id})
 
 
-def finish(uow: UnitOfWork, batch: Batch, number: int, parallel: int = PARALLEL_SUB_BATCHES) -> None:
-    """Every row of the sub-batch is handed over: it is done, and the next sub-batch waiting is queued."""
+def finish(uow: UnitOfWork, batch: Batch, number: int) -> None:
+    """Every row of the sub-batch is handed over: it is done, and the next sub-batch waiting is queued (with
+    N run at once, sub-batch k queues k + N)."""
     uow.sub_batches.mark(batch.id or 0, number, "done", uow.clock())
-    following = number + parallel
+    following = number + batch.parallel_sub_batches
     if following < batch.sub_batch_count:
         uow.outbox.send(steps.EXECUTE_SUB_BATCH, batch.batch_id, following)
 

@@ -13,12 +13,13 @@ from domain.bulk_files import COLUMNS, FileError, read_header, read_item
 CONTENT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://dispersa/batches/content-sha256")
 
 
-def check_header(written: BinaryIO) -> None:
-    """FileError unless the file's first row names known columns, the required ones among them, and a
-    row follows (the message says which problem it is)."""
+def check_header(written: BinaryIO, dated: bool) -> None:
+    """FileError unless the file's first row names known columns, the required ones among them (a date
+    column only when the file is ``dated``: its tenant is in the dates trial), and a row follows (the
+    message says which problem it is)."""
     try:
         names, _ = bulk_csv.header(written)
-        read_header(names)
+        read_header(names, dated)
         if not bulk_csv.has_record(written):
             raise FileError("the file has a header row but no payments")
     except bulk_csv.Unreadable as e:

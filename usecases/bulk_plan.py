@@ -1,8 +1,9 @@
 """A split batch planned: the success-threshold check (before any money moves), treasury's approval when
 the tenant asks for it, then its sub-batches (each one payment mode, cut by size, in the ordering
-field's order) and the first of them queued. A few sub-batches of a batch run at once; each one that
-has handed all its rows over queues the next, so that one large batch never fills the queue ahead of
-other tenants' batches."""
+field's order) and the first of them queued. A few sub-batches of a batch run at once (as many as the
+process's setting said when the batch was planned: the batch keeps the number); each one that has
+handed all its rows over queues the next, so that one large batch never fills the queue ahead of other
+tenants' batches."""
 from __future__ import annotations
 
 from adapters.db.uow import UnitOfWork
@@ -13,14 +14,14 @@ from usecases import bulk_progress, steps, tracking
 from usecases.access import Principal
 from usecases.errors import Conflict, Forbidden
 
-PARALLEL_SUB_BATCHES = 2
-
-
-def plan(uow: UnitOfWork, batch_id: str, parallel: int = PARALLEL_SUB_BATCHES) -> BatchStatus:
-    """Plan a batch whose file is split; returns where it stands. A batch planned already is left alone."""
+def plan(uow: UnitOfWork, batch_id: str, parallel: int) -> BatchStatus:
+    """Plan a batch whose file is split, ``parallel`` of its sub-batches to run at once (kept on the batch,
+    for every later step: the approval, each sub-batch done, the sweep); returns where it stands. A batch
+    planned already is left alone."""
     batch = uow.batches.get(batch_id, lock=True)
     if batch.status != BatchStatus.QUEUED or batch.split_offset < batch.size_bytes:
         return batch.status
+    batch.parallel_sub_batches = max(1, parallel)
     config = uow.tenants.of_id(batch.tenant_id).bulk
     payable = uow.instructions.count(batch.id or 0, InstructionStatus.PENDING)
     rate = config.success_threshold_check_success_rate
@@ -36,7 +37,7 @@ def plan(uow: UnitOfWork, batch_id: str, parallel: int = PARALLEL_SUB_BATCHES) -
         uow.log("batch_awaiting_approval", f"batch {batch_id}: {payable} of {batch.rows} rows wait for treasury's "
                 "approval", reference=batch_id)
     else:
-        dispatch(uow, batch, config, parallel)
+        dispatch(uow, batch, config)
     uow.batches.save(batch)
     return batch.status
 
@@ -51,11 +52,12 @@ def _stop(uow: UnitOfWork, batch: Batch, reason: str, code: str = "BATCH_FAILED"
     bulk_progress.acknowledge(uow, batch)
 
 
-def dispatch(uow: UnitOfWork, batch: Batch, config: BulkConfig, parallel: int = PARALLEL_SUB_BATCHES) -> None:
-    """Number the payable rows into sub-batches, by payment mode and then by size, and queue the first."""
+def dispatch(uow: UnitOfWork, batch: Batch, config: BulkConfig) -> None:
+    """Number the payable rows into sub-batches, by payment mode and then by size, and queue the first
+    ones: as many as the batch runs at once."""
     at, number = uow.clock(), 0
     # dated rows go in the order they are due, so that a sub-batch held for a later day holds no earlier row
-    order_by = "execution_date" if config.dates_enable else (config.ordering_field if config.ordering_enable else None)
+    order_by = "execution_date" if batch.date_type is not None else (config.ordering_field if config.ordering_enable else None)
     for mode, connector, count, _ in uow.instructions.pending_modes(batch.id or 0):
         size = config.splitting_sub_batch_size if config.splitting_enable else count
         uow.instructions.assign_sub_batch(batch.id or 0, mode, number, size, order_by)
@@ -64,7 +66,7 @@ def dispatch(uow: UnitOfWork, batch: Batch, config: BulkConfig, parallel: int = 
             number += 1
     batch.sub_batch_count = number
     batch.move_to(BatchStatus.PROCESSING, at)
-    for first in range(min(parallel, number)):
+    for first in range(min(batch.parallel_sub_batches, number)):
         uow.outbox.send(steps.EXECUTE_SUB_BATCH, batch.batch_id, first)
     uow.log("batch_processing", f"batch {batch.batch_id}: {number} sub-batch(es) planned", reference=batch.batch_id)
 
@@ -81,11 +83,11 @@ def _waiting(uow: UnitOfWork, batch_id: str, who: Principal) -> Batch:
     return batch
 
 
-def approve(uow: UnitOfWork, batch_id: str, who: Principal, parallel: int = PARALLEL_SUB_BATCHES) -> Batch:
+def approve(uow: UnitOfWork, batch_id: str, who: Principal) -> Batch:
     """Treasury's approval of a waiting batch, by another key than the one that submitted it."""
     batch = _waiting(uow, batch_id, who)
     batch.approved_by_key_id = who.key_id
-    dispatch(uow, batch, uow.tenants.of_id(batch.tenant_id).bulk, parallel)
+    dispatch(uow, batch, uow.tenants.of_id(batch.tenant_id).bulk)
     uow.batches.save(batch)
     return batch
 

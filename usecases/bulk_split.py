@@ -35,7 +35,7 @@ def split_page(uow: UnitOfWork, open_file: OpenFile, batch_id: str, page: int, p
     with open_file(batch.stored_at) as stream:
         try:
             names, header_end = bulk_csv.header(stream)
-            header = read_header(names)
+            header = read_header(names, dated=batch.date_type is not None)
             chunk = bulk_csv.page(stream, batch.split_offset or header_end, page_rows)
         except (FileError, bulk_csv.Unreadable) as e:
             batch.move_to(BatchStatus.FAILED, uow.clock(), f"the file cannot be read: {e}")
@@ -52,7 +52,7 @@ def split_page(uow: UnitOfWork, open_file: OpenFile, batch_id: str, page: int, p
     if chunk.at_end:
         batch.split_offset = batch.size_bytes  # the plan checks that the split reached the end
         uow.batches.save(batch)
-        if tenant.bulk.dates_enable:
+        if batch.date_type is not None:  # the tenant's dates trial as it was when the file came
             uow.outbox.send(steps.LOOKUP_DATES, batch_id, -1)
         else:
             uow.outbox.send(steps.PLAN_BATCH, batch_id)
@@ -125,7 +125,7 @@ def _instruction(uow: UnitOfWork, batch: Batch, config: BulkConfig, draft: Instr
         draft.amount.minor if draft.amount is not None else None,
         (draft.amount.currency if draft.amount else draft.fields.get("currency", "").strip().upper())[:3],
         InstructionStatus.PENDING, draft.fields)
-    if config.dates_enable:
+    if batch.date_type is not None:
         instruction.rail = rail_of_currency(instruction.currency)
         written = draft.fields.get("date", "").strip()
         if written and failure is None:

@@ -30,7 +30,8 @@ def sweep_batches(uow: UnitOfWork, now: datetime, stuck_after: timedelta) -> dic
             uow.outbox.send(steps.MERGE_BATCH, batch.batch_id, again=f"sweep-{window}")
             found["batches_merged"] += 1
         elif batch.status == BatchStatus.PROCESSING:
-            for number in uow.sub_batches.unfinished(batch.id or 0, now - stuck_after):
+            running = batch.parallel_sub_batches
+            for number in uow.sub_batches.unfinished(batch.id or 0, now - stuck_after, running):
                 uow.outbox.send(steps.EXECUTE_SUB_BATCH, batch.batch_id, number, again=f"sweep-{window}")
                 found["sub_batches"] += 1
     return found

@@ -9,6 +9,7 @@ import falcon
 
 from adapters.counters import MinuteCounter
 from adapters.db.uow import UnitOfWork
+from domain.callbacks import CallbackAddresses
 from usecases.payouts import PayoutConfig
 from web import errors
 from web.auth import Authentication
@@ -54,6 +55,7 @@ class BulkServices:
 
     storage: FileStorage
     callback_readers: Mapping[str, CallbackReader]
+    callback_addresses: CallbackAddresses = CallbackAddresses()  # where a tenant's X-CallbackURL may point
 
 
 def resources(uow: UowFactory, settings: WebSettings, health: Mapping[str, Check],
@@ -62,7 +64,7 @@ def resources(uow: UowFactory, settings: WebSettings, health: Mapping[str, Check
     """One object per resource name of the route table, each given only what it uses."""
     limits = BulkLimits(settings.bulk_max_bytes, settings.bulk_max_json_bytes, settings.body_read_seconds)
     return {
-        "batch_submission": BatchSubmissionResource(uow, bulk.storage, limits),
+        "batch_submission": BatchSubmissionResource(uow, bulk.storage, limits, bulk.callback_addresses),
         "batches": BatchResource(uow),
         "batch_list": BatchListResource(uow),
         "payment_routes": PaymentRouteResource(uow, bulk.storage),

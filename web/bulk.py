@@ -16,6 +16,7 @@ from adapters.db.uow import UnitOfWork
 from adapters.storage import FileStorage
 from domain import masking
 from domain.batches import Batch, InstructionStatus
+from domain.callbacks import CallbackAddresses
 from domain.bulk_files import COLUMNS
 from domain.connectors import Answer
 from domain.tenants import Tenant
@@ -24,13 +25,12 @@ from usecases.errors import Conflict
 from web import context as ctx
 from usecases.bulk_files_io import as_csv
 from web.bulk_upload import Integrity, Upload, bad_request, csv_upload, raw_upload
-from web.limits import read_body
 from web.schema import invalid
 from web.routes import (
     BATCH_ID, BATCH_TYPE, BULK_PAGE, DATE_TYPE, BULK_SIZE, BULK_SORTED_BY, BULK_SORTED_ORDER, CALLBACK_URL, CONTENT_MD5,
     CONTENT_SHA256, CORRELATION_ID, FILENAME, PAGE_NO, PAGE_SIZE, PURPOSE, ROW_STATUS, SUB_BATCH, TEMPLATE_TYPES,
     TYPE_HEADER,
-    UETR_PARAM, WEBHOOK_BODY_LIMIT,
+    UETR_PARAM,
 )
 
 UowFactory = Callable[[], UnitOfWork]
@@ -69,14 +69,19 @@ def accepted(batch: Batch) -> dict[str, Any]:
 class BatchSubmissionResource:
     """POST /batchtransactions: the upload is streamed to storage, then the batch is recorded and queued."""
 
-    def __init__(self, uow: UowFactory, storage: FileStorage, limits: BulkLimits):
-        self._uow, self._storage, self._limits = uow, storage, limits
+    def __init__(self, uow: UowFactory, storage: FileStorage, limits: BulkLimits,
+                 addresses: CallbackAddresses = CallbackAddresses()):
+        self._uow, self._storage, self._limits, self._addresses = uow, storage, limits, addresses
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         with self._uow() as uow:
             tenant = _tenant(uow, req)
         request_id = _correlation_id(req)
         filename, purpose, callback = FILENAME.read(req), PURPOSE.read(req), CALLBACK_URL.read(req)
+        refused = self._addresses.url_refusal(callback) if callback else None
+        if refused is not None:  # a name is checked again at each call, on the addresses it resolves to
+            raise falcon.HTTPUnprocessableEntity(title="Invalid request", description=(
+                f"X-CallbackURL may not be called back: {refused}; give a public address"))
         kind = str(BATCH_TYPE.read(req) or TYPE_HEADER.read(req) or self._inferred(req)).lower()
         integrity = Integrity(CONTENT_SHA256.read(req), CONTENT_MD5.read(req))
         declared = DATE_TYPE.read(req)
@@ -110,7 +115,8 @@ class BatchSubmissionResource:
                 raise falcon.HTTPUnsupportedMediaType(title="Unsupported media type",
                                                       description="type=raw is a JSON array: application/json")
             return raw_upload(req, self._storage, limits.max_json_bytes, tenant.name, integrity, limits.read_seconds)
-        return csv_upload(req, self._storage, limits.max_bytes, tenant.name, integrity, limits.read_seconds)
+        return csv_upload(req, self._storage, limits.max_bytes, tenant.name, integrity, limits.read_seconds,
+                          tenant.bulk.dates_enable)
 
 
 class BatchResource:
@@ -216,7 +222,8 @@ class PaymentRouteResource:
         stored = self._storage.save(io.BytesIO(as_csv(items)).read, 64 * 1024 * 1024, tenant.name, ".csv")
         submission = bulk_submission.Submission(request_id, stored.key, stored.size,
                                                 hashlib.sha256(canonical).hexdigest(), "route",
-                                                purpose="payment route")
+                                                purpose="payment route",
+                                                date_type=bulk_submission.date_type_of(tenant, None))
         with self._uow() as uow:
             batch, new = bulk_submission.submit(uow, tenant, submission, ctx.principal(req).key_id)
             if new:
@@ -236,7 +243,7 @@ class ConnectorCallbackResource:
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, connector: str, uetr: str) -> None:
         uetr = str(UETR_PARAM.value(uetr))
-        raw = read_body(req, WEBHOOK_BODY_LIMIT)
+        raw: bytes = req.context.raw_body  # read within its size and time limits (RequestLimits)
         signature = req.get_header("X-Callback-Signature") or ""
         secret = self._secrets.get(connector, "")  # each rail its own key: one rail cannot speak for another
         expected = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest() if secret else None

@@ -68,20 +68,21 @@ def _timed(read: Callable[[int], bytes], seconds: float) -> Callable[[int], byte
     return timed
 
 
-def check_header(stored: Stored, written: BinaryIO) -> None:
-    """400 unless the file's first row names known columns, the required ones among them, and a row follows."""
+def check_header(written: BinaryIO, dated: bool) -> None:
+    """400 unless the file's first row names known columns, the required ones among them (a date column
+    only for a tenant in the dates trial), and a row follows."""
     try:
-        bulk_files_io.check_header(written)
+        bulk_files_io.check_header(written, dated)
     except FileError as e:
         raise bad_request(str(e)) from None
 
 
-def _keep(storage: FileStorage, read: Callable[[int], bytes], limit: int, prefix: str,
-          integrity: Integrity, received: Callable[[Stored], tuple[str, str]] | None = None) -> Stored:
+def _keep(storage: FileStorage, read: Callable[[int], bytes], limit: int, prefix: str, integrity: Integrity,
+          dated: bool, received: Callable[[Stored], tuple[str, str]] | None = None) -> Stored:
     def check(stored: Stored, written: BinaryIO) -> None:
         sha, md5 = received(stored) if received else (stored.sha256, stored.md5_base64)
         integrity.check(sha, md5)
-        check_header(stored, written)
+        check_header(written, dated)
     try:
         return storage.save(read, limit, prefix, ".csv", check)
     except TooLarge:
@@ -120,8 +121,9 @@ def _rest_of_form(parts: Any, form: dict[str, str]) -> None:
 
 
 def csv_upload(req: falcon.Request, storage: FileStorage, limit: int, prefix: str, integrity: Integrity,
-               read_seconds: float) -> Upload:
-    """The CSV file, from the multipart part ``data`` or a text/csv body."""
+               read_seconds: float, dated: bool) -> Upload:
+    """The CSV file, from the multipart part ``data`` or a text/csv body; with a date column only when
+    ``dated`` (the tenant is in the dates trial)."""
     media = (req.content_type or "").split(";", 1)[0].strip().lower()
     filename, parts = "", None
     form: dict[str, str] = {}
@@ -137,7 +139,7 @@ def csv_upload(req: falcon.Request, storage: FileStorage, limit: int, prefix: st
     else:
         raise falcon.HTTPUnsupportedMediaType(title="Unsupported media type", description=(
             f"a CSV batch is multipart/form-data (part data) or text/csv, not {media}"))
-    stored = _keep(storage, _timed(stream.read, read_seconds), limit, prefix, integrity)
+    stored = _keep(storage, _timed(stream.read, read_seconds), limit, prefix, integrity, dated)
     if stored.size == 0:
         raise bad_request(f"{NOT_UPLOADED}: the file is empty")
     if parts is not None:
@@ -161,7 +163,8 @@ def raw_upload(req: falcon.Request, storage: FileStorage, limit: int, prefix: st
     if not isinstance(items, list) or not items:
         raise bad_request("type=raw takes a non-empty JSON array of payments")
     text = io.BytesIO(as_csv(items))
-    stored = _keep(storage, text.read, limit * 4, prefix, integrity, lambda _: (sha, md5.decode()))
+    stored = _keep(storage, text.read, limit * 4, prefix, integrity, False,  # the seed's items carry no date
+                   lambda _: (sha, md5.decode()))
     return Upload(stored, sha, "raw")
 
 

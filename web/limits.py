@@ -67,8 +67,10 @@ def _is_json(content_type: str | None) -> bool:
 
 
 class RequestLimits:
-    """Middleware, after authentication: reads the body of a POST, PUT or PATCH within its limits and
-    keeps it as ``req.context.raw_body``."""
+    """Middleware, after authentication: reads the body of every POST, PUT or PATCH within its limits and
+    its deadline, whatever the route (a JSON body, a callback's raw one, or none declared), and keeps it
+    as ``req.context.raw_body``. Only a streamed upload is left to its responder, which reads each part
+    within the same deadline. (A request's line and headers have theirs in gunicorn: workers.serving.)"""
 
     def __init__(self, max_body_bytes: int, read_seconds: float):
         self._max = max_body_bytes
@@ -78,7 +80,7 @@ class RequestLimits:
                          params: dict[str, Any]) -> None:
         req.context.raw_body = b""
         op: Operation | None = getattr(req.context, "operation", None)
-        if req.method not in BODY_METHODS or op is None or op.body is None:
+        if req.method not in BODY_METHODS or op is None or op.streamed:
             return
         limit = op.body_limit or self._max
         try:
@@ -87,7 +89,7 @@ class RequestLimits:
         except SlowBody:
             raise falcon.HTTPError(falcon.HTTP_408, title="Request timeout",
                                    description=f"the body did not arrive within {self._seconds:g} s") from None
-        if raw.strip() and not _is_json(req.content_type):
+        if op.body is not None and raw.strip() and not _is_json(req.content_type):
             raise falcon.HTTPUnsupportedMediaType(
                 title="Unsupported media type",
                 description=f"the body is JSON: send it with 'Content-Type: application/json' "

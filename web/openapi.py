@@ -15,6 +15,7 @@ from domain.ledger import BalanceUpdateStatus, BalanceUpdateType, TransferStatus
 from domain.merchants import MerchantStatus
 from domain.payment_orders import PaymentOrderStatus
 from domain.schedules import DisbursementMode
+from web.limits import BODY_METHODS
 from web.routes import ROUTES, TIMEZONES, Operation, Route
 from web.schema import MAX_ID, RATE_SCHEMA
 
@@ -295,6 +296,10 @@ def _responses(route: Route, op: Operation) -> dict[str, Any]:
         responses["408"] = _error("a part of the body did not arrive within DISPERSA_BODY_READ_SECONDS")
         responses["413"] = _error("the body is larger than the limit")
         responses["415"] = _error(f"a body that is not one of {', '.join(op.upload)}")
+    if op.method in BODY_METHODS:  # whatever the route, its body is read within these limits
+        responses.setdefault("408", _error("the body did not arrive within DISPERSA_BODY_READ_SECONDS"))
+        responses.setdefault("413", _error(f"the body is larger than {op.body_limit or 'DISPERSA_MAX_BODY_BYTES'} "
+                                           "bytes"))
     if op.body is not None or op.params or route.path_params:
         responses["422"] = _error("invalid input; nothing was changed")
     if op.audited:

@@ -41,7 +41,10 @@ class Operation:
     body_limit: int | None = None  # bytes; None: DISPERSA_MAX_BODY_BYTES
     also: tuple[tuple[int, str], ...] = ()  # other success statuses, with the same body, and when
     others: tuple[tuple[int, str, str], ...] = ()  # other success statuses with a body of their own: when, schema
-    upload: tuple[str, ...] = ()  # media types of a body the responder streams itself (not JSON-checked)
+    upload: tuple[str, ...] = ()  # media types of a body the responder reads itself (not JSON-checked)
+    # the responder streams the body itself, each part within DISPERSA_BODY_READ_SECONDS (files of any
+    # size); any other body is read whole by RequestLimits within DISPERSA_BODY_READ_SECONDS
+    streamed: bool = False
 
     @property
     def audited(self) -> bool:
@@ -514,11 +517,12 @@ ROUTES: tuple[Route, ...] = (
     Route("/batchtransactions", "batch_submission", None, "bulk", (
         Op("POST", "submit_batch", "Submit a batch of payments: a CSV file or a JSON array", Action.SUBMIT_BATCHES,
            "BatchAccepted", 202, params=(BATCH_TYPE,) + SUBMIT_HEADERS,
-           upload=("multipart/form-data", "text/csv", "application/json"),
+           upload=("multipart/form-data", "text/csv", "application/json"), streamed=True,
            also=((200, "the same X-CorrelationID and content were submitted before: the same batch, nothing new"),),
            errors=((400, "no file (\"File not uploaded\"), no X-CorrelationID, a header row with an unknown or "
-                         "missing column, no rows, JSON that is not an array, or X-Content-SHA256 / Content-MD5 "
-                         "not matching the bytes received; nothing was stored"),
+                         "missing column, no rows, a date column from a tenant outside the dates trial "
+                         "(dates.enable), JSON that is not an array, or X-Content-SHA256 / Content-MD5 not "
+                         "matching the bytes received; nothing was stored"),
                    (403, "no Platform-TenantId, or another tenant's"),
                    (409, "the X-CorrelationID was used for other content"),
                    (413, "the file is larger than DISPERSA_BULK_MAX_BYTES (JSON: DISPERSA_BULK_MAX_JSON_BYTES)"),
@@ -577,6 +581,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/callbacks/{connector}/{uetr}", "connector_callbacks", None, "bulk", (
         Op("PUT", "connector_callback", "A payment connector's final word on a row (GSMA)", None,
            "CallbackReceived", params=(CALLBACK_SIGNATURE,), upload=("application/json",),
+           body_limit=WEBHOOK_BODY_LIMIT,
            errors=((400, "a body that is not the connector's callback"), (401, "a missing or wrong signature"),
                    (404, "no such row"), (409, "a row the connector has no say over: another payment mode's, "
                                                 "not handed to it, or in a batch that is not processing (an ALERT)"),

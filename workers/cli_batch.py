@@ -66,11 +66,11 @@ def read_batch_file(file: str) -> BatchFile:
             if not isinstance(items, list) or not items:
                 fail(f"{file} is not a non-empty JSON array of payments (the seed's raw items)")
             text = as_csv(items)
-            check_header(io.BytesIO(text))
+            check_header(io.BytesIO(text), dated=False)
             return BatchFile(path, "raw", sha, hashlib.sha256(text).hexdigest(), limit * 4, text)
         digest = hashlib.sha256()
         with path.open("rb") as f:
-            check_header(f)
+            check_header(f, dated=True)  # the tenant's dates trial is checked as the file is stored
             f.seek(0)
             while chunk := f.read(1024 * 1024):
                 digest.update(chunk)
@@ -85,9 +85,9 @@ def _not_json(constant: str) -> Any:
     raise ValueError(f"{constant} is not a JSON number")
 
 
-def store_batch_file(container: Any, tenant_name: str, batch_file: BatchFile) -> Any:
+def store_batch_file(container: Any, tenant_name: str, batch_file: BatchFile, dated: bool) -> Any:
     """The file kept under the container's storage, checked again as it is written (the same bytes as were
-    read, the header row); nothing is kept on anything wrong."""
+    read, the header row: a date column only when ``dated``); nothing is kept on anything wrong."""
     from adapters.storage import Stored, TooLarge
     from domain.bulk_files import FileError
     from usecases.bulk_files_io import check_header
@@ -95,7 +95,7 @@ def store_batch_file(container: Any, tenant_name: str, batch_file: BatchFile) ->
     def check(stored: Stored, written: Any) -> None:
         if stored.sha256 != batch_file.stored_sha256:
             raise FileError("the file changed while it was read: run the command again")
-        check_header(written)
+        check_header(written, dated)
 
     try:
         if batch_file.csv is not None:
@@ -139,6 +139,12 @@ def batch_submit(file: str = typer.Argument(..., help="a CSV file of the seed's 
         fail("--purpose is at most 64 characters")
     if callback_url is not None and (not callback_url.startswith(("http://", "https://")) or len(callback_url) > 1024):
         fail("--callback-url is an http(s) URL of at most 1024 characters")
+    if callback_url is not None:
+        from domain.callbacks import CallbackAddresses
+
+        refused = CallbackAddresses.allowing(Settings().callback_allow).url_refusal(callback_url)
+        if refused is not None:
+            fail(f"--callback-url may not be called back: {refused}; give a public address")
     if timeout <= 0:
         fail("--timeout is a number of seconds above 0")
     batch_file = read_batch_file(file)
@@ -156,9 +162,10 @@ def batch_submit(file: str = typer.Argument(..., help="a CSV file of the seed's 
     if earlier is not None:
         batch_id, new = earlier.batch_id, False
     else:
-        stored = store_batch_file(container, owner.name, batch_file)
+        stored = store_batch_file(container, owner.name, batch_file, owner.bulk.dates_enable)
         submission = bulk_submission.Submission(rid, stored.key, stored.size, batch_file.content_sha256,
-                                                batch_file.source, batch_file.path.name, purpose, callback_url)
+                                                batch_file.source, batch_file.path.name, purpose, callback_url,
+                                                bulk_submission.date_type_of(owner, None))
         try:
             with container.uow() as uow:
                 batch, new = bulk_submission.submit(uow, owner, submission, None)

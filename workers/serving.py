@@ -2,8 +2,9 @@
 
 Slow or hostile clients must not hold the API or the bank webhook. Each worker is a gevent worker: a
 connection costs a greenlet, not a thread, so hundreds of half-open connections take nothing from
-the others; a request's line and headers must arrive within the keep-alive time, its body within
-DISPERSA_BODY_READ_SECONDS (408), and bodies have a size limit (413). In production a buffering
+the others; on every route, a request's line and headers must arrive within the keep-alive time, its
+body within DISPERSA_BODY_READ_SECONDS (408; web.limits.RequestLimits), and bodies have a size limit
+(413). In production a buffering
 reverse proxy (nginx, an ALB) stands in front as well; docs/deployment.md shows one.
 """
 from adapters.settings import Settings
@@ -14,7 +15,9 @@ bind = _settings.web_bind
 workers = _settings.web_workers
 worker_class = "gevent"
 worker_connections = _settings.web_connections  # per worker
-keepalive = _settings.web_keepalive_seconds  # an idle connection, or one still sending its headers, closes after this
+# an idle connection, or one still sending its line and headers, closes after this; at least 1 s, since with
+# 0 gunicorn would keep no keep-alive and give a request's headers no deadline at all
+keepalive = max(1, _settings.web_keepalive_seconds)
 timeout = 30  # a worker that stops answering its arbiter is restarted
 graceful_timeout = 30
 limit_request_line = 4094

@@ -19,7 +19,8 @@ from domain.instructions import Instruction
 
 B, I, S = t.batches, t.instructions, t.sub_batches
 BATCH_STATE = ("status", "reason", "rows", "approved_by_key_id", "updated_at", "completed_at", "split_page",
-               "split_offset", "settled", "sub_batch_count", "acknowledged", "dated_rows")
+               "split_offset", "settled", "sub_batch_count", "acknowledged", "dated_rows", "parallel_sub_batches",
+               "acknowledgements_given_up_at")
 INSTRUCTION_STATE = ("status", "error_code", "error_description", "connector_reference", "payment_order_id",
                      "attempts", "started_at", "completed_at", "sub_batch", "connector", "rail", "requested_date",
                      "execution_date", "delivery_date")
@@ -32,7 +33,8 @@ def _batch(row: Any) -> Batch:
                  row.created_at, row.filename, row.purpose, row.callback_url, BatchStatus(row.status), row.reason,
                  row.rows, row.submitted_by_key_id, row.approved_by_key_id, row.updated_at, row.completed_at,
                  row.size_bytes, row.split_page, row.split_offset, row.settled, row.sub_batch_count,
-                 row.acknowledged, row.date_type, row.dated_rows, row.id)
+                 row.acknowledged, row.date_type, row.dated_rows, row.id, row.parallel_sub_batches,
+                 row.acknowledgements_given_up_at)
 
 
 def _instruction(row: Any) -> Instruction:
@@ -342,14 +344,15 @@ class SubBatches:
             values["completed_at"] = at
         self._session.execute(update(S).where(S.c.batch_pk == batch_pk, S.c.number == number).values(values))
 
-    def unfinished(self, batch_pk: int, before: datetime) -> list[int]:
+    def unfinished(self, batch_pk: int, before: datetime, parallel: int) -> list[int]:
         """Sub-batches not done whose last move was before ``before``, and whose turn has come: the
-        executing ones and the first pending ones (as many as were running at once before)."""
-        rows = self._session.execute(select(S.c.number, S.c.status).where(
-            S.c.batch_pk == batch_pk, S.c.status != "done", S.c.updated_at < before).order_by(S.c.number)).all()
-        executing = [r.number for r in rows if r.status == "executing"]
-        pending = [r.number for r in rows if r.status == "pending"]
-        return executing + pending[:max(1, 2 - len(executing))]
+        executing ones and the first pending ones, never more than ``parallel`` at once."""
+        rows = self._session.execute(select(S.c.number, S.c.status, S.c.updated_at).where(
+            S.c.batch_pk == batch_pk, S.c.status != "done").order_by(S.c.number)).all()
+        executing = [r for r in rows if r.status == "executing"]
+        pending = [r for r in rows if r.status == "pending"]
+        turn = executing + pending[:max(0, parallel - len(executing))]
+        return [r.number for r in turn if r.updated_at < before]
 
     def of_batch(self, batch_pk: int) -> list[Any]:
         """The batch's sub-batches, by number."""

@@ -304,6 +304,9 @@ batches = Table(
     Column("acknowledged", Integer, nullable=False, server_default="0"),  # the last progress acknowledged (%)
     Column("date_type", String(16)),  # delivery or execution: the file's dates, when the tenant uses them
     Column("dated_rows", Integer, nullable=False, server_default="0"),  # rows whose dates were looked up
+    # sub-batches running at once, fixed when the batch is planned (DISPERSA_BULK_PARALLEL_SUB_BATCHES then)
+    Column("parallel_sub_batches", Integer, nullable=False, server_default="2"),
+    Column("acknowledgements_given_up_at", UtcDateTime),  # its X-CallbackURL refused or kept failing
     UniqueConstraint("tenant_id", "request_id"),
     Index("ix_batches_tenant_created", "tenant_id", "created_at"),
 )

@@ -3,6 +3,7 @@ a user would, drive stores from credits to liquidated transfers over HTTP."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import time
@@ -21,8 +22,11 @@ from domain.money import Money
 from tests.conftest import TEST_DATA_KEYS
 from tests.e2e.support import BIN, REPO, Processes, free_port, fresh_database, ok, wait_for
 from tests.integration.helpers import rabbitmq_url_for
+from web.limits import BODY_METHODS
+from web.routes import ROUTES
 
 pytestmark = pytest.mark.e2e
+BODY_SECONDS, HEADER_SECONDS = 4, 5  # DISPERSA_BODY_READ_SECONDS here, and DISPERSA_WEB_KEEPALIVE_SECONDS' default
 MX = ZoneInfo("America/Mexico_City")
 FINAL = {"applied", "cancelled", "rejected"}
 
@@ -55,6 +59,7 @@ def system(tmp_path_factory):
         "DISPERSA_MAX_BACKOFF_MS": "2000",
         "DISPERSA_WORKER_METRICS_PORT": str(metrics_port),
         "DISPERSA_WORKER_METRICS_DIR": str(work / "worker-metrics"),
+        "DISPERSA_BODY_READ_SECONDS": str(BODY_SECONDS),
     })
     subprocess.run([BIN / "dispersa", "db", "upgrade"], cwd=REPO, env=env, check=True, capture_output=True)
     subprocess.run(["redis-cli", "-n", "14", "flushdb"], capture_output=True)
@@ -142,45 +147,83 @@ def test_credits_become_liquidated_transfers_through_the_real_processes(system):
     assert verify.stdout.strip().splitlines()[-1].endswith(", 0 violations")
 
 
-def slow_clients(port: int, count: int, body: bool) -> list[socket.socket]:
+def public_requests() -> list[tuple[str, str]]:
+    """(method, path) of every operation that needs no key, its path parameters filled in: a connector's
+    callback for each connector."""
+    found = []
+    for route in ROUTES:
+        for op in route.operations:
+            if op.action is not None:
+                continue
+            for connector in ("gsma", "mojaloop"):
+                path = re.sub(r"\{(\w+)(?::(\w+))?\}", lambda m: {"connector": connector}.get(
+                    m[1], "1" if m[2] == "int" else "5f0c7d8e-1a2b-4c3d-8e9f-0a1b2c3d4e5f"), route.path)
+                found.append((op.method, path))
+    return sorted(set(found))
+
+
+def slow_clients(port: int, method: str, path: str, count: int, body: bool) -> list[socket.socket]:
     """``count`` connections that send the start of a request and then nothing: headers that never end,
-    or (``body``) complete headers announcing a body that never comes."""
+    or (``body``) complete headers announcing a body that never comes; no key, a wrong secret."""
     socks = []
     for _ in range(count):
         s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        start = f"{method} {path} HTTP/1.1\r\nHost: x\r\n".encode()
         if body:
-            s.sendall(b"POST /webhooks/stp/order-status HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                      b"Content-Length: 500\r\nX-Webhook-Secret: secreto-e2e\r\n\r\n{\"estado\": ")
+            s.sendall(start + b"Content-Type: application/json\r\nContent-Length: 500\r\nX-Webhook-Secret: wrong\r\n"
+                              b"X-Callback-Signature: wrong\r\n\r\n{\"estado\": ")
         else:
-            s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            s.sendall(start + b"X-Slow: ")
         socks.append(s)
     return socks
 
 
-def test_health_and_the_webhook_answer_while_50_slow_clients_hold_connections(system):
+def what_came_back(s: socket.socket, until: float) -> bytes | None:
+    """What the server sent before it closed the connection, or None when it still held it at ``until``."""
+    s.settimeout(max(0.1, until - time.monotonic()))
+    got = b""
+    try:
+        while chunk := s.recv(4096):
+            got += chunk
+    except (ConnectionResetError, BrokenPipeError):
+        pass
+    except socket.timeout:
+        return got or None
+    return got
+
+
+def test_every_route_without_a_key_cuts_slow_headers_and_bodies_while_health_and_the_webhook_answer(system):
     client, env, procs = system
     port = int(env["DISPERSA_WEB_BIND"].rsplit(":", 1)[1])
-    held = slow_clients(port, 50, body=False) + slow_clients(port, 50, body=True)
+    requests = public_requests()
+    assert ("PUT", "/callbacks/gsma/5f0c7d8e-1a2b-4c3d-8e9f-0a1b2c3d4e5f") in requests
+    assert ("POST", "/webhooks/stp/order-status") in requests and ("GET", "/health") in requests
+    started = time.monotonic()
+    headers = {(m, p): slow_clients(port, m, p, 20, body=False) for m, p in requests}
+    bodies = {(m, p): slow_clients(port, m, p, 20, body=True) for m, p in requests if m in BODY_METHODS}
     try:
-        started = time.monotonic()
         for _ in range(5):
             assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200
         webhook = httpx.post(f"http://127.0.0.1:{port}/webhooks/stp/order-status", timeout=5,
                              json={"estado": "LQ", "id": 1}, headers={"X-Webhook-Secret": "secreto-e2e"})
         assert webhook.status_code == 200
-        assert time.monotonic() - started < 10
-        # A body that trickles in is cut off: 408 after DISPERSA_BODY_READ_SECONDS (10 s).
-        stuck = held[-1]
-        stuck.settimeout(20)
-        answer = stuck.recv(4096)
-        assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+        assert time.monotonic() - started < HEADER_SECONDS
+        # line and headers that never end: the connection is closed after DISPERSA_WEB_KEEPALIVE_SECONDS
+        for request, socks in headers.items():
+            for s in socks:
+                assert what_came_back(s, started + HEADER_SECONDS + 5) is not None, (request, "headers held")
+        # a body that trickles in: 408 after DISPERSA_BODY_READ_SECONDS, whatever the route
+        for request, socks in bodies.items():
+            for s in socks:
+                answer = what_came_back(s, started + BODY_SECONDS + 5)
+                assert answer is not None and answer.startswith(b"HTTP/1.1 408"), (request, answer and answer[:200])
         # A 40 MB callback is refused from its Content-Length, before its body is read.
         with socket.create_connection(("127.0.0.1", port), timeout=10) as big:
             big.sendall(b"POST /webhooks/stp/order-status HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                         b"Content-Length: 40000000\r\nX-Webhook-Secret: secreto-e2e\r\n\r\n" + b"{" * 65536)
             assert big.recv(4096).startswith(b"HTTP/1.1 413")
     finally:
-        for s in held:
+        for s in [s for socks in (*headers.values(), *bodies.values()) for s in socks]:
             s.close()
 
 

@@ -12,7 +12,7 @@ from falcon import testing
 from adapters.sealing import KEYRING
 from scheduler import jobs
 from tests.integration.bulk_support import process, summary, tenant
-from tests.integration.helpers import rows
+from tests.integration.helpers import count, rows
 
 pytestmark = pytest.mark.integration
 DATED = {"payment-modes": {"monedero": "closedloop"}, "partylookup.enable": False, "dates.enable": True}
@@ -78,6 +78,23 @@ def test_a_tenant_outside_the_dates_trial_cannot_declare_dates(bulk: Any) -> Non
     assert answer.status_code == 422 and "dates.enable is off" in answer.json["description"]
     dated = tenant(container, "dated", DATED)
     assert submit(client, dated, FILE, "dated-1", **{"X-Date-Type": "someday"}).status_code == 422
+
+
+def test_a_dated_file_from_a_tenant_outside_the_dates_trial_is_refused_naming_the_column_and_the_setting(
+        bulk: Any, tmp_path: Any) -> None:
+    from urllib3 import encode_multipart_formdata
+
+    container, client = bulk
+    headers = tenant(container, "plain", {"payment-modes": {"monedero": "closedloop"}, "partylookup.enable": False},
+                     "5000", currency="MXN")
+    body, content_type = encode_multipart_formdata({"data": ("nomina.csv", FILE.encode(), "text/csv")})
+    for answer in (submit(client, headers, FILE, "plain-dated"),
+                   client.simulate_post("/batchtransactions", params={"type": "csv"}, body=body, headers={
+                       **headers, "X-CorrelationID": "plain-form", "Content-Type": content_type})):
+        assert answer.status_code == 400, answer.text
+        assert "column date" in answer.json["description"] and "dates.enable" in answer.json["description"]
+    assert count(container, "batches") == 0
+    assert not [p for p in (tmp_path / "batches").rglob("*") if p.is_file()]  # nothing kept
 
 
 def test_the_date_type_may_come_as_a_form_field(bulk: Any) -> None:

@@ -20,9 +20,9 @@ from dramatiq import Message
 from falcon import testing
 
 from adapters.sealing import KEYRING, place
-from bootstrap import Container
+from bootstrap import Container, web_app
 from domain.tenants import FLOAT
-from tests.integration.bulk_support import HEADER, balance, new_key, process, summary, tenant
+from tests.integration.bulk_support import HEADER, balance, close, make_bulk, new_key, process, summary, tenant
 from tests.integration.helpers import count, rows, running_worker, scalar, settle
 from usecases import bulk_execution, bulk_progress, steps
 
@@ -477,9 +477,10 @@ def test_mergeback_on_gives_the_batch_one_result_file(bulk: tuple[Container, tes
 # --- acknowledgement ------------------------------------------------------------------------------
 
 @contextmanager
-def callback_server(fail_first: bool = False) -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
-    """A tiny HTTP server on loopback that keeps every POST it receives (headers, body); with ``fail_first``
-    it answers 503 to the first POST of each body."""
+def callback_server(fail_first: bool = False, status: int = 200,
+                    host: str = "127.0.0.1") -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
+    """A tiny HTTP server on loopback that keeps every POST it receives (headers, body) and answers
+    ``status``; with ``fail_first`` it answers 503 to the first POST of each body."""
     received: list[tuple[dict[str, str], bytes]] = []
     lock = threading.Lock()
 
@@ -489,7 +490,7 @@ def callback_server(fail_first: bool = False) -> Iterator[tuple[str, list[tuple[
             with lock:
                 first = all(got != body for _, got in received)
                 received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-            self.send_response(503 if fail_first and first else 200)
+            self.send_response(503 if fail_first and first else status)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
@@ -500,16 +501,34 @@ def callback_server(fail_first: bool = False) -> Iterator[tuple[str, list[tuple[
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/progress", received
+        yield f"http://{host}:{server.server_address[1]}/progress", received
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
 
 
+@pytest.fixture
+def on_loopback(settings: Any, clock: Any, tmp_path: Any) -> Iterator[tuple[Container, testing.TestClient]]:
+    """The bulk API whose acknowledgements may call this machine back (DISPERSA_CALLBACK_ALLOW=127.0.0.1)."""
+    container = make_bulk(settings, clock, tmp_path, callback_allow="127.0.0.1")
+    yield container, testing.TestClient(web_app(container))
+    close(container)
+
+
+def acknowledged_tenant(container: Container, name: str) -> dict[str, str]:
+    return tenant(container, name, {"acknowledgement.enable": True, "partylookup.enable": False,
+                                    "payment-modes": CLOSED}, "100")
+
+
+def given_up(container: Container) -> list[Any]:
+    return rows(container, "SELECT reference, message FROM event_log WHERE kind = 'acknowledgements_given_up' "
+                           "AND level = 'ALERT'")
+
+
 def test_acknowledgement_on_posts_each_progress_mark_signed_with_the_tenant_secret(
-        bulk: tuple[Container, testing.TestClient]) -> None:
-    container, client = bulk
+        on_loopback: tuple[Container, testing.TestClient]) -> None:
+    container, client = on_loopback
     headers = tenant(container, "acked", {"acknowledgement.enable": True, "partylookup.enable": False,
                                           "payment-modes": CLOSED}, "100")
     secret = str(scalar(container, "SELECT secret FROM tenants WHERE name = 'acked'"))
@@ -530,8 +549,9 @@ def test_acknowledgement_on_posts_each_progress_mark_signed_with_the_tenant_secr
     assert (last["total"], last["successful"], last["ongoing"]) == (5, 5, 0)
 
 
-def test_acknowledgement_is_retried_when_the_callback_url_fails(bulk: tuple[Container, testing.TestClient]) -> None:
-    container, client = bulk
+def test_acknowledgement_is_retried_when_the_callback_url_fails(
+        on_loopback: tuple[Container, testing.TestClient]) -> None:
+    container, client = on_loopback
     headers = tenant(container, "retried", {"acknowledgement.enable": True, "partylookup.enable": False,
                                             "payment-modes": CLOSED}, "100")
     with callback_server(fail_first=True) as (url, received):
@@ -542,8 +562,58 @@ def test_acknowledgement_is_retried_when_the_callback_url_fails(bulk: tuple[Cont
     assert marks == [20, 20, 40, 40, 60, 60, 80, 80, 100, 100], marks  # each refused once (503), then taken
 
 
-def test_acknowledgement_off_posts_nothing(bulk: tuple[Container, testing.TestClient]) -> None:
+def test_a_callback_url_whose_name_resolves_to_this_machine_is_never_called_and_given_up_once(
+        bulk: tuple[Container, testing.TestClient]) -> None:
+    container, client = bulk  # no DISPERSA_CALLBACK_ALLOW: only public addresses
+    headers = acknowledged_tenant(container, "ssrf")
+    with callback_server(host="localhost") as (url, received):
+        batch_id = upload(client, headers, csv_file(*(line(i, f"p{i}", "1") for i in range(5))), "ssrf",
+                          **{"X-CallbackURL": url})
+        process(container)
+    assert summary(client, headers, batch_id)["status"] == "completed"
+    assert received == []  # the name was resolved and its address refused before any connection
+    [alert] = given_up(container)
+    assert alert.reference == batch_id and "loopback" in alert.message and "/progress" not in alert.message
+    assert count(container, "dead_letters") == 0
+    assert count(container, "event_log", "kind = 'actor_failure'") == 0  # refused at once: never retried
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8000/x", "http://169.254.169.254/latest",
+                                 "http://[::ffff:127.0.0.1]:8000/x", "http://0.0.0.0:8000/x", "http://10.1.2.3/x"])
+def test_a_callback_url_whose_host_is_an_address_we_may_not_call_is_refused_at_once(
+        bulk: tuple[Container, testing.TestClient], url: str) -> None:
     container, client = bulk
+    headers = acknowledged_tenant(container, "literal")
+    answer = client.simulate_post("/batchtransactions", params={"type": "csv"}, body=csv_file(line(0, "a", "1")),
+                                  headers={**headers, "X-CorrelationID": "literal", "Content-Type": "text/csv",
+                                           "X-CallbackURL": url})
+    assert answer.status_code == 422 and "X-CallbackURL may not be called back" in answer.json["description"]
+    assert count(container, "batches") == 0
+
+
+@pytest.mark.parametrize("status, count_of_batches", [(404, 2), (503, 1)])  # 503: each mark retried
+def test_a_callback_url_that_refuses_or_keeps_failing_is_given_up_with_one_event_a_batch_and_no_dead_letter(
+        on_loopback: tuple[Container, testing.TestClient], status: int, count_of_batches: int) -> None:
+    container, client = on_loopback
+    headers = acknowledged_tenant(container, "refusing")
+    batches = []
+    with callback_server(status=status) as (url, received):
+        for n in range(count_of_batches):
+            batches.append(upload(client, headers, csv_file(line(0, f"p{n}", "1")), f"given-up-{n}",
+                                  **{"X-CallbackURL": url}))
+            process(container)
+    assert {summary(client, headers, b)["status"] for b in batches} == {"completed"}
+    assert {json.loads(body)["batch_id"] for _, body in received} == set(batches)  # each was tried
+    alerts = given_up(container)
+    assert sorted(a.reference for a in alerts) == sorted(batches)  # one event per batch
+    assert all(str(status) in a.message and "/progress" not in a.message for a in alerts)
+    assert count(container, "dead_letters") == 0
+    if status == 404:  # a refusal is never retried: each mark posted at most once
+        assert len(received) <= 2 * 5 and count(container, "event_log", "kind = 'actor_failure'") == 0
+
+
+def test_acknowledgement_off_posts_nothing(on_loopback: tuple[Container, testing.TestClient]) -> None:
+    container, client = on_loopback
     headers = tenant(container, "quiet", {"acknowledgement.enable": False, "partylookup.enable": False,
                                           "payment-modes": CLOSED}, "100")
     with callback_server() as (url, received):

@@ -201,6 +201,16 @@ def test_a_bad_file_is_one_line_exit_2_and_nothing_stored(container: Container, 
     assert done.stdout == "" and count(container, "batches") == 0 and stored_files(env) == []
 
 
+def test_a_dated_file_for_a_tenant_outside_the_dates_trial_is_one_line_exit_2_and_nothing_stored(
+        container: Container, env: dict[str, str], ibank: str, tmp_path: Path) -> None:
+    header, row = SEED_CSV.read_text().splitlines()[:2]
+    (tmp_path / "dated.csv").write_text(f"{header},date\n{row},2026-12-14\n")
+    done = dispersa(env, "batch", "submit", str(tmp_path / "dated.csv"), "--tenant", ibank)
+    assert done.returncode == 2 and len(errors(done)) == 1, done.stderr
+    assert "column date" in done.stderr and "dates.enable is off" in done.stderr
+    assert done.stdout == "" and count(container, "batches") == 0 and stored_files(env) == []
+
+
 def test_bad_input_is_one_error_line_and_exit_2(container: Container, env: dict[str, str], ibank: str,
                                                 tmp_path: Path) -> None:
     cases = [
@@ -209,6 +219,8 @@ def test_bad_input_is_one_error_line_and_exit_2(container: Container, env: dict[
         (("batch", "submit", str(SEED_CSV), "--tenant", ibank), {"DISPERSA_BULK_MAX_BYTES": "100"},
          "larger than DISPERSA_BULK_MAX_BYTES"),
         (("batch", "submit", str(SEED_CSV), "--tenant", ibank, "--callback-url", "ftp://x"), {}, "--callback-url"),
+        (("batch", "submit", str(SEED_CSV), "--tenant", ibank, "--callback-url", "http://169.254.169.254/x"), {},
+         "metadata"),
         (("batch", "status", "00000000-0000-0000-0000-000000000000"), {}, "does not exist"),
         (("batch", "status", "nonsense"), {}, "does not exist"),
     ]

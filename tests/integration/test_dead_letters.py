@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterator
 
 import dramatiq
+from dramatiq import Message
 import pika
 import pytest
 from falcon import testing
@@ -17,7 +18,7 @@ from actors import ops
 from bootstrap import Container, web_app
 from domain.ledger import MAX_BALANCE
 from tests.integration.helpers import (
-    REPO, VENV_BIN, Traffic, cli_env, count, delivered_credits, enqueue, execute, new_store, originate, rows, running_worker, scalar, settle,
+    REPO, VENV_BIN, Traffic, cli_env, count, delivered_credits, execute, new_store, originate, rows, running_worker, scalar, settle,
 )
 from usecases import access, dead_letters, ledger, queries
 from usecases.errors import Conflict
@@ -111,13 +112,22 @@ def test_a_message_that_dies_is_recorded_with_its_error_and_its_copy_leaves_the_
 CREDIT_NOT_YET = 424_242
 
 
-def a_contribution_of_a_credit_not_there_yet(container: Container, traffic: Traffic) -> int:
-    """A contribute message for a credit that does not exist (yet): retried until its retries are spent,
-    then dead. Returns the store its credit will belong to."""
+def a_contribution_of_a_credit_not_there_yet(container: Container, traffic: Traffic, retried: int = 0) -> int:
+    """A contribute message for a credit that does not exist (yet), ``retried`` times before: a rule's
+    refusal (NotFound), so it dies at this attempt, never retried. Returns the store its credit will
+    belong to."""
     store = new_store(container)
-    enqueue(container, "contribute", CREDIT_NOT_YET)
+    container.broker.enqueue(Message(queue_name="ledger", actor_name="contribute", args=(CREDIT_NOT_YET,),
+                                     kwargs={}, options={"retries": retried}))
     settle(container, traffic)
     return store
+
+
+def test_a_rule_s_refusal_is_not_retried(container: Container, traffic: Traffic, seen: Seen) -> None:
+    a_contribution_of_a_credit_not_there_yet(container, traffic)
+    letter = the_letter(container)
+    assert (letter["status"], letter["attempts"]) == ("dead", 1) and "NotFound" in letter["error"]
+    assert [retries for actor, _, retries in seen.messages if actor == "contribute"] == [0]  # one attempt
 
 
 def the_credit_arrives(container: Container, store: int) -> None:
@@ -131,9 +141,9 @@ def the_credit_arrives(container: Container, store: int) -> None:
 
 def test_a_requeue_keeps_the_message_id_resets_its_retries_and_publishes_once(
         container: Container, traffic: Traffic, seen: Seen, clock: Any) -> None:
-    store = a_contribution_of_a_credit_not_there_yet(container, traffic)
-    letter = the_letter(container)
     retries = container.settings.max_retries
+    store = a_contribution_of_a_credit_not_there_yet(container, traffic, retried=retries)
+    letter = the_letter(container)
     assert (letter["status"], letter["attempts"], letter["args"]) == ("dead", retries + 1, [CREDIT_NOT_YET])
     assert "NotFound" in letter["error"]
     the_credit_arrives(container, store)
@@ -159,8 +169,8 @@ def test_a_requeue_keeps_the_message_id_resets_its_retries_and_publishes_once(
     assert sorted(outcomes) == ["conflict", "requeued"]
     settle(container, traffic)
     handed = [(message_id, retries_) for actor, message_id, retries_ in seen.messages if actor == "contribute"]
-    # every attempt before its death, then once more, requeued: the same message id, its retries from zero
-    assert handed == [(letter["message_id"], n) for n in range(retries + 1)] + [(letter["message_id"], 0)]
+    # its last attempt, then once more, requeued: the same message id, its retries from zero
+    assert handed == [(letter["message_id"], retries), (letter["message_id"], 0)]
     assert count(container, "balance_updates", "credit_id = :c AND type = 'contribution'", c=CREDIT_NOT_YET) == 1
     assert xq_depth(container) == 1
     drain(container)  # the drain the requeue asked for (its own queue is not consumed here)

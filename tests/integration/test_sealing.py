@@ -185,7 +185,7 @@ PLAIN_ROWS = [
 
 
 def test_migration_0011_seals_the_rows_already_there_and_its_downgrade_unseals_them(at_0010: str) -> None:
-    """0011 seals the plain rows (a value a stopped run sealed already is sealed once); 0016 then binds every
+    """0011 seals the plain rows (a value a stopped run sealed already is sealed once); 0015 then binds every
     token to its row, as the tokens read here show, and the downgrades undo both."""
     engine = create_engine(at_0010)
     sealed_before = KEYRING.seal_unbound(CLABE)  # as a run of 0011 that stopped half way left it

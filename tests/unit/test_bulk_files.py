@@ -61,6 +61,12 @@ def test_a_header_that_cannot_be_read_fails_the_file_naming_the_problem(names: l
         read_header(names)
 
 
+def test_a_date_column_is_read_only_in_a_dated_file_and_never_dropped() -> None:
+    assert read_header(list(COLUMNS) + ["date"], dated=True).positions["date"] == len(COLUMNS)
+    with pytest.raises(FileError, match=r"column date.*dates\.enable is off"):
+        read_header(list(COLUMNS) + ["date"])
+
+
 def test_a_byte_order_mark_and_upper_case_column_names_are_read() -> None:
     header = read_header(["\ufeffID"] + [c.upper() for c in COLUMNS[1:]])
     assert header.positions["id"] == 0

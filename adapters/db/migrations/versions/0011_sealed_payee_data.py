@@ -78,7 +78,7 @@ def _is_token(value: str) -> bool:
     return True
 
 
-def _seal(value: str) -> str:  # tokens bound to no place then; revision 0016 binds them to their rows
+def _seal(value: str) -> str:  # tokens bound to no place then; revision 0015 binds them to their rows
     return value if _is_token(value) else KEYRING.seal_unbound(value)
 
 

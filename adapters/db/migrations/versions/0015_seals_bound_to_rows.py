@@ -6,8 +6,8 @@ The downgrade unbinds them again.
 A token already bound (or already unbound, going down) is left as it is, so the revision can be run again
 after a failure. It needs DISPERSA_DATA_KEYS whenever there are rows to rewrite.
 
-Revision ID: 0016
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-07 19:00:00
 """
 from typing import Any, Callable
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 from adapters.sealing import KEYRING, UNBOUND, VERSION, KeysMissing, place
 
-revision = '0016'
-down_revision = '0013'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
