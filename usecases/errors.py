@@ -1,11 +1,12 @@
 """What a use case tells its caller went wrong with the request (entry points map these to 4xx)."""
-from domain.errors import NotFound  # a missing thing is every layer's error (repositories raise it too)
+from domain.errors import DomainError, NotFound  # a missing thing is every layer's error (repositories raise it too)
 
 __all__ = ["Conflict", "Forbidden", "Invalid", "NotFound", "UseCaseError"]
 
 
-class UseCaseError(Exception):
-    """Base of request errors; ``title`` is short, the message says what to do."""
+class UseCaseError(DomainError):
+    """Base of request errors; ``title`` is short, the message says what to do. A rule's refusal like the
+    domain's: a step that meets one is not retried."""
 
     title = "Bad request"
 

@@ -11,6 +11,7 @@ import pytest
 import domain
 from adapters.broker import retry_policy
 from domain.errors import DomainError
+from usecases.errors import Conflict, Forbidden, Invalid
 
 
 def domain_errors() -> list[type[BaseException]]:
@@ -30,6 +31,11 @@ def test_the_domain_raises_errors_of_one_base_class() -> None:
 
 @pytest.mark.parametrize("error", domain_errors(), ids=lambda e: e.__name__)
 def test_a_rule_s_refusal_is_never_retried(error: type[BaseException]) -> None:
+    assert retry_policy(5)(0, error("refused")) is False
+
+
+@pytest.mark.parametrize("error", [Conflict, Forbidden, Invalid], ids=lambda e: e.__name__)
+def test_a_use_cases_refusal_is_never_retried_either(error: type[BaseException]) -> None:
     assert retry_policy(5)(0, error("refused")) is False
 
 
