@@ -25,8 +25,6 @@ import os
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from domain.sealed import RefusedValue
-
 INDEX_CONTEXT = b"dispersa wallet owner index"
 SETTING = "DISPERSA_DATA_KEYS"
 VERSION, UNBOUND = "v2.", "v1."
@@ -56,7 +54,6 @@ class Bound(str):
         return bound
 
 
-Refused = RefusedValue  # what a misplaced token reads as: no text (so that nothing is ever paid to it), and why
 
 
 def place(table: str, column: str, row_key: object = "") -> str:

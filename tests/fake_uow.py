@@ -315,6 +315,9 @@ class FakePeople:
     def by_email(self, email: str) -> Person | None:
         return next((p for p in self.rows.values() if p.email == email), None)
 
+    def emails(self, person_ids: set[int]) -> dict[int, str]:
+        return {i: self.rows[i].email for i in person_ids if i in self.rows}
+
     def get(self, person_id: int) -> Person:
         if person_id not in self.rows:
             raise NotFound(f"person {person_id} does not exist")

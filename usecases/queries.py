@@ -478,10 +478,14 @@ def latest_reconciliation(uow: UnitOfWork, day: str) -> dict[str, Any] | None:
 
 # --- dual control --------------------------------------------------------------------------------
 
-def adjustment_request_view(uow: UnitOfWork, request: AdjustmentRequest) -> dict[str, Any]:
-    """A held adjustment: its amount, why it waits, who asked and who decided (by e-mail address)."""
+def adjustment_request_view(uow: UnitOfWork, request: AdjustmentRequest,
+                            emails: dict[int, str] | None = None) -> dict[str, Any]:
+    """A held adjustment: its amount, why it waits, who asked and who decided (by e-mail address; ``emails``
+    when the caller read them already)."""
+    known = emails if emails is not None else uow.people.emails(_deciders([request]))
+
     def email(person_id: int | None) -> str | None:
-        return uow.people.get(person_id).email if person_id is not None else None
+        return known[person_id] if person_id is not None else None
 
     return {"id": request.id, "store_id": request.store_id, "amount": request.amount, "currency": request.currency,
             "note": request.note, "status": request.status.value, "reason": request.reason,
@@ -499,4 +503,9 @@ def adjustment_requests(uow: UnitOfWork, status: AdjustmentStatus | None, store_
     if store_id is not None:
         stmt = stmt.where(db.adjustment_requests.c.store_id == store_id)
     rows, total = _page(uow, stmt, page, per_page)
-    return Page([adjustment_request_view(uow, r) for r in rows], page, per_page, total)
+    emails = uow.people.emails(_deciders(rows))
+    return Page([adjustment_request_view(uow, r, emails) for r in rows], page, per_page, total)
+
+
+def _deciders(requests: list[AdjustmentRequest]) -> set[int]:
+    return {p for r in requests for p in (r.requested_by_id, r.decided_by_id) if p is not None}

@@ -43,17 +43,13 @@ class StoreLedgerResource:
         with self._uow() as uow:
             made = ledger.adjust(uow, store_id, fields["amount"], who.key_id, fields.get("note"), key,
                                  max_amount=self._max_adjustment, by=who.person, approval_above=self._approval_above)
-            if isinstance(made, AdjustmentRequest):
-                ctx.record(uow, req, "store", store_id, {**fields, "idempotency_key": key,
-                                                         "adjustment_request_id": made.id})
-                uow.commit()
-                resp.media = queries.adjustment_request_view(uow, made)
-                resp.status = falcon.HTTP_202
-                return
-            ctx.record(uow, req, "store", store_id, {**fields, "idempotency_key": key, "balance_update_id": made.id})
+            held = isinstance(made, AdjustmentRequest)
+            ctx.record(uow, req, "store", store_id, {**fields, "idempotency_key": key,
+                                                     "adjustment_request_id" if held else "balance_update_id": made.id})
             uow.commit()
-            resp.media = queries.balance_update_view(made)
-        resp.status = falcon.HTTP_201
+            resp.media = (queries.adjustment_request_view(uow, made) if isinstance(made, AdjustmentRequest)
+                          else queries.balance_update_view(made))
+        resp.status = falcon.HTTP_202 if held else falcon.HTTP_201
 
     def on_post_transfers(self, req: falcon.Request, resp: falcon.Response, store_id: int) -> None:
         with self._uow() as uow:

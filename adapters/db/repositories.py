@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import CursorResult, Result, and_, bindparam, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from adapters.db import tables as t
@@ -432,14 +431,18 @@ class People:
         found = self.by_email(email)
         if found is not None:
             return found
-        try:
-            with self._session.begin_nested():
-                self._session.execute(insert(t.people).values(email=email, created_at=at))
-        except IntegrityError:
-            pass
+        insert_unless_present(self._session, insert(t.people).values(email=email, created_at=at),
+                              lambda: self.by_email(email) is not None)
         found = self.by_email(email)
         assert found is not None
         return found
+
+    def emails(self, person_ids: set[int]) -> dict[int, str]:
+        """Each of these people's address, in one read."""
+        if not person_ids:
+            return {}
+        rows = self._session.execute(select(t.people.c.id, t.people.c.email).where(t.people.c.id.in_(person_ids)))
+        return {row.id: row.email for row in rows}
 
     def by_email(self, email: str) -> Person | None:
         row = self._session.execute(select(t.people.c.id, t.people.c.email).where(t.people.c.email == email)).first()

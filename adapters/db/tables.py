@@ -13,7 +13,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import registry, relationship
 
 from adapters.db.types import DecimalText, Sealed, SealedFields, UtcDateTime, case_sensitive
-from adapters.sealing import Bound, Refused
+from adapters.sealing import Bound
+from domain.sealed import RefusedValue
 from domain.credits import CancellationReason, Credit, CreditStatus
 from domain.ledger import (
     REASON_LENGTH, BalanceUpdate, BalanceUpdateStatus, BalanceUpdateStatusChange, BalanceUpdateType, BankTransfer,
@@ -632,7 +633,7 @@ def _bind_sealed_to_rows(cls: type, table: Table) -> None:
     def bind(target: Any, key: object) -> None:
         for column in sealed:  # always anew: a value may come Bound from another row (a store's, into its order)
             value = getattr(target, column.name)
-            if value is not None and not isinstance(value, Refused):
+            if value is not None and not isinstance(value, RefusedValue):
                 setattr(target, column.name, Bound(value, key))
 
     @event.listens_for(cls, "before_insert")

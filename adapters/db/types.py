@@ -9,7 +9,8 @@ from sqlalchemy import JSON, DateTime, String, Text, cast, literal, type_coerce
 from sqlalchemy.dialects import mysql
 from sqlalchemy.types import TypeDecorator
 
-from adapters.sealing import KEYRING, Bound, Misplaced, Refused, place
+from adapters.sealing import KEYRING, Bound, Misplaced, place
+from domain.sealed import RefusedValue
 
 ROW_MARK = "#"  # between the row key and the token, as a sealed column is selected (row keys have none)
 
@@ -64,7 +65,7 @@ class Sealed(TypeDecorator[str]):
 
     A value written must be ``Bound`` to its row's key (the mapping's events bind the domain's objects, the
     repositories the rows they write in Core); reading selects the row key beside the token, so a token
-    copied from another row, column or table reads as ``Refused`` (empty), never as another row's text."""
+    copied from another row, column or table reads as ``RefusedValue`` (empty), never as another row's text."""
 
     impl = Text
     cache_ok = True
@@ -80,7 +81,7 @@ class Sealed(TypeDecorator[str]):
     def process_bind_param(self, value: str | None, dialect):  # type: ignore[no-untyped-def]
         if value is None:
             return None
-        if isinstance(value, Refused):
+        if isinstance(value, RefusedValue):
             raise Misplaced(f"{self.table}.{self.column}: a refused value ({value.why}) is not written again")
         if not isinstance(value, Bound):
             raise ValueError(f"{self.table}.{self.column} is sealed to its row: write it Bound to its "
@@ -92,11 +93,11 @@ class Sealed(TypeDecorator[str]):
             return None
         row_key, _, token = value.partition(ROW_MARK)
         if not token:  # the token alone (a row key that is NULL): no place to check it against
-            return Refused(f"{self.table}.{self.column} has no row key")
+            return RefusedValue(f"{self.table}.{self.column} has no row key")
         try:
             return KEYRING.unseal(token, place(self.table, self.column, row_key))
         except Misplaced as e:
-            return Refused(f"{self.table}.{self.column} of row {row_key}: {e}")
+            return RefusedValue(f"{self.table}.{self.column} of row {row_key}: {e}")
 
 
 SEALED_FIELDS = ("payer_identifier", "payee_identifier", "note")  # a bulk row's parties and the payee's name
@@ -131,4 +132,4 @@ class SealedFields(TypeDecorator[dict[str, Any]]):
         try:
             return KEYRING.unseal(token, self.place_of(field))
         except Misplaced as e:
-            return Refused(f"{self.table}.{self.column}.{field}: {e}")
+            return RefusedValue(f"{self.table}.{self.column}.{field}: {e}")
