@@ -23,6 +23,7 @@ class BatchStatus(str, enum.Enum):
     """Where a batch stands, as its summary shows it."""
 
     QUEUED = "queued"
+    AWAITING_CONFIRMATION = "awaiting_confirmation"  # its rows' dates were looked up: the client confirms them
     AWAITING_APPROVAL = "awaiting_approval"
     PROCESSING = "processing"
     COMPLETED = "completed"
@@ -193,8 +194,8 @@ class Batch:
         return due
 
     def move_to(self, status: BatchStatus, at: datetime, reason: str | None = None) -> None:
-        """Move along queued → (awaiting_approval →) processing → completed, or to failed with a reason;
-        raises BatchError for any other move."""
+        """Move along queued → (awaiting_confirmation →) (awaiting_approval →) processing → completed, or
+        to failed with a reason; raises BatchError for any other move."""
         if status not in BATCH_MOVES[self.status]:
             raise BatchError(f"batch {self.batch_id} cannot move from {self.status.value} to {status.value}")
         self.status, self.updated_at = status, at
@@ -207,7 +208,10 @@ class Batch:
 ACKNOWLEDGED_MARKS = (20, 40, 60, 80, 100)
 
 BATCH_MOVES: dict[BatchStatus, frozenset[BatchStatus]] = {
-    BatchStatus.QUEUED: frozenset({BatchStatus.AWAITING_APPROVAL, BatchStatus.PROCESSING, BatchStatus.FAILED}),
+    BatchStatus.QUEUED: frozenset({BatchStatus.AWAITING_CONFIRMATION, BatchStatus.AWAITING_APPROVAL,
+                                   BatchStatus.PROCESSING, BatchStatus.FAILED}),
+    BatchStatus.AWAITING_CONFIRMATION: frozenset({BatchStatus.AWAITING_APPROVAL, BatchStatus.PROCESSING,
+                                                  BatchStatus.FAILED}),
     BatchStatus.AWAITING_APPROVAL: frozenset({BatchStatus.PROCESSING, BatchStatus.FAILED}),
     BatchStatus.PROCESSING: frozenset({BatchStatus.COMPLETED, BatchStatus.FAILED}),
     BatchStatus.COMPLETED: frozenset(),

@@ -9,11 +9,12 @@ from typing import Any
 
 from domain.bulk_config import BulkConfig, parse_config
 from domain.errors import DomainError
+from domain.wallets import FLOAT, OUTSIDE, SPEI_PAYOUTS
+
+__all__ = ["FLOAT", "OUTSIDE", "SPEI_PAYOUTS", "RESERVED_OWNERS", "Tenant", "TenantError", "check_name"]
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-FLOAT = "float"  # the owner of a tenant's own wallet
-SPEI_PAYOUTS = "spei:payouts"  # the wallet of what left the float over SPEI (back to the float when it returns)
-RESERVED_OWNERS = frozenset({FLOAT, SPEI_PAYOUTS})  # never a payee's wallet
+RESERVED_OWNERS = frozenset({FLOAT, SPEI_PAYOUTS, OUTSIDE})  # never a payee's wallet
 
 
 class TenantError(DomainError, ValueError):

@@ -10,7 +10,7 @@ from adapters.db.uow import UnitOfWork
 from domain import tenants as rules
 from domain.bulk_config import ConfigError
 from domain.money import Money, MoneyError
-from domain.tenants import FLOAT, Tenant, TenantError
+from domain.tenants import FLOAT, OUTSIDE, Tenant, TenantError
 from domain.wallets import WalletError, fund as fund_wallet
 from domain.access import acts_for_tenant
 from usecases.access import Principal, new_api_key
@@ -70,12 +70,13 @@ def fund(uow: UnitOfWork, name: str, amount: str, currency: str) -> tuple[Money,
     except MoneyError as e:
         raise Invalid(str(e)) from None
     at = uow.clock()
-    wallet = uow.wallets.lock(tenant.id or 0, FLOAT, money.currency, at)
+    wallets = uow.wallets.lock_many(tenant.id or 0, [FLOAT, OUTSIDE], money.currency, at, create=True)
+    wallet = wallets[FLOAT]
     try:
-        entry = fund_wallet(wallet, money.minor, f"fund:{uow.new_id()}", at)
+        entry = fund_wallet(wallets[OUTSIDE], wallet, money.minor, f"fund:{uow.new_id()}", at)
     except WalletError as e:
         raise Invalid(str(e)) from None
-    uow.wallets.record(entry, wallet)
+    uow.wallets.record(entry, wallets[OUTSIDE], wallet)
     uow.log("tenant_funded", f"tenant {name}'s float credited with {money}; balance "
             f"{Money(wallet.balance, money.currency)}", details={"tenant": name, "amount": money.minor,
                                                                   "currency": money.currency})

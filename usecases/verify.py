@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from adapters.db import tables as db
 from adapters.db.tables import bank_transfer_items
 from adapters.db.uow import UnitOfWork
-from usecases import verify_batches
+from usecases import verify_batches, verify_wallets
 from domain.credits import Credit
 from domain.identity import id_of
 from domain.invariants import StoreBooks, verify
@@ -84,6 +84,7 @@ def verify_all(sessions: Callable[[], Session], progress: Callable[[int], None] 
     with sessions() as session:
         batches = verify_batches.batch_keys(session)
         report.violations.extend(verify_batches.check_floats(session))
+        report.violations.extend(verify_wallets.check_wallets(session))
     for batch_pk in batches:
         with sessions() as session:
             report.violations.extend(verify_batches.check_batch(session, batch_pk))

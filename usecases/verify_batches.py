@@ -105,6 +105,7 @@ def check_floats(session: Session) -> list[str]:
     against its business: its fundings less the rows it paid (closed-loop successes, SPEI rows handed to
     the bank and not cancelled or returned)."""
     out: list[str] = []
+    outside = select(W.c.id).where(W.c.outside)  # fundings come out of the tenants' outside accounts
     floats = session.execute(select(W.c.id, W.c.tenant_id, W.c.currency, W.c.balance, db.tenants.c.name).join(
         db.tenants, db.tenants.c.id == W.c.tenant_id).where(W.c.owner_digest.in_(KEYRING.digests(FLOAT)))
         .order_by(W.c.id))
@@ -113,7 +114,7 @@ def check_floats(session: Session) -> list[str]:
         came_in, went_out, funded = session.execute(select(
             func.coalesce(func.sum((E.c.credit_wallet_id == wallet_id).cast(Integer) * E.c.amount), 0),
             func.coalesce(func.sum((E.c.debit_wallet_id == wallet_id).cast(Integer) * E.c.amount), 0),
-            func.coalesce(func.sum(and_(E.c.credit_wallet_id == wallet_id, E.c.debit_wallet_id.is_(None))
+            func.coalesce(func.sum(and_(E.c.credit_wallet_id == wallet_id, E.c.debit_wallet_id.in_(outside))
                                    .cast(Integer) * E.c.amount), 0)).where(
             or_(E.c.credit_wallet_id == wallet_id, E.c.debit_wallet_id == wallet_id))).one()
         paid = session.execute(select(func.coalesce(func.sum(I.c.amount), 0)).select_from(

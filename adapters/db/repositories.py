@@ -21,7 +21,7 @@ from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType,
 from domain.dead_letters import DeadLetter, DeadLetterStatus
 from domain.dual_control import AdjustmentRequest, Person
 from domain.tenants import Tenant
-from domain.wallets import Wallet, WalletEntry
+from domain.wallets import OUTSIDE, Wallet, WalletEntry
 from domain.merchants import CommissionTierRow, Merchant, PaymentOption, Store
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus
 from domain.reconciliation import Mismatch
@@ -574,7 +574,8 @@ class Wallets:
             if missing:
                 digests_of = {o: KEYRING.digest(o) for o in missing}  # a wallet's owner is bound to its digest
                 self._session.execute(insert(w), [dict(tenant_id=tenant_id, owner=Bound(o, d), owner_digest=d,
-                                                       currency=currency, balance=0, created_at=at)
+                                                       currency=currency, balance=0, created_at=at,
+                                                       outside=o == OUTSIDE)
                                                   for o, d in digests_of.items()])
         rows = self._session.execute(select(w).where(*where).order_by(w.c.owner_digest).with_for_update())
         return {r.owner: _wallet(r) for r in rows}

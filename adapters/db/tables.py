@@ -5,7 +5,7 @@ import enum
 from typing import Any
 
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, Column, Date, ForeignKey, Index, Integer, MetaData, String, Table, Text, Time,
+    JSON, BigInteger, Boolean, CheckConstraint, Column, Date, ForeignKey, Index, Integer, MetaData, String, Table, Text, Time,
     UniqueConstraint,
 )
 from sqlalchemy import Enum as SAEnum, false
@@ -20,6 +20,7 @@ from domain.ledger import (
     REASON_LENGTH, BalanceUpdate, BalanceUpdateStatus, BalanceUpdateStatusChange, BalanceUpdateType, BankTransfer,
     TransferStatus, TransferStatusChange,
 )
+from domain.money import MAX_MINOR
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus, PaymentOrderStatusChange, PaymentSource
 from domain.merchants import CommissionTierRow, Merchant, MerchantStatus, PaymentOption, Store
 from domain.bank_events import BankEvent, BankEventStatus
@@ -34,6 +35,7 @@ metadata = MetaData(naming_convention={
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
 })
 ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER PRIMARY KEY only
 
@@ -371,17 +373,39 @@ wallets = Table(
     Column("currency", String(3), nullable=False),
     Column("balance", BigInteger, nullable=False, default=0),
     Column("created_at", UtcDateTime, nullable=False),
+    # the tenant's outside account (owner ``outside``): fundings come out of it, so it alone goes below zero
+    Column("outside", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("tenant_id", "owner_digest", "currency"),
+    CheckConstraint("balance >= 0 OR outside", name="balance_not_below_zero"),
+    CheckConstraint(f"balance BETWEEN -{MAX_MINOR} AND {MAX_MINOR}", name="balance_within_bound"),
 )
 
 wallet_entries = Table(
     "wallet_entries", metadata, pk(),
-    Column("debit_wallet_id", ID, ForeignKey("wallets.id")),
+    Column("debit_wallet_id", ID, ForeignKey("wallets.id"), nullable=False),  # a funding: the outside account
     Column("credit_wallet_id", ID, ForeignKey("wallets.id"), nullable=False),
     Column("amount", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("reference", String(128), nullable=False, unique=True),  # one entry per instruction or funding
     Column("at", UtcDateTime, nullable=False),
+    CheckConstraint(f"amount BETWEEN 1 AND {MAX_MINOR}", name="amount_positive"),
+    CheckConstraint("debit_wallet_id <> credit_wallet_id", name="two_wallets"),
+)
+
+wallet_withdrawals = Table(
+    "wallet_withdrawals", metadata, pk(),
+    Column("tenant_id", ID, ForeignKey("tenants.id"), nullable=False),
+    Column("wallet_id", ID, ForeignKey("wallets.id"), nullable=False),
+    Column("reference", String(64), nullable=False),  # the client's idempotency key: one withdrawal each
+    Column("request_sha256", String(64), nullable=False),  # what was asked, so a repeat asking more is refused
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("uetr", String(36), nullable=False, unique=True),  # its payment order's
+    Column("payment_order_id", ID, ForeignKey("payment_orders.id"), unique=True),
+    Column("requested_by_key_id", ID),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("tenant_id", "reference"),
+    CheckConstraint(f"amount BETWEEN 1 AND {MAX_MINOR}", name="amount_positive"),
 )
 
 payment_events = Table(

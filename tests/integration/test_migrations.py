@@ -51,3 +51,34 @@ def test_the_migrations_build_the_mapped_schema_and_undo_cleanly(database: str, 
     assert current(url) is None
     upgrade(url)
     assert current(url) == head() and drift(url) == []
+
+
+def test_fundings_move_onto_an_outside_account_and_the_books_hold(scratch_mysql: str) -> None:
+    from adapters.sealing import KEYRING, place
+
+    command.upgrade(alembic_config(scratch_mysql), "0015")
+    engine = create_engine(scratch_mysql)
+    digest = KEYRING.digest("float")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO tenants (id, name, config, secret, created_at, updated_at) "
+                          "VALUES (1, 'ibank', '{}', 's', NOW(), NOW())"))
+        conn.execute(text("INSERT INTO wallets (id, tenant_id, owner, owner_digest, currency, balance, created_at) "
+                          "VALUES (1, 1, :owner, :digest, 'MXN', 700, NOW())"),
+                     {"owner": KEYRING.seal("float", place("wallets", "owner", digest)), "digest": digest})
+        for n, amount in enumerate((500, 200)):
+            conn.execute(text("INSERT INTO wallet_entries (debit_wallet_id, credit_wallet_id, amount, currency, "
+                              "reference, at) VALUES (NULL, 1, :a, 'MXN', :r, NOW())"), {"a": amount, "r": f"fund:{n}"})
+    upgrade(scratch_mysql)
+    with engine.connect() as conn:
+        [outside] = conn.execute(text("SELECT id, balance, owner_digest FROM wallets WHERE outside")).all()
+        assert (outside.balance, outside.owner_digest) == (-700, KEYRING.digest("outside"))
+        assert conn.execute(text("SELECT DISTINCT debit_wallet_id FROM wallet_entries")).scalars().all() == [outside.id]
+    from sqlalchemy.orm import Session
+    from usecases.verify_wallets import check_wallets
+    with Session(engine) as session:
+        assert check_wallets(session) == []
+    command.downgrade(alembic_config(scratch_mysql), "0015")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM wallets")).scalar() == 1
+        assert conn.execute(text("SELECT COUNT(*) FROM wallet_entries WHERE debit_wallet_id IS NULL")).scalar() == 2
+    engine.dispose()

@@ -75,8 +75,9 @@ def test_funding_the_float_from_the_cli_credits_it_and_is_audited(container: Con
     assert cli(container, "fund", "ibank", "0", "USD").returncode == 2
     assert cli(container, "fund", "ibank", "10.505", "USD").returncode == 2
     assert cli(container, "fund", "nobody", "10", "USD").returncode == 2
-    [entry] = rows(container, "SELECT amount, currency, debit_wallet_id FROM wallet_entries")
-    assert (entry.amount, entry.currency, entry.debit_wallet_id) == (2_500_050, "USD", None)
+    [entry] = rows(container, "SELECT e.amount, e.currency, w.outside, w.balance FROM wallet_entries e "
+                              "JOIN wallets w ON w.id = e.debit_wallet_id")
+    assert (entry.amount, entry.currency, entry.outside, entry.balance) == (2_500_050, "USD", 1, -2_500_050)
     assert count(container, "audit_log", "action = 'fund_tenant'") == 1
 
 

@@ -8,7 +8,7 @@ from hypothesis import given, strategies as st
 
 from domain import clabe, party_lookup as lookup
 from domain.money import MAX_MINOR
-from domain.wallets import Wallet, WalletError, fund, move
+from domain.wallets import Wallet, WalletError, fund as funding, move
 
 AT = datetime(2026, 12, 1, tzinfo=timezone.utc)
 
@@ -36,6 +36,11 @@ def test_mojaloop_knows_its_identifier_types_and_the_closed_loop_its_wallets() -
 
 def wallets(balance: int) -> tuple[Wallet, Wallet]:
     return Wallet(1, "float", "USD", balance, id=1), Wallet(1, "927549027483", "USD", 0, id=2)
+
+
+def fund(float_wallet: Wallet, amount: int, reference: str, at: datetime) -> None:
+    """A funding out of a fresh outside account (the tenant's: fundings come out of it)."""
+    funding(Wallet(1, "outside", "USD", 0, id=9), float_wallet, amount, reference, at)
 
 
 def test_a_movement_is_two_legs_of_one_entry_and_never_overdraws() -> None:
