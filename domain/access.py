@@ -33,6 +33,7 @@ class Action(str, enum.Enum):
     SUBMIT_BATCHES = "submit_batches"
     READ_BATCHES = "read_batches"
     APPROVE_BATCHES = "approve_batches"  # a batch waiting for approval: a money decision, by another key
+    CONFIRM_BATCHES = "confirm_batches"  # the client's own confirmation (or cancellation) of its dated batch
     READ_CALENDARS = "read_calendars"    # execution and delivery dates: every role
     TRACK_PAYMENTS = "track_payments"    # a payment by its UETR: every role, partners and tenants their own
 
@@ -46,8 +47,8 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     Role.OPERATOR: frozenset({Action.READ, Action.MANAGE_CATALOG, Action.EDIT_STORE, Action.ORIGINATE,
                               Action.READ_CALENDARS, Action.TRACK_PAYMENTS}),
     Role.PARTNER: frozenset({Action.READ, Action.READ_CALENDARS, Action.TRACK_PAYMENTS}),
-    Role.TENANT: frozenset({Action.SUBMIT_BATCHES, Action.READ_BATCHES, Action.READ_CALENDARS,
-                            Action.TRACK_PAYMENTS}),
+    Role.TENANT: frozenset({Action.SUBMIT_BATCHES, Action.READ_BATCHES, Action.CONFIRM_BATCHES,
+                            Action.READ_CALENDARS, Action.TRACK_PAYMENTS}),
 }
 
 

@@ -38,6 +38,8 @@ class BulkConfig:
     acknowledgement_enable: bool = False
     deduplication_enable: bool = False  # off: the seed's own sample file pays some rows twice on purpose
     dates_enable: bool = False  # the smart-date trial: files may carry delivery dates (X-Date-Type)
+    # a dated batch waits, its rows showing both dates, until the tenant's own key confirms (or cancels) it
+    dates_client_confirmation_enable: bool = False
     spei_funding_account: str = ""  # the tenant's own account at STP its SPEI rows are paid from; ours when empty
     spei_funding_name: str = ""
     payment_modes: Mapping[str, str] = field(default_factory=dict)
@@ -69,6 +71,7 @@ KEYS = {  # the seed's dotted key -> the attribute
     "acknowledgement.enable": "acknowledgement_enable",
     "deduplication.enable": "deduplication_enable",
     "dates.enable": "dates_enable",
+    "dates.client-confirmation.enable": "dates_client_confirmation_enable",
     "spei.funding-account": "spei_funding_account",
     "spei.funding-name": "spei_funding_name",
 }

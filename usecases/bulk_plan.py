@@ -1,18 +1,20 @@
 """A split batch planned: the success-threshold check (before any money moves), treasury's approval when
 the tenant asks for it, then its sub-batches (each one payment mode, cut by size, in the ordering
-field's order) and the first of them queued. A few sub-batches of a batch run at once (as many as the
-process's setting said when the batch was planned: the batch keeps the number); each one that has
+field's order) and the first of them queued. A dated batch of a tenant with dates.client-confirmation.enable
+first waits for its client to confirm it (or cancel it). A few sub-batches of a batch run at once (as many
+as the process's setting said when the batch was planned: the batch keeps the number); each one that has
 handed all its rows over queues the next, so that one large batch never fills the queue ahead of other
 tenants' batches."""
 from __future__ import annotations
 
 from adapters.db.uow import UnitOfWork
+from domain.access import Role
 from domain.batches import Batch, BatchStatus, InstructionStatus, meets_threshold, sub_batch_sizes
 from domain.bulk_config import BulkConfig
 from domain.tracking import PaymentEventKind
 from usecases import bulk_progress, steps, tracking
 from usecases.access import Principal
-from usecases.errors import Conflict, Forbidden
+from usecases.errors import Conflict, Forbidden, NotFound
 
 def plan(uow: UnitOfWork, batch_id: str, parallel: int) -> BatchStatus:
     """Plan a batch whose file is split, ``parallel`` of its sub-batches to run at once (kept on the batch,
@@ -32,14 +34,24 @@ def plan(uow: UnitOfWork, batch_id: str, parallel: int) -> BatchStatus:
                           f"is {rate}%: nothing was paid", code="THRESHOLD_NOT_MET")
     elif payable == 0:
         _stop(uow, batch, f"none of the {batch.rows} rows can be paid: see each row's error")
-    elif config.approval_enable:
-        batch.move_to(BatchStatus.AWAITING_APPROVAL, uow.clock())
-        uow.log("batch_awaiting_approval", f"batch {batch_id}: {payable} of {batch.rows} rows wait for treasury's "
-                "approval", reference=batch_id)
+    elif config.dates_client_confirmation_enable and batch.date_type is not None:
+        batch.move_to(BatchStatus.AWAITING_CONFIRMATION, uow.clock())
+        uow.log("batch_awaiting_confirmation", f"batch {batch_id}: {payable} of {batch.rows} rows, with their "
+                "execution and delivery dates, wait for the client's confirmation", reference=batch_id)
     else:
-        dispatch(uow, batch, config)
+        _release(uow, batch, config, payable)
     uow.batches.save(batch)
     return batch.status
+
+
+def _release(uow: UnitOfWork, batch: Batch, config: BulkConfig, payable: int) -> None:
+    """Treasury's approval when the tenant asks for it, else the sub-batches at once."""
+    if config.approval_enable:
+        batch.move_to(BatchStatus.AWAITING_APPROVAL, uow.clock())
+        uow.log("batch_awaiting_approval", f"batch {batch.batch_id}: {payable} of {batch.rows} rows wait for "
+                "treasury's approval", reference=batch.batch_id)
+    else:
+        dispatch(uow, batch, config)
 
 
 def _stop(uow: UnitOfWork, batch: Batch, reason: str, code: str = "BATCH_FAILED") -> None:
@@ -97,5 +109,37 @@ def reject(uow: UnitOfWork, batch_id: str, who: Principal, reason: str) -> Batch
     batch = _waiting(uow, batch_id, who)
     batch.approved_by_key_id = who.key_id
     _stop(uow, batch, f"rejected by treasury: {reason}", code="REJECTED")
+    uow.batches.save(batch)
+    return batch
+
+
+def _awaiting_client(uow: UnitOfWork, batch_id: str, who: Principal) -> Batch:
+    """The batch, waiting for its client: only the tenant's own key may answer for it (another tenant's
+    key is told there is no such batch)."""
+    batch = uow.batches.get(batch_id, lock=True)
+    if who.role != Role.TENANT:
+        raise Forbidden(f"only its tenant's own key confirms or cancels batch {batch_id}; this key's role is "
+                        f"{who.role.value}")
+    if who.tenant_id != batch.tenant_id:
+        raise NotFound(f"batch {batch_id} does not exist")
+    if batch.status != BatchStatus.AWAITING_CONFIRMATION:
+        raise Conflict(f"batch {batch_id} is {batch.status.value}, not awaiting confirmation")
+    return batch
+
+
+def confirm(uow: UnitOfWork, batch_id: str, who: Principal) -> Batch:
+    """The client confirms its dated batch: it goes on to treasury's approval (when asked for) or is paid."""
+    batch = _awaiting_client(uow, batch_id, who)
+    config = uow.tenants.of_id(batch.tenant_id).bulk
+    _release(uow, batch, config, uow.instructions.count(batch.id or 0, InstructionStatus.PENDING))
+    uow.batches.save(batch)
+    uow.log("batch_confirmed", f"batch {batch_id} confirmed by the client", reference=batch_id)
+    return batch
+
+
+def cancel(uow: UnitOfWork, batch_id: str, who: Principal) -> Batch:
+    """The client cancels its dated batch: nothing is paid, every waiting row fails CANCELLED."""
+    batch = _awaiting_client(uow, batch_id, who)
+    _stop(uow, batch, "cancelled by the client before it confirmed the dates", code="CANCELLED")
     uow.batches.save(batch)
     return batch

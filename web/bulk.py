@@ -21,6 +21,7 @@ from domain.bulk_files import COLUMNS
 from domain.connectors import Answer
 from domain.tenants import Tenant
 from usecases import bulk_plan, bulk_reading, bulk_routes, bulk_submission, connector_callbacks, tenants
+from usecases.access import Principal
 from usecases.errors import Conflict
 from web import context as ctx
 from usecases.bulk_files_io import as_csv
@@ -164,6 +165,22 @@ class BatchResource:
             ctx.record(uow, req, "batch", batch.batch_id, {"status": {"old": "awaiting_approval",
                                                                       "new": batch.status.value},
                                                            "reason": fields["reason"]})
+            uow.commit()
+            resp.media = bulk_reading.summary(uow, batch)
+
+    def on_post_confirmation(self, req: falcon.Request, resp: falcon.Response, batch_id: str) -> None:
+        self._client_decides(req, resp, batch_id, bulk_plan.confirm)
+
+    def on_post_cancellation(self, req: falcon.Request, resp: falcon.Response, batch_id: str) -> None:
+        self._client_decides(req, resp, batch_id, bulk_plan.cancel)
+
+    def _client_decides(self, req: falcon.Request, resp: falcon.Response, batch_id: str,
+                        decision: Callable[[UnitOfWork, str, Principal], Batch]) -> None:
+        with self._uow() as uow:
+            _tenant(uow, req)
+            batch = decision(uow, str(BATCH_ID.value(batch_id)), ctx.principal(req))
+            ctx.record(uow, req, "batch", batch.batch_id, {"status": {"old": "awaiting_confirmation",
+                                                                      "new": batch.status.value}})
             uow.commit()
             resp.media = bulk_reading.summary(uow, batch)
 

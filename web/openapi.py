@@ -8,6 +8,7 @@ from typing import Any, Iterable
 import falcon
 
 from domain.access import Role, may
+from domain.batches import BatchStatus
 from domain.credits import CancellationReason, CreditStatus
 from domain.dead_letters import DeadLetterEventKind, DeadLetterStatus
 from domain.dual_control import AdjustmentStatus
@@ -108,7 +109,7 @@ BULK_SCHEMAS: dict[str, dict[str, Any]] = {
                               "SuggestedCallbackSeconds": INT}),
     "BatchSummary": _object({
         "batch_id": STR, "request_id": STR, "notes": _nullable(STR),
-        "status": _enum(["queued", "awaiting_approval", "processing", "completed", "failed"]),
+        "status": _enum([s.value for s in BatchStatus]),
         "mode": _nullable(STR), "purpose": _nullable(STR), **COUNTS, "file": _nullable(STR),
         "unsplitFile": {**_nullable(STR), "description": "mergeback off: the rows that failed before the split"},
         "created_at": {**INT, "description": "seconds since the epoch"}, "completed_at": EPOCH_MS,

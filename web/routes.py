@@ -295,6 +295,8 @@ DATE_TYPE = Param("X-Date-Type", "string", "what the file's date column is: deli
 SUBMIT_HEADERS = (TENANT_HEADER, CORRELATION_ID, FILENAME, PURPOSE, CALLBACK_URL, TYPE_HEADER, CONTENT_SHA256,
                   CONTENT_MD5, DATE_TYPE)
 BULK_READ_403 = ((403, "no Platform-TenantId, or another tenant's batch"),)
+CLIENT_DECIDES = ((403, "not a tenant key (only the tenant's own key decides), or no Platform-TenantId"),
+                  (404, "no such batch, or another tenant's"), (409, "the batch is not awaiting confirmation"))
 
 # --- the table -----------------------------------------------------------------------------------
 
@@ -561,6 +563,19 @@ ROUTES: tuple[Route, ...] = (
            "BatchSummary", body=BATCH_REJECTION, params=(TENANT_HEADER,),
            errors=((403, "the key that submitted the batch (maker-checker), or no Platform-TenantId"),
                    (404, "no such batch"), (409, "the batch is not awaiting approval"))),
+    ), path_params=(BATCH_ID,)),
+    Route("/api/v1/batchtransactions/{batch_id}/confirm", "batches", "confirmation", "bulk", (
+        Op("POST", "confirm_batch", "Confirm a dated batch awaiting confirmation: it goes on to be paid",
+           Action.CONFIRM_BATCHES, "BatchSummary", params=(TENANT_HEADER,), errors=CLIENT_DECIDES,
+           description="For tenants with dates.client-confirmation.enable: a batch whose rows' dates were looked "
+                       "up waits in awaiting_confirmation, each row showing its executionDate and deliveryDate "
+                       "(the detail), and nothing is paid until its tenant's own key confirms it. It then waits "
+                       "for treasury's approval when approval.enable is on, or is paid. Audited."),
+    ), path_params=(BATCH_ID,)),
+    Route("/api/v1/batchtransactions/{batch_id}/cancel", "batches", "cancellation", "bulk", (
+        Op("POST", "cancel_batch", "Cancel a dated batch awaiting confirmation: nothing is paid",
+           Action.CONFIRM_BATCHES, "BatchSummary", params=(TENANT_HEADER,), errors=CLIENT_DECIDES,
+           description="Every waiting row fails with CANCELLED and the batch is failed. Audited."),
     ), path_params=(BATCH_ID,)),
     Route("/api/v1/batches", "batch_list", None, "bulk", (
         Op("GET", "list_batches", "Batches, in the seed's page shape", Action.READ_BATCHES, "BatchPage",
