@@ -34,6 +34,7 @@ class Action(str, enum.Enum):
     READ_BATCHES = "read_batches"
     APPROVE_BATCHES = "approve_batches"  # a batch waiting for approval: a money decision, by another key
     CONFIRM_BATCHES = "confirm_batches"  # the client's own confirmation (or cancellation) of its dated batch
+    WITHDRAW_FROM_WALLETS = "withdraw_from_wallets"  # a closed-loop wallet's money paid out over SPEI
     READ_CALENDARS = "read_calendars"    # execution and delivery dates: every role
     TRACK_PAYMENTS = "track_payments"    # a payment by its UETR: every role, partners and tenants their own
 
@@ -48,7 +49,7 @@ ALLOWED: dict[Role, frozenset[Action]] = {
                               Action.READ_CALENDARS, Action.TRACK_PAYMENTS}),
     Role.PARTNER: frozenset({Action.READ, Action.READ_CALENDARS, Action.TRACK_PAYMENTS}),
     Role.TENANT: frozenset({Action.SUBMIT_BATCHES, Action.READ_BATCHES, Action.CONFIRM_BATCHES,
-                            Action.READ_CALENDARS, Action.TRACK_PAYMENTS}),
+                            Action.WITHDRAW_FROM_WALLETS, Action.READ_CALENDARS, Action.TRACK_PAYMENTS}),
 }
 
 

@@ -62,10 +62,11 @@ SETTLED_BACK = frozenset({S.CANCELLED, S.RETURNED})
 
 
 class PaymentSource(str, enum.Enum):
-    """What a payment order pays: a store's bank transfer or a bulk row."""
+    """What a payment order pays: a store's bank transfer, a bulk row or a closed-loop wallet's withdrawal."""
 
     BANK_TRANSFER = "bank_transfer"
     BULK_ROW = "bulk_row"
+    WALLET_WITHDRAWAL = "wallet_withdrawal"
 
 
 @dataclass(eq=False)

@@ -11,7 +11,7 @@ from domain import stp
 from domain.payment_orders import Applied, PaymentOrderStatus as S, PaymentSource
 from domain.stp import OrderOutcome
 from domain.tracking import PaymentEventKind
-from usecases import bulk_outcomes, ledger, tracking
+from usecases import bulk_outcomes, ledger, tracking, withdrawals
 from usecases.payouts import LockedOrder, PayoutConfig, lock_order, order_id_of
 
 
@@ -49,6 +49,8 @@ def apply_outcome(uow: UnitOfWork, order_id: int, outcome: OrderOutcome, bank_or
         ledger.settle_transfer(uow, locked.store, locked.transfer, outcome, reason)
     elif order.source == PaymentSource.BULK_ROW:
         bulk_outcomes.order_settled(uow, order, outcome, cause)
+    elif order.source == PaymentSource.WALLET_WITHDRAWAL:
+        withdrawals.order_settled(uow, order, outcome)
     uow.log(f"payment_order_{outcome.value}", f"order {order.tracking_key} {outcome.value}",
             bank_transfer_id=order.bank_transfer_id, reference=order.tracking_key, uetr=order.uetr,
             details={"cause": cause} if cause else None)

@@ -15,7 +15,7 @@ from domain.payment_orders import PaymentOrderStatus as S, PaymentSource, stp_fi
 from domain.sealed import refusal
 from domain.stp import OrderOutcome
 from domain.tracking import PaymentEventKind
-from usecases import bank_outcomes, bulk_outcomes, ledger, tracking
+from usecases import bank_outcomes, bulk_outcomes, ledger, tracking, withdrawals
 from usecases.payouts import NOT_SENT_UNVALIDATED, LockedOrder, PayoutConfig, hold, hold_store, lock_order, order_id_of
 
 log = logging.getLogger("dispersa.payouts")
@@ -107,6 +107,12 @@ def record_registration(uow: UnitOfWork, order_id: int, answer: stp.Registration
         bulk_outcomes.order_settled(uow, order, OrderOutcome.CANCELLED, f"STP refused: {order.last_error}")
         uow.log("payment_order_refused", f"order {order.tracking_key} of a bulk row refused by STP ({error.code} "
                 f"{error.message}); the row failed", level="WARNING", reference=order.tracking_key, uetr=order.uetr)
+        return Registration.CANCELLED
+    elif order.source == PaymentSource.WALLET_WITHDRAWAL:
+        withdrawals.order_settled(uow, order, OrderOutcome.CANCELLED)
+        uow.alert("payment_order_refused", f"order {order.tracking_key} of a wallet withdrawal refused by STP "
+                  f"({error.code} {error.message}); its amount is back in the wallet",
+                  reference=order.tracking_key, uetr=order.uetr)
         return Registration.CANCELLED
     uow.alert("payment_order_refused", f"order {order.tracking_key} refused by STP ({error.code} "
               f"{error.message}); transfer cancelled, its balance updates are pending again{held}",

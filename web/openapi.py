@@ -141,6 +141,20 @@ BULK_SCHEMAS: dict[str, dict[str, Any]] = {
         "updated_at": _nullable(DATETIME),
         "timeline": {"type": "array", "items": {"type": "object", "required": ["at", "event"],
                                                 "properties": {"at": DATETIME, "event": STR}}}}),
+    "Wallet": _object({
+        "owner": STR, "balances": {"type": "array", "items": _object({"currency": STR, "balance": MINOR,
+                                                                      "amount": STR})},
+        "entries": {"type": "array", "items": _object({
+            "id": INT, "at": DATETIME, "direction": _enum(["in", "out"]), "amount_minor": MINOR, "amount": STR,
+            "currency": STR, "reference": STR,
+            "counterparty": {**STR, "description": "float, outside or spei:payouts; a payee's wallet masked"}})},
+        "page": INT, "per_page": INT, "total": INT}),
+    "Withdrawal": _object({
+        "reference": STR, "uetr": STR, "tracking_key": STR, "status": _enum(PaymentOrderStatus),
+        "amount": STR, "amount_minor": MINOR, "currency": STR,
+        "clabe": {**STR, "description": "masked: its last four digits"},
+        "beneficiary_name": {**STR, "description": "masked: the initial of each word"},
+        "balance": {**MINOR, "description": "the wallet's balance after it"}, "created_at": DATETIME}),
     "PaymentDates": _with_optional(_object({
         "rail": STR, "country": _nullable(STR), "currency": STR, "execution_date": {**STR, "format": "date"},
         "delivery_date": {**STR, "format": "date"}, "lag_days": INT, "cutoff": STR, "cutoff_zone": STR}),

@@ -289,6 +289,23 @@ PAYMENT_ROUTE = Body("PaymentRoute", (
           "when not given", max_length=32),
     ROUTE_TRANSFER,
 ))
+WALLET_OWNER = Param("owner", "string", "the wallet's owner: the payee identifier its closedloop rows pay",
+                     location="path", max_length=128, pattern=r"^[A-Za-z0-9._:+@-]{1,128}$",
+                     pattern_hint="is 1 to 128 letters, digits, '.', '_', ':', '+', '@' or '-'")
+WITHDRAWAL = Body("WalletWithdrawal", (
+    Field("reference", "string", "your id of this withdrawal: the same reference is the same withdrawal (paid at "
+          "most once), with other details a 409", required=True, max_length=64, pattern=r"^[A-Za-z0-9._:-]{1,64}$",
+          pattern_hint="is 1 to 64 letters, digits, '.', '_', ':' or '-'"),
+    Field("amount", "string", "a decimal in major units, such as 1500 or 1500.50", required=True, max_length=32,
+          pattern=r"^[0-9]{1,15}(\.[0-9]{1,4})?$", pattern_hint="is a decimal amount such as 1500.50"),
+    Field("currency", "string", "ISO 4217; SPEI pays MXN", required=True, choices=tuple(sorted(EXPONENTS))),
+    Field("clabe", "string", "the 18-digit CLABE paid: a known bank code and its check digit", required=True,
+          max_length=18, pattern=CLABE_PATTERN, pattern_hint="is 18 digits", format="clabe"),
+    name_field("beneficiary_name", 120, "the CLABE's holder (folded to STP's 39 ASCII characters)", required=True),
+    Field("rfc_curp", "string", "the holder's RFC or CURP", max_length=18, pattern=r"^[A-Za-z0-9]*$",
+          pattern_hint="is letters and digits"),
+    Field("concept", "string", "what the order says (folded to STP's 39 ASCII characters)", max_length=120),
+))
 DATE_TYPE = Param("X-Date-Type", "string", "what the file's date column is: delivery or execution dates (execution "
                   "when not said; also the multipart field date_type); for tenants with dates.enable",
                   location="header", choices=("delivery", "execution"))
@@ -589,6 +606,28 @@ ROUTES: tuple[Route, ...] = (
                    (403, "no Platform-TenantId, or another tenant's"),
                    (409, "the X-CorrelationID was used for other content"))),
     )),
+    Route("/api/v1/wallets/{owner}", "wallets", None, "bulk", (
+        Op("GET", "get_wallet", "A closed-loop wallet: its balance per currency and a page of its entries",
+           Action.READ_BATCHES, "Wallet", params=(TENANT_HEADER,) + PAGING,
+           errors=((403, "no Platform-TenantId, or another tenant's"), (404, "the tenant has no such wallet")),
+           description="Entries are the latest first; amounts in minor units (amount_minor) and as a decimal in "
+                       "major units (amount). A counterparty that is a payee is masked."),
+    ), path_params=(WALLET_OWNER,)),
+    Route("/api/v1/wallets/{owner}/withdrawals", "wallets", "withdrawals", "bulk", (
+        Op("POST", "withdraw_from_wallet", "Pay a wallet's money out over SPEI, at most once per reference",
+           Action.WITHDRAW_FROM_WALLETS, "Withdrawal", 201, WITHDRAWAL, params=(TENANT_HEADER,),
+           also=((200, "the same reference and details were withdrawn before: the same withdrawal, nothing new"),),
+           errors=((403, "no Platform-TenantId, or another tenant's"), (404, "the tenant has no such wallet"),
+                   (409, "the wallet holds less than the amount, or the reference was used for other details; "
+                         "nothing was paid"),
+                   (422, "invalid input: an amount that is not positive money of its currency or is beyond 2^53-1 "
+                         "minor units, a CLABE whose bank code or check digit is wrong, a name STP cannot "
+                         "carry, a currency SPEI does not pay, or the tenant's own float; nothing was paid")),
+           description="In one transaction the wallet is debited and a SPEI payment order is made (its UETR in "
+                       "the answer; GET /api/v1/payments/{uetr} follows it); the bank pipeline sends it. If the "
+                       "bank cancels or returns it, the amount goes back into the wallet, once. The CLABE and "
+                       "the name are masked in the answer. Audited."),
+    ), path_params=(WALLET_OWNER,)),
     Route("/template", "template", None, "bulk", (
         Op("GET", "get_template", "The CSV header line of a batch file", None, "Template", params=(TEMPLATE_TYPES,),
            text=True),

@@ -21,6 +21,11 @@ PAYEE = "5512345678"
 def funded_books(bulk: Bulk, name: str = "ibank") -> int:
     """A tenant funded with 1,000.00 MXN whose closed-loop batch paid 300.00 into a payee's wallet (by the
     bulk workers); returns the payee wallet's id."""
+    return funded_tenant(bulk, name)[0]
+
+
+def funded_tenant(bulk: Bulk, name: str) -> tuple[int, dict[str, str]]:
+    """funded_books, and the headers of the tenant's key."""
     container, client = bulk
     headers = tenant(container, name, {"payment-modes": {"monedero": "closedloop"}}, "1000", currency="MXN",
                      wallets=(PAYEE,))
@@ -32,7 +37,7 @@ def funded_books(bulk: Bulk, name: str = "ibank") -> int:
     process(container)
     assert summary(client, headers, answer.json["batch_id"])["successful"] == 1
     return int(scalar(container, "SELECT id FROM wallets WHERE balance = 30000 AND tenant_id = "
-                                 "(SELECT id FROM tenants WHERE name = :n)", n=name))
+                                 "(SELECT id FROM tenants WHERE name = :n)", n=name)), headers
 
 
 def violations(container: Container) -> list[str]:
