@@ -364,7 +364,8 @@ def check_bulk(observer: Observer, books: list[dict[str, Any]], plan: BulkPlan, 
                            tenant=plan.tenant, float=KEYRING.digest("float"))
     float_id, check.float_balance = (int(wallet[0][0]), int(wallet[0][1])) if wallet else (0, 0)
     check.float_credits = int(observer.scalar("SELECT COALESCE(SUM(amount), 0) FROM wallet_entries "
-                                              "WHERE credit_wallet_id = :w AND debit_wallet_id IS NULL",
+                                              "WHERE credit_wallet_id = :w AND debit_wallet_id IN "
+                                              "(SELECT id FROM wallets WHERE outside)",  # the fundings
                                               w=float_id) or 0)
     _bulk_api(check, driven.summary)
     if driven.batch_id in batches:

@@ -5,6 +5,7 @@ zero: every other stays at zero or above, and the balances of one tenant's walle
 to zero."""
 from __future__ import annotations
 
+import enum
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,6 +58,21 @@ class WalletEntry:
     id: int | None = None
 
 
+class WithdrawalStatus(str, enum.Enum):
+    """Where a withdrawal stands before its order goes to the bank; WITHDRAWAL_MOVES says where each may go."""
+
+    AWAITING_APPROVAL = "awaiting_approval"  # above the approval bound: a treasury person other than the requester
+    APPROVED = "approved"                    # its order goes to the bank (at once when within the bound)
+    REJECTED = "rejected"                    # its order cancelled, its amount back in the wallet
+
+
+WITHDRAWAL_MOVES: dict[WithdrawalStatus, frozenset[WithdrawalStatus]] = {
+    WithdrawalStatus.AWAITING_APPROVAL: frozenset({WithdrawalStatus.APPROVED, WithdrawalStatus.REJECTED}),
+    WithdrawalStatus.APPROVED: frozenset(),
+    WithdrawalStatus.REJECTED: frozenset(),
+}
+
+
 @dataclass(eq=False)
 class Withdrawal:
     """A wallet's money paid out over SPEI: once per the client's reference, by the payment order of
@@ -73,6 +89,14 @@ class Withdrawal:
     requested_by_key_id: int | None = None
     payment_order_id: int | None = None
     id: int | None = None
+    status: WithdrawalStatus = WithdrawalStatus.APPROVED
+    decided_by_key_id: int | None = None
+
+    def decide(self, status: WithdrawalStatus, key_id: int) -> None:
+        """Treasury's approval or rejection of a waiting withdrawal; WalletError for any other move."""
+        if status not in WITHDRAWAL_MOVES[self.status]:
+            raise WalletError(f"withdrawal {self.reference} is {self.status.value}, not awaiting approval")
+        self.status, self.decided_by_key_id = status, key_id
 
     @property
     def paid_reference(self) -> str:

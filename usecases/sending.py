@@ -65,6 +65,8 @@ def begin_send(uow: UnitOfWork, order_id: int, config: PayoutConfig) -> tuple[di
             hold(uow, locked.transfer, reason, alert=refusal(order.beneficiary_account, order.beneficiary_name)
                  is not None)
             return None
+        if order.source == PaymentSource.WALLET_WITHDRAWAL and withdrawals.held(uow, order):
+            return None  # it waits for treasury's approval (a sweep's message sends nothing)
         order.move_to(S.SENDING, uow.clock())
         tracking.record(uow, [tracking.event(uow, order.uetr, PaymentEventKind.SENT, tracking_key=order.tracking_key)])
     order.attempts += 1

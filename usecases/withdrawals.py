@@ -17,13 +17,16 @@ from typing import Any
 from adapters.db.uow import UnitOfWork
 from domain import masking, stp
 from domain.money import Money, MoneyError, bounded
-from domain.payment_orders import Payee, PaymentOrder, PaymentOrderError, PaymentSource, new_order
+from domain.payment_orders import (
+    Payee, PaymentOrder, PaymentOrderError, PaymentOrderStatus, PaymentSource, new_order,
+)
 from domain.stp import OrderOutcome
 from domain.tenants import RESERVED_OWNERS, Tenant
 from domain.tracking import PaymentEventKind
-from domain.wallets import InsufficientFunds, Wallet, WalletError, Withdrawal, move
+from domain.wallets import InsufficientFunds, Wallet, WalletError, Withdrawal, WithdrawalStatus, move
 from usecases import spei_funds, steps, tracking
-from usecases.errors import Conflict, Invalid, NotFound
+from usecases.access import Principal
+from usecases.errors import Conflict, Forbidden, Invalid, NotFound
 
 
 @dataclass(frozen=True)
@@ -77,9 +80,10 @@ def _entry_view(e: Any, ids: set[int], owners: dict[int, str]) -> dict[str, Any]
 
 
 def withdraw(uow: UnitOfWork, tenant: Tenant, owner: str, asked: WithdrawalRequest, key_id: int | None,
-             tracking_prefix: str) -> tuple[dict[str, Any], bool]:
+             tracking_prefix: str, approval_above: int | None = None) -> tuple[dict[str, Any], bool]:
     """Pay ``asked`` out of the owner's wallet over SPEI; returns the withdrawal as shown and whether it is
-    new. Raises Invalid (bad amount, CLABE, name; a reserved wallet), NotFound (no such wallet), Conflict
+    new. Above ``approval_above`` (minor units) its order waits for treasury's approval, the wallet already
+    debited. Raises Invalid (bad amount, CLABE, name; a reserved wallet), NotFound (no such wallet), Conflict
     (the wallet holds less; the reference was used for another withdrawal). Nothing changes then."""
     if owner in RESERVED_OWNERS:
         raise Invalid(f"{owner!r} is the tenant's own account, not a wallet one withdraws from")
@@ -106,12 +110,19 @@ def withdraw(uow: UnitOfWork, tenant: Tenant, owner: str, asked: WithdrawalReque
     except WalletError as e:
         raise Invalid(str(e)) from None
     uow.orders.add(order)
+    waits = approval_above is not None and money.minor > approval_above
     withdrawal = Withdrawal(tenant.id or 0, wallet.id or 0, asked.reference, asked.digest, money.minor,
-                            money.currency, uetr, at, key_id, order.id)
+                            money.currency, uetr, at, key_id, order.id,
+                            status=WithdrawalStatus.AWAITING_APPROVAL if waits else WithdrawalStatus.APPROVED)
     if not uow.withdrawals.add(withdrawal):  # made meanwhile in another currency's transaction
         raise Conflict(f"withdrawal {asked.reference!r} is being made; ask again for its outcome")
     uow.wallets.record(entry, wallet, funds.payouts_wallet)
-    uow.outbox.send(steps.SEND_PAYMENT_ORDER, uetr)
+    if waits:
+        uow.log("wallet_withdrawal_awaiting_approval", f"{money} out of wallet {masking.account(owner)} of tenant "
+                f"{tenant.name} is above {Money(approval_above or 0, money.currency)}: it waits for a treasury "
+                "person's approval", reference=order.tracking_key, uetr=uetr)
+    else:
+        uow.outbox.send(steps.SEND_PAYMENT_ORDER, uetr)
     tracking.record(uow, [tracking.event(
         uow, uetr, PaymentEventKind.INITIATED, source="wallet_withdrawal", amount=money.minor,
         currency=money.currency, payee_account=masking.account(order.beneficiary_account),
@@ -134,7 +145,7 @@ def _repeat(uow: UnitOfWork, found: Withdrawal, asked: WithdrawalRequest) -> dic
 def shown(w: Withdrawal, order: PaymentOrder, wallet: Wallet) -> dict[str, Any]:
     """A withdrawal as its tenant is answered: the payee masked, the order's status and the wallet's balance."""
     return {"reference": w.reference, "uetr": w.uetr, "tracking_key": order.tracking_key,
-            "status": order.status.value, "amount": Money(w.amount, w.currency).to_decimal_string(),
+            "status": order.status.value, "approval": w.status.value, "amount": Money(w.amount, w.currency).to_decimal_string(),
             "amount_minor": w.amount, "currency": w.currency,
             "clabe": masking.account(order.beneficiary_account), "beneficiary_name": masking.name(order.beneficiary_name),
             "balance": wallet.balance, "created_at": w.created_at}
@@ -158,3 +169,45 @@ def order_settled(uow: UnitOfWork, order: PaymentOrder, outcome: OrderOutcome) -
             f"{Money(withdrawal.amount, withdrawal.currency)} back into wallet {masking.account(wallet.owner)}",
             reference=order.tracking_key, uetr=order.uetr)
 
+
+
+def held(uow: UnitOfWork, order: PaymentOrder) -> bool:
+    """Whether a withdrawal's order may not go to the bank yet: its withdrawal waits for approval (or was
+    rejected)."""
+    withdrawal = uow.withdrawals.of_order(order.id or 0)
+    return withdrawal is not None and withdrawal.status != WithdrawalStatus.APPROVED
+
+
+def _waiting(uow: UnitOfWork, uetr: str, who: Principal, decision: WithdrawalStatus) -> tuple[Withdrawal, PaymentOrder]:
+    """The withdrawal and its order, locked (the order first, as the send step locks it), decided by a
+    person other than the one whose key asked for it (maker-checker)."""
+    order = uow.orders.lock(uow.orders.id_of(uetr))
+    withdrawal = uow.withdrawals.by_uetr(uetr, lock=True)
+    requester = uow.api_keys.person_of(withdrawal.requested_by_key_id) if withdrawal.requested_by_key_id else None
+    if withdrawal.requested_by_key_id == who.key_id or (requester and who.person and requester.id == who.person.id):
+        raise Forbidden(f"dual control: withdrawal {uetr} was asked for by {requester.email if requester else 'this key'}"
+                        "; a treasury or admin person other than the requester decides it")
+    try:
+        withdrawal.decide(decision, who.key_id)
+    except WalletError as e:
+        raise Conflict(str(e)) from None
+    uow.withdrawals.save(withdrawal)
+    return withdrawal, order
+
+
+def approve(uow: UnitOfWork, uetr: str, who: Principal) -> dict[str, Any]:
+    """Treasury's approval of a withdrawal above the bound: its order goes to the bank."""
+    withdrawal, order = _waiting(uow, uetr, who, WithdrawalStatus.APPROVED)
+    uow.outbox.send(steps.SEND_PAYMENT_ORDER, uetr)
+    uow.log("wallet_withdrawal_approved", f"withdrawal {withdrawal.reference} (order {order.tracking_key}) approved",
+            reference=order.tracking_key, uetr=uetr)
+    return shown(withdrawal, order, uow.withdrawals.wallet(withdrawal.wallet_id))
+
+
+def reject(uow: UnitOfWork, uetr: str, who: Principal, reason: str) -> dict[str, Any]:
+    """Treasury's rejection: the order is cancelled, never sent, and the amount goes back into the wallet."""
+    withdrawal, order = _waiting(uow, uetr, who, WithdrawalStatus.REJECTED)
+    order.move_to(PaymentOrderStatus.CANCELLED, uow.clock(), f"rejected by treasury: {reason}"[:255])
+    tracking.record(uow, [tracking.event(uow, uetr, PaymentEventKind.CANCELLED, reason=f"rejected by treasury: {reason}")])
+    order_settled(uow, order, OrderOutcome.CANCELLED)
+    return shown(withdrawal, order, uow.withdrawals.wallet(withdrawal.wallet_id))

@@ -30,7 +30,7 @@ from web.openapi import OpenAPIResource, build_document
 from web.rendering import json_handler
 from web.routes import ROUTES, operations_by_template
 from web.tenants import TenantResource
-from web.wallets import WalletResource
+from web.wallets import WalletResource, WithdrawalDecisionResource
 from web.health import Check
 
 UowFactory = Callable[[], UnitOfWork]
@@ -92,6 +92,7 @@ def resources(uow: UowFactory, settings: WebSettings, health: Mapping[str, Check
         "dead_letters": DeadLetterResource(uow),
         "tenants": TenantResource(uow),
         "wallets": WalletResource(uow, payout),
+        "withdrawals": WithdrawalDecisionResource(uow),
     }
 
 

@@ -16,6 +16,7 @@ from domain.ledger import BalanceUpdateStatus, BalanceUpdateType, TransferStatus
 from domain.merchants import MerchantStatus
 from domain.payment_orders import PaymentOrderStatus
 from domain.schedules import DisbursementMode
+from domain.wallets import WithdrawalStatus
 from web.limits import BODY_METHODS
 from web.routes import ROUTES, TIMEZONES, Operation, Route
 from web.schema import MAX_ID, RATE_SCHEMA
@@ -151,6 +152,8 @@ BULK_SCHEMAS: dict[str, dict[str, Any]] = {
         "page": INT, "per_page": INT, "total": INT}),
     "Withdrawal": _object({
         "reference": STR, "uetr": STR, "tracking_key": STR, "status": _enum(PaymentOrderStatus),
+        "approval": {**_enum(WithdrawalStatus), "description": "above DISPERSA_TRANSFER_APPROVAL_ABOVE a withdrawal "
+                     "waits for a treasury person's approval"},
         "amount": STR, "amount_minor": MINOR, "currency": STR,
         "clabe": {**STR, "description": "masked: its last four digits"},
         "beneficiary_name": {**STR, "description": "masked: the initial of each word"},

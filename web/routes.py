@@ -306,6 +306,9 @@ WITHDRAWAL = Body("WalletWithdrawal", (
           pattern_hint="is letters and digits"),
     Field("concept", "string", "what the order says (folded to STP's 39 ASCII characters)", max_length=120),
 ))
+WITHDRAWAL_REJECTION = Body("WithdrawalRejection", (name_field("reason", 255, "why it is not paid", required=True),))
+WITHDRAWAL_DECISION = ((403, "the person whose key asked for the withdrawal (maker-checker)"),
+                       (404, "no such withdrawal"), (409, "the withdrawal is not awaiting approval"))
 DATE_TYPE = Param("X-Date-Type", "string", "what the file's date column is: delivery or execution dates (execution "
                   "when not said; also the multipart field date_type); for tenants with dates.enable",
                   location="header", choices=("delivery", "execution"))
@@ -624,10 +627,23 @@ ROUTES: tuple[Route, ...] = (
                          "minor units, a CLABE whose bank code or check digit is wrong, a name STP cannot "
                          "carry, a currency SPEI does not pay, or the tenant's own float; nothing was paid")),
            description="In one transaction the wallet is debited and a SPEI payment order is made (its UETR in "
-                       "the answer; GET /api/v1/payments/{uetr} follows it); the bank pipeline sends it. If the "
+                       "the answer; GET /api/v1/payments/{uetr} follows it); the bank pipeline sends it, once a "
+                       "treasury person approves it when it is above DISPERSA_TRANSFER_APPROVAL_ABOVE (approval: "
+                       "awaiting_approval; POST /api/v1/wallet-withdrawals/{uetr}/approve or /reject). If the "
                        "bank cancels or returns it, the amount goes back into the wallet, once. The CLABE and "
                        "the name are masked in the answer. Audited."),
     ), path_params=(WALLET_OWNER,)),
+    Route("/api/v1/wallet-withdrawals/{uetr}/approve", "withdrawals", "approval", "bulk", (
+        Op("POST", "approve_withdrawal", "Approve a withdrawal above DISPERSA_TRANSFER_APPROVAL_ABOVE: its order "
+           "goes to the bank", APPROVE, "Withdrawal", errors=WITHDRAWAL_DECISION,
+           description="A money decision, by a treasury or admin person other than the one whose key asked for "
+                       "it; audited."),
+    ), path_params=(UETR_PARAM,)),
+    Route("/api/v1/wallet-withdrawals/{uetr}/reject", "withdrawals", "rejection", "bulk", (
+        Op("POST", "reject_withdrawal", "Reject a withdrawal awaiting approval: its order is cancelled and the "
+           "amount goes back into the wallet", APPROVE, "Withdrawal", body=WITHDRAWAL_REJECTION,
+           errors=WITHDRAWAL_DECISION),
+    ), path_params=(UETR_PARAM,)),
     Route("/template", "template", None, "bulk", (
         Op("GET", "get_template", "The CSV header line of a batch file", None, "Template", params=(TEMPLATE_TYPES,),
            text=True),

@@ -10,7 +10,7 @@ from domain import masking
 from usecases import tenants, withdrawals
 from usecases.payouts import PayoutConfig
 from web import context as ctx
-from web.routes import TENANT_HEADER, WALLET_OWNER
+from web.routes import TENANT_HEADER, UETR_PARAM, WALLET_OWNER
 
 UowFactory = Callable[[], UnitOfWork]
 
@@ -36,7 +36,7 @@ class WalletResource:
         with self._uow() as uow:
             tenant = tenants.for_caller(uow, ctx.principal(req), req.get_header(TENANT_HEADER.name))
             shown, new = withdrawals.withdraw(uow, tenant, name, asked, ctx.principal(req).key_id,
-                                              self._payout.tracking_prefix)
+                                              self._payout.tracking_prefix, self._payout.transfer_approval_above)
             if new:
                 ctx.record(uow, req, "wallet", masking.account(name), {
                     "tenant": tenant.name, "reference": asked.reference, "uetr": shown["uetr"],
@@ -44,4 +44,26 @@ class WalletResource:
                     "beneficiary_name": shown["beneficiary_name"]})
             uow.commit()
         resp.status = falcon.HTTP_201 if new else falcon.HTTP_200
+        resp.media = shown
+
+
+class WithdrawalDecisionResource:
+    """POST /api/v1/wallet-withdrawals/{uetr}/approve and /reject: treasury's decision on a large withdrawal."""
+
+    def __init__(self, uow: UowFactory):
+        self._uow = uow
+
+    def on_post_approval(self, req: falcon.Request, resp: falcon.Response, uetr: str) -> None:
+        self._decide(req, resp, str(UETR_PARAM.value(uetr)), None)
+
+    def on_post_rejection(self, req: falcon.Request, resp: falcon.Response, uetr: str) -> None:
+        self._decide(req, resp, str(UETR_PARAM.value(uetr)), ctx.body(req)["reason"])
+
+    def _decide(self, req: falcon.Request, resp: falcon.Response, uetr: str, rejected_for: str | None) -> None:
+        with self._uow() as uow:
+            who = ctx.principal(req)
+            shown = withdrawals.approve(uow, uetr, who) if rejected_for is None else \
+                withdrawals.reject(uow, uetr, who, rejected_for)
+            ctx.record(uow, req, "withdrawal", uetr, {"approval": shown["approval"], "reason": rejected_for})
+            uow.commit()
         resp.media = shown

@@ -21,6 +21,7 @@ from domain.ledger import (
     TransferStatus, TransferStatusChange,
 )
 from domain.money import MAX_MINOR
+from domain.wallets import WithdrawalStatus
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus, PaymentOrderStatusChange, PaymentSource
 from domain.merchants import CommissionTierRow, Merchant, MerchantStatus, PaymentOption, Store
 from domain.bank_events import BankEvent, BankEventStatus
@@ -404,6 +405,8 @@ wallet_withdrawals = Table(
     Column("payment_order_id", ID, ForeignKey("payment_orders.id"), unique=True),
     Column("requested_by_key_id", ID),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("status", enum_of(WithdrawalStatus), nullable=False),  # above the approval bound it waits
+    Column("decided_by_key_id", ID),  # the treasury person's key that approved or rejected it
     UniqueConstraint("tenant_id", "reference"),
     CheckConstraint(f"amount BETWEEN 1 AND {MAX_MINOR}", name="amount_positive"),
 )

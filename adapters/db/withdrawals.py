@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from adapters.db import tables as t
 from adapters.db.errors import insert_unless_present
 from adapters.db.repositories import _wallet
 from adapters.sealing import KEYRING
-from domain.wallets import Wallet, WalletEntry, Withdrawal
+from domain.errors import NotFound
+from domain.wallets import Wallet, WalletEntry, Withdrawal, WithdrawalStatus
 
 WD, E = t.wallet_withdrawals, t.wallet_entries
 
@@ -35,13 +36,25 @@ class Withdrawals:
         done = insert_unless_present(self._session, insert(WD).values(
             tenant_id=w.tenant_id, wallet_id=w.wallet_id, reference=w.reference, request_sha256=w.request_sha256,
             amount=w.amount, currency=w.currency, uetr=w.uetr, payment_order_id=w.payment_order_id,
-            requested_by_key_id=w.requested_by_key_id, created_at=w.created_at),
+            requested_by_key_id=w.requested_by_key_id, created_at=w.created_at, status=w.status),
             lambda: self.by_reference(w.tenant_id, w.reference) is not None)
         if done is None:
             return False
         key = done.inserted_primary_key
         w.id = int(key[0]) if key else None
         return True
+
+    def by_uetr(self, uetr: str, lock: bool = False) -> Withdrawal:
+        """The withdrawal of this order's UETR (its row locked when ``lock``); NotFound when there is none."""
+        stmt = select(WD).where(WD.c.uetr == uetr)
+        row = self._session.execute(stmt.with_for_update() if lock else stmt).first()
+        if row is None:
+            raise NotFound(f"withdrawal {uetr} does not exist")
+        return _withdrawal(row)
+
+    def save(self, w: Withdrawal) -> None:
+        self._session.execute(update(WD).where(WD.c.id == w.id).values(status=w.status,
+                                                                         decided_by_key_id=w.decided_by_key_id))
 
     def entries(self, wallet_ids: list[int], page: int, per_page: int) -> tuple[list[WalletEntry], int]:
         """A page of the entries of these wallets, the latest first, and how many there are."""
@@ -72,7 +85,8 @@ class Withdrawals:
 
 def _withdrawal(r: Any) -> Withdrawal:
     return Withdrawal(r.tenant_id, r.wallet_id, r.reference, r.request_sha256, int(r.amount), r.currency, r.uetr,
-                      r.created_at, r.requested_by_key_id, r.payment_order_id, r.id)
+                      r.created_at, r.requested_by_key_id, r.payment_order_id, r.id, WithdrawalStatus(r.status),
+                      r.decided_by_key_id)
 
 
 

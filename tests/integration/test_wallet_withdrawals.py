@@ -131,8 +131,8 @@ def test_one_withdrawal_per_reference_is_a_unique_key(bulk: Bulk) -> None:
     assert withdraw(bulk, headers, asked("unico")).status_code == 201
     with pytest.raises(IntegrityError):
         execute(container, "INSERT INTO wallet_withdrawals (tenant_id, wallet_id, reference, request_sha256, amount, "
-                           "currency, uetr, created_at) SELECT tenant_id, wallet_id, reference, request_sha256, amount, "
-                           "currency, 'otro-uetr', created_at FROM wallet_withdrawals")
+                           "currency, uetr, created_at, status) SELECT tenant_id, wallet_id, reference, request_sha256, "
+                           "amount, currency, 'otro-uetr', created_at, status FROM wallet_withdrawals")
 
 
 def test_a_withdrawal_stp_refuses_for_good_gives_the_money_back_with_an_alert(bulk: Bulk) -> None:
@@ -151,4 +151,58 @@ def test_a_withdrawal_stp_refuses_for_good_gives_the_money_back_with_an_alert(bu
         uow.commit()
     assert wallet_balance(bulk, wallet) == 30_000
     assert count(container, "event_log", "kind = 'payment_order_refused' AND level = 'ALERT'") == 1
+    assert verify_all(container.sessions).violations == []
+
+
+@pytest.fixture
+def guarded(settings: Any, clock: Any, tmp_path: Any) -> Any:
+    """The bulk API with DISPERSA_TRANSFER_APPROVAL_ABOVE at 50.00 MXN."""
+    from falcon import testing
+
+    from bootstrap import web_app
+    from tests.integration.bulk_support import close, make_bulk
+
+    container = make_bulk(settings, clock, tmp_path, transfer_approval_above=5_000)
+    yield container, testing.TestClient(web_app(container))
+    close(container)
+
+
+def test_a_withdrawal_above_the_approval_bound_waits_for_a_second_person(guarded: Bulk) -> None:
+    from usecases import sending
+
+    container, client = guarded
+    wallet, headers = funded_tenant(guarded, "ibank")
+    small = withdraw(guarded, headers, asked("pequeno", "50"))
+    assert (small.status_code, small.json["approval"]) == (201, "approved"), small.text
+    large = withdraw(guarded, headers, asked("grande", "100"))
+    assert (large.status_code, large.json["approval"]) == (201, "awaiting_approval"), large.text
+    assert wallet_balance(guarded, wallet) == 30_000 - 5_000 - 10_000  # already out of the wallet
+    sends = "actor_name = 'send_payment_order'"
+    assert count(container, "outbox", sends) == 1  # the small one's only
+    with container.uow() as uow:  # a sweep's message for the waiting order sends nothing
+        assert sending.begin_send(uow, uow.orders.id_of(large.json["uetr"]), container.payout_config) is None
+        uow.commit()
+    assert scalar(container, "SELECT status FROM payment_orders WHERE uetr = :u", u=large.json["uetr"]) == "created"
+
+    url = f"/api/v1/wallet-withdrawals/{large.json['uetr']}"
+    assert client.simulate_post(f"{url}/approve", headers=headers).status_code == 403  # a tenant key
+    treasury = {"Authorization": f"Bearer {new_key(container, 'treasury')[1]}"}
+    approved = client.simulate_post(f"{url}/approve", headers=treasury)
+    assert (approved.status_code, approved.json["approval"]) == (200, "approved"), approved.text
+    assert count(container, "outbox", sends) == 2
+    assert client.simulate_post(f"{url}/approve", headers=treasury).status_code == 409
+
+    other = withdraw(guarded, headers, asked("otro-grande", "150"))
+    assert other.json["approval"] == "awaiting_approval" and wallet_balance(guarded, wallet) == 0
+    rejected = client.simulate_post(f"/api/v1/wallet-withdrawals/{other.json['uetr']}/reject",
+                                    json={"reason": "no reconocido"}, headers=treasury)
+    assert (rejected.status_code, rejected.json["approval"], rejected.json["status"]) == (
+        200, "rejected", "cancelled"), rejected.text
+    assert wallet_balance(guarded, wallet) == 15_000 and count(container, "outbox", sends) == 2
+
+    admin = {"Authorization": f"Bearer {new_key(container, 'admin')[1]}", "Platform-TenantId": "ibank"}
+    own = withdraw(guarded, admin, asked("del-admin", "100"))
+    assert own.json["approval"] == "awaiting_approval"
+    refused = client.simulate_post(f"/api/v1/wallet-withdrawals/{own.json['uetr']}/approve", headers=admin)
+    assert refused.status_code == 403 and "dual control" in refused.json["description"]
     assert verify_all(container.sessions).violations == []
