@@ -127,6 +127,7 @@ def withdraw(uow: UnitOfWork, tenant: Tenant, owner: str, asked: WithdrawalReque
         uow, uetr, PaymentEventKind.INITIATED, source="wallet_withdrawal", amount=money.minor,
         currency=money.currency, payee_account=masking.account(order.beneficiary_account),
         payee_name=masking.name(order.beneficiary_name), tracking_key=order.tracking_key, rail="SPEI",
+        tenant_id=tenant.id,
         execution_date=tracking.at_operation_date(order.operation_date),
         delivery_date=tracking.at_operation_date(order.operation_date))])
     uow.log("wallet_withdrawal", f"{money} out of wallet {masking.account(owner)} of tenant {tenant.name} to "

@@ -76,6 +76,10 @@ def test_a_withdrawal_pays_out_once_and_a_return_gives_the_money_back_once(bulk:
     assert wallet_balance(bulk, wallet) == 20_000
     assert count(container, "outbox", "actor_name = 'send_payment_order'") == 1
     assert count(container, "audit_log", "action = 'withdraw_from_wallet'") == 1
+    followed = bulk[1].simulate_get(f"/api/v1/payments/{first.json['uetr']}", headers=headers)
+    assert (followed.status_code, followed.json["source"]) == (200, "wallet_withdrawal"), followed.text
+    other = tenant(container, "otra", {})
+    assert bulk[1].simulate_get(f"/api/v1/payments/{first.json['uetr']}", headers=other).status_code == 404
     assert verify_all(container.sessions).violations == []
 
     bank_says(bulk, first.json["uetr"], OrderOutcome.LIQUIDATED, OrderOutcome.RETURNED, OrderOutcome.RETURNED)
