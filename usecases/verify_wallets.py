@@ -19,7 +19,7 @@ BACK = (PaymentOrderStatus.CANCELLED.value, PaymentOrderStatus.RETURNED.value)
 
 def check_wallets(session: Session) -> list[str]:
     """Every violation of the closed loop's books (an empty list when they hold)."""
-    out = list(_entries(session))
+    out = [*_entries(session), *_withdrawals(session)]
     groups = session.execute(select(W.c.tenant_id, W.c.currency).distinct().order_by(W.c.tenant_id, W.c.currency))
     for tenant_id, currency in groups.all():
         totals = _totals(session, tenant_id, currency)
@@ -84,3 +84,20 @@ def _payouts(session: Session, tenant_id: int, currency: str, totals: list[Walle
     return [f"tenant {tenant_id}'s {currency} SPEI payouts wallet holds {held}; its payment orders not cancelled "
             f"or returned pay {expected}"]
 
+
+
+def _withdrawals(session: Session, chunk: int = 1000) -> Iterable[str]:
+    """Each withdrawal paid out of its wallet by exactly its one entry, and given back (once) exactly when its
+    order was cancelled or returned."""
+    rows = session.execute(select(WD.c.reference, WD.c.uetr, WD.c.amount, O.c.status).select_from(
+        WD.join(O, O.c.id == WD.c.payment_order_id)).order_by(WD.c.id)).all()
+    for start in range(0, len(rows), chunk):
+        some = rows[start:start + chunk]
+        names = [f"withdrawal:{r.uetr}{end}" for r in some for end in ("", ":back")]
+        entries = dict(session.execute(select(E.c.reference, E.c.amount).where(E.c.reference.in_(names))).all())
+        for reference, uetr, amount, status in some:
+            paid, back = entries.get(f"withdrawal:{uetr}"), entries.get(f"withdrawal:{uetr}:back")
+            if paid != amount or (back is not None) != (status in BACK) or back not in (None, amount):
+                order = PaymentOrderStatus(status).value
+                yield (f"withdrawal {reference} ({uetr}, {amount}, order {order}): paid out by "
+                       f"{'no' if paid is None else paid} entry, given back by {'no' if back is None else back} entry")

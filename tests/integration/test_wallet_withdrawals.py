@@ -95,6 +95,10 @@ def test_a_withdrawal_pays_out_once_and_a_return_gives_the_money_back_once(bulk:
     bank_says(bulk, kept.json["uetr"], OrderOutcome.LIQUIDATED)
     assert wallet_balance(bulk, wallet) == 0
     assert verify_all(container.sessions).violations == []
+    execute(container, "UPDATE wallet_entries SET reference = 'a-mano' WHERE reference = :r",
+            r=f"withdrawal:{cancelled.json['uetr']}:back")  # its giving back, taken for another movement
+    assert f"withdrawal retiro-2 ({cancelled.json['uetr']}, 25000, order cancelled): paid out by 25000 entry, " \
+           "given back by no entry" in verify_all(container.sessions).violations
 
 
 @pytest.mark.parametrize("body, status", [
