@@ -128,7 +128,8 @@ def test_a_new_key_rotates_in_beside_the_data_and_the_old_one_can_then_go(bulk: 
         assert uow.wallets.lock(acme, PHONE, "USD", uow.clock()).id == wallet.id  # its digest moved too
         row = uow.instructions.page(uow.batches.get(batch_id).id or 0, -1, 10)[0]
         assert row.fields["payee_identifier"] == PHONE
-    assert rows(bulk, "SELECT COUNT(*) AS n FROM wallets")[0].n == 2  # the float and PHONE's, never a third
+    # the float, the outside account its funding came out of, and PHONE's, never a fourth
+    assert rows(bulk, "SELECT COUNT(*) AS n FROM wallets")[0].n == 3
 
     lost = keys("status", data_keys=TEST_DATA_KEYS, database_url=url)
     assert lost.returncode == 1 and "not in DISPERSA_DATA_KEYS" in lost.stderr
@@ -172,6 +173,8 @@ PLAIN_ROWS = [
     f"status, created_at, updated_at, uetr) VALUES (1, 1, 0, 'i-0', '{{\"payee_identifier\": \"{PHONE}\", "
     f"\"note\": \"{NAME}\", \"payment_mode\": \"slcb\"}}', 'slcb', '{PHONE}', 'USD', 'success', CURRENT_TIMESTAMP, "
     "CURRENT_TIMESTAMP, 'u-2')",
+    "INSERT INTO tenants (id, name, config, secret, created_at, updated_at) VALUES (1, 'acme', '{}', 's', "
+    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",  # 0016 makes it an outside account for the funding below
     f"INSERT INTO wallets (id, tenant_id, owner, currency, balance, created_at) VALUES (1, 1, '{PHONE}', 'USD', 5, "
     "CURRENT_TIMESTAMP)",
     "INSERT INTO wallet_entries (id, credit_wallet_id, amount, currency, reference, at) VALUES (1, 1, 5, 'USD', 'f-1', "
@@ -203,7 +206,8 @@ def test_migration_0011_seals_the_rows_already_there_and_its_downgrade_unseals_t
             store = conn.execute(text("SELECT id, clabe, beneficiary_name, validated_clabe FROM stores")).one()
             order = conn.execute(text("SELECT uetr, beneficiary_account, beneficiary_name FROM payment_orders")).one()
             row = conn.execute(text("SELECT uetr, payee_identifier, fields FROM instructions")).one()
-            wallet = conn.execute(text("SELECT owner, owner_digest FROM wallets")).one()
+            wallet = conn.execute(text("SELECT owner, owner_digest FROM wallets WHERE id = 1")).one()  # not 0016's
+            # outside account, which its funding now comes out of
             event = json.loads(conn.execute(text("SELECT details FROM payment_events")).scalar())
             audit = json.loads(conn.execute(text("SELECT details FROM audit_log")).scalar())
         assert CLABE not in str(store) + str(order) and PHONE not in str(row) + str(wallet)
