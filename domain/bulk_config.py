@@ -7,9 +7,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
 from domain import clabe
+from domain.connectors import Connector
 from domain.errors import DomainError
 
-CONNECTORS = ("spei", "closedloop", "gsma", "mojaloop")
+CONNECTORS = tuple(c.value for c in Connector)
 FORMATTING_STANDARDS = ("DEFAULT", "GSMA")
 ORDERING_FIELDS = ("id", "request_id", "payment_mode", "payer_identifier", "payee_identifier", "amount", "currency",
                    "program_shortcode", "cycle")
@@ -42,9 +43,10 @@ class BulkConfig:
     spei_funding_name: str = ""
     payment_modes: Mapping[str, str] = field(default_factory=dict)
 
-    def connector_of(self, payment_mode: str) -> str | None:
+    def connector_of(self, payment_mode: str) -> Connector | None:
         """The connector a payment mode is paid through; None when the tenant has not configured it."""
-        return self.payment_modes.get(payment_mode.strip().lower())
+        found = self.payment_modes.get(payment_mode.strip().lower())
+        return Connector(found) if found else None
 
     def as_keys(self) -> dict[str, Any]:
         """The configuration under the seed's dotted keys, as the API shows it."""

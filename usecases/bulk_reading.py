@@ -10,6 +10,7 @@ from adapters.db.uow import UnitOfWork
 from domain import masking
 from domain.batches import Batch, InstructionStatus, Tally, tally_of
 from domain.bulk_files import RESULT_COLUMNS, result_row
+from domain.identity import id_of
 from domain.instructions import Instruction
 from domain.money import Money, MoneyError
 from usecases.errors import Forbidden
@@ -75,12 +76,12 @@ def summary(uow: UnitOfWork, batch: Batch) -> dict[str, Any]:
     are decimal strings in the batch's currency; a batch of several currencies has them per currency
     (``amounts``) and null at the top."""
     by_sub: dict[int | None, list[tuple[InstructionStatus, str, int, int]]] = defaultdict(list)
-    for sub, status, currency, count, amount in uow.instructions.tally(batch.id or 0):
-        by_sub[sub].append((status, currency, count, amount))
+    for number, status, currency, count, amount in uow.instructions.tally(id_of(batch)):
+        by_sub[number].append((status, currency, count, amount))
     whole = [group for groups in by_sub.values() for group in groups]
     mergeback = uow.tenants.of_id(batch.tenant_id).bulk.mergeback_enable
     subs = []
-    for sub in uow.sub_batches.of_batch(batch.id or 0):
+    for sub in uow.sub_batches.of_batch(id_of(batch)):
         subs.append({"subBatchId": sub.number, "paymentMode": sub.payment_mode, "connector": sub.connector,
                      "status": sub.status, **_counted(by_sub.get(sub.number, [])),
                      "startedAt": epoch_ms(sub.started_at), "completedAt": epoch_ms(sub.completed_at),
@@ -126,7 +127,7 @@ def _detail(batch: Batch, row: Instruction) -> dict[str, Any]:
 def detail(uow: UnitOfWork, batch: Batch, page_no: int, page_size: int,
            status: InstructionStatus | None) -> list[dict[str, Any]]:
     """One page (1-based) of the batch's rows in the file's order, optionally of one status."""
-    rows = uow.instructions.page(batch.id or 0, -1, page_size, (status,) if status else (),
+    rows = uow.instructions.page(id_of(batch), -1, page_size, (status,) if status else (),
                                  offset=(page_no - 1) * page_size)
     return [_detail(batch, r) for r in rows]
 
@@ -148,7 +149,7 @@ def page_of_batches(uow: UnitOfWork, tenant_id: int | None, page: int, size: int
     content = []
     for batch in batches:  # one tally a batch: its counts, not its sub-batches
         whole = [(status, currency, count, amount)
-                 for _, status, currency, count, amount in uow.instructions.tally(batch.id or 0)]
+                 for _, status, currency, count, amount in uow.instructions.tally(id_of(batch))]
         c = _counted(whole)
         counts = {k: c[k] for k in ("total", "ongoing", "failed", "successful", "totalAmount", "successfulAmount",
                                     "pendingAmount", "failedAmount")}
@@ -185,7 +186,7 @@ def result_rows(uow: UnitOfWork, batch: Batch, after_row: int, sub_batch: int | 
     dated = batch.date_type is not None
     return [(r.row, result_row(_shown(r), r.status.result, r.error_code or "", r.error_description or "") +
              ([r.fields.get("date", ""), _day(r.execution_date) or "", _day(r.delivery_date) or ""] if dated else []))
-            for r in uow.instructions.page(batch.id or 0, after_row, limit, sub_batch=sub_batch)]
+            for r in uow.instructions.page(id_of(batch), after_row, limit, sub_batch=sub_batch)]
 
 
 def iter_result(new_uow: Any, batch: Batch, sub_batch: int | None = None) -> Iterator[list[str]]:

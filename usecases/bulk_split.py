@@ -16,6 +16,7 @@ from domain.batches import (
 from domain.bulk_config import BulkConfig
 from domain.calendars import rail_of_currency
 from domain.bulk_files import FileError, Header, InstructionDraft, read_header, read_row
+from domain.identity import id_of
 from domain.instructions import Instruction
 from domain.tracking import PaymentEvent, PaymentEventKind
 from usecases import steps, tracking
@@ -112,7 +113,7 @@ def _lookup_failures(uow: UnitOfWork, batch: Batch, config: BulkConfig,
 
 def _duplicate_keys(uow: UnitOfWork, batch: Batch, drafts: list[InstructionDraft]) -> dict[int, str | None]:
     """Each payable row's duplicate key, or None when an earlier row (this page or an earlier one) has it."""
-    seen = uow.instructions.known_duplicates(batch.id or 0, (duplicate_digest(d) for d in drafts))
+    seen = uow.instructions.known_duplicates(id_of(batch), (duplicate_digest(d) for d in drafts))
     return first_payments(drafts, seen)
 
 
@@ -120,7 +121,7 @@ def _instruction(uow: UnitOfWork, batch: Batch, config: BulkConfig, draft: Instr
                  failure: tuple[str, str] | None) -> Instruction:
     at = uow.clock()
     instruction = Instruction(
-        batch.id or 0, draft.row, instruction_id(batch.batch_id, draft.row), uow.new_id(), draft.payment_mode[:32],
+        id_of(batch), draft.row, instruction_id(batch.batch_id, draft.row), uow.new_id(), draft.payment_mode[:32],
         config.connector_of(draft.payment_mode), _payee(config, draft)[:64],
         draft.amount.minor if draft.amount is not None else None,
         (draft.amount.currency if draft.amount else draft.fields.get("currency", "").strip().upper())[:3],
