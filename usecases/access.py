@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain.access import Role
 from domain.dual_control import InvalidOwner, Person, owner_email
 from usecases.errors import Invalid

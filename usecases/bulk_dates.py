@@ -4,7 +4,7 @@ today after the cut-off, outside the calendars, no calendar for its currency) fa
 the others are held until their execution date."""
 from __future__ import annotations
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain.batches import BatchStatus, InstructionStatus
 from domain.calendars import DateError, dates_of
 from domain.identity import id_of

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain import masking, stp
 from domain.batches import Batch, BatchStatus, InstructionStatus
 from domain.connectors import Answer, Connector, Outcome, Payment

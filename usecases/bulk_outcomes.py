@@ -3,7 +3,7 @@ a failure, and a return (even after success, even months later) a failure with t
 money of a cancelled or returned order goes back into the tenant's float."""
 from __future__ import annotations
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain.identity import id_of
 from domain.payment_orders import PaymentOrder
 from domain.stp import OrderOutcome

@@ -6,7 +6,7 @@ handed all its rows over queues the next, so that one large batch never fills th
 tenants' batches."""
 from __future__ import annotations
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain.batches import Batch, BatchStatus, InstructionStatus, meets_threshold, sub_batch_sizes
 from domain.bulk_config import BulkConfig
 from domain.identity import id_of

@@ -3,7 +3,7 @@ each progress mark (20, 40, 60, 80, 100 %) is acknowledged to the tenant once, a
 queues the merge, which completes the batch."""
 from __future__ import annotations
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain.batches import Batch, BatchStatus
 from domain.identity import id_of
 from usecases import steps

@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import date, datetime
 from typing import Any, Iterator
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain import masking
 from domain.batches import Batch, InstructionStatus, Tally, tally_of
 from domain.bulk_files import RESULT_COLUMNS, result_row

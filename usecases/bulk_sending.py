@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Mapping, Protocol
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain.connectors import Answer, Connector, Outcome, Payment
 from usecases import bulk_execution, connector_callbacks
 from usecases.payouts import PayoutConfig

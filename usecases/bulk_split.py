@@ -8,7 +8,7 @@ from datetime import date
 from typing import BinaryIO, Callable
 
 from adapters import bulk_csv
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain import bulk_formatting, masking, party_lookup
 from domain.batches import (
     DUPLICATE, NOT_CONFIGURED, Batch, BatchStatus, InstructionStatus, duplicate_digest, first_payments, instruction_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain.batches import Batch
 from domain.identity import id_of
 from domain.tenants import Tenant

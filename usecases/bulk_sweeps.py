@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain.batches import BatchStatus
 from domain.connectors import REMOTE
 from domain.identity import id_of

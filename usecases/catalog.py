@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain import clabe, masking, merchants as rules
 from domain.access import Action, Role, may
 from domain.commission import DEFAULT_MXN_TAX_RATE

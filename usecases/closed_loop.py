@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain import masking
 from domain.identity import id_of
 from domain.instructions import Instruction

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from adapters.db import tables as db
-from adapters.db.uow import UnitOfWork
+from usecases.ports import ReadingUnitOfWork
 
 
 @dataclass
@@ -30,17 +30,17 @@ class OperationsSnapshot:
     ledger_checked_at: datetime | None = None
 
 
-def _by_status(uow: UnitOfWork, table: Any) -> dict[str, int]:
+def _by_status(uow: ReadingUnitOfWork, table: Any) -> dict[str, int]:
     rows = uow.session.execute(select(table.c.status, func.count()).group_by(table.c.status))
     return {getattr(status, "value", status): int(n) for status, n in rows}
 
 
-def _latest(uow: UnitOfWork, table: Any, at: Any, value: Any) -> tuple[Any, datetime | None]:
+def _latest(uow: ReadingUnitOfWork, table: Any, at: Any, value: Any) -> tuple[Any, datetime | None]:
     row = uow.session.execute(select(value, at).order_by(table.c.id.desc()).limit(1)).first()
     return (row[0], row[1]) if row is not None else (None, None)
 
 
-def snapshot(uow: UnitOfWork) -> OperationsSnapshot:
+def snapshot(uow: ReadingUnitOfWork) -> OperationsSnapshot:
     """The gauges as they are now."""
     now = uow.clock()
     o = db.outbox

@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any, Iterable
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain.access import Role
 from domain.money import Money, MoneyError
 from domain.tracking import PaymentEvent, PaymentEventKind, PaymentView
