@@ -447,9 +447,9 @@ class FakeWallets:
 class FakeBatches:
     """Batches by batch_id; one per tenant and X-CorrelationID."""
 
-    def __init__(self, instructions: FakeInstructions, sub_batches: FakeSubBatches, tenants: FakeTenants) -> None:
+    def __init__(self, instructions: FakeInstructions, tenants: FakeTenants) -> None:
         self.rows: dict[int, Batch] = {}
-        self._instructions, self._sub_batches, self._tenants = instructions, sub_batches, tenants
+        self._instructions, self._tenants = instructions, tenants
 
     def add(self, batch: Batch) -> tuple[Batch, bool]:
         found = self.of_request(batch.tenant_id, batch.request_id)
@@ -746,7 +746,7 @@ class FakeUnitOfWork:
         self.wallets = FakeWallets()
         self.instructions = FakeInstructions()
         self.sub_batches = FakeSubBatches()
-        self.batches = FakeBatches(self.instructions, self.sub_batches, self.tenants)
+        self.batches = FakeBatches(self.instructions, self.tenants)
         self.events: list[tuple[str, str, str]] = []
         self.commits = 0
 
