@@ -3,8 +3,9 @@ batch of a million rows never sits in memory) and their sub-batches. Core statem
 rows are many and plain."""
 from __future__ import annotations
 
+from dataclasses import fields as dataclass_fields
 from datetime import date, datetime
-from typing import Any, Iterable, Sequence, cast
+from typing import Any, Iterable, Sequence, TypeVar, cast
 
 from sqlalchemy import Integer, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ from domain.instructions import Instruction
 from domain.sub_batches import SubBatch, SubBatchStatus
 
 B, I, S = t.batches, t.instructions, t.sub_batches
+Entity = TypeVar("Entity", Batch, Instruction, SubBatch)
 BATCH_STATE = ("status", "reason", "rows", "approved_by_key_id", "updated_at", "completed_at", "split_page",
                "split_offset", "settled", "sub_batch_count", "acknowledged", "dated_rows", "parallel_sub_batches",
                "acknowledgements_given_up_at")
@@ -30,26 +32,22 @@ SORTABLE = {"requestFile": B.c.filename, "createdAt": B.c.created_at, "startedAt
             "completedAt": B.c.completed_at, "requestId": B.c.request_id, "status": B.c.status, "id": B.c.id}
 
 
+def _entity(kind: type[Entity], row: Any, **given: Any) -> Entity:
+    """An entity from its row: each field from the column of its name (those in ``given`` as given)."""
+    columns = row._mapping
+    return kind(**{f.name: given[f.name] if f.name in given else columns[f.name] for f in dataclass_fields(kind)})
+
+
 def _batch(row: Any) -> Batch:
-    return Batch(row.batch_id, row.tenant_id, row.request_id, row.content_sha256, row.source, row.stored_at,
-                 row.created_at, row.filename, row.purpose, row.callback_url, row.status, row.reason,
-                 row.rows, row.submitted_by_key_id, row.approved_by_key_id, row.updated_at, row.completed_at,
-                 row.size_bytes, row.split_page, row.split_offset, row.settled, row.sub_batch_count,
-                 row.acknowledged, row.date_type, row.dated_rows, row.id, row.parallel_sub_batches,
-                 row.acknowledgements_given_up_at)
+    return _entity(Batch, row)
 
 
 def _instruction(row: Any) -> Instruction:
-    return Instruction(row.batch_pk, row.row, row.instruction_id, row.uetr, row.payment_mode, row.connector,
-                       row.payee_identifier, row.amount, row.currency, row.status,
-                       dict(row.fields), row.sub_batch, row.error_code, row.error_description, row.connector_reference,
-                       row.payment_order_id, row.attempts, row.started_at, row.completed_at, row.id, row.rail,
-                       row.requested_date, row.execution_date, row.delivery_date)
+    return _entity(Instruction, row, fields=dict(row.fields))
 
 
 def _sub_batch(row: Any) -> SubBatch:
-    return SubBatch(row.batch_pk, row.number, row.payment_mode, row.connector, row.rows, row.created_at, row.status,
-                    row.updated_at, row.started_at, row.completed_at, row.id)
+    return _entity(SubBatch, row)
 
 
 class Batches:
