@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 import falcon
 
-from adapters import bulk_csv
+from adapters.csv_export import CsvExport
 from adapters.db.uow import UnitOfWork
 from adapters.storage import FileStorage
 from domain import masking
@@ -169,14 +169,13 @@ class BatchResource:
 
 
 def _chunks(rows: Iterator[list[str]], header: list[str], size: int = 64 * 1024) -> Iterator[bytes]:
-    buffer = io.BytesIO()
-    buffer.write(bulk_csv.to_csv_line(header))
+    out = CsvExport()  # RFC 4180 line ends: a cell's own carriage return is quoted
+    out.row(header)
     for row in rows:
-        buffer.write(bulk_csv.to_csv_line(row))
-        if buffer.tell() >= size:
-            yield buffer.getvalue()
-            buffer = io.BytesIO()
-    yield buffer.getvalue()
+        out.row(row)
+        if out.size() >= size:
+            yield out.take().encode("utf-8")
+    yield out.take().encode("utf-8")
 
 
 class BatchListResource:
