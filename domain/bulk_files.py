@@ -105,7 +105,7 @@ def parse_amount(text: str, currency: str) -> Money | RowFailure:
     except MoneyError:
         return RowFailure(RowErrorCode.UNKNOWN_CURRENCY, f"unknown currency {currency!r} (an ISO 4217 code)")
     written = text.strip()
-    if not AMOUNT_TEXT.match(written):
+    if not AMOUNT_TEXT.fullmatch(written):
         return RowFailure(RowErrorCode.INVALID_AMOUNT, f"amount {text!r} is not a decimal number like 850.50")
     decimals = len(written.partition(".")[2])
     if decimals > places:
