@@ -14,10 +14,13 @@ CONTENT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://dispersa/batches/con
 
 
 def check_header(written: BinaryIO, dated: bool) -> None:
-    """FileError unless the file's first row names known columns, the required ones among them (a date
-    column only when the file is ``dated``: its tenant is in the dates trial), and a row follows (the
-    message says which problem it is)."""
+    """FileError unless every quoted field closes, the file's first row names known columns, the required
+    ones among them (a date column only when the file is ``dated``: its tenant is in the dates trial), and
+    a row follows (the message says which problem it is)."""
     try:
+        opened = bulk_csv.unterminated_quote(written)
+        if opened is not None:
+            raise FileError(f"unterminated quoted field at line {opened}: a quote opened there is never closed")
         names, _ = bulk_csv.header(written)
         read_header(names, dated)
         if not bulk_csv.has_record(written):

@@ -8,6 +8,7 @@ import io
 import pytest
 from hypothesis import given, strategies as st
 
+from adapters import bulk_csv
 from domain.bulk_files import (
     COLUMNS, FileError, RowErrorCode as E, read_header, read_item, read_row, result_row,
 )
@@ -128,3 +129,17 @@ def test_the_result_row_keeps_the_input_as_written_then_the_outcome() -> None:
     draft = drafts(SEED_CSV)[3]
     assert result_row(draft.fields, "FAILURE", "422", "Inactive Account")[-4:] == [
         "1", "FAILURE", "422", "Inactive Account"]
+
+
+@pytest.mark.parametrize("text, line", [
+    ('a,b\n1,"x\n2,y\n', 2), ('a,b\n1,"x\n2,y', 2), ('a,b\r\n1,x\r\n2,"y\r\n3,z\r\n', 3),
+    ('a,b\n1,"x, y"\n2,"open', 3), ('"a,b\n1,2\n', 1), ('a,b\n1,"two\nlines"\n2,"never\nclosed\n', 4),
+])
+def test_an_unterminated_quoted_field_is_found_at_the_line_it_opens(text: str, line: int) -> None:
+    assert bulk_csv.unterminated_quote(io.BytesIO(text.encode())) == line
+
+
+@pytest.mark.parametrize("text", ['a,b\n1,2\n', 'a,b\n1,"x, ""y"""\n', 'a,b\n1,"two\nlines"\n', 'a,b\n1,x"y\n',
+                                  'a,b\n1,"x"'])
+def test_a_file_whose_quotes_all_close_has_no_unterminated_field(text: str) -> None:
+    assert bulk_csv.unterminated_quote(io.BytesIO(text.encode())) is None
