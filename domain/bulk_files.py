@@ -17,6 +17,7 @@ COLUMNS = ("id", "request_id", "payment_mode", "payer_identifier_type", "payer_i
 OPTIONAL = ("date",)  # the smart-date RFC's column: a delivery or an execution date, as the batch declares
 REQUIRED = ("id", "payment_mode", "payee_identifier_type", "payee_identifier", "amount", "currency")
 RESULT_COLUMNS = COLUMNS + ("status", "error_code", "error_description")
+UNSPLIT = "unsplit"  # the field that keeps a row that does not split into the columns, as written
 FIELD_LIMITS = {"id": 64, "request_id": 64, "payment_mode": 32, "payer_identifier_type": 32, "payer_identifier": 64,
                 "payee_identifier_type": 32, "payee_identifier": 64, "amount": 32, "currency": 3, "note": 255,
                 "program_shortcode": 32, "cycle": 32, "date": 10}
@@ -135,11 +136,13 @@ def _draft(row: int, fields: dict[str, str]) -> InstructionDraft:
 
 
 def read_row(header: Header, values: Sequence[str], row: int) -> InstructionDraft:
-    """One CSV row under its header: a draft, failed with its reason when it cannot be paid."""
+    """One CSV row under its header: a draft, failed with its reason when it cannot be paid. A row that does
+    not split into the columns (a ``;`` file, a comma in a name) is kept whole under UNSPLIT, sealed and
+    never shown like a payee's account: which of its texts is the account or the name cannot be told."""
     if len(values) != header.width:
-        fields = {name: values[i] if i < len(values) else "" for name, i in header.positions.items()}
-        return InstructionDraft(row, fields, None, RowFailure(
-            RowErrorCode.WRONG_COLUMN_COUNT, f"{len(values)} values for {header.width} columns"))
+        return InstructionDraft(row, {UNSPLIT: ",".join(values)}, None, RowFailure(
+            RowErrorCode.WRONG_COLUMN_COUNT, f"{len(values)} values for {header.width} columns; the row is kept "
+                                             "sealed and not shown"))
     return _draft(row, {name: values[i] for name, i in header.positions.items()})
 
 

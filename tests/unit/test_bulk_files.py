@@ -110,6 +110,10 @@ def test_any_amount_written_with_its_currencys_decimals_reads_back_exactly(minor
 def test_a_row_with_too_few_values_or_a_field_too_long_fails_alone() -> None:
     header = read_header(list(COLUMNS))
     assert read_row(header, ["1", "2"], 3).failure.code == E.WRONG_COLUMN_COUNT  # type: ignore[union-attr]
+    semicolons = read_row(header, ["1;r1;spei;clabe;646180110400000007;Juana Perez"], 4)
+    assert semicolons.failure.code == E.WRONG_COLUMN_COUNT  # type: ignore[union-attr]
+    assert semicolons.fields == {"unsplit": "1;r1;spei;clabe;646180110400000007;Juana Perez"}  # nothing in a column
+    assert read_row(header, ["1", "Perez", " Juana"] + [""] * 10, 5).fields == {"unsplit": "1,Perez, Juana" + "," * 10}
     assert row("10", note="n" * 256).failure.code == E.FIELD_TOO_LONG  # type: ignore[union-attr]
 
 
