@@ -18,9 +18,10 @@ OPTIONAL = ("date",)  # the smart-date RFC's column: a delivery or an execution 
 REQUIRED = ("id", "payment_mode", "payee_identifier_type", "payee_identifier", "amount", "currency")
 RESULT_COLUMNS = COLUMNS + ("status", "error_code", "error_description")
 UNSPLIT = "unsplit"  # the field that keeps a row that does not split into the columns, as written
+ITEM_ERROR = "item_error"  # a raw batch's CSV only: why its item is not a payment (it was not a JSON object)
 FIELD_LIMITS = {"id": 64, "request_id": 64, "payment_mode": 32, "payer_identifier_type": 32, "payer_identifier": 64,
                 "payee_identifier_type": 32, "payee_identifier": 64, "amount": 32, "currency": 3, "note": 255,
-                "program_shortcode": 32, "cycle": 32, "date": 10}
+                "program_shortcode": 32, "cycle": 32, "date": 10, ITEM_ERROR: 255}
 
 
 class FileError(DomainError, ValueError):
@@ -38,6 +39,7 @@ class RowErrorCode(str, enum.Enum):
     AMOUNT_TOO_LARGE = "AMOUNT_TOO_LARGE"
     UNKNOWN_CURRENCY = "UNKNOWN_CURRENCY"
     WRONG_COLUMN_COUNT = "WRONG_COLUMN_COUNT"
+    NOT_A_PAYMENT = "NOT_A_PAYMENT"  # a raw batch's item that is not a JSON object
 
 
 @dataclass(frozen=True)
@@ -76,15 +78,16 @@ UNDATED = ("the file has the column date, and the tenant is outside the dates tr
            "it without the date column, or ask for the dates trial")
 
 
-def read_header(names: Sequence[str], dated: bool = False) -> Header:
+def read_header(names: Sequence[str], dated: bool = False, items: bool = False) -> Header:
     """The file's first line. Raises FileError for an empty header, an unknown, repeated or missing column,
     and for a date column in a file that is not ``dated`` (its tenant is outside the dates trial): a column
-    the client sent is never dropped."""
+    the client sent is never dropped. ``items``: the CSV a raw batch's JSON items became, which may say
+    why an item is not a payment (ITEM_ERROR); a client's own file may not."""
     cleaned = [n.strip().lstrip("\ufeff").strip().lower() for n in names]
     if not any(cleaned):
         raise FileError("the file is empty: its first line must name the columns "
                         f"({','.join(COLUMNS)})")
-    unknown = [n or "(blank)" for n in cleaned if n not in COLUMNS + OPTIONAL]
+    unknown = [n or "(blank)" for n in cleaned if n not in COLUMNS + OPTIONAL + ((ITEM_ERROR,) if items else ())]
     if unknown:
         raise FileError(f"unknown column(s): {', '.join(unknown)[:200]}; the columns are {','.join(COLUMNS)}")
     repeated = sorted({n for n in cleaned if cleaned.count(n) > 1})
@@ -143,7 +146,10 @@ def read_row(header: Header, values: Sequence[str], row: int) -> InstructionDraf
         return InstructionDraft(row, {UNSPLIT: ",".join(values)}, None, RowFailure(
             RowErrorCode.WRONG_COLUMN_COUNT, f"{len(values)} values for {header.width} columns; the row is kept "
                                              "sealed and not shown"))
-    return _draft(row, {name: values[i] for name, i in header.positions.items()})
+    fields = {name: values[i] for name, i in header.positions.items()}
+    if fields.get(ITEM_ERROR):
+        return InstructionDraft(row, fields, None, RowFailure(RowErrorCode.NOT_A_PAYMENT, fields[ITEM_ERROR]))
+    return _draft(row, fields)
 
 
 def _party(parties: Any) -> tuple[str, str]:
@@ -152,11 +158,20 @@ def _party(parties: Any) -> tuple[str, str]:
     return "", ""
 
 
+def _json_kind(value: Any) -> str:
+    if value is None or isinstance(value, bool):
+        return "null" if value is None else str(value).lower()
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "a string" if isinstance(value, str) else "an array" if isinstance(value, list) else "not an object"
+
+
 def read_item(item: Any, row: int) -> InstructionDraft:
     """One item of a JSON batch (``creditParty`` is the payee, ``debitParty`` the payer, ``subType`` an
     older name of ``paymentMode``), read like a CSV row."""
     if not isinstance(item, Mapping):
-        return InstructionDraft(row, {}, None, RowFailure(RowErrorCode.MISSING_FIELD, "the item is not an object"))
+        why = f"item {row} is {_json_kind(item)}, not a payment object"
+        return InstructionDraft(row, {"id": str(row), ITEM_ERROR: why}, None, RowFailure(RowErrorCode.NOT_A_PAYMENT, why))
     payee_type, payee = _party(item.get("creditParty"))
     payer_type, payer = _party(item.get("debitParty"))
     fields = {

@@ -10,7 +10,7 @@ from hypothesis import given, strategies as st
 
 from adapters import bulk_csv
 from domain.bulk_files import (
-    COLUMNS, FileError, RowErrorCode as E, read_header, read_item, read_row, result_row,
+    COLUMNS, ITEM_ERROR, FileError, RowErrorCode as E, RowFailure, read_header, read_item, read_row, result_row,
 )
 from domain.currencies import EXPONENTS
 from domain.money import Money
@@ -147,3 +147,22 @@ def test_an_unterminated_quoted_field_is_found_at_the_line_it_opens(text: str, l
                                   'a,b\n1,"x"'])
 def test_a_file_whose_quotes_all_close_has_no_unterminated_field(text: str) -> None:
     assert bulk_csv.unterminated_quote(io.BytesIO(text.encode())) is None
+
+
+@pytest.mark.parametrize("item, kind", [(5, "a number"), (1.5, "a number"), ("x", "a string"), (None, "null"),
+                                        ([{}], "an array"), (True, "true")])
+def test_a_raw_item_that_is_not_an_object_fails_its_row_saying_what_it_is(item: object, kind: str) -> None:
+    draft = read_item(item, 3)
+    assert draft.failure == RowFailure(E.NOT_A_PAYMENT, f"item 3 is {kind}, not a payment object")
+    assert draft.fields["id"] == "3"
+    header = read_header(list(COLUMNS) + [ITEM_ERROR], items=True)
+    again = read_row(header, [draft.fields.get(name, "") for name in list(COLUMNS) + [ITEM_ERROR]], 3)
+    assert again.failure == draft.failure  # the CSV the items become fails the row the same way
+
+
+def test_only_the_csv_of_raw_items_may_say_why_an_item_is_not_a_payment() -> None:
+    with pytest.raises(FileError, match="unknown column"):
+        read_header(list(COLUMNS) + [ITEM_ERROR])
+    header = read_header(list(COLUMNS) + [ITEM_ERROR], items=True)
+    paid = read_row(header, SEED_CSV.splitlines()[1].split(",") + [""], 0)
+    assert paid.failure is None and paid.amount == Money(850_00, "USD")
