@@ -14,7 +14,7 @@ from domain.ledger import MAX_BALANCE, TransferStatus
 from domain.merchants import MerchantStatus
 from domain.money import MINOR_UNITS
 from domain.schedules import DisbursementMode
-from web.schema import MAX_ID, MAX_INTEGER, NON_BLANK, Body, Field, ObjectBody, Param
+from web.schema import MAX_ID, MAX_INTEGER, NON_BLANK, Body, Field, ObjectBody, Param, route_amount
 
 WEBHOOK_BODY_LIMIT = 64 * 1024  # STP's callbacks are a few hundred bytes
 
@@ -238,6 +238,8 @@ ROW_STATUS = Param("status", "string", "only rows in this status",
                    choices=("PENDING", "IN_PROGRESS", "SUCCESS", "FAILURE"))
 SUB_BATCH = Param("subBatch", "integer", "one sub-batch's rows only; -1: the rows that failed before the split "
                   "(in no sub-batch)", minimum=-1, maximum=10**6)
+SUB_BATCH_ID = Param("subBatchId", "integer", "subBatch by the name the summary gives it", minimum=-1,
+                     maximum=10**6)
 TEMPLATE_TYPES = Param("types", "string", "payment types the template is for, such as PROGRAM,MOJALOOP (the "
                        "columns are the same for all)", max_length=200)
 TENANT_HEADER = Param("Platform-TenantId", "string", "the tenant the call is for: the key's own (admin and treasury "
@@ -246,7 +248,8 @@ TENANT_HEADER = Param("Platform-TenantId", "string", "the tenant the call is for
 CORRELATION_ID = Param("X-CorrelationID", "string", "the client's id of the batch (its request_id): the same id with "
                        "the same content is the same batch, with other content a 409", location="header",
                        max_length=64, required=True)
-FILENAME = Param("filename", "string", "the file's name, kept with the batch", location="header", max_length=255)
+FILENAME = Param("filename", "string", "the file's name, kept with the batch (empty: none, as absent)",
+                 location="header", max_length=255, empty_is_absent=True)
 PURPOSE = Param("Purpose", "string", "what the batch pays for", location="header", max_length=64)
 CALLBACK_URL = Param("X-CallbackURL", "string", "where progress is acknowledged (acknowledgement.enable)",
                      location="header", max_length=1024, pattern=r"^https?://", pattern_hint="is an http(s) URL")
@@ -282,8 +285,7 @@ BATCH_REJECTION = Body("BatchRejection", (name_field("reason", 255, "why the bat
 ROUTE_TRANSFER = Field("transfers", "transfers", "the parts: each {account, amount, currency, notes}; they add up "
                        "to amount exactly", required=True)
 PAYMENT_ROUTE = Body("PaymentRoute", (
-    Field("amount", "string", "the whole, a decimal in major units", required=True, max_length=32,
-          pattern=r"^[0-9]{1,15}(\.[0-9]{1,4})?$", pattern_hint="is a decimal amount such as 2000.50"),
+    route_amount("the whole, a decimal in major units"),
     Field("currency", "string", "ISO 4217", required=True, choices=tuple(sorted(EXPONENTS))),
     Field("payment_mode", "string", "the payment mode of every part (the tenant's payment-modes); closedloop "
           "when not given", max_length=32),
@@ -546,7 +548,7 @@ ROUTES: tuple[Route, ...] = (
     ), path_params=(BATCH_ID,)),
     Route("/api/v1/batchtransactions/{batch_id}/result", "batches", "result", "bulk", (
         Op("GET", "get_batch_result", "The result file: the input columns plus status, error_code and "
-           "error_description", Action.READ_BATCHES, "BatchResult", params=(TENANT_HEADER, SUB_BATCH), text=True,
+           "error_description", Action.READ_BATCHES, "BatchResult", params=(TENANT_HEADER, SUB_BATCH, SUB_BATCH_ID), text=True,
            errors=BULK_READ_403 + (NO_BATCH,),
            description="text/csv, streamed; status is SUCCESS, FAILURE or PENDING."),
     ), path_params=(BATCH_ID,)),
