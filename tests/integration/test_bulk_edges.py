@@ -16,7 +16,7 @@ from falcon import testing
 from bootstrap import Container, web_app
 from domain.tenants import FLOAT
 from tests.integration.bulk_support import HEADER, Bulk, balance, close, make_bulk, new_key, process, summary, tenant
-from tests.integration.helpers import count, rows
+from tests.integration.helpers import count, database_at, rows
 from tests.integration.test_bulk_inputs import (
     OPEN_LOOP, csv_file, line, nothing_changed, refused, result_of, route, upload,
 )
@@ -311,3 +311,49 @@ def test_an_operator_key_is_answered_for_a_bulk_payment_as_for_its_batch(bulk: B
     assert batch.status_code == payment.status_code == receipt.status_code == 403, (batch.text, payment.text)
     assert re.search(r"operator key may not read batches", payment.json["description"]), payment.text
     assert client.simulate_get(f"/api/v1/payments/{row.uetr}", headers=own).status_code == 200
+
+
+# --- 2, for the rows already there: migration 0017 -------------------------------------------------
+
+@pytest.fixture(params=["mariadb", "sqlite"])
+def at_0015(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with database_at(request.param, "0015", "unsplit", tmp_path) as address:
+        yield address
+
+
+def test_migration_0017_seals_the_rows_that_did_not_split_already_stored_in_the_clear(at_0015: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    from adapters.db.migrate import upgrade as migrate
+    from adapters.sealing import KEYRING, place
+
+    old_row = {"id": SECRET_ROW, "request_id": "", "payment_mode": "", "payer_identifier_type": "",
+               "payer_identifier": KEYRING.seal("", place("instructions", "fields.payer_identifier")),
+               "payee_identifier_type": "", "payee_identifier": KEYRING.seal("", place("instructions",
+                                                                                     "fields.payee_identifier")),
+               "amount": "", "currency": "", "note": KEYRING.seal("", place("instructions", "fields.note")),
+               "program_shortcode": "", "cycle": ""}
+    paid_row = {"id": "0", "payment_mode": "slcb", "amount": "10",
+                "note": KEYRING.seal("Pay 0", place("instructions", "fields.note"))}
+    engine = create_engine(at_0015)
+    try:
+        with engine.begin() as conn:
+            if engine.dialect.name != "sqlite":
+                conn.execute(text("SET FOREIGN_KEY_CHECKS=0"))
+            for pk, fields, code in ((1, paid_row, None), (2, old_row, "WRONG_COLUMN_COUNT")):
+                conn.execute(text(
+                    "INSERT INTO instructions (id, batch_pk, `row`, instruction_id, fields, payment_mode, "
+                    "payee_identifier, currency, status, error_code, created_at, updated_at, uetr) VALUES (:pk, 1, "
+                    ":pk, :iid, :fields, '', :payee, 'USD', 'failure', :code, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, "
+                    ":uetr)"), {"pk": pk, "iid": f"i-{pk}", "fields": json.dumps(fields), "code": code,
+                                "uetr": f"u-{pk}", "payee": KEYRING.seal("", place("instructions", "payee_identifier",
+                                                                                     f"u-{pk}"))})
+        migrate(at_0015)
+        migrate(at_0015)  # again: nothing left to do
+        with engine.connect() as conn:
+            stored = {r.id: json.loads(r.fields) for r in conn.execute(text("SELECT id, fields FROM instructions"))}
+        assert stored[1] == paid_row  # a row that split is left alone
+        assert set(stored[2]) == {"unsplit"} and "Juana" not in json.dumps(stored[2])
+        assert KEYRING.unseal(stored[2]["unsplit"], place("instructions", "fields.unsplit")) == SECRET_ROW
+    finally:
+        engine.dispose()
