@@ -208,7 +208,7 @@ class Field:
             return {"type": "array", "minItems": 1, "maxItems": MAX_ROUTE_PARTS, "items": ROUTE_PART.json_schema()}
         if self.kind == "decimal":
             return {"anyOf": [{"type": "string", "maxLength": self.max_length, "pattern": self.pattern},
-                              {"type": "number", "minimum": 0, "maximum": DECIMAL_MAXIMUM}]}
+                              {"type": "number", "minimum": 0, "exclusiveMaximum": DECIMAL_BOUND}]}
         if self.kind == "notes":
             text = {"type": "string", "maxLength": NOTE_LENGTH}
             return {"anyOf": [text, {"type": "object", "maxProperties": MAX_NOTES, "additionalProperties": text}]}
@@ -314,7 +314,7 @@ TIER = Body("Tier", (Field("min_origination", "integer", required=True, minimum=
                      Field("commission_rate", "rate", required=True)))
 MAX_ROUTE_PARTS = 1000
 DECIMAL_AMOUNT = r"^[0-9]{1,15}(\.[0-9]{1,4})?$"
-DECIMAL_MAXIMUM = 999_999_999_999_999
+DECIMAL_BOUND = 10**15  # above the pattern's largest (15 digits): a number is below it
 MAX_NOTES, NOTE_LENGTH = 16, 255
 
 
