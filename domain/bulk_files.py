@@ -171,7 +171,8 @@ def read_item(item: Any, row: int) -> InstructionDraft:
     older name of ``paymentMode``), read like a CSV row."""
     if not isinstance(item, Mapping):
         why = f"item {row} is {_json_kind(item)}, not a payment object"
-        return InstructionDraft(row, {"id": str(row), ITEM_ERROR: why}, None, RowFailure(RowErrorCode.NOT_A_PAYMENT, why))
+        return InstructionDraft(row, {"id": str(row), ITEM_ERROR: why}, None,
+                                RowFailure(RowErrorCode.NOT_A_PAYMENT, why))
     payee_type, payee = _party(item.get("creditParty"))
     payer_type, payer = _party(item.get("debitParty"))
     fields = {

@@ -548,9 +548,12 @@ ROUTES: tuple[Route, ...] = (
     ), path_params=(BATCH_ID,)),
     Route("/api/v1/batchtransactions/{batch_id}/result", "batches", "result", "bulk", (
         Op("GET", "get_batch_result", "The result file: the input columns plus status, error_code and "
-           "error_description", Action.READ_BATCHES, "BatchResult", params=(TENANT_HEADER, SUB_BATCH, SUB_BATCH_ID), text=True,
+           "error_description", Action.READ_BATCHES, "BatchResult", params=(TENANT_HEADER, SUB_BATCH, SUB_BATCH_ID),
+           text=True,
            errors=BULK_READ_403 + (NO_BATCH,),
-           description="text/csv, streamed; status is SUCCESS, FAILURE or PENDING."),
+           description="text/csv, streamed; status is SUCCESS, FAILURE or PENDING. A cell that starts with =, +, "
+                       "-, @, a tab or a carriage return is written with a leading ' (a spreadsheet runs none), "
+                       "unless it is a number such as -850.50. subBatchId is subBatch by the summary's name."),
     ), path_params=(BATCH_ID,)),
     Route("/api/v1/batchtransactions/{batch_id}/approve", "batches", "approval", "bulk", (
         Op("POST", "approve_batch", "Approve a batch awaiting approval: its rows are paid", Action.APPROVE_BATCHES,
