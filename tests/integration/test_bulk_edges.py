@@ -192,7 +192,7 @@ def test_the_result_file_is_filtered_by_subbatchid_as_the_summary_names_it(bulk:
     refused(client.simulate_get(path, headers=headers, params={"subBatchId": 0, "subBatch": 1}), 422, "subBatchId")
 
 
-SEED_ROUTE = Path(__file__).resolve().parents[1] / "data" / "seed_002_payment_route.txt"  # not JSON as written: trailing commas
+SEED_ROUTE = Path(__file__).resolve().parents[1] / "data" / "seed_002_payment_route.txt"  # trailing commas: not JSON
 SEEDS = Path("/work/shared/seeds")
 
 
