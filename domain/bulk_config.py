@@ -95,11 +95,16 @@ def _bool(key: str, value: Any) -> bool:
     raise ConfigError(f"{key} is true or false, not {value!r}")
 
 
+def _ascii_digits(text: str) -> bool:
+    """Whether ``text`` is written in 0-9 only (str.isdigit, int() and Decimal() take other scripts' digits)."""
+    return text.isascii() and text.isdigit()
+
+
 def _value(key: str, kind: Any, value: Any) -> Any:
     if kind is bool:
         return _bool(key, value)
     if kind is int:
-        if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
+        if isinstance(value, bool) or not isinstance(value, (int, str)) or not _ascii_digits(str(value).strip()):
             raise ConfigError(f"{key} is a whole number, not {value!r}")
         size = int(value)
         if not 1 <= size <= MAX_SUB_BATCH_SIZE:
@@ -110,7 +115,7 @@ def _value(key: str, kind: Any, value: Any) -> Any:
             rate = Decimal(str(value))
         except InvalidOperation:
             raise ConfigError(f"{key} is a percentage from 0 to 100, not {value!r}") from None
-        if isinstance(value, bool) or not rate.is_finite() or not 0 <= rate <= 100:
+        if isinstance(value, bool) or not str(value).isascii() or not rate.is_finite() or not 0 <= rate <= 100:
             raise ConfigError(f"{key} is a percentage from 0 to 100, not {value!r}")
         return rate
     text = str(value).strip()

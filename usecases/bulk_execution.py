@@ -22,8 +22,6 @@ from domain.tracking import PaymentEvent, PaymentEventKind
 from usecases import bulk_progress, closed_loop, spei_funds, steps, tracking
 from usecases.payouts import PayoutConfig
 
-DEFAULT_PAYEE_NAME = "Beneficiario"
-
 
 @dataclass(frozen=True)
 class SubBatchRef:
@@ -91,7 +89,7 @@ def _order(uow: UnitOfWork, batch: Batch, row: Instruction, payout: PayoutConfig
     of the tenant's float (a row it cannot cover fails, and nothing is sent) and from the tenant's own
     funding account when it has one."""
     at = uow.clock()
-    name = row.fields.get("note", "").strip() or DEFAULT_PAYEE_NAME
+    name = row.fields.get("note", "").strip()  # blank: no name to pay to, the row fails INVALID_PAYEE
     try:
         order = new_order(row.uetr, payout.tracking_prefix, PaymentSource.BULK_ROW,
                           Money(row.amount or 0, row.currency), Payee(row.payee_identifier, name),

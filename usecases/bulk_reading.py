@@ -10,19 +10,20 @@ from usecases.ports import UnitOfWork
 from domain import masking
 from domain.batches import Batch, InstructionStatus, Tally, tally_of
 from domain.bulk_files import RESULT_COLUMNS, result_row
+from domain.errors import NotFound
 from domain.identity import id_of
 from domain.instructions import Instruction
 from domain.money import Money, MoneyError
-from usecases.errors import Forbidden
 
 RESULT_PAGE = 5000
 
 
 def batch_of(uow: UnitOfWork, batch_id: str, tenant_id: int | None) -> Batch:
-    """The batch, when the caller may see it (``tenant_id`` None: any tenant's); NotFound otherwise."""
+    """The batch, when the caller may see it (``tenant_id`` None: any tenant's). NotFound otherwise, in the
+    same words as for a batch that does not exist: whether another tenant's batch exists is not told."""
     batch = uow.batches.get(batch_id)
     if tenant_id is not None and batch.tenant_id != tenant_id:
-        raise Forbidden(f"batch {batch_id} is another tenant's")
+        raise NotFound(f"batch {batch_id} does not exist")
     return batch
 
 

@@ -36,7 +36,7 @@ def split_page(uow: UnitOfWork, open_file: OpenFile, batch_id: str, page: int, p
     with open_file(batch.stored_at) as stream:
         try:
             names, header_end = bulk_csv.header(stream)
-            header = read_header(names, dated=batch.date_type is not None)
+            header = read_header(names, dated=batch.date_type is not None, items=True)  # checked as it came
             chunk = bulk_csv.page(stream, batch.split_offset or header_end, page_rows)
         except (FileError, bulk_csv.Unreadable) as e:
             batch.move_to(BatchStatus.FAILED, uow.clock(), f"the file cannot be read: {e}")

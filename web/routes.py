@@ -14,7 +14,7 @@ from domain.ledger import MAX_BALANCE, TransferStatus
 from domain.merchants import MerchantStatus
 from domain.money import MINOR_UNITS
 from domain.schedules import DisbursementMode
-from web.schema import MAX_ID, MAX_INTEGER, NON_BLANK, Body, Field, ObjectBody, Param
+from web.schema import MAX_ID, MAX_INTEGER, NON_BLANK, Body, Field, ObjectBody, Param, route_amount
 
 WEBHOOK_BODY_LIMIT = 64 * 1024  # STP's callbacks are a few hundred bytes
 
@@ -238,6 +238,8 @@ ROW_STATUS = Param("status", "string", "only rows in this status",
                    choices=("PENDING", "IN_PROGRESS", "SUCCESS", "FAILURE"))
 SUB_BATCH = Param("subBatch", "integer", "one sub-batch's rows only; -1: the rows that failed before the split "
                   "(in no sub-batch)", minimum=-1, maximum=10**6)
+SUB_BATCH_ID = Param("subBatchId", "integer", "subBatch by the name the summary gives it", minimum=-1,
+                     maximum=10**6)
 TEMPLATE_TYPES = Param("types", "string", "payment types the template is for, such as PROGRAM,MOJALOOP (the "
                        "columns are the same for all)", max_length=200)
 TENANT_HEADER = Param("Platform-TenantId", "string", "the tenant the call is for: the key's own (admin and treasury "
@@ -246,7 +248,8 @@ TENANT_HEADER = Param("Platform-TenantId", "string", "the tenant the call is for
 CORRELATION_ID = Param("X-CorrelationID", "string", "the client's id of the batch (its request_id): the same id with "
                        "the same content is the same batch, with other content a 409", location="header",
                        max_length=64, required=True)
-FILENAME = Param("filename", "string", "the file's name, kept with the batch", location="header", max_length=255)
+FILENAME = Param("filename", "string", "the file's name, kept with the batch (empty: none, as absent)",
+                 location="header", max_length=255, empty_is_absent=True)
 PURPOSE = Param("Purpose", "string", "what the batch pays for", location="header", max_length=64)
 CALLBACK_URL = Param("X-CallbackURL", "string", "where progress is acknowledged (acknowledgement.enable)",
                      location="header", max_length=1024, pattern=r"^https?://", pattern_hint="is an http(s) URL")
@@ -282,8 +285,7 @@ BATCH_REJECTION = Body("BatchRejection", (name_field("reason", 255, "why the bat
 ROUTE_TRANSFER = Field("transfers", "transfers", "the parts: each {account, amount, currency, notes}; they add up "
                        "to amount exactly", required=True)
 PAYMENT_ROUTE = Body("PaymentRoute", (
-    Field("amount", "string", "the whole, a decimal in major units", required=True, max_length=32,
-          pattern=r"^[0-9]{1,15}(\.[0-9]{1,4})?$", pattern_hint="is a decimal amount such as 2000.50"),
+    route_amount("the whole, a decimal in major units"),
     Field("currency", "string", "ISO 4217", required=True, choices=tuple(sorted(EXPONENTS))),
     Field("payment_mode", "string", "the payment mode of every part (the tenant's payment-modes); closedloop "
           "when not given", max_length=32),
@@ -292,9 +294,12 @@ PAYMENT_ROUTE = Body("PaymentRoute", (
 DATE_TYPE = Param("X-Date-Type", "string", "what the file's date column is: delivery or execution dates (execution "
                   "when not said; also the multipart field date_type); for tenants with dates.enable",
                   location="header", choices=("delivery", "execution"))
+PAYMENT_HIDDEN = ((403, "a bulk row's payment, to a key whose role may not read batches (as its batch answers)"),
+                  (404, "no payment with this UETR (or a malformed one), or one this key may not see"))
 SUBMIT_HEADERS = (TENANT_HEADER, CORRELATION_ID, FILENAME, PURPOSE, CALLBACK_URL, TYPE_HEADER, CONTENT_SHA256,
                   CONTENT_MD5, DATE_TYPE)
-BULK_READ_403 = ((403, "no Platform-TenantId, or another tenant's batch"),)
+BULK_READ_403 = ((403, "no Platform-TenantId, or a tenant the key does not act for"),)
+NO_BATCH = (404, "no such batch, or another tenant's: both are answered alike")
 
 # --- the table -----------------------------------------------------------------------------------
 
@@ -534,25 +539,27 @@ ROUTES: tuple[Route, ...] = (
     )),
     Route("/api/v1/batchtransactions/{batch_id}", "batches", None, "bulk", (
         Op("GET", "get_batch", "A batch's summary: counts and amounts by outcome, and each sub-batch's",
-           Action.READ_BATCHES, "BatchSummary", params=(TENANT_HEADER,), errors=BULK_READ_403 + (
-               (404, "no such batch"),)),
+           Action.READ_BATCHES, "BatchSummary", params=(TENANT_HEADER,), errors=BULK_READ_403 + (NO_BATCH,)),
     ), path_params=(BATCH_ID,)),
     Route("/api/v1/batchtransactions/{batch_id}/detail", "batches", "detail", "bulk", (
         Op("GET", "get_batch_detail", "A page of a batch's rows, in the file's order", Action.READ_BATCHES,
            "BatchDetail", params=(TENANT_HEADER, PAGE_NO, PAGE_SIZE, ROW_STATUS),
-           errors=BULK_READ_403 + ((404, "no such batch"),)),
+           errors=BULK_READ_403 + (NO_BATCH,)),
     ), path_params=(BATCH_ID,)),
     Route("/api/v1/batchtransactions/{batch_id}/result", "batches", "result", "bulk", (
         Op("GET", "get_batch_result", "The result file: the input columns plus status, error_code and "
-           "error_description", Action.READ_BATCHES, "BatchResult", params=(TENANT_HEADER, SUB_BATCH), text=True,
-           errors=BULK_READ_403 + ((404, "no such batch"),),
-           description="text/csv, streamed; status is SUCCESS, FAILURE or PENDING."),
+           "error_description", Action.READ_BATCHES, "BatchResult", params=(TENANT_HEADER, SUB_BATCH, SUB_BATCH_ID),
+           text=True,
+           errors=BULK_READ_403 + (NO_BATCH,),
+           description="text/csv, streamed; status is SUCCESS, FAILURE or PENDING. A cell that starts with =, +, "
+                       "-, @, a tab or a carriage return is written with a leading ' (a spreadsheet runs none), "
+                       "unless it is a number such as -850.50. subBatchId is subBatch by the summary's name."),
     ), path_params=(BATCH_ID,)),
     Route("/api/v1/batchtransactions/{batch_id}/approve", "batches", "approval", "bulk", (
         Op("POST", "approve_batch", "Approve a batch awaiting approval: its rows are paid", Action.APPROVE_BATCHES,
            "BatchSummary", params=(TENANT_HEADER,),
            errors=((403, "the key that submitted the batch (maker-checker), or no Platform-TenantId"),
-                   (404, "no such batch"), (409, "the batch is not awaiting approval")),
+                   NO_BATCH, (409, "the batch is not awaiting approval")),
            description="A money decision, for treasury and admin keys, by another key than the submitter's; "
                        "audited."),
     ), path_params=(BATCH_ID,)),
@@ -560,7 +567,7 @@ ROUTES: tuple[Route, ...] = (
         Op("POST", "reject_batch", "Reject a batch awaiting approval: nothing is paid", Action.APPROVE_BATCHES,
            "BatchSummary", body=BATCH_REJECTION, params=(TENANT_HEADER,),
            errors=((403, "the key that submitted the batch (maker-checker), or no Platform-TenantId"),
-                   (404, "no such batch"), (409, "the batch is not awaiting approval"))),
+                   NO_BATCH, (409, "the batch is not awaiting approval"))),
     ), path_params=(BATCH_ID,)),
     Route("/api/v1/batches", "batch_list", None, "bulk", (
         Op("GET", "list_batches", "Batches, in the seed's page shape", Action.READ_BATCHES, "BatchPage",
@@ -605,15 +612,14 @@ ROUTES: tuple[Route, ...] = (
     )),
     Route("/api/v1/payments/{uetr}", "payments", None, "tracking", (
         Op("GET", "get_payment", "A payment by its UETR: where it stands, its dates, references and timeline",
-           Action.TRACK_PAYMENTS, "Payment", errors=((404, "no payment with this UETR (or a malformed one), or "
-                                                            "one this key may not see"),),
+           Action.TRACK_PAYMENTS, "Payment", errors=PAYMENT_HIDDEN,
            description="Store transfers' payment orders and bulk rows alike. Accounts are masked to their last "
                        "four digits. A partner key sees its merchant's payments, a tenant key its tenant's."),
     ), path_params=(PAYMENT_UETR,)),
     Route("/api/v1/payments/{uetr}/receipt", "payments", "receipt", "tracking", (
         Op("GET", "get_payment_receipt", "A payment's receipt, as a PDF: UETR, parties (masked), amount, dates, "
            "status", Action.TRACK_PAYMENTS, "Receipt", text=True,
-           errors=((404, "no payment with this UETR (or a malformed one), or one this key may not see"),)),
+           errors=PAYMENT_HIDDEN),
     ), path_params=(PAYMENT_UETR,)),
     Route("/api/v1/api-keys", "api_keys", "collection", "operations", (
         Op("GET", "list_api_keys", "API keys (never the keys themselves), newest first", KEYS, "ApiKeyPage",

@@ -6,6 +6,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 import falcon
@@ -97,6 +98,27 @@ class Field:
             raise invalid(f"{self.name} {self.pattern_hint or 'does not match ' + self.pattern}")
         return value
 
+    def _check_decimal(self, value: Any) -> str:
+        """An amount in major units, as a decimal string or a JSON number read exactly (never a float);
+        kept as the text of its decimal, to be read by the money rules."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        elif isinstance(value, Decimal):
+            value = format(value, "f")  # fixed point: 1E+3 is 1000
+        if not isinstance(value, str):
+            raise invalid(f"{self.name} is a decimal amount, as a string (\"850.50\") or a number (850.50)")
+        return self._check_string(value)
+
+    def _check_notes(self, value: Any) -> Any:
+        """Text, or an object of texts (the seed's ``{"branch": ..., "name": ...}``)."""
+        if isinstance(value, dict) and len(value) <= MAX_NOTES and all(
+                isinstance(v, str) and len(v) <= NOTE_LENGTH for v in value.values()):
+            return value
+        if isinstance(value, str) and len(value) <= NOTE_LENGTH:
+            return value
+        raise invalid(f"{self.name} is a text or an object of at most {MAX_NOTES} texts, each at most {NOTE_LENGTH} "
+                      "characters")
+
     def _check_code(self, value: Any) -> str:
         """A code given as text or as a number (STP's return causes come either way); kept as text."""
         if _is_int(value) and abs(value) <= MAX_ID:
@@ -184,6 +206,12 @@ class Field:
             return {"type": "string", "format": "date-time"}
         if self.kind == "transfers":
             return {"type": "array", "minItems": 1, "maxItems": MAX_ROUTE_PARTS, "items": ROUTE_PART.json_schema()}
+        if self.kind == "decimal":
+            return {"anyOf": [{"type": "string", "maxLength": self.max_length, "pattern": self.pattern},
+                              {"type": "number", "minimum": 0, "exclusiveMaximum": DECIMAL_BOUND}]}
+        if self.kind == "notes":
+            text = {"type": "string", "maxLength": NOTE_LENGTH}
+            return {"anyOf": [text, {"type": "object", "maxProperties": MAX_NOTES, "additionalProperties": text}]}
         return {"type": "array", "maxItems": MAX_TIERS, "items": TIER.json_schema()}
 
 
@@ -286,13 +314,23 @@ TIER = Body("Tier", (Field("min_origination", "integer", required=True, minimum=
                      Field("commission_rate", "rate", required=True)))
 MAX_ROUTE_PARTS = 1000
 DECIMAL_AMOUNT = r"^[0-9]{1,15}(\.[0-9]{1,4})?$"
+DECIMAL_BOUND = 10**15  # above the pattern's largest (15 digits): a number is below it
+MAX_NOTES, NOTE_LENGTH = 16, 255
+
+
+def route_amount(description: str) -> Field:
+    """An amount of a payment route: a decimal string, or a JSON number as the seed writes it (read exactly)."""
+    return Field("amount", "decimal", description, required=True, max_length=32, pattern=DECIMAL_AMOUNT,
+                 pattern_hint="is a decimal amount such as 850.50, with at most 15 digits and 4 decimals")
+
+
 ROUTE_PART = Body("RoutePart", (
     Field("account", "string", "the payee's identifier (a wallet, a CLABE, an MSISDN)", required=True, max_length=64,
           pattern=NON_BLANK, pattern_hint="cannot be blank"),
-    Field("amount", "string", "a decimal in major units", required=True, max_length=32, pattern=DECIMAL_AMOUNT,
-          pattern_hint="is a decimal amount such as 850.50"),
+    route_amount("a decimal in major units"),
     Field("currency", "string", "ISO 4217, the route's own", required=True, max_length=3),
-    Field("notes", "string", "shown to the payee", max_length=255),
+    Field("notes", "notes", "shown to the payee: a text, or an object of texts whose name is the payee's name "
+          "(the note a SPEI order carries)"),
 ))
 
 
@@ -314,6 +352,7 @@ class Param:
     default: Any = None
     format: str | None = None  # date-time: the value is read as an RFC 3339 time
     required: bool = False  # absent, ``read`` answers 422 (responders that answer otherwise read it themselves)
+    empty_is_absent: bool = False  # given empty, read as absent (a client that sends the header always)
 
     def read(self, req: falcon.Request) -> Any:
         if self.location == "header":
@@ -326,6 +365,8 @@ class Param:
         if raw is None:
             if self.required:
                 raise invalid(f"{self.name} is required")
+            return self.default
+        if raw == "" and self.empty_is_absent and not self.required:
             return self.default
         if raw == "":
             raise invalid(f"{self.name} is empty; leave it out for the default")
@@ -365,7 +406,7 @@ class Param:
                            ("format", self.format), ("default", self.default)):
             if value is not None:
                 schema[key] = value
-        if self.kind == "string" and not self.choices:
+        if self.kind == "string" and not self.choices and not self.empty_is_absent:
             schema.setdefault("minLength", 1)
         return {"name": self.name, "in": self.location, "required": self.location == "path" or self.required,
                 "description": self.description, "schema": schema}

@@ -66,7 +66,7 @@ def read_batch_file(file: str) -> BatchFile:
             if not isinstance(items, list) or not items:
                 fail(f"{file} is not a non-empty JSON array of payments (the seed's raw items)")
             text = as_csv(items)
-            check_header(io.BytesIO(text), dated=False)
+            check_header(io.BytesIO(text), dated=False, items=True)
             return BatchFile(path, "raw", sha, hashlib.sha256(text).hexdigest(), limit * 4, text)
         digest = hashlib.sha256()
         with path.open("rb") as f:
@@ -95,7 +95,7 @@ def store_batch_file(container: Any, tenant_name: str, batch_file: BatchFile, da
     def check(stored: Stored, written: Any) -> None:
         if stored.sha256 != batch_file.stored_sha256:
             raise FileError("the file changed while it was read: run the command again")
-        check_header(written, dated)
+        check_header(written, dated, items=batch_file.csv is not None)  # a JSON file's items as CSV
 
     try:
         if batch_file.csv is not None:
