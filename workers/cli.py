@@ -157,8 +157,9 @@ def dlq_list(queue: Optional[str] = typer.Option(None, help="only this queue (le
     console.print(table)
 
 
-def _resolve_each(ids: list[int], act: Any, verb: str) -> None:
-    """Run ``act(uow, id)`` for each id in its own transaction, audited; a table of what became of each."""
+def _resolve_each(ids: list[int], act: Any, verb: str, done: str) -> None:
+    """Run ``act(uow, id)`` for each id in its own transaction, audited; a table of what became of each
+    (``done``, the verb's past participle, or "not ``done``")."""
     from rich.table import Table
 
     from usecases.access import audit
@@ -178,10 +179,10 @@ def _resolve_each(ids: list[int], act: Any, verb: str) -> None:
                        "queue": letter.queue_name, "args": list(letter.args),
                        "status": {"old": "dead", "new": letter.status.value}, "resolution": letter.resolution})
                 uow.commit()
-            table.add_row(str(dead_letter_id), letter.actor_name, ", ".join(map(str, letter.args)), verb + "d")
+            table.add_row(str(dead_letter_id), letter.actor_name, ", ".join(map(str, letter.args)), done)
         except (UseCaseError, NotFound) as e:
             failed += 1
-            table.add_row(str(dead_letter_id), "", "", f"not {verb}d: {e}")
+            table.add_row(str(dead_letter_id), "", "", f"not {done}: {e}")
     console.print(table)
     raise typer.Exit(1 if failed else 0)
 
@@ -200,7 +201,7 @@ def dlq_requeue(ids: Optional[list[int]] = typer.Argument(None, help="dead lette
         with container_for(database_url()).uow() as uow:
             ids = uow.dead_letters.dead(queue)
     who = operator_name()
-    _resolve_each(list(ids or []), lambda uow, i: dead_letters.requeue(uow, i, who), "requeue")
+    _resolve_each(list(ids or []), lambda uow, i: dead_letters.requeue(uow, i, who), "requeue", "requeued")
 
 
 @dlq_app.command("drop")
@@ -212,7 +213,8 @@ def dlq_drop(dead_letter_id: int = typer.Argument(..., help="the dead letter's i
     if not reason.strip() or len(reason) > 255:
         fail("the reason is 1 to 255 characters")
     who = operator_name()
-    _resolve_each([dead_letter_id], lambda uow, i: dead_letters.drop(uow, i, who, reason.strip()), "drop")
+    _resolve_each([dead_letter_id], lambda uow, i: dead_letters.drop(uow, i, who, reason.strip()), "drop",
+                  "dropped")
 
 
 def read_config(path: str | None) -> dict[str, Any]:

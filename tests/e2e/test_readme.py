@@ -33,11 +33,12 @@ def make_up(tmp_path_factory):
     work = tmp_path_factory.mktemp("make-up")
     url = fresh_database("readme", create=False)  # `make up` creates it
     subprocess.run(["redis-cli", "-n", "12", "flushdb"], capture_output=True)
-    web = f"127.0.0.1:{free_port()}"
+    web, metrics = f"127.0.0.1:{free_port()}", free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISPERSA_", "DEV_"))}
     env.update({"DEV_DATABASE_URL": url.render_as_string(hide_password=False), "DEV_WEB_BIND": web,
                 "DEV_SANDBOX_PORT": str(free_port()), "DEV_RABBITMQ_VHOST": str(url.database),
-                "DEV_REDIS_URL": "redis://127.0.0.1:6379/12", "DEV_ENV_FILE": str(work / ".env")})
+                "DEV_REDIS_URL": "redis://127.0.0.1:6379/12", "DEV_ENV_FILE": str(work / ".env"),
+                "DEV_WORKER_METRICS_PORT": str(metrics)})
     subprocess.run(["make", "-s", ".dev/stp.pem"], cwd=REPO, env=env, check=True, capture_output=True)
     log = open(work / "up.log", "wb")
     up = subprocess.Popen(["bash", "scripts/up.sh"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -58,12 +59,20 @@ def make_up(tmp_path_factory):
 
 
 def test_make_up_says_when_the_api_is_ready_and_how_to_make_a_key(make_up):
-    web, work, _ = make_up
+    web, work, env = make_up
     out = (work / "up.log").read_text()
     assert f"API ready at http://{web}; create a key with: .venv/bin/dispersa apikey create --role admin" in out
     assert "test database" not in out
     settings = env_file_settings(work / ".env")
     assert settings["DISPERSA_WEB_BIND"] == web and settings["DISPERSA_DATABASE_URL"].endswith("_readme")
+    assert settings["DISPERSA_WORKER_METRICS_PORT"] == env["DEV_WORKER_METRICS_PORT"]  # not 9191
+
+
+def test_the_second_checkout_recipe_sets_every_address_make_up_takes() -> None:
+    taken = re.findall(r'^: "\$\{(DEV_\w+):=', (REPO / "scripts" / "up.sh").read_text(), re.M)
+    recipe = next(line for line in (REPO / "README.md").read_text().splitlines() if line.startswith("`make up DEV_"))
+    assert "DEV_WORKER_METRICS_PORT" in taken
+    assert sorted(set(taken) - {"DEV_ENV_FILE"}) == sorted(re.findall(r"(DEV_\w+)=", recipe))
 
 
 def test_the_readme_walkthrough_runs_as_written(make_up):

@@ -287,6 +287,9 @@ def test_the_cli_lists_requeues_and_drops_dead_letters(container: Container, tra
     assert dlq(container, "drop", str(second)).returncode == 2  # --reason is required
     dropped = dlq(container, "drop", str(second), "--reason", "a duplicate of a void credit")
     assert dropped.returncode == 0, dropped.stderr + dropped.stdout
+    assert "dropped" in dropped.stdout and "dropd" not in dropped.stdout
+    twice = dlq(container, "drop", str(second), "--reason", "again")
+    assert twice.returncode == 1 and "not dropped" in twice.stdout, twice.stdout
     assert dlq(container, "list").stdout.count("contribute") == 0  # none dead any more
     assert "dropped" in dlq(container, "list", "--status", "all").stdout
     assert dlq(container, "requeue").returncode == 2  # ids or --all
