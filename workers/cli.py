@@ -12,7 +12,8 @@ from chaos.cli import cli as chaos_cli
 from workers.cli_batch import batch_app
 from workers.cli_dates import dates_app
 from workers.cli_keys import keys_app
-from workers.cli_support import console, container_for, database_url, err, fail, operator_name, shown_url
+from workers.cli_support import (console, container_for, database_url, err, fail, operator_name, plain, shown,
+                                 shown_url)
 
 app = typer.Typer(help="dispersa: disbursement engine (ledger, SPEI payouts, bulk files).", no_args_is_help=True,
                   add_completion=False)
@@ -68,7 +69,7 @@ def ledger_verify() -> None:
     container = container_for(database_url())
     report = check_ledger(container.uow, container.sessions, "cli")
     for line in report.violations:  # plain print: one line per violation, never wrapped
-        print(line)
+        print(plain(line))
     print(report.summary())
     raise typer.Exit(1 if report.violations else 0)
 
@@ -90,7 +91,8 @@ def apikey_create(role: str = typer.Option(..., help="admin, treasury, operator 
             uow.commit()
     except (UseCaseError, NotFound) as e:
         fail(str(e))
-    err.print(f"API key {key_id} ({role}, {owner.strip().lower()}) created; it is shown this once:", highlight=False)
+    err.print(f"API key {key_id} ({shown(role)}, {shown(owner.strip().lower())}) created; it is shown this once:",
+              highlight=False)
     print(key)
 
 
@@ -109,7 +111,8 @@ def apikey_list() -> None:
         table.add_column(column, justify="right" if column in ("id", "merchant") else "left",
                          no_wrap=column in ("prefix", "owner"))
     for k in page.items:
-        table.add_row(str(k["id"]), k["prefix"] + "…", k["role"], k["owner"], str(k["merchant_id"] or ""), k["label"],
+        table.add_row(str(k["id"]), shown(k["prefix"]) + "…", k["role"], shown(k["owner"]), str(k["merchant_id"] or ""),
+                      shown(k["label"]),
                       k["created_at"].strftime("%Y-%m-%d %H:%M"),
                       k["revoked_at"].strftime("%Y-%m-%d %H:%M") if k["revoked_at"] else "")
     console.print(table)
@@ -146,14 +149,14 @@ def dlq_list(queue: Optional[str] = typer.Option(None, help="only this queue (le
     container = container_for(database_url())
     with container.uow() as uow:
         page = queries.dead_letters(uow, 1, 10_000, queue, actor, None if status == "all" else status)
-    table = Table(title=f"dead letters ({page.total}, {status})")
+    table = Table(title=f"dead letters ({page.total}, {shown(status)})")
     for column in ("id", "queue", "actor", "args", "attempts", "deaths", "died (UTC)", "status", "error"):
         table.add_column(column, justify="right" if column in ("id", "attempts", "deaths") else "left",
                          overflow="fold")
     for d in page.items:
-        table.add_row(str(d["id"]), d["queue_name"], d["actor_name"], ", ".join(map(str, d["args"])),
-                      str(d["attempts"]), str(d["deaths"]), d["died_at"].strftime("%Y-%m-%d %H:%M:%S"), d["status"],
-                      d["error"][:160])
+        table.add_row(str(d["id"]), shown(d["queue_name"]), shown(d["actor_name"]),
+                      shown(", ".join(map(str, d["args"]))), str(d["attempts"]), str(d["deaths"]), d["died_at"].strftime("%Y-%m-%d %H:%M:%S"), d["status"],
+                      shown(d["error"][:160]))
     console.print(table)
 
 
@@ -179,10 +182,10 @@ def _resolve_each(ids: list[int], act: Any, verb: str, done: str) -> None:
                        "queue": letter.queue_name, "args": list(letter.args),
                        "status": {"old": "dead", "new": letter.status.value}, "resolution": letter.resolution})
                 uow.commit()
-            table.add_row(str(dead_letter_id), letter.actor_name, ", ".join(map(str, letter.args)), done)
+            table.add_row(str(dead_letter_id), shown(letter.actor_name), shown(", ".join(map(str, letter.args))), done)
         except (UseCaseError, NotFound) as e:
             failed += 1
-            table.add_row(str(dead_letter_id), "", "", f"not {done}: {e}")
+            table.add_row(str(dead_letter_id), "", "", f"not {done}: {shown(e)}")
     console.print(table)
     raise typer.Exit(1 if failed else 0)
 
@@ -258,9 +261,9 @@ def tenant_create(name: str = typer.Argument(..., help="the tenant's name, as Pl
     except (UseCaseError, NotFound) as e:
         fail(str(e))
     if done.created:  # the tenant checks our acknowledgements' X-Signature-SHA256 with it
-        err.print(f"tenant {name} created; its acknowledgements are signed (HMAC-SHA256) with the secret "
+        err.print(f"tenant {shown(name)} created; its acknowledgements are signed (HMAC-SHA256) with the secret "
                   f"{done.tenant.secret}", highlight=False, soft_wrap=True)
-    err.print(f"tenant {name} {'created' if done.created else 'updated'}; its new API key, shown this once:",
+    err.print(f"tenant {shown(name)} {'created' if done.created else 'updated'}; its new API key, shown this once:",
               highlight=False)
     print(key)
 
@@ -285,7 +288,7 @@ def tenant_fund(name: str = typer.Argument(..., help="the tenant's name"),
         fail(str(e))
     from domain.money import Money
 
-    print(f"tenant {name}: float credited with {money}; balance {Money(balance, money.currency)}")
+    print(f"tenant {plain(name)}: float credited with {money}; balance {Money(balance, money.currency)}")
 
 
 @stp_app.command("sign")
