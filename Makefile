@@ -8,7 +8,7 @@ TEST_DATABASE_URL ?= mysql+pymysql://root@127.0.0.1:3306/dispersa_test
 $(BIN)/dispersa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,tools]'
 	touch $@
 
 install: $(BIN)/dispersa

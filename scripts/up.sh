@@ -62,6 +62,8 @@ else
 fi
 export "${settings[@]}"
 export PATH="$PWD/.venv/bin:$PATH"
+command -v honcho >/dev/null || { echo "honcho, which runs Procfile.dev, is missing: it is in the tools extra (make install" \
+  "installs it; or .venv/bin/pip install -e '.[tools]')" >&2; exit 1; }
 
 dispersa db create
 dispersa db upgrade
