@@ -8,7 +8,7 @@ from zoneinfo import available_timezones
 from domain.access import Action
 from domain.credits import CancellationReason, CreditStatus
 from domain.currencies import EXPONENTS
-from domain.dead_letters import DeadLetterStatus
+from domain.dead_letters import LISTED as DEAD_LETTERS_LISTED, LISTED_BY_DEFAULT as DEAD_LETTERS_BY_DEFAULT
 from domain.dual_control import EMAIL_LENGTH, EMAIL_PATTERN, AdjustmentStatus
 from domain.ledger import MAX_BALANCE, TransferStatus
 from domain.merchants import MerchantStatus
@@ -236,8 +236,8 @@ QUEUE_FILTER = Param("queue", "string", "only those of this queue (ledger, bank,
                      pattern=r"^[a-z_]+$", pattern_hint="is lower-case letters and underscores")
 ACTOR_FILTER = Param("actor", "string", "only those of this actor (contribute, send_payment_order, ...)",
                      max_length=64, pattern=r"^[a-z_]+$", pattern_hint="is lower-case letters and underscores")
-DEAD_LETTER_STATUS = Param("status", "string", "only dead letters in this status",
-                           choices=tuple(s.value for s in DeadLetterStatus))
+DEAD_LETTER_STATUS = Param("status", "string", "only dead letters in this status; all for every one (as the CLI's "
+                           "--status)", choices=DEAD_LETTERS_LISTED, default=DEAD_LETTERS_BY_DEFAULT)
 AUDIT_RESOURCE = Param("resource", "string", "only actions on this kind of resource (store, transfer, ...)",
                        max_length=64, pattern=r"^[a-z_]+$", pattern_hint="is lower-case letters and underscores")
 

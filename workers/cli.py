@@ -137,26 +137,27 @@ def apikey_revoke(key_id: int = typer.Argument(..., help="the key's id (see `dis
 @dlq_app.command("list")
 def dlq_list(queue: Optional[str] = typer.Option(None, help="only this queue (ledger, bank, ops)"),
              actor: Optional[str] = typer.Option(None, help="only this actor (contribute, ...)"),
-             status: str = typer.Option("dead", help="dead, requeued, dropped or all")) -> None:
+             status: str = typer.Option("dead", help="dead (waiting for treasury), requeued, dropped or all, as "
+                                                     "the API's status")) -> None:
     """Dead letters as a table, newest first: by default those still dead, waiting for treasury."""
     from rich.table import Table
 
-    from domain.dead_letters import DeadLetterStatus
+    from domain.dead_letters import LISTED
     from usecases import queries
 
-    if status != "all" and status not in {s.value for s in DeadLetterStatus}:
-        fail(f"status is dead, requeued, dropped or all, not {status!r}")
+    if status not in LISTED:
+        fail(f"status is {', '.join(LISTED[:-1])} or {LISTED[-1]}, not {status!r}")
     container = container_for(database_url())
     with container.uow() as uow:
-        page = queries.dead_letters(uow, 1, 10_000, queue, actor, None if status == "all" else status)
+        page = queries.dead_letters(uow, 1, 10_000, queue, actor, status)
     table = Table(title=f"dead letters ({page.total}, {shown(status)})")
     for column in ("id", "queue", "actor", "args", "attempts", "deaths", "died (UTC)", "status", "error"):
         table.add_column(column, justify="right" if column in ("id", "attempts", "deaths") else "left",
                          overflow="fold")
     for d in page.items:
         table.add_row(str(d["id"]), shown(d["queue_name"]), shown(d["actor_name"]),
-                      shown(", ".join(map(str, d["args"]))), str(d["attempts"]), str(d["deaths"]), d["died_at"].strftime("%Y-%m-%d %H:%M:%S"), d["status"],
-                      shown(d["error"][:160]))
+                      shown(", ".join(map(str, d["args"]))), str(d["attempts"]), str(d["deaths"]),
+                      d["died_at"].strftime("%Y-%m-%d %H:%M:%S"), d["status"], shown(d["error"][:160]))
     console.print(table)
 
 

@@ -92,6 +92,54 @@ def test_the_readme_walkthrough_runs_as_written(make_up):
     assert csv_lines[-1].split(",")[6] == "total" and "2384.00" in csv_lines[-1]
 
 
+def after_the_walkthrough_s_first_lines(name: str) -> str:
+    """A block the README shows after the walkthrough, with what the walkthrough set up first ($API, $KEY,
+    $H, $J), as a reader who follows the README has them."""
+    first = walkthrough().split("\ncurl ", 1)[0]
+    assert first.rstrip().endswith('J="Content-Type: application/json"'), first
+    return first + "\n" + walkthrough(name)
+
+
+def run_block(make_up, name: str) -> str:
+    web, work, env = make_up
+    shell_env = {k: v for k, v in env.items() if not k.startswith("DEV_")}
+    shell_env.update(env_file_settings(work / ".env"))
+    shell_env.update(API=f"http://{web}", TMPDIR=str(work))
+    run = subprocess.run(["timeout", "120", "bash", "-euo", "pipefail", "-c", after_the_walkthrough_s_first_lines(name)],
+                         cwd=REPO, env=shell_env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:] + (work / "up.log").read_text()[-4000:]
+    return run.stdout
+
+
+def test_the_readme_tenants_block_runs_in_the_order_it_is_read(make_up):
+    out = run_block(make_up, "tenants")
+    assert out.strip().splitlines()[0].startswith("dsp_")  # the tenant's key
+    assert "float credited with 25000.50 USD" in out
+    assert '"sub-batch-size"' in out or '"splitting.sub-batch-size": 50' in out
+    assert '"balance": 2600050' in out  # 25000.50 + 1000.00, in minor units
+
+
+def test_the_readme_tracking_block_reads_the_walkthrough_s_payout_and_its_receipt(make_up):
+    _, work, _ = make_up
+    out = run_block(make_up, "tracking")
+    assert '"status": "liquidated"' in out and '"timeline"' in out
+    assert (work / "receipt.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_the_readme_lists_every_route_that_needs_no_key_and_one_list_of_queues() -> None:
+    from usecases.steps import QUEUES
+    from web.routes import ROUTES
+
+    readme = (REPO / "README.md").read_text()
+    listed = readme.split("<!-- no-key routes", 1)[1].split("\n\n", 1)[0]
+    open_routes = {f"{op.method} {route.openapi_path}" for route in ROUTES for op in route.operations
+                   if op.action is None}
+    assert open_routes and {r for r in open_routes if f"`{r}`" not in listed} == set()
+    queues = re.findall(r"`(\w+)`", readme.split("<!-- queues -->", 1)[1].split("<!-- /queues -->", 1)[0])
+    assert sorted(queues) == sorted(QUEUES)
+    assert not re.search(r"queue \(`ledger`, `bank`|every queue \(`", readme), "a second, partial list of queues"
+
+
 def test_the_readme_bulk_walkthrough_runs_as_written(make_up):
     web, work, env = make_up
     shell_env = {k: v for k, v in env.items() if not k.startswith("DEV_")}
