@@ -269,7 +269,7 @@ def tenant_create(name: str = typer.Argument(..., help="the tenant's name, as Pl
     print(key)
 
 
-@tenant_app.command("fund")
+@tenant_app.command("fund", context_settings={"ignore_unknown_options": True})  # -5 is an amount, refused
 def tenant_fund(name: str = typer.Argument(..., help="the tenant's name"),
                 amount: str = typer.Argument(..., help="a decimal in major units, such as 25000 or 25000.50"),
                 currency: str = typer.Argument(..., help="ISO 4217 code, such as USD")) -> None:

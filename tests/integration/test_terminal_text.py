@@ -124,3 +124,17 @@ def test_an_admin_key_given_a_merchant_is_refused_as_a_tenant_key_is(container: 
     made: Any = dispersa(container, "apikey", "create", "--role", "partner", "--owner", "eva@example.com",
                          "--merchant", str(merchant["id"]))
     assert made.returncode == 0, made.stderr
+
+
+@pytest.mark.parametrize("amount, words", [("-5", "a funding is a positive amount"),
+                                           ("90071992547409.92", "beyond the largest amount"),
+                                           ("9" * 400, "beyond the largest amount")])
+def test_funding_a_float_out_of_range_is_one_line_and_funds_nothing(container: Container, amount: str,
+                                                                     words: str) -> None:
+    with container.uow() as uow:
+        tenants.put(uow, "ibank", {})
+        uow.commit()
+    done = dispersa(container, "tenant", "fund", "ibank", amount, "USD")
+    errors = [line for line in done.stderr.splitlines() if line.strip() and not line.startswith("database:")]
+    assert done.returncode == 2 and len(errors) == 1 and words in errors[0], done.stderr
+    assert count(container, "wallet_entries") == 0
