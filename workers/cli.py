@@ -78,7 +78,8 @@ def ledger_verify() -> None:
 def apikey_create(role: str = typer.Option(..., help="admin, treasury, operator or partner"),
                   owner: str = typer.Option(..., help="e-mail address of the person the key belongs to: dual "
                                             "control compares people, not keys"),
-                  merchant: Optional[int] = typer.Option(None, help="the merchant a partner key may see"),
+                  merchant: Optional[int] = typer.Option(None, help="the merchant a partner key may see (partner keys "
+                                                         "only)"),
                   label: str = typer.Option("", help="who or what the key is for")) -> None:
     """Create an API key for a person and print it on the last line (only its hash is stored)."""
     from usecases.access import new_api_key
