@@ -10,7 +10,7 @@ from typing import Any
 from domain.bulk_config import BulkConfig, parse_config
 from domain.errors import DomainError
 
-NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")  # the whole name (fullmatch: no newline after it)
 FLOAT = "float"  # the owner of a tenant's own wallet
 SPEI_PAYOUTS = "spei:payouts"  # the wallet of what left the float over SPEI (back to the float when it returns)
 RESERVED_OWNERS = frozenset({FLOAT, SPEI_PAYOUTS})  # never a payee's wallet
@@ -23,7 +23,7 @@ class TenantError(DomainError, ValueError):
 def check_name(name: str) -> str:
     """A tenant's name as ``Platform-TenantId`` carries it: 1 to 64 lower-case letters, digits, ``.``, ``_``,
     ``-``, starting with a letter or digit."""
-    if not NAME.match(name):
+    if not NAME.fullmatch(name):
         raise TenantError(f"tenant name {name!r} is 1 to 64 lower-case letters, digits, '.', '_' or '-', "
                           "starting with a letter or digit")
     return name

@@ -93,7 +93,7 @@ def summary(uow: UnitOfWork, batch: Batch) -> dict[str, Any]:
             "status": batch.status.value, "mode": ",".join(modes) or None, "purpose": batch.purpose or None,
             **counted, "file": result_path(batch) if mergeback else None,
             "unsplitFile": None if mergeback else result_path(batch, -1),
-            "created_at": int(batch.created_at.timestamp()), "completed_at": epoch_ms(batch.completed_at),
+            "created_at": epoch_ms(batch.created_at), "completed_at": epoch_ms(batch.completed_at),
             "currencies": [a["currency"] for a in counted["amounts"]], "filename": batch.filename,
             "rows": batch.rows, "content_sha256": batch.content_sha256, "approval": _approval(batch),
             "date_type": batch.date_type,

@@ -329,7 +329,8 @@ DEAD_LETTER_FIELDS = ("id", "message_id", "queue_name", "actor_name", "args", "e
 
 def dead_letters(uow: ReadingUnitOfWork, page: int, per_page: int, queue: str | None = None, actor: str | None = None,
                  status: str | None = None) -> Page:
-    """Dead letters, newest first, optionally of one queue, one actor and one status."""
+    """Dead letters, newest first, optionally of one queue, one actor and one status ("all" or None: any)."""
+    status = None if status == "all" else status
     t = db.dead_letters
     where = [c for c in (t.c.queue_name == queue if queue else None, t.c.actor_name == actor if actor else None,
                          t.c.status == status if status else None) if c is not None]

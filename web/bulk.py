@@ -88,6 +88,8 @@ class BatchSubmissionResource:
         declared = DATE_TYPE.read(req)
         date_type = bulk_submission.date_type_of(tenant, declared)  # refused before anything is stored
         upload = self._upload(req, kind, tenant, integrity)
+        if upload.filename:  # the multipart part's own name, held to the filename header's rules
+            FILENAME.value(upload.filename)
         if declared is None and upload.form.get("date_type"):
             date_type = bulk_submission.date_type_of(tenant, upload.form["date_type"])
         submission = bulk_submission.Submission(

@@ -3,6 +3,7 @@ so that what the schema allows is what the server accepts, and the reverse."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -26,6 +27,13 @@ TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 # At least one character that is not white space, with white space as JSON Schema (ECMA-262) counts it,
 # so that the schema and this server agree on every character (Python's \s also takes \x1c-\x1f).
 NON_BLANK = r"[^\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+# Text from clients is shown in operators' terminals and pages: no control character (C0, DEL, C1) gets in.
+CONTROL = r"\x00-\x1f\x7f-\x9f"
+PLAIN_TEXT = rf"^[^{CONTROL}]*$"
+PLAIN_TEXT_HINT = "holds no control characters (U+0000 to U+001F, U+007F to U+009F)"
+# A name: plain text with at least one character that is neither white space nor a control character.
+NAME = rf"^[^{CONTROL}]*[^{CONTROL} \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff][^{CONTROL}]*$"
+NAME_HINT = "cannot be blank and holds no control characters (U+0000 to U+001F, U+007F to U+009F)"
 
 
 def invalid(description: str) -> falcon.HTTPError:
@@ -37,7 +45,14 @@ def _is_int(value: Any) -> bool:
 
 
 def _matches(pattern: str, value: str) -> bool:
-    return re.search(pattern, value) is not None
+    """Whether ``value`` matches the pattern as JSON Schema reads it (ECMA-262): there ``$`` is the end of the
+    text, where Python's would also take a last newline before it."""
+    return _as_python(pattern).search(value) is not None
+
+
+@functools.lru_cache(maxsize=None)
+def _as_python(pattern: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"(?<!\\)\$", r"\\Z", pattern))
 
 
 @dataclass(frozen=True)
@@ -326,7 +341,7 @@ def route_amount(description: str) -> Field:
 
 ROUTE_PART = Body("RoutePart", (
     Field("account", "string", "the payee's identifier (a wallet, a CLABE, an MSISDN)", required=True, max_length=64,
-          pattern=NON_BLANK, pattern_hint="cannot be blank"),
+          pattern=NAME, pattern_hint=NAME_HINT),
     route_amount("a decimal in major units"),
     Field("currency", "string", "ISO 4217, the route's own", required=True, max_length=3),
     Field("notes", "notes", "shown to the payee: a text, or an object of texts whose name is the payee's name "

@@ -217,7 +217,12 @@ def test_an_admin_key_may_act_for_any_tenant(bulk: Bulk) -> None:
     answer = upload(client, as_admin, GOOD)
     assert answer.status_code == 202, answer.text
     process(container)
-    assert summary(client, as_admin, answer.json["batch_id"])["status"] == "completed"
+    done = summary(client, as_admin, answer.json["batch_id"])
+    assert done["status"] == "completed"
+    with container.uow() as uow:  # every time of the summary in milliseconds, as the seed's startedAt
+        created = uow.batches.get(answer.json["batch_id"]).created_at
+    assert done["created_at"] == int(created.timestamp() * 1000) and done["created_at"] <= done["completed_at"]
+    assert all(done["created_at"] <= sub["startedAt"] <= done["completed_at"] for sub in done["subBatches"])
     assert balance(container, "other", "a") == 1000 and balance(container, "ibank", "a") is None
     assert balance(container, "other", FLOAT) == 7000 and balance(container, "ibank", FLOAT) == 10_000
 
