@@ -8,7 +8,7 @@ TEST_DATABASE_URL ?= mysql+pymysql://root@127.0.0.1:3306/dispersa_test
 $(BIN)/dispersa: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,tools]'
 	touch $@
 
 install: $(BIN)/dispersa
@@ -29,7 +29,8 @@ test-unit: install
 	$(BIN)/pytest -q -p no:cacheprovider tests/unit
 
 # Local development: the Procfile's processes plus the STP sandbox, on MariaDB, RabbitMQ and Redis.
-# Settable: DEV_DATABASE_URL, DEV_WEB_BIND, DEV_SANDBOX_PORT, DEV_RABBITMQ_VHOST, DEV_REDIS_URL (scripts/up.sh).
+# Settable: DEV_DATABASE_URL, DEV_WEB_BIND, DEV_SANDBOX_PORT, DEV_RABBITMQ_VHOST, DEV_REDIS_URL,
+# DEV_WORKER_METRICS_PORT, DEV_ENV_FILE (scripts/up.sh).
 .dev/stp.pem: | install
 	mkdir -p .dev
 	$(BIN)/python -c "from adapters.bank.signer import generate_key_pair as g; p, q = g('dev'); \

@@ -2,36 +2,17 @@
 through its connector, apply a connector's callback, merge a batch, acknowledge its progress."""
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Callable
 
 from actors.transaction import Config, UowFactory, in_one_transaction
 from adapters.acknowledgements import CallbackFailed, CallbackRefused
-from domain.connectors import Answer, Outcome, Payment
-from usecases import (bulk_acknowledgement, bulk_dates, bulk_execution, bulk_plan, bulk_progress, bulk_split,
-                      connector_callbacks)
+from domain.connectors import Connector
+from usecases import bulk_acknowledgement, bulk_dates, bulk_plan, bulk_progress, bulk_sending, bulk_split
+from usecases.bulk_sending import RemoteConnector
 from usecases.bulk_split import OpenFile
 
-log = logging.getLogger("dispersa.bulk")
-REMOTE_CHUNK = 50
-
-
-class RemoteConnector(Protocol):
-    """A connector called over HTTP (GSMA, Mojaloop)."""
-
-    def pay(self, payment: Payment) -> Answer: ...
-
-    def status(self, payment: Payment) -> Answer: ...
-
-    def confirm(self, payment: Payment, reference: str | None = None) -> Answer: ...
-
-
 Wiring = Callable[[], "BulkWiring"]  # read per message, built once by the composition root
-
-
-class StillInDoubt(Exception):
-    """Some rows got no clear answer from their connector; the message is retried and they are asked again."""
 
 
 @dataclass(frozen=True)
@@ -42,11 +23,11 @@ class BulkWiring:
     whether the step's message is on its last attempt."""
 
     open_file: OpenFile
-    remote: Callable[[str], RemoteConnector]
-    throttle: Callable[[str, int], None]
+    remote: Callable[[Connector], RemoteConnector]
+    throttle: Callable[[Connector, int], None]
     callback_base: Callable[[], str]
     parallel: int
-    chunk: Callable[[str], int]
+    chunk: Callable[[Connector], int]
     post: Callable[[str, bytes, dict[str, str]], int]
     last_attempt: Callable[[], bool] = lambda: True
 
@@ -71,98 +52,23 @@ def plan_batch(uow: UowFactory, wiring: Wiring) -> Callable[..., None]:
 
 
 def execute_sub_batch(uow: UowFactory, wiring: Wiring, payout: Config) -> Callable[[str, int], None]:
-    """Closed loop and SPEI: a chunk of rows per transaction until the sub-batch is handed over. GSMA and
-    Mojaloop: rows asked before with no answer are asked again first, then new ones, each call after its
-    row's in-progress mark is committed."""
+    """A sub-batch handed to its connector (``bulk_sending.execute_sub_batch``)."""
     def execute_sub_batch(batch_id: str, number: int) -> None:
-        w = wiring()
-        with uow() as u:
-            ref = bulk_execution.sub_batch(u, batch_id, number)
-        if ref.connector in bulk_execution.REMOTE:
-            _remote(uow, w, batch_id, number, ref.connector)
-            return
-        if not ref.runnable or ref.connector is None:
-            return
-        size = w.chunk(ref.connector)
-        while True:
-            w.throttle(ref.connector, size)
-            with uow() as u:
-                more = bulk_execution.execute_local(u, batch_id, number, size, payout())
-                u.commit()
-            if not more:
-                return
+        bulk_sending.execute_sub_batch(uow, wiring(), batch_id, number, payout())
     return execute_sub_batch
 
 
-def _remote(uow: UowFactory, wiring: BulkWiring, batch_id: str, number: int, connector: str) -> None:
-    client, base = wiring.remote(connector), wiring.callback_base()
-    doubts = 0
-    with uow() as u:
-        again = bulk_execution.in_doubt(u, batch_id, number, base)
-        u.commit()
-    for payment in again:
-        doubts += _ask(uow, wiring, client, connector, payment, asked_before=True)
-    while True:
-        with uow() as u:
-            payments = bulk_execution.hand_over(u, batch_id, number, REMOTE_CHUNK, base)
-            u.commit()
-        if not payments:
-            break
-        for payment in payments:
-            doubts += _ask(uow, wiring, client, connector, payment, asked_before=False)
-    if doubts:
-        raise StillInDoubt(f"batch {batch_id} sub-batch {number}: {doubts} row(s) got no clear answer from "
-                           f"{connector}; asking again")
-
-
-def _ask(uow: UowFactory, wiring: BulkWiring, client: RemoteConnector, connector: str, payment: Payment,
-         asked_before: bool) -> int:
-    """Ask the connector about one row (its status first when it was asked before) and record the answer;
-    1 when the answer is still in doubt."""
-    wiring.throttle(connector, 1)
-    answer = client.status(payment) if asked_before else None
-    if answer is None or (answer.outcome == Outcome.FAILURE and answer.error_code == "404"):
-        answer = client.pay(payment)
-    with uow() as u:
-        bulk_execution.record_answer(u, payment.instruction_id, answer)
-        u.commit()
-    if answer.retryable:
-        log.warning("row %s (UETR) through %s: %s", payment.instruction_id, connector, answer.error_description)
-    return 1 if answer.retryable else 0
-
-
 def sync_instruction(uow: UowFactory, wiring: Wiring) -> Callable[[str], None]:
-    """Ask a row's remote connector where its payment stands (the sweep's step), and record the answer."""
+    """A row's remote connector asked where its payment stands (the sweep's step)."""
     def sync_instruction(uetr: str) -> None:
-        w = wiring()
-        with uow() as u:
-            found = bulk_execution.remote_payment(u, uetr, w.callback_base())
-        if found is not None:
-            connector, payment = found
-            _ask(uow, w, w.remote(connector), connector, payment, asked_before=True)
+        bulk_sending.sync_instruction(uow, wiring(), uetr)
     return sync_instruction
 
 
 def apply_connector_callback(uow: UowFactory, wiring: Wiring) -> Callable[..., None]:
-    """A connector's callback, queued by the web, checked against the connector's own status query (asked
-    outside any transaction) and applied to its row only if the query shows the same final word."""
+    """A connector's callback, queued by the web, confirmed by the connector's own status query."""
     def apply_connector_callback(uetr: str, digest: str, message: dict[str, Any]) -> None:
-        w = wiring()
-        connector, claim = connector_callbacks.claim_of(message)
-        with uow() as u:
-            found = connector_callbacks.to_confirm(u, uetr, connector, claim, w.callback_base())
-            u.commit()
-        if found is None:
-            return
-        payment, reference = found
-        w.throttle(connector, 1)
-        shown = w.remote(connector).confirm(payment, reference)
-        if shown.retryable:
-            raise StillInDoubt(f"row {uetr}: {connector} gave no clear answer to confirm its callback "
-                               f"({shown.error_description}); asking again")
-        with uow() as u:
-            connector_callbacks.settle(u, uetr, connector, claim, shown)
-            u.commit()
+        bulk_sending.confirm_callback(uow, wiring(), uetr, message)
     return apply_connector_callback
 
 

@@ -73,6 +73,38 @@ def has_record(stream: BinaryIO) -> bool:
     return bool(page(stream, offset, 1).records)
 
 
+def _has_quote(stream: BinaryIO) -> bool:
+    stream.seek(0)
+    while chunk := stream.read(1024 * 1024):
+        if b'"' in chunk:
+            return True
+    return False
+
+
+def unterminated_quote(stream: BinaryIO) -> int | None:
+    """The line (1-based) where a quoted field opens that the file never closes, or None. The csv module
+    reads such a field to the end of the file and hands it out as the last record, after its lines ran out:
+    that is how it is told from a file that ends well."""
+    if not _has_quote(stream):  # the whole file read only when it has a quote at all
+        return None
+    stream.seek(0)
+    position, ran_out = [0], [False]
+
+    def lines() -> Iterator[str]:
+        yield from _lines(stream, position)
+        ran_out[0] = True
+
+    reader = csv.reader(lines())
+    try:
+        for record in reader:
+            if ran_out[0]:
+                field = record[-1] if record else ""
+                return reader.line_num - field.count("\n") + field.endswith("\n")
+    except csv.Error as e:
+        raise Unreadable(f"record after byte {position[0]} is not CSV: {e}") from None
+    return None
+
+
 def to_csv_line(values: list[str]) -> bytes:
     """One record as the stored file writes it."""
     out = io.StringIO()

@@ -41,17 +41,25 @@ def bench(
     dates_rows: Optional[int] = typer.Option(None, help="rows of the dated bulk file (12k)"),
     only: Optional[List[str]] = typer.Option(None, "--only", help=SCENARIO_HELP),
     out: Path = typer.Option(Path("bench-results.json"), help="where the JSON goes"),
-    keep: bool = typer.Option(False, "--keep", help="keep the database dispersa_bench, its vhost and the logs"),
+    keep: bool = typer.Option(False, "--keep", help="keep the database dispersa_<name>, its vhost and the logs"),
+    name: str = typer.Option("bench", help="testbed name: database and vhost dispersa_<name> (two runs on one host "
+                                           "take two names)"),
+    redis_db: int = typer.Option(10, help="the Redis database the testbed uses (flushed)"),
+    procfile: Optional[Path] = typer.Option(None, help="the Procfile whose processes run (default: the one dispersa "
+                                                       "ships, the checkout's)"),
     profile: bool = typer.Option(False, "--profile", help="py-spy the worker and web under load (pip install "
                                                           "py-spy into the venv); stacks kept with the logs"),
     setting: Optional[List[str]] = typer.Option(None, "--setting", help="NAME=VALUE: an extra DISPERSA_* setting "
                                                                         "for every process (repeatable)"),
 ) -> None:
-    """Run the raw limits and the scenarios on a testbed of their own; print the table, write the JSON."""
+    """Run the raw limits and the scenarios on a testbed of their own; print the table, write the JSON.
+    Exit 1 when a scenario failed (its row says why), 2 when the testbed could not run."""
     from rich.console import Console
 
     from bench.config import FULL, QUICK, SCENARIOS, BenchConfig, parse_settings, sizes_with
+    from bench.report import FAILED
     from bench.run import run_bench
+    from testbed import PROCFILE, TestbedError, checked_name, checked_procfile
 
     unknown = sorted(set(only or ()) - set(SCENARIOS))
     if unknown:
@@ -60,6 +68,12 @@ def bench(
         settings = parse_settings(setting or [])
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--setting") from None
+    try:
+        checked_name(name)
+        checked_procfile(procfile or PROCFILE)
+    except TestbedError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
     sizes = sizes_with(QUICK if quick else FULL, credits=credits, stores=stores, payouts=payouts,
                        payout_rate=payout_rate, webhook_requests=webhook_requests, webhook_duration=webhook_duration,
                        webhook_connections=webhook_connections, ledger_updates=ledger_updates,
@@ -69,8 +83,17 @@ def bench(
     if webhook_requests and webhook_duration is None:
         sizes = sizes_with(sizes, webhook_duration=0.0)  # the requests alone end the load
     config = BenchConfig(sizes=sizes, processes=processes, threads=threads, web_workers=web_workers,
-                         only=tuple(only or ()), out=out, keep=keep, quick=quick, profile=profile, settings=settings)
+                         only=tuple(only or ()), out=out, keep=keep, quick=quick, profile=profile, settings=settings,
+                         name=name, redis_db=redis_db, procfile=procfile)
     console = Console()
     if not console.is_terminal and console.width < 120:  # piped: the table wide enough to read whole
         console = Console(width=120)
-    run_bench(config, console)
+    try:
+        document = run_bench(config, console)
+    except TestbedError as e:
+        typer.echo(f"error: the testbed could not run: {e}", err=True)
+        raise typer.Exit(2) from None
+    failed = [row["key"] for row in document["results"] if row["status"] == FAILED]
+    if failed:
+        typer.echo(f"error: {len(failed)} scenario(s) failed: {', '.join(failed)} (see their rows)", err=True)
+        raise typer.Exit(1)

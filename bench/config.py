@@ -80,6 +80,9 @@ class BenchConfig:
     quick: bool = False
     profile: bool = False               # py-spy the processes under load (needs py-spy in the venv)
     settings: dict[str, str] = field(default_factory=dict)  # extra DISPERSA_* values for every process
+    name: str = TESTBED_NAME            # database and vhost dispersa_<name>: two runs on one host differ
+    redis_db: int = REDIS_DB
+    procfile: Path | None = None        # None: the Procfile dispersa ships
 
     def wants(self, scenario: str) -> bool:
         """Whether this run measures ``scenario``; the raw limits are measured in every run."""

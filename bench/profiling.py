@@ -29,7 +29,7 @@ PACKAGES = (  # (first path component(s), category), checked in order
     ("falcon", "web framework (falcon, gunicorn, gevent)"), ("gunicorn", "web framework (falcon, gunicorn, gevent)"),
     ("gevent", "web framework (falcon, gunicorn, gevent)"),
     ("httpx", "HTTP client (httpx)"), ("httpcore", "HTTP client (httpx)"), ("h11", "HTTP client (httpx)"),
-    ("cryptography", "signing (cryptography)"), ("redis", "Redis client"), ("structlog", "logging"),
+    ("cryptography", "signing (cryptography)"), ("redis", "Redis client"),
 )
 WAITS = (("pymysql", "MariaDB round trips (socket)"), ("httpcore", "HTTP round trips (STP, socket)"),
          ("pika", "RabbitMQ (socket)"), ("redis", "Redis round trips (socket)"))

@@ -14,15 +14,13 @@ from typing import Any, Callable
 from rich.console import Console
 
 from bench import bulk, cleanup, contributions, dates, ledger, machine, payouts, raw, webhook
-from bench.config import (
-    BULK, CONTRIBUTIONS, DATES, PAYOUTS, RAW, REDIS_DB, TESTBED_NAME, VERIFY, WEBHOOK, BenchConfig,
-)
+from bench.config import BULK, CONTRIBUTIONS, DATES, PAYOUTS, RAW, VERIFY, WEBHOOK, BenchConfig
 from bench.context import Run
 from bench.db import bench_engine, server_version
 from bench.profiling import Profiler
 from bench.progress import Reporter
 from bench.report import FAILED, Row, results_json, table
-from testbed import Testbed, free_port
+from testbed import PROCFILE, Testbed, free_port
 
 SCENARIO_STEPS: tuple[tuple[str, Callable[[Run], Row]], ...] = (
     (CONTRIBUTIONS, contributions.measure), (PAYOUTS, payouts.measure), (WEBHOOK, webhook.measure),
@@ -91,27 +89,28 @@ def with_disturbance(phases: list[tuple[str, list[Row]]], disturbance: machine.D
 
 
 def new_testbed(config: BenchConfig, reporter: Reporter) -> Testbed:
-    """A fresh database dispersa_bench, vhost and Redis db, with the run's settings."""
-    database = f"dispersa_{TESTBED_NAME}"
-    reporter.phase(f"testbed: database {database}, RabbitMQ vhost {database}, Redis db {REDIS_DB}")
+    """A fresh database dispersa_<name>, vhost and Redis db, with the run's settings."""
+    database = f"dispersa_{config.name}"
+    reporter.phase(f"testbed: database {database}, RabbitMQ vhost {database}, Redis db {config.redis_db}")
     cleanup.delete_vhost(database)
     workdir = Path(tempfile.mkdtemp(prefix="dispersa-bench-"))
     settings = config.testbed_settings()
     settings.setdefault("worker_metrics_port", free_port())  # never the default port another testbed's worker has
     settings.setdefault("bulk_storage_dir", str(workdir / "batches"))  # uploads stay in the work directory
-    return Testbed.create(TESTBED_NAME, workdir, redis_db=REDIS_DB, **settings)
+    return Testbed.create(config.name, workdir, redis_db=config.redis_db, procfile=config.procfile or PROCFILE,
+                          **settings)
 
 
 def tear_down(bed: Testbed, config: BenchConfig, failed: bool, reporter: Reporter) -> dict[str, Any]:
     """Remove what the run made unless asked to keep it; the work directory (logs, profiles) stays when
     kept, profiled or a scenario failed. Says what is left where."""
-    database = f"dispersa_{TESTBED_NAME}"
-    left = {"database": database, "vhost": database, "redis_db": REDIS_DB, "workdir": str(bed.workdir),
+    database = f"dispersa_{config.name}"
+    left = {"database": database, "vhost": database, "redis_db": config.redis_db, "workdir": str(bed.workdir),
             "kept": config.keep}
     if not config.keep:
         cleanup.drop_database(database)
         cleanup.delete_vhost(database)
-        cleanup.flush_redis(REDIS_DB)
+        cleanup.flush_redis(config.redis_db)
     if config.keep or config.profile or failed:
         reporter.note(f"logs{' and profiles' if config.profile else ''} kept in {bed.workdir}"
                       + (f"; database {database} kept" if config.keep else ""))

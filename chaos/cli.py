@@ -40,7 +40,9 @@ def chaos(credits: Optional[int] = typer.Option(None, help="credits to drive (de
           settle_timeout: Optional[float] = typer.Option(None, help="seconds to wait for the system to settle "
                                                                     "(default 600; --quick 300)"),
           workdir: Optional[Path] = typer.Option(None, help="where the processes' output goes (default: a "
-                                                            "temporary directory, removed when the run passes)")) -> None:
+                                                            "temporary directory, removed when the run passes)"),
+          procfile: Optional[Path] = typer.Option(None, help="the Procfile whose processes run (default: the one "
+                                                             "dispersa ships, the checkout's)")) -> None:
     """Start the Procfile's processes and the STP sandbox in a database and vhost of their own, drive
     thousands of credits through the API to stores of every mode, and a tenant's bulk file of SPEI and
     closed-loop rows, while killing processes and connections at random (seeded), let the system settle,
@@ -50,20 +52,25 @@ def chaos(credits: Optional[int] = typer.Option(None, help="credits to drive (de
     left unsettled."""
     from chaos.plan import FAULT_KINDS
     from chaos.runner import ChaosOptions
+    from testbed import PROCFILE, TestbedError, checked_name, checked_procfile
 
     if list_kinds:
         print("\n".join(FAULT_KINDS))
         raise typer.Exit(0)
     sizes = QUICK if quick else FULL
+    try:
+        name, procfile = checked_name(name), checked_procfile(procfile or PROCFILE)
+    except TestbedError as e:
+        _usage(str(e))
     options = ChaosOptions(
         credits=credits if credits is not None else int(sizes["credits"]),
         faults=faults if faults is not None else int(sizes["faults"]), seed=seed, quick=quick, out=out, keep=keep,
         bulk_rows=bulk_rows if bulk_rows is not None else int(sizes["bulk_rows"]),
-        name=_checked_name(name), redis_db=redis_db, worker_processes=worker_processes,
+        name=name, redis_db=redis_db, worker_processes=worker_processes,
         worker_threads=worker_threads, clients=max(1, clients), rate=rate if rate else float(sizes["rate"]),
         kinds=_checked_kinds(kinds, FAULT_KINDS), scenario=scenario,
         settle_timeout=settle_timeout if settle_timeout is not None else float(sizes["settle_timeout"]),
-        workdir=workdir)
+        workdir=workdir, procfile=procfile)
     if options.credits < 1 or options.faults < 0 or options.bulk_rows < 0:
         _usage("--credits must be at least 1, --faults and --bulk-rows at least 0")
     raise typer.Exit(_run(options))
@@ -75,12 +82,6 @@ def _checked_kinds(kinds: str, known: tuple[str, ...]) -> tuple[str, ...]:
     if unknown:
         _usage(f"unknown fault kinds {unknown}; known: {', '.join(known)}")
     return chosen
-
-
-def _checked_name(name: str) -> str:
-    if not name.replace("_", "").isalnum() or not name.islower() or not name.isascii():
-        _usage("--name is lower-case letters, digits and underscores")
-    return name
 
 
 def _usage(message: str) -> NoReturn:

@@ -27,7 +27,7 @@ from chaos.plan import FAULT_KINDS, Plan, make_plan
 from chaos.progress import Progress
 from chaos.report import Report, bank_faults, count_estados
 from chaos.state import Observer, Unsettled
-from testbed import Testbed, procfile_commands
+from testbed import PROCFILE, Testbed, procfile_commands
 
 QUIET_SECONDS = 6.0  # nothing moved for this long, and nothing is unfinished: settled
 POLL_SECONDS = 2.0
@@ -56,6 +56,7 @@ class ChaosOptions:
     scenario: str = "chaos"
     settle_timeout: float = 600.0
     workdir: Path | None = None
+    procfile: Path = PROCFILE
 
     def as_dict(self) -> dict[str, Any]:
         """The options as plain data, for the JSON report."""
@@ -136,10 +137,10 @@ class ChaosRun:
         o = self.options
         self.bed = Testbed.create(o.name, self.workdir, redis_db=o.redis_db, sandbox_scenario=o.scenario,
                                   sandbox_seed=o.seed, bulk_storage_dir=str(self.workdir / "batches"),
-                                  **o.settings())
+                                  procfile=o.procfile, **o.settings())
         self.progress.say(f"testbed {self.bed.database} (vhost {self.bed.vhost}, redis db {o.redis_db}), "
                           f"API {self.bed.web_url}, sandbox {self.bed.sandbox_url}")
-        self.bed.start_all((*procfile_commands(), "sandbox"))
+        self.bed.start_all((*procfile_commands(o.procfile), "sandbox"))
         self.api = Api(self.bed.web_url, self.bed.admin_key)
         self.observer = Observer(self.bed)
         self.injector = Injector(self.bed, self.progress.started, self.stopping, o.seed, self.progress.say)

@@ -425,9 +425,10 @@ def run_demo(database_url: str, n_credits: int, seed: int,
         container.settings = settings.model_copy(update={
             "stp_base_url": bank.url, "stp_efws_url": bank.url, "gsma_base_url": bank.url,
             "mojaloop_base_url": bank.url, "public_url": web.url})
-        workers = [dramatiq.Worker(container.broker, queues={queue}, worker_threads=1) for queue in PHASES]
-        for worker in workers:
-            worker.start()
+        # one thread over the phases' queues: a phase runs alone (its queue is drained and joined before the
+        # next), its messages one at a time
+        worker = dramatiq.Worker(container.broker, queues=set(PHASES), worker_threads=1)
+        worker.start()
         try:
             demo = Demo(container, clock, random.Random(seed), bank)
             demo.setup()
@@ -437,8 +438,7 @@ def run_demo(database_url: str, n_credits: int, seed: int,
             batch = demo_bulk.run_batch(container, web.url, demo.settle)
             payment = demo_bulk.first_payment(container, web.url)
         finally:
-            for worker in workers:
-                worker.stop()
+            worker.stop()
             bank.stop()
             web.stop()
     report = verify_all(container.sessions)

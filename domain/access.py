@@ -53,6 +53,11 @@ ALLOWED: dict[Role, frozenset[Action]] = {
 }
 
 
+def a_key_of(role: Role) -> str:
+    """How an error names a key of the role: "an admin key", "an operator key", "a treasury key"."""
+    return f"{'an' if role.value[0] in 'aeiou' else 'a'} {role.value} key"
+
+
 def may(role: Role, action: Action) -> bool:
     """Whether the role is allowed the action."""
     return action in ALLOWED[role]

@@ -7,9 +7,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
 from domain import clabe
+from domain.connectors import Connector
 from domain.errors import DomainError
 
-CONNECTORS = ("spei", "closedloop", "gsma", "mojaloop")
+CONNECTORS = tuple(c.value for c in Connector)
 FORMATTING_STANDARDS = ("DEFAULT", "GSMA")
 ORDERING_FIELDS = ("id", "request_id", "payment_mode", "payer_identifier", "payee_identifier", "amount", "currency",
                    "program_shortcode", "cycle")
@@ -44,9 +45,10 @@ class BulkConfig:
     spei_funding_name: str = ""
     payment_modes: Mapping[str, str] = field(default_factory=dict)
 
-    def connector_of(self, payment_mode: str) -> str | None:
+    def connector_of(self, payment_mode: str) -> Connector | None:
         """The connector a payment mode is paid through; None when the tenant has not configured it."""
-        return self.payment_modes.get(payment_mode.strip().lower())
+        found = self.payment_modes.get(payment_mode.strip().lower())
+        return Connector(found) if found else None
 
     def as_keys(self) -> dict[str, Any]:
         """The configuration under the seed's dotted keys, as the API shows it."""
@@ -96,11 +98,16 @@ def _bool(key: str, value: Any) -> bool:
     raise ConfigError(f"{key} is true or false, not {value!r}")
 
 
+def _ascii_digits(text: str) -> bool:
+    """Whether ``text`` is written in 0-9 only (str.isdigit, int() and Decimal() take other scripts' digits)."""
+    return text.isascii() and text.isdigit()
+
+
 def _value(key: str, kind: Any, value: Any) -> Any:
     if kind is bool:
         return _bool(key, value)
     if kind is int:
-        if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
+        if isinstance(value, bool) or not isinstance(value, (int, str)) or not _ascii_digits(str(value).strip()):
             raise ConfigError(f"{key} is a whole number, not {value!r}")
         size = int(value)
         if not 1 <= size <= MAX_SUB_BATCH_SIZE:
@@ -111,7 +118,7 @@ def _value(key: str, kind: Any, value: Any) -> Any:
             rate = Decimal(str(value))
         except InvalidOperation:
             raise ConfigError(f"{key} is a percentage from 0 to 100, not {value!r}") from None
-        if isinstance(value, bool) or not rate.is_finite() or not 0 <= rate <= 100:
+        if isinstance(value, bool) or not str(value).isascii() or not rate.is_finite() or not 0 <= rate <= 100:
             raise ConfigError(f"{key} is a percentage from 0 to 100, not {value!r}")
         return rate
     text = str(value).strip()

@@ -17,9 +17,11 @@ COLUMNS = ("id", "request_id", "payment_mode", "payer_identifier_type", "payer_i
 OPTIONAL = ("date",)  # the smart-date RFC's column: a delivery or an execution date, as the batch declares
 REQUIRED = ("id", "payment_mode", "payee_identifier_type", "payee_identifier", "amount", "currency")
 RESULT_COLUMNS = COLUMNS + ("status", "error_code", "error_description")
+UNSPLIT = "unsplit"  # the field that keeps a row that does not split into the columns, as written
+ITEM_ERROR = "item_error"  # a raw batch's CSV only: why its item is not a payment (it was not a JSON object)
 FIELD_LIMITS = {"id": 64, "request_id": 64, "payment_mode": 32, "payer_identifier_type": 32, "payer_identifier": 64,
                 "payee_identifier_type": 32, "payee_identifier": 64, "amount": 32, "currency": 3, "note": 255,
-                "program_shortcode": 32, "cycle": 32, "date": 10}
+                "program_shortcode": 32, "cycle": 32, "date": 10, ITEM_ERROR: 255}
 
 
 class FileError(DomainError, ValueError):
@@ -37,6 +39,7 @@ class RowErrorCode(str, enum.Enum):
     AMOUNT_TOO_LARGE = "AMOUNT_TOO_LARGE"
     UNKNOWN_CURRENCY = "UNKNOWN_CURRENCY"
     WRONG_COLUMN_COUNT = "WRONG_COLUMN_COUNT"
+    NOT_A_PAYMENT = "NOT_A_PAYMENT"  # a raw batch's item that is not a JSON object
 
 
 @dataclass(frozen=True)
@@ -75,15 +78,16 @@ UNDATED = ("the file has the column date, and the tenant is outside the dates tr
            "it without the date column, or ask for the dates trial")
 
 
-def read_header(names: Sequence[str], dated: bool = False) -> Header:
+def read_header(names: Sequence[str], dated: bool = False, items: bool = False) -> Header:
     """The file's first line. Raises FileError for an empty header, an unknown, repeated or missing column,
     and for a date column in a file that is not ``dated`` (its tenant is outside the dates trial): a column
-    the client sent is never dropped."""
+    the client sent is never dropped. ``items``: the CSV a raw batch's JSON items became, which may say
+    why an item is not a payment (ITEM_ERROR); a client's own file may not."""
     cleaned = [n.strip().lstrip("\ufeff").strip().lower() for n in names]
     if not any(cleaned):
         raise FileError("the file is empty: its first line must name the columns "
                         f"({','.join(COLUMNS)})")
-    unknown = [n or "(blank)" for n in cleaned if n not in COLUMNS + OPTIONAL]
+    unknown = [n or "(blank)" for n in cleaned if n not in COLUMNS + OPTIONAL + ((ITEM_ERROR,) if items else ())]
     if unknown:
         raise FileError(f"unknown column(s): {', '.join(unknown)[:200]}; the columns are {','.join(COLUMNS)}")
     repeated = sorted({n for n in cleaned if cleaned.count(n) > 1})
@@ -105,7 +109,7 @@ def parse_amount(text: str, currency: str) -> Money | RowFailure:
     except MoneyError:
         return RowFailure(RowErrorCode.UNKNOWN_CURRENCY, f"unknown currency {currency!r} (an ISO 4217 code)")
     written = text.strip()
-    if not AMOUNT_TEXT.match(written):
+    if not AMOUNT_TEXT.fullmatch(written):
         return RowFailure(RowErrorCode.INVALID_AMOUNT, f"amount {text!r} is not a decimal number like 850.50")
     decimals = len(written.partition(".")[2])
     if decimals > places:
@@ -135,12 +139,17 @@ def _draft(row: int, fields: dict[str, str]) -> InstructionDraft:
 
 
 def read_row(header: Header, values: Sequence[str], row: int) -> InstructionDraft:
-    """One CSV row under its header: a draft, failed with its reason when it cannot be paid."""
+    """One CSV row under its header: a draft, failed with its reason when it cannot be paid. A row that does
+    not split into the columns (a ``;`` file, a comma in a name) is kept whole under UNSPLIT, sealed and
+    never shown like a payee's account: which of its texts is the account or the name cannot be told."""
     if len(values) != header.width:
-        fields = {name: values[i] if i < len(values) else "" for name, i in header.positions.items()}
-        return InstructionDraft(row, fields, None, RowFailure(
-            RowErrorCode.WRONG_COLUMN_COUNT, f"{len(values)} values for {header.width} columns"))
-    return _draft(row, {name: values[i] for name, i in header.positions.items()})
+        return InstructionDraft(row, {UNSPLIT: ",".join(values)}, None, RowFailure(
+            RowErrorCode.WRONG_COLUMN_COUNT, f"{len(values)} values for {header.width} columns; the row is kept "
+                                             "sealed and not shown"))
+    fields = {name: values[i] for name, i in header.positions.items()}
+    if fields.get(ITEM_ERROR):
+        return InstructionDraft(row, fields, None, RowFailure(RowErrorCode.NOT_A_PAYMENT, fields[ITEM_ERROR]))
+    return _draft(row, fields)
 
 
 def _party(parties: Any) -> tuple[str, str]:
@@ -149,11 +158,21 @@ def _party(parties: Any) -> tuple[str, str]:
     return "", ""
 
 
+def _json_kind(value: Any) -> str:
+    if value is None or isinstance(value, bool):
+        return "null" if value is None else str(value).lower()
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "a string" if isinstance(value, str) else "an array" if isinstance(value, list) else "not an object"
+
+
 def read_item(item: Any, row: int) -> InstructionDraft:
     """One item of a JSON batch (``creditParty`` is the payee, ``debitParty`` the payer, ``subType`` an
     older name of ``paymentMode``), read like a CSV row."""
     if not isinstance(item, Mapping):
-        return InstructionDraft(row, {}, None, RowFailure(RowErrorCode.MISSING_FIELD, "the item is not an object"))
+        why = f"item {row} is {_json_kind(item)}, not a payment object"
+        return InstructionDraft(row, {"id": str(row), ITEM_ERROR: why}, None,
+                                RowFailure(RowErrorCode.NOT_A_PAYMENT, why))
     payee_type, payee = _party(item.get("creditParty"))
     payer_type, payer = _party(item.get("debitParty"))
     fields = {

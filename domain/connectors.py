@@ -9,6 +9,26 @@ import enum
 from dataclasses import dataclass
 
 
+class Connector(enum.StrEnum):
+    """What a payment mode is paid through (a tenant's payment-modes name one). Its name is written as is in
+    callback paths, rates and messages, hence a StrEnum. The local ones act in the step's transaction; the
+    remote ones are called over HTTP, each row committed in progress before its call."""
+
+    SPEI = "spei"
+    CLOSED_LOOP = "closedloop"
+    GSMA = "gsma"
+    MOJALOOP = "mojaloop"
+
+    @property
+    def is_remote(self) -> bool:
+        """Called over HTTP, with an answer that may come later (a callback, a status query)."""
+        return self in REMOTE
+
+
+LOCAL = frozenset({Connector.CLOSED_LOOP, Connector.SPEI})
+REMOTE = frozenset({Connector.GSMA, Connector.MOJALOOP})
+
+
 class Outcome(str, enum.Enum):
     """Where the connector says the payment stands."""
 

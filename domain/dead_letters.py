@@ -30,6 +30,12 @@ class DeadLetterStatus(str, enum.Enum):
     DROPPED = "dropped"      # given up, with a reason
 
 
+# What a list of dead letters may be asked for, the CLI's --status and the API's status alike: a status, or
+# all of them; by default those still dead, which wait for treasury.
+LISTED = tuple(s.value for s in DeadLetterStatus) + ("all",)
+LISTED_BY_DEFAULT = DeadLetterStatus.DEAD.value
+
+
 class DeadLetterEventKind(str, enum.Enum):
     """What happened to a dead letter."""
 

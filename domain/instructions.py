@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Mapping
 
 from domain.batches import InstructionStatus
+from domain.connectors import Connector
 
 RETURNED = "RETURNED"
 
@@ -21,7 +22,7 @@ class Instruction:
     instruction_id: str
     uetr: str
     payment_mode: str
-    connector: str | None
+    connector: Connector | None
     payee_identifier: str
     amount: int | None
     currency: str

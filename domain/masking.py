@@ -32,8 +32,9 @@ def in_text(text: str) -> str:
     return CLABE_IN_TEXT.sub(lambda m: account(m.group()) or "", text)
 
 
+# ``unsplit``: a bulk row that did not split into its columns, which may hold an account and a name
 ACCOUNT_FIELDS = frozenset({"clabe", "validated_clabe", "beneficiary_account", "payee_identifier",
-                            "payer_identifier", "payee_account", "account"})
+                            "payer_identifier", "payee_account", "account", "unsplit"})
 NAME_FIELDS = frozenset({"beneficiary_name", "validated_beneficiary_name", "payee_name"})
 
 

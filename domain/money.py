@@ -10,7 +10,8 @@ from domain.errors import DomainError
 
 # The currencies a merchant's ledger may keep; payments (bulk rows) may be in any ISO 4217 currency.
 MINOR_UNITS = {"MXN": 2, "USD": 2, "EUR": 2}
-AMOUNT_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
+# ASCII digits only: Python's \d, int() and Decimal() also read other scripts' digits (١٢٣ as 123)
+AMOUNT_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 # The one bound of every amount that enters (files, API, CLI) and of every balance it builds: exact in a
 # double, so in any JSON client, and far inside the BIGINT columns, which the database would otherwise clamp.
 MAX_MINOR = 2**53 - 1
@@ -84,7 +85,7 @@ class Money:
     def parse(cls, text: str, currency: str = "MXN") -> Money:
         """Parse a decimal string such as ``850`` or ``850.50``; more decimals than the currency has is an error."""
         exp = _exponent(currency)
-        if not isinstance(text, str) or not AMOUNT_TEXT.match(text.strip()):
+        if not isinstance(text, str) or not AMOUNT_TEXT.fullmatch(text.strip()):
             raise MoneyError(f"not an amount: {text!r} (write it like 850 or 850.50)")
         try:
             value = Decimal(text.strip())

@@ -56,11 +56,12 @@ def format_amount(value: Any) -> str:
     integer of units; never a binary float, which may already have lost the cents."""
     if isinstance(value, float):
         raise OrderError("amounts are exact decimals (read JSON numbers with parse_float=Decimal), not floats")
+    text = str(value)
     try:
-        amount = Decimal(str(value))
+        amount = Decimal(text)
     except InvalidOperation:
         raise OrderError(f"monto {value!r} is not an amount") from None
-    if not amount.is_finite():
+    if not text.isascii() or not amount.is_finite():  # Decimal() also reads other scripts' digits
         raise OrderError(f"monto {value!r} is not an amount")
     return str(amount.quantize(Decimal("0.01")))
 
@@ -116,7 +117,7 @@ def registration_body(order: Mapping[str, str], firma: str) -> bytes:
             continue
         if name in MONEY_FIELDS:
             literal = format_amount(value)
-        elif name in INTEGER_FIELDS and str(value).isdigit():
+        elif name in INTEGER_FIELDS and str(value).isascii() and str(value).isdigit():
             literal = str(int(str(value)))
         else:
             literal = json.dumps(str(value), ensure_ascii=False)

@@ -13,7 +13,7 @@ from domain.wallets import FLOAT, OUTSIDE, SPEI_PAYOUTS
 
 __all__ = ["FLOAT", "OUTSIDE", "SPEI_PAYOUTS", "RESERVED_OWNERS", "Tenant", "TenantError", "check_name"]
 
-NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")  # the whole name (fullmatch: no newline after it)
 RESERVED_OWNERS = frozenset({FLOAT, SPEI_PAYOUTS, OUTSIDE})  # never a payee's wallet
 
 
@@ -24,7 +24,7 @@ class TenantError(DomainError, ValueError):
 def check_name(name: str) -> str:
     """A tenant's name as ``Platform-TenantId`` carries it: 1 to 64 lower-case letters, digits, ``.``, ``_``,
     ``-``, starting with a letter or digit."""
-    if not NAME.match(name):
+    if not NAME.fullmatch(name):
         raise TenantError(f"tenant name {name!r} is 1 to 64 lower-case letters, digits, '.', '_' or '-', "
                           "starting with a letter or digit")
     return name

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make up`: the Procfile's processes and the STP sandbox, on this machine's MariaDB, RabbitMQ and Redis.
 # Every address is a variable, so that two checkouts (or a test run) can run side by side:
-#   DEV_DATABASE_URL, DEV_WEB_BIND, DEV_SANDBOX_PORT, DEV_RABBITMQ_VHOST, DEV_REDIS_URL, DEV_ENV_FILE.
+#   DEV_DATABASE_URL, DEV_WEB_BIND, DEV_SANDBOX_PORT, DEV_RABBITMQ_VHOST, DEV_REDIS_URL, DEV_WORKER_METRICS_PORT,
+#   DEV_ENV_FILE.
 # It writes the settings it uses to ./.env (DEV_ENV_FILE; unless you keep a .env of your own), so that
 # `dispersa` commands run from this directory use the same database.
 set -euo pipefail
@@ -12,6 +13,7 @@ cd "$(dirname "$0")/.."
 : "${DEV_SANDBOX_PORT:=7024}"
 : "${DEV_RABBITMQ_VHOST:=/}"
 : "${DEV_REDIS_URL:=redis://127.0.0.1:6379/0}"
+: "${DEV_WORKER_METRICS_PORT:=9191}"
 : "${DEV_ENV_FILE:=.env}"
 
 if [ "$DEV_RABBITMQ_VHOST" = "/" ]; then
@@ -35,6 +37,7 @@ settings=(
   "DISPERSA_RABBITMQ_URL=amqp://guest:guest@127.0.0.1:5672/$vhost"
   "DISPERSA_REDIS_URL=$DEV_REDIS_URL"
   "DISPERSA_WEB_BIND=$DEV_WEB_BIND"
+  "DISPERSA_WORKER_METRICS_PORT=$DEV_WORKER_METRICS_PORT"
   "DISPERSA_SANDBOX_PORT=$DEV_SANDBOX_PORT"
   "DISPERSA_STP_BASE_URL=http://127.0.0.1:$DEV_SANDBOX_PORT"
   "DISPERSA_STP_EFWS_URL=http://127.0.0.1:$DEV_SANDBOX_PORT"
@@ -59,6 +62,8 @@ else
 fi
 export "${settings[@]}"
 export PATH="$PWD/.venv/bin:$PATH"
+command -v honcho >/dev/null || { echo "honcho, which runs Procfile.dev, is missing: it is in the tools extra (make install" \
+  "installs it; or .venv/bin/pip install -e '.[tools]')" >&2; exit 1; }
 
 dispersa db create
 dispersa db upgrade

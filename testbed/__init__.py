@@ -9,6 +9,7 @@ own so that it can be killed and started again. ``dispersa bench`` and ``dispers
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import signal
 import socket
@@ -28,15 +29,38 @@ from sqlalchemy.engine import URL, make_url
 from adapters.bank.signer import generate_key_pair
 from adapters.sealing import KEYRING, generate_key
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[1]  # in an installed wheel, its site-packages
 BIN = Path(sys.executable).parent
-PROCFILE = REPO / "Procfile"
+# The Procfile, shipped in the package (in a checkout, a link to the one at its root), so that an installed
+# ``dispersa bench`` or ``dispersa chaos`` runs the same processes as the checkout's.
+PROCFILE = Path(__file__).resolve().parent / "Procfile"
+NAME = re.compile(r"[a-z0-9_]{1,48}")
 PASSPHRASE = "testbed"
 SERVER_URL = "mysql+pymysql://root@127.0.0.1:3306/"
 
 
 class TestbedError(RuntimeError):
     """The testbed could not be set up or a process would not come up; the message says which and why."""
+
+
+def checked_name(name: str) -> str:
+    """A testbed's name (its database and vhost are ``dispersa_<name>``): lower-case letters, digits and
+    underscores, so that two runs side by side take different names."""
+    if not NAME.fullmatch(name):
+        raise TestbedError(f"--name {name!r} is 1 to 48 lower-case letters, digits and underscores")
+    return name
+
+
+def checked_procfile(path: Path) -> Path:
+    """The Procfile a testbed runs, read once to check it names the processes it needs."""
+    try:
+        names = set(procfile_commands(path))
+    except (OSError, UnicodeDecodeError) as e:
+        raise TestbedError(f"cannot read the Procfile {path}: {e}; give one with --procfile") from None
+    missing = sorted({"web", "worker", "scheduler", "relay"} - names)
+    if missing:
+        raise TestbedError(f"the Procfile {path} has no {', '.join(missing)} process")
+    return path
 
 
 def free_port() -> int:
@@ -138,14 +162,18 @@ class Testbed:
     admin_key: str = ""
     approver_key: str = ""  # treasury's second person: approves what the admin asked for (dual control)
     sandbox_seed: int | None = None
+    procfile: Path = PROCFILE  # whose processes start_all starts
 
     @classmethod
     def create(cls, name: str, workdir: Path, server_url: str = SERVER_URL, redis_db: int = 12,
-               sandbox_scenario: str = "happy", sandbox_seed: int | None = None, **settings: Any) -> Testbed:
+               sandbox_scenario: str = "happy", sandbox_seed: int | None = None, procfile: Path = PROCFILE,
+               **settings: Any) -> Testbed:
         """A new database ``dispersa_<name>`` (migrated), a vhost of that name, Redis db ``redis_db``
         (flushed), a signing key pair, and the settings every process gets. ``settings`` are extra
         DISPERSA_* values, by their lower-case names (``worker_threads=8``). ``sandbox_seed`` makes the
-        sandbox draw the same outcomes and faults in the same order (``dispersa sandbox --seed``)."""
+        sandbox draw the same outcomes and faults in the same order (``dispersa sandbox --seed``). The
+        processes are ``procfile``'s."""
+        checked_procfile(procfile)
         workdir.mkdir(parents=True, exist_ok=True)
         database = f"dispersa_{name}"
         url = fresh_database(server_url, database)
@@ -168,7 +196,8 @@ class Testbed:
         values.update(settings)
         env.update({f"DISPERSA_{k.upper()}": str(v) for k, v in values.items()})
         env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-        bed = cls(name, workdir, env, f"http://127.0.0.1:{web_port}", sandbox_port, sandbox_seed=sandbox_seed)
+        bed = cls(name, workdir, env, f"http://127.0.0.1:{web_port}", sandbox_port, sandbox_seed=sandbox_seed,
+                  procfile=procfile)
         bed.run("dispersa", "db", "upgrade")
         subprocess.run(["redis-cli", "-n", str(redis_db), "flushdb"], capture_output=True)
         bed.admin_key = bed.run("dispersa", "apikey", "create", "--role", "admin", "--owner",
@@ -238,7 +267,7 @@ class Testbed:
         """Start (or start again) one process: a Procfile name, ``sandbox``, or any name with ``argv``.
         A Procfile line runs through the shell, as honcho runs it, so that its ``${VAR:-…}`` expand."""
         if argv is None:
-            argv = self.sandbox_argv() if name == "sandbox" else procfile_commands()[name]
+            argv = self.sandbox_argv() if name == "sandbox" else procfile_commands(self.procfile)[name]
         old = self.processes.get(name)
         if old is not None and old.alive:
             raise TestbedError(f"{name} is running already")

@@ -6,16 +6,21 @@ import copy
 import itertools
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from types import SimpleNamespace
-from typing import Any, Callable, Generic, Iterable, TypeVar
+from typing import Any, Callable, Generic, Iterable, Sequence, TypeVar
 
+from adapters.db.uow import UnitOfWork as SqlUnitOfWork
 from domain.bank_events import BankEvent, BankEventStatus
+from domain.batches import Batch, BatchStatus, InstructionStatus
+from domain.connectors import Connector
 from domain.commission import CommissionUpdate
 from domain.credits import Credit, CreditStatus
 from domain.dead_letters import DeadLetter, DeadLetterStatus
 from domain.dual_control import AdjustmentRequest, Person
 from domain.errors import NotFound
+from domain.identity import id_of
+from domain.instructions import Instruction
 from domain.ledger import StoreHead
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType, BankTransfer, TransferStatus
 from domain.merchants import Merchant, PaymentOption, Store
@@ -23,7 +28,11 @@ from domain.messages import Step
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus
 from domain.reconciliation import Mismatch
 from domain.schedules import DisbursementMode
+from domain.sub_batches import SubBatch, SubBatchStatus
+from domain.tenants import Tenant
 from domain.triggers import EvaluationOutcome, TriggerEvaluation
+from domain.wallets import Wallet, WalletEntry, Withdrawal
+from usecases.ports import ReadingUnitOfWork, UnitOfWork
 
 E = TypeVar("E")
 
@@ -352,6 +361,332 @@ class FakeDeadLetters(FakeRepository[DeadLetter]):
                       and queue_name in (None, d.queue_name))
 
 
+class FakeLedgerChecks:
+    """Runs of the ledger invariants, kept in a list."""
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[datetime, list[str], str]] = []
+
+    def record(self, started_at: datetime, seconds: int, stores: int, balance_updates: int, transfers: int,
+               violations: list[str], source: str) -> int:
+        self.runs.append((started_at, violations, source))
+        return len(self.runs)
+
+
+class FakeTenants:
+    """Tenants by name (their ids given as they are added)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, Tenant] = {}
+
+    def get(self, name: str, lock: bool = False) -> Tenant:
+        found = next((t for t in self.rows.values() if t.name == name), None)
+        if found is None:
+            raise NotFound(f"tenant {name} does not exist")
+        return found
+
+    def of_id(self, tenant_id: int) -> Tenant:
+        if tenant_id not in self.rows:
+            raise NotFound(f"tenant {tenant_id} does not exist")
+        return self.rows[tenant_id]
+
+    def exists(self, name: str) -> bool:
+        return any(t.name == name for t in self.rows.values())
+
+    def add(self, tenant: Tenant) -> Tenant:
+        tenant.id = len(self.rows) + 1
+        self.rows[tenant.id] = tenant
+        return tenant
+
+    def save(self, tenant: Tenant) -> None:
+        return None
+
+
+class FakeWallets:
+    """Wallets by tenant, owner and currency, and their entries; a second entry under one reference is
+    refused, as the unique reference refuses it."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[int, str, str], Wallet] = {}
+        self.entries: dict[str, WalletEntry] = {}
+
+    def lock(self, tenant_id: int, owner: str, currency: str, at: datetime) -> Wallet:
+        return self.lock_many(tenant_id, [owner], currency, at, create=True)[owner]
+
+    def lock_many(self, tenant_id: int, owners: list[str], currency: str, at: datetime,
+                  create: bool) -> dict[str, Wallet]:
+        for owner in owners:
+            if create and (tenant_id, owner, currency) not in self.rows:
+                self.rows[(tenant_id, owner, currency)] = Wallet(tenant_id, owner, currency, 0, len(self.rows) + 1)
+        return {o: self.rows[(tenant_id, o, currency)] for o in owners if (tenant_id, o, currency) in self.rows}
+
+    def existing(self, tenant_id: int, owners: list[str]) -> set[str]:
+        return {o for (t, o, _) in self.rows if t == tenant_id and o in owners}
+
+    def record(self, entry: WalletEntry, *wallets: Wallet) -> None:
+        self.record_many([entry], list(wallets))
+
+    def record_many(self, entries: list[WalletEntry], wallets: list[Wallet]) -> None:
+        for e in entries:
+            if e.reference in self.entries:
+                raise ValueError(f"duplicate wallet entry {e.reference}")
+            e.id = len(self.entries) + 1
+            self.entries[e.reference] = e
+
+    def entry(self, reference: str) -> WalletEntry | None:
+        return self.entries.get(reference)
+
+    def of_tenant(self, tenant_id: int) -> list[Wallet]:
+        return sorted((w for w in self.rows.values() if w.tenant_id == tenant_id), key=lambda w: (w.owner, w.currency))
+
+    def balance(self, tenant_id: int, owner: str, currency: str = "MXN") -> int:
+        wallet = self.rows.get((tenant_id, owner, currency))
+        return wallet.balance if wallet else 0
+
+
+class FakeWithdrawals:
+    """Withdrawals by tenant and reference (a second of one reference is not added), over the fake wallets."""
+
+    def __init__(self, wallets: FakeWallets) -> None:
+        self.rows: dict[tuple[int, str], Withdrawal] = {}
+        self._wallets = wallets
+
+    def by_reference(self, tenant_id: int, reference: str) -> Withdrawal | None:
+        return self.rows.get((tenant_id, reference))
+
+    def of_order(self, payment_order_id: int) -> Withdrawal | None:
+        return next((w for w in self.rows.values() if w.payment_order_id == payment_order_id), None)
+
+    def add(self, w: Withdrawal) -> bool:
+        if (w.tenant_id, w.reference) in self.rows:
+            return False
+        w.id = len(self.rows) + 1
+        self.rows[(w.tenant_id, w.reference)] = w
+        return True
+
+    def by_uetr(self, uetr: str, lock: bool = False) -> Withdrawal:
+        found = next((w for w in self.rows.values() if w.uetr == uetr), None)
+        if found is None:
+            raise NotFound(f"withdrawal {uetr} does not exist")
+        return found
+
+    def save(self, w: Withdrawal) -> None:
+        return None
+
+    def entries(self, wallet_ids: list[int], page: int, per_page: int) -> tuple[list[WalletEntry], int]:
+        touching = [e for e in reversed(list(self._wallets.entries.values()))
+                    if e.debit_wallet_id in wallet_ids or e.credit_wallet_id in wallet_ids]
+        return touching[(page - 1) * per_page:page * per_page], len(touching)
+
+    def wallets_of(self, tenant_id: int, owner: str) -> list[Wallet]:
+        return sorted((w for (t, o, _), w in self._wallets.rows.items() if t == tenant_id and o == owner),
+                      key=lambda w: w.currency)
+
+    def wallet(self, wallet_id: int) -> Wallet:
+        return next(w for w in self._wallets.rows.values() if w.id == wallet_id)
+
+    def owners(self, wallet_ids: set[int]) -> dict[int, str]:
+        return {w.id: w.owner for w in self._wallets.rows.values() if w.id in wallet_ids}
+
+
+class FakeBatches:
+    """Batches by batch_id; one per tenant and X-CorrelationID."""
+
+    def __init__(self, instructions: FakeInstructions, tenants: FakeTenants) -> None:
+        self.rows: dict[int, Batch] = {}
+        self._instructions, self._tenants = instructions, tenants
+
+    def add(self, batch: Batch) -> tuple[Batch, bool]:
+        found = self.of_request(batch.tenant_id, batch.request_id)
+        if found is not None:
+            return found, False
+        batch.id = len(self.rows) + 1
+        batch.updated_at = batch.updated_at or batch.created_at
+        self.rows[batch.id] = batch
+        return batch, True
+
+    def of_request(self, tenant_id: int, request_id: str) -> Batch | None:
+        return next((b for b in self.rows.values() if (b.tenant_id, b.request_id) == (tenant_id, request_id)), None)
+
+    def get(self, batch_id: str, lock: bool = False) -> Batch:
+        found = next((b for b in self.rows.values() if b.batch_id == batch_id), None)
+        if found is None:
+            raise NotFound(f"batch {batch_id} does not exist")
+        return found
+
+    def of_pk(self, batch_pk: int) -> Batch:
+        if batch_pk not in self.rows:
+            raise NotFound(f"batch {batch_pk} does not exist")
+        return self.rows[batch_pk]
+
+    def id_of(self, batch_pk: int) -> str:
+        return self.of_pk(batch_pk).batch_id
+
+    def save(self, batch: Batch) -> None:
+        return None
+
+    def count_settled(self, batch: Batch, settled: int) -> None:
+        batch.settled += settled
+
+    def page(self, tenant_id: int | None, offset: int, limit: int, sorted_by: str,
+             descending: bool) -> tuple[list[Batch], int]:
+        found = sorted((b for b in self.rows.values() if tenant_id in (None, b.tenant_id)),
+                       key=lambda b: (b.created_at, b.id or 0), reverse=descending)
+        return found[offset:offset + limit], len(found)
+
+    def due_sub_batches(self, due: date, limit: int) -> list[tuple[str, int]]:
+        found = sorted({(b.batch_id, i.sub_batch) for b in self.rows.values() if b.status == BatchStatus.PROCESSING
+                        for i in self._instructions.where(batch_pk=b.id, status=InstructionStatus.PENDING)
+                        if i.sub_batch is not None and i.execution_date is not None and i.execution_date <= due})
+        return found[:limit]
+
+    def standing(self, before: datetime, limit: int) -> list[Batch]:
+        return [b for b in self.rows.values() if b.status in (BatchStatus.QUEUED, BatchStatus.PROCESSING)
+                and b.updated_at is not None and b.updated_at < before][:limit]
+
+    def tenant_names(self, tenant_ids: Iterable[int]) -> dict[int, str]:
+        return {i: self._tenants.rows[i].name for i in set(tenant_ids) if i in self._tenants.rows}
+
+
+class FakeInstructions(FakeRepository[Instruction]):
+    """A batch's rows; ``updated`` keeps when each was last written, as the column does."""
+
+    name = "instruction"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dedupe_keys: dict[int, str] = {}
+        self.updated: dict[int, datetime] = {}
+        self.positions: dict[int, int] = {}
+
+    def add_many(self, rows: Sequence[Instruction], dedupe_keys: Sequence[str | None], at: datetime) -> int:
+        written = {(i.batch_pk, i.row) for i in self.rows.values()}
+        new = 0
+        for row, key in zip(rows, dedupe_keys):
+            if (row.batch_pk, row.row) in written:
+                continue
+            self.add(row)
+            self.updated[id_of(row)] = at
+            if key:
+                self.dedupe_keys[id_of(row)] = key
+            new += 1
+        return new
+
+    def known_duplicates(self, batch_pk: int, keys: Iterable[str]) -> set[str]:
+        return set(keys) & {k for i, k in self.dedupe_keys.items() if self.rows[i].batch_pk == batch_pk}
+
+    def count(self, batch_pk: int, status: InstructionStatus | None = None) -> int:
+        return sum(1 for i in self.where(batch_pk=batch_pk) if status in (None, i.status))
+
+    def ongoing(self, batch_pk: int) -> int:
+        return sum(1 for i in self.where(batch_pk=batch_pk) if not i.status.is_final)
+
+    def _in_order(self, rows: Iterable[Instruction]) -> list[Instruction]:
+        return sorted(rows, key=lambda i: (self.positions.get(id_of(i), 0), id_of(i)))
+
+    def pending_of_sub_batch(self, batch_pk: int, number: int, limit: int, due: date | None = None) -> list[Instruction]:
+        return self._in_order(i for i in self.where(batch_pk=batch_pk, sub_batch=number, status=InstructionStatus.PENDING)
+                              if due is None or i.execution_date is None or i.execution_date <= due)[:limit]
+
+    def has_pending(self, batch_pk: int, number: int) -> bool:
+        return bool(self.where(batch_pk=batch_pk, sub_batch=number, status=InstructionStatus.PENDING))
+
+    def in_doubt_of_sub_batch(self, batch_pk: int, number: int) -> list[Instruction]:
+        return self._in_order(self.where(batch_pk=batch_pk, sub_batch=number, status=InstructionStatus.IN_PROGRESS,
+                                         connector_reference=None))
+
+    def fail_pending(self, batch_pk: int, code: str, description: str, at: datetime) -> list[str]:
+        failed = self.where(batch_pk=batch_pk, status=InstructionStatus.PENDING)
+        for row in failed:
+            row.settle(False, at, code, description)
+        return [row.uetr for row in failed]
+
+    def pending_modes(self, batch_pk: int) -> list[tuple[str, Connector | None, int, int]]:
+        modes: dict[tuple[str, Connector | None], list[int]] = {}
+        for i in sorted(self.where(batch_pk=batch_pk, status=InstructionStatus.PENDING), key=lambda i: i.row):
+            modes.setdefault((i.payment_mode, i.connector), []).append(i.row)
+        return [(mode, connector, len(rows), rows[0]) for (mode, connector), rows in modes.items()]
+
+    def assign_sub_batch(self, batch_pk: int, payment_mode: str, first: int, size: int, order_by: str | None) -> None:
+        def key(i: Instruction) -> tuple[Any, ...]:
+            if order_by == "amount":
+                return (i.amount, i.row)
+            if order_by == "execution_date":
+                return (i.execution_date, i.row)
+            return (i.fields.get(order_by, ""), i.row) if order_by else (i.row,)
+        ranked = sorted(self.where(batch_pk=batch_pk, payment_mode=payment_mode, status=InstructionStatus.PENDING),
+                        key=key)
+        for rank, row in enumerate(ranked):
+            row.sub_batch, self.positions[id_of(row)] = first + rank // size, rank
+
+    def save_many(self, rows: Sequence[Instruction], at: datetime) -> None:
+        for row in rows:
+            self.updated[id_of(row)] = at
+
+    def by_uetr(self, uetr: str, lock: bool = False) -> Instruction:
+        found = next(iter(self.where(uetr=uetr)), None)
+        if found is None:
+            raise NotFound(f"instruction {uetr} does not exist")
+        return found
+
+    def of_order(self, payment_order_id: int, lock: bool = False) -> Instruction | None:
+        return next(iter(self.where(payment_order_id=payment_order_id)), None)
+
+    def page(self, batch_pk: int, after_row: int, limit: int, status: Sequence[InstructionStatus] = (),
+             offset: int = 0, sub_batch: int | None = None) -> list[Instruction]:
+        rows = sorted((i for i in self.where(batch_pk=batch_pk) if i.row > after_row
+                       and (not status or i.status in status)
+                       and (sub_batch is None or i.sub_batch == (None if sub_batch < 0 else sub_batch))),
+                      key=lambda i: i.row)
+        return rows[offset:offset + limit]
+
+    def tally(self, batch_pk: int) -> list[tuple[int | None, InstructionStatus, str, int, int]]:
+        groups: dict[tuple[int | None, InstructionStatus, str], list[int]] = {}
+        for i in self.where(batch_pk=batch_pk):
+            groups.setdefault((i.sub_batch, i.status, i.currency), []).append(i.amount or 0)
+        return [(sub, status, currency, len(amounts), sum(amounts)) for (sub, status, currency), amounts in groups.items()]
+
+    def in_progress_since(self, before: datetime, connectors: Iterable[Connector], limit: int) -> list[Instruction]:
+        wanted = set(connectors)
+        return [i for i in self.where(status=InstructionStatus.IN_PROGRESS)
+                if i.connector in wanted and self.updated[id_of(i)] < before][:limit]
+
+
+class FakeSubBatches:
+    """A batch's sub-batches by (batch, number); a second add of one is dropped, as the unique key drops it."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[int, int], SubBatch] = {}
+
+    def add(self, sub: SubBatch) -> None:
+        if (sub.batch_pk, sub.number) not in self.rows:
+            sub.id = len(self.rows) + 1
+            sub.updated_at = sub.updated_at or sub.created_at
+            self.rows[(sub.batch_pk, sub.number)] = sub
+
+    def get(self, batch_pk: int, number: int) -> SubBatch | None:
+        return self.rows.get((batch_pk, number))
+
+    def lock(self, batch_pk: int, number: int) -> SubBatch:
+        found = self.get(batch_pk, number)
+        if found is None:
+            raise NotFound(f"sub-batch {number} of batch {batch_pk} does not exist")
+        return found
+
+    def save(self, sub: SubBatch) -> None:
+        return None
+
+    def of_batch(self, batch_pk: int) -> list[SubBatch]:
+        return sorted((s for (b, _), s in self.rows.items() if b == batch_pk), key=lambda s: s.number)
+
+    def unfinished(self, batch_pk: int, before: datetime, parallel: int) -> list[int]:
+        subs = [s for s in self.of_batch(batch_pk) if not s.done]
+        executing = [s for s in subs if s.status == SubBatchStatus.EXECUTING]
+        pending = [s for s in subs if s.status == SubBatchStatus.PENDING]
+        turn = executing + pending[:max(0, parallel - len(executing))]
+        return [s.number for s in turn if s.updated_at is not None and s.updated_at < before]
+
+
 @dataclass
 class FakeOutbox:
     """Messages by step and arguments; a second one with the same business key is dropped, as the
@@ -451,6 +786,13 @@ class FakeUnitOfWork:
         self.outbox = FakeOutbox()
         self.payment_events = FakePaymentEvents()
         self.payment_tracking = FakePaymentTracking()
+        self.ledger_checks = FakeLedgerChecks()
+        self.tenants = FakeTenants()
+        self.wallets = FakeWallets()
+        self.withdrawals = FakeWithdrawals(self.wallets)
+        self.instructions = FakeInstructions()
+        self.sub_batches = FakeSubBatches()
+        self.batches = FakeBatches(self.instructions, self.tenants)
         self.events: list[tuple[str, str, str]] = []
         self.commits = 0
 
@@ -472,3 +814,10 @@ class FakeUnitOfWork:
 
     def kinds(self, level: str | None = None) -> list[str]:
         return [kind for lvl, kind, _ in self.events if level is None or lvl == level]
+
+
+def _checked(fake: FakeUnitOfWork, sql: SqlUnitOfWork) -> None:
+    """Never called: mypy checks here that the fake (and the SQL one) are what the use cases take."""
+    as_taken: UnitOfWork = fake
+    read_with: ReadingUnitOfWork = sql
+    del as_taken, read_with

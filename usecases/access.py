@@ -6,8 +6,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.db.uow import UnitOfWork
-from domain.access import Role
+from usecases.ports import UnitOfWork
+from domain.access import Role, a_key_of
 from domain.dual_control import InvalidOwner, Person, owner_email
 from usecases.errors import Invalid
 
@@ -54,6 +54,8 @@ def new_api_key(uow: UnitOfWork, role: str, merchant_id: int | None = None, labe
     who = person(uow, owner)
     if role_ == Role.PARTNER and merchant_id is None:
         raise Invalid("a partner key needs --merchant")
+    if role_ != Role.PARTNER and merchant_id is not None:  # it would see every merchant, whatever it names
+        raise Invalid(f"only a partner key is bound to a merchant; {a_key_of(role_)} sees them all (no --merchant)")
     if (role_ == Role.TENANT) != (tenant_id is not None):
         raise Invalid("a tenant key is made by `dispersa tenant create`, bound to its tenant")
     if merchant_id is not None:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping
 
 from adapters.bank.stp_client import FoundOrder, StpClient
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain import stp
 from domain.bank_events import BankEvent, BankEventStatus
 from domain.identity import id_of

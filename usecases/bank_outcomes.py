@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Callable
 
 from adapters.bank.stp_client import FoundOrder, StpClient
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain import stp
 from domain.payment_orders import Applied, PaymentOrderStatus as S, PaymentSource
 from domain.stp import OrderOutcome

@@ -9,7 +9,7 @@ import hmac
 import json
 from dataclasses import dataclass
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from usecases import bulk_reading
 
 SIGNATURE_HEADER = "X-Signature-SHA256"

@@ -4,9 +4,10 @@ today after the cut-off, outside the calendars, no calendar for its currency) fa
 the others are held until their execution date."""
 from __future__ import annotations
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain.batches import BatchStatus, InstructionStatus
 from domain.calendars import DateError, dates_of
+from domain.identity import id_of
 from domain.tracking import PaymentEventKind
 from usecases import steps, tracking
 
@@ -19,7 +20,7 @@ def lookup_page(uow: UnitOfWork, batch_id: str, after_row: int, page_rows: int =
     batch = uow.batches.get(batch_id, lock=True)
     if batch.status != BatchStatus.QUEUED or after_row != batch.dated_rows - 1:
         return 0
-    rows = uow.instructions.page(batch.id or 0, after_row, page_rows)
+    rows = uow.instructions.page(id_of(batch), after_row, page_rows)
     now, failed, events = uow.clock(), 0, []
     for row in rows:
         if row.status != InstructionStatus.PENDING:

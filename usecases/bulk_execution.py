@@ -8,55 +8,53 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain import masking, stp
-from domain.batches import Batch, BatchStatus
-from domain.connectors import Answer, Outcome, Payment
+from domain.batches import Batch, BatchStatus, InstructionStatus
+from domain.connectors import Answer, Connector, Outcome, Payment
+from domain.identity import id_of
 from domain.instructions import Instruction
 from domain.money import Money
 from domain.stp import MEXICO_CITY
+from domain.sub_batches import SubBatch, SubBatchStatus
 from domain.payment_orders import SPEI_CURRENCY, Payee, PaymentOrderError, PaymentSource, new_order
 from domain.tracking import PaymentEvent, PaymentEventKind
 from usecases import bulk_progress, closed_loop, spei_funds, steps, tracking
 from usecases.payouts import PayoutConfig
-
-LOCAL = ("closedloop", "spei")
-REMOTE = ("gsma", "mojaloop")
-DEFAULT_PAYEE_NAME = "Beneficiario"
 
 
 @dataclass(frozen=True)
 class SubBatchRef:
     """Which connector a sub-batch goes through, and whether its batch still runs."""
 
-    connector: str | None
+    connector: Connector | None
     runnable: bool
 
 
 def sub_batch(uow: UnitOfWork, batch_id: str, number: int) -> SubBatchRef:
     """The sub-batch's connector (read, no lock), and whether there is anything to do."""
     batch = uow.batches.get(batch_id)
-    row = uow.sub_batches.get(batch.id or 0, number) if batch.status == BatchStatus.PROCESSING else None
-    return SubBatchRef(row.connector, row.status != "done") if row is not None else SubBatchRef(None, False)
+    sub = uow.sub_batches.get(id_of(batch), number) if batch.status == BatchStatus.PROCESSING else None
+    return SubBatchRef(sub.connector, not sub.done) if sub is not None else SubBatchRef(None, False)
 
 
 def execute_local(uow: UnitOfWork, batch_id: str, number: int, limit: int, payout: PayoutConfig) -> bool:
     """Execute up to ``limit`` rows of a closed-loop or SPEI sub-batch; returns whether rows remain. The
     chunk that hands over the last row marks the sub-batch done in its own transaction."""
     batch = uow.batches.get(batch_id)
-    sub = uow.sub_batches.lock(batch.id or 0, number)
-    if sub.status == "done" or batch.status != BatchStatus.PROCESSING:
+    sub = uow.sub_batches.lock(id_of(batch), number)
+    if sub.done or batch.status != BatchStatus.PROCESSING:
         return False
-    rows = uow.instructions.pending_of_sub_batch(batch.id or 0, number, limit, today(uow))
+    rows = uow.instructions.pending_of_sub_batch(id_of(batch), number, limit, today(uow))
     if not rows:
-        if not uow.instructions.has_pending(batch.id or 0, number):  # else: held until their execution date
-            finish(uow, batch, number)
+        if not uow.instructions.has_pending(id_of(batch), number):  # else: held until their execution date
+            finish(uow, batch, sub)
         return False
     at = uow.clock()
-    if sub.status == "pending":
-        uow.sub_batches.mark(batch.id or 0, number, "executing", at)
+    sub.start(at)
+    uow.sub_batches.save(sub)
     config = uow.tenants.of_id(batch.tenant_id).bulk
-    if sub.connector == "closedloop":
+    if sub.connector == Connector.CLOSED_LOOP:
         closed_loop.pay(uow, batch.tenant_id, rows, create_payees=not config.partylookup_enable)
     else:
         funds = spei_funds.payouts(uow, batch.tenant_id, SPEI_CURRENCY)
@@ -65,16 +63,16 @@ def execute_local(uow: UnitOfWork, batch_id: str, number: int, limit: int, payou
         funds.record(uow)
     uow.instructions.save_many(rows, at)
     tracking.record(uow, [_settled(uow, r) for r in rows if r.status.is_final])
-    more = uow.instructions.has_pending(batch.id or 0, number)
+    more = uow.instructions.has_pending(id_of(batch), number)
     if not more:
-        finish(uow, batch, number)
+        finish(uow, batch, sub)
     bulk_progress.settled(uow, batch_id, sum(1 for r in rows if r.status.is_final))
     return more
 
 
 def _settled(uow: UnitOfWork, row: Instruction) -> PaymentEvent:
     """A settled row's event: paid (liquidated) or failed with its reason."""
-    if row.status.value == "success":
+    if row.status == InstructionStatus.SUCCESS:
         return tracking.event(uow, row.uetr, PaymentEventKind.LIQUIDATED, bank_reference=row.connector_reference)
     return tracking.event(uow, row.uetr, PaymentEventKind.FAILED, reason=row.error_description)
 
@@ -91,7 +89,7 @@ def _order(uow: UnitOfWork, batch: Batch, row: Instruction, payout: PayoutConfig
     of the tenant's float (a row it cannot cover fails, and nothing is sent) and from the tenant's own
     funding account when it has one."""
     at = uow.clock()
-    name = row.fields.get("note", "").strip() or DEFAULT_PAYEE_NAME
+    name = row.fields.get("note", "").strip()  # blank: no name to pay to, the row fails INVALID_PAYEE
     try:
         order = new_order(row.uetr, payout.tracking_prefix, PaymentSource.BULK_ROW,
                           Money(row.amount or 0, row.currency), Payee(row.payee_identifier, name),
@@ -112,11 +110,12 @@ def _order(uow: UnitOfWork, batch: Batch, row: Instruction, payout: PayoutConfig
             details={"uetr": row.uetr, "batch_id": batch.batch_id})
 
 
-def finish(uow: UnitOfWork, batch: Batch, number: int) -> None:
+def finish(uow: UnitOfWork, batch: Batch, sub: SubBatch) -> None:
     """Every row of the sub-batch is handed over: it is done, and the next sub-batch waiting is queued (with
     N run at once, sub-batch k queues k + N)."""
-    uow.sub_batches.mark(batch.id or 0, number, "done", uow.clock())
-    following = number + batch.parallel_sub_batches
+    sub.move_to(SubBatchStatus.DONE, uow.clock())
+    uow.sub_batches.save(sub)
+    following = sub.number + batch.parallel_sub_batches
     if following < batch.sub_batch_count:
         uow.outbox.send(steps.EXECUTE_SUB_BATCH, batch.batch_id, following)
 
@@ -128,20 +127,20 @@ def hand_over(uow: UnitOfWork, batch_id: str, number: int, limit: int, callback_
     batch = uow.batches.get(batch_id)
     if batch.status != BatchStatus.PROCESSING:
         return []
-    sub = uow.sub_batches.lock(batch.id or 0, number)
-    if sub.status == "done":
+    sub = uow.sub_batches.lock(id_of(batch), number)
+    if sub.done:
         return []
     at = uow.clock()
-    if sub.status == "pending":
-        uow.sub_batches.mark(batch.id or 0, number, "executing", at)
-    rows = uow.instructions.pending_of_sub_batch(batch.id or 0, number, limit, today(uow))
+    sub.start(at)
+    uow.sub_batches.save(sub)
+    rows = uow.instructions.pending_of_sub_batch(id_of(batch), number, limit, today(uow))
     for row in rows:
         row.hand_over(at)
         row.attempts += 1
     uow.instructions.save_many(rows, at)
     tracking.record(uow, [tracking.event(uow, r.uetr, PaymentEventKind.SENT, rail=r.connector) for r in rows])
-    if not rows and not uow.instructions.has_pending(batch.id or 0, number):
-        finish(uow, batch, number)
+    if not rows and not uow.instructions.has_pending(id_of(batch), number):
+        finish(uow, batch, sub)
     payer = uow.tenants.of_id(batch.tenant_id).name
     return [payment_of(row, callback_base, payer) for row in rows]
 
@@ -164,7 +163,7 @@ def in_doubt(uow: UnitOfWork, batch_id: str, number: int, callback_base: str) ->
     as one more attempt; the caller commits before asking)."""
     batch = uow.batches.get(batch_id)
     payer = uow.tenants.of_id(batch.tenant_id).name
-    rows = uow.instructions.in_doubt_of_sub_batch(batch.id or 0, number)
+    rows = uow.instructions.in_doubt_of_sub_batch(id_of(batch), number)
     for row in rows:
         row.attempts += 1
     uow.instructions.save_many(rows, uow.clock())
@@ -198,10 +197,10 @@ def record_answer(uow: UnitOfWork, uetr: str, answer: Answer) -> bool:
     return done
 
 
-def remote_payment(uow: UnitOfWork, uetr: str, callback_base: str) -> tuple[str, Payment] | None:
+def remote_payment(uow: UnitOfWork, uetr: str, callback_base: str) -> tuple[Connector, Payment] | None:
     """A row in progress with a remote connector, to ask it about: (connector, payment); None once settled."""
     row = uow.instructions.by_uetr(uetr)
-    if row.status.is_final or row.connector not in REMOTE:
+    if row.status.is_final or row.connector is None or not row.connector.is_remote:
         return None
     payer = uow.tenants.of_id(uow.batches.of_pk(row.batch_pk).tenant_id).name
-    return str(row.connector), payment_of(row, callback_base, payer)
+    return row.connector, payment_of(row, callback_base, payer)

@@ -3,7 +3,8 @@ a failure, and a return (even after success, even months later) a failure with t
 money of a cancelled or returned order goes back into the tenant's float."""
 from __future__ import annotations
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
+from domain.identity import id_of
 from domain.payment_orders import PaymentOrder
 from domain.stp import OrderOutcome
 from usecases import bulk_progress, spei_funds
@@ -12,7 +13,7 @@ from usecases import bulk_progress, spei_funds
 def order_settled(uow: UnitOfWork, order: PaymentOrder, outcome: OrderOutcome, cause: str | None) -> None:
     """Apply an order's outcome to the row it pays (nothing when it pays no row). The caller holds the
     order's lock; the row's and then the batch's are taken here."""
-    row = uow.instructions.of_order(order.id or 0, lock=True)
+    row = uow.instructions.of_order(id_of(order), lock=True)
     if row is None:
         return
     at = uow.clock()

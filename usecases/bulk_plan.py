@@ -7,10 +7,12 @@ handed all its rows over queues the next, so that one large batch never fills th
 tenants' batches."""
 from __future__ import annotations
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain.access import Role
 from domain.batches import Batch, BatchStatus, InstructionStatus, meets_threshold, sub_batch_sizes
 from domain.bulk_config import BulkConfig
+from domain.identity import id_of
+from domain.sub_batches import SubBatch
 from domain.tracking import PaymentEventKind
 from usecases import bulk_progress, steps, tracking
 from usecases.access import Principal
@@ -25,7 +27,7 @@ def plan(uow: UnitOfWork, batch_id: str, parallel: int) -> BatchStatus:
         return batch.status
     batch.parallel_sub_batches = max(1, parallel)
     config = uow.tenants.of_id(batch.tenant_id).bulk
-    payable = uow.instructions.count(batch.id or 0, InstructionStatus.PENDING)
+    payable = uow.instructions.count(id_of(batch), InstructionStatus.PENDING)
     rate = config.success_threshold_check_success_rate
     if batch.rows == 0:
         _stop(uow, batch, "the file has no rows")
@@ -56,7 +58,7 @@ def _release(uow: UnitOfWork, batch: Batch, config: BulkConfig, payable: int) ->
 
 def _stop(uow: UnitOfWork, batch: Batch, reason: str, code: str = "BATCH_FAILED") -> None:
     at = uow.clock()
-    failed = uow.instructions.fail_pending(batch.id or 0, code, reason, at)
+    failed = uow.instructions.fail_pending(id_of(batch), code, reason, at)
     batch.move_to(BatchStatus.FAILED, at, reason)
     uow.batches.count_settled(batch, len(failed))
     tracking.record(uow, [tracking.event(uow, uetr, PaymentEventKind.FAILED, reason=reason) for uetr in failed])
@@ -70,11 +72,11 @@ def dispatch(uow: UnitOfWork, batch: Batch, config: BulkConfig) -> None:
     at, number = uow.clock(), 0
     # dated rows go in the order they are due, so that a sub-batch held for a later day holds no earlier row
     order_by = "execution_date" if batch.date_type is not None else (config.ordering_field if config.ordering_enable else None)
-    for mode, connector, count, _ in uow.instructions.pending_modes(batch.id or 0):
+    for mode, connector, count, _ in uow.instructions.pending_modes(id_of(batch)):
         size = config.splitting_sub_batch_size if config.splitting_enable else count
-        uow.instructions.assign_sub_batch(batch.id or 0, mode, number, size, order_by)
+        uow.instructions.assign_sub_batch(id_of(batch), mode, number, size, order_by)
         for rows in sub_batch_sizes(count, size):
-            uow.sub_batches.add(batch.id or 0, number, mode, connector, rows, at)
+            uow.sub_batches.add(SubBatch(id_of(batch), number, mode, connector, rows, at))
             number += 1
     batch.sub_batch_count = number
     batch.move_to(BatchStatus.PROCESSING, at)

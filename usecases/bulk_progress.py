@@ -3,8 +3,9 @@ each progress mark (20, 40, 60, 80, 100 %) is acknowledged to the tenant once, a
 queues the merge, which completes the batch."""
 from __future__ import annotations
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain.batches import Batch, BatchStatus
+from domain.identity import id_of
 from usecases import steps
 
 
@@ -35,7 +36,7 @@ def merge(uow: UnitOfWork, batch_id: str) -> BatchStatus:
     batch = uow.batches.get(batch_id, lock=True)
     if batch.status != BatchStatus.PROCESSING:
         return batch.status
-    ongoing = uow.instructions.ongoing(batch.id or 0)
+    ongoing = uow.instructions.ongoing(id_of(batch))
     if ongoing:
         uow.log("batch_merge_early", f"batch {batch_id}: {ongoing} row(s) still on their way; the merge waits for "
                 "them", level="WARNING", reference=batch_id)

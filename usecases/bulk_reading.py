@@ -6,22 +6,24 @@ from collections import defaultdict
 from datetime import date, datetime
 from typing import Any, Iterator
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain import masking
 from domain.batches import Batch, InstructionStatus, Tally, tally_of
 from domain.bulk_files import RESULT_COLUMNS, result_row
+from domain.errors import NotFound
+from domain.identity import id_of
 from domain.instructions import Instruction
 from domain.money import Money, MoneyError
-from usecases.errors import Forbidden
 
 RESULT_PAGE = 5000
 
 
 def batch_of(uow: UnitOfWork, batch_id: str, tenant_id: int | None) -> Batch:
-    """The batch, when the caller may see it (``tenant_id`` None: any tenant's); NotFound otherwise."""
+    """The batch, when the caller may see it (``tenant_id`` None: any tenant's). NotFound otherwise, in the
+    same words as for a batch that does not exist: whether another tenant's batch exists is not told."""
     batch = uow.batches.get(batch_id)
     if tenant_id is not None and batch.tenant_id != tenant_id:
-        raise Forbidden(f"batch {batch_id} is another tenant's")
+        raise NotFound(f"batch {batch_id} does not exist")
     return batch
 
 
@@ -75,12 +77,12 @@ def summary(uow: UnitOfWork, batch: Batch) -> dict[str, Any]:
     are decimal strings in the batch's currency; a batch of several currencies has them per currency
     (``amounts``) and null at the top."""
     by_sub: dict[int | None, list[tuple[InstructionStatus, str, int, int]]] = defaultdict(list)
-    for sub, status, currency, count, amount in uow.instructions.tally(batch.id or 0):
-        by_sub[sub].append((status, currency, count, amount))
+    for number, status, currency, count, amount in uow.instructions.tally(id_of(batch)):
+        by_sub[number].append((status, currency, count, amount))
     whole = [group for groups in by_sub.values() for group in groups]
     mergeback = uow.tenants.of_id(batch.tenant_id).bulk.mergeback_enable
     subs = []
-    for sub in uow.sub_batches.of_batch(batch.id or 0):
+    for sub in uow.sub_batches.of_batch(id_of(batch)):
         subs.append({"subBatchId": sub.number, "paymentMode": sub.payment_mode, "connector": sub.connector,
                      "status": sub.status, **_counted(by_sub.get(sub.number, [])),
                      "startedAt": epoch_ms(sub.started_at), "completedAt": epoch_ms(sub.completed_at),
@@ -91,7 +93,7 @@ def summary(uow: UnitOfWork, batch: Batch) -> dict[str, Any]:
             "status": batch.status.value, "mode": ",".join(modes) or None, "purpose": batch.purpose or None,
             **counted, "file": result_path(batch) if mergeback else None,
             "unsplitFile": None if mergeback else result_path(batch, -1),
-            "created_at": int(batch.created_at.timestamp()), "completed_at": epoch_ms(batch.completed_at),
+            "created_at": epoch_ms(batch.created_at), "completed_at": epoch_ms(batch.completed_at),
             "currencies": [a["currency"] for a in counted["amounts"]], "filename": batch.filename,
             "rows": batch.rows, "content_sha256": batch.content_sha256, "approval": _approval(batch),
             "date_type": batch.date_type,
@@ -126,7 +128,7 @@ def _detail(batch: Batch, row: Instruction) -> dict[str, Any]:
 def detail(uow: UnitOfWork, batch: Batch, page_no: int, page_size: int,
            status: InstructionStatus | None) -> list[dict[str, Any]]:
     """One page (1-based) of the batch's rows in the file's order, optionally of one status."""
-    rows = uow.instructions.page(batch.id or 0, -1, page_size, (status,) if status else (),
+    rows = uow.instructions.page(id_of(batch), -1, page_size, (status,) if status else (),
                                  offset=(page_no - 1) * page_size)
     return [_detail(batch, r) for r in rows]
 
@@ -148,7 +150,7 @@ def page_of_batches(uow: UnitOfWork, tenant_id: int | None, page: int, size: int
     content = []
     for batch in batches:  # one tally a batch: its counts, not its sub-batches
         whole = [(status, currency, count, amount)
-                 for _, status, currency, count, amount in uow.instructions.tally(batch.id or 0)]
+                 for _, status, currency, count, amount in uow.instructions.tally(id_of(batch))]
         c = _counted(whole)
         counts = {k: c[k] for k in ("total", "ongoing", "failed", "successful", "totalAmount", "successfulAmount",
                                     "pendingAmount", "failedAmount")}
@@ -185,7 +187,7 @@ def result_rows(uow: UnitOfWork, batch: Batch, after_row: int, sub_batch: int | 
     dated = batch.date_type is not None
     return [(r.row, result_row(_shown(r), r.status.result, r.error_code or "", r.error_description or "") +
              ([r.fields.get("date", ""), _day(r.execution_date) or "", _day(r.delivery_date) or ""] if dated else []))
-            for r in uow.instructions.page(batch.id or 0, after_row, limit, sub_batch=sub_batch)]
+            for r in uow.instructions.page(id_of(batch), after_row, limit, sub_batch=sub_batch)]
 
 
 def iter_result(new_uow: Any, batch: Batch, sub_batch: int | None = None) -> Iterator[list[str]]:

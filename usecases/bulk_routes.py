@@ -48,4 +48,12 @@ def items(config: BulkConfig, route: Mapping[str, Any]) -> list[dict[str, Any]]:
     mode = _mode(config, route.get("payment_mode"))
     return [{"id": i, "paymentMode": mode, "amount": str(part["amount"]), "currency": currency,
              "creditParty": [{"key": "accountnumber", "value": part["account"]}],
-             "descriptionText": part.get("notes", "")} for i, part in enumerate(route["transfers"])]
+             "descriptionText": note_of(part.get("notes"))} for i, part in enumerate(route["transfers"])]
+
+
+def note_of(notes: Any) -> str:
+    """A part's note: its text, or of an object (the seed's ``{"branch": ..., "name": ...}``) the payee's
+    name, which a SPEI order carries; an object without one gives its members as ``key: value``."""
+    if isinstance(notes, Mapping):
+        return str(notes["name"]) if notes.get("name") else "; ".join(f"{k}: {v}" for k, v in notes.items())
+    return str(notes or "")

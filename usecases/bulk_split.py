@@ -8,7 +8,7 @@ from datetime import date
 from typing import BinaryIO, Callable
 
 from adapters import bulk_csv
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain import bulk_formatting, masking, party_lookup
 from domain.batches import (
     DUPLICATE, NOT_CONFIGURED, Batch, BatchStatus, InstructionStatus, duplicate_digest, first_payments, instruction_id,
@@ -16,6 +16,7 @@ from domain.batches import (
 from domain.bulk_config import BulkConfig
 from domain.calendars import rail_of_currency
 from domain.bulk_files import FileError, Header, InstructionDraft, read_header, read_row
+from domain.identity import id_of
 from domain.instructions import Instruction
 from domain.tracking import PaymentEvent, PaymentEventKind
 from usecases import steps, tracking
@@ -35,7 +36,7 @@ def split_page(uow: UnitOfWork, open_file: OpenFile, batch_id: str, page: int, p
     with open_file(batch.stored_at) as stream:
         try:
             names, header_end = bulk_csv.header(stream)
-            header = read_header(names, dated=batch.date_type is not None)
+            header = read_header(names, dated=batch.date_type is not None, items=True)  # checked as it came
             chunk = bulk_csv.page(stream, batch.split_offset or header_end, page_rows)
         except (FileError, bulk_csv.Unreadable) as e:
             batch.move_to(BatchStatus.FAILED, uow.clock(), f"the file cannot be read: {e}")
@@ -112,7 +113,7 @@ def _lookup_failures(uow: UnitOfWork, batch: Batch, config: BulkConfig,
 
 def _duplicate_keys(uow: UnitOfWork, batch: Batch, drafts: list[InstructionDraft]) -> dict[int, str | None]:
     """Each payable row's duplicate key, or None when an earlier row (this page or an earlier one) has it."""
-    seen = uow.instructions.known_duplicates(batch.id or 0, (duplicate_digest(d) for d in drafts))
+    seen = uow.instructions.known_duplicates(id_of(batch), (duplicate_digest(d) for d in drafts))
     return first_payments(drafts, seen)
 
 
@@ -120,7 +121,7 @@ def _instruction(uow: UnitOfWork, batch: Batch, config: BulkConfig, draft: Instr
                  failure: tuple[str, str] | None) -> Instruction:
     at = uow.clock()
     instruction = Instruction(
-        batch.id or 0, draft.row, instruction_id(batch.batch_id, draft.row), uow.new_id(), draft.payment_mode[:32],
+        id_of(batch), draft.row, instruction_id(batch.batch_id, draft.row), uow.new_id(), draft.payment_mode[:32],
         config.connector_of(draft.payment_mode), _payee(config, draft)[:64],
         draft.amount.minor if draft.amount is not None else None,
         (draft.amount.currency if draft.amount else draft.fields.get("currency", "").strip().upper())[:3],

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain.batches import Batch
+from domain.identity import id_of
 from domain.tenants import Tenant
 from usecases import steps
 from usecases.errors import Conflict, Invalid
@@ -50,7 +51,7 @@ def submit(uow: UnitOfWork, tenant: Tenant, submission: Submission, key_id: int 
     """The tenant's batch under ``submission.request_id``: (the batch, whether it is new). Raises Conflict
     when the tenant used that X-CorrelationID for other content."""
     at = uow.clock()
-    batch = Batch(uow.new_id(), tenant.id or 0, submission.request_id, submission.content_sha256, submission.source,
+    batch = Batch(uow.new_id(), id_of(tenant), submission.request_id, submission.content_sha256, submission.source,
                   submission.stored_at, at, submission.filename[:255], submission.purpose[:64],
                   submission.callback_url, submitted_by_key_id=key_id, updated_at=at,
                   size_bytes=submission.size_bytes, date_type=submission.date_type)

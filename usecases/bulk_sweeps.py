@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain.batches import BatchStatus
+from domain.connectors import REMOTE
+from domain.identity import id_of
 from usecases import steps
-from usecases.bulk_execution import REMOTE
 
 NO_ANSWER = "NO_ANSWER"
 SWEEP_LIMIT = 500
@@ -31,7 +32,7 @@ def sweep_batches(uow: UnitOfWork, now: datetime, stuck_after: timedelta) -> dic
             found["batches_merged"] += 1
         elif batch.status == BatchStatus.PROCESSING:
             running = batch.parallel_sub_batches
-            for number in uow.sub_batches.unfinished(batch.id or 0, now - stuck_after, running):
+            for number in uow.sub_batches.unfinished(id_of(batch), now - stuck_after, running):
                 uow.outbox.send(steps.EXECUTE_SUB_BATCH, batch.batch_id, number, again=f"sweep-{window}")
                 found["sub_batches"] += 1
     return found

@@ -7,9 +7,9 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain import clabe, masking, merchants as rules
-from domain.access import Action, Role, may
+from domain.access import Action, Role, a_key_of, may
 from domain.commission import DEFAULT_MXN_TAX_RATE
 from domain.dual_control import ACCOUNT_FIELDS, DualControlError, Person, require_second_person
 from domain.merchants import PAYOUT_FIELDS, Change, CommissionTierRow, Merchant, MerchantStatus, PaymentOption, Store
@@ -153,9 +153,9 @@ def update_store(uow: UnitOfWork, store_id: int, changes: dict[str, Any], role: 
     money, other = sorted(differing & PAYOUT_FIELDS), sorted(differing - PAYOUT_FIELDS)
     if money and not may(role, Action.DECIDE_PAYOUTS):
         raise Forbidden(f"{', '.join(money)}: a store's bank details and approval switch are money decisions "
-                        f"for treasury or admin; a {role.value} key may not change them")
+                        f"for treasury or admin; {a_key_of(role)} may not change them")
     if other and not may(role, Action.MANAGE_CATALOG):
-        raise Forbidden(f"{', '.join(other)}: a {role.value} key may change only a store's bank details and "
+        raise Forbidden(f"{', '.join(other)}: {a_key_of(role)} may change only a store's bank details and "
                         "approval switch")
     changed = _edit(store, cleaned)
     _check_schedule(store)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain import masking
+from domain.identity import id_of
 from domain.instructions import Instruction
 from domain.tenants import FLOAT, RESERVED_OWNERS
 from domain.wallets import InsufficientFunds, Wallet, WalletEntry, WalletError, move
@@ -23,7 +24,7 @@ def pay(uow: UnitOfWork, tenant_id: int, rows: list[Instruction], create_payees:
                                                    if r.payee_identifier not in RESERVED_OWNERS],
                                        currency, at, create_payees)
         entries: list[WalletEntry] = []
-        touched: dict[int, Wallet] = {source.id or 0: source}
+        touched: dict[int, Wallet] = {id_of(source): source}
         for row in same:
             payee = payees.get(row.payee_identifier)
             if payee is None:
@@ -35,7 +36,7 @@ def pay(uow: UnitOfWork, tenant_id: int, rows: list[Instruction], create_payees:
                 row.settle(False, at, "INSUFFICIENT_FUNDS" if isinstance(e, InsufficientFunds) else "WALLET_REFUSED",
                            str(e))
                 continue
-            touched[payee.id or 0] = payee
+            touched[id_of(payee)] = payee
             row.settle(True, at)
             row.connector_reference = row.instruction_id
         uow.wallets.record_many(entries, list(touched.values()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain.commission import CommissionTier, CommissionUpdate, tier_rate
 from usecases import steps
 

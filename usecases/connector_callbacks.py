@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain.batches import BatchStatus, InstructionStatus
 from domain.connectors import Answer, Outcome, Payment
 from domain.instructions import Instruction

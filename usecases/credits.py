@@ -1,7 +1,7 @@
 """Credits: originate at signature (commission fixed then), deliver, cancel."""
 from __future__ import annotations
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain.commission import NoApplicableOption, select_option, split_credit
 from domain.credits import CancellationReason, Credit, CreditError
 from domain.identity import id_of

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain.dead_letters import DeadLetter, DeadLetterError, DeadLetterStatus, DeadMessage, QueuedCopy
 from usecases import steps
 from usecases.errors import Conflict

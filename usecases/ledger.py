@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain import dual_control, ledger, triggers
 from domain.dual_control import AdjustmentMoveError, AdjustmentRequest, AdjustmentStatus, Person
 from domain.identity import id_of

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Mapping
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain import ledger, masking, stp
 from domain.ledger import BankTransfer, TransferStatus
 from domain.merchants import Store

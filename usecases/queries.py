@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from adapters.db import tables as db
 from adapters.db.tables import api_keys, audit_log, event_log, reconciliation_mismatches, reconciliation_runs
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import ReadingUnitOfWork
 from domain import masking
 from domain.credits import Credit, CreditStatus
 from domain.dual_control import AdjustmentRequest, AdjustmentStatus
@@ -112,7 +112,7 @@ def _liquidated_at(t: BankTransfer) -> datetime | None:
     return applied[-1] if applied else None
 
 
-def orders_of(uow: UnitOfWork, transfer_ids: list[int]) -> dict[int, PaymentOrder]:
+def orders_of(uow: ReadingUnitOfWork, transfer_ids: list[int]) -> dict[int, PaymentOrder]:
     """The payment order of each transfer that has one."""
     if not transfer_ids:
         return {}
@@ -155,14 +155,14 @@ NAMES = {Merchant: "merchant", Store: "store", PaymentOption: "payment option", 
          BankTransfer: "transfer", BalanceUpdate: "balance update"}
 
 
-def _get(uow: UnitOfWork, cls: type[E], id_: int) -> E:
+def _get(uow: ReadingUnitOfWork, cls: type[E], id_: int) -> E:
     obj = uow.session.get(cls, id_)
     if obj is None:
         raise NotFound(f"{NAMES.get(cls, cls.__name__)} {id_} does not exist")
     return obj
 
 
-def totals_by_status(uow: UnitOfWork, store_id: int) -> dict[BalanceUpdateStatus, int]:
+def totals_by_status(uow: ReadingUnitOfWork, store_id: int) -> dict[BalanceUpdateStatus, int]:
     """A store's pending and in-transit totals."""
     rows = uow.session.execute(
         select(db.balance_updates.c.status, func.coalesce(func.sum(db.balance_updates.c.amount), 0))
@@ -175,7 +175,7 @@ def totals_by_status(uow: UnitOfWork, store_id: int) -> dict[BalanceUpdateStatus
 
 
 
-def _merchant_of(uow: UnitOfWork, obj: object) -> int:
+def _merchant_of(uow: ReadingUnitOfWork, obj: object) -> int:
     if isinstance(obj, Merchant):
         return id_of(obj)
     if isinstance(obj, BankTransfer):
@@ -183,7 +183,7 @@ def _merchant_of(uow: UnitOfWork, obj: object) -> int:
     return int(getattr(obj, "merchant_id"))
 
 
-def visible(uow: UnitOfWork, cls: type[E], id_: int, scope: int | None) -> E:
+def visible(uow: ReadingUnitOfWork, cls: type[E], id_: int, scope: int | None) -> E:
     """Load an entity the caller may see; one outside the scope is NotFound, like a missing one."""
     obj = _get(uow, cls, id_)
     if scope is not None and _merchant_of(uow, obj) != scope:
@@ -191,7 +191,7 @@ def visible(uow: UnitOfWork, cls: type[E], id_: int, scope: int | None) -> E:
     return obj
 
 
-def _page(uow: UnitOfWork, stmt: Any, page: int, per_page: int) -> tuple[list[Any], int]:
+def _page(uow: ReadingUnitOfWork, stmt: Any, page: int, per_page: int) -> tuple[list[Any], int]:
     total = uow.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar() or 0
     rows = list(uow.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
     return rows, int(total)
@@ -200,12 +200,12 @@ def _page(uow: UnitOfWork, stmt: Any, page: int, per_page: int) -> tuple[list[An
 # --- catalogue -----------------------------------------------------------------------------------
 
 
-def merchant(uow: UnitOfWork, merchant_id: int, scope: int | None) -> dict[str, Any]:
+def merchant(uow: ReadingUnitOfWork, merchant_id: int, scope: int | None) -> dict[str, Any]:
     """One merchant; NotFound when it does not exist or is outside the scope."""
     return merchant_view(visible(uow, Merchant, merchant_id, scope))
 
 
-def merchants(uow: UnitOfWork, scope: int | None, page: int, per_page: int) -> Page:
+def merchants(uow: ReadingUnitOfWork, scope: int | None, page: int, per_page: int) -> Page:
     """Merchants by id, oldest first."""
     stmt = select(Merchant).options(selectinload(_related(Merchant, "stores")), selectinload(_related(Merchant, "tiers"))
                                     ).order_by(db.merchants.c.id)
@@ -215,27 +215,27 @@ def merchants(uow: UnitOfWork, scope: int | None, page: int, per_page: int) -> P
     return Page([merchant_view(m) for m in rows], page, per_page, total)
 
 
-def store(uow: UnitOfWork, store_id: int, scope: int | None) -> dict[str, Any]:
+def store(uow: ReadingUnitOfWork, store_id: int, scope: int | None) -> dict[str, Any]:
     """One store; NotFound when it does not exist or is outside the scope."""
     return store_view(visible(uow, Store, store_id, scope))
 
 
-def payment_options(uow: UnitOfWork, store_id: int, scope: int | None) -> list[dict[str, Any]]:
+def payment_options(uow: ReadingUnitOfWork, store_id: int, scope: int | None) -> list[dict[str, Any]]:
     """A store's payment options; NotFound when the store does not exist or is outside the scope."""
     return [option_view(o) for o in visible(uow, Store, store_id, scope).options]
 
 
-def payment_option(uow: UnitOfWork, option_id: int, scope: int | None) -> dict[str, Any]:
+def payment_option(uow: ReadingUnitOfWork, option_id: int, scope: int | None) -> dict[str, Any]:
     """One payment option; NotFound when it does not exist or is outside the scope."""
     return option_view(visible(uow, PaymentOption, option_id, scope))
 
 
-def credit(uow: UnitOfWork, credit_id: int, scope: int | None) -> dict[str, Any]:
+def credit(uow: ReadingUnitOfWork, credit_id: int, scope: int | None) -> dict[str, Any]:
     """One credit; NotFound when it does not exist or is outside the scope."""
     return credit_view(visible(uow, Credit, credit_id, scope))
 
 
-def credits(uow: UnitOfWork, scope: int | None, page: int, per_page: int, store_id: int | None = None,
+def credits(uow: ReadingUnitOfWork, scope: int | None, page: int, per_page: int, store_id: int | None = None,
             status: CreditStatus | None = None) -> Page:
     """Credits, newest first (highest id first), optionally of one store and one status."""
     stmt = select(Credit).order_by(db.credits.c.id.desc())
@@ -249,7 +249,7 @@ def credits(uow: UnitOfWork, scope: int | None, page: int, per_page: int, store_
     return Page([credit_view(c) for c in rows], page, per_page, total)
 
 
-def merchant_stores(uow: UnitOfWork, merchant_id: int, scope: int | None, page: int, per_page: int) -> Page:
+def merchant_stores(uow: ReadingUnitOfWork, merchant_id: int, scope: int | None, page: int, per_page: int) -> Page:
     """A merchant's stores, oldest first."""
     visible(uow, Merchant, merchant_id, scope)
     stmt = select(Store).where(db.stores.c.merchant_id == merchant_id).order_by(db.stores.c.id)
@@ -260,7 +260,7 @@ def merchant_stores(uow: UnitOfWork, merchant_id: int, scope: int | None, page: 
 # --- operations ----------------------------------------------------------------------------------
 
 
-def _table_page(uow: UnitOfWork, table: Any, where: list[Any], page: int, per_page: int) -> tuple[list[Any], int]:
+def _table_page(uow: ReadingUnitOfWork, table: Any, where: list[Any], page: int, per_page: int) -> tuple[list[Any], int]:
     total = uow.session.execute(select(func.count()).select_from(table).where(*where)).scalar() or 0
     rows = uow.session.execute(select(table).where(*where).order_by(table.c.id.desc())
                                .limit(per_page).offset((page - 1) * per_page)).mappings().all()
@@ -271,7 +271,7 @@ EVENT_FIELDS = ("id", "at", "level", "kind", "message", "merchant_id", "store_id
                 "reference", "details")
 
 
-def events(uow: UnitOfWork, page: int, per_page: int, level: str | None = None, kind: str | None = None,
+def events(uow: ReadingUnitOfWork, page: int, per_page: int, level: str | None = None, kind: str | None = None,
            store_id: int | None = None, since: datetime | None = None) -> Page:
     """The event log, newest first; ``level="ALERT"`` is what a person must look at."""
     where = [c for c in (
@@ -285,7 +285,7 @@ def events(uow: UnitOfWork, page: int, per_page: int, level: str | None = None, 
 AUDIT_FIELDS = ("id", "at", "api_key_id", "role", "action", "resource", "resource_id", "details")
 
 
-def audit_entries(uow: UnitOfWork, page: int, per_page: int, action: str | None = None,
+def audit_entries(uow: ReadingUnitOfWork, page: int, per_page: int, action: str | None = None,
                   resource: str | None = None, since: datetime | None = None) -> Page:
     """The audit log of privileged actions, newest first."""
     where = [c for c in (
@@ -305,7 +305,7 @@ def api_key_view(row: Any) -> dict[str, Any]:
     return {name: row[name] for name in API_KEY_FIELDS}
 
 
-def api_key_list(uow: UnitOfWork, page: int, per_page: int) -> Page:
+def api_key_list(uow: ReadingUnitOfWork, page: int, per_page: int) -> Page:
     """API keys, newest first: their prefix, role and state, never the key."""
     total = uow.session.execute(select(func.count()).select_from(api_keys)).scalar() or 0
     rows = uow.session.execute(KEYS_WITH_OWNERS.order_by(api_keys.c.id.desc()).limit(per_page)
@@ -313,7 +313,7 @@ def api_key_list(uow: UnitOfWork, page: int, per_page: int) -> Page:
     return Page([api_key_view(row) for row in rows], page, per_page, int(total))
 
 
-def api_key(uow: UnitOfWork, key_id: int) -> dict[str, Any]:
+def api_key(uow: ReadingUnitOfWork, key_id: int) -> dict[str, Any]:
     """One API key; raises NotFound when there is none with this id."""
     row = uow.session.execute(KEYS_WITH_OWNERS.where(api_keys.c.id == key_id)).mappings().first()
     if row is None:
@@ -327,9 +327,10 @@ DEAD_LETTER_FIELDS = ("id", "message_id", "queue_name", "actor_name", "args", "e
                       "status", "died_at", "resolved_at", "resolved_by", "resolution")
 
 
-def dead_letters(uow: UnitOfWork, page: int, per_page: int, queue: str | None = None, actor: str | None = None,
+def dead_letters(uow: ReadingUnitOfWork, page: int, per_page: int, queue: str | None = None, actor: str | None = None,
                  status: str | None = None) -> Page:
-    """Dead letters, newest first, optionally of one queue, one actor and one status."""
+    """Dead letters, newest first, optionally of one queue, one actor and one status ("all" or None: any)."""
+    status = None if status == "all" else status
     t = db.dead_letters
     where = [c for c in (t.c.queue_name == queue if queue else None, t.c.actor_name == actor if actor else None,
                          t.c.status == status if status else None) if c is not None]
@@ -343,7 +344,7 @@ def _dead_letter_row(row: Any) -> dict[str, Any]:
     return view
 
 
-def dead_letter(uow: UnitOfWork, dead_letter_id: int) -> dict[str, Any]:
+def dead_letter(uow: ReadingUnitOfWork, dead_letter_id: int) -> dict[str, Any]:
     """One dead letter with the end of its traceback and its history, oldest event first; NotFound
     when there is none with this id."""
     t, h = db.dead_letters, db.dead_letter_history
@@ -359,7 +360,7 @@ def dead_letter(uow: UnitOfWork, dead_letter_id: int) -> dict[str, Any]:
 # --- ledger --------------------------------------------------------------------------------------
 
 
-def balance(uow: UnitOfWork, store_id: int, scope: int | None) -> dict[str, Any]:
+def balance(uow: ReadingUnitOfWork, store_id: int, scope: int | None) -> dict[str, Any]:
     """The balance is the last balance update's new balance; it equals pending plus in transit."""
     s = visible(uow, Store, store_id, scope)
     totals = totals_by_status(uow, store_id)
@@ -367,7 +368,7 @@ def balance(uow: UnitOfWork, store_id: int, scope: int | None) -> dict[str, Any]
             "pending": totals[BalanceUpdateStatus.PENDING], "in_transit": totals[BalanceUpdateStatus.IN_TRANSIT]}
 
 
-def balance_updates(uow: UnitOfWork, store_id: int, scope: int | None, page: int, per_page: int) -> Page:
+def balance_updates(uow: ReadingUnitOfWork, store_id: int, scope: int | None, page: int, per_page: int) -> Page:
     """A store's balance updates, newest first (highest sequence number first)."""
     visible(uow, Store, store_id, scope)
     stmt = select(BalanceUpdate).where(db.balance_updates.c.store_id == store_id).order_by(db.balance_updates.c.sequence.desc())
@@ -375,7 +376,7 @@ def balance_updates(uow: UnitOfWork, store_id: int, scope: int | None, page: int
     return Page([balance_update_view(bu) for bu in rows], page, per_page, total)
 
 
-def transfers(uow: UnitOfWork, scope: int | None, page: int, per_page: int, status: TransferStatus | None = None,
+def transfers(uow: ReadingUnitOfWork, scope: int | None, page: int, per_page: int, status: TransferStatus | None = None,
               store_id: int | None = None) -> Page:
     """Transfers, newest first (highest id first), optionally of one status and one store."""
     stmt = select(BankTransfer).order_by(db.bank_transfers.c.id.desc())
@@ -390,7 +391,7 @@ def transfers(uow: UnitOfWork, scope: int | None, page: int, per_page: int, stat
     return Page([transfer_view(t, orders.get(id_of(t))) for t in rows], page, per_page, total)
 
 
-def transfer(uow: UnitOfWork, transfer_id: int, scope: int | None) -> dict[str, Any]:
+def transfer(uow: ReadingUnitOfWork, transfer_id: int, scope: int | None) -> dict[str, Any]:
     """One transfer with its payment order's fields, its balance update ids and its status history;
     NotFound when it does not exist or is outside the scope."""
     t = visible(uow, BankTransfer, transfer_id, scope)
@@ -446,7 +447,7 @@ def _report_row(bu: BalanceUpdate, credit_: Credit | None) -> ReportRow:
                      amount, commission, tax, bu.amount, bu.note)
 
 
-def transfer_report(uow: UnitOfWork, transfer_id: int, scope: int | None) -> TransferReport:
+def transfer_report(uow: ReadingUnitOfWork, transfer_id: int, scope: int | None) -> TransferReport:
     """The report of one transfer: each balance update it pays, with the credit's amount, commission and tax
     for a credit's updates; NotFound when the transfer does not exist or is outside the scope."""
     t = visible(uow, BankTransfer, transfer_id, scope)
@@ -464,7 +465,7 @@ def transfer_report(uow: UnitOfWork, transfer_id: int, scope: int | None) -> Tra
 # --- reconciliation --------------------------------------------------------------------------------
 
 
-def latest_reconciliation(uow: UnitOfWork, day: str) -> dict[str, Any] | None:
+def latest_reconciliation(uow: ReadingUnitOfWork, day: str) -> dict[str, Any] | None:
     """The latest reconciliation run of ``day`` (YYYYMMDD) with its mismatches, or None."""
     run = uow.session.execute(select(reconciliation_runs).where(reconciliation_runs.c.operation_date == day)
                               .order_by(reconciliation_runs.c.id.desc()).limit(1)).mappings().first()
@@ -478,7 +479,7 @@ def latest_reconciliation(uow: UnitOfWork, day: str) -> dict[str, Any] | None:
 
 # --- dual control --------------------------------------------------------------------------------
 
-def adjustment_request_view(uow: UnitOfWork, request: AdjustmentRequest,
+def adjustment_request_view(uow: ReadingUnitOfWork, request: AdjustmentRequest,
                             emails: dict[int, str] | None = None) -> dict[str, Any]:
     """A held adjustment: its amount, why it waits, who asked and who decided (by e-mail address; ``emails``
     when the caller read them already)."""
@@ -494,7 +495,7 @@ def adjustment_request_view(uow: UnitOfWork, request: AdjustmentRequest,
             "decision_note": request.decision_note, "balance_update_id": request.balance_update_id}
 
 
-def adjustment_requests(uow: UnitOfWork, status: AdjustmentStatus | None, store_id: int | None, page: int,
+def adjustment_requests(uow: ReadingUnitOfWork, status: AdjustmentStatus | None, store_id: int | None, page: int,
                         per_page: int) -> Page:
     """Adjustment requests, newest first, optionally of one status and one store."""
     stmt = select(AdjustmentRequest).order_by(db.adjustment_requests.c.id.desc())

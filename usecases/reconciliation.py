@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Mapping, Sequence
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain.reconciliation import compare
 from domain.stp import OrderOutcome
 from usecases import steps

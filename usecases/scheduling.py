@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Iterator
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain.identity import id_of
 from domain.payment_orders import PaymentOrderStatus
 from domain.merchants import Store

@@ -9,7 +9,7 @@ from functools import partial
 from typing import Callable
 
 from adapters.bank.stp_client import BankUnavailable, StpClient
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain import stp
 from domain.payment_orders import PaymentOrderStatus as S, PaymentSource, stp_fields
 from domain.sealed import refusal

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain.instructions import Instruction
 from domain.tenants import FLOAT, SPEI_PAYOUTS
 from domain.wallets import InsufficientFunds, Wallet, WalletEntry, WalletError, move

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from domain import tenants as rules
 from domain.bulk_config import ConfigError
 from domain.money import Money, MoneyError

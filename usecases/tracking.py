@@ -6,13 +6,13 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any, Iterable
 
-from adapters.db.uow import UnitOfWork
-from domain.access import Role
+from usecases.ports import UnitOfWork
+from domain.access import Action, Role, may
 from domain.money import Money, MoneyError
 from domain.tracking import PaymentEvent, PaymentEventKind, PaymentView
 from usecases import steps
 from usecases.access import Principal
-from usecases.errors import NotFound
+from usecases.errors import Forbidden, NotFound
 
 PROJECT_PAGE = 2000  # events a projection takes at once (then it asks again for the rest)
 SHOWN_DETAILS = ("amount", "currency", "tracking_key", "bank_reference", "reason", "execution_date", "delivery_date",
@@ -94,6 +94,10 @@ def payment(uow: UnitOfWork, uetr: str, who: Principal) -> dict[str, Any]:
     for event_id, e in timeline:  # what the projection has not taken yet: the same fold, from the events
         if event_id > last:
             view.apply(e)
+    if view.batch_id is not None and not may(who.role, Action.READ_BATCHES):  # answered as its batch is
+        role = who.role.value
+        raise Forbidden(f"{'an' if role[0] in 'aeiou' else 'a'} {role} key may not read batches, and payment "
+                        f"{uetr} is a row of one")
     if not _sees(who, view):
         raise NotFound(f"payment {uetr} does not exist")
     return {"uetr": uetr, "source": view.source, "status": view.status, "amount": _amount(view.amount, view.currency),

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from adapters.db import tables as db
 from adapters.db.tables import bank_transfer_items
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
 from usecases import verify_batches, verify_wallets
 from domain.credits import Credit
 from domain.identity import id_of

@@ -84,7 +84,7 @@ def _closed_loop(session: Session, name: str, batch_pk: int) -> Iterable[str]:
         ((I.c.status == "success") & (func.coalesce(entries.c.paid, -1) != I.c.amount))
         | ((I.c.status != "success") & entries.c.n.is_not(None))))
     for row, status, amount, n, paid in rows:
-        yield (f"{name} row {row} ({status}, {amount}) has {n or 0} wallet entries paying {paid or 0}")
+        yield (f"{name} row {row} ({status.value}, {amount}) has {n or 0} wallet entries paying {paid or 0}")
 
 
 def _spei(session: Session, name: str, batch_pk: int) -> Iterable[str]:
@@ -97,7 +97,7 @@ def _spei(session: Session, name: str, batch_pk: int) -> Iterable[str]:
         (func.coalesce(orders.c.n, 0) > 1)
         | and_(I.c.status == "success", func.coalesce(orders.c.liquidated, 0) != 1)))
     for row, status, n, liquidated in rows:
-        yield f"{name} row {row} ({status}) has {n or 0} payment orders, {liquidated or 0} liquidated"
+        yield f"{name} row {row} ({status.value}) has {n or 0} payment orders, {liquidated or 0} liquidated"
 
 
 def check_floats(session: Session) -> list[str]:

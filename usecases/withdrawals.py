@@ -14,7 +14,8 @@ import uuid
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from adapters.db.uow import UnitOfWork
+from usecases.ports import UnitOfWork
+from domain.identity import id_of
 from domain import masking, stp
 from domain.money import Money, MoneyError, bounded
 from domain.payment_orders import (
@@ -50,7 +51,7 @@ class WithdrawalRequest:
 
 def wallets_of(uow: UnitOfWork, tenant: Tenant, owner: str) -> list[Wallet]:
     """The owner's wallets of the tenant (one per currency); NotFound when it has none."""
-    found = uow.withdrawals.wallets_of(tenant.id or 0, owner)
+    found = uow.withdrawals.wallets_of(id_of(tenant), owner)
     if not found:
         raise NotFound(f"tenant {tenant.name} has no wallet {masking.account(owner)!r}")
     return found
@@ -59,7 +60,7 @@ def wallets_of(uow: UnitOfWork, tenant: Tenant, owner: str) -> list[Wallet]:
 def view(uow: UnitOfWork, tenant: Tenant, owner: str, page: int, per_page: int) -> dict[str, Any]:
     """A wallet as its tenant sees it: its balance per currency and a page of its entries, the latest first."""
     wallets = wallets_of(uow, tenant, owner)
-    ids = {w.id or 0 for w in wallets}
+    ids = {id_of(w) for w in wallets}
     entries, total = uow.withdrawals.entries(sorted(ids), page, per_page)
     other = uow.withdrawals.owners({e.credit_wallet_id if e.debit_wallet_id in ids else e.debit_wallet_id
                                     for e in entries})
@@ -96,11 +97,11 @@ def withdraw(uow: UnitOfWork, tenant: Tenant, owner: str, asked: WithdrawalReque
                           asked.concept or f"Retiro {asked.reference}", stp.operation_date(at), at)
     except (MoneyError, PaymentOrderError) as e:
         raise Invalid(str(e)) from None
-    funds = spei_funds.payouts(uow, tenant.id or 0, money.currency)
-    found = uow.withdrawals.by_reference(tenant.id or 0, asked.reference)
+    funds = spei_funds.payouts(uow, id_of(tenant), money.currency)
+    found = uow.withdrawals.by_reference(id_of(tenant), asked.reference)
     if found is not None:
         return _repeat(uow, found, asked), False
-    wallet = uow.wallets.lock_many(tenant.id or 0, [owner], money.currency, at, create=False).get(owner)
+    wallet = uow.wallets.lock_many(id_of(tenant), [owner], money.currency, at, create=False).get(owner)
     if wallet is None:
         raise NotFound(f"tenant {tenant.name} has no {money.currency} wallet {masking.account(owner)!r}")
     try:
@@ -111,7 +112,7 @@ def withdraw(uow: UnitOfWork, tenant: Tenant, owner: str, asked: WithdrawalReque
         raise Invalid(str(e)) from None
     uow.orders.add(order)
     waits = approval_above is not None and money.minor > approval_above
-    withdrawal = Withdrawal(tenant.id or 0, wallet.id or 0, asked.reference, asked.digest, money.minor,
+    withdrawal = Withdrawal(id_of(tenant), id_of(wallet), asked.reference, asked.digest, money.minor,
                             money.currency, uetr, at, key_id, order.id,
                             status=WithdrawalStatus.AWAITING_APPROVAL if waits else WithdrawalStatus.APPROVED)
     if not uow.withdrawals.add(withdrawal):  # made meanwhile in another currency's transaction
@@ -155,7 +156,7 @@ def shown(w: Withdrawal, order: PaymentOrder, wallet: Wallet) -> dict[str, Any]:
 def order_settled(uow: UnitOfWork, order: PaymentOrder, outcome: OrderOutcome) -> None:
     """The bank's word on a withdrawal's order: cancelled or returned (even after it was liquidated), its
     amount goes back into the wallet, once. The caller holds the order's lock."""
-    withdrawal = uow.withdrawals.of_order(order.id or 0)
+    withdrawal = uow.withdrawals.of_order(id_of(order))
     if withdrawal is None or outcome == OrderOutcome.LIQUIDATED:
         return
     if uow.wallets.entry(withdrawal.back_reference) is not None:
@@ -175,7 +176,7 @@ def order_settled(uow: UnitOfWork, order: PaymentOrder, outcome: OrderOutcome) -
 def held(uow: UnitOfWork, order: PaymentOrder) -> bool:
     """Whether a withdrawal's order may not go to the bank yet: its withdrawal waits for approval (or was
     rejected)."""
-    withdrawal = uow.withdrawals.of_order(order.id or 0)
+    withdrawal = uow.withdrawals.of_order(id_of(order))
     return withdrawal is not None and withdrawal.status != WithdrawalStatus.APPROVED
 
 

@@ -6,7 +6,7 @@ from typing import Any, Callable, Mapping
 import falcon
 
 from adapters.db.uow import UnitOfWork
-from domain.access import may
+from domain.access import a_key_of, may
 from usecases.access import Principal, authenticate
 from web.routes import Operation
 
@@ -43,7 +43,7 @@ class Authentication:
         if not may(who.role, op.action):
             raise falcon.HTTPForbidden(
                 title="Forbidden",
-                description=f"a {who.role.value} key may not {op.action.value.replace('_', ' ')} ({op.operation_id})")
+                description=f"{a_key_of(who.role)} may not {op.action.value.replace('_', ' ')} ({op.operation_id})")
         req.context.principal = who
 
     def _principal(self, req: falcon.Request) -> Principal:

@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 import falcon
 
-from adapters import bulk_csv
+from adapters.csv_export import CsvExport
 from adapters.db.uow import UnitOfWork
 from adapters.storage import FileStorage
 from domain import masking
@@ -29,7 +29,8 @@ from web.bulk_upload import Integrity, Upload, bad_request, csv_upload, raw_uplo
 from web.schema import invalid
 from web.routes import (
     BATCH_ID, BATCH_TYPE, BULK_PAGE, DATE_TYPE, BULK_SIZE, BULK_SORTED_BY, BULK_SORTED_ORDER, CALLBACK_URL, CONTENT_MD5,
-    CONTENT_SHA256, CORRELATION_ID, FILENAME, PAGE_NO, PAGE_SIZE, PURPOSE, ROW_STATUS, SUB_BATCH, TEMPLATE_TYPES,
+    CONTENT_SHA256, CORRELATION_ID, FILENAME, PAGE_NO, PAGE_SIZE, PURPOSE, ROW_STATUS, SUB_BATCH, SUB_BATCH_ID,
+    TEMPLATE_TYPES,
     TYPE_HEADER,
     UETR_PARAM,
 )
@@ -37,7 +38,7 @@ from web.routes import (
 UowFactory = Callable[[], UnitOfWork]
 CallbackReader = Callable[[Mapping[str, Any]], Answer]
 TENANT = "Platform-TenantId"
-ROUTE_NAMES = frozenset({"notes"})  # a SPEI part's notes are its payee's name: audited masked
+ROUTE_NAMES = frozenset({"notes", "name"})  # a SPEI part's notes (or their name) are its payee's name: audited masked
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,8 @@ class BatchSubmissionResource:
         declared = DATE_TYPE.read(req)
         date_type = bulk_submission.date_type_of(tenant, declared)  # refused before anything is stored
         upload = self._upload(req, kind, tenant, integrity)
+        if upload.filename:  # the multipart part's own name, held to the filename header's rules
+            FILENAME.value(upload.filename)
         if declared is None and upload.form.get("date_type"):
             date_type = bulk_submission.date_type_of(tenant, upload.form["date_type"])
         submission = bulk_submission.Submission(
@@ -141,7 +144,10 @@ class BatchResource:
                                              InstructionStatus[status] if status else None)
 
     def on_get_result(self, req: falcon.Request, resp: falcon.Response, batch_id: str) -> None:
-        sub_batch = SUB_BATCH.read(req)
+        sub_batch, by_summary_name = SUB_BATCH.read(req), SUB_BATCH_ID.read(req)
+        if None not in (sub_batch, by_summary_name) and sub_batch != by_summary_name:
+            raise invalid(f"subBatch {sub_batch} and subBatchId {by_summary_name} name two sub-batches: give one")
+        sub_batch = by_summary_name if sub_batch is None else sub_batch
         with self._uow() as uow:
             batch = self._batch(uow, req, batch_id)
         resp.content_type = "text/csv; charset=utf-8"
@@ -186,14 +192,13 @@ class BatchResource:
 
 
 def _chunks(rows: Iterator[list[str]], header: list[str], size: int = 64 * 1024) -> Iterator[bytes]:
-    buffer = io.BytesIO()
-    buffer.write(bulk_csv.to_csv_line(header))
+    out = CsvExport()  # RFC 4180 line ends: a cell's own carriage return is quoted
+    out.row(header)
     for row in rows:
-        buffer.write(bulk_csv.to_csv_line(row))
-        if buffer.tell() >= size:
-            yield buffer.getvalue()
-            buffer = io.BytesIO()
-    yield buffer.getvalue()
+        out.row(row)
+        if out.size() >= size:
+            yield out.take().encode("utf-8")
+    yield out.take().encode("utf-8")
 
 
 class BatchListResource:
@@ -225,7 +230,7 @@ class PaymentRouteResource:
         self._uow, self._storage = uow, storage
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        fields = ctx.body(req)
+        fields = ctx.body(req, hand_written=True)  # the seed's example as written: numbers, a trailing comma
         with self._uow() as uow:
             tenant = _tenant(uow, req)
         request_id = _correlation_id(req)

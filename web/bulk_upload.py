@@ -68,21 +68,21 @@ def _timed(read: Callable[[int], bytes], seconds: float) -> Callable[[int], byte
     return timed
 
 
-def check_header(written: BinaryIO, dated: bool) -> None:
+def check_header(written: BinaryIO, dated: bool, items: bool = False) -> None:
     """400 unless the file's first row names known columns, the required ones among them (a date column
-    only for a tenant in the dates trial), and a row follows."""
+    only for a tenant in the dates trial), and a row follows; ``items``: the CSV of a raw batch's items."""
     try:
-        bulk_files_io.check_header(written, dated)
+        bulk_files_io.check_header(written, dated, items)
     except FileError as e:
         raise bad_request(str(e)) from None
 
 
 def _keep(storage: FileStorage, read: Callable[[int], bytes], limit: int, prefix: str, integrity: Integrity,
-          dated: bool, received: Callable[[Stored], tuple[str, str]] | None = None) -> Stored:
+          dated: bool, received: Callable[[Stored], tuple[str, str]] | None = None, items: bool = False) -> Stored:
     def check(stored: Stored, written: BinaryIO) -> None:
         sha, md5 = received(stored) if received else (stored.sha256, stored.md5_base64)
         integrity.check(sha, md5)
-        check_header(written, dated)
+        check_header(written, dated, items)
     try:
         return storage.save(read, limit, prefix, ".csv", check)
     except TooLarge:
@@ -162,9 +162,12 @@ def raw_upload(req: falcon.Request, storage: FileStorage, limit: int, prefix: st
         raise bad_request(f"the body is not valid JSON: {e}") from None
     if not isinstance(items, list) or not items:
         raise bad_request("type=raw takes a non-empty JSON array of payments")
-    text = io.BytesIO(as_csv(items))
+    try:
+        text = io.BytesIO(as_csv(items))
+    except FileError as e:
+        raise bad_request(str(e)) from None
     stored = _keep(storage, text.read, limit * 4, prefix, integrity, False,  # the seed's items carry no date
-                   lambda _: (sha, md5.decode()))
+                   lambda _: (sha, md5.decode()), items=True)
     return Upload(stored, sha, "raw")
 
 

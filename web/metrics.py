@@ -24,10 +24,9 @@ UowFactory = Callable[[], UnitOfWork]
 QueueDepths = Callable[[], Mapping[str, int]]
 
 
-def _gauge(name: str, doc: str, value: float | None) -> GaugeMetricFamily:
+def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:
     family = GaugeMetricFamily(name, doc)
-    if value is not None:
-        family.add_metric([], value)
+    family.add_metric([], value)
     return family
 
 
@@ -38,8 +37,9 @@ def _labelled(name: str, doc: str, label: str, values: Mapping[str, int]) -> Gau
     return family
 
 
-def _stamp(at: datetime | None) -> float | None:
-    return at.timestamp() if at is not None else None
+def _stamp(at: datetime | None) -> float:
+    """A time as Prometheus gauges keep it; 0 for never."""
+    return at.timestamp() if at is not None else 0.0
 
 
 def database_families(s: OperationsSnapshot) -> Iterator[GaugeMetricFamily]:
@@ -58,11 +58,11 @@ def database_families(s: OperationsSnapshot) -> Iterator[GaugeMetricFamily]:
     yield _gauge("dispersa_alerts_last_hour", "ALERT events written in the last hour.", s.alerts_last_hour)
     yield _gauge("dispersa_reconciliation_last_mismatches", "Mismatches found by the latest reconciliation run.",
                  s.reconciliation_mismatches)
-    yield _gauge("dispersa_reconciliation_last_run_timestamp_seconds", "When the latest reconciliation ran.",
+    yield _gauge("dispersa_reconciliation_last_run_timestamp_seconds", "When the latest reconciliation ran (0: never).",
                  _stamp(s.reconciliation_at))
     yield _gauge("dispersa_ledger_check_last_violations", "Violations found by the latest ledger check.",
                  s.ledger_violations)
-    yield _gauge("dispersa_ledger_check_last_run_timestamp_seconds", "When the latest ledger check ran.",
+    yield _gauge("dispersa_ledger_check_last_run_timestamp_seconds", "When the latest ledger check ran (0: never).",
                  _stamp(s.ledger_checked_at))
 
 

@@ -1,9 +1,7 @@
 """How values leave the API: JSON (integer minor units, decimal-string rates, ISO times) and the report's CSV."""
 from __future__ import annotations
 
-import csv
 import enum
-import io
 import json
 from datetime import datetime, time
 from decimal import Decimal
@@ -13,6 +11,7 @@ from typing import Any
 import falcon
 import falcon.media
 
+from adapters.csv_export import CsvExport
 from domain.money import Money
 from usecases.queries import TransferReport
 
@@ -50,18 +49,11 @@ def json_handler() -> falcon.media.JSONHandler:
 REPORT_COLUMNS = ("transfer_id", "tracking_key", "bank_order_id", "liquidated_at", "balance_update_id", "sequence",
                   "type", "credit_id", "credit_external_id", "currency", "amount", "commission", "tax", "net", "note")
 MONEY_COLUMNS = ("amount", "commission", "tax", "net")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _text(value: str | None) -> str:
-    """Free text a client typed, kept from being read as a spreadsheet formula."""
-    if not value:
-        return ""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def report_csv(report: TransferReport) -> str:
-    """One line per balance update and a last ``total`` line; amounts as decimal strings (850.50)."""
+    """One line per balance update and a last ``total`` line; amounts as decimal strings (850.50). Written by
+    the one CSV export writer: an external id or a note a client typed never runs as a formula."""
     t = report.transfer
     head = {"transfer_id": t["id"], "tracking_key": t["tracking_key"] or "", "bank_order_id": t["bank_order_id"] or "",
             "liquidated_at": t["liquidated_at"].isoformat() if t["liquidated_at"] else "",
@@ -70,15 +62,14 @@ def report_csv(report: TransferReport) -> str:
     def money(minor: int) -> str:
         return Money(minor, report.currency).to_decimal_string()
 
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
+    out = CsvExport()
+    out.row(REPORT_COLUMNS)
     for row in report.rows:
         line = {**head, "balance_update_id": row.balance_update_id, "sequence": row.sequence, "type": row.type,
-                "credit_id": row.credit_id or "", "credit_external_id": _text(row.credit_external_id),
-                "note": _text(row.note)}
+                "credit_id": row.credit_id or "", "credit_external_id": row.credit_external_id, "note": row.note}
         line.update({name: money(getattr(row, name)) for name in MONEY_COLUMNS})
-        writer.writerow(line)
+        out.row(line.get(name) for name in REPORT_COLUMNS)
     totals = report.totals
-    writer.writerow({**head, "type": "total", **{name: money(totals[name]) for name in MONEY_COLUMNS}})
-    return out.getvalue()
+    total = {**head, "type": "total", **{name: money(totals[name]) for name in MONEY_COLUMNS}}
+    out.row(total.get(name) for name in REPORT_COLUMNS)
+    return out.take()

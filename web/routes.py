@@ -8,13 +8,14 @@ from zoneinfo import available_timezones
 from domain.access import Action
 from domain.credits import CancellationReason, CreditStatus
 from domain.currencies import EXPONENTS
-from domain.dead_letters import DeadLetterStatus
+from domain.dead_letters import LISTED as DEAD_LETTERS_LISTED, LISTED_BY_DEFAULT as DEAD_LETTERS_BY_DEFAULT
 from domain.dual_control import EMAIL_LENGTH, EMAIL_PATTERN, AdjustmentStatus
 from domain.ledger import MAX_BALANCE, TransferStatus
 from domain.merchants import MerchantStatus
 from domain.money import MINOR_UNITS
 from domain.schedules import DisbursementMode
-from web.schema import MAX_ID, MAX_INTEGER, NON_BLANK, Body, Field, ObjectBody, Param
+from web.schema import (MAX_ID, MAX_INTEGER, NAME, NAME_HINT, NON_BLANK, PLAIN_TEXT, PLAIN_TEXT_HINT, Body, Field,
+                        ObjectBody, Param, route_amount)
 
 WEBHOOK_BODY_LIMIT = 64 * 1024  # STP's callbacks are a few hundred bytes
 
@@ -77,8 +78,22 @@ CLABE_PATTERN = r"^[0-9]{18}$"
 # --- bodies --------------------------------------------------------------------------------------
 
 def name_field(name: str, max_length: int, description: str = "", required: bool = False) -> Field:
-    return Field(name, "string", description, required=required, max_length=max_length, pattern=NON_BLANK,
-                 pattern_hint="cannot be blank")
+    """A name, a reference or a reason: not blank, and no control characters."""
+    return Field(name, "string", description, required=required, max_length=max_length, pattern=NAME,
+                 pattern_hint=NAME_HINT)
+
+
+def text_field(name: str, max_length: int, description: str = "", nullable: bool = False) -> Field:
+    """Free text from the client, which may be empty: no control characters."""
+    return Field(name, "string", description, nullable=nullable, max_length=max_length, pattern=PLAIN_TEXT,
+                 pattern_hint=PLAIN_TEXT_HINT)
+
+
+def text_param(name: str, description: str, max_length: int, required: bool = False,
+               empty_is_absent: bool = False) -> Param:
+    """A header of free text from the client: no control characters."""
+    return Param(name, "string", description, location="header", max_length=max_length, required=required,
+                 pattern=PLAIN_TEXT, pattern_hint=PLAIN_TEXT_HINT, empty_is_absent=empty_is_absent)
 
 
 TIMEZONE = Field("timezone", "string", "IANA time zone name, America/Mexico_City by default", choices=TIMEZONES,
@@ -101,8 +116,8 @@ STORE_CREATE = Body("StoreCreate", (
     name_field("name", 200, required=True),
     Field("clabe", "string", "18-digit CLABE: a known bank code and its check digit", required=True,
           max_length=18, pattern=CLABE_PATTERN, pattern_hint="is 18 digits", format="clabe"),
-    Field("beneficiary_name", "string", "the name payment orders carry (folded to STP's 39 ASCII characters); "
-          "the store's name when empty", max_length=120),
+    text_field("beneficiary_name", 120, "the name payment orders carry (folded to STP's 39 ASCII characters); "
+               "the store's name when empty"),
     Field("rfc_curp", "string", "the beneficiary's RFC or CURP", max_length=18, pattern=r"^[A-Za-z0-9]*$",
           pattern_hint="is letters and digits"),
     Field("currency", "string", "defaults to the merchant's", choices=CURRENCIES),
@@ -123,8 +138,8 @@ OPTION_CREATE = Body("PaymentOptionCreate", (
     Field("min_amount", "integer", "minor units; at most max_amount", required=True, minimum=0),
     Field("max_amount", "integer", "minor units; at least min_amount", required=True, minimum=0),
     Field("priority", "integer", "the highest applicable priority wins", minimum=-1_000_000, maximum=1_000_000),
-    Field("identifier_code", "string", max_length=64),
-    Field("type", "string", max_length=32),
+    text_field("identifier_code", 64),
+    text_field("type", 32),
     Field("a0_interest_rate", "rate"),
     Field("c3_interest_rate", "rate"),
     Field("discount_percentage", "rate"),
@@ -153,7 +168,7 @@ CANCELLATION = Body("CreditCancellation", (
 ADJUSTMENT = Body("AdjustmentCreate", (
     Field("amount", "integer", "signed minor units, not zero; at most DISPERSA_MAX_ADJUSTMENT either way",
           required=True, minimum=-MAX_BALANCE, maximum=MAX_BALANCE, not_zero=True),
-    Field("note", "string", nullable=True, max_length=255),
+    text_field("note", 255, nullable=True),
 ))
 REJECTION = Body("TransferRejection", (name_field("reason", 255, required=True),))
 ADJUSTMENT_REJECTION = Body("AdjustmentRejection", (name_field("reason", 255, required=True),))
@@ -177,14 +192,16 @@ STP_ORDER_STATUS = Body("StpOrderStatus", (
 ), extras=True)
 API_KEY_CREATE = Body("ApiKeyCreate", (
     Field("role", "string", required=True, choices=("admin", "treasury", "operator", "partner")),
-    Field("merchant_id", "integer", "the merchant a partner key may see (required for partner)", nullable=True,
+    Field("merchant_id", "integer", "the merchant a partner key may see (required for partner, refused for the "
+          "others)", nullable=True,
           minimum=1, maximum=MAX_ID),
     Field("owner", "string", "the e-mail address of the person the key belongs to: dual control compares people, "
           "not keys", required=True, max_length=EMAIL_LENGTH, pattern=EMAIL_PATTERN,
           pattern_hint="is an e-mail address"),
-    Field("label", "string", "who or what the key is for", max_length=120),
+    text_field("label", 120, "who or what the key is for"),
 ), all_of=({"if": {"properties": {"role": {"const": "partner"}}, "required": ["role"]},
-            "then": {"required": ["merchant_id"], "properties": {"merchant_id": {"type": "integer"}}}},))
+            "then": {"required": ["merchant_id"], "properties": {"merchant_id": {"type": "integer"}}},
+            "else": {"properties": {"merchant_id": {"type": "null"}}}},))
 WEBHOOK_SECRET = Param("X-Webhook-Secret", "string", "the shared secret (DISPERSA_WEBHOOK_SECRET)", location="header",
                        max_length=512)
 
@@ -201,8 +218,7 @@ ADJUSTMENT_STATUS = Param("status", "string", "only adjustment requests in this 
 TRANSFER_STORE = STORE_FILTER
 CREDIT_STATUS = Param("status", "string", "only credits in this status", choices=tuple(s.value for s in CreditStatus))
 REPORT_FORMAT = Param("format", "string", "csv for CSV; otherwise the Accept header decides", choices=("json", "csv"))
-IDEMPOTENCY_KEY = Param("Idempotency-Key", "string", "a repeat with the same key returns the first adjustment",
-                        location="header", max_length=80)
+IDEMPOTENCY_KEY = text_param("Idempotency-Key", "a repeat with the same key returns the first adjustment", 80)
 DATE_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 TENANT_NAME = Param("tenant", "string", "the tenant's name, as Platform-TenantId carries it", location="path",
                     max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$",
@@ -221,8 +237,8 @@ QUEUE_FILTER = Param("queue", "string", "only those of this queue (ledger, bank,
                      pattern=r"^[a-z_]+$", pattern_hint="is lower-case letters and underscores")
 ACTOR_FILTER = Param("actor", "string", "only those of this actor (contribute, send_payment_order, ...)",
                      max_length=64, pattern=r"^[a-z_]+$", pattern_hint="is lower-case letters and underscores")
-DEAD_LETTER_STATUS = Param("status", "string", "only dead letters in this status",
-                           choices=tuple(s.value for s in DeadLetterStatus))
+DEAD_LETTER_STATUS = Param("status", "string", "only dead letters in this status; all for every one (as the CLI's "
+                           "--status)", choices=DEAD_LETTERS_LISTED, default=DEAD_LETTERS_BY_DEFAULT)
 AUDIT_RESOURCE = Param("resource", "string", "only actions on this kind of resource (store, transfer, ...)",
                        max_length=64, pattern=r"^[a-z_]+$", pattern_hint="is lower-case letters and underscores")
 
@@ -238,16 +254,17 @@ ROW_STATUS = Param("status", "string", "only rows in this status",
                    choices=("PENDING", "IN_PROGRESS", "SUCCESS", "FAILURE"))
 SUB_BATCH = Param("subBatch", "integer", "one sub-batch's rows only; -1: the rows that failed before the split "
                   "(in no sub-batch)", minimum=-1, maximum=10**6)
+SUB_BATCH_ID = Param("subBatchId", "integer", "subBatch by the name the summary gives it", minimum=-1,
+                     maximum=10**6)
 TEMPLATE_TYPES = Param("types", "string", "payment types the template is for, such as PROGRAM,MOJALOOP (the "
                        "columns are the same for all)", max_length=200)
-TENANT_HEADER = Param("Platform-TenantId", "string", "the tenant the call is for: the key's own (admin and treasury "
-                      "keys may name any); missing or another tenant's is a 403", location="header", max_length=64,
-                      required=True)
-CORRELATION_ID = Param("X-CorrelationID", "string", "the client's id of the batch (its request_id): the same id with "
-                       "the same content is the same batch, with other content a 409", location="header",
-                       max_length=64, required=True)
-FILENAME = Param("filename", "string", "the file's name, kept with the batch", location="header", max_length=255)
-PURPOSE = Param("Purpose", "string", "what the batch pays for", location="header", max_length=64)
+TENANT_HEADER = text_param("Platform-TenantId", "the tenant the call is for: the key's own (admin and treasury keys "
+                           "may name any); missing or another tenant's is a 403", 64, required=True)
+CORRELATION_ID = text_param("X-CorrelationID", "the client's id of the batch (its request_id): the same id with the "
+                            "same content is the same batch, with other content a 409", 64, required=True)
+FILENAME = text_param("filename", "the file's name, kept with the batch (empty: none, as absent)", 255,
+                      empty_is_absent=True)
+PURPOSE = text_param("Purpose", "what the batch pays for", 64)
 CALLBACK_URL = Param("X-CallbackURL", "string", "where progress is acknowledged (acknowledgement.enable)",
                      location="header", max_length=1024, pattern=r"^https?://", pattern_hint="is an http(s) URL")
 BATCH_TYPE = Param("type", "string", "csv (a file) or raw (a JSON array); also the Type header",
@@ -282,11 +299,10 @@ BATCH_REJECTION = Body("BatchRejection", (name_field("reason", 255, "why the bat
 ROUTE_TRANSFER = Field("transfers", "transfers", "the parts: each {account, amount, currency, notes}; they add up "
                        "to amount exactly", required=True)
 PAYMENT_ROUTE = Body("PaymentRoute", (
-    Field("amount", "string", "the whole, a decimal in major units", required=True, max_length=32,
-          pattern=r"^[0-9]{1,15}(\.[0-9]{1,4})?$", pattern_hint="is a decimal amount such as 2000.50"),
+    route_amount("the whole, a decimal in major units"),
     Field("currency", "string", "ISO 4217", required=True, choices=tuple(sorted(EXPONENTS))),
-    Field("payment_mode", "string", "the payment mode of every part (the tenant's payment-modes); closedloop "
-          "when not given", max_length=32),
+    text_field("payment_mode", 32, "the payment mode of every part (the tenant's payment-modes); closedloop when "
+               "not given"),
     ROUTE_TRANSFER,
 ))
 WALLET_OWNER = Param("owner", "string", "the wallet's owner: the payee identifier its closedloop rows pay",
@@ -304,7 +320,7 @@ WITHDRAWAL = Body("WalletWithdrawal", (
     name_field("beneficiary_name", 120, "the CLABE's holder (folded to STP's 39 ASCII characters)", required=True),
     Field("rfc_curp", "string", "the holder's RFC or CURP", max_length=18, pattern=r"^[A-Za-z0-9]*$",
           pattern_hint="is letters and digits"),
-    Field("concept", "string", "what the order says (folded to STP's 39 ASCII characters)", max_length=120),
+    text_field("concept", 120, "what the order says (folded to STP's 39 ASCII characters)"),
 ))
 WITHDRAWAL_REJECTION = Body("WithdrawalRejection", (name_field("reason", 255, "why it is not paid", required=True),))
 WITHDRAWAL_DECISION = ((403, "the person whose key asked for the withdrawal (maker-checker)"),
@@ -312,11 +328,14 @@ WITHDRAWAL_DECISION = ((403, "the person whose key asked for the withdrawal (mak
 DATE_TYPE = Param("X-Date-Type", "string", "what the file's date column is: delivery or execution dates (execution "
                   "when not said; also the multipart field date_type); for tenants with dates.enable",
                   location="header", choices=("delivery", "execution"))
+PAYMENT_HIDDEN = ((403, "a bulk row's payment, to a key whose role may not read batches (as its batch answers)"),
+                  (404, "no payment with this UETR (or a malformed one), or one this key may not see"))
 SUBMIT_HEADERS = (TENANT_HEADER, CORRELATION_ID, FILENAME, PURPOSE, CALLBACK_URL, TYPE_HEADER, CONTENT_SHA256,
                   CONTENT_MD5, DATE_TYPE)
-BULK_READ_403 = ((403, "no Platform-TenantId, or another tenant's batch"),)
+BULK_READ_403 = ((403, "no Platform-TenantId, or a tenant the key does not act for"),)
+NO_BATCH = (404, "no such batch, or another tenant's: both are answered alike")
 CLIENT_DECIDES = ((403, "not a tenant key (only the tenant's own key decides), or no Platform-TenantId"),
-                  (404, "no such batch, or another tenant's"), (409, "the batch is not awaiting confirmation"))
+                  NO_BATCH, (409, "the batch is not awaiting confirmation"))
 
 # --- the table -----------------------------------------------------------------------------------
 
@@ -556,25 +575,27 @@ ROUTES: tuple[Route, ...] = (
     )),
     Route("/api/v1/batchtransactions/{batch_id}", "batches", None, "bulk", (
         Op("GET", "get_batch", "A batch's summary: counts and amounts by outcome, and each sub-batch's",
-           Action.READ_BATCHES, "BatchSummary", params=(TENANT_HEADER,), errors=BULK_READ_403 + (
-               (404, "no such batch"),)),
+           Action.READ_BATCHES, "BatchSummary", params=(TENANT_HEADER,), errors=BULK_READ_403 + (NO_BATCH,)),
     ), path_params=(BATCH_ID,)),
     Route("/api/v1/batchtransactions/{batch_id}/detail", "batches", "detail", "bulk", (
         Op("GET", "get_batch_detail", "A page of a batch's rows, in the file's order", Action.READ_BATCHES,
            "BatchDetail", params=(TENANT_HEADER, PAGE_NO, PAGE_SIZE, ROW_STATUS),
-           errors=BULK_READ_403 + ((404, "no such batch"),)),
+           errors=BULK_READ_403 + (NO_BATCH,)),
     ), path_params=(BATCH_ID,)),
     Route("/api/v1/batchtransactions/{batch_id}/result", "batches", "result", "bulk", (
         Op("GET", "get_batch_result", "The result file: the input columns plus status, error_code and "
-           "error_description", Action.READ_BATCHES, "BatchResult", params=(TENANT_HEADER, SUB_BATCH), text=True,
-           errors=BULK_READ_403 + ((404, "no such batch"),),
-           description="text/csv, streamed; status is SUCCESS, FAILURE or PENDING."),
+           "error_description", Action.READ_BATCHES, "BatchResult", params=(TENANT_HEADER, SUB_BATCH, SUB_BATCH_ID),
+           text=True,
+           errors=BULK_READ_403 + (NO_BATCH,),
+           description="text/csv, streamed; status is SUCCESS, FAILURE or PENDING. A cell that starts with =, +, "
+                       "-, @, a tab or a carriage return is written with a leading ' (a spreadsheet runs none), "
+                       "unless it is a number such as -850.50. subBatchId is subBatch by the summary's name."),
     ), path_params=(BATCH_ID,)),
     Route("/api/v1/batchtransactions/{batch_id}/approve", "batches", "approval", "bulk", (
         Op("POST", "approve_batch", "Approve a batch awaiting approval: its rows are paid", Action.APPROVE_BATCHES,
            "BatchSummary", params=(TENANT_HEADER,),
            errors=((403, "the key that submitted the batch (maker-checker), or no Platform-TenantId"),
-                   (404, "no such batch"), (409, "the batch is not awaiting approval")),
+                   NO_BATCH, (409, "the batch is not awaiting approval")),
            description="A money decision, for treasury and admin keys, by another key than the submitter's; "
                        "audited."),
     ), path_params=(BATCH_ID,)),
@@ -582,7 +603,7 @@ ROUTES: tuple[Route, ...] = (
         Op("POST", "reject_batch", "Reject a batch awaiting approval: nothing is paid", Action.APPROVE_BATCHES,
            "BatchSummary", body=BATCH_REJECTION, params=(TENANT_HEADER,),
            errors=((403, "the key that submitted the batch (maker-checker), or no Platform-TenantId"),
-                   (404, "no such batch"), (409, "the batch is not awaiting approval"))),
+                   NO_BATCH, (409, "the batch is not awaiting approval"))),
     ), path_params=(BATCH_ID,)),
     Route("/api/v1/batchtransactions/{batch_id}/confirm", "batches", "confirmation", "bulk", (
         Op("POST", "confirm_batch", "Confirm a dated batch awaiting confirmation: it goes on to be paid",
@@ -675,15 +696,14 @@ ROUTES: tuple[Route, ...] = (
     )),
     Route("/api/v1/payments/{uetr}", "payments", None, "tracking", (
         Op("GET", "get_payment", "A payment by its UETR: where it stands, its dates, references and timeline",
-           Action.TRACK_PAYMENTS, "Payment", errors=((404, "no payment with this UETR (or a malformed one), or "
-                                                            "one this key may not see"),),
+           Action.TRACK_PAYMENTS, "Payment", errors=PAYMENT_HIDDEN,
            description="Store transfers' payment orders and bulk rows alike. Accounts are masked to their last "
                        "four digits. A partner key sees its merchant's payments, a tenant key its tenant's."),
     ), path_params=(PAYMENT_UETR,)),
     Route("/api/v1/payments/{uetr}/receipt", "payments", "receipt", "tracking", (
         Op("GET", "get_payment_receipt", "A payment's receipt, as a PDF: UETR, parties (masked), amount, dates, "
            "status", Action.TRACK_PAYMENTS, "Receipt", text=True,
-           errors=((404, "no payment with this UETR (or a malformed one), or one this key may not see"),)),
+           errors=PAYMENT_HIDDEN),
     ), path_params=(PAYMENT_UETR,)),
     Route("/api/v1/api-keys", "api_keys", "collection", "operations", (
         Op("GET", "list_api_keys", "API keys (never the keys themselves), newest first", KEYS, "ApiKeyPage",

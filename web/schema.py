@@ -3,9 +3,11 @@ so that what the schema allows is what the server accepts, and the reverse."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 import falcon
@@ -25,6 +27,13 @@ TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 # At least one character that is not white space, with white space as JSON Schema (ECMA-262) counts it,
 # so that the schema and this server agree on every character (Python's \s also takes \x1c-\x1f).
 NON_BLANK = r"[^\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+# Text from clients is shown in operators' terminals and pages: no control character (C0, DEL, C1) gets in.
+CONTROL = r"\x00-\x1f\x7f-\x9f"
+PLAIN_TEXT = rf"^[^{CONTROL}]*$"
+PLAIN_TEXT_HINT = "holds no control characters (U+0000 to U+001F, U+007F to U+009F)"
+# A name: plain text with at least one character that is neither white space nor a control character.
+NAME = rf"^[^{CONTROL}]*[^{CONTROL} \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff][^{CONTROL}]*$"
+NAME_HINT = "cannot be blank and holds no control characters (U+0000 to U+001F, U+007F to U+009F)"
 
 
 def invalid(description: str) -> falcon.HTTPError:
@@ -36,7 +45,14 @@ def _is_int(value: Any) -> bool:
 
 
 def _matches(pattern: str, value: str) -> bool:
-    return re.search(pattern, value) is not None
+    """Whether ``value`` matches the pattern as JSON Schema reads it (ECMA-262): there ``$`` is the end of the
+    text, where Python's would also take a last newline before it."""
+    return _as_python(pattern).search(value) is not None
+
+
+@functools.lru_cache(maxsize=None)
+def _as_python(pattern: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"(?<!\\)\$", r"\\Z", pattern))
 
 
 @dataclass(frozen=True)
@@ -96,6 +112,27 @@ class Field:
         if self.pattern and not _matches(self.pattern, value):
             raise invalid(f"{self.name} {self.pattern_hint or 'does not match ' + self.pattern}")
         return value
+
+    def _check_decimal(self, value: Any) -> str:
+        """An amount in major units, as a decimal string or a JSON number read exactly (never a float);
+        kept as the text of its decimal, to be read by the money rules."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        elif isinstance(value, Decimal):
+            value = format(value, "f")  # fixed point: 1E+3 is 1000
+        if not isinstance(value, str):
+            raise invalid(f"{self.name} is a decimal amount, as a string (\"850.50\") or a number (850.50)")
+        return self._check_string(value)
+
+    def _check_notes(self, value: Any) -> Any:
+        """Text, or an object of texts (the seed's ``{"branch": ..., "name": ...}``)."""
+        if isinstance(value, dict) and len(value) <= MAX_NOTES and all(
+                isinstance(v, str) and len(v) <= NOTE_LENGTH for v in value.values()):
+            return value
+        if isinstance(value, str) and len(value) <= NOTE_LENGTH:
+            return value
+        raise invalid(f"{self.name} is a text or an object of at most {MAX_NOTES} texts, each at most {NOTE_LENGTH} "
+                      "characters")
 
     def _check_code(self, value: Any) -> str:
         """A code given as text or as a number (STP's return causes come either way); kept as text."""
@@ -184,6 +221,12 @@ class Field:
             return {"type": "string", "format": "date-time"}
         if self.kind == "transfers":
             return {"type": "array", "minItems": 1, "maxItems": MAX_ROUTE_PARTS, "items": ROUTE_PART.json_schema()}
+        if self.kind == "decimal":
+            return {"anyOf": [{"type": "string", "maxLength": self.max_length, "pattern": self.pattern},
+                              {"type": "number", "minimum": 0, "exclusiveMaximum": DECIMAL_BOUND}]}
+        if self.kind == "notes":
+            text = {"type": "string", "maxLength": NOTE_LENGTH}
+            return {"anyOf": [text, {"type": "object", "maxProperties": MAX_NOTES, "additionalProperties": text}]}
         return {"type": "array", "maxItems": MAX_TIERS, "items": TIER.json_schema()}
 
 
@@ -286,13 +329,23 @@ TIER = Body("Tier", (Field("min_origination", "integer", required=True, minimum=
                      Field("commission_rate", "rate", required=True)))
 MAX_ROUTE_PARTS = 1000
 DECIMAL_AMOUNT = r"^[0-9]{1,15}(\.[0-9]{1,4})?$"
+DECIMAL_BOUND = 10**15  # above the pattern's largest (15 digits): a number is below it
+MAX_NOTES, NOTE_LENGTH = 16, 255
+
+
+def route_amount(description: str) -> Field:
+    """An amount of a payment route: a decimal string, or a JSON number as the seed writes it (read exactly)."""
+    return Field("amount", "decimal", description, required=True, max_length=32, pattern=DECIMAL_AMOUNT,
+                 pattern_hint="is a decimal amount such as 850.50, with at most 15 digits and 4 decimals")
+
+
 ROUTE_PART = Body("RoutePart", (
     Field("account", "string", "the payee's identifier (a wallet, a CLABE, an MSISDN)", required=True, max_length=64,
-          pattern=NON_BLANK, pattern_hint="cannot be blank"),
-    Field("amount", "string", "a decimal in major units", required=True, max_length=32, pattern=DECIMAL_AMOUNT,
-          pattern_hint="is a decimal amount such as 850.50"),
+          pattern=NAME, pattern_hint=NAME_HINT),
+    route_amount("a decimal in major units"),
     Field("currency", "string", "ISO 4217, the route's own", required=True, max_length=3),
-    Field("notes", "string", "shown to the payee", max_length=255),
+    Field("notes", "notes", "shown to the payee: a text, or an object of texts whose name is the payee's name "
+          "(the note a SPEI order carries)"),
 ))
 
 
@@ -314,6 +367,7 @@ class Param:
     default: Any = None
     format: str | None = None  # date-time: the value is read as an RFC 3339 time
     required: bool = False  # absent, ``read`` answers 422 (responders that answer otherwise read it themselves)
+    empty_is_absent: bool = False  # given empty, read as absent (a client that sends the header always)
 
     def read(self, req: falcon.Request) -> Any:
         if self.location == "header":
@@ -326,6 +380,8 @@ class Param:
         if raw is None:
             if self.required:
                 raise invalid(f"{self.name} is required")
+            return self.default
+        if raw == "" and self.empty_is_absent and not self.required:
             return self.default
         if raw == "":
             raise invalid(f"{self.name} is empty; leave it out for the default")
@@ -365,7 +421,7 @@ class Param:
                            ("format", self.format), ("default", self.default)):
             if value is not None:
                 schema[key] = value
-        if self.kind == "string" and not self.choices:
+        if self.kind == "string" and not self.choices and not self.empty_is_absent:
             schema.setdefault("minLength", 1)
         return {"name": self.name, "in": self.location, "required": self.location == "path" or self.required,
                 "description": self.description, "schema": schema}

@@ -12,7 +12,8 @@ from chaos.cli import cli as chaos_cli
 from workers.cli_batch import batch_app
 from workers.cli_dates import dates_app
 from workers.cli_keys import keys_app
-from workers.cli_support import console, container_for, database_url, err, fail, operator_name, shown_url
+from workers.cli_support import (console, container_for, database_url, err, fail, operator_name, plain, shown,
+                                 shown_url)
 
 app = typer.Typer(help="dispersa: disbursement engine (ledger, SPEI payouts, bulk files).", no_args_is_help=True,
                   add_completion=False)
@@ -68,7 +69,7 @@ def ledger_verify() -> None:
     container = container_for(database_url())
     report = check_ledger(container.uow, container.sessions, "cli")
     for line in report.violations:  # plain print: one line per violation, never wrapped
-        print(line)
+        print(plain(line))
     print(report.summary())
     raise typer.Exit(1 if report.violations else 0)
 
@@ -77,7 +78,8 @@ def ledger_verify() -> None:
 def apikey_create(role: str = typer.Option(..., help="admin, treasury, operator or partner"),
                   owner: str = typer.Option(..., help="e-mail address of the person the key belongs to: dual "
                                             "control compares people, not keys"),
-                  merchant: Optional[int] = typer.Option(None, help="the merchant a partner key may see"),
+                  merchant: Optional[int] = typer.Option(None, help="the merchant a partner key may see (partner keys "
+                                                         "only)"),
                   label: str = typer.Option("", help="who or what the key is for")) -> None:
     """Create an API key for a person and print it on the last line (only its hash is stored)."""
     from usecases.access import new_api_key
@@ -90,7 +92,8 @@ def apikey_create(role: str = typer.Option(..., help="admin, treasury, operator 
             uow.commit()
     except (UseCaseError, NotFound) as e:
         fail(str(e))
-    err.print(f"API key {key_id} ({role}, {owner.strip().lower()}) created; it is shown this once:", highlight=False)
+    err.print(f"API key {key_id} ({shown(role)}, {shown(owner.strip().lower())}) created; it is shown this once:",
+              highlight=False)
     print(key)
 
 
@@ -109,7 +112,8 @@ def apikey_list() -> None:
         table.add_column(column, justify="right" if column in ("id", "merchant") else "left",
                          no_wrap=column in ("prefix", "owner"))
     for k in page.items:
-        table.add_row(str(k["id"]), k["prefix"] + "…", k["role"], k["owner"], str(k["merchant_id"] or ""), k["label"],
+        table.add_row(str(k["id"]), shown(k["prefix"]) + "…", k["role"], shown(k["owner"]), str(k["merchant_id"] or ""),
+                      shown(k["label"]),
                       k["created_at"].strftime("%Y-%m-%d %H:%M"),
                       k["revoked_at"].strftime("%Y-%m-%d %H:%M") if k["revoked_at"] else "")
     console.print(table)
@@ -134,31 +138,33 @@ def apikey_revoke(key_id: int = typer.Argument(..., help="the key's id (see `dis
 @dlq_app.command("list")
 def dlq_list(queue: Optional[str] = typer.Option(None, help="only this queue (ledger, bank, ops)"),
              actor: Optional[str] = typer.Option(None, help="only this actor (contribute, ...)"),
-             status: str = typer.Option("dead", help="dead, requeued, dropped or all")) -> None:
+             status: str = typer.Option("dead", help="dead (waiting for treasury), requeued, dropped or all, as "
+                                                     "the API's status")) -> None:
     """Dead letters as a table, newest first: by default those still dead, waiting for treasury."""
     from rich.table import Table
 
-    from domain.dead_letters import DeadLetterStatus
+    from domain.dead_letters import LISTED
     from usecases import queries
 
-    if status != "all" and status not in {s.value for s in DeadLetterStatus}:
-        fail(f"status is dead, requeued, dropped or all, not {status!r}")
+    if status not in LISTED:
+        fail(f"status is {', '.join(LISTED[:-1])} or {LISTED[-1]}, not {status!r}")
     container = container_for(database_url())
     with container.uow() as uow:
-        page = queries.dead_letters(uow, 1, 10_000, queue, actor, None if status == "all" else status)
-    table = Table(title=f"dead letters ({page.total}, {status})")
+        page = queries.dead_letters(uow, 1, 10_000, queue, actor, status)
+    table = Table(title=f"dead letters ({page.total}, {shown(status)})")
     for column in ("id", "queue", "actor", "args", "attempts", "deaths", "died (UTC)", "status", "error"):
         table.add_column(column, justify="right" if column in ("id", "attempts", "deaths") else "left",
                          overflow="fold")
     for d in page.items:
-        table.add_row(str(d["id"]), d["queue_name"], d["actor_name"], ", ".join(map(str, d["args"])),
-                      str(d["attempts"]), str(d["deaths"]), d["died_at"].strftime("%Y-%m-%d %H:%M:%S"), d["status"],
-                      d["error"][:160])
+        table.add_row(str(d["id"]), shown(d["queue_name"]), shown(d["actor_name"]),
+                      shown(", ".join(map(str, d["args"]))), str(d["attempts"]), str(d["deaths"]),
+                      d["died_at"].strftime("%Y-%m-%d %H:%M:%S"), d["status"], shown(d["error"][:160]))
     console.print(table)
 
 
-def _resolve_each(ids: list[int], act: Any, verb: str) -> None:
-    """Run ``act(uow, id)`` for each id in its own transaction, audited; a table of what became of each."""
+def _resolve_each(ids: list[int], act: Any, verb: str, done: str) -> None:
+    """Run ``act(uow, id)`` for each id in its own transaction, audited; a table of what became of each
+    (``done``, the verb's past participle, or "not ``done``")."""
     from rich.table import Table
 
     from usecases.access import audit
@@ -178,10 +184,10 @@ def _resolve_each(ids: list[int], act: Any, verb: str) -> None:
                        "queue": letter.queue_name, "args": list(letter.args),
                        "status": {"old": "dead", "new": letter.status.value}, "resolution": letter.resolution})
                 uow.commit()
-            table.add_row(str(dead_letter_id), letter.actor_name, ", ".join(map(str, letter.args)), verb + "d")
+            table.add_row(str(dead_letter_id), shown(letter.actor_name), shown(", ".join(map(str, letter.args))), done)
         except (UseCaseError, NotFound) as e:
             failed += 1
-            table.add_row(str(dead_letter_id), "", "", f"not {verb}d: {e}")
+            table.add_row(str(dead_letter_id), "", "", f"not {done}: {shown(e)}")
     console.print(table)
     raise typer.Exit(1 if failed else 0)
 
@@ -200,7 +206,7 @@ def dlq_requeue(ids: Optional[list[int]] = typer.Argument(None, help="dead lette
         with container_for(database_url()).uow() as uow:
             ids = uow.dead_letters.dead(queue)
     who = operator_name()
-    _resolve_each(list(ids or []), lambda uow, i: dead_letters.requeue(uow, i, who), "requeue")
+    _resolve_each(list(ids or []), lambda uow, i: dead_letters.requeue(uow, i, who), "requeue", "requeued")
 
 
 @dlq_app.command("drop")
@@ -212,7 +218,8 @@ def dlq_drop(dead_letter_id: int = typer.Argument(..., help="the dead letter's i
     if not reason.strip() or len(reason) > 255:
         fail("the reason is 1 to 255 characters")
     who = operator_name()
-    _resolve_each([dead_letter_id], lambda uow, i: dead_letters.drop(uow, i, who, reason.strip()), "drop")
+    _resolve_each([dead_letter_id], lambda uow, i: dead_letters.drop(uow, i, who, reason.strip()), "drop",
+                  "dropped")
 
 
 def read_config(path: str | None) -> dict[str, Any]:
@@ -256,14 +263,14 @@ def tenant_create(name: str = typer.Argument(..., help="the tenant's name, as Pl
     except (UseCaseError, NotFound) as e:
         fail(str(e))
     if done.created:  # the tenant checks our acknowledgements' X-Signature-SHA256 with it
-        err.print(f"tenant {name} created; its acknowledgements are signed (HMAC-SHA256) with the secret "
+        err.print(f"tenant {shown(name)} created; its acknowledgements are signed (HMAC-SHA256) with the secret "
                   f"{done.tenant.secret}", highlight=False, soft_wrap=True)
-    err.print(f"tenant {name} {'created' if done.created else 'updated'}; its new API key, shown this once:",
+    err.print(f"tenant {shown(name)} {'created' if done.created else 'updated'}; its new API key, shown this once:",
               highlight=False)
     print(key)
 
 
-@tenant_app.command("fund")
+@tenant_app.command("fund", context_settings={"ignore_unknown_options": True})  # -5 is an amount, refused
 def tenant_fund(name: str = typer.Argument(..., help="the tenant's name"),
                 amount: str = typer.Argument(..., help="a decimal in major units, such as 25000 or 25000.50"),
                 currency: str = typer.Argument(..., help="ISO 4217 code, such as USD")) -> None:
@@ -283,7 +290,7 @@ def tenant_fund(name: str = typer.Argument(..., help="the tenant's name"),
         fail(str(e))
     from domain.money import Money
 
-    print(f"tenant {name}: float credited with {money}; balance {Money(balance, money.currency)}")
+    print(f"tenant {plain(name)}: float credited with {money}; balance {Money(balance, money.currency)}")
 
 
 @stp_app.command("sign")

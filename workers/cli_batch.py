@@ -11,7 +11,7 @@ import typer
 from rich.progress import Progress
 
 from adapters.settings import Settings
-from workers.cli_support import console, container_for, database_url, err, fail, operator_name
+from workers.cli_support import console, container_for, database_url, err, fail, operator_name, json_text, shown
 
 batch_app = typer.Typer(help="Bulk batches: files of payments submitted for a tenant, and how they stand.",
                         no_args_is_help=True)
@@ -66,7 +66,7 @@ def read_batch_file(file: str) -> BatchFile:
             if not isinstance(items, list) or not items:
                 fail(f"{file} is not a non-empty JSON array of payments (the seed's raw items)")
             text = as_csv(items)
-            check_header(io.BytesIO(text), dated=False)
+            check_header(io.BytesIO(text), dated=False, items=True)
             return BatchFile(path, "raw", sha, hashlib.sha256(text).hexdigest(), limit * 4, text)
         digest = hashlib.sha256()
         with path.open("rb") as f:
@@ -95,7 +95,7 @@ def store_batch_file(container: Any, tenant_name: str, batch_file: BatchFile, da
     def check(stored: Stored, written: Any) -> None:
         if stored.sha256 != batch_file.stored_sha256:
             raise FileError("the file changed while it was read: run the command again")
-        check_header(written, dated)
+        check_header(written, dated, items=batch_file.csv is not None)  # a JSON file's items as CSV
 
     try:
         if batch_file.csv is not None:
@@ -177,9 +177,10 @@ def batch_submit(file: str = typer.Argument(..., help="a CSV file of the seed's 
         except (UseCaseError, NotFound) as e:  # Conflict: another submission under the id won the race
             fail(str(e))
         batch_id = batch.batch_id
-    err.print(f"batch {batch_id} of tenant {owner.name} " + (
-        f"received (request id {rid})" if new else f"was received before under request id {rid} with the same "
-                                                   "content: nothing new"), highlight=False, soft_wrap=True)
+    err.print(f"batch {batch_id} of tenant {shown(owner.name)} " + (
+        f"received (request id {shown(rid)})" if new else f"was received before under request id {shown(rid)} with "
+                                                          "the same content: nothing new"), highlight=False,
+              soft_wrap=True)
     if not wait:
         print(batch_id)
         return
@@ -247,19 +248,20 @@ def summary_table(summary: dict[str, Any], tenant: str) -> Any:
     from rich.table import Table
 
     currency = summary["currency"]
-    caption = (f"tenant {tenant}; request id {summary['request_id']}; {summary['filename'] or 'no filename'}; "
+    caption = (f"tenant {shown(tenant)}; request id {shown(summary['request_id'])}; "
+               f"{shown(summary['filename'] or 'no filename')}; "
                f"{summary['rows']} rows, {summary['successPercentage']} % successful; under each count, its amount"
                + (f" in {currency}" if currency else ""))
     if summary["notes"]:
-        caption += f"; {summary['notes']}"
-    table = Table(title=f"batch {summary['batch_id']}: {summary['status']}", caption=caption)
+        caption += f"; {shown(summary['notes'])}"
+    table = Table(title=f"batch {shown(summary['batch_id'])}: {summary['status']}", caption=caption)
     for column in ("", "mode", "status", "total", "successful", "failed", "ongoing"):
         table.add_column(column, justify="left" if column in ("", "mode", "status") else "right")
 
     def add(label: str, mode: str, status: str, part: dict[str, Any]) -> None:
         amounts = ("totalAmount", "successfulAmount", "failedAmount", "pendingAmount")
-        table.add_row(label, mode, status, *(
-            f"{part[count]}\n[dim]{part[amount] if part[amount] is not None else '-'}[/dim]"
+        table.add_row(shown(label), shown(mode), shown(status), *(
+            f"{part[count]}\n[dim]{shown(part[amount]) if part[amount] is not None else '-'}[/dim]"
             for count, amount in zip(("total", "successful", "failed", "ongoing"), amounts)))
         if part.get("currency") is None and len(part.get("amounts") or []) > 1:
             for each in part["amounts"]:
@@ -288,9 +290,7 @@ def show_summary(container: Any, batch_id: str, as_json: bool = False) -> None:
     except NotFound as e:
         fail(str(e))
     if as_json:
-        import json
-
-        print(json.dumps(summary, default=_json_value, ensure_ascii=False))
+        print(json_text(summary, _json_value))
     else:
         console.print(summary_table(summary, tenant))
 

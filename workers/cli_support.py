@@ -2,10 +2,13 @@
 on stderr and checked to be migrated) and the composition root on it."""
 from __future__ import annotations
 
-from typing import Any, NoReturn
+import json
+import re
+from typing import Any, Callable, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from adapters.settings import Settings
 
@@ -13,6 +16,27 @@ console = Console()
 if not console.is_terminal and console.width < 100:  # piped or captured: tables wide enough to read whole
     console = Console(width=100)
 err = Console(stderr=True)
+
+
+# What a terminal must not be sent from client text: control characters (C0, DEL, C1, which move the cursor,
+# clear the screen or set the title) and the Unicode ones that reorder text or break lines.
+UNSHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def plain(value: object) -> str:
+    """Client text (a name, a label, a file name) as any CLI output shows it: each control character as a
+    visible escape (ESC as ``\\x1b``), on the one line it was given on."""
+    return UNSHOWN.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(value))
+
+
+def shown(value: object) -> str:
+    """Client text inside Rich output (tables, captions, ``console.print``): ``plain``, its markup inert."""
+    return escape(plain(value))
+
+
+def json_text(value: Any, default: Callable[[Any], Any]) -> str:
+    """JSON for a terminal: what ``json`` leaves raw (C1, the Unicode controls) written as ``\\u`` escapes."""
+    return UNSHOWN.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, default=default, ensure_ascii=False))
 
 
 def shown_url(url: str) -> str:
@@ -27,7 +51,7 @@ def shown_url(url: str) -> str:
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """One clear line on stderr, and an exit code; never a traceback for a known condition."""
-    err.print(f"error: {message}", highlight=False, soft_wrap=True)
+    err.print(f"error: {shown(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -24,3 +24,6 @@ limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
 accesslog = "-"
+# no control socket (gunicornc): its default path, ~/.gunicorn/gunicorn.ctl, would be one for every web process
+# of the host, each new one taking it from the last (gunicorn before 25.1 has none and ignores this)
+control_socket_disable = True

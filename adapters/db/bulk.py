@@ -3,8 +3,9 @@ batch of a million rows never sits in memory) and their sub-batches. Core statem
 rows are many and plain."""
 from __future__ import annotations
 
+from dataclasses import fields as dataclass_fields
 from datetime import date, datetime
-from typing import Any, Iterable, Sequence, cast
+from typing import Any, Iterable, Sequence, TypeVar, cast
 
 from sqlalchemy import Integer, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -14,10 +15,13 @@ from adapters.db.errors import insert_unless_present
 from adapters.db.types import SEALED_FIELDS
 from adapters.sealing import KEYRING, Bound
 from domain.batches import Batch, BatchStatus, InstructionStatus
+from domain.connectors import Connector
 from domain.errors import NotFound
 from domain.instructions import Instruction
+from domain.sub_batches import SubBatch, SubBatchStatus
 
 B, I, S = t.batches, t.instructions, t.sub_batches
+Entity = TypeVar("Entity", Batch, Instruction, SubBatch)
 BATCH_STATE = ("status", "reason", "rows", "approved_by_key_id", "updated_at", "completed_at", "split_page",
                "split_offset", "settled", "sub_batch_count", "acknowledged", "dated_rows", "parallel_sub_batches",
                "acknowledgements_given_up_at")
@@ -28,21 +32,22 @@ SORTABLE = {"requestFile": B.c.filename, "createdAt": B.c.created_at, "startedAt
             "completedAt": B.c.completed_at, "requestId": B.c.request_id, "status": B.c.status, "id": B.c.id}
 
 
+def _entity(kind: type[Entity], row: Any, **given: Any) -> Entity:
+    """An entity from its row: each field from the column of its name (those in ``given`` as given)."""
+    columns = row._mapping
+    return kind(**{f.name: given[f.name] if f.name in given else columns[f.name] for f in dataclass_fields(kind)})
+
+
 def _batch(row: Any) -> Batch:
-    return Batch(row.batch_id, row.tenant_id, row.request_id, row.content_sha256, row.source, row.stored_at,
-                 row.created_at, row.filename, row.purpose, row.callback_url, BatchStatus(row.status), row.reason,
-                 row.rows, row.submitted_by_key_id, row.approved_by_key_id, row.updated_at, row.completed_at,
-                 row.size_bytes, row.split_page, row.split_offset, row.settled, row.sub_batch_count,
-                 row.acknowledged, row.date_type, row.dated_rows, row.id, row.parallel_sub_batches,
-                 row.acknowledgements_given_up_at)
+    return _entity(Batch, row)
 
 
 def _instruction(row: Any) -> Instruction:
-    return Instruction(row.batch_pk, row.row, row.instruction_id, row.uetr, row.payment_mode, row.connector,
-                       row.payee_identifier, row.amount, row.currency, InstructionStatus(row.status),
-                       dict(row.fields), row.sub_batch, row.error_code, row.error_description, row.connector_reference,
-                       row.payment_order_id, row.attempts, row.started_at, row.completed_at, row.id, row.rail,
-                       row.requested_date, row.execution_date, row.delivery_date)
+    return _entity(Instruction, row, fields=dict(row.fields))
+
+
+def _sub_batch(row: Any) -> SubBatch:
+    return _entity(SubBatch, row)
 
 
 class Batches:
@@ -57,7 +62,7 @@ class Batches:
             batch_id=batch.batch_id, tenant_id=batch.tenant_id, request_id=batch.request_id,
             content_sha256=batch.content_sha256, filename=batch.filename, purpose=batch.purpose,
             callback_url=batch.callback_url, source=batch.source, stored_at=batch.stored_at,
-            status=batch.status.value, rows=batch.rows, submitted_by_key_id=batch.submitted_by_key_id,
+            status=batch.status, rows=batch.rows, submitted_by_key_id=batch.submitted_by_key_id,
             created_at=batch.created_at, updated_at=batch.created_at, size_bytes=batch.size_bytes,
             date_type=batch.date_type), lambda: self.of_request(batch.tenant_id, batch.request_id) is not None)
         if result is not None:
@@ -94,8 +99,7 @@ class Batches:
     def save(self, batch: Batch) -> None:
         """Write where the batch stands (its row is locked by the caller)."""
         self._session.execute(update(B).where(B.c.id == batch.id).values(
-            {name: (getattr(batch, name).value if name == "status" else getattr(batch, name))
-             for name in BATCH_STATE}))
+            {name: getattr(batch, name) for name in BATCH_STATE}))
 
     def count_settled(self, batch: Batch, settled: int) -> None:
         """Add ``settled`` rows to the batch's settled count, in SQL, so that concurrent steps add up."""
@@ -116,16 +120,16 @@ class Batches:
     def due_sub_batches(self, due: date, limit: int) -> list[tuple[str, int]]:
         """(batch_id, sub-batch) of processing batches holding a pending row whose execution date has come."""
         rows = self._session.execute(select(B.c.batch_id, I.c.sub_batch).select_from(I.join(B, B.c.id == I.c.batch_pk))
-                                     .where(B.c.status == BatchStatus.PROCESSING.value,
-                                            I.c.status == InstructionStatus.PENDING.value,
+                                     .where(B.c.status == BatchStatus.PROCESSING,
+                                            I.c.status == InstructionStatus.PENDING,
                                             I.c.sub_batch.is_not(None), I.c.execution_date <= due)
                                      .group_by(B.c.batch_id, I.c.sub_batch).limit(limit)).all()
-        return [(r[0], int(r[1])) for r in rows]
+        return [(r.batch_id, int(r.sub_batch)) for r in rows]
 
     def standing(self, before: datetime, limit: int) -> list[Batch]:
         """Queued or processing batches not touched since ``before``."""
         return [_batch(r) for r in self._session.execute(select(B).where(
-            B.c.status.in_([BatchStatus.QUEUED.value, BatchStatus.PROCESSING.value]), B.c.updated_at < before)
+            B.c.status.in_([BatchStatus.QUEUED, BatchStatus.PROCESSING]), B.c.updated_at < before)
             .order_by(B.c.id).limit(limit))]
 
     def tenant_names(self, tenant_ids: Iterable[int]) -> dict[int, str]:
@@ -148,7 +152,7 @@ class Instructions:
         values = [dict(
             batch_pk=i.batch_pk, row=i.row, instruction_id=i.instruction_id, uetr=i.uetr, fields=dict(i.fields),
             payment_mode=i.payment_mode, connector=i.connector, payee_identifier=Bound(i.payee_identifier[:64], i.uetr),
-            amount=i.amount, currency=i.currency[:3], status=i.status.value, error_code=i.error_code,
+            amount=i.amount, currency=i.currency[:3], status=i.status, error_code=i.error_code,
             error_description=i.error_description, dedupe_key=KEYRING.digest(key) if key else None, created_at=at,
             updated_at=at, rail=i.rail, requested_date=i.requested_date, completed_at=i.completed_at)
             for i, key in zip(rows, dedupe_keys)]
@@ -178,20 +182,20 @@ class Instructions:
 
     def count(self, batch_pk: int, status: InstructionStatus | None = None) -> int:
         """How many rows the batch has (of one status, when given)."""
-        where = [I.c.batch_pk == batch_pk] + ([I.c.status == status.value] if status else [])
+        where = [I.c.batch_pk == batch_pk] + ([I.c.status == status] if status else [])
         return int(self._session.execute(select(func.count()).select_from(I).where(*where)).scalar_one())
 
     def ongoing(self, batch_pk: int) -> int:
         """Rows not settled yet."""
         return int(self._session.execute(select(func.count()).select_from(I).where(
-            I.c.batch_pk == batch_pk, I.c.status.in_([InstructionStatus.PENDING.value,
-                                                      InstructionStatus.IN_PROGRESS.value]))).scalar_one())
+            I.c.batch_pk == batch_pk, I.c.status.in_([InstructionStatus.PENDING,
+                                                      InstructionStatus.IN_PROGRESS]))).scalar_one())
 
     def pending_of_sub_batch(self, batch_pk: int, number: int, limit: int, due: date | None = None) -> list[Instruction]:
         """Up to ``limit`` of the sub-batch's rows not handed over yet (of those, with ``due``, only the ones
         whose execution date has come), locked, in their order."""
         stmt = select(I).with_hint(I, "FORCE INDEX (ix_instructions_sub_batch_status)", "mysql").where(
-            I.c.batch_pk == batch_pk, I.c.sub_batch == number, I.c.status == InstructionStatus.PENDING.value)
+            I.c.batch_pk == batch_pk, I.c.sub_batch == number, I.c.status == InstructionStatus.PENDING)
         if due is not None:
             stmt = stmt.where(or_(I.c.execution_date.is_(None), I.c.execution_date <= due))
         return [_instruction(r) for r in self._session.execute(
@@ -200,31 +204,32 @@ class Instructions:
     def has_pending(self, batch_pk: int, number: int) -> bool:
         """Whether the sub-batch has a row not handed over yet (no lock: the caller holds the sub-batch's)."""
         return self._session.execute(select(I.c.id).where(
-            I.c.batch_pk == batch_pk, I.c.sub_batch == number, I.c.status == InstructionStatus.PENDING.value)
+            I.c.batch_pk == batch_pk, I.c.sub_batch == number, I.c.status == InstructionStatus.PENDING)
             .limit(1)).first() is not None
 
     def in_doubt_of_sub_batch(self, batch_pk: int, number: int) -> list[Instruction]:
         """The sub-batch's rows handed to a remote connector with no answer recorded (no reference)."""
         return [_instruction(r) for r in self._session.execute(select(I).where(
-            I.c.batch_pk == batch_pk, I.c.sub_batch == number, I.c.status == InstructionStatus.IN_PROGRESS.value,
+            I.c.batch_pk == batch_pk, I.c.sub_batch == number, I.c.status == InstructionStatus.IN_PROGRESS,
             I.c.connector_reference.is_(None)).order_by(I.c.position, I.c.id))]
 
     def fail_pending(self, batch_pk: int, code: str, description: str, at: datetime) -> list[str]:
         """Every row not handed over yet fails with the reason (a batch stopped before money moved); their UETRs."""
         uetrs = list(self._session.scalars(select(I.c.uetr).where(
-            I.c.batch_pk == batch_pk, I.c.status == InstructionStatus.PENDING.value).with_for_update()))
+            I.c.batch_pk == batch_pk, I.c.status == InstructionStatus.PENDING).with_for_update()))
         self._session.execute(update(I).where(
-            I.c.batch_pk == batch_pk, I.c.status == InstructionStatus.PENDING.value).values(
-            status=InstructionStatus.FAILURE.value, error_code=code[:32], error_description=description[:512],
+            I.c.batch_pk == batch_pk, I.c.status == InstructionStatus.PENDING).values(
+            status=InstructionStatus.FAILURE, error_code=code[:32], error_description=description[:512],
             completed_at=at, updated_at=at))
         return uetrs
 
-    def pending_modes(self, batch_pk: int) -> list[tuple[str, str | None, int, int]]:
+    def pending_modes(self, batch_pk: int) -> list[tuple[str, Connector | None, int, int]]:
         """(payment mode, connector, pending rows, first row) of the batch, in the order modes first appear."""
-        rows = self._session.execute(select(I.c.payment_mode, I.c.connector, func.count(), func.min(I.c.row)).where(
-            I.c.batch_pk == batch_pk, I.c.status == InstructionStatus.PENDING.value).group_by(
-            I.c.payment_mode, I.c.connector).order_by(func.min(I.c.row))).all()
-        return [(r[0], r[1], int(r[2]), int(r[3])) for r in rows]
+        first = func.min(I.c.row).label("first_row")
+        rows = self._session.execute(select(I.c.payment_mode, I.c.connector, func.count().label("pending"), first)
+                                     .where(I.c.batch_pk == batch_pk, I.c.status == InstructionStatus.PENDING)
+                                     .group_by(I.c.payment_mode, I.c.connector).order_by(first)).all()
+        return [(r.payment_mode, r.connector, int(r.pending), int(r.first_row)) for r in rows]
 
     def assign_sub_batch(self, batch_pk: int, payment_mode: str, first: int, size: int, order_by: str | None) -> None:
         """Number the mode's pending rows into sub-batches ``first``, ``first + 1``, … of ``size`` rows,
@@ -243,7 +248,7 @@ class Instructions:
             keys = [func.length(value), value, I.c.row] if order_by == "id" else [value, I.c.row]  # 2 before 10
         ranked = select(I.c.id, (func.row_number().over(order_by=keys) - 1).label("rank")).where(
             I.c.batch_pk == batch_pk, I.c.payment_mode == payment_mode,
-            I.c.status == InstructionStatus.PENDING.value).subquery()
+            I.c.status == InstructionStatus.PENDING).subquery()
         number = (first + (ranked.c.rank - ranked.c.rank % size) / size).cast(Integer)  # exact on MySQL and SQLite
         self._session.execute(update(I).where(I.c.id == ranked.c.id).values(sub_batch=number, position=ranked.c.rank))
 
@@ -251,7 +256,7 @@ class Instructions:
         """As ``assign_sub_batch``, ordered here: a sealed field's tokens say nothing of its order."""
         found = self._session.execute(select(I.c.id, I.c.row, I.c.fields).where(
             I.c.batch_pk == batch_pk, I.c.payment_mode == payment_mode,
-            I.c.status == InstructionStatus.PENDING.value)).all()
+            I.c.status == InstructionStatus.PENDING)).all()
         ranked = sorted(found, key=lambda r: (str(r.fields.get(order_by, "")), r.row))
         if ranked:
             self._session.execute(update(I).where(I.c.id == bindparam("_id")).values(
@@ -270,7 +275,7 @@ class Instructions:
         stmt = update(I).where(I.c.id == bindparam("_id")).values(
             {name: bindparam(name) for name in INSTRUCTION_STATE} | {"updated_at": bindparam("_at")})
         self._session.execute(stmt, [
-            {name: (getattr(i, name).value if name == "status" else getattr(i, name)) for name in INSTRUCTION_STATE}
+            {name: getattr(i, name) for name in INSTRUCTION_STATE}
             | {"_id": i.id, "_at": at} for i in rows])
 
     def by_uetr(self, uetr: str, lock: bool = False) -> Instruction:
@@ -295,21 +300,22 @@ class Instructions:
         if sub_batch is not None:
             where.append(I.c.sub_batch.is_(None) if sub_batch < 0 else I.c.sub_batch == sub_batch)
         if status:
-            where.append(I.c.status.in_([s.value for s in status]))
+            where.append(I.c.status.in_(list(status)))
         stmt = select(I).where(*where).order_by(I.c.row).offset(offset).limit(limit)
         return [_instruction(r) for r in self._session.execute(stmt)]
 
     def tally(self, batch_pk: int) -> list[tuple[int | None, InstructionStatus, str, int, int]]:
         """(sub-batch, status, currency, rows, amount in minor units) of the batch's rows."""
         rows = self._session.execute(select(
-            I.c.sub_batch, I.c.status, I.c.currency, func.count(), func.coalesce(func.sum(I.c.amount), 0)).where(
+            I.c.sub_batch, I.c.status, I.c.currency, func.count().label("rows"),
+            func.coalesce(func.sum(I.c.amount), 0).label("amount")).where(
             I.c.batch_pk == batch_pk).group_by(I.c.sub_batch, I.c.status, I.c.currency)).all()
-        return [(r[0], InstructionStatus(r[1]), str(r[2]), int(r[3]), int(r[4])) for r in rows]
+        return [(r.sub_batch, r.status, str(r.currency), int(r.rows), int(r.amount)) for r in rows]
 
-    def in_progress_since(self, before: datetime, connectors: Sequence[str], limit: int) -> list[Instruction]:
+    def in_progress_since(self, before: datetime, connectors: Iterable[Connector], limit: int) -> list[Instruction]:
         """Rows handed to an asynchronous connector before ``before`` and still waiting for its word."""
         return [_instruction(r) for r in self._session.execute(select(I).where(
-            I.c.status == InstructionStatus.IN_PROGRESS.value, I.c.connector.in_(list(connectors)),
+            I.c.status == InstructionStatus.IN_PROGRESS, I.c.connector.in_(list(connectors)),
             I.c.updated_at < before).order_by(I.c.id).limit(limit))]
 
 
@@ -319,46 +325,42 @@ class SubBatches:
     def __init__(self, session: Session):
         self._session = session
 
-    def add(self, batch_pk: int, number: int, payment_mode: str, connector: str | None, rows: int,
-            at: datetime) -> None:
+    def add(self, sub: SubBatch) -> None:
         """Record a sub-batch, unless it is recorded already (a plan run twice)."""
         insert_unless_present(self._session, insert(S).values(
-            batch_pk=batch_pk, number=number, payment_mode=payment_mode, connector=connector, rows=rows,
-            status="pending", created_at=at, updated_at=at), lambda: self._session.execute(select(S.c.id).where(
-                S.c.batch_pk == batch_pk, S.c.number == number)).first() is not None)
+            batch_pk=sub.batch_pk, number=sub.number, payment_mode=sub.payment_mode, connector=sub.connector,
+            rows=sub.rows, status=sub.status, created_at=sub.created_at, updated_at=sub.updated_at or sub.created_at),
+            lambda: self.get(sub.batch_pk, sub.number) is not None)
 
-    def lock(self, batch_pk: int, number: int) -> Any:
-        """The sub-batch's row, locked; NotFound when there is none."""
+    def lock(self, batch_pk: int, number: int) -> SubBatch:
+        """The sub-batch, its row locked; NotFound when there is none."""
         row = self._session.execute(select(S).where(S.c.batch_pk == batch_pk, S.c.number == number)
                                     .with_for_update()).first()
         if row is None:
             raise NotFound(f"sub-batch {number} of batch {batch_pk} does not exist")
-        return row
+        return _sub_batch(row)
 
-    def mark(self, batch_pk: int, number: int, status: str, at: datetime) -> None:
-        """Move a sub-batch to executing (its start) or done (its end)."""
-        values: dict[str, Any] = {"status": status, "updated_at": at}
-        if status == "executing":
-            values["started_at"] = at
-        if status == "done":
-            values["completed_at"] = at
-        self._session.execute(update(S).where(S.c.batch_pk == batch_pk, S.c.number == number).values(values))
+    def save(self, sub: SubBatch) -> None:
+        """Write where the sub-batch stands (its row is locked by the caller)."""
+        self._session.execute(update(S).where(S.c.id == sub.id).values(
+            status=sub.status, updated_at=sub.updated_at, started_at=sub.started_at, completed_at=sub.completed_at))
 
     def unfinished(self, batch_pk: int, before: datetime, parallel: int) -> list[int]:
         """Sub-batches not done whose last move was before ``before``, and whose turn has come: the
         executing ones and the first pending ones, never more than ``parallel`` at once."""
         rows = self._session.execute(select(S.c.number, S.c.status, S.c.updated_at).where(
-            S.c.batch_pk == batch_pk, S.c.status != "done").order_by(S.c.number)).all()
-        executing = [r for r in rows if r.status == "executing"]
-        pending = [r for r in rows if r.status == "pending"]
+            S.c.batch_pk == batch_pk, S.c.status != SubBatchStatus.DONE).order_by(S.c.number)).all()
+        executing = [r for r in rows if r.status == SubBatchStatus.EXECUTING]
+        pending = [r for r in rows if r.status == SubBatchStatus.PENDING]
         turn = executing + pending[:max(0, parallel - len(executing))]
         return [r.number for r in turn if r.updated_at < before]
 
-    def of_batch(self, batch_pk: int) -> list[Any]:
+    def of_batch(self, batch_pk: int) -> list[SubBatch]:
         """The batch's sub-batches, by number."""
-        return list(self._session.execute(select(S).where(S.c.batch_pk == batch_pk).order_by(S.c.number)))
+        return [_sub_batch(r) for r in self._session.execute(
+            select(S).where(S.c.batch_pk == batch_pk).order_by(S.c.number))]
 
-    def get(self, batch_pk: int, number: int) -> Any:
-        """The sub-batch's row (no lock), or None when the batch has no sub-batch of this number."""
-        return self._session.execute(select(S).where(S.c.batch_pk == batch_pk, S.c.number == number)).first()
-
+    def get(self, batch_pk: int, number: int) -> SubBatch | None:
+        """The sub-batch (no lock), or None when the batch has no sub-batch of this number."""
+        row = self._session.execute(select(S).where(S.c.batch_pk == batch_pk, S.c.number == number)).first()
+        return _sub_batch(row) if row else None

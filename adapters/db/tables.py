@@ -25,6 +25,9 @@ from domain.wallets import WithdrawalStatus
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus, PaymentOrderStatusChange, PaymentSource
 from domain.merchants import CommissionTierRow, Merchant, MerchantStatus, PaymentOption, Store
 from domain.bank_events import BankEvent, BankEventStatus
+from domain.batches import BatchStatus, InstructionStatus
+from domain.connectors import Connector
+from domain.sub_batches import SubBatchStatus
 from domain.dual_control import EMAIL_LENGTH, AdjustmentRequest, AdjustmentStatus
 from domain.dead_letters import ERROR_LENGTH, DeadLetter, DeadLetterEvent, DeadLetterEventKind, DeadLetterStatus
 from domain.commission import CommissionUpdate
@@ -41,8 +44,8 @@ metadata = MetaData(naming_convention={
 ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER PRIMARY KEY only
 
 
-def enum_of(cls: type[enum.Enum]) -> SAEnum:
-    return SAEnum(cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e],
+def enum_of(cls: type[enum.Enum], length: int = 32) -> SAEnum:
+    return SAEnum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e],
                   validate_strings=True, create_constraint=False)
 
 
@@ -292,7 +295,7 @@ batches = Table(
     Column("callback_url", String(1024)),
     Column("source", String(8), nullable=False),  # csv or raw
     Column("stored_at", String(255), nullable=False),  # where the upload is kept
-    Column("status", String(32), nullable=False),
+    Column("status", enum_of(BatchStatus), nullable=False),
     Column("reason", String(512)),
     Column("rows", Integer, nullable=False, default=0),
     Column("submitted_by_key_id", ID),
@@ -320,9 +323,9 @@ sub_batches = Table(
     Column("batch_pk", ID, ForeignKey("batches.id"), nullable=False),
     Column("number", Integer, nullable=False),
     Column("payment_mode", String(32), nullable=False),
-    Column("connector", String(16)),
+    Column("connector", enum_of(Connector, length=16)),
     Column("rows", Integer, nullable=False),
-    Column("status", String(32), nullable=False),
+    Column("status", enum_of(SubBatchStatus), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("started_at", UtcDateTime),
@@ -338,11 +341,11 @@ instructions = Table(
     Column("instruction_id", String(48), nullable=False, unique=True),
     Column("fields", SealedFields("instructions", "fields"), nullable=False),  # the row as written, for the result file (parties sealed)
     Column("payment_mode", String(32), nullable=False),
-    Column("connector", String(16)),
+    Column("connector", enum_of(Connector, length=16)),
     Column("payee_identifier", Sealed("instructions", "payee_identifier", "uetr"), nullable=False),
     Column("amount", BigInteger),
     Column("currency", String(3), nullable=False, default=""),
-    Column("status", String(16), nullable=False),
+    Column("status", enum_of(InstructionStatus, length=16), nullable=False),
     Column("error_code", String(32)),
     Column("error_description", String(512)),
     Column("connector_reference", String(64)),

@@ -10,6 +10,7 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.types import TypeDecorator
 
 from adapters.sealing import KEYRING, Bound, Misplaced, place
+from domain.bulk_files import UNSPLIT
 from domain.sealed import RefusedValue
 
 ROW_MARK = "#"  # between the row key and the token, as a sealed column is selected (row keys have none)
@@ -100,7 +101,8 @@ class Sealed(TypeDecorator[str]):
             return RefusedValue(f"{self.table}.{self.column} of row {row_key}: {e}")
 
 
-SEALED_FIELDS = ("payer_identifier", "payee_identifier", "note")  # a bulk row's parties and the payee's name
+# a bulk row's parties, the payee's name, and a row that did not split into the columns (it may hold either)
+SEALED_FIELDS = ("payer_identifier", "payee_identifier", "note", UNSPLIT)
 
 
 class SealedFields(TypeDecorator[dict[str, Any]]):

@@ -33,6 +33,7 @@ def test_the_demo_pays_out_and_ends_with_a_passing_ledger_check(tmp_path):
     assert "balance = pending + in transit" in out
     assert out.strip().splitlines()[-1].endswith("0 violations — ledger check passed")
     assert "database: sqlite:///" in done.stderr
+    assert "same type twice" not in done.stdout + done.stderr  # one worker, its middleware added once
     assert not (tmp_path / "dispersa-demo.db").exists()
 
     again = demo(tmp_path, "second")

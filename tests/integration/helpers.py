@@ -411,3 +411,29 @@ def scratch_database(kind: str, tmp_path: Path, name: str) -> Iterator[str]:
         with server.begin() as conn:
             conn.execute(text(drop))
         server.dispose()
+
+
+@contextmanager
+def database_at(kind: str, revision: str, name: str, tmp_path: Path) -> Iterator[str]:
+    """A scratch database (``mariadb`` beside the test one, or the demo's ``sqlite``) migrated to
+    ``revision``; its address. The MariaDB one is dropped afterwards."""
+    from adapters.db.migrate import upgrade
+
+    if kind == "sqlite":  # the demo's database; its tables are rebuilt by some migrations
+        address = f"sqlite:///{tmp_path / f'{name}.db'}"
+        upgrade(address, revision)
+        yield address
+        return
+    url = make_url(MYSQL_URL).set(database=f"{make_url(MYSQL_URL).database}_{name}")
+    server = create_engine(url.set(database=""))
+    with server.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS `{url.database}`"))
+        conn.execute(text(f"CREATE DATABASE `{url.database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+    address = url.render_as_string(hide_password=False)
+    upgrade(address, revision)
+    try:
+        yield address
+    finally:
+        with server.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS `{url.database}`"))
+        server.dispose()

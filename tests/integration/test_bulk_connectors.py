@@ -394,6 +394,12 @@ def test_spei_rows_are_paid_from_the_tenants_float_and_a_return_gives_the_money_
     violations = verify_all(container.sessions).violations
     assert len([v for v in violations if "tenant rentas's MXN float (400000)" in v]) == 2, violations
     assert any("MXN wallets hold 400000; funded 500000 less paid out 200000 is 300000" in v for v in violations)
+    # a row marked paid with no order behind it is found, its status written as the column holds it
+    with container.uow() as uow:
+        uow.session.execute(text("UPDATE instructions SET status = 'success' WHERE `row` = 1"))
+        uow.commit()
+    violations = verify_all(container.sessions).violations
+    assert any(v.endswith("row 1 (success) has 0 payment orders, 0 liquidated") for v in violations), violations
 
 
 def test_a_spei_row_the_bank_refuses_gives_its_money_back_to_the_float(stack: Stack) -> None:

@@ -241,6 +241,11 @@ def test_over_the_api_treasury_lists_requeues_and_drops_and_each_is_audited(
     assert client.simulate_post(f"{path}/drop", json={"reason": "too late"}, headers=keys["treasury"]).status_code == 409
     detail = client.simulate_get(path, headers=keys["treasury"]).json
     assert [e["kind"] for e in detail["history"]] == ["died", "requeued"]
+    listing = {status: client.simulate_get("/api/v1/dead-letters", params=status and {"status": status},
+                                           headers=keys["treasury"]).json["total"] for status in (None, "all", "dead")}
+    assert listing == {None: 0, "all": 1, "dead": 0}  # as the CLI's --status: dead by default, all for every one
+    assert [line for line in dlq(container, "list", "--status", "all").stdout.splitlines() if "contribute" in line]
+    assert "contribute" not in dlq(container, "list").stdout
     [audited] = rows(container, "SELECT action, resource, resource_id, details FROM audit_log "
                                 "WHERE action = 'requeue_dead_letter'")
     assert (audited.resource, audited.resource_id) == ("dead_letter", str(letter["id"]))
@@ -287,6 +292,9 @@ def test_the_cli_lists_requeues_and_drops_dead_letters(container: Container, tra
     assert dlq(container, "drop", str(second)).returncode == 2  # --reason is required
     dropped = dlq(container, "drop", str(second), "--reason", "a duplicate of a void credit")
     assert dropped.returncode == 0, dropped.stderr + dropped.stdout
+    assert "dropped" in dropped.stdout and "dropd" not in dropped.stdout
+    twice = dlq(container, "drop", str(second), "--reason", "again")
+    assert twice.returncode == 1 and "not dropped" in twice.stdout, twice.stdout
     assert dlq(container, "list").stdout.count("contribute") == 0  # none dead any more
     assert "dropped" in dlq(container, "list", "--status", "all").stdout
     assert dlq(container, "requeue").returncode == 2  # ids or --all

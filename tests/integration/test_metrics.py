@@ -9,6 +9,10 @@ import pytest
 from falcon.testing import TestClient
 
 from bootstrap import Container, web_app
+from domain.bank_events import BankEventStatus
+from domain.dead_letters import DeadLetterStatus
+from domain.ledger import TransferStatus
+from domain.payment_orders import PaymentOrderStatus
 from tests.integration.helpers import delivered_credits, enqueue, new_store
 from tests.integration.orders import order_sent
 from usecases import verify
@@ -54,6 +58,20 @@ def test_orders_transfers_the_last_reconciliation_and_ledger_check_are_gauged(co
     assert samples["dispersa_reconciliation_last_mismatches"] == 1  # missing at the bank
     assert samples["dispersa_ledger_check_last_violations"] == 0
     assert samples["dispersa_ledger_check_last_run_timestamp_seconds"] == container.clock().timestamp()
+
+
+def test_on_empty_tables_every_gauge_is_there_at_zero(container: Container) -> None:
+    """An alert on a gauge (dead letters, refused orders) must not wait for the first row to exist."""
+    samples = scrape(container)
+    for family, statuses in (("dispersa_payment_orders", PaymentOrderStatus), ("dispersa_transfers", TransferStatus),
+                             ("dispersa_dead_letters", DeadLetterStatus)):
+        assert {f'{family}{{status="{s.value}"}}': samples.get(f'{family}{{status="{s.value}"}}')
+                for s in statuses} == {f'{family}{{status="{s.value}"}}': 0 for s in statuses}
+    assert all(samples[f'dispersa_webhook_events{{result="{s.value}"}}'] == 0 for s in BankEventStatus)
+    for name in ("dispersa_reconciliation_last_mismatches", "dispersa_reconciliation_last_run_timestamp_seconds",
+                 "dispersa_ledger_check_last_violations", "dispersa_ledger_check_last_run_timestamp_seconds",
+                 "dispersa_alerts_last_hour", "dispersa_outbox_oldest_unpublished_age_seconds"):
+        assert samples.get(name) == 0, name
 
 
 def test_a_source_that_is_down_is_reported_and_the_rest_still_answers(container: Container) -> None:

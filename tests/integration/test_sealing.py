@@ -12,15 +12,16 @@ import pytest
 from alembic import command
 from falcon import testing
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from adapters.db.migrate import alembic_config, upgrade
 from adapters.db.rekeying import survey_or_rotate
 from adapters.sealing import KEYRING, Misplaced, generate_key, place
 from bootstrap import Container, web_app
-from tests.conftest import MYSQL_URL, TEST_DATA_KEYS
+from tests.conftest import TEST_DATA_KEYS
 from tests.integration.bulk_support import HEADER, close, make_bulk, tenant
-from tests.integration.helpers import REPO, VENV_BIN, cli_env, rows, running_worker, settle, traffic_of
+from tests.integration.helpers import (
+    REPO, VENV_BIN, cli_env, database_at, rows, running_worker, settle, traffic_of,
+)
 from tests.integration.orders import order_in_sending
 from usecases import queries
 
@@ -141,22 +142,8 @@ def test_a_new_key_rotates_in_beside_the_data_and_the_old_one_can_then_go(bulk: 
 
 @pytest.fixture(params=["mariadb", "sqlite"])
 def at_0010(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":  # the demo's database; its tables are rebuilt by the migration
-        address = f"sqlite:///{tmp_path / 'sealing.db'}"
-        upgrade(address, "0010")
+    with database_at(request.param, "0010", "sealing", tmp_path) as address:
         yield address
-        return
-    url = make_url(MYSQL_URL).set(database=f"{make_url(MYSQL_URL).database}_sealing")
-    server = create_engine(url.set(database=""))
-    with server.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS `{url.database}`"))
-        conn.execute(text(f"CREATE DATABASE `{url.database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
-    address = url.render_as_string(hide_password=False)
-    upgrade(address, "0010")
-    yield address
-    with server.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS `{url.database}`"))
-    server.dispose()
 
 
 PLAIN_ROWS = [

@@ -13,6 +13,7 @@ import pytest
 from domain.access import Role
 from domain.batches import Batch, BatchStatus, InstructionStatus
 from domain.errors import NotFound
+from domain.sub_batches import SubBatch
 from domain.tenants import Tenant
 from tests.fake_uow import FakeUnitOfWork
 from usecases import bulk_plan, steps
@@ -72,8 +73,8 @@ class FakeSubBatches:
     def __init__(self) -> None:
         self.added: list[tuple[int, str]] = []
 
-    def add(self, batch_pk: int, number: int, mode: str, connector: str, rows: int, at: datetime) -> None:
-        self.added.append((number, mode))
+    def add(self, sub: SubBatch) -> None:
+        self.added.append((sub.number, sub.payment_mode))
 
 
 class FakeTenants:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 from io import StringIO
+from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -14,6 +16,7 @@ from typer.testing import CliRunner
 
 from bench import config, dates, ledger, loadgen, machine, profiling, report, stats
 from bench.cli import cli
+from bench.config import BenchConfig
 from bench.report import Row, Threshold
 
 # --- percentiles, rates, ratios --------------------------------------------------------------------
@@ -416,3 +419,26 @@ def test_dated_rows_are_checked_against_the_rules_paid_when_due_held_after() -> 
            r(6, "failed", "INVALID_AMOUNT", None, None, None, 1)]
     problems, _ = dates.date_problems(bad, today, back_to_friday, lambda d: d)
     assert len(problems) == 4
+
+
+def test_a_failed_scenario_makes_the_bench_exit_1_and_two_runs_take_their_own_name_and_redis_db(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import bench.run
+
+    runs: list[BenchConfig] = []
+
+    def measured(config: BenchConfig, console: Any, *statuses: str) -> dict[str, Any]:
+        runs.append(config)
+        return {"results": [{"key": "raw_insert", "status": "measured"},
+                            *({"key": "verify", "status": status} for status in statuses)]}
+
+    monkeypatch.setattr(bench.run, "run_bench", lambda config, console: measured(config, console, "failed"))
+    failed = CliRunner().invoke(cli, ["--only", "verify", "--name", "bench_two", "--redis-db", "7", "--out",
+                                      str(tmp_path / "b.json")])
+    assert failed.exit_code == 1 and "1 scenario(s) failed: verify" in failed.output
+    assert (runs[-1].name, runs[-1].redis_db, runs[-1].procfile) == ("bench_two", 7, None)
+    monkeypatch.setattr(bench.run, "run_bench", lambda config, console: measured(config, console, "measured"))
+    assert CliRunner().invoke(cli, ["--only", "verify", "--out", str(tmp_path / "b.json")]).exit_code == 0
+    assert (runs[-1].name, runs[-1].redis_db) == ("bench", 10)
+    refused = CliRunner().invoke(cli, ["--name", "Bench-Two"])
+    assert refused.exit_code == 2 and "--name 'Bench-Two'" in refused.output and len(runs) == 2

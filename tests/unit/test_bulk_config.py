@@ -53,3 +53,11 @@ def test_a_configuration_over_another_changes_only_what_it_names() -> None:
 def test_a_key_or_value_the_stages_do_not_know_is_refused_naming_it(raw: dict, words: str) -> None:
     with pytest.raises(ConfigError, match=words.replace("(", r"\(").replace(")", r"\)")):
         parse_config(raw)
+
+
+@pytest.mark.parametrize("key, value", [("splitting.sub-batch-size", "\u0661\u0662"),
+                                        ("splitting.sub-batch-size", "\u00b2"),
+                                        ("success-threshold-check.success-rate", "\u0665\u0660")])
+def test_numbers_in_a_configuration_are_ascii_digits_only(key: str, value: str) -> None:
+    with pytest.raises(ConfigError):
+        parse_config({key: value})

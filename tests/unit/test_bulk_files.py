@@ -8,8 +8,9 @@ import io
 import pytest
 from hypothesis import given, strategies as st
 
+from adapters import bulk_csv
 from domain.bulk_files import (
-    COLUMNS, FileError, RowErrorCode as E, read_header, read_item, read_row, result_row,
+    COLUMNS, ITEM_ERROR, FileError, RowErrorCode as E, RowFailure, read_header, read_item, read_row, result_row,
 )
 from domain.currencies import EXPONENTS
 from domain.money import Money
@@ -109,6 +110,10 @@ def test_any_amount_written_with_its_currencys_decimals_reads_back_exactly(minor
 def test_a_row_with_too_few_values_or_a_field_too_long_fails_alone() -> None:
     header = read_header(list(COLUMNS))
     assert read_row(header, ["1", "2"], 3).failure.code == E.WRONG_COLUMN_COUNT  # type: ignore[union-attr]
+    semicolons = read_row(header, ["1;r1;spei;clabe;646180110400000007;Juana Perez"], 4)
+    assert semicolons.failure.code == E.WRONG_COLUMN_COUNT  # type: ignore[union-attr]
+    assert semicolons.fields == {"unsplit": "1;r1;spei;clabe;646180110400000007;Juana Perez"}  # nothing in a column
+    assert read_row(header, ["1", "Perez", " Juana"] + [""] * 10, 5).fields == {"unsplit": "1,Perez, Juana" + "," * 10}
     assert row("10", note="n" * 256).failure.code == E.FIELD_TOO_LONG  # type: ignore[union-attr]
 
 
@@ -128,3 +133,36 @@ def test_the_result_row_keeps_the_input_as_written_then_the_outcome() -> None:
     draft = drafts(SEED_CSV)[3]
     assert result_row(draft.fields, "FAILURE", "422", "Inactive Account")[-4:] == [
         "1", "FAILURE", "422", "Inactive Account"]
+
+
+@pytest.mark.parametrize("text, line", [
+    ('a,b\n1,"x\n2,y\n', 2), ('a,b\n1,"x\n2,y', 2), ('a,b\r\n1,x\r\n2,"y\r\n3,z\r\n', 3),
+    ('a,b\n1,"x, y"\n2,"open', 3), ('"a,b\n1,2\n', 1), ('a,b\n1,"two\nlines"\n2,"never\nclosed\n', 4),
+])
+def test_an_unterminated_quoted_field_is_found_at_the_line_it_opens(text: str, line: int) -> None:
+    assert bulk_csv.unterminated_quote(io.BytesIO(text.encode())) == line
+
+
+@pytest.mark.parametrize("text", ['a,b\n1,2\n', 'a,b\n1,"x, ""y"""\n', 'a,b\n1,"two\nlines"\n', 'a,b\n1,x"y\n',
+                                  'a,b\n1,"x"'])
+def test_a_file_whose_quotes_all_close_has_no_unterminated_field(text: str) -> None:
+    assert bulk_csv.unterminated_quote(io.BytesIO(text.encode())) is None
+
+
+@pytest.mark.parametrize("item, kind", [(5, "a number"), (1.5, "a number"), ("x", "a string"), (None, "null"),
+                                        ([{}], "an array"), (True, "true")])
+def test_a_raw_item_that_is_not_an_object_fails_its_row_saying_what_it_is(item: object, kind: str) -> None:
+    draft = read_item(item, 3)
+    assert draft.failure == RowFailure(E.NOT_A_PAYMENT, f"item 3 is {kind}, not a payment object")
+    assert draft.fields["id"] == "3"
+    header = read_header(list(COLUMNS) + [ITEM_ERROR], items=True)
+    again = read_row(header, [draft.fields.get(name, "") for name in list(COLUMNS) + [ITEM_ERROR]], 3)
+    assert again.failure == draft.failure  # the CSV the items become fails the row the same way
+
+
+def test_only_the_csv_of_raw_items_may_say_why_an_item_is_not_a_payment() -> None:
+    with pytest.raises(FileError, match="unknown column"):
+        read_header(list(COLUMNS) + [ITEM_ERROR])
+    header = read_header(list(COLUMNS) + [ITEM_ERROR], items=True)
+    paid = read_row(header, SEED_CSV.splitlines()[1].split(",") + [""], 0)
+    assert paid.failure is None and paid.amount == Money(850_00, "USD")

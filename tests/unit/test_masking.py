@@ -37,3 +37,8 @@ def test_a_log_line_has_its_clabes_masked_but_not_its_references() -> None:
             "amount 123456789012345678901 and 12345678901234567")
     assert masking.in_text(line) == ("order DSP4F3A646180000000000025 (UETR 6c2f0d1e-8a4b-4c2d-9e1f-123456789012) "
                                      "to **************0025, amount 123456789012345678901 and 12345678901234567")
+
+
+def test_a_bulk_row_that_did_not_split_is_masked_as_an_account_is() -> None:
+    row = "1;r1;spei;clabe;646180110400000007;Juana Perez"
+    assert masking.fields({"unsplit": row}) == {"unsplit": "*" * (len(row) - 4) + "erez"}

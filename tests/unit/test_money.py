@@ -66,7 +66,8 @@ def test_more_decimals_than_the_currency_has_are_rejected(text: str) -> None:
         Money.parse(text)
 
 
-@pytest.mark.parametrize("text", ["", "abc", "1,50", "NaN", "Infinity", "-inf", "1.2.3"])
+@pytest.mark.parametrize("text", ["", "abc", "1,50", "NaN", "Infinity", "-inf", "1.2.3",
+                                  "\u0661\u0662\u0663", "\u0967\u0968.50", "\uff11\uff12", "12\u0663", "1.\u0665"])
 def test_not_an_amount_is_rejected(text: str) -> None:
     with pytest.raises(MoneyError):
         Money.parse(text)

@@ -219,3 +219,9 @@ def test_a_callback_is_stored_with_payee_data_masked_and_unknown_fields_dropped(
                       "monto": "10.00", "cuentaBeneficiario": "**************0007", "nombreBeneficiario": "J*** P***",
                       "rfcCurpOrdenante": None, "cuentaOrdenante": "**************0004"}
     assert stp.callback_as_stored(stored) == stored  # masking twice changes nothing
+
+
+@pytest.mark.parametrize("value", ["\u0661\u0662\u0663", "1\u0662.50"])
+def test_an_amount_in_other_digits_is_not_an_stp_amount(value: str) -> None:
+    with pytest.raises(stp.OrderError):
+        stp.format_amount(value)
