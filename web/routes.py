@@ -14,6 +14,7 @@ from domain.ledger import MAX_BALANCE, TransferStatus
 from domain.merchants import MerchantStatus
 from domain.money import MINOR_UNITS
 from domain.schedules import DisbursementMode
+from usecases.steps import QUEUES as QUEUE_NAMES
 from web.schema import (MAX_ID, MAX_INTEGER, NAME, NAME_HINT, NON_BLANK, PLAIN_TEXT, PLAIN_TEXT_HINT, Body, Field,
                         ObjectBody, Param, route_amount)
 
@@ -233,8 +234,7 @@ EVENT_KIND = Param("kind", "string", "only events of this kind (transfer_created
                    max_length=64, pattern=r"^[a-z_]+$", pattern_hint="is lower-case letters and underscores")
 AUDIT_ACTION = Param("action", "string", "only this action (the operation id, such as update_store)",
                      max_length=64, pattern=r"^[a-z_]+$", pattern_hint="is lower-case letters and underscores")
-QUEUE_FILTER = Param("queue", "string", "only those of this queue (ledger, bank, ops)", max_length=64,
-                     pattern=r"^[a-z_]+$", pattern_hint="is lower-case letters and underscores")
+QUEUE_FILTER = Param("queue", "string", "only those of this queue", choices=QUEUE_NAMES)
 ACTOR_FILTER = Param("actor", "string", "only those of this actor (contribute, send_payment_order, ...)",
                      max_length=64, pattern=r"^[a-z_]+$", pattern_hint="is lower-case letters and underscores")
 DEAD_LETTER_STATUS = Param("status", "string", "only dead letters in this status; all for every one (as the CLI's "

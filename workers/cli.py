@@ -12,6 +12,7 @@ from chaos.cli import cli as chaos_cli
 from workers.cli_batch import batch_app
 from workers.cli_dates import dates_app
 from workers.cli_keys import keys_app
+from usecases.steps import QUEUES
 from workers.cli_support import (console, container_for, database_url, err, fail, operator_name, plain, shown,
                                  shown_url)
 
@@ -136,7 +137,7 @@ def apikey_revoke(key_id: int = typer.Argument(..., help="the key's id (see `dis
 
 
 @dlq_app.command("list")
-def dlq_list(queue: Optional[str] = typer.Option(None, help="only this queue (ledger, bank, ops)"),
+def dlq_list(queue: Optional[str] = typer.Option(None, help=f"only this queue ({', '.join(QUEUES)})"),
              actor: Optional[str] = typer.Option(None, help="only this actor (contribute, ...)"),
              status: str = typer.Option("dead", help="dead (waiting for treasury), requeued, dropped or all, as "
                                                      "the API's status")) -> None:

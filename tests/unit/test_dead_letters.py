@@ -88,3 +88,15 @@ def test_the_drain_takes_recorded_copies_waits_for_young_ones_and_records_old_un
     assert dead_letters.absorb(uow, later) is False
     clock.now += dead_letters.RECORDING_GRACE * 2
     assert dead_letters.absorb(uow, later) is True and (recorded.status, recorded.deaths) == (S.DEAD, 2)
+
+
+def test_the_queue_filter_names_every_queue_of_the_steps_in_the_api_and_the_cli() -> None:
+    from typer.testing import CliRunner
+
+    from usecases.steps import QUEUES
+    from web.routes import QUEUE_FILTER
+    from workers.cli import app
+
+    assert QUEUE_FILTER.choices == QUEUES and "bulk" in QUEUES
+    shown = " ".join(CliRunner().invoke(app, ["dlq", "list", "--help"], env={"COLUMNS": "200"}).output.split())
+    assert f"only this queue ({', '.join(QUEUES)})" in shown
