@@ -119,7 +119,7 @@ def withdraw(uow: UnitOfWork, tenant: Tenant, owner: str, asked: WithdrawalReque
         raise Conflict(f"withdrawal {asked.reference!r} is being made; ask again for its outcome")
     uow.wallets.record(entry, wallet, funds.payouts_wallet)
     if waits:
-        uow.log("wallet_withdrawal_awaiting_approval", f"{money} out of wallet {masking.account(owner)} of tenant "
+        uow.alert("wallet_withdrawal_awaiting_approval", f"{money} out of wallet {masking.account(owner)} of tenant "
                 f"{tenant.name} is above {Money(approval_above or 0, money.currency)}: it waits for a treasury "
                 "person's approval", reference=order.tracking_key, uetr=uetr)
     else:

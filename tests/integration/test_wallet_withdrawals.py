@@ -187,6 +187,7 @@ def test_a_withdrawal_above_the_approval_bound_waits_for_a_second_person(guarded
     assert wallet_balance(guarded, wallet) == 30_000 - 5_000 - 10_000  # already out of the wallet
     sends = "actor_name = 'send_payment_order'"
     assert count(container, "outbox", sends) == 1  # the small one's only
+    assert count(container, "event_log", "kind = 'wallet_withdrawal_awaiting_approval' AND level = 'ALERT'") == 1
     with container.uow() as uow:  # a sweep's message for the waiting order sends nothing
         assert sending.begin_send(uow, uow.orders.id_of(large.json["uetr"]), container.payout_config) is None
         uow.commit()
