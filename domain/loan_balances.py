@@ -219,7 +219,7 @@ class LoanRecord:
     history: Sequence[LoanStatusChange] = ()
     payments: Sequence[AppliedPayment] = ()
     product_inactive: Sequence[Period] = field(default_factory=tuple)
-    first_status: L = L.ACTIVE
+    first_status: L = L.ACTIVE  # the status before the first change (or for good, without one)
 
 
 def freeze_periods(history: Iterable[LoanStatusChange], as_of: date) -> list[Period]:
@@ -269,20 +269,21 @@ def position(record: LoanRecord, as_of: date) -> LoanPosition:
         for part in payment.allocations:
             paid[part.installment][0] += part.interest
             paid[part.installment][1] += part.principal
+    first = record.history[0].from_status if record.history else record.first_status
     cancelled_on = _cancelled_on(history, as_of)
     dues = shifted_due_dates(record.schedule, freeze_periods(history, as_of))
     rows = []
     for installment, due_on in zip(record.schedule, dues):
         void = cancelled_on is not None and cancelled_on < due_on
-        state = _interest_state(record, history, installment, due_on, as_of, void)
+        state = _interest_state(record, history, first, installment, due_on, as_of, void)
         rows.append(InstallmentPosition(installment.number, installment.due_on, due_on, installment.principal,
                                         installment.interest, state, paid[installment.number][1],
                                         paid[installment.number][0], void))
-    status = history[-1].to_status if history else record.first_status
+    status = history[-1].to_status if history else first
     return LoanPosition(as_of, tuple(rows), status)
 
 
-def _interest_state(record: LoanRecord, history: Sequence[LoanStatusChange], installment: Installment,
+def _interest_state(record: LoanRecord, history: Sequence[LoanStatusChange], first: L, installment: Installment,
                     due_on: date, as_of: date, void: bool) -> InterestState:
     if void:
         return InterestState.VOID
@@ -290,7 +291,7 @@ def _interest_state(record: LoanRecord, history: Sequence[LoanStatusChange], ins
         return InterestState.NOT_DUE
     if any(p.covers_start_of(due_on) for p in record.product_inactive) or _repaid_early(record, installment, due_on):
         return InterestState.WAIVED
-    if status_at_start_of(due_on, list(history), record.first_status) == L.IN_DISPUTE:
+    if status_at_start_of(due_on, list(history), first) == L.IN_DISPUTE:
         return _dispute_outcome(history, due_on, as_of)
     return InterestState.ACTIVE
 

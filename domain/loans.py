@@ -133,18 +133,28 @@ class Loan:
               actor: str | None = None, detail: str | None = None) -> LoanStatusChange:
         """Make the move; LoanError (and nothing changes) for one the table refuses or for a business day
         before the last change."""
-        outcome = dry_run(self.status, event, reason)
-        if outcome.to_status is None:
-            raise LoanError(f"loan {self.credit_id}: {outcome.refusal}")
-        if self.history and on < self.history[-1].on:
-            raise LoanError(f"loan {self.credit_id}: a change on {on} cannot come after one on {self.history[-1].on}")
-        change = LoanStatusChange(self.status, outcome.to_status, on, at, event, reason, actor, detail)
+        last_on = self.history[-1].on if self.history else None
+        change, record = move(self.credit_id, self.status, event, on, at, reason, actor, detail, last_on)
         self.history.append(change)
-        self.events.append(LoanEventRecord(self.credit_id, event, self.status, outcome.to_status, on, at, reason))
-        self.status = outcome.to_status
+        self.events.append(record)
+        self.status = change.to_status
         if event == LoanEvent.CANCEL:
             self.cancellation_reason = reason
         return change
+
+
+def move(loan_id: int | None, status: CreditStatus, event: LoanEvent, on: date, at: datetime,
+         reason: CancellationReason | None = None, actor: str | None = None, detail: str | None = None,
+         last_on: date | None = None) -> tuple[LoanStatusChange, LoanEventRecord]:
+    """The status-history row and the event of ``event`` on a loan (or its credit) in ``status`` whose last
+    change was on ``last_on``; LoanError for a move the table refuses or a day before the last change."""
+    outcome = dry_run(status, event, reason)
+    if outcome.to_status is None:
+        raise LoanError(f"loan {loan_id}: {outcome.refusal}")
+    if last_on is not None and on < last_on:
+        raise LoanError(f"loan {loan_id}: a change on {on} cannot come after one on {last_on}")
+    change = LoanStatusChange(status, outcome.to_status, on, at, event, reason, actor, detail)
+    return change, LoanEventRecord(loan_id, event, status, outcome.to_status, on, at, reason)
 
 
 def status_at_start_of(day: date, history: list[LoanStatusChange], first: CreditStatus = L.ACTIVE) -> CreditStatus:

@@ -148,3 +148,11 @@ def test_inactive_interest_alone_does_not_make_a_loan_late() -> None:
 def test_buckets(days: int, bucket: Bucket) -> None:
     assert bucket_of(days) == bucket
     assert bucket.value in {"healthy", "1-15", "16-30", "31-60", "61-90", "90+"}
+
+
+def test_a_loan_signed_and_delivered_later_was_signed_before_its_delivery() -> None:
+    loan = Loan(credit_id=1, status=L.SIGNED)
+    loan.apply(E.DELIVER, date(2026, 1, 20), AT)
+    record = LoanRecord(SCHEDULE, loan.history)
+    assert position(record, date(2026, 1, 15)).status == L.SIGNED
+    assert position(record, date(2026, 1, 20)).status == L.ACTIVE

@@ -14,6 +14,7 @@ from domain.loans import (
     LoanStatusChange,
     allowed_events,
     dry_run,
+    move,
     status_at_start_of,
 )
 
@@ -98,3 +99,13 @@ def test_the_status_at_the_start_of_a_day_is_the_one_before_that_days_changes() 
     assert status_at_start_of(date(2026, 3, 2), history) == L.FROZEN
     assert status_at_start_of(date(2026, 3, 5), history) == L.FROZEN
     assert status_at_start_of(date(2026, 3, 6), history) == L.ACTIVE
+
+
+def test_a_move_for_a_credit_gives_its_history_row_and_event_without_an_entity() -> None:
+    change, record = move(9, L.IN_DISPUTE, E.RESOLVE_DISPUTE, ON, AT, actor="ops", last_on=ON)
+    assert (change.from_status, change.to_status, change.actor) == (L.IN_DISPUTE, L.ACTIVE, "ops")
+    assert (record.loan_id, record.event, record.to_status) == (9, E.RESOLVE_DISPUTE, L.ACTIVE)
+    with pytest.raises(LoanError):
+        move(9, L.IN_DISPUTE, E.RESOLVE_DISPUTE, ON, AT, last_on=date(2026, 12, 8))
+    with pytest.raises(LoanError):
+        move(9, L.PAID, E.CANCEL, ON, AT, CancellationReason.DEATH)
