@@ -2,6 +2,7 @@
 schedule keeps (sums exact, equal installments but the last, due dates increasing)."""
 from __future__ import annotations
 
+import calendar
 from datetime import date
 from decimal import Decimal
 
@@ -172,5 +173,5 @@ def test_installments_are_equal_but_the_last_which_stays_close(terms: LoanTerms)
 def test_adding_months_keeps_the_day_or_takes_the_months_last(start: date, months: int) -> None:
     later = add_months(start, months)
     assert (later.year - start.year) * 12 + later.month - start.month == months
-    assert later.day == start.day or (later.day < start.day and (later.replace(day=later.day) + (
-        date(2000, 1, 2) - date(2000, 1, 1))).month != later.month)
+    last_day = calendar.monthrange(later.year, later.month)[1]
+    assert later.day == min(start.day, last_day)
