@@ -142,6 +142,7 @@ class LoanPosition:
     as_of: date
     installments: tuple[InstallmentPosition, ...]
     status: L = L.ACTIVE
+    cancelled_on: date | None = None
 
     def _sum(self, attribute: str) -> int:
         return sum(getattr(i, attribute) for i in self.installments)
@@ -190,9 +191,11 @@ class LoanPosition:
 
     @property
     def days_past_due(self) -> int:
-        """The as-of day minus the due date of the oldest installment with something payable left; 0 when none."""
-        late = [i.due_on for i in self.installments if i.owes_now(self.as_of)]
-        return (self.as_of - min(late)).days if late else 0
+        """The as-of day minus the due date of the oldest installment with something payable left; 0 when none.
+        A cancelled loan is out of collections: its count stops on its cancellation day."""
+        day = min(self.as_of, self.cancelled_on or self.as_of)
+        late = [i.due_on for i in self.installments if i.owes_now(day)]
+        return (day - min(late)).days if late else 0
 
     @property
     def bucket(self) -> Bucket:
@@ -280,7 +283,7 @@ def position(record: LoanRecord, as_of: date) -> LoanPosition:
                                         installment.interest, state, paid[installment.number][1],
                                         paid[installment.number][0], void))
     status = history[-1].to_status if history else first
-    return LoanPosition(as_of, tuple(rows), status)
+    return LoanPosition(as_of, tuple(rows), status, cancelled_on)
 
 
 def _interest_state(record: LoanRecord, history: Sequence[LoanStatusChange], first: L, installment: Installment,

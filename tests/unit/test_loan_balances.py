@@ -87,6 +87,7 @@ def test_a_dispute_ended_by_cancellation_voids_its_inactive_interest_and_what_wa
     assert p.principal_voided == SCHEDULE[2].principal
     assert p.principal_outstanding == SCHEDULE[0].principal + SCHEDULE[1].principal
     assert p.interest_due == 9_000 and p.interest_inactive == 0 and p.status == L.CANCELLED
+    assert p.days_past_due == (date(2026, 3, 20) - FEB10).days  # counted until the cancellation only
 
 
 def test_a_cancellation_voids_only_what_is_not_yet_due() -> None:

@@ -64,6 +64,7 @@ class Model:
     status: L = L.ACTIVE
     product_active: bool = True
     paid_by: dict[int, list[tuple[int, int, int]]] = field(default_factory=dict)  # payment -> (item, interest, principal)
+    cancelled_on: date | None = None
 
     def start_day(self) -> None:
         self.today += timedelta(days=1)
@@ -99,6 +100,7 @@ class Model:
         if was == L.IN_DISPUTE:
             self.leave_dispute("void" if event == E.CANCEL else "active")
         if event == E.CANCEL:
+            self.cancelled_on = self.today
             for item in self.items:
                 if item.state == "not_due":
                     item.state, item.void = "void", True
@@ -135,8 +137,9 @@ class Model:
             self.items[number - 1].principal_paid += sign * principal
 
     def days_past_due(self) -> int:
+        day = self.cancelled_on or self.today
         late = [i.due for i in self.items if i.state != "not_due" and (i.principal_left() or i.active_left())]
-        return (self.today - min(late)).days if late else 0
+        return (day - min(late)).days if late else 0
 
 
 terms = st.builds(
