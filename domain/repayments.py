@@ -112,6 +112,16 @@ def allocate(position: LoanPosition, amount: int) -> tuple[Allocation, ...]:
     return tuple(sorted((p for p in parts if p.amount), key=lambda p: p.installment))
 
 
+@dataclass(frozen=True)
+class RepaymentStatusChange:
+    """One row of a repayment's status history: a pre-payment's move, or its payment's."""
+
+    from_status: str | None
+    to_status: str
+    at: datetime
+    detail: str | None = None
+
+
 @dataclass(eq=False)
 class Repayment:
     """A customer's payment to one loan, from the pre-payment to the payment and its possible reversal."""
@@ -129,17 +139,17 @@ class Repayment:
     reversed_on: date | None = None
     reversal_reason: ReversalReason | None = None
     id: int | None = None
-    history: list[tuple[str, str, datetime]] = field(default_factory=list)  # (from, to, at)
+    history: list[RepaymentStatusChange] = field(default_factory=list)
 
-    def _move(self, to: PrePaymentStatus, at: datetime) -> None:
+    def _move(self, to: PrePaymentStatus, at: datetime, detail: str | None = None) -> None:
         if to not in PRE_PAYMENT_MOVES[self.status]:
             raise RepaymentError(f"repayment {self.id} is {self.status.value} and cannot become {to.value}")
-        self.history.append((self.status.value, to.value, at))
+        self.history.append(RepaymentStatusChange(self.status.value, to.value, at, detail))
         self.status = to
 
     def reject(self, why: str, at: datetime) -> None:
         """The payment was not approved: the process ends."""
-        self._move(PrePaymentStatus.REJECTED, at)
+        self._move(PrePaymentStatus.REJECTED, at, why)
         self.rejection = why
 
     def complete(self, position: LoanPosition, on: date, at: datetime, product_active: bool = True) -> None:
@@ -155,7 +165,7 @@ class Repayment:
         allocations = allocate(position, self.amount)
         self._move(PrePaymentStatus.COMPLETED, at)
         self.payment_status, self.accepted_on, self.allocations = PaymentStatus.ACCEPTED, on, allocations
-        self.history.append(("", PaymentStatus.ACCEPTED.value, at))
+        self.history.append(RepaymentStatusChange(None, PaymentStatus.ACCEPTED.value, at))
 
     def reverse(self, reason: ReversalReason, on: date, at: datetime) -> None:
         """Give the payment back: what it paid is owed again from ``on``. RepaymentError unless accepted."""
@@ -165,7 +175,8 @@ class Repayment:
         assert self.accepted_on is not None
         if on < self.accepted_on:
             raise RepaymentError(f"a payment accepted on {self.accepted_on} cannot be reversed on {on}")
-        self.history.append((self.payment_status.value, PaymentStatus.REVERSED.value, at))
+        self.history.append(RepaymentStatusChange(self.payment_status.value, PaymentStatus.REVERSED.value, at,
+                                                  reason.value))
         self.payment_status, self.reversed_on, self.reversal_reason = PaymentStatus.REVERSED, on, reason
 
     def applied(self) -> AppliedPayment | None:

@@ -110,6 +110,8 @@ def test_a_reversal_reopens_exactly_what_the_payment_paid() -> None:
         part = reopened.get(b.number, Allocation(b.number, 0, 0))
         assert (b.interest_paid - a.interest_paid, b.principal_paid - a.principal_paid) == (part.interest, part.principal)
     assert first.payment_status == PaymentStatus.REVERSED and first.reversal_reason == ReversalReason.REFUND
+    assert [(h.from_status, h.to_status, h.detail) for h in first.history] == [
+        ("pending", "completed", None), (None, "accepted", None), ("accepted", "reversed", "refund")]
 
 
 def test_a_reversal_reopens_a_paid_loan() -> None:
