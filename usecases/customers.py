@@ -103,11 +103,12 @@ def _refused(customer: Customer, action: CustomerAction) -> None:
         raise StatusConflict(str(e), e.status) from None
 
 
-def _unique_national_id(uow: UnitOfWork, customer: Customer) -> None:
-    if customer.national_id is None:
+def _unique_national_id(uow: UnitOfWork, national_id: str | None, customer_id: int | None = None) -> None:
+    """Conflict when another customer of the lender has this CURP (the message never repeats it)."""
+    if national_id is None:
         return
-    holder = uow.customers.id_by_national_id(customer.lender, customer.national_id)
-    if holder is not None and holder != customer.id:
+    holder = uow.customers.id_by_national_id(OWN_LENDER, national_id)
+    if holder is not None and holder != customer_id:
         raise Conflict(f"another customer ({holder}) has this national_id")
 
 
@@ -136,12 +137,13 @@ def _settled(uow: UnitOfWork, customer: Customer, moves: list[StatusMove]) -> Cu
 def create_customer(uow: UnitOfWork, fields: dict[str, Any], rules: CustomerRules = CustomerRules()) -> Customer:
     """Register a customer (unregistered until its registration is complete and it is scored). Conflict when
     the external id or the CURP is another customer's; Invalid for a bad field."""
-    external_id = _text("external_id", fields.get("external_id"), 64, required=True)
-    assert external_id is not None
+    _text("external_id", fields.get("external_id"), 64, required=True)
+    external_id = fields["external_id"]  # as given: an identifier is not trimmed
     if uow.customers.by_external_id(OWN_LENDER, external_id) is not None:
         raise Conflict(f"external_id {external_id!r} names a customer already")
-    customer = Customer(external_id=external_id, created_at=uow.clock(), **_details(fields, creating=True))
-    _unique_national_id(uow, customer)
+    details = _details(fields, creating=True)
+    _unique_national_id(uow, details.get("national_id"))
+    customer = Customer(external_id=fields["external_id"], created_at=uow.clock(), **details)
     uow.customers.add(customer)
     uow.log("customer_created", f"customer {customer.id} registered", details={"customer_id": customer.id})
     return _settled(uow, customer, _automatic(uow, customer, rules))
@@ -157,9 +159,10 @@ def update_customer(uow: UnitOfWork, customer_id: int, changes: dict[str, Any],
     if "first_name" in details and details["first_name"] is None:
         raise Invalid("first_name cannot be emptied")
     changed = sorted(name for name, value in details.items() if getattr(customer, name) != value)
+    if "national_id" in changed:
+        _unique_national_id(uow, details["national_id"], customer_id)
     for name in changed:
         setattr(customer, name, details[name])
-    _unique_national_id(uow, customer)
     customer.updated_at = uow.clock()
     return _settled(uow, customer, _automatic(uow, customer, rules)), changed
 
