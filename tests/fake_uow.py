@@ -33,7 +33,7 @@ from domain.sub_batches import SubBatch, SubBatchStatus
 from domain.tenants import Tenant
 from domain.triggers import EvaluationOutcome, TriggerEvaluation
 from domain.wallets import Wallet, WalletEntry, Withdrawal
-from usecases.ports import ReadingUnitOfWork, UnitOfWork
+from usecases.ports import CustomerLoans, ReadingUnitOfWork, UnitOfWork
 
 E = TypeVar("E")
 
@@ -367,6 +367,21 @@ class FakeCustomers(FakeRepository[Customer]):
         found = [c for _, c in sorted(self.rows.items()) if c.lender == lender
                  and external_id in (None, c.external_id) and status in (None, c.status)]
         return found[offset:offset + limit], len(found)
+
+
+@dataclass
+class FakeCustomerLoans:
+    """The loan book as the customers' rules ask it (usecases.ports.CustomerLoans): what every customer owes
+    and how many days past due, set by the test."""
+
+    owed: int = 0
+    dpd: int = 0
+
+    def outstanding(self, customer_id: int) -> int:
+        return self.owed
+
+    def max_days_past_due(self, customer_id: int) -> int:
+        return self.dpd
 
 
 @dataclass
@@ -851,5 +866,6 @@ class FakeUnitOfWork:
 def _checked(fake: FakeUnitOfWork, sql: SqlUnitOfWork) -> None:
     """Never called: mypy checks here that the fake (and the SQL one) are what the use cases take."""
     as_taken: UnitOfWork = fake
+    loans: CustomerLoans = FakeCustomerLoans()
     read_with: ReadingUnitOfWork = sql
-    del as_taken, read_with
+    del as_taken, loans, read_with

@@ -3,7 +3,6 @@ run, the automatic moves from plain facts, the CURP's check, and the use cases o
 personal data in events or audit rows, deletion with force when the customer owes)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -13,7 +12,7 @@ from domain.customers import (
     ALLOWED_ACTIONS, PII_FIELDS, TRANSITIONS, ActionRefused, Customer, CustomerAction as A, CustomerError,
     CustomerEvent as Ev, CustomerStatus as S, RiskProfile, automatic_events, dry_run, validate_curp, with_check_digit,
 )
-from tests.fake_uow import FakeUnitOfWork
+from tests.fake_uow import FakeCustomerLoans, FakeUnitOfWork
 from usecases import customers
 from usecases.customers import CustomerRules, StatusConflict
 from usecases.errors import Conflict, Invalid
@@ -111,20 +110,6 @@ def test_risk_profiles_rank_from_a0_to_c3() -> None:
 
 # --- the use cases on the fake unit of work ------------------------------------------------------------------
 
-@dataclass
-class FakeLoans:
-    """The loan book as the customers' rules ask it: what each customer owes and how late."""
-
-    owed: int = 0
-    dpd: int = 0
-
-    def outstanding(self, customer_id: int) -> int:
-        return self.owed
-
-    def max_days_past_due(self, customer_id: int) -> int:
-        return self.dpd
-
-
 def whole(external_id: str = "c-1", **overrides: Any) -> dict[str, Any]:
     return {"external_id": external_id, "first_name": "Itzel", "last_name": "Cuevas", "second_last_name": "Ramos",
             "phone": "+525512345678", "email": "Itzel.Cuevas@Correo.example", "address": "Av. Juarez 10, Puebla",
@@ -132,7 +117,7 @@ def whole(external_id: str = "c-1", **overrides: Any) -> dict[str, Any]:
 
 
 def test_scoring_a_whole_registration_enables_unless_a_loan_is_past_due() -> None:
-    uow, loans = FakeUnitOfWork(), FakeLoans(dpd=45)
+    uow, loans = FakeUnitOfWork(), FakeCustomerLoans(dpd=45)
     rules = CustomerRules(30, loans)
     customer = customers.create_customer(uow, whole(), rules)
     assert (customer.status, customer.email) == (S.UNREGISTERED, "itzel.cuevas@correo.example")
@@ -169,7 +154,7 @@ def test_a_person_disabling_holds_the_customer_until_a_person_enables() -> None:
 
 
 def test_deleting_a_customer_who_owes_needs_force_and_erases_every_personal_field() -> None:
-    uow, loans = FakeUnitOfWork(), FakeLoans(owed=125_000)
+    uow, loans = FakeUnitOfWork(), FakeCustomerLoans(owed=125_000)
     rules = CustomerRules(30, loans)
     fields = whole()
     customer = customers.create_customer(uow, fields, rules)

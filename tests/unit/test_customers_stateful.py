@@ -4,13 +4,11 @@ written from seed 004's words alone; after each step the status, the hold, what 
 whether its personal data is there agree with the model."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from hypothesis import settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from domain.customers import PII_FIELDS, CustomerAction, with_check_digit
-from tests.fake_uow import FakeUnitOfWork
+from tests.fake_uow import FakeCustomerLoans, FakeUnitOfWork
 from usecases import customers
 from usecases.customers import CustomerRules
 from usecases.errors import Conflict, UseCaseError
@@ -24,23 +22,11 @@ BY_HAND = {"enable": ({"disabled", "blocked"}, "enabled"), "disable": ({"enabled
            "block": ({"unregistered", "enabled", "disabled"}, "blocked")}
 
 
-@dataclass
-class Loans:
-    owed: int = 0
-    dpd: int = 0
-
-    def outstanding(self, customer_id: int) -> int:
-        return self.owed
-
-    def max_days_past_due(self, customer_id: int) -> int:
-        return self.dpd
-
-
 class CustomerMachine(RuleBasedStateMachine):
 
     @initialize(address=st.booleans())
     def register(self, address: bool) -> None:
-        self.uow, self.loans = FakeUnitOfWork(), Loans()
+        self.uow, self.loans = FakeUnitOfWork(), FakeCustomerLoans()
         self.rules = CustomerRules(THRESHOLD, self.loans)
         fields = {"external_id": "c-1", "first_name": "Ana", "last_name": "Paz", "phone": "5512345678",
                   "email": "ana@correo.example", "national_id": with_check_digit("PAXA900101MDFZRN0"),
