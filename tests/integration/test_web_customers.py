@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import itertools
 import string
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 from sqlalchemy import text
 
-from adapters.sealing import KEYRING, Misplaced, Unreadable, place
+from adapters.db.rekeying import survey_or_rotate
+from adapters.sealing import KEYRING, Misplaced, Unreadable, generate_key, place
 from bootstrap import Container
 from domain.customers import PII_FIELDS, with_check_digit
+from tests.conftest import TEST_DATA_KEYS
 from tests.integration.helpers import count, rows, scalar
 from tests.integration.test_web_access import Api, expect
 
@@ -231,3 +233,27 @@ def test_a_deleted_customers_data_is_in_no_table_event_or_audit_row(api: Api, co
     assert (kept["id"], kept["external_id"], kept["status"]) == (customer["id"], customer["external_id"], "deleted")
     assert scalar(container, "SELECT COUNT(*) FROM event_log WHERE kind LIKE 'customer%' AND message LIKE :m",
                   m=f"%{customer['id']}%") >= 3
+
+
+@pytest.fixture
+def keys_restored() -> Iterator[None]:
+    yield
+    KEYRING.load(TEST_DATA_KEYS)
+
+
+def test_a_key_rotation_moves_the_digests_so_the_old_key_can_go(api: Api, container: Container,
+                                                                  keys_restored: None) -> None:
+    fields = person()
+    customer = expect(api.operator.post("/api/v1/customers", json=fields), 201)
+    new = generate_key()
+    KEYRING.load(f"{new},{TEST_DATA_KEYS}")
+    before = {(t.table, t.column): t for t in survey_or_rotate(container.engine, resealing=False)}
+    assert before["customers", "national_id_digest"].current < before["customers", "national_id_digest"].values
+    survey_or_rotate(container.engine, resealing=True)
+    KEYRING.load(new)  # the old key dropped
+    after = [t for t in survey_or_rotate(container.engine, resealing=False) if t.table == "customers"]
+    assert {t.column for t in after} >= {"national_id", "national_id_digest", "email_digest"}
+    assert all(t.current == t.values and t.unreadable == 0 for t in after)
+    assert expect(api.operator.get(f"/api/v1/customers/{customer['id']}"), 200)["national_id"] == fields["national_id"]
+    twin = api.operator.post("/api/v1/customers", json=person(national_id=fields["national_id"]))
+    assert twin.status_code == 409 and "national_id" in twin.json["description"]  # still found by its digest
