@@ -227,10 +227,29 @@ def require(uow: UnitOfWork, customer_id: int, action: CustomerAction) -> Custom
     return customer
 
 
+def move_details(move: StatusMove) -> dict[str, Any]:
+    """A status move as the audit log keeps it: statuses and the reason, nothing personal."""
+    return {"event": move.event.value, "previous": move.previous.value, "status": move.status.value,
+            "reason": move.reason}
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """A customer deleted: the move, what it still owed, and whether that needed force."""
+
+    customer: Customer
+    move: StatusMove
+    owed: int
+    force: bool
+
+    def audit_details(self) -> dict[str, Any]:
+        return {**move_details(self.move), "force": self.force, "outstanding": self.owed}
+
+
 def delete_customer(uow: UnitOfWork, customer_id: int, reason: str, force: bool = False,
-                    rules: CustomerRules = CustomerRules()) -> tuple[Customer, int]:
+                    rules: CustomerRules = CustomerRules()) -> Deletion:
     """Delete: its personal data erased for good, its id, external id and status kept. A customer who still
-    owes needs ``force``; returns the customer and what it owed."""
+    owes needs ``force``."""
     why = _text("reason", reason, REASON_LENGTH, required=True)
     customer = uow.customers.lock(customer_id)
     if customer.status == CustomerStatus.DELETED:
@@ -241,7 +260,7 @@ def delete_customer(uow: UnitOfWork, customer_id: int, reason: str, force: bool 
     made = customer.move(CustomerEvent.DELETE, uow.clock(), why)
     customer.erase(uow.clock())
     _settled(uow, customer, [made])
-    return customer, owed
+    return Deletion(customer, made, owed, force)
 
 
 # --- what a caller is shown -------------------------------------------------------------------------------

@@ -70,9 +70,7 @@ class CustomerResource:
         fields = ctx.body(req)
         with self._uow() as uow:
             customer, move = customers.move_customer(uow, customer_id, fields["event"], fields["reason"])
-            ctx.record(uow, req, "customer", customer_id, {
-                "event": move.event.value, "previous": move.previous.value, "status": move.status.value,
-                "reason": move.reason})
+            ctx.record(uow, req, "customer", customer_id, customers.move_details(move))
             uow.commit()
             resp.media = customers.customer_view(customer, _personal(req))
 
@@ -87,11 +85,8 @@ class CustomerResource:
     def on_post_deletion(self, req: falcon.Request, resp: falcon.Response, customer_id: int) -> None:
         fields = ctx.body(req)
         with self._uow() as uow:
-            previous = uow.customers.get(customer_id).status
-            customer, owed = customers.delete_customer(uow, customer_id, fields["reason"],
-                                                       bool(fields.get("force")), self._rules)
-            ctx.record(uow, req, "customer", customer_id, {
-                "event": "delete", "previous": previous.value, "status": customer.status.value,
-                "reason": fields["reason"], "force": bool(fields.get("force")), "outstanding": owed})
+            deletion = customers.delete_customer(uow, customer_id, fields["reason"], bool(fields.get("force")),
+                                                 self._rules)
+            ctx.record(uow, req, "customer", customer_id, deletion.audit_details())
             uow.commit()
-            resp.media = customers.customer_view(customer, _personal(req))
+            resp.media = customers.customer_view(deletion.customer, _personal(req))

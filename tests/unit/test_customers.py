@@ -162,8 +162,11 @@ def test_deleting_a_customer_who_owes_needs_force_and_erases_every_personal_fiel
     with pytest.raises(Conflict, match="needs force"):
         customers.delete_customer(uow, customer.id or 0, "solicitud", rules=rules)
     assert customer.status == S.ENABLED and customer.first_name == "Itzel"
-    gone, owed = customers.delete_customer(uow, customer.id or 0, "solicitud", force=True, rules=rules)
-    assert (gone.status, owed, gone.external_id) == (S.DELETED, 125_000, "c-1")
+    deletion = customers.delete_customer(uow, customer.id or 0, "solicitud", force=True, rules=rules)
+    gone = deletion.customer
+    assert (gone.status, deletion.owed, gone.external_id) == (S.DELETED, 125_000, "c-1")
+    assert deletion.audit_details() == {"event": "delete", "previous": "enabled", "status": "deleted",
+                                        "reason": "solicitud", "force": True, "outstanding": 125_000}
     assert all(getattr(gone, name) is None for name in PII_FIELDS)
     assert customers.customer_view(gone, personal=True)["allowed_actions"] == []
     written = repr(uow.events) + repr(uow.event_details) + repr(uow.audit.entries)
@@ -177,8 +180,8 @@ def test_deleting_a_customer_who_owes_needs_force_and_erases_every_personal_fiel
 def test_no_loans_yet_means_nothing_owed() -> None:
     uow = FakeUnitOfWork()
     customer = customers.create_customer(uow, whole())
-    gone, owed = customers.delete_customer(uow, customer.id or 0, "baja")
-    assert (gone.status, owed) == (S.DELETED, 0)
+    deletion = customers.delete_customer(uow, customer.id or 0, "baja")
+    assert (deletion.customer.status, deletion.owed, deletion.force) == (S.DELETED, 0, False)
 
 
 def test_one_customer_per_external_id_and_per_curp() -> None:
