@@ -142,11 +142,20 @@ def allowed_actions(status: CustomerStatus) -> list[str]:
 class ActionRefused(CustomerError):
     """The customer's status does not permit the action: says the status and the actions it permits."""
 
-    def __init__(self, customer_id: int | None, status: CustomerStatus, action: CustomerAction):
-        self.status, self.action, self.allowed = status, action, allowed_actions(status)
-        permits = ", ".join(self.allowed) or "nothing"
-        super().__init__(f"customer {customer_id} is {status.value}: it may not {action.value.replace('_', ' ')}; "
-                         f"a customer who is {status.value} may {permits}")
+    status: CustomerStatus = CustomerStatus.DELETED
+    action: CustomerAction | None = None
+
+    @classmethod
+    def of(cls, customer_id: int | None, status: CustomerStatus, action: CustomerAction) -> ActionRefused:
+        permits = ", ".join(allowed_actions(status)) or "nothing"
+        refused = cls(f"customer {customer_id} is {status.value}: it may not {action.value.replace('_', ' ')}; "
+                      f"a customer who is {status.value} may {permits}")
+        refused.status, refused.action = status, action
+        return refused
+
+    @property
+    def allowed(self) -> list[str]:
+        return allowed_actions(self.status)
 
 
 def automatic_events(status: CustomerStatus, registered: bool, max_dpd: int, threshold: int, fraud: bool,
@@ -219,7 +228,7 @@ class Customer:
     def require(self, action: CustomerAction) -> None:
         """Raises ActionRefused unless the customer's status permits ``action``."""
         if not self.may(action):
-            raise ActionRefused(self.id, self.status, action)
+            raise ActionRefused.of(self.id, self.status, action)
 
     def move(self, event: CustomerEvent, at: datetime, reason: str | None = None) -> StatusMove:
         """Apply ``event``; raises CustomerError when the transition table does not allow it from here."""
