@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from domain import masking
 from domain.customers import (
@@ -64,33 +64,45 @@ def _text(name: str, value: Any, length: int, required: bool) -> str | None:
     return value.strip()
 
 
+def _phone(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _PHONE.match(value):
+        raise Invalid("phone is 8 to 15 digits, the country code's + optional")
+    return value
+
+
+def _email(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    email = value.strip().lower() if isinstance(value, str) else ""
+    if len(email) > EMAIL_LENGTH or not _EMAIL.match(email):
+        raise Invalid(f"email is an e-mail address of at most {EMAIL_LENGTH} characters")
+    return email
+
+
+def _curp(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    try:
+        return validate_curp(str(value))
+    except CustomerError as e:
+        raise Invalid(str(e)) from None
+
+
+def _name(field: str) -> Callable[[Any], str | None]:
+    return lambda value: _text(field, value, NAME_LENGTH, required=False)
+
+
+CLEAN: dict[str, Callable[[Any], str | None]] = {
+    **{name: _name(name) for name in NAME_FIELDS}, "phone": _phone, "email": _email, "national_id": _curp,
+    "address": lambda value: _text("address", value, ADDRESS_LENGTH, required=False)}
+
+
 def _details(fields: dict[str, Any], creating: bool) -> dict[str, Any]:
-    """The personal fields given, checked and normalised; Invalid (never repeating a value) otherwise."""
-    out: dict[str, Any] = {}
-    for name in NAME_FIELDS:
-        if name in fields:
-            out[name] = _text(name, fields[name], NAME_LENGTH, required=False)
-    if "address" in fields:
-        out["address"] = _text("address", fields["address"], ADDRESS_LENGTH, required=False)
-    if fields.get("phone") is not None:
-        if not isinstance(fields["phone"], str) or not _PHONE.match(fields["phone"]):
-            raise Invalid("phone is 8 to 15 digits, the country code's + optional")
-    if "phone" in fields:
-        out["phone"] = fields["phone"]
-    if fields.get("email") is not None:
-        email = fields["email"].strip().lower() if isinstance(fields["email"], str) else ""
-        if len(email) > EMAIL_LENGTH or not _EMAIL.match(email):
-            raise Invalid(f"email is an e-mail address of at most {EMAIL_LENGTH} characters")
-        out["email"] = email
-    elif "email" in fields:
-        out["email"] = None
-    if fields.get("national_id") is not None:
-        try:
-            out["national_id"] = validate_curp(str(fields["national_id"]))
-        except CustomerError as e:
-            raise Invalid(str(e)) from None
-    elif "national_id" in fields:
-        out["national_id"] = None
+    """The personal fields given, checked and normalised (empty is None); Invalid, never repeating a value,
+    otherwise."""
+    out = {name: CLEAN[name](fields[name]) for name in PII_FIELDS if name in fields}
     if creating and not out.get("first_name"):
         raise Invalid("first_name is required")
     return out
@@ -266,7 +278,7 @@ def delete_customer(uow: UnitOfWork, customer_id: int, reason: str, force: bool 
 # --- what a caller is shown -------------------------------------------------------------------------------
 
 
-def _email(value: str | None) -> str | None:
+def _masked_email(value: str | None) -> str | None:
     """``j***@example.com``: the first character of the mailbox and the domain."""
     if not value:
         return value
@@ -275,7 +287,7 @@ def _email(value: str | None) -> str | None:
 
 
 MASKS = {"first_name": masking.name, "last_name": masking.name, "second_last_name": masking.name,
-         "phone": masking.account, "email": _email, "address": lambda v: "***" if v else v,
+         "phone": masking.account, "email": _masked_email, "address": lambda v: "***" if v else v,
          "national_id": masking.account}
 
 
