@@ -16,8 +16,8 @@ STATUS = {Conflict: falcon.HTTP_409, Invalid: falcon.HTTP_422, Forbidden: falcon
 
 
 def use_case_error(req: falcon.Request, resp: falcon.Response, ex: UseCaseError, params: dict[str, Any]) -> None:
-    error = falcon.HTTPError(STATUS.get(type(ex), falcon.HTTP_409 if isinstance(ex, Conflict) else falcon.HTTP_400),
-                             title=ex.title, description=str(ex))
+    status = next((status for kind, status in STATUS.items() if isinstance(ex, kind)), falcon.HTTP_400)
+    error = falcon.HTTPError(status, title=ex.title, description=str(ex))
     error.extra = getattr(ex, "extra", None)  # type: ignore[attr-defined]  # e.g. a customer's status
     raise error
 
