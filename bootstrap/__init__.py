@@ -209,7 +209,8 @@ def web_app(container: Container) -> falcon.App[falcon.Request, falcon.Response]
               "redis": redis_check(lambda: container.redis)}
     return create_app(container.uow, WebSettings(s.webhook_secret, s.max_adjustment, s.max_body_bytes,
                                                  s.body_read_seconds, s.bulk_max_bytes, s.bulk_max_json_bytes,
-                                                 s.adjustment_approval_above, s.gsma_callback_secret),
+                                                 s.adjustment_approval_above, s.gsma_callback_secret,
+                                                 s.customer_default_dpd),
                       health, MinuteCounter(lambda: container.redis, "webhook_refused"), container.payout_config,
                       container.queue_depths, container.clock,
                       BulkServices(container.storage, {"gsma": gsma_callback},

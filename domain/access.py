@@ -37,6 +37,11 @@ class Action(str, enum.Enum):
     WITHDRAW_FROM_WALLETS = "withdraw_from_wallets"  # a closed-loop wallet's money paid out over SPEI
     READ_CALENDARS = "read_calendars"    # execution and delivery dates: every role
     TRACK_PAYMENTS = "track_payments"    # a payment by its UETR: every role, partners and tenants their own
+    READ_CUSTOMERS = "read_customers"    # the lender's customers, their personal data masked
+    READ_CUSTOMER_PII = "read_customer_pii"  # ... and unmasked: the roles that register and serve them
+    MANAGE_CUSTOMERS = "manage_customers"  # register customers and edit their data
+    SCORE_CUSTOMERS = "score_customers"  # the scoring process's risk profile
+    MOVE_CUSTOMERS = "move_customers"    # enable, disable, block or delete a customer by hand, with a reason
 
 
 ALLOWED: dict[Role, frozenset[Action]] = {
@@ -51,6 +56,12 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     Role.TENANT: frozenset({Action.SUBMIT_BATCHES, Action.READ_BATCHES, Action.CONFIRM_BATCHES,
                             Action.WITHDRAW_FROM_WALLETS, Action.READ_CALENDARS, Action.TRACK_PAYMENTS}),
 }
+
+# customers: operators register, edit and score them and see their data; treasury moves them (and deletes
+# them) and sees their data masked; partners and tenants see none of them
+ALLOWED[Role.OPERATOR] = ALLOWED[Role.OPERATOR] | {Action.READ_CUSTOMERS, Action.READ_CUSTOMER_PII,
+                                                   Action.MANAGE_CUSTOMERS, Action.SCORE_CUSTOMERS}
+ALLOWED[Role.TREASURY] = ALLOWED[Role.TREASURY] | {Action.READ_CUSTOMERS, Action.MOVE_CUSTOMERS}
 
 
 def a_key_of(role: Role) -> str:

@@ -5,7 +5,7 @@ Conventions (docs/loans.md says why):
 - rates are annual and nominal; the periodic rate is the annual rate times the period's days over a 360-day
   year: 30 days for a month (30/360), 14 for a biweekly period, 7 for a week;
 - a risk profile A0 … C3 is a grade on a line from the offer's ``a0_interest_rate`` (A0, the best) to its
-  ``c3_interest_rate`` (C3, the worst), each of the twelve grades one equal step further;
+  ``c3_interest_rate`` (C3, the worst), each grade of the scoring process one equal step further;
 - ``discount_percentage`` is a fraction (0.25 = 25 %) taken off that annual rate;
 - ``first_payment_month_shift`` months of grace come before the first period; the grace bears no interest;
 - the installment is rounded once, half up, to the minor unit; each period's interest on the balance is
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from domain.customers import RiskProfile
 from domain.errors import DomainError
 from domain.money import MAX_MINOR, round_half_up
 
@@ -42,8 +43,9 @@ class PaymentFrequency(str, enum.Enum):
 
 PERIOD_DAYS = {PaymentFrequency.MONTHLY: 30, PaymentFrequency.BIWEEKLY: 14, PaymentFrequency.WEEKLY: 7}
 
-# The grades of the scoring process, best first: A0 is the offer's a0 rate, C3 its c3 rate.
-RISK_PROFILES: tuple[str, ...] = tuple(f"{band}{step}" for band in "ABC" for step in range(4))
+# The grades of the scoring process (domain.customers.RiskProfile), best first: A0 is the offer's a0 rate,
+# C3 its c3 rate.
+RISK_PROFILES: tuple[str, ...] = tuple(profile.value for profile in RiskProfile)
 
 
 def rate_for_profile(risk_profile: str, a0_rate: Decimal, c3_rate: Decimal) -> Decimal:

@@ -16,6 +16,7 @@ from domain.batches import Batch, BatchStatus, InstructionStatus
 from domain.connectors import Connector
 from domain.commission import CommissionUpdate
 from domain.credits import Credit, CreditStatus
+from domain.customers import Customer, CustomerStatus
 from domain.dead_letters import DeadLetter, DeadLetterStatus
 from domain.dual_control import AdjustmentRequest, Person
 from domain.errors import NotFound
@@ -32,7 +33,7 @@ from domain.sub_batches import SubBatch, SubBatchStatus
 from domain.tenants import Tenant
 from domain.triggers import EvaluationOutcome, TriggerEvaluation
 from domain.wallets import Wallet, WalletEntry, Withdrawal
-from usecases.ports import ReadingUnitOfWork, UnitOfWork
+from usecases.ports import CustomerLoans, ReadingUnitOfWork, UnitOfWork
 
 E = TypeVar("E")
 
@@ -338,6 +339,49 @@ class FakeAdjustmentRequests(FakeRepository[AdjustmentRequest]):
 
     def by_idempotency_key(self, key: str) -> AdjustmentRequest | None:
         return next(iter(self.where(idempotency_key=key)), None)
+
+
+class FakeCustomers(FakeRepository[Customer]):
+    """Customers in memory: one per lender and external id, and per lender and CURP, as the unique keys."""
+
+    name = "customer"
+
+    def add(self, entity: Customer) -> Customer:
+        if self.by_external_id(entity.lender, entity.external_id) is not None:
+            raise AssertionError("duplicate (lender, external_id): the unique key would refuse it")
+        return super().add(entity)
+
+    def save(self, customer: Customer) -> None:
+        holders = [c.id for c in self.rows.values() if c.lender == customer.lender and c.national_id
+                   and c.national_id == customer.national_id]
+        assert len(holders) <= 1, "duplicate (lender, national_id_digest): the unique key would refuse it"
+
+    def by_external_id(self, lender: str, external_id: str) -> Customer | None:
+        return next((c for c in self.rows.values() if c.lender == lender and c.external_id == external_id), None)
+
+    def id_by_national_id(self, lender: str, national_id: str) -> int | None:
+        return next((c.id for c in self.rows.values() if c.lender == lender and c.national_id == national_id), None)
+
+    def page(self, lender: str, external_id: str | None, status: CustomerStatus | None, offset: int,
+             limit: int) -> tuple[list[Customer], int]:
+        found = [c for _, c in sorted(self.rows.items()) if c.lender == lender
+                 and external_id in (None, c.external_id) and status in (None, c.status)]
+        return found[offset:offset + limit], len(found)
+
+
+@dataclass
+class FakeCustomerLoans:
+    """The loan book as the customers' rules ask it (usecases.ports.CustomerLoans): what every customer owes
+    and how many days past due, set by the test."""
+
+    owed: int = 0
+    dpd: int = 0
+
+    def outstanding(self, customer_id: int) -> int:
+        return self.owed
+
+    def max_days_past_due(self, customer_id: int) -> int:
+        return self.dpd
 
 
 @dataclass
@@ -790,10 +834,12 @@ class FakeUnitOfWork:
         self.tenants = FakeTenants()
         self.wallets = FakeWallets()
         self.withdrawals = FakeWithdrawals(self.wallets)
+        self.customers = FakeCustomers()
         self.instructions = FakeInstructions()
         self.sub_batches = FakeSubBatches()
         self.batches = FakeBatches(self.instructions, self.tenants)
         self.events: list[tuple[str, str, str]] = []
+        self.event_details: list[dict[str, Any] | None] = []
         self.commits = 0
 
     def __enter__(self) -> FakeUnitOfWork:
@@ -808,6 +854,7 @@ class FakeUnitOfWork:
     def log(self, kind: str, message: str, level: str = "INFO", details: dict[str, Any] | None = None,
             **refs: Any) -> None:
         self.events.append((level, kind, message))
+        self.event_details.append(details)
 
     def alert(self, kind: str, message: str, details: dict[str, Any] | None = None, **refs: Any) -> None:
         self.log(kind, message, level="ALERT")
@@ -819,5 +866,6 @@ class FakeUnitOfWork:
 def _checked(fake: FakeUnitOfWork, sql: SqlUnitOfWork) -> None:
     """Never called: mypy checks here that the fake (and the SQL one) are what the use cases take."""
     as_taken: UnitOfWork = fake
+    loans: CustomerLoans = FakeCustomerLoans()
     read_with: ReadingUnitOfWork = sql
-    del as_taken, read_with
+    del as_taken, loans, read_with

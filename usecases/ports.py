@@ -14,6 +14,7 @@ from domain.batches import Batch, InstructionStatus
 from domain.commission import CommissionUpdate
 from domain.connectors import Connector
 from domain.credits import Credit
+from domain.customers import Customer, CustomerStatus
 from domain.dead_letters import DeadLetter
 from domain.dual_control import AdjustmentRequest, Person
 from domain.instructions import Instruction
@@ -180,6 +181,28 @@ class AdjustmentRequests(Repository[AdjustmentRequest], Protocol):
     """Adjustments held for a second person's approval."""
 
     def by_idempotency_key(self, key: str) -> AdjustmentRequest | None: ...
+
+
+class Customers(Repository[Customer], Protocol):
+    """The lender's customers; ``save`` writes a change (and the digests found by) in the transaction."""
+
+    def save(self, customer: Customer) -> None: ...
+
+    def by_external_id(self, lender: str, external_id: str) -> Customer | None: ...
+
+    def id_by_national_id(self, lender: str, national_id: str) -> int | None: ...
+
+    def page(self, lender: str, external_id: str | None, status: CustomerStatus | None, offset: int,
+             limit: int) -> tuple[list[Customer], int]: ...
+
+
+class CustomerLoans(Protocol):
+    """What the customers' rules ask of the loan book: what a customer still owes (minor units) and how many
+    days past due its latest loan is. Until loans are serviced, ``usecases.customers.NO_LOANS`` answers 0."""
+
+    def outstanding(self, customer_id: int) -> int: ...
+
+    def max_days_past_due(self, customer_id: int) -> int: ...
 
 
 class AuditLog(Protocol):
@@ -385,6 +408,9 @@ class UnitOfWork(Protocol):
 
     @property
     def new_id(self) -> Callable[[], str]: ...
+
+    @property
+    def customers(self) -> Customers: ...
 
     @property
     def merchants(self) -> Merchants: ...

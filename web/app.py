@@ -10,6 +10,8 @@ import falcon
 from adapters.counters import MinuteCounter
 from adapters.db.uow import UnitOfWork
 from domain.callbacks import CallbackAddresses
+from domain.customers import DEFAULT_DPD
+from usecases.customers import CustomerRules
 from usecases.payouts import PayoutConfig
 from web import errors
 from web.auth import Authentication
@@ -21,6 +23,7 @@ from web.payments import PaymentResource
 from web.bank import ReconciliationResource, StpWebhookResource
 from web.catalog import MerchantResource, PaymentOptionResource, StoreResource
 from web.credits import CreditResource
+from web.customers import CustomerResource
 from web.health import HealthResource
 from web.ledger import AdjustmentRequestResource, StoreLedgerResource, TransferResource
 from web.limits import RequestLimits
@@ -48,6 +51,7 @@ class WebSettings:
     bulk_max_json_bytes: int = 16 * 1024 * 1024
     adjustment_approval_above: int | None = None
     gsma_callback_secret: str = ""
+    customer_default_dpd: int = DEFAULT_DPD
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,7 @@ def resources(uow: UowFactory, settings: WebSettings, health: Mapping[str, Check
         "tenants": TenantResource(uow),
         "wallets": WalletResource(uow, payout),
         "withdrawals": WithdrawalDecisionResource(uow),
+        "customers": CustomerResource(uow, CustomerRules(settings.customer_default_dpd)),
     }
 
 

@@ -16,7 +16,10 @@ STATUS = {Conflict: falcon.HTTP_409, Invalid: falcon.HTTP_422, Forbidden: falcon
 
 
 def use_case_error(req: falcon.Request, resp: falcon.Response, ex: UseCaseError, params: dict[str, Any]) -> None:
-    raise falcon.HTTPError(STATUS.get(type(ex), falcon.HTTP_400), title=ex.title, description=str(ex))
+    status = next((status for kind, status in STATUS.items() if isinstance(ex, kind)), falcon.HTTP_400)
+    error = falcon.HTTPError(status, title=ex.title, description=str(ex))
+    error.extra = getattr(ex, "extra", None)  # type: ignore[attr-defined]  # e.g. a customer's status
+    raise error
 
 
 def not_found(req: falcon.Request, resp: falcon.Response, ex: NotFound, params: dict[str, Any]) -> None:
@@ -49,6 +52,7 @@ def serialize(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError) 
     body = {"title": ex.title, "description": ex.description or ex.title}
     if getattr(ex, "errorInformation", None):  # the bulk API's clients read the seed's field
         body["errorInformation"] = ex.errorInformation  # type: ignore[attr-defined]
+    body.update(getattr(ex, "extra", None) or {})
     resp.content_type = falcon.MEDIA_JSON
     resp.text = json.dumps(body) + "\n"
 

@@ -10,6 +10,7 @@ import falcon
 from domain.access import Role, may
 from domain.batches import BatchStatus
 from domain.credits import CancellationReason, CreditStatus
+from domain.customers import CustomerAction, CustomerEvent, CustomerStatus, RiskProfile
 from domain.dead_letters import DeadLetterEventKind, DeadLetterStatus
 from domain.dual_control import AdjustmentStatus
 from domain.ledger import BalanceUpdateStatus, BalanceUpdateType, TransferStatus
@@ -169,6 +170,25 @@ MASKED_ACCOUNT = {"type": "string", "description": "masked: only its last four d
                                                   "(``**************0025``); accounts are sealed at rest"}
 MASKED_NAME = {"type": "string", "description": "masked: only the initial of each word is shown (``J*** P***``)"}
 
+PERSONAL = "personal data: whole for roles that serve customers (admin, operator), masked for the others; null once "
+CUSTOMER = {
+    "id": INT, "external_id": STR,
+    "first_name": {**_nullable(STR), "description": PERSONAL + "deleted (initials when masked)"},
+    "last_name": {**_nullable(STR), "description": PERSONAL + "deleted"},
+    "second_last_name": {**_nullable(STR), "description": PERSONAL + "deleted"},
+    "phone": {**_nullable(STR), "description": PERSONAL + "deleted (last four digits when masked)"},
+    "email": {**_nullable(STR), "description": PERSONAL + "deleted (first letter and domain when masked)"},
+    "address": {**_nullable(STR), "description": PERSONAL + "deleted (*** when masked)"},
+    "national_id": {**_nullable(STR), "description": "the CURP; " + PERSONAL + "deleted (last four when masked)"},
+    "risk_profile": _nullable(_enum(RiskProfile)), "score": _nullable(INT), "scored_at": _nullable(DATETIME),
+    "status": _enum(CustomerStatus), "status_reason": _nullable(STR),
+    "held": {**BOOL, "description": "disabled or blocked by a person: no automatic move takes it out"},
+    "registered": {**BOOL, "description": "its data is complete (the second last name aside) and it is scored"},
+    "allowed_actions": {"type": "array", "items": _enum(CustomerAction),
+                        "description": "what its status lets it do"},
+    "created_at": DATETIME, "updated_at": _nullable(DATETIME), "deleted_at": _nullable(DATETIME),
+}
+
 RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": _object({"title": STR, "description": STR}),
     "Merchant": _object({
@@ -252,6 +272,11 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     }),
     "TimeZone": {"type": "string", "enum": list(TIMEZONES), "description": "an IANA time zone name"},
     "MerchantPage": _page_of("Merchant"),
+    "Customer": _object(CUSTOMER),
+    "CustomerPage": _page_of("Customer"),
+    "CustomerMoveOutcome": _object({
+        "customer_id": INT, "event": _enum(CustomerEvent), "current": _enum(CustomerStatus), "allowed": BOOL,
+        "target": _nullable(_enum(CustomerStatus)), "why": _nullable(STR)}),
     "StorePage": _page_of("Store"),
     "CreditPage": _page_of("Credit"),
     "Event": _object(EVENT),

@@ -8,12 +8,15 @@ from zoneinfo import available_timezones
 from domain.access import Action
 from domain.credits import CancellationReason, CreditStatus
 from domain.currencies import EXPONENTS
+from domain.customers import (ADDRESS_LENGTH, CURP_PATTERN, NAME_LENGTH, REASON_LENGTH as CUSTOMER_REASON_LENGTH,
+                              CustomerStatus, RiskProfile)
 from domain.dead_letters import LISTED as DEAD_LETTERS_LISTED, LISTED_BY_DEFAULT as DEAD_LETTERS_BY_DEFAULT
 from domain.dual_control import EMAIL_LENGTH, EMAIL_PATTERN, AdjustmentStatus
 from domain.ledger import MAX_BALANCE, TransferStatus
 from domain.merchants import MerchantStatus
 from domain.money import MINOR_UNITS
 from domain.schedules import DisbursementMode
+from usecases.customers import MAX_SCORE, PHONE_PATTERN
 from usecases.steps import QUEUES as QUEUE_NAMES
 from web.schema import (MAX_ID, MAX_INTEGER, NAME, NAME_HINT, NON_BLANK, PLAIN_TEXT, PLAIN_TEXT_HINT, Body, Field,
                         ObjectBody, Param, route_amount)
@@ -336,6 +339,50 @@ BULK_READ_403 = ((403, "no Platform-TenantId, or a tenant the key does not act f
 NO_BATCH = (404, "no such batch, or another tenant's: both are answered alike")
 CLIENT_DECIDES = ((403, "not a tenant key (only the tenant's own key decides), or no Platform-TenantId"),
                   NO_BATCH, (409, "the batch is not awaiting confirmation"))
+
+CUSTOMER_CREATE = Body("CustomerCreate", (
+    name_field("external_id", 64, "the lender's reference of the customer: one customer per external_id (the "
+               "platform is the only lender for now)", required=True),
+    name_field("first_name", NAME_LENGTH, "given names", required=True),
+    text_field("last_name", NAME_LENGTH, "first surname (apellido paterno)", nullable=True),
+    text_field("second_last_name", NAME_LENGTH, "second surname (apellido materno), when the person has one",
+               nullable=True),
+    Field("phone", "string", "8 to 15 digits, the country code's + optional", nullable=True, max_length=16,
+          pattern=PHONE_PATTERN, pattern_hint="is 8 to 15 digits, the country code's + optional"),
+    Field("email", "string", "kept lower-cased", nullable=True, max_length=EMAIL_LENGTH, pattern=EMAIL_PATTERN,
+          pattern_hint="is an e-mail address"),
+    text_field("address", ADDRESS_LENGTH, nullable=True),
+    Field("national_id", "string", "the CURP: its birth date, state and check digit are checked too; one customer "
+          "per CURP", nullable=True, max_length=18, pattern=CURP_PATTERN,
+          pattern_hint="is a CURP: 18 upper-case letters and digits", format="curp"),
+))
+CUSTOMER_UPDATE = CUSTOMER_CREATE.as_patch("CustomerUpdate", without=("external_id",))
+CUSTOMER_SCORE = Body("CustomerScore", (
+    Field("risk_profile", "string", "A0 (lowest risk) to C3 (highest)", required=True,
+          choices=tuple(p.value for p in RiskProfile)),
+    Field("score", "integer", "the scoring process's score, when it gives one", nullable=True, minimum=0,
+          maximum=MAX_SCORE),
+))
+CUSTOMER_EVENTS = ("enable", "disable", "block")
+CUSTOMER_MOVE = Body("CustomerMove", (
+    Field("event", "string", "enable (a disabled or blocked customer), disable (an enabled one), block (any but a "
+          "deleted one)", required=True, choices=CUSTOMER_EVENTS),
+    name_field("reason", CUSTOMER_REASON_LENGTH, "why: kept in the status history and the audit log (no personal "
+               "data)", required=True),
+))
+CUSTOMER_MOVE_PREVIEW = Body("CustomerMovePreview", (
+    Field("event", "string", required=True, choices=CUSTOMER_EVENTS),
+))
+CUSTOMER_DELETION = Body("CustomerDeletion", (
+    name_field("reason", CUSTOMER_REASON_LENGTH, "why: kept in the audit log (no personal data)", required=True),
+    Field("force", "boolean", "needed when the customer still owes: the deletion is audited with what it owed"),
+))
+CUSTOMER_EXTERNAL_ID = Param("external_id", "string", "only the customer of this external_id", max_length=64,
+                             pattern=NAME, pattern_hint=NAME_HINT)
+CUSTOMER_STATUS = Param("status", "string", "only customers in this status",
+                        choices=tuple(s.value for s in CustomerStatus))
+CUSTOMER_STATE_409 = (409, "the customer's status does not allow this: the body also has ``status`` and "
+                           "``allowed_actions``")
 
 # --- the table -----------------------------------------------------------------------------------
 
@@ -687,6 +734,45 @@ ROUTES: tuple[Route, ...] = (
            Action.READ_CALENDARS, "PaymentDates", params=(RAIL, COUNTRY, DELIVERY_DATE), errors=DATE_422,
            description="A delivery date that is not a business day moves back to the previous one, then back the "
                        "rail's lag in business days (SPEI 0, SEPA 1, SWIFT 2, FPS 0)."),
+    )),
+    Route("/api/v1/customers", "customers", "collection", "customers", (
+        Op("POST", "create_customer", "Register a customer: unregistered until its data is complete and it is scored",
+           Action.MANAGE_CUSTOMERS, "Customer", 201, CUSTOMER_CREATE,
+           errors=((409, "external_id or national_id is another customer's"),
+                   (422, "invalid input, or a CURP whose birth date, state or check digit is wrong; nothing was "
+                         "changed"))),
+        Op("GET", "list_customers", "Customers, oldest first", Action.READ_CUSTOMERS, "CustomerPage",
+           params=(CUSTOMER_EXTERNAL_ID, CUSTOMER_STATUS) + PAGING,
+           description="Personal data is whole for keys whose role serves customers (admin, operator), masked for "
+                       "the others (treasury)."),
+    )),
+    Route(f"/api/v1/customers/{{customer_id:{ID}}}", "customers", None, "customers", (
+        Op("GET", "get_customer", "Read a customer", Action.READ_CUSTOMERS, "Customer",
+           description="Personal data masked unless the key's role serves customers; none once deleted."),
+        Op("PATCH", "update_customer", "Edit a customer's data (the audit log names the fields, not their values)",
+           Action.MANAGE_CUSTOMERS, "Customer", body=CUSTOMER_UPDATE,
+           errors=(CUSTOMER_STATE_409, (422, "invalid input, or a CURP whose birth date, state or check digit is "
+                                             "wrong; nothing was changed"))),
+    )),
+    Route(f"/api/v1/customers/{{customer_id:{ID}}}/score", "customers", "score", "customers", (
+        Op("POST", "score_customer", "The scoring process's risk profile: a customer whose data is complete "
+           "becomes enabled", Action.SCORE_CUSTOMERS, "Customer", body=CUSTOMER_SCORE, errors=(CUSTOMER_STATE_409,)),
+    )),
+    Route(f"/api/v1/customers/{{customer_id:{ID}}}/status", "customers", "status", "customers", (
+        Op("POST", "move_customer", "Enable, disable or block a customer by hand, with a reason",
+           Action.MOVE_CUSTOMERS, "Customer", body=CUSTOMER_MOVE, errors=(CUSTOMER_STATE_409,),
+           description="A customer disabled or blocked by hand stays so until enabled by hand: no automatic move "
+                       "takes it out."),
+    )),
+    Route(f"/api/v1/customers/{{customer_id:{ID}}}/status/dry-run", "customers", "preview", "customers", (
+        Op("POST", "preview_customer_move", "What a move would do to the customer now, changing nothing",
+           Action.READ_CUSTOMERS, "CustomerMoveOutcome", body=CUSTOMER_MOVE_PREVIEW),
+    )),
+    Route(f"/api/v1/customers/{{customer_id:{ID}}}/deletion", "customers", "deletion", "customers", (
+        Op("POST", "delete_customer", "Delete a customer: its names, phone, e-mail, address and CURP are erased for "
+           "good; its id, external_id and status stay", Action.MOVE_CUSTOMERS, "Customer", body=CUSTOMER_DELETION,
+           errors=((409, "the customer is deleted already (the body has ``status`` and ``allowed_actions``), or it "
+                         "still owes and force is not true"),)),
     )),
     Route("/api/v1/dates/delivery", "dates", "delivery", "dates", (
         Op("GET", "get_delivery_date", "When a payment sent on an execution date arrives", Action.READ_CALENDARS,

@@ -10,6 +10,7 @@ from rich.progress import Progress
 from bench.cli import cli as bench_cli
 from chaos.cli import cli as chaos_cli
 from workers.cli_batch import batch_app
+from workers.cli_customers import customers_app
 from workers.cli_dates import dates_app
 from workers.cli_keys import keys_app
 from usecases.steps import QUEUES
@@ -33,6 +34,7 @@ app.add_typer(tenant_app, name="tenant")
 app.add_typer(batch_app, name="batch")
 app.add_typer(dates_app, name="dates")
 app.add_typer(keys_app, name="keys")
+app.add_typer(customers_app, name="customers")
 app.add_typer(bench_cli, name="bench")
 app.add_typer(chaos_cli, name="chaos")
 @db_app.command("upgrade")

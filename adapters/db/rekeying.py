@@ -16,6 +16,8 @@ from adapters.db.types import SEALED_FIELDS, Sealed, SealedFields
 from adapters.sealing import KEYRING, Unreadable, place
 
 CHUNK = 500
+# the digests a table keeps beside sealed values, to find rows by them: (digest column, the sealed column)
+DIGESTS = {"customers": (("national_id_digest", "national_id"), ("email_digest", "email"))}
 LOCK_RETRIES = 20  # deadlocks or lock waits with live traffic, in a whole run, before it gives up (run it again)
 
 
@@ -51,7 +53,8 @@ def _raw(table: str, columns: list[str]) -> Table:
     kinds = {c.name: c.type for c in tables.metadata.tables[table].columns}
     return Table(table, MetaData(), Column("id", tables.metadata.tables[table].c.id.type, primary_key=True),
                  *(Column(c, JSON if isinstance(kinds[c], SealedFields) else Text) for c in columns),
-                 *(Column(k, Text) for k in sorted(_row_keys(table, columns))))
+                 *(Column(k, Text) for k in sorted(_row_keys(table, columns))),
+                 *(Column(d, Text) for d, _ in DIGESTS.get(table, ())))
 
 
 def _places(table: str, column: str, row: Any, value: Any) -> list[tuple[str, str]]:
@@ -125,14 +128,36 @@ def _wallet_digest(row: Any, tally: ColumnTally, resealing: bool) -> dict[str, s
     return {}
 
 
+def _digest(table: str, row: Any, columns: tuple[str, str], tally: ColumnTally, resealing: bool) -> dict[str, str]:
+    """Tally a row's digest of a sealed value; when it is another key's and ``resealing``, the first key's."""
+    digest_column, sealed_column = columns
+    if getattr(row, digest_column) is None:
+        return {}
+    tally.values += 1
+    try:
+        value = KEYRING.unseal(getattr(row, sealed_column), place(table, sealed_column, row.id))
+    except Unreadable:
+        tally.unreadable += 1
+        return {}
+    digest = KEYRING.digest(value)
+    if digest == getattr(row, digest_column):
+        tally.current += 1
+        return {}
+    if resealing:
+        tally.resealed += 1
+        return {digest_column: digest}
+    return {}
+
+
 def survey_or_rotate(engine: Engine, resealing: bool, progress: Callable[[int], None] = lambda n: None,
                      chunk: int = CHUNK) -> list[ColumnTally]:
     """Count each sealed column's values by key; with ``resealing``, re-seal those under an older key and
-    give wallets their first-key digests. ``progress(rows)`` after each chunk."""
+    give wallets and customers their first-key digests. ``progress(rows)`` after each chunk."""
     out: list[ColumnTally] = []
     for name, columns in sealed_columns().items():
         raw = _raw(name, columns)
-        tally = {c: ColumnTally(name, c) for c in columns + (["owner_digest"] if name == "wallets" else [])}
+        tally = {c: ColumnTally(name, c) for c in columns + (["owner_digest"] if name == "wallets" else [])
+                 + [d for d, _ in DIGESTS.get(name, ())]}
         last, waits = 0, 0
         while True:
             counted = {c: replace(t) for c, t in tally.items()}
@@ -162,6 +187,8 @@ def _chunk(engine: Engine, raw: Table, name: str, columns: list[str], after: int
             changes = _count(name, tally, row, columns, resealing)
             if name == "wallets":
                 changes.update(_wallet_digest(row, tally["owner_digest"], resealing))
+            for pair in DIGESTS.get(name, ()):
+                changes.update(_digest(name, row, pair, tally[pair[0]], resealing))
             if changes:
                 conn.execute(update(raw).where(raw.c.id == row.id).values(**changes))
     return list(rows)

@@ -16,6 +16,9 @@ from adapters.db.types import DecimalText, Sealed, SealedFields, UtcDateTime, ca
 from adapters.sealing import Bound
 from domain.sealed import RefusedValue
 from domain.credits import CancellationReason, Credit, CreditStatus
+from domain.customers import (
+    REASON_LENGTH as CUSTOMER_REASON_LENGTH, Customer, CustomerEvent, CustomerStatus, RiskProfile, StatusMove,
+)
 from domain.ledger import (
     REASON_LENGTH, BalanceUpdate, BalanceUpdateStatus, BalanceUpdateStatusChange, BalanceUpdateType, BankTransfer,
     TransferStatus, TransferStatusChange,
@@ -601,6 +604,44 @@ ledger_checks = Table(
     Column("source", String(32), nullable=False),
 )
 
+customers = Table(
+    "customers", metadata, pk(),
+    Column("lender", String(32), nullable=False),  # the scope of external_id: the platform's own for now
+    Column("external_id", case_sensitive(64), nullable=False),
+    # personal data, sealed at rest and NULL once the customer is deleted (domain.customers.PII_FIELDS)
+    Column("first_name", Sealed("customers", "first_name")),
+    Column("last_name", Sealed("customers", "last_name")),
+    Column("second_last_name", Sealed("customers", "second_last_name")),
+    Column("phone", Sealed("customers", "phone")),
+    Column("email", Sealed("customers", "email")),
+    Column("address", Sealed("customers", "address")),
+    Column("national_id", Sealed("customers", "national_id")),
+    # found by these: HMACs of the CURP and the e-mail (adapters.sealing), NULL once deleted
+    Column("national_id_digest", String(64)),
+    Column("email_digest", String(64), index=True),
+    Column("risk_profile", enum_of(RiskProfile, 2)),
+    Column("score", Integer),
+    Column("scored_at", UtcDateTime),
+    Column("status", enum_of(CustomerStatus), nullable=False),
+    Column("held", Boolean, nullable=False, server_default=false()),
+    Column("status_reason", String(CUSTOMER_REASON_LENGTH)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime),
+    Column("deleted_at", UtcDateTime),
+    UniqueConstraint("lender", "external_id"),
+    UniqueConstraint("lender", "national_id_digest"),
+)
+
+customer_status_history = Table(
+    "customer_status_history", metadata, pk(),
+    Column("customer_id", ID, ForeignKey("customers.id"), nullable=False, index=True),
+    Column("event", enum_of(CustomerEvent), nullable=False),
+    Column("previous", enum_of(CustomerStatus), nullable=False),
+    Column("status", enum_of(CustomerStatus), nullable=False),
+    Column("reason", String(CUSTOMER_REASON_LENGTH)),
+    Column("at", UtcDateTime, nullable=False),
+)
+
 mapper_registry = registry(metadata=metadata)
 _mapped = False
 
@@ -645,7 +686,11 @@ def map_domain() -> None:
     m(DeadLetter, dead_letters, properties={
         "history": relationship(DeadLetterEvent, order_by=dead_letter_history.c.id, cascade="all, delete-orphan"),
     })
-    for cls, table in ((Store, stores), (PaymentOrder, payment_orders)):
+    m(StatusMove, customer_status_history)
+    m(Customer, customers, properties={
+        "moves": relationship(StatusMove, order_by=customer_status_history.c.id, cascade="all, delete-orphan"),
+    })
+    for cls, table in ((Store, stores), (PaymentOrder, payment_orders), (Customer, customers)):
         _bind_sealed_to_rows(cls, table)
     m(PaymentOrderStatusChange, payment_order_status_history)
     m(PaymentOrder, payment_orders, properties={

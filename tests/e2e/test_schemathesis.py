@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from domain import clabe
+from domain.customers import with_check_digit
 from tests.conftest import TEST_DATA_KEYS
 from tests.e2e.support import BIN, REPO, Processes, free_port, fresh_database, ok, wait_for
 from tests.integration.helpers import rabbitmq_url_for
@@ -68,6 +69,8 @@ def seed_one_of_each(client: httpx.Client) -> None:
     credit = ok(client.post("/credits", json={"store_id": store["id"], "external_id": "semilla-1",
                                               "amount": 100_000, "number_of_payments": 3}), 201)
     ok(client.post(f"/credits/{credit['id']}/delivery"))
+    ok(client.post("/api/v1/customers", json={"external_id": "semilla-1", "first_name": "Semilla",
+                                              "national_id": with_check_digit("SEMI900101HDFMLL0")}), 201)
 
 
 def test_schemathesis_finds_no_failure_with_every_check(web, tmp_path):

@@ -76,17 +76,17 @@ def test_monthly_due_dates_count_from_the_signature_day_not_from_the_last_due_da
 
 
 def test_risk_profiles_run_from_the_a0_rate_to_the_c3_rate_in_equal_steps() -> None:
-    a0, c3 = Decimal("0.30"), Decimal("0.52")
-    assert RISK_PROFILES == ("A0", "A1", "A2", "A3", "B0", "B1", "B2", "B3", "C0", "C1", "C2", "C3")
+    a0, c3 = Decimal("0.30"), Decimal("0.48")
+    assert RISK_PROFILES == ("A0", "A1", "A2", "A3", "B1", "B2", "B3", "C1", "C2", "C3")
     assert rate_for_profile("A0", a0, c3) == Decimal("0.300000")
-    assert rate_for_profile("c3", a0, c3) == Decimal("0.520000")
-    assert rate_for_profile("B1", a0, c3) == Decimal("0.400000")  # 0.30 + 0.22 × 5 / 11
+    assert rate_for_profile("c3", a0, c3) == Decimal("0.480000")
+    assert rate_for_profile("B1", a0, c3) == Decimal("0.380000")  # 0.30 + 0.18 × 4 / 9
     assert rate_for_profile("A1", a0, c3) == Decimal("0.320000")
     rates = [rate_for_profile(p, a0, c3) for p in RISK_PROFILES]
     assert rates == sorted(rates)
 
 
-@pytest.mark.parametrize("profile", ["", "D0", "A4", "AA", None])
+@pytest.mark.parametrize("profile", ["", "D0", "A4", "B0", "AA", None])
 def test_an_unknown_risk_profile_is_refused(profile: str) -> None:
     with pytest.raises(ScheduleError):
         rate_for_profile(profile, Decimal("0.3"), Decimal("0.5"))
@@ -100,9 +100,9 @@ def test_the_discount_is_a_fraction_of_the_rate() -> None:
 
 
 def test_terms_of_an_offer_take_profile_and_discount() -> None:
-    terms = LoanTerms.of_offer(1_000_000, 12, date(2026, 1, 31), "B1", Decimal("0.30"), Decimal("0.52"),
+    terms = LoanTerms.of_offer(1_000_000, 12, date(2026, 1, 31), "B1", Decimal("0.30"), Decimal("0.48"),
                                Decimal("0.10"), 1, F.WEEKLY)
-    assert terms.annual_rate == Decimal("0.36") and terms.grace_months == 1 and terms.frequency == F.WEEKLY
+    assert terms.annual_rate == Decimal("0.342") and terms.grace_months == 1 and terms.frequency == F.WEEKLY
 
 
 def test_periodic_rates() -> None:
