@@ -21,6 +21,7 @@ from domain.ledger import BalanceUpdate, BalanceUpdateType, BankTransfer, StoreH
 from domain.merchants import CommissionTierRow, Merchant, PaymentOption, Store
 from domain.messages import Step
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus
+from domain.products import Product
 from domain.reconciliation import Mismatch
 from domain.sub_batches import SubBatch
 from domain.tenants import Tenant
@@ -64,6 +65,11 @@ class Stores(Repository[Store], Protocol):
 class PaymentOptions(Repository[PaymentOption], Protocol):
 
     def auto_updatable(self, merchant_id: int) -> list[PaymentOption]: ...
+
+
+class Products(Repository[Product], Protocol):
+
+    def default_for(self, currency: str, at: datetime) -> Product: ...
 
 
 class Credits(Repository[Credit], Protocol):
@@ -394,6 +400,9 @@ class UnitOfWork(Protocol):
 
     @property
     def options(self) -> PaymentOptions: ...
+
+    @property
+    def products(self) -> Products: ...
 
     @property
     def credits(self) -> Credits: ...
