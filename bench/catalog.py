@@ -66,6 +66,7 @@ def make_store(api: httpx.Client, merchant_id: int, label: str, n: int,
     option = ok(api.post(f"/stores/{store['id']}/payment-options", json={
         "number_of_payments": 6, "merchant_commission": "0.04", "min_amount": 100, "max_amount": 10**8}), 201)
     ok(api.post(f"/payment-options/{option['id']}/validate"))
+    ok(api.post(f"/payment-options/{option['id']}/enable"))
     ok(api.post(f"/stores/{store['id']}/validate"))
     return int(store["id"]), int(option["id"])
 

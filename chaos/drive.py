@@ -110,6 +110,7 @@ def create_store(api: Api, store: StorePlan, account: int, anchor: datetime) -> 
         "number_of_payments": PAYMENTS, "merchant_commission": store.commission, "min_amount": 100,
         "max_amount": 10**8})
     api.call("POST", f"/payment-options/{option['id']}/validate")
+    api.call("POST", f"/payment-options/{option['id']}/enable")
     api.call("POST", f"/stores/{made['id']}/validate")
     api.call("POST", f"/merchants/{merchant['id']}/validate")
     due = anchor.astimezone(timezone.utc) if store.mode != "instant" else None

@@ -32,10 +32,10 @@ from domain import clabe
 from domain.credits import CancellationReason
 from domain.identity import id_of
 from domain.ledger import BalanceUpdateStatus, BalanceUpdateType, TransferStatus
-from domain.merchants import Store
+from domain.merchants import OfferAction, Store
 from domain.payment_orders import PaymentOrderStatus
 from domain.stp import MEXICO_CITY
-from usecases import catalog, commissions, credits as credit_cases, ledger, queries, reconciliation, scheduling
+from usecases import catalog, commissions, credits as credit_cases, ledger, products, queries, reconciliation, scheduling
 from usecases.verify import VerifyReport, verify_all
 from bootstrap import Container, build_container, relay as relay_of, web_app
 from adapters.clock import ManualClock
@@ -269,6 +269,7 @@ class Demo:
                         "is_in_trial_period": promo, "trial_commission": "0.02" if promo else None,
                         "end_of_trial_period": START.astimezone(timezone.utc) + timedelta(days=3) if promo else None})
                     catalog.validate_option(uow, id_of(option))
+                    products.move_offer(uow, id_of(option), OfferAction.ENABLE)
                 catalog.validate_store(uow, id_of(store))
                 self.store_ids.append(id_of(store))
             for merchant in merchants:

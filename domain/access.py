@@ -12,6 +12,7 @@ class Role(str, enum.Enum):
     OPERATOR = "operator"    # catalogue and credits, no money decisions
     PARTNER = "partner"      # reads its own merchant's balances and reports
     TENANT = "tenant"        # submits and reads its own tenant's bulk batches
+    ACCOUNT_EXECUTIVE = "account_executive"  # enables (and disables) the stores' offers
 
 
 class Action(str, enum.Enum):
@@ -42,6 +43,9 @@ class Action(str, enum.Enum):
     MANAGE_CUSTOMERS = "manage_customers"  # register customers and edit their data
     SCORE_CUSTOMERS = "score_customers"  # the scoring process's risk profile
     MOVE_CUSTOMERS = "move_customers"    # enable, disable, block or delete a customer by hand, with a reason
+    ENABLE_OFFERS = "enable_offers"      # a draft offer starts issuing loans: account executives and admin
+    DISABLE_OFFERS = "disable_offers"    # an offer stops issuing loans (its loans go on being serviced)
+    HANDLE_CREDITS = "handle_credits"    # deliver or cancel a credit; a partner its own merchant's only
 
 
 ALLOWED: dict[Role, frozenset[Action]] = {
@@ -51,10 +55,13 @@ ALLOWED: dict[Role, frozenset[Action]] = {
                               Action.READ_OPERATIONS, Action.FUND_TENANTS, Action.READ_BATCHES,
                               Action.APPROVE_BATCHES, Action.READ_CALENDARS, Action.TRACK_PAYMENTS}),
     Role.OPERATOR: frozenset({Action.READ, Action.MANAGE_CATALOG, Action.EDIT_STORE, Action.ORIGINATE,
-                              Action.READ_CALENDARS, Action.TRACK_PAYMENTS}),
-    Role.PARTNER: frozenset({Action.READ, Action.READ_CALENDARS, Action.TRACK_PAYMENTS}),
+                              Action.READ_CALENDARS, Action.TRACK_PAYMENTS, Action.DISABLE_OFFERS,
+                              Action.HANDLE_CREDITS}),
+    Role.PARTNER: frozenset({Action.READ, Action.READ_CALENDARS, Action.TRACK_PAYMENTS, Action.HANDLE_CREDITS}),
     Role.TENANT: frozenset({Action.SUBMIT_BATCHES, Action.READ_BATCHES, Action.CONFIRM_BATCHES,
                             Action.WITHDRAW_FROM_WALLETS, Action.READ_CALENDARS, Action.TRACK_PAYMENTS}),
+    Role.ACCOUNT_EXECUTIVE: frozenset({Action.READ, Action.ENABLE_OFFERS, Action.DISABLE_OFFERS,
+                                       Action.READ_CALENDARS, Action.TRACK_PAYMENTS}),
 }
 
 # customers: operators register, edit and score them and see their data; treasury moves them (and deletes

@@ -34,6 +34,13 @@ class CancellationReason(str, enum.Enum):
     REFINANCED = "refinanced"
 
 
+# What a merchant's own partner key may cancel for: a purchase it rejects, a product returned to it.
+MERCHANT_CANCELLATION_REASONS = frozenset({CancellationReason.REJECTED, CancellationReason.RETURNED})
+
+# A loan is in use until it ends: paid or cancelled. An offer with at least one is tagged in_use.
+ENDED = frozenset({CreditStatus.PAID, CreditStatus.CANCELLED})
+
+
 @dataclass(eq=False)
 class Credit:
     """A customer's credit at a store; its commission and contribution never change after signature."""

@@ -10,12 +10,14 @@ from decimal import Decimal
 from domain import clabe, stp
 from domain.commission import DEFAULT_MXN_TAX_RATE, OptionTerms
 from domain.errors import DomainError
+from domain.products import next_status
 from domain.schedules import DEFAULT_TIMEZONE, DisbursementMode, Schedule
 
 
 NOT_EDITABLE = frozenset({"id", "validated", "balance", "last_sequence", "created_at", "options", "stores", "tiers",
                           "merchant_id", "store_id", "validated_clabe", "validated_beneficiary_name",
-                          "validated_rfc_curp", "details_changed_by_id", "new_details_by_id"})
+                          "validated_rfc_curp", "details_changed_by_id", "new_details_by_id",
+                          "product_id"})
 # Money decisions: where a store's payouts go and whether treasury approves each one. Only treasury
 # or admin may change them (domain.access.Action.DECIDE_PAYOUTS), and the audit keeps old and new values.
 PAYOUT_FIELDS = frozenset({"clabe", "beneficiary_name", "rfc_curp", "requires_confirmation"})
@@ -30,6 +32,26 @@ class MerchantStatus(str, enum.Enum):
 
     ENABLED = "enabled"
     DISABLED = "disabled"
+
+
+class OfferStatus(str, enum.Enum):
+    """An offer (a payment option) is made a draft, enabled by an account executive, and disabled for good."""
+
+    DRAFT = "draft"
+    ENABLED = "enabled"
+    DISABLED = "disabled"
+
+
+class OfferAction(str, enum.Enum):
+    ENABLE = "enable"
+    DISABLE = "disable"
+
+
+# action -> (the statuses it may start from, the status it leads to); a disabled offer stays disabled
+OFFER_MOVES: dict[OfferAction, tuple[frozenset[OfferStatus], OfferStatus]] = {
+    OfferAction.ENABLE: (frozenset({OfferStatus.DRAFT}), OfferStatus.ENABLED),
+    OfferAction.DISABLE: (frozenset({OfferStatus.ENABLED}), OfferStatus.DISABLED),
+}
 
 
 @dataclass(eq=False)
@@ -59,7 +81,21 @@ class PaymentOption:
     trial_commission: Decimal | None = None
     end_of_trial_period: datetime | None = None
     validated: bool = False
+    product_id: int | None = None
+    status: OfferStatus = OfferStatus.DRAFT
     id: int | None = None
+
+    def move(self, action: OfferAction) -> bool:
+        """Apply ``action``; True when the status changed. Raises StatusMoveRefused when the table refuses it."""
+        before = self.status
+        self.status = next_status(OFFER_MOVES, f"offer {self.id}", self.status, action)
+        return self.status != before
+
+    @property
+    def issues_loans(self) -> bool:
+        """Only an enabled offer issues new loans (its product must be active too); a disabled one's loans go on
+        being serviced."""
+        return self.status == OfferStatus.ENABLED
 
     def terms(self) -> OptionTerms:
         """The option as the commission selection reads it (an option not stored yet has id 0)."""
@@ -187,6 +223,8 @@ def edit(entity: Merchant | Store | PaymentOption, changes: dict[str, object]) -
     """Apply an edit, all or nothing, and return what actually changed as (old, new).
     Whatever changes needs treasury's validation again; an edit that changes nothing keeps it."""
     editable = {f.name for f in dataclasses.fields(entity) if f.name not in NOT_EDITABLE}
+    if isinstance(entity, PaymentOption):
+        editable.discard("status")  # an offer's status moves by OFFER_MOVES only
     refused = sorted(set(changes) - editable)
     if refused:
         raise ValidationError(f"{', '.join(refused)} cannot be edited")

@@ -5,7 +5,8 @@ from typing import Any
 
 from adapters.db.uow import UnitOfWork
 from domain import clabe
-from usecases import catalog
+from domain.merchants import OfferAction
+from usecases import catalog, products
 
 _next_account = iter(range(1, 10**9))
 
@@ -23,6 +24,7 @@ def validated_store(uow: UnitOfWork, *, commission: str = "0.05", tax_rate: str 
         option = catalog.create_option(uow, store.id, {
             "number_of_payments": n, "merchant_commission": commission, "min_amount": 1, "max_amount": 10**9})
         catalog.validate_option(uow, option.id)
+        products.move_offer(uow, option.id, OfferAction.ENABLE)  # type: ignore[arg-type]
     catalog.validate_store(uow, store.id)
     catalog.validate_merchant(uow, merchant.id)
     return store.id

@@ -27,6 +27,7 @@ from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType,
 from domain.merchants import Merchant, PaymentOption, Store
 from domain.messages import Step
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus
+from domain.products import Product
 from domain.reconciliation import Mismatch
 from domain.schedules import DisbursementMode
 from domain.sub_batches import SubBatch, SubBatchStatus
@@ -124,6 +125,15 @@ class FakeOptions(FakeRepository[PaymentOption]):
 
     def auto_updatable(self, merchant_id: int) -> list[PaymentOption]:
         return self.where(merchant_id=merchant_id, can_commission_be_auto_updated=True)
+
+
+class FakeProducts(FakeRepository[Product]):
+    name = "product"
+
+    def default_for(self, currency: str, at: datetime) -> Product:
+        found = self.where(default_for_currency=currency)
+        return found[0] if found else self.add(Product(name=f"Default {currency}", currency=currency, created_at=at,
+                                                       default_for_currency=currency))
 
 
 class FakeCredits(FakeRepository[Credit]):
@@ -812,6 +822,7 @@ class FakeUnitOfWork:
         self.merchants = FakeMerchants()
         self.stores = FakeStores(self.merchants)
         self.options = FakeOptions(self.stores)
+        self.products = FakeProducts()
         self.balance_updates = FakeBalanceUpdates()
         self.credits = FakeCredits(self.balance_updates)
         self.orders = FakeOrders()

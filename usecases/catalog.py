@@ -16,6 +16,7 @@ from domain.merchants import PAYOUT_FIELDS, Change, CommissionTierRow, Merchant,
 from domain.money import MAX_MINOR, MINOR_UNITS, MoneyError, bounded, parse_rate, within_bound
 from domain.sealed import refusal
 from domain.schedules import DisbursementMode, ScheduleError
+from domain.products import Product
 from usecases.errors import Conflict, Forbidden, Invalid
 
 E = TypeVar("E")
@@ -172,16 +173,33 @@ def update_store(uow: UnitOfWork, store_id: int, changes: dict[str, Any], role: 
 
 
 def create_option(uow: UnitOfWork, store_id: int, fields: dict[str, Any]) -> PaymentOption:
-    """Add a payment option to a store, not validated. Raises Invalid for a bad field or a min amount
-    above the max."""
+    """Add a payment option (an offer) to a store, a draft not validated, under ``product_id`` or the store
+    currency's default product. Raises Invalid for a bad field or a min amount above the max."""
     store = uow.stores.get(store_id)
     fields = _clean(fields)
+    product = _product_for(uow, store, fields.pop("product_id", None))
     try:
-        option = PaymentOption(store_id=store_id, merchant_id=store.merchant_id, created_at=uow.clock(), **fields)
+        option = PaymentOption(store_id=store_id, merchant_id=store.merchant_id, created_at=uow.clock(),
+                               product_id=product.id, **fields)
     except TypeError as e:
         raise Invalid(str(e)) from None
     _check_range(option)
     return uow.options.add(option)
+
+
+def _product_for(uow: UnitOfWork, store: Store, product_id: int | None) -> Product:
+    """The product a new offer goes under: the one named (in the store's currency, active), or the store
+    currency's default product. NotFound for no such product, Invalid for another currency, Conflict for an
+    inactive product."""
+    if product_id is None:
+        product = uow.products.default_for(store.currency, uow.clock())
+    else:
+        product = uow.products.get(product_id)
+    if product.currency != store.currency:
+        raise Invalid(f"product {product.id} is in {product.currency}; store {store.id} is in {store.currency}")
+    if not product.is_active:
+        raise Conflict(f"product {product.id} is inactive: it takes no new offers")
+    return product
 
 
 def update_option(uow: UnitOfWork, option_id: int, changes: dict[str, Any]) -> Edited[PaymentOption]:

@@ -1,14 +1,17 @@
 """Credits: originate at signature (commission fixed then), deliver, cancel."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from usecases.ports import UnitOfWork
 from domain.commission import NoApplicableOption, select_option, split_credit
-from domain.credits import CancellationReason, Credit, CreditError
+from domain.credits import MERCHANT_CANCELLATION_REASONS, CancellationReason, Credit, CreditError
 from domain.identity import id_of
 from domain.ledger import MAX_BALANCE
+from domain.merchants import MerchantStatus, PaymentOption
 from domain.money import MAX_MINOR, Money, within_bound
 from usecases import steps
-from usecases.errors import Conflict, Forbidden, Invalid
+from usecases.errors import Conflict, Forbidden, Invalid, NotFound
 
 
 def originate(uow: UnitOfWork, store_id: int, external_id: str, amount: int, number_of_payments: int) -> Credit:
@@ -27,10 +30,12 @@ def originate(uow: UnitOfWork, store_id: int, external_id: str, amount: int, num
     if not store.validated:
         raise Forbidden(f"store {store_id} is not validated: it cannot originate credits")
     at = uow.clock()
+    live = [o for o in store.options if _issues_loans(uow, o)]
     try:
-        option = select_option([o.terms() for o in store.options], number_of_payments, amount, at)
+        option = select_option([o.terms() for o in live], number_of_payments, amount, at)
     except NoApplicableOption as e:
-        raise Conflict(f"store {store_id}: {e}") from None
+        raise Conflict(_no_live_offer(uow, store.options, number_of_payments, amount, at)
+                       or f"store {store_id}: {e}") from None
     split = split_credit(Money(amount, store.currency), option.rate_at(at), merchant.tax_rate)
     if split.contribution.minor < 0:
         raise Conflict(f"option {option.id}: commission plus tax exceed the amount")
@@ -49,9 +54,41 @@ def originate(uow: UnitOfWork, store_id: int, external_id: str, amount: int, num
     return credit
 
 
-def deliver(uow: UnitOfWork, credit_id: int) -> Credit:
-    """The store delivered the product: the credit contributes to the store's balance (next step)."""
+def _issues_loans(uow: UnitOfWork, option: PaymentOption) -> bool:
+    return option.issues_loans and uow.products.get(option.product_id or 0).is_active
+
+
+def _no_live_offer(uow: UnitOfWork, options: list[PaymentOption], number_of_payments: int, amount: int,
+                   at: datetime) -> str | None:
+    """Why no offer issued the loan when the one that fits its terms may not: a draft or disabled offer, or
+    an inactive product. None when no offer fits at all."""
+    try:
+        fits = select_option([o.terms() for o in options], number_of_payments, amount, at)
+    except NoApplicableOption:
+        return None
+    option = next(o for o in options if o.id == fits.id)
+    if not option.issues_loans:
+        return f"offer {option.id} is {option.status.value}: it issues no new loans"
+    return f"product {option.product_id} of offer {option.id} is inactive: it issues no new loans"
+
+
+def _handled_credit(uow: UnitOfWork, credit_id: int, scope: int | None) -> Credit:
+    """The credit to deliver or cancel, locked. A partner key (``scope``, its merchant) handles only its own
+    merchant's (another's is NotFound, as a missing one) and only while its merchant is enabled (Forbidden)."""
     credit = uow.credits.lock(credit_id)
+    if scope is None:
+        return credit
+    if credit.merchant_id != scope:
+        raise NotFound(f"credit {credit_id} does not exist")
+    if uow.merchants.get(scope).status != MerchantStatus.ENABLED:
+        raise Forbidden(f"merchant {scope} is disabled: its key can neither deliver nor cancel credits")
+    return credit
+
+
+def deliver(uow: UnitOfWork, credit_id: int, scope: int | None = None) -> Credit:
+    """The store delivered the product: the credit contributes to the store's balance (next step). A partner
+    key (``scope``) marks delivery of its own merchant's credits only."""
+    credit = _handled_credit(uow, credit_id, scope)
     if credit.delivered_at is not None:
         return credit
     try:
@@ -62,15 +99,19 @@ def deliver(uow: UnitOfWork, credit_id: int) -> Credit:
     return credit
 
 
-def cancel(uow: UnitOfWork, credit_id: int, reason: str) -> Credit:
+def cancel(uow: UnitOfWork, credit_id: int, reason: str, scope: int | None = None) -> Credit:
     """Cancel a credit for a reason (a CancellationReason value); a delivered credit's contribution is queued
     for compensation. Cancelling again for the same reason returns it unchanged. Raises Invalid for an
-    unknown reason, Conflict for a paid credit or one cancelled for another reason."""
+    unknown reason, Conflict for a paid credit or one cancelled for another reason. A partner key (``scope``)
+    cancels only its own merchant's credits, and only as rejected or returned (Forbidden otherwise)."""
     try:
         why = CancellationReason(reason)
     except ValueError:
         raise Invalid(f"reason is one of {[r.value for r in CancellationReason]}") from None
-    credit = uow.credits.lock(credit_id)
+    credit = _handled_credit(uow, credit_id, scope)
+    if scope is not None and why not in MERCHANT_CANCELLATION_REASONS:
+        raise Forbidden(f"a merchant's key cancels only as {' or '.join(sorted(r.value for r in MERCHANT_CANCELLATION_REASONS))}"
+                        f"; {why.value} is for the lender")
     if credit.cancelled_at is not None and credit.cancellation_reason == why:
         return credit
     try:

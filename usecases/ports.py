@@ -22,6 +22,7 @@ from domain.ledger import BalanceUpdate, BalanceUpdateType, BankTransfer, StoreH
 from domain.merchants import CommissionTierRow, Merchant, PaymentOption, Store
 from domain.messages import Step
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus
+from domain.products import Product
 from domain.reconciliation import Mismatch
 from domain.sub_batches import SubBatch
 from domain.tenants import Tenant
@@ -65,6 +66,11 @@ class Stores(Repository[Store], Protocol):
 class PaymentOptions(Repository[PaymentOption], Protocol):
 
     def auto_updatable(self, merchant_id: int) -> list[PaymentOption]: ...
+
+
+class Products(Repository[Product], Protocol):
+
+    def default_for(self, currency: str, at: datetime) -> Product: ...
 
 
 class Credits(Repository[Credit], Protocol):
@@ -420,6 +426,9 @@ class UnitOfWork(Protocol):
 
     @property
     def options(self) -> PaymentOptions: ...
+
+    @property
+    def products(self) -> Products: ...
 
     @property
     def credits(self) -> Credits: ...

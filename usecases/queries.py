@@ -19,12 +19,13 @@ from adapters.db.tables import api_keys, audit_log, event_log, reconciliation_mi
 
 from usecases.ports import ReadingUnitOfWork
 from domain import masking
-from domain.credits import Credit, CreditStatus
+from domain.credits import ENDED, Credit, CreditStatus
 from domain.dual_control import AdjustmentRequest, AdjustmentStatus
 from domain.identity import id_of
 from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType, BankTransfer, TransferStatus
 from domain.payment_orders import PaymentOrder
 from domain.merchants import Merchant, PaymentOption, Store
+from domain.products import Product, ProductStatus
 from usecases.errors import NotFound
 
 E = TypeVar("E")
@@ -71,16 +72,38 @@ def store_view(s: Store) -> dict[str, Any]:
     return view
 
 
-OPTION_FIELDS = ("id", "store_id", "merchant_id", "number_of_payments", "merchant_commission", "min_amount",
+OPTION_FIELDS = ("id", "store_id", "merchant_id", "product_id", "number_of_payments", "merchant_commission", "min_amount",
                  "max_amount", "priority", "identifier_code", "type", "a0_interest_rate", "c3_interest_rate",
                  "discount_percentage", "first_payment_month_shift", "starting_time", "ending_time", "is_promo",
                  "is_active", "can_commission_be_auto_updated", "is_in_trial_period", "trial_commission",
                  "end_of_trial_period", "validated", "created_at")
 
 
-def option_view(o: PaymentOption) -> dict[str, Any]:
-    """What a caller is shown of a payment option."""
-    return {name: getattr(o, name) for name in OPTION_FIELDS}
+def option_view(o: PaymentOption, in_use: bool) -> dict[str, Any]:
+    """What a caller is shown of a payment option (an offer): its fields, its status, and its tag: ``in_use``
+    while at least one of its loans has not ended (paid or cancelled), ``idle`` otherwise."""
+    return {**{name: getattr(o, name) for name in OPTION_FIELDS}, "status": o.status.value,
+            "tag": "in_use" if in_use else "idle"}
+
+
+def offers_in_use(uow: ReadingUnitOfWork, option_ids: list[int]) -> set[int]:
+    """The offers among ``option_ids`` with at least one loan not ended (signed, active, frozen or in dispute)."""
+    if not option_ids:
+        return set()
+    return set(uow.session.scalars(select(db.credits.c.payment_option_id).distinct().where(
+        db.credits.c.payment_option_id.in_(option_ids), db.credits.c.status.not_in(list(ENDED)))))
+
+
+def offer_view(uow: ReadingUnitOfWork, o: PaymentOption) -> dict[str, Any]:
+    """One offer's view, with its tag."""
+    return option_view(o, bool(offers_in_use(uow, [id_of(o)])))
+
+
+def product_view(p: Product) -> dict[str, Any]:
+    """What a caller is shown of a product."""
+    return {"id": p.id, "name": p.name, "currency": p.currency, "payment_frequency": p.payment_frequency.value,
+            "status": p.status.value, "charges_interest": p.charges_interest,
+            "default": p.default_for_currency is not None, "created_at": p.created_at}
 
 
 CREDIT_FIELDS = ("id", "external_id", "merchant_id", "store_id", "payment_option_id", "amount", "currency",
@@ -151,7 +174,7 @@ def _related(cls: type, name: str) -> Any:
     return getattr(cls, name)
 
 
-NAMES = {Merchant: "merchant", Store: "store", PaymentOption: "payment option", Credit: "credit",
+NAMES = {Merchant: "merchant", Store: "store", PaymentOption: "payment option", Product: "product", Credit: "credit",
          BankTransfer: "transfer", BalanceUpdate: "balance update"}
 
 
@@ -222,12 +245,14 @@ def store(uow: ReadingUnitOfWork, store_id: int, scope: int | None) -> dict[str,
 
 def payment_options(uow: ReadingUnitOfWork, store_id: int, scope: int | None) -> list[dict[str, Any]]:
     """A store's payment options; NotFound when the store does not exist or is outside the scope."""
-    return [option_view(o) for o in visible(uow, Store, store_id, scope).options]
+    options = visible(uow, Store, store_id, scope).options
+    in_use = offers_in_use(uow, [id_of(o) for o in options])
+    return [option_view(o, o.id in in_use) for o in options]
 
 
 def payment_option(uow: ReadingUnitOfWork, option_id: int, scope: int | None) -> dict[str, Any]:
     """One payment option; NotFound when it does not exist or is outside the scope."""
-    return option_view(visible(uow, PaymentOption, option_id, scope))
+    return offer_view(uow, visible(uow, PaymentOption, option_id, scope))
 
 
 def credit(uow: ReadingUnitOfWork, credit_id: int, scope: int | None) -> dict[str, Any]:
@@ -247,6 +272,20 @@ def credits(uow: ReadingUnitOfWork, scope: int | None, page: int, per_page: int,
         stmt = stmt.where(db.credits.c.status == status)
     rows, total = _page(uow, stmt, page, per_page)
     return Page([credit_view(c) for c in rows], page, per_page, total)
+
+
+def product(uow: ReadingUnitOfWork, product_id: int) -> dict[str, Any]:
+    """One product; NotFound when it does not exist."""
+    return product_view(_get(uow, Product, product_id))
+
+
+def products(uow: ReadingUnitOfWork, page: int, per_page: int, status: ProductStatus | None = None) -> Page:
+    """Products, oldest first, optionally of one status."""
+    stmt = select(Product).order_by(db.products.c.id)
+    if status is not None:
+        stmt = stmt.where(db.products.c.status == status)
+    rows, total = _page(uow, stmt, page, per_page)
+    return Page([product_view(p) for p in rows], page, per_page, total)
 
 
 def merchant_stores(uow: ReadingUnitOfWork, merchant_id: int, scope: int | None, page: int, per_page: int) -> Page:

@@ -21,7 +21,7 @@ from web.bulk import (BatchListResource, BatchResource, BatchSubmissionResource,
 from web.dates import DatesResource
 from web.payments import PaymentResource
 from web.bank import ReconciliationResource, StpWebhookResource
-from web.catalog import MerchantResource, PaymentOptionResource, StoreResource
+from web.catalog import MerchantResource, PaymentOptionResource, ProductResource, StoreResource
 from web.credits import CreditResource
 from web.customers import CustomerResource
 from web.health import HealthResource
@@ -82,6 +82,7 @@ def resources(uow: UowFactory, settings: WebSettings, health: Mapping[str, Check
         "merchants": MerchantResource(uow),
         "stores": StoreResource(uow),
         "options": PaymentOptionResource(uow),
+        "products": ProductResource(uow),
         "credits": CreditResource(uow),
         "ledger": StoreLedgerResource(uow, settings.max_adjustment, settings.adjustment_approval_above),
         "adjustment_requests": AdjustmentRequestResource(uow),

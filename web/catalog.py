@@ -7,8 +7,11 @@ import falcon
 
 from adapters.db.uow import UnitOfWork
 from domain import masking
-from usecases import catalog, queries
+from domain.merchants import OfferAction
+from domain.products import ProductAction, ProductStatus
+from usecases import catalog, products, queries
 from web import context as ctx
+from web.routes import PRODUCT_STATUS
 
 UowFactory = Callable[[], UnitOfWork]
 
@@ -106,7 +109,7 @@ class PaymentOptionResource:
             option = catalog.create_option(uow, store_id, fields)
             ctx.record(uow, req, "payment_option", option.id, {"store_id": store_id, **fields})
             uow.commit()
-            resp.media = queries.option_view(option)
+            resp.media = queries.offer_view(uow, option)
         resp.status = falcon.HTTP_201
 
     def on_get_collection(self, req: falcon.Request, resp: falcon.Response, store_id: int) -> None:
@@ -123,11 +126,71 @@ class PaymentOptionResource:
             edited = catalog.update_option(uow, option_id, changes)
             ctx.record(uow, req, "payment_option", option_id, edited.audit_details())
             uow.commit()
-            resp.media = queries.option_view(edited.entity)
+            resp.media = queries.offer_view(uow, edited.entity)
 
     def on_post_validation(self, req: falcon.Request, resp: falcon.Response, option_id: int) -> None:
         with self._uow() as uow:
             option = catalog.validate_option(uow, option_id)
             ctx.record(uow, req, "payment_option", option_id)
             uow.commit()
-            resp.media = queries.option_view(option)
+            resp.media = queries.offer_view(uow, option)
+
+    def on_post_enabling(self, req: falcon.Request, resp: falcon.Response, option_id: int) -> None:
+        self._move(req, resp, option_id, OfferAction.ENABLE)
+
+    def on_post_disabling(self, req: falcon.Request, resp: falcon.Response, option_id: int) -> None:
+        self._move(req, resp, option_id, OfferAction.DISABLE)
+
+    def _move(self, req: falcon.Request, resp: falcon.Response, option_id: int, action: OfferAction) -> None:
+        with self._uow() as uow:
+            option = products.move_offer(uow, option_id, action)
+            ctx.record(uow, req, "payment_option", option_id, {"status": option.status.value})
+            uow.commit()
+            resp.media = queries.offer_view(uow, option)
+
+
+class ProductResource:
+    """/products, /products/{product_id}, its activation and its deactivation."""
+
+    def __init__(self, uow: UowFactory):
+        self._uow = uow
+
+    def on_post_collection(self, req: falcon.Request, resp: falcon.Response) -> None:
+        fields = ctx.body(req)
+        with self._uow() as uow:
+            product = products.create_product(uow, **fields)
+            ctx.record(uow, req, "product", product.id, fields)
+            uow.commit()
+            resp.media = queries.product_view(product)
+        resp.status = falcon.HTTP_201
+
+    def on_get_collection(self, req: falcon.Request, resp: falcon.Response) -> None:
+        page, per_page = ctx.paging(req)
+        status = PRODUCT_STATUS.read(req)
+        with self._uow() as uow:
+            resp.media = queries.products(uow, page, per_page, ProductStatus(status) if status else None).as_dict()
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, product_id: int) -> None:
+        with self._uow() as uow:
+            resp.media = queries.product(uow, product_id)
+
+    def on_patch(self, req: falcon.Request, resp: falcon.Response, product_id: int) -> None:
+        changes = ctx.body(req)
+        with self._uow() as uow:
+            edited = products.update_product(uow, product_id, changes)
+            ctx.record(uow, req, "product", product_id, edited.audit_details())
+            uow.commit()
+            resp.media = queries.product_view(edited.entity)
+
+    def on_post_activation(self, req: falcon.Request, resp: falcon.Response, product_id: int) -> None:
+        self._move(req, resp, product_id, ProductAction.ACTIVATE)
+
+    def on_post_deactivation(self, req: falcon.Request, resp: falcon.Response, product_id: int) -> None:
+        self._move(req, resp, product_id, ProductAction.DEACTIVATE)
+
+    def _move(self, req: falcon.Request, resp: falcon.Response, product_id: int, action: ProductAction) -> None:
+        with self._uow() as uow:
+            product = products.move_product(uow, product_id, action)
+            ctx.record(uow, req, "product", product_id, {"status": product.status.value})
+            uow.commit()
+            resp.media = queries.product_view(product)

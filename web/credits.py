@@ -40,7 +40,7 @@ class CreditResource:
 
     def on_post_delivery(self, req: falcon.Request, resp: falcon.Response, credit_id: int) -> None:
         with self._uow() as uow:
-            credit = credits.deliver(uow, credit_id)
+            credit = credits.deliver(uow, credit_id, ctx.scope(req))
             ctx.record(uow, req, "credit", credit_id)
             uow.commit()
             resp.media = queries.credit_view(credit)
@@ -48,7 +48,7 @@ class CreditResource:
     def on_post_cancellation(self, req: falcon.Request, resp: falcon.Response, credit_id: int) -> None:
         reason = ctx.body(req)["reason"]
         with self._uow() as uow:
-            credit = credits.cancel(uow, credit_id, reason)
+            credit = credits.cancel(uow, credit_id, reason, ctx.scope(req))
             ctx.record(uow, req, "credit", credit_id, {"reason": reason})
             uow.commit()
             resp.media = queries.credit_view(credit)

@@ -14,8 +14,9 @@ from domain.customers import CustomerAction, CustomerEvent, CustomerStatus, Risk
 from domain.dead_letters import DeadLetterEventKind, DeadLetterStatus
 from domain.dual_control import AdjustmentStatus
 from domain.ledger import BalanceUpdateStatus, BalanceUpdateType, TransferStatus
-from domain.merchants import MerchantStatus
+from domain.merchants import MerchantStatus, OfferStatus
 from domain.payment_orders import PaymentOrderStatus
+from domain.products import PaymentFrequency, ProductStatus
 from domain.schedules import DisbursementMode
 from domain.wallets import WithdrawalStatus
 from web.limits import BODY_METHODS
@@ -214,8 +215,20 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
         "first_payment_month_shift": INT, "starting_time": _nullable(DATETIME), "ending_time": _nullable(DATETIME),
         "is_promo": BOOL, "is_active": BOOL, "can_commission_be_auto_updated": BOOL, "is_in_trial_period": BOOL,
         "trial_commission": _nullable(RATE), "end_of_trial_period": _nullable(DATETIME), "validated": BOOL,
+        "created_at": DATETIME, "product_id": INT,
+        "status": {**_enum(OfferStatus), "description": "only an enabled (and validated) offer of an active product "
+                   "issues loans"},
+        "tag": {**_enum(["in_use", "idle"]), "description": "in_use while one of its loans is signed, active, frozen "
+                "or in dispute"},
+    }),
+    "Product": _object({
+        "id": INT, "name": STR, "currency": STR, "payment_frequency": _enum(PaymentFrequency),
+        "status": _enum(ProductStatus),
+        "charges_interest": {**BOOL, "description": "false while inactive: its loans accrue nothing new"},
+        "default": {**BOOL, "description": "its currency's default product, for offers made without naming one"},
         "created_at": DATETIME,
     }),
+    "ProductPage": _page_of("Product"),
     "Credit": _object({
         "id": INT, "external_id": STR, "merchant_id": INT, "store_id": INT, "payment_option_id": INT,
         "amount": MINOR, "currency": STR, "number_of_payments": INT, "commission_rate": RATE, "tax_rate": RATE,

@@ -14,6 +14,7 @@ from domain.dead_letters import LISTED as DEAD_LETTERS_LISTED, LISTED_BY_DEFAULT
 from domain.dual_control import EMAIL_LENGTH, EMAIL_PATTERN, AdjustmentStatus
 from domain.ledger import MAX_BALANCE, TransferStatus
 from domain.merchants import MerchantStatus
+from domain.products import PaymentFrequency, ProductStatus
 from domain.money import MINOR_UNITS
 from domain.schedules import DisbursementMode
 from usecases.customers import MAX_SCORE, PHONE_PATTERN
@@ -136,7 +137,18 @@ STORE_CREATE = Body("StoreCreate", (
 ))
 STORE_UPDATE = STORE_CREATE.as_patch("StoreUpdate", without=("currency",))
 
+PRODUCT_CREATE = Body("ProductCreate", (
+    name_field("name", 200, required=True),
+    Field("currency", "string", "ISO 4217 code; its offers are in it (it cannot change)", required=True,
+          choices=CURRENCIES),
+    Field("payment_frequency", "string", "how often installments fall due (monthly by default)",
+          choices=tuple(f.value for f in PaymentFrequency)),
+))
+PRODUCT_UPDATE = PRODUCT_CREATE.as_patch("ProductUpdate", without=("currency",))
+
 OPTION_CREATE = Body("PaymentOptionCreate", (
+    Field("product_id", "integer", "the product the offer goes under (active, in the store's currency); the "
+          "currency's default product when not given", minimum=1, maximum=MAX_ID),
     Field("number_of_payments", "integer", required=True, minimum=1, maximum=1000),
     Field("merchant_commission", "rate", required=True),
     Field("min_amount", "integer", "minor units; at most max_amount", required=True, minimum=0),
@@ -157,7 +169,7 @@ OPTION_CREATE = Body("PaymentOptionCreate", (
     Field("trial_commission", "rate", nullable=True),
     Field("end_of_trial_period", "datetime", nullable=True),
 ))
-OPTION_UPDATE = OPTION_CREATE.as_patch("PaymentOptionUpdate")
+OPTION_UPDATE = OPTION_CREATE.as_patch("PaymentOptionUpdate", without=("product_id",))
 
 CREDIT_CREATE = Body("CreditCreate", (
     Field("store_id", "integer", required=True, minimum=1, maximum=MAX_ID),
@@ -195,7 +207,7 @@ STP_ORDER_STATUS = Body("StpOrderStatus", (
     Field("tsLiquidacion", "integer", "epoch milliseconds", nullable=True, minimum=0),
 ), extras=True)
 API_KEY_CREATE = Body("ApiKeyCreate", (
-    Field("role", "string", required=True, choices=("admin", "treasury", "operator", "partner")),
+    Field("role", "string", required=True, choices=("admin", "treasury", "operator", "partner", "account_executive")),
     Field("merchant_id", "integer", "the merchant a partner key may see (required for partner, refused for the "
           "others)", nullable=True,
           minimum=1, maximum=MAX_ID),
@@ -221,6 +233,7 @@ ADJUSTMENT_STATUS = Param("status", "string", "only adjustment requests in this 
                           choices=tuple(s.value for s in AdjustmentStatus))
 TRANSFER_STORE = STORE_FILTER
 CREDIT_STATUS = Param("status", "string", "only credits in this status", choices=tuple(s.value for s in CreditStatus))
+PRODUCT_STATUS = Param("status", "string", "only products in this status", choices=tuple(s.value for s in ProductStatus))
 REPORT_FORMAT = Param("format", "string", "csv for CSV; otherwise the Accept header decides", choices=("json", "csv"))
 IDEMPOTENCY_KEY = text_param("Idempotency-Key", "a repeat with the same key returns the first adjustment", 80)
 DATE_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
@@ -396,6 +409,9 @@ NOT_YET = ((409, "the resource is not ready for this yet; the description says w
 TIERS_422 = ((422, "invalid input, or a min_origination given twice; nothing was changed"),)
 FUTURE_DAY_422 = (422, "not a day of the calendar, or a day after today in Mexico City; nothing was changed")
 RANGE_422 = ((422, "invalid input, or min_amount above max_amount; nothing was changed"),)
+MERCHANT_DISABLED_403 = (403, "a partner key whose merchant is disabled")
+OFFER_MOVE_409 = ((409, "the offer's status does not allow it (the body names the status and the moves it allows), "
+                        "or its product is inactive (enabling)"),)
 CLABE_422 = ((422, "invalid input, or a CLABE whose bank code or check digit is wrong; nothing was changed"),)
 
 ROUTES: tuple[Route, ...] = (
@@ -434,8 +450,12 @@ ROUTES: tuple[Route, ...] = (
                                                       "who changed the store's bank details may not validate them"),)),
     )),
     Route(f"/stores/{{store_id:{ID}}}/payment-options", "options", "collection", "payment options", (
-        Op("POST", "create_payment_option", "Add a payment option to a store", MANAGE, "PaymentOption", 201,
-           OPTION_CREATE, errors=RANGE_422),
+        Op("POST", "create_payment_option", "Add a payment option (a draft offer) to a store", MANAGE,
+           "PaymentOption", 201, OPTION_CREATE,
+           errors=((409, "the product is inactive: it takes no new offers"),
+                   (422, "invalid input, min_amount above max_amount, or a product in another currency than the "
+                         "store's; nothing was changed")),
+           description="404 when the store or the product does not exist."),
         Op("GET", "list_payment_options", "A store's payment options", R, "PaymentOptionList"),
     )),
     Route(f"/payment-options/{{option_id:{ID}}}", "options", None, "payment options", (
@@ -447,11 +467,40 @@ ROUTES: tuple[Route, ...] = (
         Op("POST", "validate_payment_option", "Validate a payment option", VALIDATE, "PaymentOption",
            errors=NOT_YET),
     )),
+    Route(f"/payment-options/{{option_id:{ID}}}/enable", "options", "enabling", "payment options", (
+        Op("POST", "enable_payment_option", "Enable a draft offer: it issues loans (once treasury validated it too)",
+           Action.ENABLE_OFFERS, "PaymentOption", errors=OFFER_MOVE_409,
+           description="Account executive and admin keys only. A repeat changes nothing."),
+    )),
+    Route(f"/payment-options/{{option_id:{ID}}}/disable", "options", "disabling", "payment options", (
+        Op("POST", "disable_payment_option", "Disable an offer for good: it issues no new loans, its loans go on "
+           "being serviced", Action.DISABLE_OFFERS, "PaymentOption", errors=OFFER_MOVE_409,
+           description="A repeat changes nothing."),
+    )),
+    Route("/api/v1/products", "products", "collection", "products", (
+        Op("POST", "create_product", "Create a product (active); offers go under it", MANAGE, "Product", 201,
+           PRODUCT_CREATE),
+        Op("GET", "list_products", "Products, oldest first", R, "ProductPage", params=(PRODUCT_STATUS,) + PAGING),
+    )),
+    Route(f"/api/v1/products/{{product_id:{ID}}}", "products", None, "products", (
+        Op("GET", "get_product", "Read a product", R, "Product"),
+        Op("PATCH", "update_product", "Edit a product's name or payment frequency", MANAGE, "Product",
+           body=PRODUCT_UPDATE),
+    )),
+    Route(f"/api/v1/products/{{product_id:{ID}}}/activate", "products", "activation", "products", (
+        Op("POST", "activate_product", "Activate an inactive product", MANAGE, "Product",
+           description="A repeat changes nothing."),
+    )),
+    Route(f"/api/v1/products/{{product_id:{ID}}}/deactivate", "products", "deactivation", "products", (
+        Op("POST", "deactivate_product", "Deactivate a product: no new offers, no new loans, no new interest; its "
+           "data stays", MANAGE, "Product", description="A repeat changes nothing."),
+    )),
     Route("/credits", "credits", "collection", "credits", (
         Op("POST", "originate_credit", "Originate a credit at signature; its commission is fixed now", ORIGINATE,
            "Credit", 201, CREDIT_CREATE,
-           errors=((409, "no validated option of the store fits these terms, their commission and tax exceed the "
-                         "amount, or external_id names a credit with other terms"),
+           errors=((409, "no validated, enabled option of the store fits these terms (the body says when the one "
+                         "that fits is a draft, disabled, or under an inactive product), their commission and tax "
+                         "exceed the amount, or external_id names a credit with other terms"),
                    (422, "invalid input, or a contribution that would take the store's balance beyond "
                          "+/-(2^53 - 1); nothing was changed")),
            description="403 when the merchant or store is not validated or the merchant is disabled; 404 when "
@@ -464,10 +513,16 @@ ROUTES: tuple[Route, ...] = (
     )),
     Route(f"/credits/{{credit_id:{ID}}}/delivery", "credits", "delivery", "credits", (
         Op("POST", "deliver_credit", "The product was delivered: the credit contributes to the store's balance",
-           ORIGINATE, "Credit", description="The contribution is written by the ledger worker shortly after."),
+           Action.HANDLE_CREDITS, "Credit", errors=(MERCHANT_DISABLED_403,),
+           description="The contribution is written by the ledger worker shortly after. A partner key marks "
+                       "delivery of its own merchant's credits only (another's is a 404, as a missing one)."),
     )),
     Route(f"/credits/{{credit_id:{ID}}}/cancellation", "credits", "cancellation", "credits", (
-        Op("POST", "cancel_credit", "Cancel a credit with a reason", ORIGINATE, "Credit", body=CANCELLATION),
+        Op("POST", "cancel_credit", "Cancel a credit with a reason", Action.HANDLE_CREDITS, "Credit",
+           body=CANCELLATION,
+           errors=((403, "a partner key: a reason other than rejected or returned, or its merchant is disabled"),),
+           description="A partner key cancels its own merchant's credits only (another's is a 404, as a missing "
+                       "one): a purchase it rejects (rejected) or a product returned (returned)."),
     )),
     Route(f"/stores/{{store_id:{ID}}}/balance", "ledger", "balance", "ledger", (
         Op("GET", "get_balance", "A store's balance, pending and in transit (minor units)", R, "Balance"),

@@ -78,7 +78,7 @@ def ledger_verify() -> None:
 
 
 @apikey_app.command("create")
-def apikey_create(role: str = typer.Option(..., help="admin, treasury, operator or partner"),
+def apikey_create(role: str = typer.Option(..., help="admin, treasury, operator, partner or account_executive"),
                   owner: str = typer.Option(..., help="e-mail address of the person the key belongs to: dual "
                                             "control compares people, not keys"),
                   merchant: Optional[int] = typer.Option(None, help="the merchant a partner key may see (partner keys "

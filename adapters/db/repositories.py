@@ -24,6 +24,7 @@ from domain.tenants import Tenant
 from domain.wallets import OUTSIDE, Wallet, WalletEntry
 from domain.merchants import CommissionTierRow, Merchant, PaymentOption, Store
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus
+from domain.products import PaymentFrequency, Product, ProductStatus
 from domain.reconciliation import Mismatch
 from domain.schedules import DisbursementMode
 from domain.triggers import EvaluationOutcome, TriggerEvaluation
@@ -120,6 +121,23 @@ class PaymentOptions(Repository[PaymentOption]):
         return list(self._session.scalars(select(PaymentOption).where(
             t.payment_options.c.merchant_id == merchant_id,
             t.payment_options.c.can_commission_be_auto_updated.is_(True))))
+
+
+class Products(Repository[Product]):
+    entity, name = Product, "product"
+
+    def default_for(self, currency: str, at: datetime) -> Product:
+        """The currency's default product, made (monthly, active) on first need; a concurrent maker's is
+        taken (the unique default_for_currency keeps it one)."""
+        def present() -> bool:
+            return self._session.scalars(select(Product).where(t.products.c.default_for_currency == currency)
+                                         ).first() is not None
+
+        if not present():
+            insert_unless_present(self._session, insert(t.products).values(
+                name=f"Default {currency}", currency=currency, payment_frequency=PaymentFrequency.MONTHLY,
+                status=ProductStatus.ACTIVE, default_for_currency=currency, created_at=at), present)
+        return self._session.scalars(select(Product).where(t.products.c.default_for_currency == currency)).one()
 
 
 class Credits(Repository[Credit]):

@@ -26,7 +26,8 @@ from domain.ledger import (
 from domain.money import MAX_MINOR
 from domain.wallets import WithdrawalStatus
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus, PaymentOrderStatusChange, PaymentSource
-from domain.merchants import CommissionTierRow, Merchant, MerchantStatus, PaymentOption, Store
+from domain.merchants import CommissionTierRow, Merchant, MerchantStatus, OfferStatus, PaymentOption, Store
+from domain.products import PaymentFrequency, Product, ProductStatus
 from domain.bank_events import BankEvent, BankEventStatus
 from domain.batches import BatchStatus, InstructionStatus
 from domain.connectors import Connector
@@ -104,8 +105,20 @@ stores = Table(
     Column("new_details_by_id", ID),
 )
 
+products = Table(
+    "products", metadata, pk(),
+    Column("name", String(200), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("payment_frequency", enum_of(PaymentFrequency), nullable=False),
+    Column("status", enum_of(ProductStatus), nullable=False),
+    Column("default_for_currency", String(3), unique=True),  # the one default product of a currency
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
 payment_options = Table(
     "payment_options", metadata, pk(),
+    Column("product_id", ID, ForeignKey("products.id"), nullable=False, index=True),
+    Column("status", enum_of(OfferStatus), nullable=False),
     Column("store_id", ID, ForeignKey("stores.id"), nullable=False, index=True),
     Column("merchant_id", ID, ForeignKey("merchants.id"), nullable=False),
     Column("number_of_payments", Integer, nullable=False),
@@ -469,7 +482,7 @@ api_keys = Table(
     Column("person_id", ID, nullable=False),
     Column("prefix", String(12), nullable=False),
     Column("key_hash", String(64), nullable=False, unique=True),
-    Column("role", String(16), nullable=False),
+    Column("role", String(32), nullable=False),
     Column("merchant_id", ID, ForeignKey("merchants.id")),
     Column("tenant_id", ID, ForeignKey("tenants.id")),
     Column("label", String(120), nullable=False, default=""),
@@ -482,7 +495,7 @@ audit_log = Table(
     Column("at", UtcDateTime, nullable=False),
     Column("api_key_id", ID),
     Column("person_id", ID),
-    Column("role", String(16), nullable=False),
+    Column("role", String(32), nullable=False),
     Column("action", String(64), nullable=False),
     Column("resource", String(64), nullable=False),
     Column("resource_id", String(64)),
@@ -667,6 +680,7 @@ def map_domain() -> None:
         "history": relationship(TransferStatusChange, order_by=bank_transfer_status_history.c.id,
                                 cascade="all, delete-orphan"),
     })
+    m(Product, products)
     m(PaymentOption, payment_options)
     m(Store, stores, properties={
         "options": relationship(PaymentOption, order_by=payment_options.c.id),

@@ -34,6 +34,7 @@ class UnitOfWork:
         self.merchants = r.Merchants(self.session)
         self.stores = r.Stores(self.session)
         self.options = r.PaymentOptions(self.session)
+        self.products = r.Products(self.session)
         self.credits = r.Credits(self.session)
         self.balance_updates = r.BalanceUpdates(self.session)
         self.transfers = r.Transfers(self.session)

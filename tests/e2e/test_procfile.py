@@ -88,6 +88,7 @@ def validated_store(client: httpx.Client, name: str, account: int, **schedule: A
     option = ok(client.post(f"/stores/{store['id']}/payment-options", json={
         "number_of_payments": 6, "merchant_commission": "0.04", "min_amount": 100, "max_amount": 10**8}), 201)
     ok(client.post(f"/payment-options/{option['id']}/validate"))
+    ok(client.post(f"/payment-options/{option['id']}/enable"))
     ok(client.post(f"/stores/{store['id']}/validate"))
     ok(client.post(f"/merchants/{merchant['id']}/validate"))
     return store["id"]

@@ -64,6 +64,7 @@ def seed_one_of_each(client: httpx.Client) -> None:
     option = ok(client.post(f"/stores/{store['id']}/payment-options", json={
         "number_of_payments": 3, "merchant_commission": "0.04", "min_amount": 1, "max_amount": 10**9}), 201)
     ok(client.post(f"/payment-options/{option['id']}/validate"))
+    ok(client.post(f"/payment-options/{option['id']}/enable"))
     ok(client.post(f"/stores/{store['id']}/validate"))
     ok(client.post(f"/merchants/{merchant['id']}/validate"))
     credit = ok(client.post("/credits", json={"store_id": store["id"], "external_id": "semilla-1",

@@ -28,7 +28,8 @@ from adapters.settings import Settings
 from domain import clabe
 from tests.conftest import MYSQL_URL, TEST_DATA_KEYS, TEST_REDIS_URL
 from tests.factories import validated_store
-from usecases import catalog, credits as credit_cases
+from domain.merchants import OfferAction
+from usecases import catalog, credits as credit_cases, products
 from bootstrap import Container, build_container, relay as relay_of
 
 REPO = Path(__file__).resolve().parents[2]
@@ -232,6 +233,7 @@ def tiered_store(container: Container, tiers: list[dict[str, Any]], *, auto_upda
                 "number_of_payments": n, "merchant_commission": commission, "min_amount": 1,
                 "max_amount": 10**9, "can_commission_be_auto_updated": n in auto_updatable})
             catalog.validate_option(uow, option.id)
+            products.move_offer(uow, option.id, OfferAction.ENABLE)  # type: ignore[arg-type]
         catalog.validate_store(uow, store.id)
         catalog.validate_merchant(uow, merchant.id)
         uow.commit()

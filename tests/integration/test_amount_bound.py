@@ -129,6 +129,7 @@ def test_credits_options_and_adjustments_take_the_bound_and_refuse_one_more(api:
     is_error(api.operator.post(options, json={**wide, "max_amount": MAX_MINOR + 1}), 422)
     option = expect(api.operator.post(options, json={**wide, "max_amount": MAX_MINOR}), 201)
     expect(api.treasury.post(f"/payment-options/{option['id']}/validate"), 200)
+    expect(api.admin.post(f"/payment-options/{option['id']}/enable"), 200)
     credit = {"store_id": shop.store_id, "number_of_payments": 6}
     is_error(api.operator.post("/credits", json={**credit, "external_id": "beyond", "amount": MAX_MINOR + 1}), 422)
     assert expect(api.operator.post("/credits", json={**credit, "external_id": "at", "amount": MAX_MINOR}),

@@ -82,3 +82,41 @@ def test_fundings_move_onto_an_outside_account_and_the_books_hold(scratch_mysql:
         assert conn.execute(text("SELECT COUNT(*) FROM wallets")).scalar() == 1
         assert conn.execute(text("SELECT COUNT(*) FROM wallet_entries WHERE debit_wallet_id IS NULL")).scalar() == 2
     engine.dispose()
+
+
+def test_existing_options_get_their_currencys_default_product_and_a_status(scratch_mysql: str) -> None:
+    command.upgrade(alembic_config(scratch_mysql), "0017")
+    engine = create_engine(scratch_mysql)
+    with engine.begin() as conn:
+        for merchant, currency in ((1, "MXN"), (2, "USD"), (3, "MXN")):
+            conn.execute(text("INSERT INTO merchants (id, name, currency, tax_rate, timezone, status, validated, "
+                              "created_at) VALUES (:id, 'M', :c, '0.16', 'America/Mexico_City', 'enabled', 1, NOW())"),
+                         {"id": merchant, "c": currency})
+            conn.execute(text("INSERT INTO stores (id, merchant_id, name, clabe, beneficiary_name, rfc_curp, currency, "
+                              "disbursement_mode, time_of_day, weekday, day_of_month, timezone, minimum_transfer, "
+                              "automation_enabled, requires_confirmation, validated, balance, last_sequence, "
+                              "created_at) VALUES (:id, :id, 'S', 'x', 'x', '', :c, 'daily', '00:00', 0, 1, "
+                              "'America/Mexico_City', 0, 0, 0, 1, 0, 0, NOW())"), {"id": merchant, "c": currency})
+        for option, store, validated in ((1, 1, True), (2, 1, False), (3, 2, True), (4, 3, True)):
+            conn.execute(text("INSERT INTO payment_options (id, store_id, merchant_id, number_of_payments, "
+                              "a0_interest_rate, c3_interest_rate, discount_percentage, merchant_commission, "
+                              "first_payment_month_shift, priority, identifier_code, min_amount, max_amount, type, "
+                              "is_promo, is_active, can_commission_be_auto_updated, is_in_trial_period, validated, "
+                              "created_at) VALUES (:id, :s, :s, 3, '0', '0', '0', '0.05', 0, 0, '', 1, 100, "
+                              "'regular', 0, 1, 0, 0, :v, NOW())"), {"id": option, "s": store, "v": validated})
+    upgrade(scratch_mysql)
+    with engine.connect() as conn:
+        products = {r.default_for_currency: r for r in conn.execute(text(
+            "SELECT id, name, currency, payment_frequency, status, default_for_currency FROM products"))}
+        assert set(products) == {"MXN", "USD"}
+        assert (products["MXN"].name, products["MXN"].payment_frequency, products["MXN"].status) == (
+            "Default MXN", "monthly", "active")
+        options = conn.execute(text("SELECT id, product_id, status FROM payment_options ORDER BY id")).all()
+        assert [tuple(o) for o in options] == [(1, products["MXN"].id, "enabled"), (2, products["MXN"].id, "draft"),
+                                               (3, products["USD"].id, "enabled"), (4, products["MXN"].id, "enabled")]
+    assert drift(scratch_mysql) == []
+    command.downgrade(alembic_config(scratch_mysql), "0017")
+    with engine.connect() as conn:
+        assert "products" not in {r[0] for r in conn.execute(text("SHOW TABLES"))}
+        assert conn.execute(text("SELECT COUNT(*) FROM payment_options")).scalar() == 4
+    engine.dispose()

@@ -286,6 +286,7 @@ def test_a_tier_rate_at_full_precision_reaches_the_options_and_credits_whole(api
     expect(api.operator.patch(f"/payment-options/{shop.option_id}", json={"can_commission_be_auto_updated": True}), 200)
     for path in (f"/payment-options/{shop.option_id}", f"/stores/{shop.store_id}", f"/merchants/{shop.merchant_id}"):
         expect(api.treasury.post(f"{path}/validate"), 200)
+    expect(api.admin.post(f"/payment-options/{shop.option_id}/enable"), 200)
     with api.container.uow() as uow:
         assert commissions.update_monthly_commissions(uow, shop.merchant_id, "2026-10") == 1
         uow.commit()

@@ -63,6 +63,7 @@ class Api:
         self.admin = self.as_role("admin")
         self.treasury = self.as_role("treasury")
         self.operator = self.as_role("operator")
+        self.account_executive = self.as_role("account_executive")
 
     def as_role(self, role: str, merchant_id: int | None = None, owner: str | None = None) -> Caller:
         """A caller with a new key of ``role`` for ``owner`` (one person per role unless told otherwise)."""
@@ -90,6 +91,7 @@ class Api:
         """A shop that treasury validated, option then store then merchant, over HTTP."""
         shop = self.unvalidated_shop(name, **store_fields)
         expect(self.treasury.post(f"/payment-options/{shop.option_id}/validate"), 200)
+        expect(self.account_executive.post(f"/payment-options/{shop.option_id}/enable"), 200)
         expect(self.treasury.post(f"/stores/{shop.store_id}/validate"), 200)
         expect(self.treasury.post(f"/merchants/{shop.merchant_id}/validate"), 200)
         return shop

@@ -84,6 +84,7 @@ def credit_body(store_id: int, external_id: str = "c-1", amount: int = 100_000) 
 def test_an_unvalidated_merchant_cannot_originate(api: Api) -> None:
     shop = api.unvalidated_shop()
     expect(api.treasury.post(f"/payment-options/{shop.option_id}/validate"), 200)
+    expect(api.account_executive.post(f"/payment-options/{shop.option_id}/enable"), 200)
     expect(api.treasury.post(f"/stores/{shop.store_id}/validate"), 200)
     is_error(api.operator.post("/credits", json=credit_body(shop.store_id)), 403, "not validated")
     assert count(api.container, "credits") == 0

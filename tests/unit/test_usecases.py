@@ -11,12 +11,13 @@ from adapters.clock import ManualClock
 from domain import clabe, stp
 from domain.access import Role
 from domain.bank_events import BankEventStatus
+from domain.merchants import OfferAction
 from domain.ledger import BalanceUpdateStatus as BS, BalanceUpdateType as BT, TransferStatus as TS
 from domain.payment_orders import Applied, Ordering, PaymentOrderStatus as OS
 from domain.schedules import instant_key
 from domain.stp import DEFAULT_ESTADOS, OrderOutcome
 from tests.fake_uow import FakeUnitOfWork
-from usecases import bank_events, bank_outcomes, catalog, credits, ledger, scheduling, sending, steps
+from usecases import bank_events, bank_outcomes, catalog, credits, ledger, products, scheduling, sending, steps
 from adapters.bank.stp_client import FoundOrder
 from usecases.errors import Conflict
 from usecases.payouts import PayoutConfig
@@ -40,6 +41,7 @@ def store(uow: FakeUnitOfWork, **fields: object) -> int:
     option = catalog.create_option(uow, s.id, {"number_of_payments": 3, "merchant_commission": "0.05",
                                                "min_amount": 1, "max_amount": 10**9})
     catalog.validate_option(uow, option.id)
+    products.move_offer(uow, option.id, OfferAction.ENABLE)  # type: ignore[arg-type]
     catalog.validate_store(uow, s.id)
     catalog.validate_merchant(uow, merchant.id)
     return s.id  # type: ignore[return-value]
