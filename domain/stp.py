@@ -66,6 +66,19 @@ def format_amount(value: Any) -> str:
     return str(amount.quantize(Decimal("0.01")))
 
 
+BANK_ORDER_ID_LIMIT = 2**63 - 1  # the column that keeps it is a signed BIGINT
+
+
+def bank_order_id(value: Any) -> int | None:
+    """STP's id of an order as a callback or consultaOrden gives it (a number, or its text in ASCII digits), or
+    None when it is none: other scripts' digits, a bool, a fraction, zero or less, or beyond the column."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    return value if isinstance(value, int) and 0 < value <= BANK_ORDER_ID_LIMIT else None
+
+
 def account_type(account: str) -> str:
     """STP's account type code for an account, by its length; raises OrderError for a length STP has none for."""
     try:

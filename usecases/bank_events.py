@@ -21,20 +21,13 @@ def _digest(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
 
 
-def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def receive(uow: UnitOfWork, callback: Mapping[str, Any]) -> tuple[int | None, bool]:
     """Store the event (payee data masked, fields we do not know dropped) and queue its processing;
     returns (event id, is_new). A duplicate is a no-op."""
     body = stp.callback_as_stored(callback)
     event = BankEvent(
         body_hash=_digest(body), body=dict(body), estado=str(body.get("estado", ""))[:32], received_at=uow.clock(),
-        bank_order_id=_int_or_none(body.get("id")), folio_origen=str(body.get("folioOrigen") or "")[:64] or None)
+        bank_order_id=stp.bank_order_id(body.get("id")), folio_origen=str(body.get("folioOrigen") or "")[:64] or None)
     event_id, new = uow.bank_events.record(event)
     if not new:
         uow.log("bank_event_duplicate", f"duplicate STP callback {body.get('estado')} for order {body.get('id')}",

@@ -92,7 +92,7 @@ class StpClient:
             raise BankUnavailable(f"consultaOrden refused: {answer!r}")
         found = answer.get("respuesta") or {}
         raw_id = found.get("idEF") or found.get("id")
-        return FoundOrder(int(raw_id) if raw_id else None, str(found.get("estado", "")), found)
+        return FoundOrder(stp.bank_order_id(raw_id), str(found.get("estado", "")), found)
 
     def day_orders(self, operation_date: str) -> list[dict[str, Any]]:
         """Every outgoing order of the day from ``V2/conciliacion``, all pages."""

@@ -225,3 +225,12 @@ def test_a_callback_is_stored_with_payee_data_masked_and_unknown_fields_dropped(
 def test_an_amount_in_other_digits_is_not_an_stp_amount(value: str) -> None:
     with pytest.raises(stp.OrderError):
         stp.format_amount(value)
+
+
+@pytest.mark.parametrize("given, read", [
+    (123, 123), ("123", 123), (2**63 - 1, 2**63 - 1),
+    ("١٢٣", None), ("１２３", None), ("12.5", None), (12.0, None), (True, None), (0, None), (-5, None),
+    (2**63, None), (str(2**63), None), ("", None), (None, None), ("12 ", None),
+])
+def test_an_order_id_from_the_bank_is_an_ascii_number_the_column_holds(given: object, read: int | None) -> None:
+    assert stp.bank_order_id(given) == read

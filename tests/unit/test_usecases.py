@@ -234,6 +234,13 @@ def test_a_callback_is_stored_once_and_applied_by_its_step(uow):
     assert order.status == OS.LIQUIDATED
 
 
+def test_a_callback_whose_order_id_is_in_other_digits_keeps_no_id(uow):
+    _, order_id = sent_order(uow)
+    order = uow.orders.get(order_id)
+    event_id, _ = bank_events.receive(uow, {"id": "١٢٣", "folioOrigen": order.tracking_key, "estado": "LQ"})
+    assert uow.bank_events.get(event_id).bank_order_id is None  # int() read it as 123
+
+
 def _returned_callback(uow: FakeUnitOfWork, order_id: int) -> int:
     """A return of the order, stored and processed: a claim waiting for the bank's word."""
     order = uow.orders.get(order_id)
