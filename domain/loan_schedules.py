@@ -14,7 +14,6 @@ Conventions (docs/loans.md says why):
 from __future__ import annotations
 
 import calendar
-import enum
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -22,6 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from domain.customers import RiskProfile
 from domain.errors import DomainError
 from domain.money import MAX_MINOR, round_half_up
+from domain.products import PaymentFrequency
 
 YEAR_DAYS = 360
 RATE_QUANTUM = Decimal("0.000001")  # a rate for a risk profile is kept to a ten-thousandth of a percentage point
@@ -31,14 +31,6 @@ MAX_GRACE_MONTHS = 120
 
 class ScheduleError(DomainError, ValueError):
     """Terms no schedule can be built from."""
-
-
-class PaymentFrequency(str, enum.Enum):
-    """How often a product's installments fall due; monthly unless the product says otherwise."""
-
-    MONTHLY = "monthly"
-    BIWEEKLY = "biweekly"
-    WEEKLY = "weekly"
 
 
 PERIOD_DAYS = {PaymentFrequency.MONTHLY: 30, PaymentFrequency.BIWEEKLY: 14, PaymentFrequency.WEEKLY: 7}
