@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
+from domain.customers import RiskProfile
 from domain.errors import DomainError
+from domain.products import PaymentFrequency
 
 
 class CreditError(DomainError, ValueError):
@@ -64,6 +66,22 @@ class Credit:
     cancellation_reason: CancellationReason | None = None
     disbursed: bool = False
     id: int | None = None
+    # The customer's side (seed 004's loan), set when a loan request signs the credit; a credit originated
+    # without a customer has none of it and no schedule. Its terms are fixed at signature.
+    customer_id: int | None = None
+    product_id: int | None = None
+    risk_profile: RiskProfile | None = None
+    annual_rate: Decimal | None = None   # after the risk profile's grade and the offer's discount
+    payment_frequency: PaymentFrequency | None = None
+    grace_months: int | None = None
+    status_on: date | None = None        # the business day of the last status change
+    serviced_on: date | None = None      # the last business day the servicing brought it up to
+    days_past_due: int = 0               # as of serviced_on
+
+    @property
+    def is_loan(self) -> bool:
+        """Whether it has the customer's side: a schedule, interest, repayments."""
+        return self.customer_id is not None
 
     def deliver(self, at: datetime) -> None:
         """The product was delivered: a signed credit becomes active. Raises CreditError for any other status."""

@@ -225,6 +225,27 @@ class LoanRecord:
     first_status: L = L.ACTIVE  # the status before the first change (or for good, without one)
 
 
+def inactive_periods(changes: Iterable[tuple[bool, date]]) -> list[Period]:
+    """A product's inactive periods from its status changes in order, each (active?, day of the change)."""
+    periods: list[Period] = []
+    start: date | None = None
+    for active, on in changes:
+        if not active and start is None:
+            start = on
+        elif active and start is not None:
+            periods.append(Period(start, on))
+            start = None
+    return periods + ([Period(start)] if start is not None else [])
+
+
+def loan_record(schedule: tuple[Installment, ...], history: Sequence[LoanStatusChange],
+                payments: Sequence[AppliedPayment], product_inactive: Sequence[Period], status: L) -> LoanRecord:
+    """The record of a loan now in ``status``: before its first recorded change it was in that change's
+    from-status, and without any change it has always been in ``status``."""
+    first = history[0].from_status if history else status
+    return LoanRecord(schedule, tuple(history), tuple(payments), tuple(product_inactive), first)
+
+
 def freeze_periods(history: Iterable[LoanStatusChange], as_of: date) -> list[Period]:
     """The loan's freezes known on ``as_of``; one still running ends, for now, on ``as_of``."""
     periods, start = [], None

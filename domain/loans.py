@@ -13,6 +13,7 @@ from datetime import date, datetime
 from domain.credits import CancellationReason, CreditStatus
 from domain.errors import DomainError
 
+DETAIL_LENGTH = 255  # a status change's detail, a request's or a payment's rejection
 LoanStatus = CreditStatus  # one loan, not two: a loan's status is its credit's
 L = CreditStatus
 

@@ -27,7 +27,10 @@ from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType,
 from domain.merchants import Merchant, PaymentOption, Store
 from domain.messages import Step
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus
-from domain.products import Product
+from domain.loan_balances import AppliedPayment, LoanPosition, LoanRecord, Period, inactive_periods, loan_record
+from domain.loan_schedules import Installment
+from domain.loans import LoanStatusChange
+from domain.products import Product, ProductStatus
 from domain.reconciliation import Mismatch
 from domain.schedules import DisbursementMode
 from domain.sub_batches import SubBatch, SubBatchStatus
@@ -377,6 +380,58 @@ class FakeCustomers(FakeRepository[Customer]):
         found = [c for _, c in sorted(self.rows.items()) if c.lender == lender
                  and external_id in (None, c.external_id) and status in (None, c.status)]
         return found[offset:offset + limit], len(found)
+
+
+class FakeLoans:
+    """The loan book in memory (usecases.ports.Loans): schedules, status histories (one move per key),
+    payments set by the test or the repayments' fake, products' status changes."""
+
+    def __init__(self) -> None:
+        self.schedules: dict[int, tuple[Installment, ...]] = {}
+        self.histories: dict[int, list[LoanStatusChange]] = {}
+        self.move_keys: set[str] = set()
+        self.applied: dict[int, list[AppliedPayment]] = {}
+        self.product_changes: dict[int, list[tuple[ProductStatus, date]]] = {}
+        self.positions: dict[int, LoanPosition] = {}
+
+    def add_schedule(self, credit_id: int, schedule: Sequence[Installment]) -> None:
+        assert credit_id not in self.schedules, "duplicate (credit_id, number): the unique key would refuse it"
+        self.schedules[credit_id] = tuple(schedule)
+
+    def schedule(self, credit_id: int) -> tuple[Installment, ...]:
+        return self.schedules.get(credit_id, ())
+
+    def history(self, credit_id: int) -> list[LoanStatusChange]:
+        return list(self.histories.get(credit_id, []))
+
+    def add_change(self, credit_id: int, change: LoanStatusChange, move_key: str | None = None) -> bool:
+        if move_key is not None:
+            if move_key in self.move_keys:
+                return False
+            self.move_keys.add(move_key)
+        self.histories.setdefault(credit_id, []).append(change)
+        return True
+
+    def moved(self, move_key: str) -> bool:
+        return move_key in self.move_keys
+
+    def payments(self, credit_id: int) -> list[AppliedPayment]:
+        return list(self.applied.get(credit_id, []))
+
+    def product_inactive(self, product_id: int | None) -> list[Period]:
+        return inactive_periods((status == ProductStatus.ACTIVE, on)
+                                for status, on in self.product_changes.get(product_id or 0, []))
+
+    def add_product_change(self, product_id: int, status: ProductStatus, on: date, at: datetime) -> None:
+        self.product_changes.setdefault(product_id, []).append((status, on))
+
+    def record(self, credit: Credit) -> LoanRecord:
+        assert credit.id is not None
+        return loan_record(self.schedule(credit.id), self.history(credit.id), self.payments(credit.id),
+                           self.product_inactive(credit.product_id), credit.status)
+
+    def write_position(self, credit_id: int, position: LoanPosition) -> None:
+        self.positions[credit_id] = position
 
 
 @dataclass
@@ -846,6 +901,7 @@ class FakeUnitOfWork:
         self.wallets = FakeWallets()
         self.withdrawals = FakeWithdrawals(self.wallets)
         self.customers = FakeCustomers()
+        self.loans = FakeLoans()
         self.instructions = FakeInstructions()
         self.sub_batches = FakeSubBatches()
         self.batches = FakeBatches(self.instructions, self.tenants)

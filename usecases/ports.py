@@ -22,7 +22,10 @@ from domain.ledger import BalanceUpdate, BalanceUpdateType, BankTransfer, StoreH
 from domain.merchants import CommissionTierRow, Merchant, PaymentOption, Store
 from domain.messages import Step
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus
-from domain.products import Product
+from domain.loan_balances import AppliedPayment, LoanPosition, LoanRecord, Period
+from domain.loan_schedules import Installment
+from domain.loans import LoanStatusChange
+from domain.products import Product, ProductStatus
 from domain.reconciliation import Mismatch
 from domain.sub_batches import SubBatch
 from domain.tenants import Tenant
@@ -209,6 +212,32 @@ class CustomerLoans(Protocol):
     def outstanding(self, customer_id: int) -> int: ...
 
     def max_days_past_due(self, customer_id: int) -> int: ...
+
+
+class Loans(Protocol):
+    """The customer's side of a credit, one loan at a time: its schedule, status history, accepted payments and
+    product's inactive periods (what domain.loan_balances computes a position from), and each installment's
+    standing written back."""
+
+    def add_schedule(self, credit_id: int, schedule: Sequence[Installment]) -> None: ...
+
+    def schedule(self, credit_id: int) -> tuple[Installment, ...]: ...
+
+    def history(self, credit_id: int) -> list[LoanStatusChange]: ...
+
+    def add_change(self, credit_id: int, change: LoanStatusChange, move_key: str | None = None) -> bool: ...
+
+    def moved(self, move_key: str) -> bool: ...
+
+    def payments(self, credit_id: int) -> list[AppliedPayment]: ...
+
+    def product_inactive(self, product_id: int | None) -> list[Period]: ...
+
+    def add_product_change(self, product_id: int, status: ProductStatus, on: date, at: datetime) -> None: ...
+
+    def record(self, credit: Credit) -> LoanRecord: ...
+
+    def write_position(self, credit_id: int, position: LoanPosition) -> None: ...
 
 
 class AuditLog(Protocol):
@@ -432,6 +461,9 @@ class UnitOfWork(Protocol):
 
     @property
     def credits(self) -> Credits: ...
+
+    @property
+    def loans(self) -> Loans: ...
 
     @property
     def balance_updates(self) -> BalanceUpdates: ...

@@ -9,6 +9,7 @@ from domain.money import MINOR_UNITS
 from domain.products import PaymentFrequency, Product, ProductAction, ProductEditRefused, StatusMoveRefused
 from usecases.catalog import Edited
 from usecases.errors import Conflict, Invalid
+from usecases.loan_days import lender_today
 from usecases.ports import UnitOfWork
 
 def _frequency(value: Any) -> PaymentFrequency:
@@ -50,6 +51,7 @@ def move_product(uow: UnitOfWork, product_id: int, action: ProductAction) -> Pro
     except StatusMoveRefused as e:
         raise Conflict(str(e)) from None
     if changed:
+        uow.loans.add_product_change(product_id, product.status, lender_today(uow), uow.clock())
         uow.log(f"product_{product.status.value}", f"product {product_id} is {product.status.value}",
                 level="WARNING" if not product.is_active else "INFO")
     return product

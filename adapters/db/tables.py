@@ -28,6 +28,10 @@ from domain.wallets import WithdrawalStatus
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus, PaymentOrderStatusChange, PaymentSource
 from domain.merchants import CommissionTierRow, Merchant, MerchantStatus, OfferStatus, PaymentOption, Store
 from domain.products import PaymentFrequency, Product, ProductStatus
+from domain.loan_balances import InterestState
+from domain.loans import DETAIL_LENGTH as LOAN_DETAIL_LENGTH, LoanEvent
+from domain.loan_requests import LoanRequest, LoanRequestStatus
+from domain.repayments import PaymentChannel, PaymentStatus, PrePaymentStatus, ReversalReason
 from domain.bank_events import BankEvent, BankEventStatus
 from domain.batches import BatchStatus, InstructionStatus
 from domain.connectors import Connector
@@ -164,7 +168,140 @@ credits = Table(
     Column("delivered_at", UtcDateTime),
     Column("cancelled_at", UtcDateTime),
     Column("disbursed", Boolean, nullable=False, default=False),
+    # the customer's side of the credit (seed 004's loan), fixed at signature; NULL for a credit originated
+    # without a customer
+    Column("customer_id", ID, ForeignKey("customers.id")),
+    Column("product_id", ID, ForeignKey("products.id")),
+    Column("risk_profile", enum_of(RiskProfile, 2)),
+    Column("annual_rate", DecimalText),
+    Column("payment_frequency", enum_of(PaymentFrequency)),
+    Column("grace_months", Integer),
+    Column("status_on", Date),
+    Column("serviced_on", Date),
+    Column("days_past_due", Integer, nullable=False, server_default="0"),
     Index("ix_credits_merchant_signed", "merchant_id", "signed_at"),
+    Index("ix_credits_customer_id_days_past_due", "customer_id", "days_past_due"),
+    Index("ix_credits_status_serviced_on", "status", "serviced_on"),
+)
+
+# A loan's schedule, fixed at signature (principal, interest, scheduled_on), and where each installment stands:
+# its due date after freezes, what was paid of it and what became of its interest (domain.loan_balances).
+loan_installments = Table(
+    "loan_installments", metadata, pk(),
+    Column("credit_id", ID, ForeignKey("credits.id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("scheduled_on", Date, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("principal", BigInteger, nullable=False),
+    Column("interest", BigInteger, nullable=False),
+    Column("principal_paid", BigInteger, nullable=False, server_default="0"),
+    Column("interest_paid", BigInteger, nullable=False, server_default="0"),
+    Column("interest_state", enum_of(InterestState, 16), nullable=False),
+    UniqueConstraint("credit_id", "number"),
+    Index("ix_loan_installments_interest_state_due_on", "interest_state", "due_on"),
+    CheckConstraint("principal >= 0 AND interest >= 0 AND principal_paid >= 0 AND interest_paid >= 0 "
+                    "AND principal_paid <= principal AND interest_paid <= interest", name="paid_within"),
+)
+
+# Every move of a loan's status, on the business day it takes effect; ``move_key`` makes a step that moves
+# it idempotent (one move per key).
+loan_status_history = Table(
+    "loan_status_history", metadata, pk(),
+    Column("credit_id", ID, ForeignKey("credits.id"), nullable=False, index=True),
+    Column("event", enum_of(LoanEvent), nullable=False),
+    Column("from_status", enum_of(CreditStatus), nullable=False),
+    Column("to_status", enum_of(CreditStatus), nullable=False),
+    Column("on", Date, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("reason", enum_of(CancellationReason)),
+    Column("actor", String(64)),
+    Column("detail", String(LOAN_DETAIL_LENGTH)),
+    Column("move_key", case_sensitive(64), unique=True),
+)
+
+# When a product was inactive: its loans charge no interest falling due then.
+product_status_history = Table(
+    "product_status_history", metadata, pk(),
+    Column("product_id", ID, ForeignKey("products.id"), nullable=False, index=True),
+    Column("status", enum_of(ProductStatus), nullable=False),
+    Column("on", Date, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
+# Pre-loans (seed 004): a customer's request at a store, pending until rejected or completed; completing
+# signs the credit (credit_id).
+loan_requests = Table(
+    "loan_requests", metadata, pk(),
+    Column("lender", String(32), nullable=False),
+    Column("external_id", case_sensitive(64), nullable=False),
+    Column("customer_id", ID, ForeignKey("customers.id"), nullable=False, index=True),
+    Column("store_id", ID, ForeignKey("stores.id"), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("number_of_payments", Integer, nullable=False),
+    Column("status", enum_of(LoanRequestStatus), nullable=False),
+    Column("rejection", String(LOAN_DETAIL_LENGTH)),
+    Column("credit_id", ID, ForeignKey("credits.id"), unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("decided_at", UtcDateTime),
+    UniqueConstraint("lender", "external_id"),
+)
+
+# Pre-payments and payments (seed 004): pending until rejected or completed; a completed one is accepted and
+# applied (repayment_allocations), and may later be reversed.
+repayments = Table(
+    "repayments", metadata, pk(),
+    Column("lender", String(32), nullable=False),
+    Column("external_id", case_sensitive(64), nullable=False),
+    Column("credit_id", ID, ForeignKey("credits.id"), nullable=False, index=True),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("channel", enum_of(PaymentChannel, 16), nullable=False),
+    Column("recorded_by_operator", Boolean, nullable=False),  # paid outside the platform, recorded by a person
+    Column("status", enum_of(PrePaymentStatus, 16), nullable=False),
+    Column("payment_status", enum_of(PaymentStatus, 16)),
+    Column("rejection", String(LOAN_DETAIL_LENGTH)),
+    Column("accepted_on", Date),
+    Column("reversed_on", Date),
+    Column("reversal_reason", enum_of(ReversalReason)),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Column("decided_at", UtcDateTime),
+    Column("reversed_at", UtcDateTime),
+    UniqueConstraint("lender", "external_id"),
+    CheckConstraint(f"amount > 0 AND amount <= {MAX_MINOR}", name="amount_bound"),
+)
+
+repayment_allocations = Table(
+    "repayment_allocations", metadata, pk(),
+    Column("repayment_id", ID, ForeignKey("repayments.id"), nullable=False),
+    Column("credit_id", ID, ForeignKey("credits.id"), nullable=False, index=True),
+    Column("installment", Integer, nullable=False),
+    Column("interest", BigInteger, nullable=False),
+    Column("principal", BigInteger, nullable=False),
+    UniqueConstraint("repayment_id", "installment"),
+    CheckConstraint("interest >= 0 AND principal >= 0", name="parts_not_negative"),
+)
+
+repayment_status_history = Table(
+    "repayment_status_history", metadata, pk(),
+    Column("repayment_id", ID, ForeignKey("repayments.id"), nullable=False, index=True),
+    Column("from_status", String(16)),
+    Column("to_status", String(16), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("detail", String(LOAN_DETAIL_LENGTH)),
+)
+
+# The daily servicing run, one row per business day and slice of loans: a slice done is not done again.
+loan_servicing_runs = Table(
+    "loan_servicing_runs", metadata, pk(),
+    Column("as_of", Date, nullable=False),
+    Column("slice", Integer, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("milliseconds", Integer, nullable=False),
+    Column("loans", Integer, nullable=False),
+    Column("fell_due", Integer, nullable=False),
+    Column("late", Integer, nullable=False),
+    UniqueConstraint("as_of", "slice"),
 )
 
 bank_transfers = Table(
@@ -692,6 +829,7 @@ def map_domain() -> None:
                               cascade="all, delete-orphan"),
     })
     m(Credit, credits)
+    m(LoanRequest, loan_requests)
     m(TriggerEvaluation, trigger_evaluations)
     m(AdjustmentRequest, adjustment_requests)
     m(CommissionUpdate, commission_updates)

@@ -1,0 +1,103 @@
+"""The loan book in Core: a loan's schedule and installments, its status history, its accepted payments as
+the balances read them, and the product's inactive periods; and the standing of each installment written
+back once a use case has computed it (domain.loan_balances)."""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+from typing import Sequence
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from adapters.db import tables as t
+from adapters.db.errors import insert_unless_present
+from domain.credits import Credit
+from domain.loan_balances import (
+    Allocation, AppliedPayment, InterestState, LoanPosition, LoanRecord, Period, inactive_periods, loan_record,
+)
+from domain.loan_schedules import Installment
+from domain.loans import LoanStatusChange
+from domain.products import ProductStatus
+from domain.repayments import PaymentStatus
+
+I, H, R, A, P = t.loan_installments, t.loan_status_history, t.repayments, t.repayment_allocations, \
+    t.product_status_history
+
+
+class Loans:
+    """What a loan is computed from and where its installments stand, one loan at a time (the daily servicing
+    run works on them as a set, elsewhere)."""
+
+    def __init__(self, session: Session):
+        self._session = session
+
+    def add_schedule(self, credit_id: int, schedule: Sequence[Installment]) -> None:
+        """The schedule fixed at signature; nothing is due yet."""
+        self._session.execute(insert(I), [
+            {"credit_id": credit_id, "number": i.number, "scheduled_on": i.due_on, "due_on": i.due_on,
+             "principal": i.principal, "interest": i.interest, "principal_paid": 0, "interest_paid": 0,
+             "interest_state": InterestState.NOT_DUE} for i in schedule])
+
+    def schedule(self, credit_id: int) -> tuple[Installment, ...]:
+        rows = self._session.execute(select(I.c.number, I.c.scheduled_on, I.c.principal, I.c.interest)
+                                     .where(I.c.credit_id == credit_id).order_by(I.c.number))
+        return tuple(Installment(r.number, r.scheduled_on, r.principal, r.interest) for r in rows)
+
+    def history(self, credit_id: int) -> list[LoanStatusChange]:
+        rows = self._session.execute(select(H).where(H.c.credit_id == credit_id).order_by(H.c.id))
+        return [LoanStatusChange(r.from_status, r.to_status, r.on, r.at, r.event, r.reason, r.actor, r.detail)
+                for r in rows]
+
+    def add_change(self, credit_id: int, change: LoanStatusChange, move_key: str | None = None) -> bool:
+        """Record a status change; False (nothing written) when a change with ``move_key`` exists already."""
+        values = {"credit_id": credit_id, "event": change.event, "from_status": change.from_status,
+                  "to_status": change.to_status, "on": change.on, "at": change.at, "reason": change.reason,
+                  "actor": change.actor, "detail": change.detail, "move_key": move_key}
+        stmt = insert(H).values(**values)
+        if move_key is None:
+            self._session.execute(stmt)
+            return True
+        return insert_unless_present(self._session, stmt, lambda: self.moved(move_key)) is not None
+
+    def moved(self, move_key: str) -> bool:
+        """Whether a change with this key was recorded."""
+        return self._session.scalar(select(H.c.id).where(H.c.move_key == move_key)) is not None
+
+    def payments(self, credit_id: int) -> list[AppliedPayment]:
+        """The loan's accepted payments (reversed ones too) with their allocations, in the order accepted."""
+        rows = self._session.execute(
+            select(R.c.id, R.c.amount, R.c.accepted_on, R.c.reversed_on)
+            .where(R.c.credit_id == credit_id, R.c.payment_status.in_([PaymentStatus.ACCEPTED,
+                                                                       PaymentStatus.REVERSED]))
+            .order_by(R.c.id)).all()
+        parts: dict[int, list[Allocation]] = defaultdict(list)
+        for a in self._session.execute(select(A.c.repayment_id, A.c.installment, A.c.interest, A.c.principal)
+                                       .where(A.c.credit_id == credit_id).order_by(A.c.installment)):
+            parts[a.repayment_id].append(Allocation(a.installment, a.interest, a.principal))
+        return [AppliedPayment(r.id, r.amount, r.accepted_on, tuple(parts[r.id]), r.reversed_on) for r in rows]
+
+    def product_inactive(self, product_id: int | None) -> list[Period]:
+        """The periods the product was inactive: from a day it was deactivated to the day it was activated."""
+        if product_id is None:
+            return []
+        return inactive_periods((row.status == ProductStatus.ACTIVE, row.on) for row in self._session.execute(
+            select(P.c.status, P.c.on).where(P.c.product_id == product_id).order_by(P.c.id)))
+
+    def add_product_change(self, product_id: int, status: ProductStatus, on: date, at: datetime) -> None:
+        self._session.execute(insert(P).values(product_id=product_id, status=status, on=on, at=at))
+
+    def record(self, credit: Credit) -> LoanRecord:
+        """Everything the loan's position is computed from."""
+        assert credit.id is not None
+        return loan_record(self.schedule(credit.id), self.history(credit.id), self.payments(credit.id),
+                           self.product_inactive(credit.product_id), credit.status)
+
+    def write_position(self, credit_id: int, position: LoanPosition) -> None:
+        """Each installment's standing as of the position's day: its due date after freezes, what is paid of
+        it, what became of its interest."""
+        for row in position.installments:
+            self._session.execute(update(I).where(I.c.credit_id == credit_id, I.c.number == row.number).values(
+                due_on=row.due_on, principal_paid=row.principal_paid, interest_paid=row.interest_paid,
+                interest_state=row.interest_state))
+
