@@ -46,6 +46,11 @@ class Action(str, enum.Enum):
     ENABLE_OFFERS = "enable_offers"      # a draft offer starts issuing loans: account executives and admin
     DISABLE_OFFERS = "disable_offers"    # an offer stops issuing loans (its loans go on being serviced)
     HANDLE_CREDITS = "handle_credits"    # deliver or cancel a credit; a partner its own merchant's only
+    READ_LOANS = "read_loans"            # loans, their schedules, positions and repayments
+    REQUEST_LOANS = "request_loans"      # a customer's loan request, completed or rejected
+    MOVE_LOANS = "move_loans"            # freeze, unfreeze, open or resolve a dispute (operations, treasury)
+    RECORD_REPAYMENTS = "record_repayments"  # a customer's payment, or one made outside that a person records
+    REVERSE_REPAYMENTS = "reverse_repayments"  # give a payment back: what it paid is owed again
 
 
 ALLOWED: dict[Role, frozenset[Action]] = {
@@ -69,6 +74,11 @@ ALLOWED: dict[Role, frozenset[Action]] = {
 ALLOWED[Role.OPERATOR] = ALLOWED[Role.OPERATOR] | {Action.READ_CUSTOMERS, Action.READ_CUSTOMER_PII,
                                                    Action.MANAGE_CUSTOMERS, Action.SCORE_CUSTOMERS}
 ALLOWED[Role.TREASURY] = ALLOWED[Role.TREASURY] | {Action.READ_CUSTOMERS, Action.MOVE_CUSTOMERS}
+# loans: operators take loan requests, move loans and record payments; treasury moves loans and reverses
+# payments (a reversal makes the customer owe again: not the person who recorded it, by role)
+ALLOWED[Role.OPERATOR] = ALLOWED[Role.OPERATOR] | {Action.READ_LOANS, Action.REQUEST_LOANS, Action.MOVE_LOANS,
+                                                   Action.RECORD_REPAYMENTS}
+ALLOWED[Role.TREASURY] = ALLOWED[Role.TREASURY] | {Action.READ_LOANS, Action.MOVE_LOANS, Action.REVERSE_REPAYMENTS}
 
 
 def a_key_of(role: Role) -> str:
