@@ -16,6 +16,7 @@ from domain.products import PaymentFrequency
 from tests.factories import validated_store
 from usecases import credits, customers
 from usecases.loan_days import lender_today
+from usecases.loan_positions import bring_up_to_date
 from usecases.ports import UnitOfWork
 
 _serial = itertools.count(1)
@@ -58,5 +59,6 @@ def active_loan(uow: Any, principal: int = 300_000, payments: int = 3, annual_ra
     change, _ = move(credit.id, CreditStatus.SIGNED, LoanEvent.DELIVER, today, u.clock(),
                      actor="tests")
     u.loans.add_change(credit.id, change)
-    credit.status, credit.status_on, credit.serviced_on = change.to_status, today, today
+    credit.status, credit.status_on = change.to_status, today
+    bring_up_to_date(u, credit, today)
     return credit
