@@ -264,7 +264,8 @@ def repayment_view(repayment: Repayment, detail: bool = False) -> dict[str, Any]
         "amount": repayment.amount, "channel": repayment.channel.value,
         "recorded_by_operator": repayment.recorded_by_operator, "status": repayment.status.value,
         "payment_status": repayment.payment_status.value if repayment.payment_status else None,
-        "rejection": repayment.rejection, "accepted_on": repayment.accepted_on, "reversed_on": repayment.reversed_on,
+        "rejection": repayment.rejection, "accepted_on": _day(repayment.accepted_on),
+        "reversed_on": _day(repayment.reversed_on),
         "reversal_reason": repayment.reversal_reason.value if repayment.reversal_reason else None,
         "requested_at": repayment.requested_at}
     if detail:
@@ -273,6 +274,10 @@ def repayment_view(repayment: Repayment, detail: bool = False) -> dict[str, Any]
         shown["history"] = [{"from_status": h.from_status, "to_status": h.to_status, "at": h.at, "detail": h.detail}
                             for h in repayment.history]
     return shown
+
+
+def _day(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def repayments_page(uow: UnitOfWork, loan_id: int | None, status: str | None, page: int,

@@ -410,7 +410,8 @@ REPAYMENT_CREATE = Body("RepaymentCreate", (
           required=True, choices=tuple(c.value for c in PaymentChannel)),
     Field("recorded_by_operator", "boolean", "paid outside the platform and recorded by a person (the only way a "
           "blocked customer pays); such a payment is voluntary. False by default"),
-))
+), all_of=({"if": {"properties": {"recorded_by_operator": {"const": True}}, "required": ["recorded_by_operator"]},
+            "then": {"properties": {"channel": {"const": "voluntary"}}}},))
 REPAYMENT_REVERSAL = Body("RepaymentReversal", (
     Field("reason", "string", "why the payment goes back to the customer", required=True,
           choices=tuple(r.value for r in ReversalReason)),
