@@ -136,7 +136,16 @@ def test_a_credit_without_a_customer_is_no_loan(api: Api) -> None:
     is_error(api.operator.post("/api/v1/repayments", json=body(credit + 1000, 1_000)), 404, "does not exist")
     is_error(api.operator.get("/api/v1/repayments", params={"loan_id": credit}), 404, "does not exist")
     is_error(api.operator.get("/api/v1/repayments/999"), 404, "repayment 999 does not exist")
+    is_error(api.admin.post("/api/v1/repayments/999/reversal", json={"reason": "fraud"}), 404,
+             "repayment 999 does not exist")
+    is_error(api.admin.post("/api/v1/repayments/999/rejection", json={"reason": "bounced"}), 404,
+             "repayment 999 does not exist")
     nothing_changed(api.container, 0)
+
+
+def test_no_key_is_a_401(api: Api) -> None:
+    assert api.anonymous.post("/api/v1/repayments", json=body(1, 1_000)).status_code == 401
+    assert api.anonymous.get("/api/v1/repayments").status_code == 401
 
 
 @pytest.mark.parametrize("role, method, path, payload", [
