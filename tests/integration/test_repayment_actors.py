@@ -59,9 +59,11 @@ def test_the_step_applies_a_payment_once_whatever_the_broker_redelivers(containe
     assert count(container, "repayment_allocations", "repayment_id = :r", r=repayment) == 3
     before = books(container)
     message_id, args = outbox_message(container, "apply_repayment")
-    for again in (message_id, None):  # the broker redelivers the same message, then a copy with a new id
-        message = Message(queue_name=LOANS, actor_name="apply_repayment", args=tuple(args), kwargs={}, options={},
-                          **({"message_id": again} if again else {}))
+    redelivered: Message[Any] = Message(queue_name=LOANS, actor_name="apply_repayment", args=tuple(args), kwargs={},
+                                        options={}, message_id=message_id)
+    duplicated: Message[Any] = Message(queue_name=LOANS, actor_name="apply_repayment", args=tuple(args), kwargs={},
+                                       options={})
+    for message in (redelivered, duplicated):  # the broker redelivers the same message, then a copy with a new id
         container.broker.enqueue(message)
         settle(container, traffic)
         assert books(container) == before

@@ -19,7 +19,7 @@ from domain.products import ProductAction
 from domain.repayments import PaymentChannel as C, PaymentStatus, PrePaymentStatus as P
 from tests.fake_uow import FakeUnitOfWork
 from tests.loan_factories import active_loan
-from usecases import products, repayments
+from usecases import products, repayments, steps
 from usecases.customers import CustomerRules, StatusConflict, apply_automatic_moves
 from usecases.errors import Conflict, Invalid, NotFound
 from usecases.loan_days import lender_today
@@ -116,7 +116,7 @@ def test_every_customer_status_against_every_way_of_paying(uow: FakeUnitOfWork, 
     if status in (PAYS_RECORDED if by_operator else PAYS_OWN_CHANNEL):
         made = pay(uow, loan.id, 1_000, channel.value, by_operator)
         assert (made.status, made.channel, made.recorded_by_operator) == (P.PENDING, channel, by_operator)
-        assert uow.outbox.messages[before:] == [(repayments.steps.APPLY_REPAYMENT, (made.id,))]
+        assert uow.outbox.messages[before:] == [(steps.APPLY_REPAYMENT, (made.id,))]
         return
     with pytest.raises(StatusConflict) as refused:
         pay(uow, loan.id, 1_000, channel.value, by_operator)

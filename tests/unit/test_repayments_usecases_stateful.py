@@ -40,7 +40,7 @@ class RepaymentUseCaseMachine(RuleBasedStateMachine):
         super().__init__()
         self.now = START
         self.uow = FakeUnitOfWork(lambda: self.now)
-        self.rules = CustomerRules(THRESHOLD, BookLoans(self.uow))
+        self.customer_rules = CustomerRules(THRESHOLD, BookLoans(self.uow))
         self.pending: list[Repayment] = []
         self.serial = 0
 
@@ -125,7 +125,7 @@ class RepaymentUseCaseMachine(RuleBasedStateMachine):
         repayment, new = repayments.record(self.uow, fields)
         assert new and repayment.status == P.PENDING
         if apply_now:
-            self.accepted(repayments.apply(self.uow, repayment.id or 0, self.rules))
+            self.accepted(repayments.apply(self.uow, repayment.id or 0, self.customer_rules))
         else:
             self.pending.append(repayment)
 
@@ -136,7 +136,7 @@ class RepaymentUseCaseMachine(RuleBasedStateMachine):
         repayment = data.draw(st.sampled_from(self.pending))
         self.pending.remove(repayment)
         refused = self.refused(repayment.channel, repayment.amount)
-        repayments.apply(self.uow, repayment.id or 0, self.rules)
+        repayments.apply(self.uow, repayment.id or 0, self.customer_rules)
         if refused:
             assert repayment.status == P.REJECTED and repayment.rejection and repayment.applied() is None
         else:
@@ -148,14 +148,14 @@ class RepaymentUseCaseMachine(RuleBasedStateMachine):
         repayment = data.draw(st.sampled_from(self.pending))
         self.pending.remove(repayment)
         repayments.reject(self.uow, repayment.id or 0, "declined by the bank")
-        repayments.apply(self.uow, repayment.id or 0, self.rules)  # the step comes after: it changes nothing
+        repayments.apply(self.uow, repayment.id or 0, self.customer_rules)  # the step comes after: it changes nothing
         assert (repayment.status, repayment.rejection) == (P.REJECTED, "declined by the bank")
 
     @precondition(lambda self: hasattr(self, "model") and bool(self.model.paid_by))
     @rule(data=st.data(), reason=st.sampled_from(ReversalReason))
     def reverse(self, data: st.DataObject, reason: ReversalReason) -> None:
         repayment = data.draw(st.sampled_from(self.standing()))
-        repayments.reverse(self.uow, repayment.id or 0, reason.value, self.rules)
+        repayments.reverse(self.uow, repayment.id or 0, reason.value, self.customer_rules)
         assert (repayment.payment_status, repayment.reversal_reason) == (PaymentStatus.REVERSED, reason)
         self.model.reverse(repayment.id or 0)
         self.customer_follows_the_loan()
