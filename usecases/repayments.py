@@ -74,10 +74,10 @@ def _whole(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def loan_of(uow: UnitOfWork, loan_id: int, lock: bool = False) -> Credit:
+def loan_of(uow: UnitOfWork, loan_id: int) -> Credit:
     """The loan (a credit with a customer); NotFound for a credit without one, as for a missing one."""
     try:
-        credit = uow.credits.lock(loan_id) if lock else uow.credits.get(loan_id)
+        credit: Credit | None = uow.credits.get(loan_id)
     except NotFound:
         credit = None
     if credit is None or not credit.is_loan:
