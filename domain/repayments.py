@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from domain.credits import CreditStatus as L
+from domain.customers import OWN_LENDER
 from domain.errors import DomainError
 from domain.loan_balances import Allocation, AppliedPayment, LoanPosition
 from domain.loans import LOAN_MOVES, LoanEvent
@@ -131,6 +132,8 @@ class Repayment:
     channel: PaymentChannel
     requested_at: datetime
     external_id: str = ""
+    recorded_by_operator: bool = False  # paid outside the platform, recorded by a person
+    lender: str = OWN_LENDER            # the scope of external_id
     status: PrePaymentStatus = PrePaymentStatus.PENDING
     payment_status: PaymentStatus | None = None
     accepted_on: date | None = None

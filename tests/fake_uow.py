@@ -32,6 +32,7 @@ from domain.loan_schedules import Installment
 from domain.loans import LoanStatusChange
 from domain.products import Product, ProductStatus
 from domain.reconciliation import Mismatch
+from domain.repayments import PaymentStatus, Repayment
 from domain.schedules import DisbursementMode
 from domain.sub_batches import SubBatch, SubBatchStatus
 from domain.tenants import Tenant
@@ -432,6 +433,44 @@ class FakeLoans:
 
     def write_position(self, credit_id: int, position: LoanPosition) -> None:
         self.positions[credit_id] = position
+
+
+class FakeRepayments(FakeRepository[Repayment]):
+    """Repayments in memory, one per lender and external id; ``save`` feeds the loan book's applied payments
+    (FakeLoans.applied), as the SQL repository's rows feed Loans.payments."""
+
+    name = "repayment"
+
+    def __init__(self, loans: FakeLoans) -> None:
+        super().__init__()
+        self._loans = loans
+        self.allocated: set[tuple[int, int]] = set()  # (repayment, installment), the unique key
+
+    def add(self, entity: Repayment) -> Repayment:
+        if self.by_external_id(entity.lender, entity.external_id) is not None:
+            raise AssertionError("duplicate (lender, external_id): the unique key would refuse it")
+        return super().add(entity)
+
+    def by_external_id(self, lender: str, external_id: str) -> Repayment | None:
+        return next((r for r in self.rows.values() if r.lender == lender and r.external_id == external_id), None)
+
+    def page(self, loan_id: int | None, status: str | None, offset: int, limit: int) -> tuple[list[Repayment], int]:
+        def matches(r: Repayment) -> bool:
+            statuses = {r.status.value, r.payment_status.value if r.payment_status else None}
+            return loan_id in (None, r.loan_id) and (status is None or status in statuses)
+        found = [r for _, r in sorted(self.rows.items()) if matches(r)]
+        return found[offset:offset + limit], len(found)
+
+    def save(self, repayment: Repayment) -> None:
+        assert repayment.id is not None and repayment.loan_id is not None
+        keys = {(repayment.id, a.installment) for a in repayment.allocations}
+        if keys and not keys & self.allocated:
+            self.allocated |= keys
+        assert keys <= self.allocated, "allocations written twice: the unique key would refuse them"
+        self._loans.applied[repayment.loan_id] = [
+            applied for r in sorted(self.rows.values(), key=lambda r: r.id or 0)
+            if r.loan_id == repayment.loan_id and r.payment_status in (PaymentStatus.ACCEPTED, PaymentStatus.REVERSED)
+            and (applied := r.applied()) is not None]
 
 
 @dataclass
@@ -902,6 +941,7 @@ class FakeUnitOfWork:
         self.withdrawals = FakeWithdrawals(self.wallets)
         self.customers = FakeCustomers()
         self.loans = FakeLoans()
+        self.repayments = FakeRepayments(self.loans)
         self.instructions = FakeInstructions()
         self.sub_batches = FakeSubBatches()
         self.batches = FakeBatches(self.instructions, self.tenants)

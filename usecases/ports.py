@@ -27,6 +27,7 @@ from domain.loan_schedules import Installment
 from domain.loans import LoanStatusChange
 from domain.products import Product, ProductStatus
 from domain.reconciliation import Mismatch
+from domain.repayments import Repayment
 from domain.sub_batches import SubBatch
 from domain.tenants import Tenant
 from domain.tracking import PaymentEvent, PaymentView
@@ -238,6 +239,17 @@ class Loans(Protocol):
     def record(self, credit: Credit) -> LoanRecord: ...
 
     def write_position(self, credit_id: int, position: LoanPosition) -> None: ...
+
+
+class Repayments(Repository[Repayment], Protocol):
+    """Customers' payments to loans, one per lender and external id; ``save`` writes a move: the statuses, the
+    history rows not written yet, the reversal, and the allocations once (one per installment)."""
+
+    def save(self, repayment: Repayment) -> None: ...
+
+    def by_external_id(self, lender: str, external_id: str) -> Repayment | None: ...
+
+    def page(self, loan_id: int | None, status: str | None, offset: int, limit: int) -> tuple[list[Repayment], int]: ...
 
 
 class AuditLog(Protocol):
@@ -464,6 +476,9 @@ class UnitOfWork(Protocol):
 
     @property
     def loans(self) -> Loans: ...
+
+    @property
+    def repayments(self) -> Repayments: ...
 
     @property
     def balance_updates(self) -> BalanceUpdates: ...

@@ -24,6 +24,7 @@ from web.bank import ReconciliationResource, StpWebhookResource
 from web.catalog import MerchantResource, PaymentOptionResource, ProductResource, StoreResource
 from web.credits import CreditResource
 from web.customers import CustomerResource
+from web.repayments import RepaymentResource
 from web.health import HealthResource
 from web.ledger import AdjustmentRequestResource, StoreLedgerResource, TransferResource
 from web.limits import RequestLimits
@@ -99,6 +100,7 @@ def resources(uow: UowFactory, settings: WebSettings, health: Mapping[str, Check
         "wallets": WalletResource(uow, payout),
         "withdrawals": WithdrawalDecisionResource(uow),
         "customers": CustomerResource(uow, CustomerRules(settings.customer_default_dpd)),
+        "repayments": RepaymentResource(uow, CustomerRules(settings.customer_default_dpd)),
     }
 
 

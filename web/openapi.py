@@ -17,6 +17,7 @@ from domain.ledger import BalanceUpdateStatus, BalanceUpdateType, TransferStatus
 from domain.merchants import MerchantStatus, OfferStatus
 from domain.payment_orders import PaymentOrderStatus
 from domain.products import PaymentFrequency, ProductStatus
+from domain.repayments import PaymentChannel, PaymentStatus, PrePaymentStatus, ReversalReason
 from domain.schedules import DisbursementMode
 from domain.wallets import WithdrawalStatus
 from web.limits import BODY_METHODS
@@ -190,6 +191,24 @@ CUSTOMER = {
     "created_at": DATETIME, "updated_at": _nullable(DATETIME), "deleted_at": _nullable(DATETIME),
 }
 
+DATE = {"type": "string", "format": "date"}
+REPAYMENT = {
+    "id": INT, "external_id": STR, "loan_id": INT, "amount": MINOR, "channel": _enum(PaymentChannel),
+    "recorded_by_operator": BOOL, "status": {**_enum(PrePaymentStatus), "description": "the pre-payment's status"},
+    "payment_status": {**_nullable(_enum(PaymentStatus)), "description": "once completed: accepted, then maybe "
+                       "reversed"},
+    "rejection": {**_nullable(STR), "description": "why it was rejected"},
+    "accepted_on": {**_nullable(DATE), "description": "the business day it was applied (Mexico City)"},
+    "reversed_on": _nullable(DATE), "reversal_reason": _nullable(_enum(ReversalReason)), "requested_at": DATETIME,
+}
+REPAYMENT_DETAIL = {
+    **REPAYMENT,
+    "allocations": {"type": "array", "description": "what it paid of each installment", "items": _object(
+        {"installment": INT, "interest": MINOR, "principal": MINOR})},
+    "history": {"type": "array", "items": _object({"from_status": _nullable(STR), "to_status": STR,
+                                                   "at": DATETIME, "detail": _nullable(STR)})},
+}
+
 RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": _object({"title": STR, "description": STR}),
     "Merchant": _object({
@@ -287,6 +306,9 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "MerchantPage": _page_of("Merchant"),
     "Customer": _object(CUSTOMER),
     "CustomerPage": _page_of("Customer"),
+    "Repayment": _object(REPAYMENT),
+    "RepaymentDetail": _object(REPAYMENT_DETAIL),
+    "RepaymentPage": _page_of("Repayment"),
     "CustomerMoveOutcome": _object({
         "customer_id": INT, "event": _enum(CustomerEvent), "current": _enum(CustomerStatus), "allowed": BOOL,
         "target": _nullable(_enum(CustomerStatus)), "why": _nullable(STR)}),

@@ -15,9 +15,12 @@ from domain.dual_control import EMAIL_LENGTH, EMAIL_PATTERN, AdjustmentStatus
 from domain.ledger import MAX_BALANCE, TransferStatus
 from domain.merchants import MerchantStatus
 from domain.products import PaymentFrequency, ProductStatus
+from domain.repayments import PaymentChannel, ReversalReason
+from domain.loans import DETAIL_LENGTH as LOAN_DETAIL_LENGTH
 from domain.money import MINOR_UNITS
 from domain.schedules import DisbursementMode
 from usecases.customers import MAX_SCORE, PHONE_PATTERN
+from usecases.repayments import LISTED_STATUSES as REPAYMENT_STATUSES
 from usecases.steps import QUEUES as QUEUE_NAMES
 from web.schema import (MAX_ID, MAX_INTEGER, NAME, NAME_HINT, NON_BLANK, PLAIN_TEXT, PLAIN_TEXT_HINT, Body, Field,
                         ObjectBody, Param, route_amount)
@@ -396,6 +399,33 @@ CUSTOMER_STATUS = Param("status", "string", "only customers in this status",
                         choices=tuple(s.value for s in CustomerStatus))
 CUSTOMER_STATE_409 = (409, "the customer's status does not allow this: the body also has ``status`` and "
                            "``allowed_actions``")
+
+REPAYMENT_CREATE = Body("RepaymentCreate", (
+    name_field("external_id", 64, "the lender's reference of the payment: the same external_id with the same terms "
+               "returns the first repayment, with other terms a 409", required=True),
+    Field("loan_id", "integer", "the loan paid", required=True, minimum=1, maximum=MAX_ID),
+    Field("amount", "integer", "minor units; at most what the loan owes today (its payoff)", required=True,
+          minimum=1),
+    Field("channel", "string", "automatic (the platform collects by itself) or voluntary (the customer pays)",
+          required=True, choices=tuple(c.value for c in PaymentChannel)),
+    Field("recorded_by_operator", "boolean", "paid outside the platform and recorded by a person (the only way a "
+          "blocked customer pays); such a payment is voluntary. False by default"),
+), all_of=({"if": {"properties": {"recorded_by_operator": {"const": True}}, "required": ["recorded_by_operator"]},
+            "then": {"properties": {"channel": {"const": "voluntary"}}}},))
+REPAYMENT_REVERSAL = Body("RepaymentReversal", (
+    Field("reason", "string", "why the payment goes back to the customer", required=True,
+          choices=tuple(r.value for r in ReversalReason)),
+))
+REPAYMENT_REJECTION = Body("RepaymentRejection", (
+    name_field("reason", LOAN_DETAIL_LENGTH, "why the payment was not approved", required=True),
+))
+REPAYMENT_LOAN = Param("loan_id", "integer", "only the repayments of this loan", minimum=1, maximum=MAX_ID)
+REPAYMENT_STATUS = Param("status", "string", "only repayments in this status: a pre-payment's (pending, rejected, "
+                         "completed) or a payment's (accepted, reversed)", choices=REPAYMENT_STATUSES)
+REPAYMENT_409 = (409, "the customer's status does not allow this way of paying (the body also has ``status`` and "
+                      "``allowed_actions``), the loan's status or its product does not take this channel, the "
+                      "amount is above what the loan owes today, or the external_id is another repayment's with "
+                      "other terms; nothing was changed")
 
 # --- the table -----------------------------------------------------------------------------------
 
@@ -828,6 +858,35 @@ ROUTES: tuple[Route, ...] = (
            "good; its id, external_id and status stay", Action.MOVE_CUSTOMERS, "Customer", body=CUSTOMER_DELETION,
            errors=((409, "the customer is deleted already (the body has ``status`` and ``allowed_actions``), or it "
                          "still owes and force is not true"),)),
+    )),
+    Route("/api/v1/repayments", "repayments", "collection", "repayments", (
+        Op("POST", "record_repayment", "Record a customer's payment to a loan: pending until a worker applies it",
+           Action.RECORD_REPAYMENTS, "Repayment", 201, REPAYMENT_CREATE,
+           also=((200, "the same external_id with the same terms: the repayment recorded first"),),
+           errors=((404, "no such loan (a credit without a customer is not a loan)"), REPAYMENT_409,
+                   (422, "invalid input, or an automatic payment recorded by an operator; nothing was changed")),
+           description="The worker checks everything again, then completes it (applied to the oldest installment "
+                       "due first, interest then principal; what is left prepays principal from the last "
+                       "installment back) or rejects it with the reason."),
+        Op("GET", "list_repayments", "Repayments, oldest first", Action.READ_LOANS, "RepaymentPage",
+           params=(REPAYMENT_LOAN, REPAYMENT_STATUS) + PAGING, errors=((404, "no such loan"),)),
+    )),
+    Route(f"/api/v1/repayments/{{repayment_id:{ID}}}", "repayments", None, "repayments", (
+        Op("GET", "get_repayment", "Read a repayment, with its allocations and status history", Action.READ_LOANS,
+           "RepaymentDetail"),
+    )),
+    Route(f"/api/v1/repayments/{{repayment_id:{ID}}}/reversal", "repayments", "reversal", "repayments", (
+        Op("POST", "reverse_repayment", "Give an accepted payment back: what it paid is owed again",
+           Action.REVERSE_REPAYMENTS, "RepaymentDetail", body=REPAYMENT_REVERSAL,
+           errors=((409, "the repayment is not an accepted payment (or was reversed for another reason)"),),
+           description="Each installment it paid owes again what it paid, from today; a paid loan reopens. "
+                       "The same reason again returns it unchanged."),
+    )),
+    Route(f"/api/v1/repayments/{{repayment_id:{ID}}}/rejection", "repayments", "rejection", "repayments", (
+        Op("POST", "reject_repayment", "Reject a pending repayment, with the reason", Action.RECORD_REPAYMENTS,
+           "RepaymentDetail", body=REPAYMENT_REJECTION,
+           errors=((409, "the repayment is not pending (or was rejected for another reason)"),),
+           description="The same reason again returns it unchanged."),
     )),
     Route("/api/v1/dates/delivery", "dates", "delivery", "dates", (
         Op("GET", "get_delivery_date", "When a payment sent on an execution date arrives", Action.READ_CALENDARS,
