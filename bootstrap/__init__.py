@@ -39,6 +39,7 @@ from domain.dead_letters import DeadMessage
 from domain.payment_orders import Ordering
 from domain.stp import DEFAULT_ESTADOS, OrderOutcome
 from usecases import dead_letters, steps
+from usecases.customers import CustomerRules
 from usecases.payouts import PayoutConfig
 from web.app import BulkServices, WebSettings, create_app
 from web.health import broker_check, database_check, redis_check
@@ -62,6 +63,12 @@ class Container:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.clock, self.new_id)
+
+    @property
+    def customer_rules(self) -> CustomerRules:
+        """The customers' rules: DISPERSA_CUSTOMER_DEFAULT_DPD, and the loan book each unit of work reads in
+        its own transaction (adapters.db.loans.CustomerLoans, as ``uow.customer_loans``)."""
+        return CustomerRules(self.settings.customer_default_dpd)
 
     @property
     def payout_config(self) -> PayoutConfig:
@@ -149,7 +156,8 @@ def declare_actors(container: Container) -> dict[str, dramatiq.Actor[Any, Any]]:
     broker = container.broker
     declared: dict[str, dramatiq.Actor[Any, Any]] = {}
     bound = actors.bound_steps(container.uow, lambda: container.stp_client, lambda: container.payout_config,
-                               lambda: container.dead_letter_queues, container.sessions, lambda: container.bulk)
+                               lambda: container.dead_letter_queues, container.sessions, lambda: container.bulk,
+                               lambda: container.customer_rules)
     add_log_context(broker, {step.actor_name: step.about for step, _ in bound if step.about})
     for step, fn in bound:
         if step.actor_name in broker.actors:  # a broker shared by two containers keeps the first's steps

@@ -54,6 +54,8 @@ class UnitOfWork:
         self.withdrawals = withdrawals.Withdrawals(self.session)
         self.customers = customers.Customers(self.session)
         self.loans = loans.Loans(self.session)
+        self.loan_requests = loans.LoanRequests(self.session)
+        self.customer_loans = loans.CustomerLoans(self.session)
         self.batches = bulk.Batches(self.session)
         self.instructions = bulk.Instructions(self.session)
         self.sub_batches = bulk.SubBatches(self.session)
