@@ -422,9 +422,9 @@ LOAN_CUSTOMER = Param("customer_id", "integer", "only loans of this customer", m
 LOAN_STATUS = Param("status", "string", "only loans in this status", choices=tuple(s.value for s in CreditStatus))
 LOAN_BUCKET = Param("bucket", "string", "only loans in this delinquency bucket (as last serviced)",
                     choices=tuple(b.value for b in Bucket))
-AS_OF = Param("as_of", "string", "the business day the balances are computed as of, YYYY-MM-DD (the lender's today "
-              "in Mexico City when not given)", pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
-              pattern_hint="is a date YYYY-MM-DD", format="date")
+AS_OF = Param("as_of", "string", "the business day the balances are computed as of, YYYY-MM-DD from 2000 to 2099 "
+              "(the lender's today in Mexico City when not given)", pattern=DATE_PATTERN,
+              pattern_hint="is a date YYYY-MM-DD from 2000 to 2099", format="date")
 LOAN_EVENTS = tuple(e.value for e in LoanEvent if e not in AUTOMATIC_LOAN_EVENTS)
 LOAN_MOVE = Body("LoanMove", (
     Field("event", "string", "freeze (an active loan), unfreeze (a frozen one), open_dispute (active or frozen), "

@@ -20,9 +20,12 @@ def _day(text: Optional[str]) -> Optional[date]:
     if text is None:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         fail(f"--as-of {text!r} is not a date YYYY-MM-DD")
+    if not 2000 <= day.year <= 2099:  # as the API's as_of: the years the loan book's dates live in
+        fail(f"--as-of {text!r} is not a date from 2000 to 2099")
+    return day
 
 
 def _line(view: dict[str, Any]) -> str:

@@ -36,6 +36,8 @@ def test_an_operator_reads_and_moves_a_loan_from_the_terminal(container: Contain
     assert automatic.returncode == 2 and "platform's own" in automatic.stderr
     bad_day = dispersa(container, "show", loan_id, "--as-of", "2027-02-30")
     assert bad_day.returncode == 2 and "not a date" in bad_day.stderr
+    far = dispersa(container, "show", loan_id, "--as-of", "9999-12-31")
+    assert far.returncode == 2 and "from 2000 to 2099" in far.stderr
     assert dispersa(container, "show", "999").returncode == 2
 
     assert scalar(container, "SELECT status FROM credits WHERE id = :c", c=loan_id) == "frozen"
