@@ -82,6 +82,7 @@ def seed_one_of_each(client: httpx.Client) -> None:
     ok(client.post(f"/credits/{credit['id']}/delivery"))
 
 
+@pytest.mark.timeout(900)  # the run's own limit below: on a busy machine it takes more than the default
 def test_schemathesis_finds_no_failure_with_every_check(web, tmp_path):
     base, key, env, procs = web
     run = subprocess.run(

@@ -269,3 +269,26 @@ def test_deleting_a_customer_with_loans_needs_force_and_leaves_its_data_nowhere(
     audit = rows(container, "SELECT details FROM audit_log WHERE action = 'delete_customer'")
     assert '"outstanding": 300000' in audit[0][0] and '"force": true' in audit[0][0]
     assert expect(api.admin.get(f"/api/v1/loans/{loan_id}"), 200)["customer_id"] == customer["id"]
+
+
+def test_the_customers_rules_read_the_loan_book_in_the_moving_transaction(api: Api, container: Container) -> None:
+    from datetime import timedelta
+
+    shop = lending_shop(api)
+    late, loan_id = signed_loan(api, shop)
+    expect(api.operator.post(f"/credits/{loan_id}/delivery"), 200)
+    container.clock.now += timedelta(days=70)  # the first installment (2026-12-23) is 40 days past due
+    expect(api.treasury.post(f"/api/v1/loans/{loan_id}/moves", json={"event": "open_dispute"}), 200)
+    assert expect(api.treasury.get(f"/api/v1/customers/{late['id']}"), 200)["status"] == "disabled"
+    listed = expect(api.operator.get("/api/v1/loans", params={"bucket": "31-60"}), 200)
+    assert [(item["id"], item["days_past_due"]) for item in listed["items"]] == [(loan_id, 40)]
+
+    returned, other_id = signed_loan(api, shop)
+    expect(api.operator.post(f"/credits/{other_id}/delivery"), 200)
+    expect(api.operator.post(f"/credits/{other_id}/cancellation", json={"reason": "returned"}), 200)
+    loan = expect(api.operator.get(f"/api/v1/loans/{other_id}"), 200)
+    assert (loan["status"], loan["position"]["principal_outstanding"]) == ("cancelled", 0)  # all of it voided
+    gone = expect(api.treasury.post(f"/api/v1/customers/{returned['id']}/deletion", json={"reason": "baja"}), 200)
+    assert gone["status"] == "deleted"  # it owed nothing: no force needed
+    assert rows(container, "SELECT event, actor FROM loan_status_history WHERE credit_id = :c ORDER BY id",
+                c=other_id)[-1][0] == "cancel"
