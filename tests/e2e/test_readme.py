@@ -161,5 +161,8 @@ def test_the_readme_loans_block_runs_in_the_order_it_is_read(make_up):
     assert '"status": "enabled"' in out
     assert '"status": "completed", "rejection": null, "loan_id": 2' in out
     assert '"allowed": true, "to_status": "in_dispute"' in out
-    assert '"status": "frozen"' in out and '"as_of": "2030-01-31"' in out and '"bucket": "90+"' in out
+    assert '"status": "frozen"' in out and '"as_of": "2030-01-31"' in out
+    late, frozen = [line for line in out.splitlines() if '"as_of": "2030-01-31"' in line]
+    assert '"bucket": "90+"' in late and '"status": "active"' in late
+    assert '"bucket": "healthy"' in frozen and '"status": "frozen"' in frozen
     assert '"event": "freeze", "from_status": "active", "to_status": "frozen"' in out
