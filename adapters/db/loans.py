@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime
-from typing import Sequence
+from typing import Sequence, TypeVar
 
 from sqlalchemy import and_, case, func, insert, not_, select, update
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, Table
 from sqlalchemy.orm import Session
 
 from adapters.db import tables as t
@@ -24,6 +24,7 @@ from domain.loans import LoanStatusChange
 from domain.products import ProductStatus
 from domain.repayments import PaymentStatus
 
+E = TypeVar("E")
 C, Q = t.credits, t.loan_requests
 I, H, R, A, P = t.loan_installments, t.loan_status_history, t.repayments, t.repayment_allocations, \
     t.product_status_history
@@ -117,9 +118,7 @@ class Loans:
             where.append(C.c.status == status)
         if days_past_due is not None:
             where.append(C.c.days_past_due.between(*days_past_due))
-        total = self._session.scalar(select(func.count()).select_from(C).where(*where)) or 0
-        found = self._session.scalars(select(Credit).where(*where).order_by(C.c.id).offset(offset).limit(limit))
-        return list(found), total
+        return _page(self._session, Credit, C, where, offset, limit)
 
 
 class LoanRequests(Repository[LoanRequest]):
@@ -139,9 +138,14 @@ class LoanRequests(Repository[LoanRequest]):
             where.append(Q.c.customer_id == customer_id)
         if status is not None:
             where.append(Q.c.status == status)
-        total = self._session.scalar(select(func.count()).select_from(Q).where(*where)) or 0
-        found = self._session.scalars(select(LoanRequest).where(*where).order_by(Q.c.id).offset(offset).limit(limit))
-        return list(found), total
+        return _page(self._session, LoanRequest, Q, where, offset, limit)
+
+
+def _page(session: Session, entity: type[E], table: Table, where: Sequence[ColumnElement[bool]], offset: int,
+          limit: int) -> tuple[list[E], int]:
+    """One page of ``entity`` by id, oldest first, and how many match ``where``."""
+    total = session.scalar(select(func.count()).select_from(table).where(*where)) or 0
+    return list(session.scalars(select(entity).where(*where).order_by(table.c.id).offset(offset).limit(limit))), total
 
 
 class CustomerLoans:
