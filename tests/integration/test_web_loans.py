@@ -292,3 +292,24 @@ def test_the_customers_rules_read_the_loan_book_in_the_moving_transaction(api: A
     assert gone["status"] == "deleted"  # it owed nothing: no force needed
     assert rows(container, "SELECT event, actor FROM loan_status_history WHERE credit_id = :c ORDER BY id",
                 c=other_id)[-1][0] == "cancel"
+
+
+LOAN_ROUTES = [("GET", "/api/v1/loans"), ("GET", "/api/v1/loans/1"), ("GET", "/api/v1/loans/1/schedule"),
+               ("GET", "/api/v1/loans/1/history"), ("POST", "/api/v1/loans/1/moves"),
+               ("POST", "/api/v1/loans/1/moves/dry-run"), ("GET", "/api/v1/loan-requests"),
+               ("GET", "/api/v1/loan-requests/1"), ("POST", "/api/v1/loan-requests"),
+               ("POST", "/api/v1/loan-requests/1/completion"), ("POST", "/api/v1/loan-requests/1/rejection")]
+
+
+def test_every_loan_route_needs_a_key_and_a_body_that_is_json(api: Api, container: Container) -> None:
+    for method, path in LOAN_ROUTES:
+        assert api.client.simulate_request(method, path).status_code == 401, path
+        stranger = api.client.simulate_request(method, path, headers={"Authorization": "Bearer dsp_not-a-key"})
+        assert stranger.status_code == 401, path
+    for method, path in LOAN_ROUTES:
+        if method == "POST" and not path.endswith("/completion"):
+            result = api.admin.post(path, body="{not json", headers={"Content-Type": "application/json"})
+            assert result.status_code == 400, path
+            assert api.admin.post(path, body="x=1", headers={"Content-Type": "text/plain"}).status_code == 415, path
+    assert api.admin.post("/api/v1/loans/1/moves/dry-run", json={"event": "settle"}).status_code == 422
+    assert count(container, "loan_requests") == 0 and count(container, "audit_log", "resource = 'loan'") == 0
