@@ -313,3 +313,16 @@ def test_every_loan_route_needs_a_key_and_a_body_that_is_json(api: Api, containe
             assert api.admin.post(path, body="x=1", headers={"Content-Type": "text/plain"}).status_code == 415, path
     assert api.admin.post("/api/v1/loans/1/moves/dry-run", json={"event": "settle"}).status_code == 422
     assert count(container, "loan_requests") == 0 and count(container, "audit_log", "resource = 'loan'") == 0
+
+
+def test_a_merchant_s_partner_key_delivers_and_returns_its_own_loan(api: Api, container: Container) -> None:
+    shop = lending_shop(api)
+    _, loan_id = signed_loan(api, shop)
+    partner = api.as_role("partner", merchant_id=shop.merchant_id)
+    expect(partner.post(f"/credits/{loan_id}/delivery"), 200)
+    assert partner.post(f"/credits/{loan_id}/cancellation", json={"reason": "fraud"}).status_code == 403
+    expect(partner.post(f"/credits/{loan_id}/cancellation", json={"reason": "returned"}), 200)
+    history = expect(api.operator.get(f"/api/v1/loans/{loan_id}/history"), 200)["items"]
+    assert [(h["event"], h["reason"]) for h in history] == [("deliver", None), ("cancel", "returned")]
+    assert all(h["actor"].startswith("partner key ") for h in history)
+    assert count(container, "outbox", "actor_name IN ('contribute', 'cancel_credit')") == 2
