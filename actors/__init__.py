@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from actors import bank, bulk, ledger, ops, repayments, tracking
+from actors import bank, bulk, ledger, loans, ops, repayments, tracking
 from actors.bulk import BulkWiring
 from domain.messages import Step
 from usecases import steps
@@ -14,8 +14,8 @@ from usecases.payouts import PayoutConfig
 
 def bound_steps(uow: Callable[[], Any], client: Callable[[], Any], payout: Callable[[], PayoutConfig],
                 dead_letter_queues: Callable[[], Any], sessions: Callable[[], Any],
-                wiring: Callable[[], BulkWiring], customer_rules: Callable[[], CustomerRules] = CustomerRules,
-                ) -> list[tuple[Step, Callable[..., None]]]:
+                wiring: Callable[[], BulkWiring],
+                rules: Callable[[], CustomerRules] = CustomerRules) -> list[tuple[Step, Callable[..., None]]]:
     """Every step with its function, bound to the unit of work, the bank client, the payout settings,
     the dead-letter queues, the read sessions, the bulk wiring and the customers' rules of the process that
     declares them."""
@@ -43,6 +43,7 @@ def bound_steps(uow: Callable[[], Any], client: Callable[[], Any], payout: Calla
         (steps.MERGE_BATCH, bulk.merge_batch(uow)),
         (steps.ACKNOWLEDGE_BATCH, bulk.acknowledge_batch(uow, wiring)),
         (steps.PROJECT_PAYMENTS, tracking.project_payments(uow)),
-        (steps.APPLY_REPAYMENT, repayments.apply_repayment(uow, customer_rules)),
+        (steps.APPLY_REPAYMENT, repayments.apply_repayment(uow, rules)),
+        (steps.MOVE_LOAN, loans.move_loan(uow, rules)),
     ]
 

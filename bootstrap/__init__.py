@@ -65,6 +65,12 @@ class Container:
         return UnitOfWork(self.sessions, self.clock, self.new_id)
 
     @property
+    def customer_rules(self) -> CustomerRules:
+        """The customers' rules: DISPERSA_CUSTOMER_DEFAULT_DPD, and the loan book each unit of work reads in
+        its own transaction (adapters.db.loans.CustomerLoans, as ``uow.customer_loans``)."""
+        return CustomerRules(self.settings.customer_default_dpd)
+
+    @property
     def payout_config(self) -> PayoutConfig:
         s = self.settings
         estados = dict(DEFAULT_ESTADOS)
@@ -151,7 +157,7 @@ def declare_actors(container: Container) -> dict[str, dramatiq.Actor[Any, Any]]:
     declared: dict[str, dramatiq.Actor[Any, Any]] = {}
     bound = actors.bound_steps(container.uow, lambda: container.stp_client, lambda: container.payout_config,
                                lambda: container.dead_letter_queues, container.sessions, lambda: container.bulk,
-                               lambda: CustomerRules(container.settings.customer_default_dpd))
+                               lambda: container.customer_rules)
     add_log_context(broker, {step.actor_name: step.about for step, _ in bound if step.about})
     for step, fn in bound:
         if step.actor_name in broker.actors:  # a broker shared by two containers keeps the first's steps

@@ -29,6 +29,7 @@ from domain.messages import Step
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus
 from domain.loan_balances import AppliedPayment, LoanPosition, LoanRecord, Period, inactive_periods, loan_record
 from domain.loan_schedules import Installment
+from domain.loan_requests import LoanRequest, LoanRequestStatus
 from domain.loans import LoanStatusChange
 from domain.products import Product, ProductStatus
 from domain.reconciliation import Mismatch
@@ -387,7 +388,8 @@ class FakeLoans:
     """The loan book in memory (usecases.ports.Loans): schedules, status histories (one move per key),
     payments set by the test or the repayments' fake, products' status changes."""
 
-    def __init__(self) -> None:
+    def __init__(self, credits: FakeCredits | None = None) -> None:
+        self.credits = credits or FakeCredits(FakeBalanceUpdates())
         self.schedules: dict[int, tuple[Installment, ...]] = {}
         self.histories: dict[int, list[LoanStatusChange]] = {}
         self.move_keys: set[str] = set()
@@ -433,6 +435,51 @@ class FakeLoans:
 
     def write_position(self, credit_id: int, position: LoanPosition) -> None:
         self.positions[credit_id] = position
+
+    def page(self, customer_id: int | None, status: CreditStatus | None, days_past_due: tuple[int, int] | None,
+             offset: int, limit: int) -> tuple[list[Credit], int]:
+        found = [c for _, c in sorted(self.credits.rows.items()) if c.is_loan and customer_id in (None, c.customer_id)
+                 and status in (None, c.status)
+                 and (days_past_due is None or days_past_due[0] <= c.days_past_due <= days_past_due[1])]
+        return found[offset:offset + limit], len(found)
+
+
+class FakeLoanRequests(FakeRepository[LoanRequest]):
+    """Loan requests in memory: one per lender and external id, as the unique key."""
+
+    name = "loan request"
+
+    def add(self, entity: LoanRequest) -> LoanRequest:
+        if self.by_external_id(entity.lender, entity.external_id) is not None:
+            raise AssertionError("duplicate (lender, external_id): the unique key would refuse it")
+        return super().add(entity)
+
+    def by_external_id(self, lender: str, external_id: str) -> LoanRequest | None:
+        return next((r for r in self.rows.values() if r.lender == lender and r.external_id == external_id), None)
+
+    def page(self, lender: str, customer_id: int | None, status: LoanRequestStatus | None, offset: int,
+             limit: int) -> tuple[list[LoanRequest], int]:
+        found = [r for _, r in sorted(self.rows.items()) if r.lender == lender
+                 and customer_id in (None, r.customer_id) and status in (None, r.status)]
+        return found[offset:offset + limit], len(found)
+
+
+@dataclass
+class FakeLoanBook:
+    """The loan book as the customers' rules ask it, from the fake's credits and the positions written."""
+
+    credits: FakeCredits
+    loans: FakeLoans
+
+    def _loans_of(self, customer_id: int) -> list[Credit]:
+        return [c for c in self.credits.rows.values() if c.customer_id == customer_id]
+
+    def outstanding(self, customer_id: int) -> int:
+        positions = [self.loans.positions.get(c.id or 0) for c in self._loans_of(customer_id)]
+        return sum(p.principal_outstanding + p.interest_due for p in positions if p is not None)
+
+    def max_days_past_due(self, customer_id: int) -> int:
+        return max((c.days_past_due for c in self._loans_of(customer_id)), default=0)
 
 
 class FakeRepayments(FakeRepository[Repayment]):
@@ -940,7 +987,9 @@ class FakeUnitOfWork:
         self.wallets = FakeWallets()
         self.withdrawals = FakeWithdrawals(self.wallets)
         self.customers = FakeCustomers()
-        self.loans = FakeLoans()
+        self.loans = FakeLoans(self.credits)
+        self.loan_requests = FakeLoanRequests()
+        self.customer_loans: CustomerLoans = FakeLoanBook(self.credits, self.loans)
         self.repayments = FakeRepayments(self.loans)
         self.instructions = FakeInstructions()
         self.sub_batches = FakeSubBatches()

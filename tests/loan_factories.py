@@ -11,12 +11,10 @@ from typing import Any
 from domain.credits import Credit, CreditStatus
 from domain.customers import RiskProfile, with_check_digit
 from domain.loan_schedules import LoanTerms, build_schedule
-from domain.loans import LoanEvent, move
 from domain.products import PaymentFrequency
 from tests.factories import validated_store
 from usecases import credits, customers
 from usecases.loan_days import lender_today
-from usecases.loan_positions import bring_up_to_date
 from usecases.ports import UnitOfWork
 
 _serial = itertools.count(1)
@@ -55,10 +53,6 @@ def active_loan(uow: Any, principal: int = 300_000, payments: int = 3, annual_ra
     credit.annual_rate, credit.payment_frequency, credit.grace_months = (Decimal(annual_rate),
                                                                          PaymentFrequency.MONTHLY, 0)
     u.loans.add_schedule(credit.id, build_schedule(LoanTerms(principal, payments, today, Decimal(annual_rate))))
-    credits.deliver(u, credit.id)
-    change, _ = move(credit.id, CreditStatus.SIGNED, LoanEvent.DELIVER, today, u.clock(),
-                     actor="tests")
-    u.loans.add_change(credit.id, change)
-    credit.status, credit.status_on = change.to_status, today
-    bring_up_to_date(u, credit, today)
+    credits.deliver(u, credit.id)  # a loan's delivery writes its history and brings it up to date
+    assert (credit.status, credit.status_on) == (CreditStatus.ACTIVE, today)
     return credit

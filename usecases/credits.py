@@ -1,6 +1,7 @@
 """Credits: originate at signature (commission fixed then), deliver, cancel."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from usecases.ports import UnitOfWork
@@ -10,7 +11,10 @@ from domain.identity import id_of
 from domain.ledger import MAX_BALANCE
 from domain.merchants import MerchantStatus, PaymentOption
 from domain.money import MAX_MINOR, Money, within_bound
-from usecases import steps
+from domain.loans import LoanEvent
+from usecases import loan_status, steps
+from usecases.customers import CustomerRules
+from usecases.loan_status import MoveBy
 from usecases.errors import Conflict, Forbidden, Invalid, NotFound
 
 
@@ -21,6 +25,21 @@ def originate(uow: UnitOfWork, store_id: int, external_id: str, amount: int, num
         if (existing.store_id, existing.amount, existing.number_of_payments) != (store_id, amount, number_of_payments):
             raise Conflict(f"credit {external_id!r} exists with other terms")
         return existing
+    return signed(uow, sign(uow, store_id, external_id, amount, number_of_payments).credit)
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A credit the origination rules accept, not yet stored, and the offer that issues it."""
+
+    credit: Credit
+    option: PaymentOption
+
+
+def sign(uow: UnitOfWork, store_id: int, external_id: str, amount: int, number_of_payments: int) -> Signature:
+    """The origination rules, with or without a customer: the merchant and store may originate, an enabled
+    offer of an active product fits the terms, and the commission (fixed now) leaves a contribution within
+    the store's bounds. Forbidden, Conflict or Invalid otherwise; nothing is written."""
     if not isinstance(amount, int) or amount <= 0 or not within_bound(amount):
         raise Invalid(f"amount is a positive integer in minor units, at most {MAX_MINOR}")
     store = uow.stores.get(store_id)
@@ -48,9 +67,14 @@ def originate(uow: UnitOfWork, store_id: int, external_id: str, amount: int, num
         commission_rate=split.commission_rate, tax_rate=split.tax_rate, commission=split.commission.minor,
         tax=split.tax.minor, contribution=split.contribution.minor, signed_at=at, external_id=external_id,
     )
+    return Signature(credit, next(o for o in live if (o.id or 0) == option.id))
+
+
+def signed(uow: UnitOfWork, credit: Credit) -> Credit:
+    """Store a credit ``sign`` accepted, with its event."""
     uow.credits.add(credit)
-    uow.log("credit_originated", f"credit {credit.id} of {amount} at store {store_id}", credit_id=credit.id,
-            store_id=store_id, reference=external_id)
+    uow.log("credit_originated", f"credit {credit.id} of {credit.amount} at store {credit.store_id}",
+            credit_id=credit.id, store_id=credit.store_id, reference=credit.external_id)
     return credit
 
 
@@ -85,25 +109,33 @@ def _handled_credit(uow: UnitOfWork, credit_id: int, scope: int | None) -> Credi
     return credit
 
 
-def deliver(uow: UnitOfWork, credit_id: int, scope: int | None = None) -> Credit:
+def deliver(uow: UnitOfWork, credit_id: int, scope: int | None = None, rules: CustomerRules = CustomerRules(),
+            by: MoveBy = MoveBy()) -> Credit:
     """The store delivered the product: the credit contributes to the store's balance (next step). A partner
-    key (``scope``) marks delivery of its own merchant's credits only."""
+    key (``scope``) marks delivery of its own merchant's credits only. A loan becomes active: its move is
+    written (usecases.loan_status)."""
     credit = _handled_credit(uow, credit_id, scope)
     if credit.delivered_at is not None:
         return credit
+    made = loan_status.change(uow, credit, LoanEvent.DELIVER, by=by) if credit.is_loan else None
     try:
         credit.deliver(uow.clock())
     except CreditError as e:
         raise Conflict(str(e)) from None
     uow.outbox.send(steps.CONTRIBUTE, credit.id)
+    if made is not None:
+        loan_status.record(uow, credit, made, rules, by)
     return credit
 
 
-def cancel(uow: UnitOfWork, credit_id: int, reason: str, scope: int | None = None) -> Credit:
+def cancel(uow: UnitOfWork, credit_id: int, reason: str, scope: int | None = None,
+           rules: CustomerRules = CustomerRules(), by: MoveBy = MoveBy()) -> Credit:
     """Cancel a credit for a reason (a CancellationReason value); a delivered credit's contribution is queued
     for compensation. Cancelling again for the same reason returns it unchanged. Raises Invalid for an
     unknown reason, Conflict for a paid credit or one cancelled for another reason. A partner key (``scope``)
-    cancels only its own merchant's credits, and only as rejected or returned (Forbidden otherwise)."""
+    cancels only its own merchant's credits, and only as rejected or returned (Forbidden otherwise). A loan's
+    cancellation is written as its move: what is not yet due is voided, and one for fraud blocks the
+    customer."""
     try:
         why = CancellationReason(reason)
     except ValueError:
@@ -114,10 +146,13 @@ def cancel(uow: UnitOfWork, credit_id: int, reason: str, scope: int | None = Non
                         f"; {why.value} is for the lender")
     if credit.cancelled_at is not None and credit.cancellation_reason == why:
         return credit
+    made = loan_status.change(uow, credit, LoanEvent.CANCEL, why, by) if credit.is_loan else None
     try:
         delivered = credit.cancel(why, uow.clock())
     except CreditError as e:
         raise Conflict(str(e)) from None
     if delivered:
         uow.outbox.send(steps.CANCEL_CREDIT, credit.id)
+    if made is not None:
+        loan_status.record(uow, credit, made, rules, by)
     return credit

@@ -25,7 +25,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class NoLoans:
-    """The loan book before loans are serviced: nobody owes anything or is late."""
+    """A loan book where nobody owes anything or is late (a customer's rules without loans)."""
 
     def outstanding(self, customer_id: int) -> int:
         return 0
@@ -48,10 +48,14 @@ class StatusConflict(Conflict):
 @dataclass(frozen=True)
 class CustomerRules:
     """The settings the customers' rules read: the days past due beyond which a customer is disabled
-    (DISPERSA_CUSTOMER_DEFAULT_DPD), and the loan book they ask."""
+    (DISPERSA_CUSTOMER_DEFAULT_DPD), and the loan book they ask: the unit of work's own (``uow.customer_loans``,
+    read in the transaction that asks, so it sees the loan changes made before) unless one is given."""
 
     default_dpd: int = DEFAULT_DPD
-    loans: CustomerLoans = NO_LOANS
+    loans: CustomerLoans | None = None
+
+    def loan_book(self, uow: UnitOfWork) -> CustomerLoans:
+        return self.loans if self.loans is not None else uow.customer_loans
 
 
 def _text(name: str, value: Any, length: int, required: bool) -> str | None:
@@ -135,7 +139,7 @@ def _record_moves(uow: UnitOfWork, customer: Customer, moves: list[StatusMove]) 
 def _automatic(uow: UnitOfWork, customer: Customer, rules: CustomerRules, fraud: bool = False) -> list[StatusMove]:
     """The automatic moves the customer is due now, made."""
     assert customer.id is not None
-    events = automatic_events(customer.status, customer.registered, rules.loans.max_days_past_due(customer.id),
+    events = automatic_events(customer.status, customer.registered, rules.loan_book(uow).max_days_past_due(customer.id),
                               rules.default_dpd, fraud, customer.held)
     return [customer.move(event, uow.clock()) for event in events]
 
@@ -266,7 +270,7 @@ def delete_customer(uow: UnitOfWork, customer_id: int, reason: str, force: bool 
     customer = uow.customers.lock(customer_id)
     if customer.status == CustomerStatus.DELETED:
         raise StatusConflict(f"customer {customer_id} is deleted already", customer.status)
-    owed = rules.loans.outstanding(customer_id)
+    owed = rules.loan_book(uow).outstanding(customer_id)
     if owed and not force:
         raise Conflict(f"customer {customer_id} owes {owed} (minor units): deleting it needs force")
     made = customer.move(CustomerEvent.DELETE, uow.clock(), why)

@@ -13,7 +13,7 @@ from domain.bank_events import BankEvent, BankEventStatus
 from domain.batches import Batch, InstructionStatus
 from domain.commission import CommissionUpdate
 from domain.connectors import Connector
-from domain.credits import Credit
+from domain.credits import Credit, CreditStatus
 from domain.customers import Customer, CustomerStatus
 from domain.dead_letters import DeadLetter
 from domain.dual_control import AdjustmentRequest, Person
@@ -24,6 +24,7 @@ from domain.messages import Step
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus
 from domain.loan_balances import AppliedPayment, LoanPosition, LoanRecord, Period
 from domain.loan_schedules import Installment
+from domain.loan_requests import LoanRequest, LoanRequestStatus
 from domain.loans import LoanStatusChange
 from domain.products import Product, ProductStatus
 from domain.reconciliation import Mismatch
@@ -207,8 +208,8 @@ class Customers(Repository[Customer], Protocol):
 
 
 class CustomerLoans(Protocol):
-    """What the customers' rules ask of the loan book: what a customer still owes (minor units) and how many
-    days past due its latest loan is. Until loans are serviced, ``usecases.customers.NO_LOANS`` answers 0."""
+    """What the customers' rules ask of the loan book: what a customer still owes (minor units: principal
+    neither repaid nor voided, and active interest unpaid) and how many days past due its latest loan is."""
 
     def outstanding(self, customer_id: int) -> int: ...
 
@@ -239,6 +240,18 @@ class Loans(Protocol):
     def record(self, credit: Credit) -> LoanRecord: ...
 
     def write_position(self, credit_id: int, position: LoanPosition) -> None: ...
+
+    def page(self, customer_id: int | None, status: CreditStatus | None, days_past_due: tuple[int, int] | None,
+             offset: int, limit: int) -> tuple[list[Credit], int]: ...
+
+
+class LoanRequests(Repository[LoanRequest], Protocol):
+    """Pre-loans, one per lender and external id."""
+
+    def by_external_id(self, lender: str, external_id: str) -> LoanRequest | None: ...
+
+    def page(self, lender: str, customer_id: int | None, status: LoanRequestStatus | None, offset: int,
+             limit: int) -> tuple[list[LoanRequest], int]: ...
 
 
 class Repayments(Repository[Repayment], Protocol):
@@ -479,6 +492,12 @@ class UnitOfWork(Protocol):
 
     @property
     def repayments(self) -> Repayments: ...
+
+    @property
+    def loan_requests(self) -> LoanRequests: ...
+
+    @property
+    def customer_loans(self) -> CustomerLoans: ...
 
     @property
     def balance_updates(self) -> BalanceUpdates: ...

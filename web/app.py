@@ -28,6 +28,7 @@ from web.repayments import RepaymentResource
 from web.health import HealthResource
 from web.ledger import AdjustmentRequestResource, StoreLedgerResource, TransferResource
 from web.limits import RequestLimits
+from web.loans import LoanRequestResource, LoanResource
 from web.metrics import MetricsResource, OperationsCollector, QueueDepths
 from web.operations import ApiKeyResource, AuditResource, DeadLetterResource, EventResource
 from web.openapi import OpenAPIResource, build_document
@@ -69,6 +70,7 @@ def resources(uow: UowFactory, settings: WebSettings, health: Mapping[str, Check
               clock: Callable[[], datetime], bulk: BulkServices) -> dict[str, Any]:
     """One object per resource name of the route table, each given only what it uses."""
     limits = BulkLimits(settings.bulk_max_bytes, settings.bulk_max_json_bytes, settings.body_read_seconds)
+    rules = CustomerRules(settings.customer_default_dpd)
     return {
         "batch_submission": BatchSubmissionResource(uow, bulk.storage, limits, bulk.callback_addresses),
         "batches": BatchResource(uow),
@@ -84,7 +86,7 @@ def resources(uow: UowFactory, settings: WebSettings, health: Mapping[str, Check
         "stores": StoreResource(uow),
         "options": PaymentOptionResource(uow),
         "products": ProductResource(uow),
-        "credits": CreditResource(uow),
+        "credits": CreditResource(uow, rules),
         "ledger": StoreLedgerResource(uow, settings.max_adjustment, settings.adjustment_approval_above),
         "adjustment_requests": AdjustmentRequestResource(uow),
         "transfers": TransferResource(uow, payout),
@@ -99,8 +101,10 @@ def resources(uow: UowFactory, settings: WebSettings, health: Mapping[str, Check
         "tenants": TenantResource(uow),
         "wallets": WalletResource(uow, payout),
         "withdrawals": WithdrawalDecisionResource(uow),
-        "customers": CustomerResource(uow, CustomerRules(settings.customer_default_dpd)),
-        "repayments": RepaymentResource(uow, CustomerRules(settings.customer_default_dpd)),
+        "customers": CustomerResource(uow, rules),
+        "repayments": RepaymentResource(uow, rules),
+        "loan_requests": LoanRequestResource(uow, rules),
+        "loans": LoanResource(uow, rules),
     }
 
 

@@ -14,6 +14,9 @@ from domain.customers import CustomerAction, CustomerEvent, CustomerStatus, Risk
 from domain.dead_letters import DeadLetterEventKind, DeadLetterStatus
 from domain.dual_control import AdjustmentStatus
 from domain.ledger import BalanceUpdateStatus, BalanceUpdateType, TransferStatus
+from domain.loan_balances import Bucket, InterestState
+from domain.loan_requests import LoanRequestStatus
+from domain.loans import LoanEvent
 from domain.merchants import MerchantStatus, OfferStatus
 from domain.payment_orders import PaymentOrderStatus
 from domain.products import PaymentFrequency, ProductStatus
@@ -191,7 +194,7 @@ CUSTOMER = {
     "created_at": DATETIME, "updated_at": _nullable(DATETIME), "deleted_at": _nullable(DATETIME),
 }
 
-DATE = {"type": "string", "format": "date"}
+DATE = DAY = {"type": "string", "format": "date"}
 REPAYMENT = {
     "id": INT, "external_id": STR, "loan_id": INT, "amount": MINOR, "channel": _enum(PaymentChannel),
     "recorded_by_operator": BOOL, "status": {**_enum(PrePaymentStatus), "description": "the pre-payment's status"},
@@ -207,6 +210,59 @@ REPAYMENT_DETAIL = {
         {"installment": INT, "interest": MINOR, "principal": MINOR})},
     "history": {"type": "array", "items": _object({"from_status": _nullable(STR), "to_status": STR,
                                                    "at": DATETIME, "detail": _nullable(STR)})},
+}
+LOAN_REQUEST = {
+    "id": INT, "external_id": STR, "customer_id": INT, "store_id": INT, "amount": MINOR, "currency": STR,
+    "number_of_payments": INT, "status": _enum(LoanRequestStatus),
+    "rejection": {**_nullable(STR), "description": "why it was rejected (a refusal's words, or a person's reason)"},
+    "loan_id": {**_nullable(INT), "description": "the loan (credit) its completion signed"},
+    "created_at": DATETIME, "decided_at": _nullable(DATETIME),
+}
+LOAN_SUMMARY = {
+    "id": INT, "external_id": STR, "customer_id": INT, "merchant_id": INT, "store_id": INT,
+    "amount": {**MINOR, "description": "the principal"}, "currency": STR, "status": _enum(CreditStatus),
+    "status_on": {**_nullable(DAY), "description": "the business day of the last status change"},
+    "cancellation_reason": _nullable(_enum(CancellationReason)), "signed_at": DATETIME,
+    "delivered_at": _nullable(DATETIME), "cancelled_at": _nullable(DATETIME),
+    "serviced_on": {**_nullable(DAY), "description": "the last business day it was brought up to"},
+    "days_past_due": {**INT, "description": "as of serviced_on"}, "bucket": _enum(Bucket),
+}
+LOAN_POSITION = {
+    **{name: MINOR for name in ("principal", "principal_repaid", "principal_outstanding", "interest_charged",
+                                "interest_repaid", "interest_due", "interest_inactive", "payoff")},
+    "days_past_due": INT, "bucket": _enum(Bucket), "status": {**_enum(CreditStatus), "description": "as of the day"},
+}
+LOAN_TERMS = {
+    "principal": MINOR, "number_of_payments": INT,
+    "annual_rate": {**_nullable(STR), "description": "a decimal string: the offer's rate for the risk profile, less "
+                    "its discount"},
+    "risk_profile": _nullable(_enum(RiskProfile)), "payment_frequency": _nullable(_enum(PaymentFrequency)),
+    "grace_months": _nullable(INT), "product_id": _nullable(INT), "payment_option_id": INT,
+    "commission": {**MINOR, "description": "fixed at signature"},
+}
+INSTALLMENT = {
+    "number": INT, "scheduled_on": DAY, "due_on": {**DAY, "description": "after freezes, as of the day"},
+    "principal": MINOR, "interest": MINOR, "interest_state": _enum(InterestState), "principal_paid": MINOR,
+    "interest_paid": MINOR, "void": {**BOOL, "description": "the loan was cancelled before it fell due"},
+}
+LOAN_CHANGE = {
+    "event": _enum(LoanEvent), "from_status": _enum(CreditStatus), "to_status": _enum(CreditStatus), "on": DAY,
+    "at": DATETIME, "reason": _nullable(_enum(CancellationReason)), "actor": _nullable(STR),
+    "detail": _nullable(STR),
+}
+LOAN_SCHEMAS: dict[str, dict[str, Any]] = {
+    "LoanRequest": _object(LOAN_REQUEST),
+    "LoanRequestPage": _page_of("LoanRequest"),
+    "LoanSummary": _object(LOAN_SUMMARY),
+    "LoanPage": _page_of("LoanSummary"),
+    "Loan": _object({**LOAN_SUMMARY, "terms": _object(LOAN_TERMS), "as_of": DAY, "position": _object(LOAN_POSITION)}),
+    "LoanSchedule": _object({"loan_id": INT, "currency": STR, "as_of": DAY,
+                             "installments": {"type": "array", "items": _object(INSTALLMENT)}}),
+    "LoanHistory": _object({"loan_id": INT, "items": {"type": "array", "items": _object(LOAN_CHANGE)}}),
+    "LoanMoveOutcome": _object({
+        "loan_id": INT, "event": _enum(LoanEvent), "status": _enum(CreditStatus), "allowed": BOOL,
+        "to_status": _nullable(_enum(CreditStatus)), "refusal": _nullable(STR),
+        "allowed_events": {"type": "array", "items": _enum(LoanEvent)}}),
 }
 
 RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
@@ -326,6 +382,7 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
         "float": {"type": "array", "items": _object({"currency": STR, "balance": MINOR, "amount": STR})},
         "created_at": DATETIME, "updated_at": DATETIME}),
     **BULK_SCHEMAS,
+    **LOAN_SCHEMAS,
     "DeadLetter": _object(DEAD_LETTER),
     "DeadLetterPage": _page_of("DeadLetter"),
     "DeadLetterDetail": _object({**DEAD_LETTER, "traceback": STR, "history": {"type": "array", "items": _object({

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import enum
 import json
-from datetime import datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -20,7 +20,7 @@ def encode(value: Any) -> Any:
     """json.dumps ``default``: rates stay exact as strings; a float never gets here (money is integers)."""
     if isinstance(value, Decimal):
         return format(value, "f")  # fixed point: 0.00000000001, never 1E-11
-    if isinstance(value, datetime):
+    if isinstance(value, (datetime, date)):  # a business day (a loan's due date) as YYYY-MM-DD
         return value.isoformat()
     if isinstance(value, time):
         return value.isoformat(timespec="minutes" if not value.second and not value.microsecond else "auto")

@@ -13,6 +13,10 @@ from domain.customers import (ADDRESS_LENGTH, CURP_PATTERN, NAME_LENGTH, REASON_
 from domain.dead_letters import LISTED as DEAD_LETTERS_LISTED, LISTED_BY_DEFAULT as DEAD_LETTERS_BY_DEFAULT
 from domain.dual_control import EMAIL_LENGTH, EMAIL_PATTERN, AdjustmentStatus
 from domain.ledger import MAX_BALANCE, TransferStatus
+from domain.loan_balances import Bucket
+from domain.loan_requests import REJECTION_LENGTH as LOAN_REJECTION_LENGTH, LoanRequestStatus
+from domain.loan_schedules import MAX_PAYMENTS
+from domain.loans import AUTOMATIC_EVENTS as AUTOMATIC_LOAN_EVENTS, DETAIL_LENGTH as LOAN_DETAIL_LENGTH, LoanEvent
 from domain.merchants import MerchantStatus
 from domain.products import PaymentFrequency, ProductStatus
 from domain.repayments import PaymentChannel, ReversalReason
@@ -426,6 +430,47 @@ REPAYMENT_409 = (409, "the customer's status does not allow this way of paying (
                       "``allowed_actions``), the loan's status or its product does not take this channel, the "
                       "amount is above what the loan owes today, or the external_id is another repayment's with "
                       "other terms; nothing was changed")
+LOAN_REQUEST_CREATE = Body("LoanRequestCreate", (
+    name_field("external_id", 64, "the lender's reference of the request, and of the loan it signs: a repeat with "
+               "the same terms returns the same request, with other terms a 409", required=True),
+    Field("customer_id", "integer", "the customer who borrows (enabled: it may request a loan)", required=True,
+          minimum=1, maximum=MAX_ID),
+    Field("store_id", "integer", "the store of the purchase; its enabled offers issue the loan", required=True,
+          minimum=1, maximum=MAX_ID),
+    Field("amount", "integer", "the principal, minor units", required=True, minimum=1),
+    Field("number_of_payments", "integer", "installments, at the product's frequency", required=True, minimum=1,
+          maximum=MAX_PAYMENTS),
+))
+LOAN_REQUEST_REJECTION = Body("LoanRequestRejection", (
+    name_field("reason", LOAN_REJECTION_LENGTH, "why the request is not granted (kept with it)", required=True),
+))
+LOAN_REQUEST_CUSTOMER = Param("customer_id", "integer", "only those of this customer", minimum=1, maximum=MAX_ID)
+LOAN_REQUEST_STATUS = Param("status", "string", "only requests in this status",
+                            choices=tuple(s.value for s in LoanRequestStatus))
+LOAN_CUSTOMER = Param("customer_id", "integer", "only loans of this customer", minimum=1, maximum=MAX_ID)
+LOAN_STATUS = Param("status", "string", "only loans in this status", choices=tuple(s.value for s in CreditStatus))
+LOAN_BUCKET = Param("bucket", "string", "only loans in this delinquency bucket (as last serviced)",
+                    choices=tuple(b.value for b in Bucket))
+AS_OF = Param("as_of", "string", "the business day the balances are computed as of, YYYY-MM-DD from 2000 to 2099 "
+              "(the lender's today in Mexico City when not given)", pattern=DATE_PATTERN,
+              pattern_hint="is a date YYYY-MM-DD from 2000 to 2099", format="date")
+LOAN_EVENTS = tuple(e.value for e in LoanEvent if e not in AUTOMATIC_LOAN_EVENTS)
+LOAN_MOVE = Body("LoanMove", (
+    Field("event", "string", "freeze (an active loan), unfreeze (a frozen one), open_dispute (active or frozen), "
+          "resolve_dispute (in dispute), cancel (any but paid or cancelled, with a reason); delivery, settlement "
+          "and reopening are the platform's own", required=True, choices=LOAN_EVENTS),
+    Field("reason", "string", "a cancellation's reason (only a cancellation has one)", nullable=True,
+          choices=tuple(r.value for r in CancellationReason)),
+    name_field("detail", LOAN_DETAIL_LENGTH, "why, in words: kept in the loan's history and the audit log"),
+))
+LOAN_MOVE_PREVIEW = Body("LoanMovePreview", (
+    Field("event", "string", required=True, choices=LOAN_EVENTS),
+    Field("reason", "string", "a cancellation's reason", nullable=True,
+          choices=tuple(r.value for r in CancellationReason)),
+))
+LOAN_MOVE_409 = (409, "the loan's status does not allow the event, or a cancellation without a reason: the body also "
+                      "has ``status`` and ``allowed_events``")
+NO_LOAN_404 = (404, "no such loan (a credit without a customer is not a loan)")
 
 # --- the table -----------------------------------------------------------------------------------
 
@@ -887,6 +932,75 @@ ROUTES: tuple[Route, ...] = (
            "RepaymentDetail", body=REPAYMENT_REJECTION,
            errors=((409, "the repayment is not pending (or was rejected for another reason)"),),
            description="The same reason again returns it unchanged."),
+    )),
+    Route("/api/v1/loan-requests", "loan_requests", "collection", "loans", (
+        Op("POST", "create_loan_request", "A customer's request for a loan at a store: pending", Action.REQUEST_LOANS,
+           "LoanRequest", 201, LOAN_REQUEST_CREATE,
+           also=((200, "the same external_id with the same terms: the same request, nothing new"),),
+           errors=((409, "external_id names a request with other terms; or the customer may not borrow: the request "
+                         "is kept, rejected with the reason, and the body also has ``status``, ``allowed_actions`` "
+                         "and ``loan_request``"),
+                   (422, "invalid input; nothing was changed")),
+           description="404 when the customer or the store does not exist. Audited."),
+        Op("GET", "list_loan_requests", "Loan requests, oldest first", Action.READ_LOANS, "LoanRequestPage",
+           params=(LOAN_REQUEST_CUSTOMER, LOAN_REQUEST_STATUS) + PAGING),
+    )),
+    Route(f"/api/v1/loan-requests/{{loan_request_id:{ID}}}", "loan_requests", None, "loans", (
+        Op("GET", "get_loan_request", "Read a loan request", Action.READ_LOANS, "LoanRequest"),
+    )),
+    Route(f"/api/v1/loan-requests/{{loan_request_id:{ID}}}/completion", "loan_requests", "completion", "loans", (
+        Op("POST", "complete_loan_request", "Sign the loan: the credit's origination rules, its schedule fixed now",
+           Action.REQUEST_LOANS, "LoanRequest",
+           errors=((409, "the request is rejected already; or it is refused now (the customer may not borrow, no "
+                         "enabled offer of an active product fits, the merchant or store may not originate, the "
+                         "customer has no risk profile): the request is kept, rejected with the reason, and the "
+                         "body also has ``loan_request`` (and the customer's ``status`` and ``allowed_actions``)"),
+                   (422, "terms no schedule can carry (or beyond the store's balance bound): the request is kept, "
+                         "rejected with the reason, and the body also has ``loan_request``")),
+           description="The commission is fixed now, the credit's external_id is the request's, and the schedule "
+                       "takes the offer's rate for the customer's risk profile less its discount, its first "
+                       "payment's shift and the product's frequency. A completed request is answered as it is. "
+                       "Audited."),
+    )),
+    Route(f"/api/v1/loan-requests/{{loan_request_id:{ID}}}/rejection", "loan_requests", "rejection", "loans", (
+        Op("POST", "reject_loan_request", "Reject a pending loan request, with a reason", Action.REQUEST_LOANS,
+           "LoanRequest", body=LOAN_REQUEST_REJECTION,
+           errors=((409, "the request is completed, or rejected for another reason"),),
+           description="A repeat with the same reason changes nothing. Audited."),
+    )),
+    Route("/api/v1/loans", "loans", "collection", "loans", (
+        Op("GET", "list_loans", "Loans (credits with a customer), oldest first", Action.READ_LOANS, "LoanPage",
+           params=(LOAN_CUSTOMER, LOAN_STATUS, LOAN_BUCKET) + PAGING,
+           description="days_past_due and bucket are as of the day each loan was last serviced (serviced_on)."),
+    )),
+    Route(f"/api/v1/loans/{{loan_id:{ID}}}", "loans", None, "loans", (
+        Op("GET", "get_loan", "A loan: its terms, status, customer, and its balances as of a day", Action.READ_LOANS,
+           "Loan", params=(AS_OF,), errors=(NO_LOAN_404,),
+           description="position: principal = principal_repaid + principal_outstanding (+ what a cancellation "
+                       "voided); interest_charged = interest_repaid + interest_due + interest_inactive; payoff = "
+                       "principal_outstanding + interest_due; days_past_due and bucket as of the day."),
+    )),
+    Route(f"/api/v1/loans/{{loan_id:{ID}}}/schedule", "loans", "schedule", "loans", (
+        Op("GET", "get_loan_schedule", "A loan's installments as of a day", Action.READ_LOANS, "LoanSchedule",
+           params=(AS_OF,), errors=(NO_LOAN_404,),
+           description="Each installment's due date after freezes, its principal and interest (fixed at "
+                       "signature), what became of its interest and what is paid of it."),
+    )),
+    Route(f"/api/v1/loans/{{loan_id:{ID}}}/history", "loans", "history", "loans", (
+        Op("GET", "get_loan_history", "A loan's status changes, oldest first", Action.READ_LOANS, "LoanHistory",
+           errors=(NO_LOAN_404,)),
+    )),
+    Route(f"/api/v1/loans/{{loan_id:{ID}}}/moves", "loans", "moves", "loans", (
+        Op("POST", "move_loan", "Freeze, unfreeze, open or resolve a dispute, or cancel a loan (with a reason)",
+           Action.MOVE_LOANS, "Loan", body=LOAN_MOVE, errors=(NO_LOAN_404, LOAN_MOVE_409),
+           description="Written with its history row and a loan_status_changed event, in one transaction; the "
+                       "loan is brought up to date and its customer's automatic moves run (a cancellation for "
+                       "fraud blocks the customer). A cancellation compensates a delivered credit's contribution. "
+                       "Audited."),
+    )),
+    Route(f"/api/v1/loans/{{loan_id:{ID}}}/moves/dry-run", "loans", "preview", "loans", (
+        Op("POST", "preview_loan_move", "What a move would do to the loan now, changing nothing", Action.READ_LOANS,
+           "LoanMoveOutcome", body=LOAN_MOVE_PREVIEW, errors=(NO_LOAN_404,)),
     )),
     Route("/api/v1/dates/delivery", "dates", "delivery", "dates", (
         Op("GET", "get_delivery_date", "When a payment sent on an execution date arrives", Action.READ_CALENDARS,

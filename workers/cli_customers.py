@@ -8,23 +8,13 @@ from typing import Any, Optional
 import typer
 from rich.table import Table
 
-from workers.cli_support import console, container_for, database_url, fail, operator_name, plain, shown
+from workers.cli_support import committed, console, fail, operator_name, plain, shown
 
 customers_app = typer.Typer(help="Customers: the lender's borrowers, their statuses and deletion.",
                             no_args_is_help=True)
 
 
-def _run(act: Any) -> Any:
-    """``act(uow)`` in one transaction, committed; a refused request as one line and exit 2."""
-    from usecases.errors import NotFound, UseCaseError
-
-    try:
-        with container_for(database_url()).uow() as uow:
-            done = act(uow)
-            uow.commit()
-            return done
-    except (UseCaseError, NotFound) as e:
-        fail(str(e))
+_run = committed
 
 
 def _line(view: dict[str, Any]) -> str:

@@ -88,6 +88,20 @@ def container_for(url: str) -> Any:
         fail(str(e))
 
 
+def committed(act: Callable[[Any], Any]) -> Any:
+    """``act(uow)`` in one transaction on DISPERSA_DATABASE_URL, committed; a refused request (a use case's
+    error, a missing thing) as one line and exit 2."""
+    from usecases.errors import NotFound, UseCaseError
+
+    try:
+        with container_for(database_url()).uow() as uow:
+            done = act(uow)
+            uow.commit()
+            return done
+    except (UseCaseError, NotFound) as e:
+        fail(str(e))
+
+
 def operator_name() -> str:
     """How a dead letter's history and the audit name whoever ran the CLI."""
     import getpass

@@ -5,22 +5,27 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime
-from typing import Sequence
+from typing import Sequence, TypeVar
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, case, func, insert, not_, select, update
+from sqlalchemy import ColumnElement, Table
 from sqlalchemy.orm import Session
 
 from adapters.db import tables as t
 from adapters.db.errors import insert_unless_present
-from domain.credits import Credit
+from adapters.db.repositories import Repository
+from domain.credits import Credit, CreditStatus
 from domain.loan_balances import (
     Allocation, AppliedPayment, InterestState, LoanPosition, LoanRecord, Period, inactive_periods, loan_record,
 )
 from domain.loan_schedules import Installment
+from domain.loan_requests import LoanRequest, LoanRequestStatus
 from domain.loans import LoanStatusChange
 from domain.products import ProductStatus
 from domain.repayments import PaymentStatus
 
+E = TypeVar("E")
+C, Q = t.credits, t.loan_requests
 I, H, R, A, P = t.loan_installments, t.loan_status_history, t.repayments, t.repayment_allocations, \
     t.product_status_history
 
@@ -101,3 +106,69 @@ class Loans:
                 due_on=row.due_on, principal_paid=row.principal_paid, interest_paid=row.interest_paid,
                 interest_state=row.interest_state))
 
+
+    def page(self, customer_id: int | None, status: CreditStatus | None, days_past_due: tuple[int, int] | None,
+             offset: int, limit: int) -> tuple[list[Credit], int]:
+        """One page of loans (credits with a customer), oldest first, and how many match: by customer, status
+        and days past due (as last serviced, both ends included) when given."""
+        where: list[ColumnElement[bool]] = [C.c.customer_id.is_not(None)]
+        if customer_id is not None:
+            where.append(C.c.customer_id == customer_id)
+        if status is not None:
+            where.append(C.c.status == status)
+        if days_past_due is not None:
+            where.append(C.c.days_past_due.between(*days_past_due))
+        return _page(self._session, Credit, C, where, offset, limit)
+
+
+class LoanRequests(Repository[LoanRequest]):
+    """Pre-loans, one per lender and external id."""
+
+    entity, name = LoanRequest, "loan request"
+
+    def by_external_id(self, lender: str, external_id: str) -> LoanRequest | None:
+        return self._session.scalars(select(LoanRequest).where(Q.c.lender == lender,
+                                                               Q.c.external_id == external_id)).first()
+
+    def page(self, lender: str, customer_id: int | None, status: LoanRequestStatus | None, offset: int,
+             limit: int) -> tuple[list[LoanRequest], int]:
+        """One page, oldest first, and how many match: by customer and status when given."""
+        where = [Q.c.lender == lender]
+        if customer_id is not None:
+            where.append(Q.c.customer_id == customer_id)
+        if status is not None:
+            where.append(Q.c.status == status)
+        return _page(self._session, LoanRequest, Q, where, offset, limit)
+
+
+def _page(session: Session, entity: type[E], table: Table, where: Sequence[ColumnElement[bool]], offset: int,
+          limit: int) -> tuple[list[E], int]:
+    """One page of ``entity`` by id, oldest first, and how many match ``where``."""
+    total = session.scalar(select(func.count()).select_from(table).where(*where)) or 0
+    return list(session.scalars(select(entity).where(*where).order_by(table.c.id).offset(offset).limit(limit))), total
+
+
+class CustomerLoans:
+    """The loan book as the customers' rules ask it (usecases.ports.CustomerLoans), read from the installments
+    and credits in the asking transaction, so that it sees the loan changes made before in it."""
+
+    def __init__(self, session: Session):
+        self._session = session
+
+    def outstanding(self, customer_id: int) -> int:
+        """Principal neither repaid nor voided (a cancelled loan's installments falling due after its
+        cancellation day), and active interest unpaid, over the customer's loans."""
+        self._session.flush()
+        voided = and_(C.c.status == CreditStatus.CANCELLED, I.c.due_on > C.c.status_on)
+        principal = func.coalesce(func.sum(case((not_(voided), I.c.principal - I.c.principal_paid), else_=0)), 0)
+        interest = func.coalesce(func.sum(case((I.c.interest_state == InterestState.ACTIVE,
+                                                I.c.interest - I.c.interest_paid), else_=0)), 0)
+        row = self._session.execute(select(principal, interest).select_from(I.join(C, C.c.id == I.c.credit_id))
+                                    .where(C.c.customer_id == customer_id)).one()
+        return int(row[0]) + int(row[1])
+
+    def max_days_past_due(self, customer_id: int) -> int:
+        """The most days past due of the customer's loans, as last serviced."""
+        self._session.flush()
+        return int(self._session.scalar(select(func.coalesce(func.max(C.c.days_past_due), 0))
+                                        .where(C.c.customer_id == customer_id)) or 0)

@@ -55,6 +55,8 @@ class UnitOfWork:
         self.customers = customers.Customers(self.session)
         self.loans = loans.Loans(self.session)
         self.repayments = repayments.Repayments(self.session)
+        self.loan_requests = loans.LoanRequests(self.session)
+        self.customer_loans = loans.CustomerLoans(self.session)
         self.batches = bulk.Batches(self.session)
         self.instructions = bulk.Instructions(self.session)
         self.sub_batches = bulk.SubBatches(self.session)

@@ -154,3 +154,15 @@ def test_the_readme_bulk_walkthrough_runs_as_written(make_up):
     result = [line for line in out.splitlines() if re.match(r"^\d+,[0-9a-f-]{36},", line)]
     assert len(result) == 12 and all(line.split(",")[12] == "SUCCESS" for line in result)
     assert "id,request_id,payment_mode,payer_identifier_type" in out  # the template
+
+
+def test_the_readme_loans_block_runs_in_the_order_it_is_read(make_up):
+    out = run_block(make_up, "loans")
+    assert '"status": "enabled"' in out
+    assert '"status": "completed", "rejection": null, "loan_id": 2' in out
+    assert '"allowed": true, "to_status": "in_dispute"' in out
+    assert '"status": "frozen"' in out and '"as_of": "2030-01-31"' in out
+    late, frozen = [line for line in out.splitlines() if '"as_of": "2030-01-31"' in line]
+    assert '"bucket": "90+"' in late and '"status": "active"' in late
+    assert '"bucket": "healthy"' in frozen and '"status": "frozen"' in frozen
+    assert '"event": "freeze", "from_status": "active", "to_status": "frozen"' in out

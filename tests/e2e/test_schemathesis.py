@@ -67,13 +67,22 @@ def seed_one_of_each(client: httpx.Client) -> None:
     ok(client.post(f"/payment-options/{option['id']}/enable"))
     ok(client.post(f"/stores/{store['id']}/validate"))
     ok(client.post(f"/merchants/{merchant['id']}/validate"))
-    credit = ok(client.post("/credits", json={"store_id": store["id"], "external_id": "semilla-1",
+    customer = ok(client.post("/api/v1/customers", json={
+        "external_id": "semilla-1", "first_name": "Semilla", "last_name": "Uno", "phone": "5512345678",
+        "email": "semilla@example.com", "address": "Calle 1", "national_id": with_check_digit("SEMI900101HDFMLL0")}),
+        201)
+    ok(client.post(f"/api/v1/customers/{customer['id']}/score", json={"risk_profile": "A0"}))
+    request = ok(client.post("/api/v1/loan-requests", json={
+        "external_id": "semilla-1", "customer_id": customer["id"], "store_id": store["id"], "amount": 100_000,
+        "number_of_payments": 3}), 201)
+    loan = ok(client.post(f"/api/v1/loan-requests/{request['id']}/completion"))  # credit 1 is a loan
+    ok(client.post(f"/credits/{loan['loan_id']}/delivery"))
+    credit = ok(client.post("/credits", json={"store_id": store["id"], "external_id": "semilla-2",
                                               "amount": 100_000, "number_of_payments": 3}), 201)
     ok(client.post(f"/credits/{credit['id']}/delivery"))
-    ok(client.post("/api/v1/customers", json={"external_id": "semilla-1", "first_name": "Semilla",
-                                              "national_id": with_check_digit("SEMI900101HDFMLL0")}), 201)
 
 
+@pytest.mark.timeout(900)  # the run's own limit below: on a busy machine it takes more than the default
 def test_schemathesis_finds_no_failure_with_every_check(web, tmp_path):
     base, key, env, procs = web
     run = subprocess.run(
