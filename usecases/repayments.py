@@ -12,13 +12,13 @@ from typing import Any
 from domain.credits import Credit
 from domain.customers import OWN_LENDER, CustomerAction
 from domain.loan_balances import LoanPosition
-from domain.loans import DETAIL_LENGTH, LoanError, LoanEvent, move
+from domain.loans import DETAIL_LENGTH
 from domain.money import MAX_MINOR
 from domain.repayments import (
     PaymentChannel, PaymentStatus, PrePaymentStatus, Repayment, RepaymentError, RepaymentStatusChange,
     ReversalReason, payment_refusal, settlement_event,
 )
-from usecases import customers, steps
+from usecases import customers, loan_status, steps
 from usecases.customers import CustomerRules, StatusConflict
 from usecases.errors import Conflict, Invalid, NotFound
 from usecases.loan_days import lender_today
@@ -166,7 +166,7 @@ def apply(uow: UnitOfWork, repayment_id: int, rules: CustomerRules) -> Repayment
     if why is not None:
         return _rejected(uow, repayment, why[:DETAIL_LENGTH], at)
     uow.repayments.save(repayment)
-    _settle_or_reopen(uow, credit, on, at, f"repayment {repayment.id}")
+    _settle_or_reopen(uow, credit, on, f"repayment {repayment.id}", rules)
     uow.log("repayment_accepted", f"repayment {repayment.id} of {repayment.amount} applied to loan {credit.id}",
             details=_details(repayment, allocations=[vars(a) for a in repayment.allocations]), credit_id=credit.id)
     assert credit.customer_id is not None
@@ -190,30 +190,14 @@ def _rejected(uow: UnitOfWork, repayment: Repayment, why: str, at: datetime) -> 
     return repayment
 
 
-def _settle_or_reopen(uow: UnitOfWork, credit: Credit, on: date, at: datetime, cause: str) -> LoanPosition:
+def _settle_or_reopen(uow: UnitOfWork, credit: Credit, on: date, cause: str, rules: CustomerRules) -> LoanPosition:
     """The loan's move by itself after a payment or a reversal (settled once it owes nothing, reopened when a
-    paid loan owes again), then its installments written as of ``on``."""
-    assert credit.id is not None
+    paid loan owes again, once per cause), then its installments written as of ``on``."""
     event = settlement_event(credit.status, current_position(uow, credit, on))
-    if event is not None:
-        _move_loan(uow, credit, event, on, at, cause)
-    return bring_up_to_date(uow, credit, on)
-
-
-def _move_loan(uow: UnitOfWork, credit: Credit, event: LoanEvent, on: date, at: datetime, cause: str) -> None:
-    assert credit.id is not None
-    try:
-        change, record_ = move(credit.id, credit.status, event, on, at, actor="system", detail=cause,
-                               last_on=credit.status_on)
-    except LoanError as e:
-        raise Conflict(str(e)) from None
-    uow.loans.add_change(credit.id, change, f"{event.value}:{cause.replace(' ', ':')}")
-    credit.status, credit.status_on = change.to_status, on
-    uow.log("loan_status_changed", f"loan {credit.id} {change.from_status.value} -> {change.to_status.value} "
-            f"({event.value}, {cause})", details={"loan_id": credit.id, "event": event.value,
-                                                 "from_status": record_.from_status.value,
-                                                 "to_status": record_.to_status.value, "on": on.isoformat()},
-            credit_id=credit.id)
+    if event is None:
+        return bring_up_to_date(uow, credit, on)
+    by = loan_status.MoveBy(actor="system", detail=cause, move_key=f"{event.value}:{cause.replace(' ', ':')}")
+    return loan_status.record(uow, credit, loan_status.change(uow, credit, event, by=by), rules, by)
 
 
 def reject(uow: UnitOfWork, repayment_id: int, reason: Any) -> Repayment:
@@ -246,7 +230,7 @@ def reverse(uow: UnitOfWork, repayment_id: int, reason: Any, rules: CustomerRule
     except RepaymentError as e:
         raise Conflict(str(e)) from None
     uow.repayments.save(repayment)
-    _settle_or_reopen(uow, credit, on, at, f"reversal {repayment.id}")
+    _settle_or_reopen(uow, credit, on, f"reversal {repayment.id}", rules)
     uow.log("repayment_reversed", f"repayment {repayment.id} of {repayment.amount} to loan {credit.id} reversed "
             f"({why.value})", details=_details(repayment, reason=why.value), credit_id=credit.id)
     assert credit.customer_id is not None
