@@ -27,10 +27,11 @@ SYNC_INSTRUCTION = Step("sync_instruction", "bulk", about=UETR)          # UETR 
 MERGE_BATCH = Step("merge_batch", "bulk", about=BATCH)                   # batch id
 ACKNOWLEDGE_BATCH = Step("acknowledge_batch", "bulk", key_args=2, about=BATCH)  # batch id, progress mark (%)
 PROJECT_PAYMENTS = Step("project_payments", "tracking", key_args=0)      # sent again by each transaction
+SERVICE_LOANS = Step("service_loans", "loans", key_args=2)               # as-of day, slice (its size follows)
 QUEUES = tuple(sorted({step.queue_name for step in (CONTRIBUTE, CANCEL_CREDIT, EVALUATE_TRIGGER, CREATE_TRANSFER,
                                                     UPDATE_MONTHLY_COMMISSIONS, PAY_TRANSFER, SEND_PAYMENT_ORDER,
                                                     SYNC_PAYMENT_ORDER, PROCESS_BANK_EVENT, CONFIRM_BANK_EVENT,
                                                     RECONCILE_DAY,
                                                     DRAIN_DEAD_LETTERS, CHECK_LEDGER, SPLIT_BATCH, LOOKUP_DATES, PLAN_BATCH,
                                                     EXECUTE_SUB_BATCH, APPLY_CONNECTOR_CALLBACK, SYNC_INSTRUCTION, MERGE_BATCH,
-                                                    ACKNOWLEDGE_BATCH, PROJECT_PAYMENTS)}))
+                                                    ACKNOWLEDGE_BATCH, PROJECT_PAYMENTS, SERVICE_LOANS)}))

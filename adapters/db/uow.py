@@ -8,7 +8,7 @@ from typing import Any, Callable
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.db import bulk, customers, loans, repositories as r, tracking, withdrawals
+from adapters.db import bulk, customers, loans, repositories as r, servicing, tracking, withdrawals
 from adapters.db.outbox import Outbox
 from adapters.db.tables import event_log
 
@@ -54,6 +54,7 @@ class UnitOfWork:
         self.withdrawals = withdrawals.Withdrawals(self.session)
         self.customers = customers.Customers(self.session)
         self.loans = loans.Loans(self.session)
+        self.servicing = servicing.LoanServicing(self.session)
         self.batches = bulk.Batches(self.session)
         self.instructions = bulk.Instructions(self.session)
         self.sub_batches = bulk.SubBatches(self.session)
