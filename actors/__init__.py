@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from actors import bank, bulk, ledger, ops, tracking
+from actors import bank, bulk, ledger, ops, servicing, tracking
 from actors.bulk import BulkWiring
+from domain.customers import DEFAULT_DPD
 from domain.messages import Step
 from usecases import steps
 from usecases.payouts import PayoutConfig
@@ -13,9 +14,11 @@ from usecases.payouts import PayoutConfig
 
 def bound_steps(uow: Callable[[], Any], client: Callable[[], Any], payout: Callable[[], PayoutConfig],
                 dead_letter_queues: Callable[[], Any], sessions: Callable[[], Any],
-                wiring: Callable[[], BulkWiring]) -> list[tuple[Step, Callable[..., None]]]:
+                wiring: Callable[[], BulkWiring], default_dpd: Callable[[], int] = lambda: DEFAULT_DPD,
+                ) -> list[tuple[Step, Callable[..., None]]]:
     """Every step with its function, bound to the unit of work, the bank client, the payout settings,
-    the dead-letter queues, the read sessions and the bulk wiring of the process that declares them."""
+    the dead-letter queues, the read sessions, the bulk wiring and the customers' days-past-due threshold of
+    the process that declares them."""
 
     return [
         (steps.CONTRIBUTE, ledger.contribute(uow)),
@@ -40,5 +43,6 @@ def bound_steps(uow: Callable[[], Any], client: Callable[[], Any], payout: Calla
         (steps.MERGE_BATCH, bulk.merge_batch(uow)),
         (steps.ACKNOWLEDGE_BATCH, bulk.acknowledge_batch(uow, wiring)),
         (steps.PROJECT_PAYMENTS, tracking.project_payments(uow)),
+        (steps.SERVICE_LOANS, servicing.service_loans(uow, default_dpd)),
     ]
 

@@ -149,7 +149,8 @@ def declare_actors(container: Container) -> dict[str, dramatiq.Actor[Any, Any]]:
     broker = container.broker
     declared: dict[str, dramatiq.Actor[Any, Any]] = {}
     bound = actors.bound_steps(container.uow, lambda: container.stp_client, lambda: container.payout_config,
-                               lambda: container.dead_letter_queues, container.sessions, lambda: container.bulk)
+                               lambda: container.dead_letter_queues, container.sessions, lambda: container.bulk,
+                               lambda: container.settings.customer_default_dpd)
     add_log_context(broker, {step.actor_name: step.about for step, _ in bound if step.about})
     for step, fn in bound:
         if step.actor_name in broker.actors:  # a broker shared by two containers keeps the first's steps

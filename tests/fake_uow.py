@@ -458,6 +458,9 @@ class FakeLoanServicing:
     def last_loan_id(self) -> int:
         return max((c.id or 0 for c in self.uow.credits.all() if c.is_loan), default=0)
 
+    def last_run_day(self) -> date | None:
+        return max((day for day, _ in self.runs), default=None)
+
     def _behind(self, as_of: date, first_id: int, last_id: int) -> list[Credit]:
         return [c for c in self.uow.credits.all() if c.is_loan and first_id <= (c.id or 0) <= last_id
                 and c.serviced_on is not None and c.serviced_on < as_of]

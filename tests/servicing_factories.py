@@ -24,6 +24,8 @@ from domain.loan_schedules import LoanTerms, build_schedule
 from domain.loans import LoanEvent, dry_run, move
 from domain.products import PaymentFrequency, ProductStatus
 from domain.repayments import allocate, settlement_event
+from tests.factories import validated_store
+from usecases import products
 from usecases.loan_positions import bring_up_to_date
 
 _customers = iter(range(1, 10**9))
@@ -171,6 +173,32 @@ def _settle(uow: Any, credit: Credit, on: date) -> None:
 def switch_product(uow: Any, product_id: int, active: bool, on: date) -> None:
     uow.loans.add_product_change(product_id, ProductStatus.ACTIVE if active else ProductStatus.INACTIVE, on,
                                  at_noon(on))
+
+
+# --- transactions on MariaDB and on the fake -------------------------------------------------------------------
+
+def sql_tx(container: Any) -> Callable[[Callable[[Any], Any]], Any]:
+    def tx(fn: Callable[[Any], Any]) -> Any:
+        with container.uow() as uow:
+            done = fn(uow)
+            uow.commit()
+            return done
+    return tx
+
+
+def fake_tx(fake: Any) -> Callable[[Callable[[Any], Any]], Any]:
+    return lambda fn: fn(fake)
+
+
+def sql_shop(container: Any) -> Shop:
+    with container.uow() as uow:
+        store_id = validated_store(uow, options=(6,))
+        store = uow.stores.get(store_id)
+        option = store.options[0]
+        product_id = option.product_id or products.create_product(uow, "BNPL", "MXN").id
+        shop = Shop(store.merchant_id, store_id, option.id, product_id)
+        uow.commit()
+    return shop
 
 
 # --- a seeded scenario ----------------------------------------------------------------------------------------

@@ -54,11 +54,16 @@ def servicing_day(uow: UnitOfWork) -> date:
     return lender_today(uow) - timedelta(days=1)
 
 
-def enqueue_servicing(uow: UnitOfWork, as_of: date, slice_size: int) -> int:
-    """Send one SERVICE_LOANS per slice for ``as_of``; a slice sent already for that day is not sent again.
-    Returns how many were sent. A day missed is caught up by the next: each loan is carried from its own
-    serviced_on, whatever the days between."""
+def enqueue_servicing(uow: UnitOfWork, as_of: date, slice_size: int, catch_up_days: int) -> int:
+    """Send one SERVICE_LOANS per slice for ``as_of`` and for each day missed since the last day run (up to
+    ``catch_up_days`` back), oldest first; a slice sent already for its day is not sent again. Returns how
+    many were sent. Whatever the order they run in, each loan ends carried from its own serviced_on to the
+    latest day, as if each day had run: a day's run only moves loans serviced before it."""
+    last_run = uow.servicing.last_run_day()
+    first = as_of if last_run is None else max(last_run + timedelta(days=1), as_of - timedelta(days=catch_up_days))
+    slices = slices_up_to(uow.servicing.last_loan_id(), slice_size)
     sent = 0
-    for number in slices_up_to(uow.servicing.last_loan_id(), slice_size):
-        sent += uow.outbox.send(steps.SERVICE_LOANS, as_of.isoformat(), number, slice_size)
+    for offset in range((as_of - first).days + 1):
+        day = first + timedelta(days=offset)
+        sent += sum(uow.outbox.send(steps.SERVICE_LOANS, day.isoformat(), number, slice_size) for number in slices)
     return sent

@@ -101,6 +101,10 @@ class LoanServicing:
         """The highest credit id that is a loan (0 without any): how far the slices go."""
         return int(self._session.scalar(select(func.max(C.c.id)).where(C.c.customer_id.isnot(None))) or 0)
 
+    def last_run_day(self) -> date | None:
+        """The latest as-of day any slice ran for."""
+        return cast(date | None, self._session.scalar(select(func.max(RUNS.c.as_of))))
+
     def service(self, as_of: date, first_id: int, last_id: int) -> ServicedSlice:
         """Carry every loan of ids ``first_id``..``last_id`` serviced before ``as_of`` up to it."""
         due = self._session.scalar(select(func.min(C.c.serviced_on)).where(_behind(as_of, first_id, last_id)))

@@ -19,12 +19,11 @@ from domain.customers import CustomerStatus
 from domain.loan_balances import InterestState
 from domain.loan_servicing import check_loan, check_paid_parts, check_stored
 from domain.loans import LoanEvent
-from tests.factories import validated_store
 from tests.fake_uow import FakeUnitOfWork
 from tests.servicing_factories import (
-    FakePayments, Shop, SqlPayments, move_loan, new_customer, new_loan, open_book, pay, play_day, switch_product,
+    FakePayments, SqlPayments, fake_tx, move_loan, new_customer, new_loan, open_book, pay, play_day, sql_shop, sql_tx, switch_product,
 )
-from usecases import loan_servicing, products
+from usecases import loan_servicing
 
 START = date(2026, 1, 5)
 THRESHOLD = 30
@@ -36,34 +35,6 @@ def books(settings, clock):
     container = build_container(settings.model_copy(update={"broker": "stub"}), clock=clock)
     yield container
     container.engine.dispose()
-
-
-def sql_tx(container: Any) -> Callable[[Callable[[Any], Any]], Any]:
-    def tx(fn: Callable[[Any], Any]) -> Any:
-        with container.uow() as uow:
-            done = fn(uow)
-            uow.commit()
-            return done
-    return tx
-
-
-def fake_tx(fake: FakeUnitOfWork) -> Callable[[Callable[[Any], Any]], Any]:
-    return lambda fn: fn(fake)
-
-
-def sql_shop(container: Any) -> Shop:
-    with container.uow() as uow:
-        store_id = validated_store(uow, options=(6,))
-        store = uow.stores.get(store_id)
-        option = store.options[0]
-        product_id = option.product_id or products.create_product(uow, "BNPL", "MXN").id
-        shop = Shop(store.merchant_id, store_id, option.id, product_id)
-        uow.commit()
-    return shop
-
-
-def fake_shop(fake: FakeUnitOfWork, like: Shop) -> Shop:
-    return like  # the fake's credits point to ids it never resolves
 
 
 def service(tx: Callable[[Callable[[Any], Any]], Any], as_of: date, size: int) -> None:
