@@ -102,7 +102,14 @@ def check_paid_parts(loan: StoredLoan) -> Iterable[str]:
 
 def check_loan(loan: StoredLoan, as_of: date) -> list[str]:
     """Every violation of one loan: the book's identities on its position as of ``as_of`` recomputed from
-    its record, and what is stored against its position as of serviced_on."""
+    its record, and what is stored against its position as of serviced_on. A payment allocated to an
+    installment the schedule does not have is reported alone: no position can be computed from it."""
+    numbers = {i.number for i in loan.record.schedule}
+    strays = [f"loan {loan.credit_id}: payment {p.payment_id} pays installment {a.installment}, which its "
+              f"schedule does not have" for p in loan.record.payments for a in p.allocations
+              if a.installment not in numbers]
+    if strays:
+        return strays
     book = LoanBook(loan.credit_id, loan.principal, loan.status, position(loan.record, as_of),
                     loan.record.payments)
     return verify(book) + list(check_stored(loan)) + list(check_paid_parts(loan))

@@ -495,8 +495,11 @@ class FakeLoanServicing:
                 made += 1
         return made
 
-    def loan_ids(self) -> list[int]:
-        return sorted(c.id for c in self.uow.credits.all() if c.is_loan and c.id is not None)
+    def loan_count(self) -> int:
+        return sum(c.is_loan for c in self.uow.credits.all())
+
+    def loan_ids_after(self, after: int, limit: int) -> list[int]:
+        return sorted(c.id for c in self.uow.credits.all() if c.is_loan and c.id is not None and c.id > after)[:limit]
 
     def stored_loans(self, credit_ids: Sequence[int]) -> list[StoredLoan]:
         found = []

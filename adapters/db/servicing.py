@@ -167,8 +167,13 @@ class LoanServicing:
 
     # --- the loan book read back, a slice at a time (loans verify) -------------------------------------------
 
-    def loan_ids(self) -> list[int]:
-        return list(self._session.scalars(select(C.c.id).where(C.c.customer_id.isnot(None)).order_by(C.c.id)))
+    def loan_count(self) -> int:
+        return int(self._session.scalar(select(func.count()).where(C.c.customer_id.isnot(None))) or 0)
+
+    def loan_ids_after(self, after: int, limit: int) -> list[int]:
+        """The next ``limit`` loans' ids after ``after``, in order."""
+        return list(self._session.scalars(select(C.c.id).where(C.c.customer_id.isnot(None), C.c.id > after)
+                                          .order_by(C.c.id).limit(limit)))
 
     def stored_loans(self, credit_ids: Sequence[int]) -> list[StoredLoan]:
         """Each loan of ``credit_ids`` with its record and stored installments, in five reads."""
