@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any, Callable, Sequence, cast
 
 from sqlalchemy import (
-    CursorResult, Date, Integer, String, and_, case, cast as sql_cast, exists, func, insert, literal, or_, select,
+    CursorResult, Date, Integer, and_, case, exists, func, insert, literal, or_, select,
     update,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -28,7 +28,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from adapters.db import tables as t
 from adapters.db.errors import insert_unless_present
 from domain.credits import CreditStatus
-from domain.customers import REGISTRATION_FIELDS, CustomerEvent, CustomerStatus
+from domain.customers import REGISTRATION_FIELDS, TRANSITIONS, CustomerEvent, CustomerStatus, automatic_events
 from domain.loan_balances import (
     Allocation, AppliedPayment, InterestState, inactive_periods, loan_record,
 )
@@ -84,7 +84,11 @@ class LoanServicing:
         self._session = session
 
     def claim(self, as_of: date, slice_number: int, started_at: datetime) -> bool:
-        """Take the (as-of, slice) run; False when it was taken already (its row is the proof)."""
+        """Take the (as-of, slice) run; False when it was taken already (its row is the proof). Opening the
+        slice's transaction, it makes it READ COMMITTED: slices run side by side share customers, and at
+        REPEATABLE READ every customer row their set statements read would stay locked until commit."""
+        if not self._session.in_transaction():
+            self._session.connection(execution_options={"isolation_level": "READ COMMITTED"})
         stmt = insert(RUNS).values(as_of=as_of, slice=slice_number, started_at=started_at, milliseconds=0,
                                    loans=0, fell_due=0, late=0)
         return insert_unless_present(self._session, stmt, lambda: self.ran(as_of, slice_number)) is not None
@@ -106,61 +110,89 @@ class LoanServicing:
         return cast(date | None, self._session.scalar(select(func.max(RUNS.c.as_of))))
 
     def service(self, as_of: date, first_id: int, last_id: int) -> ServicedSlice:
-        """Carry every loan of ids ``first_id``..``last_id`` serviced before ``as_of`` up to it."""
-        due = self._session.scalar(select(func.min(C.c.serviced_on)).where(_behind(as_of, first_id, last_id)))
-        if due is None:
+        """Carry every loan of ids ``first_id``..``last_id`` serviced before ``as_of`` up to it: a frozen
+        loan's installments not yet due move by the days since serviced_on; installments falling due get their
+        interest state; a loan late on serviced_on is as many days later, one that was not is late on the
+        oldest installment fallen due since with something payable left."""
+        behind = _behind(as_of, first_id, last_id)
+        since = self._session.scalar(select(func.min(C.c.serviced_on)).where(behind))
+        if since is None:
             return ServicedSlice(0, 0, 0, 0)
+        ours = and_(I.c.credit_id == C.c.id, I.c.credit_id.between(first_id, last_id), behind)
+        day = literal(as_of, Date)
         moved = self._rowcount(update(I).where(
-            I.c.credit_id == C.c.id, _behind(as_of, first_id, last_id), C.c.status == CreditStatus.FROZEN,
-            I.c.due_on > C.c.serviced_on).values(due_on=plus_days(I.c.due_on, days_between(literal(as_of, Date), C.c.serviced_on))))
+            ours, C.c.status == CreditStatus.FROZEN, I.c.due_on > C.c.serviced_on).values(
+            due_on=plus_days(I.c.due_on, days_between(day, C.c.serviced_on))))
         fell_due = self._rowcount(update(I).where(
-            I.c.credit_id == C.c.id, _behind(as_of, first_id, last_id), I.c.interest_state == S.NOT_DUE,
-            I.c.due_on > C.c.serviced_on, I.c.due_on <= as_of).values(interest_state=_falling_due_state()))
-        loans = self._rowcount(update(C).where(_behind(as_of, first_id, last_id)).ordered_values(
-            (C.c.days_past_due, _days_past_due(as_of)), (C.c.serviced_on, as_of)))
+            ours, I.c.interest_state == S.NOT_DUE, I.c.due_on > C.c.serviced_on, I.c.due_on <= as_of).values(
+            interest_state=_falling_due_state()))
+        oldest = _oldest_owing(as_of, since, first_id, last_id)
+        newly_late = self._rowcount(update(C).where(
+            C.c.id == oldest.c.credit_id, behind, C.c.days_past_due == 0, C.c.status != CreditStatus.CANCELLED,
+            oldest.c.due_on >= C.c.serviced_on).ordered_values(
+            (C.c.days_past_due, days_between(day, oldest.c.due_on)), (C.c.serviced_on, as_of)))
+        later = case((and_(C.c.days_past_due > 0, C.c.status != CreditStatus.CANCELLED),
+                      C.c.days_past_due + days_between(day, C.c.serviced_on)), else_=C.c.days_past_due)
+        loans = newly_late + self._rowcount(update(C).where(behind).ordered_values(
+            (C.c.days_past_due, later), (C.c.serviced_on, as_of)))
         late = int(self._session.scalar(select(func.count()).where(
             C.c.id.between(first_id, last_id), C.c.customer_id.isnot(None), C.c.serviced_on == as_of,
             C.c.days_past_due > 0)) or 0)
         return ServicedSlice(loans, fell_due, moved, late)
 
     def move_customers(self, first_id: int, last_id: int, threshold: int, at: datetime) -> int:
-        """The automatic moves (domain.customers.automatic_events) of the customers with a loan in the slice, in
-        the domain's order: registration completed, fell past due, cured. Each writes its status history row
-        and its event. Returns how many moves were made."""
+        """The automatic moves (domain.customers.automatic_events) of the customers with a loan in the slice:
+        registration completed, fell past due (a loan not cancelled more than ``threshold`` days past due),
+        cured. The customers due a move are found in one read, locked in id order (slices side by side share
+        customers), and moved with their status history rows and events in one statement each. Returns how
+        many moves were made."""
+        due = self._moves_due(first_id, last_id, threshold)
+        if not due:
+            return 0
+        locked = dict(self._session.execute(select(CU.c.id, CU.c.status).where(CU.c.id.in_(list(due)))
+                                            .order_by(CU.c.id).with_for_update()).all())
+        moves = {i: events for i, (status, events) in due.items() if locked.get(i) == status}
+        history, logged, final = [], [], defaultdict(list)
+        for customer_id, (status, events) in sorted(due.items()):
+            if customer_id not in moves:
+                continue  # moved by someone else since it was read: its own use case applied the rules
+            for event in events:
+                target = TRANSITIONS[event][1]
+                history.append({"customer_id": customer_id, "event": event, "previous": status, "status": target,
+                                "reason": None, "at": at})
+                logged.append({"at": at, "level": "INFO", "kind": "customer_status_changed",
+                               "message": f"customer {customer_id} {status.value} -> {target.value} ({event.value})",
+                               "details": {"customer_id": customer_id, "event": event.value,
+                                           "previous": status.value, "status": target.value}})
+                status = target
+            final[status].append(customer_id)
+        if not history:
+            return 0
+        self._session.execute(insert(CH), history)
+        self._session.execute(insert(t.event_log), logged)
+        for status, ids in final.items():
+            self._session.execute(update(CU).where(CU.c.id.in_(ids)).values(
+                status=status, status_reason=None, updated_at=at, held=False))
+        return len(history)
+
+    def _moves_due(self, first_id: int, last_id: int, threshold: int
+                   ) -> dict[int, tuple[CustomerStatus, list[CustomerEvent]]]:
+        """The customers of the slice's loans due an automatic move, with their status and the events due."""
+        ours = select(C.c.customer_id).where(C.c.id.between(first_id, last_id), C.c.customer_id.isnot(None)) \
+            .distinct().subquery("ours")
         worst = func.coalesce(select(func.max(C.c.days_past_due)).where(
             C.c.customer_id == CU.c.id, C.c.status != CreditStatus.CANCELLED).scalar_subquery(), 0)
-        in_slice = exists().where(C.c.customer_id == CU.c.id, C.c.id.between(first_id, last_id))
         registered = and_(*(CU.c[name].isnot(None) for name in REGISTRATION_FIELDS), CU.c.risk_profile.isnot(None))
-        moves = (
-            (CustomerEvent.REGISTRATION_COMPLETED, CustomerStatus.UNREGISTERED, CustomerStatus.ENABLED, registered),
-            (CustomerEvent.FELL_PAST_DUE, CustomerStatus.ENABLED, CustomerStatus.DISABLED, worst > threshold),
-            (CustomerEvent.CURED, CustomerStatus.DISABLED, CustomerStatus.ENABLED,
-             and_(worst <= threshold, CU.c.held.is_(False))),
-        )
-        made = 0
-        for event, previous, status, condition in moves:
-            due = and_(CU.c.status == previous, in_slice, condition)
-            made += self._move(event, previous, status, due, at)
-        return made
-
-    def _move(self, event: CustomerEvent, previous: CustomerStatus, status: CustomerStatus,
-              due: ColumnElement[bool], at: datetime) -> int:
-        ev, was, now = (literal(v, CH.c[name].type) for v, name in ((event, "event"), (previous, "previous"),
-                                                                    (status, "status")))
-        self._session.execute(insert(CH).from_select(
-            ["customer_id", "event", "previous", "status", "reason", "at"],
-            select(CU.c.id, ev, was, now, literal(None, String), literal(at, CH.c.at.type)).where(due)))
-        message = (literal("customer ", String) + sql_cast(CU.c.id, String)
-                   + literal(f" {previous.value} -> {status.value} ({event.value})", String))
-        details = func.json_object("customer_id", CU.c.id, "event", event.value, "previous", previous.value,
-                                   "status", status.value)
-        self._session.execute(insert(t.event_log).from_select(
-            ["at", "level", "kind", "message", "details"],
-            select(literal(at, t.event_log.c.at.type), literal("INFO", String), literal("customer_status_changed",
-                                                                                        String),
-                   message, details).where(due)))
-        return self._rowcount(update(CU).where(due).values(status=status, status_reason=None, updated_at=at,
-                                                             held=False))
+        rows = self._session.execute(select(CU.c.id, CU.c.status, CU.c.held, worst.label("worst"),
+                                            case((registered, True), else_=False).label("registered"))
+                                     .join(ours, ours.c.customer_id == CU.c.id).where(or_(
+                                         and_(CU.c.status == CustomerStatus.UNREGISTERED, registered),
+                                         and_(CU.c.status == CustomerStatus.ENABLED, worst > threshold),
+                                         and_(CU.c.status == CustomerStatus.DISABLED, worst <= threshold,
+                                              CU.c.held.is_(False)))))
+        due = {r.id: (r.status, automatic_events(r.status, bool(r.registered), int(r.worst), threshold, False,
+                                                 r.held)) for r in rows}
+        return {i: (status, events) for i, (status, events) in due.items() if events}
 
     def _rowcount(self, stmt: Any) -> int:
         return cast(CursorResult[Any], self._session.execute(stmt)).rowcount
@@ -233,14 +265,11 @@ def _falling_due_state() -> ColumnElement[Any]:
                 (C.c.status == CreditStatus.IN_DISPUTE, _state(S.INACTIVE)), else_=_state(S.ACTIVE))
 
 
-def _days_past_due(as_of: date) -> ColumnElement[int]:
-    """Days past due as of ``as_of``: a cancelled loan's count stopped on its cancellation day; a loan late at
-    serviced_on stays late on the same installment; any other is late on the oldest installment due since
-    serviced_on with principal or active interest left."""
-    owing = and_(I.c.credit_id == C.c.id, I.c.due_on >= C.c.serviced_on, I.c.due_on <= as_of, or_(
-        and_(I.c.interest_state != S.VOID, I.c.principal_paid < I.c.principal),
-        and_(I.c.interest_state == S.ACTIVE, I.c.interest_paid < I.c.interest)))
-    oldest = select(func.min(I.c.due_on)).where(owing).scalar_subquery()
-    return case((C.c.status == CreditStatus.CANCELLED, C.c.days_past_due),
-                (C.c.days_past_due > 0, C.c.days_past_due + days_between(literal(as_of, Date), C.c.serviced_on)),
-                else_=func.coalesce(days_between(literal(as_of, Date), oldest), 0))
+def _oldest_owing(as_of: date, since: date, first_id: int, last_id: int) -> Any:
+    """Per loan of the slice, the oldest installment due from ``since`` to ``as_of`` with principal or active
+    interest left (a loan not late on its serviced_on owes nothing due before it: no older one counts)."""
+    return select(I.c.credit_id, func.min(I.c.due_on).label("due_on")).where(
+        I.c.credit_id.between(first_id, last_id), I.c.due_on.between(since, as_of), or_(
+            and_(I.c.interest_state != S.VOID, I.c.principal_paid < I.c.principal),
+            and_(I.c.interest_state == S.ACTIVE, I.c.interest_paid < I.c.interest))
+    ).group_by(I.c.credit_id).subquery("oldest")
