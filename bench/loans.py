@@ -135,7 +135,8 @@ def write_book(engine: Engine, shop: tuple[int, int, int], loans: int, today: da
             conn.execute(text("SET SESSION unique_checks = 0, foreign_key_checks = 0"))  # a bulk load
             before = int(conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM credits")).scalar() or 0)
             conn.execute(text(CREDITS_SQL), params)
-            ids = dict(first_id=before + 1, last_id=before + last - first + 1, serviced=serviced)
+            after = int(conn.execute(text("SELECT MAX(id) FROM credits")).scalar() or 0)
+            ids = dict(first_id=before + 1, last_id=after, serviced=serviced)  # ids may skip: not ``last``'s
             conn.execute(text(installments), ids)
             conn.execute(text(DAYS_PAST_DUE_SQL), ids)
             conn.execute(text("SET SESSION unique_checks = 1, foreign_key_checks = 1"))

@@ -87,7 +87,7 @@ class LoanServicing:
         """Take the (as-of, slice) run; False when it was taken already (its row is the proof). Opening the
         slice's transaction, it makes it READ COMMITTED: slices run side by side share customers, and at
         REPEATABLE READ every customer row their set statements read would stay locked until commit."""
-        if not self._session.in_transaction():
+        if not self._session.in_transaction() and self._session.get_bind().dialect.name in ("mysql", "mariadb"):
             self._session.connection(execution_options={"isolation_level": "READ COMMITTED"})
         stmt = insert(RUNS).values(as_of=as_of, slice=slice_number, started_at=started_at, milliseconds=0,
                                    loans=0, fell_due=0, late=0)
@@ -177,19 +177,24 @@ class LoanServicing:
 
     def _moves_due(self, first_id: int, last_id: int, threshold: int
                    ) -> dict[int, tuple[CustomerStatus, list[CustomerEvent]]]:
-        """The customers of the slice's loans due an automatic move, with their status and the events due."""
-        ours = select(C.c.customer_id).where(C.c.id.between(first_id, last_id), C.c.customer_id.isnot(None)) \
-            .distinct().subquery("ours")
-        worst = func.coalesce(select(func.max(C.c.days_past_due)).where(
-            C.c.customer_id == CU.c.id, C.c.status != CreditStatus.CANCELLED).scalar_subquery(), 0)
+        """The customers of the slice's loans due an automatic move, with their status and the events due.
+        Only two kinds can be: an enabled customer with one of the slice's loans past the threshold (a loan
+        crosses it in its own slice's run, so that run moves its customer), and a customer not enabled
+        (unregistered, disabled): their worst days past due over every loan not cancelled decide."""
+        slice_loans = and_(C.c.id.between(first_id, last_id), C.c.customer_id.isnot(None))
+        past_due = select(C.c.customer_id).where(slice_loans, C.c.days_past_due > threshold,
+                                                 C.c.status != CreditStatus.CANCELLED).distinct().subquery("late")
+        ours = select(C.c.customer_id).where(slice_loans).distinct().subquery("ours")
+        other = C.alias("other")
+        worst = func.coalesce(select(func.max(other.c.days_past_due)).where(
+            other.c.customer_id == CU.c.id, other.c.status != CreditStatus.CANCELLED).scalar_subquery(), 0)
         registered = and_(*(CU.c[name].isnot(None) for name in REGISTRATION_FIELDS), CU.c.risk_profile.isnot(None))
-        rows = self._session.execute(select(CU.c.id, CU.c.status, CU.c.held, worst.label("worst"),
-                                            case((registered, True), else_=False).label("registered"))
-                                     .join(ours, ours.c.customer_id == CU.c.id).where(or_(
-                                         and_(CU.c.status == CustomerStatus.UNREGISTERED, registered),
-                                         and_(CU.c.status == CustomerStatus.ENABLED, worst > threshold),
-                                         and_(CU.c.status == CustomerStatus.DISABLED, worst <= threshold,
-                                              CU.c.held.is_(False)))))
+        read = select(CU.c.id, CU.c.status, CU.c.held, worst.label("worst"),
+                      case((registered, True), else_=False).label("registered"))
+        rows = [*self._session.execute(read.join(past_due, past_due.c.customer_id == CU.c.id)
+                                       .where(CU.c.status == CustomerStatus.ENABLED)),
+                *self._session.execute(read.join(ours, ours.c.customer_id == CU.c.id).where(
+                    CU.c.status.in_([CustomerStatus.UNREGISTERED, CustomerStatus.DISABLED])))]
         due = {r.id: (r.status, automatic_events(r.status, bool(r.registered), int(r.worst), threshold, False,
                                                  r.held)) for r in rows}
         return {i: (status, events) for i, (status, events) in due.items() if events}
