@@ -42,6 +42,9 @@ C, I, H, P = t.credits, t.loan_installments, t.loan_status_history, t.product_st
 R, A, CU, CH, RUNS = t.repayments, t.repayment_allocations, t.customers, t.customer_status_history, \
     t.loan_servicing_runs
 S = InterestState
+# Installments by due day: a slice's falling due and newly late are found through it, whatever the
+# optimizer guesses (a join led by credits made it scan the index once per loan).
+DUE_DAY_INDEX = "FORCE INDEX (ix_loan_installments_due_on_credit_id)"
 
 
 class days_between(FunctionElement[int]):
@@ -123,14 +126,19 @@ class LoanServicing:
         moved = self._rowcount(update(I).where(
             ours, C.c.status == CreditStatus.FROZEN, I.c.due_on > C.c.serviced_on).values(
             due_on=plus_days(I.c.due_on, days_between(day, C.c.serviced_on))))
-        fell_due = self._rowcount(update(I).where(
-            ours, I.c.interest_state == S.NOT_DUE, I.c.due_on > C.c.serviced_on, I.c.due_on <= as_of).values(
-            interest_state=_falling_due_state()))
-        oldest = _oldest_owing(as_of, since, first_id, last_id)
-        newly_late = self._rowcount(update(C).where(
-            C.c.id == oldest.c.credit_id, behind, C.c.days_past_due == 0, C.c.status != CreditStatus.CANCELLED,
-            oldest.c.due_on >= C.c.serviced_on).ordered_values(
-            (C.c.days_past_due, days_between(day, oldest.c.due_on)), (C.c.serviced_on, as_of)))
+        falling = list(self._session.scalars(select(I.c.id).join(C, C.c.id == I.c.credit_id).where(
+            I.c.due_on > since, I.c.due_on <= as_of, I.c.credit_id.between(first_id, last_id), behind,
+            I.c.interest_state == S.NOT_DUE, I.c.due_on > C.c.serviced_on).with_hint(I, DUE_DAY_INDEX, "mysql")
+            .with_hint(I, DUE_DAY_INDEX, "mariadb")))
+        fell_due = sum(self._rowcount(update(I).where(ours, I.c.id.in_(ids)).values(
+            interest_state=_falling_due_state())) for ids in _chunks(falling))
+        newly_late = 0
+        for oldest, ids in self._newly_late(as_of, since, first_id, last_id).items():
+            newly_late += sum(self._rowcount(update(C).where(
+                C.c.id.in_(chunk), behind, C.c.days_past_due == 0, C.c.status != CreditStatus.CANCELLED,
+                C.c.serviced_on <= oldest).ordered_values(
+                (C.c.days_past_due, days_between(day, literal(oldest, Date))), (C.c.serviced_on, as_of)))
+                for chunk in _chunks(ids))
         later = case((and_(C.c.days_past_due > 0, C.c.status != CreditStatus.CANCELLED),
                       C.c.days_past_due + days_between(day, C.c.serviced_on)), else_=C.c.days_past_due)
         loans = newly_late + self._rowcount(update(C).where(behind).ordered_values(
@@ -198,6 +206,14 @@ class LoanServicing:
         due = {r.id: (r.status, automatic_events(r.status, bool(r.registered), int(r.worst), threshold, False,
                                                  r.held)) for r in rows}
         return {i: (status, events) for i, (status, events) in due.items() if events}
+
+    def _newly_late(self, as_of: date, since: date, first_id: int, last_id: int) -> dict[date, list[int]]:
+        """The slice's loans with something payable left on an installment due from ``since`` to ``as_of``,
+        by their oldest such due date (read without locks; the update checks each loan again)."""
+        found: dict[date, list[int]] = defaultdict(list)
+        for credit_id, oldest in self._session.execute(_oldest_owing(as_of, since, first_id, last_id)):
+            found[oldest].append(credit_id)
+        return found
 
     def _rowcount(self, stmt: Any) -> int:
         return cast(CursorResult[Any], self._session.execute(stmt)).rowcount
@@ -270,6 +286,10 @@ def _falling_due_state() -> ColumnElement[Any]:
                 (C.c.status == CreditStatus.IN_DISPUTE, _state(S.INACTIVE)), else_=_state(S.ACTIVE))
 
 
+def _chunks(ids: list[int], size: int = 5_000) -> list[list[int]]:
+    return [ids[n:n + size] for n in range(0, len(ids), size)]
+
+
 def _oldest_owing(as_of: date, since: date, first_id: int, last_id: int) -> Any:
     """Per loan of the slice, the oldest installment due from ``since`` to ``as_of`` with principal or active
     interest left (a loan not late on its serviced_on owes nothing due before it: no older one counts)."""
@@ -277,4 +297,4 @@ def _oldest_owing(as_of: date, since: date, first_id: int, last_id: int) -> Any:
         I.c.credit_id.between(first_id, last_id), I.c.due_on.between(since, as_of), or_(
             and_(I.c.interest_state != S.VOID, I.c.principal_paid < I.c.principal),
             and_(I.c.interest_state == S.ACTIVE, I.c.interest_paid < I.c.interest))
-    ).group_by(I.c.credit_id).subquery("oldest")
+    ).group_by(I.c.credit_id).with_hint(I, DUE_DAY_INDEX, "mysql").with_hint(I, DUE_DAY_INDEX, "mariadb")
