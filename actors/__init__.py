@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from actors import bank, bulk, ledger, loans, ops, repayments, tracking
+from actors import bank, bulk, ledger, loans, ops, repayments, servicing, tracking
 from actors.bulk import BulkWiring
 from domain.messages import Step
 from usecases import steps
@@ -45,5 +45,6 @@ def bound_steps(uow: Callable[[], Any], client: Callable[[], Any], payout: Calla
         (steps.PROJECT_PAYMENTS, tracking.project_payments(uow)),
         (steps.APPLY_REPAYMENT, repayments.apply_repayment(uow, rules)),
         (steps.MOVE_LOAN, loans.move_loan(uow, rules)),
+        (steps.SERVICE_LOANS, servicing.service_loans(uow, lambda: rules().default_dpd)),
     ]
 

@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     adjustment_approval_above: int = 10_000_000
     transfer_approval_above: int = 100_000_000
     customer_default_dpd: int = 30  # a customer with a loan more days past due than this is disabled
+    servicing_slice_size: int = 50_000  # credit ids per slice of the daily servicing run
     # bulk payouts
     bulk_storage_dir: str = "var/batches"  # where uploaded batch files are kept
     bulk_max_bytes: int = 512 * 1024 * 1024  # an upload beyond this is a 413

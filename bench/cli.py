@@ -10,8 +10,8 @@ import typer
 
 cli = typer.Typer(help="Measure dispersa on the real processes, beside this machine's raw limits.")
 
-SCENARIO_HELP = ("raw, contributions, payouts, webhook, verify, bulk or dates (repeatable); the raw limits always "
-                 "run")
+SCENARIO_HELP = ("raw, contributions, payouts, webhook, verify, bulk, dates or loans (repeatable); the raw limits "
+                 "always run")
 
 
 @cli.callback(invoke_without_command=True)
@@ -39,6 +39,8 @@ def bench(
     bulk_deadline: Optional[float] = typer.Option(None, help="seconds a bulk batch may take from its 202"),
     dates_lookups: Optional[int] = typer.Option(None, help="in-process calendar lookups timed per kind (200k)"),
     dates_rows: Optional[int] = typer.Option(None, help="rows of the dated bulk file (12k)"),
+    loans: Optional[int] = typer.Option(None, help="loans of the servicing run's book (1M; quick 100k)"),
+    loans_slice: Optional[int] = typer.Option(None, help="credit ids per slice of the servicing run (50k)"),
     only: Optional[List[str]] = typer.Option(None, "--only", help=SCENARIO_HELP),
     out: Path = typer.Option(Path("bench-results.json"), help="where the JSON goes"),
     keep: bool = typer.Option(False, "--keep", help="keep the database dispersa_<name>, its vhost and the logs"),
@@ -79,7 +81,7 @@ def bench(
                        webhook_connections=webhook_connections, ledger_updates=ledger_updates,
                        raw_messages=raw_messages, bulk_rows=tuple(bulk_rows) if bulk_rows else None,
                        bulk_wallets=bulk_wallets, bulk_sub_batch=bulk_sub_batch, bulk_deadline=bulk_deadline,
-                       dates_lookups=dates_lookups, dates_rows=dates_rows)
+                       dates_lookups=dates_lookups, dates_rows=dates_rows, loans=loans, loans_slice=loans_slice)
     if webhook_requests and webhook_duration is None:
         sizes = sizes_with(sizes, webhook_duration=0.0)  # the requests alone end the load
     config = BenchConfig(sizes=sizes, processes=processes, threads=threads, web_workers=web_workers,

@@ -20,7 +20,8 @@ WEBHOOK = "webhook"
 VERIFY = "verify"
 BULK = "bulk"
 DATES = "dates"
-SCENARIOS = (RAW, CONTRIBUTIONS, PAYOUTS, WEBHOOK, VERIFY, BULK, DATES)
+LOANS = "loans"
+SCENARIOS = (RAW, CONTRIBUTIONS, PAYOUTS, WEBHOOK, VERIFY, BULK, DATES, LOANS)
 
 # The targets.
 CONTRIBUTIONS_MIN_RATIO = 0.5          # of the bare insert actor (a)
@@ -56,11 +57,14 @@ class Sizes:
     bulk_deadline: float = 1200.0  # seconds from a batch's 202 before its row says incomplete
     dates_lookups: int = 200_000  # in-process calendar lookups timed per kind (execution, delivery)
     dates_rows: int = 12_000      # rows of the dated bulk file (delivery dates over the next 30 days)
+    loans: int = 1_000_000        # loans of the servicing run's book
+    loans_slice: int = 50_000     # credit ids per slice of the servicing run
+    loans_deadline: float = 900.0  # seconds the day's slices may take before the row says incomplete
 
 
 QUICK = Sizes(raw_messages=3000, credits=1500, stores=40, payouts=400, payout_rate=PAYOUTS_MIN_PER_SECOND,
               payout_deadline=45.0, webhook_requests=0, webhook_duration=5.0, webhook_connections=16,
-              ledger_updates=20_000, bulk_rows=(20_000, 100_000), bulk_deadline=600.0)
+              ledger_updates=20_000, bulk_rows=(20_000, 100_000), bulk_deadline=600.0, loans=100_000)
 FULL = Sizes(raw_messages=20_000, credits=10_000, stores=200, payouts=3000, payout_rate=PAYOUTS_MIN_PER_SECOND,
              payout_deadline=900.0, webhook_requests=0, webhook_duration=20.0, webhook_connections=16,
              ledger_updates=100_000, bulk_rows=(100_000, 1_000_000), bulk_deadline=1200.0)

@@ -23,7 +23,7 @@ from bench.stats import per_unit, rate, ratio
 from testbed import BIN, REPO
 
 PER = 100_000
-SUMMARY = re.compile(r"(\d+) stores, (\d+) balance updates, (\d+) transfers, \d+ batches, (\d+) violations")
+SUMMARY = re.compile(r"(\d+) stores, (\d+) balance updates, (\d+) transfers, \d+ batches, \d+ loans, (\d+) violations")
 
 CREDITS_SQL = """
 INSERT INTO credits (external_id, merchant_id, store_id, payment_option_id, amount, currency,

@@ -13,8 +13,8 @@ from typing import Any, Callable
 
 from rich.console import Console
 
-from bench import bulk, cleanup, contributions, dates, ledger, machine, payouts, raw, webhook
-from bench.config import BULK, CONTRIBUTIONS, DATES, PAYOUTS, RAW, VERIFY, WEBHOOK, BenchConfig
+from bench import bulk, cleanup, contributions, dates, ledger, loans, machine, payouts, raw, webhook
+from bench.config import BULK, CONTRIBUTIONS, DATES, LOANS, PAYOUTS, RAW, VERIFY, WEBHOOK, BenchConfig
 from bench.context import Run
 from bench.db import bench_engine, server_version
 from bench.profiling import Profiler
@@ -24,11 +24,11 @@ from testbed import PROCFILE, Testbed, free_port
 
 SCENARIO_STEPS: tuple[tuple[str, Callable[[Run], Row]], ...] = (
     (CONTRIBUTIONS, contributions.measure), (PAYOUTS, payouts.measure), (WEBHOOK, webhook.measure),
-    (VERIFY, ledger.measure),
+    (VERIFY, ledger.measure), (LOANS, loans.measure),
 )
 
 
-TITLES = {BULK: bulk.TITLE, DATES: dates.TITLE}
+TITLES = {BULK: bulk.TITLE, DATES: dates.TITLE, LOANS: loans.TITLE}
 
 
 def failed_row(key: str, error: BaseException, bed: Testbed) -> Row:

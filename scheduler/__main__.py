@@ -36,6 +36,9 @@ def build_scheduler() -> BlockingScheduler:
     sched.add_job(jobs.release_scheduled_rows, CronTrigger(minute=2, timezone=tz), args=[container], id="releases")
     sched.add_job(jobs.late_returns, CronTrigger(hour=container.settings.reconciliation_hour, minute=45,
                                                  timezone=tz), args=[container], id="late_returns")
+    # Hourly from just after midnight: the first run sends the day's slices, later ones only what was missed.
+    sched.add_job(jobs.daily_loan_servicing, CronTrigger(minute=7, timezone=tz), args=[container],
+                  id="loan_servicing")
     return sched
 
 

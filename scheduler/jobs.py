@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Callable, TypeVar
 
 from adapters.locks import held
-from usecases import bulk_sweeps, commissions, scheduling, tracking
+from usecases import bulk_sweeps, commissions, loan_servicing, scheduling, tracking
 from domain.stp import operation_date
 from bootstrap import Container
 
@@ -111,4 +111,17 @@ def monthly_commissions(container: Container) -> int:
         uow.commit()
     if n:
         log.info("enqueued the monthly commission update for %d merchants", n)
+    return n
+
+
+@_one_scheduler
+def daily_loan_servicing(container: Container) -> int:
+    """Hourly: the slices of the business day that ended (Mexico City), and of any day missed, each sent once."""
+    s = container.settings
+    with container.uow() as uow:
+        n = loan_servicing.enqueue_servicing(uow, loan_servicing.servicing_day(uow), s.servicing_slice_size,
+                                             s.scheduler_catch_up_limit)
+        uow.commit()
+    if n:
+        log.info("enqueued %d slices of the daily loan servicing", n)
     return n

@@ -16,7 +16,7 @@ from domain.batches import Batch, BatchStatus, InstructionStatus
 from domain.connectors import Connector
 from domain.commission import CommissionUpdate
 from domain.credits import Credit, CreditStatus
-from domain.customers import Customer, CustomerStatus
+from domain.customers import Customer, CustomerStatus, automatic_events
 from domain.dead_letters import DeadLetter, DeadLetterStatus
 from domain.dual_control import AdjustmentRequest, Person
 from domain.errors import NotFound
@@ -27,7 +27,10 @@ from domain.ledger import BalanceUpdate, BalanceUpdateStatus, BalanceUpdateType,
 from domain.merchants import Merchant, PaymentOption, Store
 from domain.messages import Step
 from domain.payment_orders import PaymentOrder, PaymentOrderStatus
-from domain.loan_balances import AppliedPayment, LoanPosition, LoanRecord, Period, inactive_periods, loan_record
+from domain.loan_balances import (
+    AppliedPayment, InterestState, LoanPosition, LoanRecord, Period, inactive_periods, loan_record, position,
+)
+from domain.loan_servicing import ServicedSlice, StoredInstallment, StoredLoan, standing_installments
 from domain.loan_schedules import Installment
 from domain.loan_requests import LoanRequest, LoanRequestStatus
 from domain.loans import LoanStatusChange
@@ -520,6 +523,83 @@ class FakeRepayments(FakeRepository[Repayment]):
             and (applied := r.applied()) is not None]
 
 
+class FakeLoanServicing:
+    """The servicing run one loan at a time through the domain (usecases.ports.LoanServicing): each loan's
+    position as of the day written back, then each customer's automatic events: what the set-based SQL must
+    equal."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+        self.runs: dict[tuple[date, int], ServicedSlice] = {}
+
+    def claim(self, as_of: date, slice_number: int, started_at: datetime) -> bool:
+        if (as_of, slice_number) in self.runs:
+            return False
+        self.runs[(as_of, slice_number)] = ServicedSlice(0, 0, 0, 0)
+        return True
+
+    def finish(self, as_of: date, slice_number: int, milliseconds: int, done: ServicedSlice) -> None:
+        self.runs[(as_of, slice_number)] = done
+
+    def last_loan_id(self) -> int:
+        return max((c.id or 0 for c in self.uow.credits.all() if c.is_loan), default=0)
+
+    def last_run_day(self) -> date | None:
+        return max((day for day, _ in self.runs), default=None)
+
+    def _behind(self, as_of: date, first_id: int, last_id: int) -> list[Credit]:
+        return [c for c in self.uow.credits.all() if c.is_loan and first_id <= (c.id or 0) <= last_id
+                and c.serviced_on is not None and c.serviced_on < as_of]
+
+    def service(self, as_of: date, first_id: int, last_id: int) -> ServicedSlice:
+        loans = fell_due = moved = late = 0
+        for credit in self._behind(as_of, first_id, last_id):
+            assert credit.id is not None and credit.serviced_on is not None
+            before = position(self.uow.loans.record(credit), credit.serviced_on).installments
+            now = position(self.uow.loans.record(credit), as_of)
+            self.uow.loans.write_position(credit.id, now)
+            fell_due += sum(b.interest_state == InterestState.NOT_DUE != a.interest_state
+                            for b, a in zip(before, now.installments))
+            moved += sum(b.due_on != a.due_on for b, a in zip(before, now.installments))
+            credit.serviced_on, credit.days_past_due = as_of, now.days_past_due
+            loans += 1
+            late += now.days_past_due > 0
+        return ServicedSlice(loans, fell_due, moved, late)
+
+    def move_customers(self, first_id: int, last_id: int, threshold: int, at: datetime) -> int:
+        ids = {c.customer_id for c in self.uow.credits.all() if c.is_loan and first_id <= (c.id or 0) <= last_id}
+        made = 0
+        for customer_id in sorted(i for i in ids if i is not None):
+            customer = self.uow.customers.get(customer_id)
+            worst = max((c.days_past_due for c in self.uow.credits.all() if c.customer_id == customer_id
+                         and c.status != CreditStatus.CANCELLED), default=0)
+            for event in automatic_events(customer.status, customer.registered, worst, threshold, False,
+                                          customer.held):
+                move = customer.move(event, at)
+                self.uow.log("customer_status_changed", f"customer {customer_id} {move.previous.value} -> "
+                             f"{move.status.value} ({event.value})")
+                made += 1
+        return made
+
+    def loan_count(self) -> int:
+        return sum(c.is_loan for c in self.uow.credits.all())
+
+    def loan_ids_after(self, after: int, limit: int) -> list[int]:
+        return sorted(c.id for c in self.uow.credits.all() if c.is_loan and c.id is not None and c.id > after)[:limit]
+
+    def stored_loans(self, credit_ids: Sequence[int]) -> list[StoredLoan]:
+        found = []
+        for credit_id in credit_ids:
+            credit = self.uow.credits.get(credit_id)
+            record = self.uow.loans.record(credit)
+            at = self.uow.loans.positions.get(credit_id)
+            stored = standing_installments(at) if at is not None else tuple(
+                StoredInstallment(i.number, i.due_on, 0, 0, InterestState.NOT_DUE) for i in record.schedule)
+            found.append(StoredLoan(credit_id, credit.amount, credit.status, credit.serviced_on,
+                                    credit.days_past_due, record, stored))
+        return found
+
+
 @dataclass
 class FakeCustomerLoans:
     """The loan book as the customers' rules ask it (usecases.ports.CustomerLoans): what every customer owes
@@ -991,6 +1071,7 @@ class FakeUnitOfWork:
         self.loan_requests = FakeLoanRequests()
         self.customer_loans: CustomerLoans = FakeLoanBook(self.credits, self.loans)
         self.repayments = FakeRepayments(self.loans)
+        self.servicing = FakeLoanServicing(self)
         self.instructions = FakeInstructions()
         self.sub_batches = FakeSubBatches()
         self.batches = FakeBatches(self.instructions, self.tenants)

@@ -25,6 +25,7 @@ from domain.payment_orders import PaymentOrder, PaymentOrderStatus
 from domain.loan_balances import AppliedPayment, LoanPosition, LoanRecord, Period
 from domain.loan_schedules import Installment
 from domain.loan_requests import LoanRequest, LoanRequestStatus
+from domain.loan_servicing import ServicedSlice, StoredLoan
 from domain.loans import LoanStatusChange
 from domain.products import Product, ProductStatus
 from domain.reconciliation import Mismatch
@@ -265,6 +266,30 @@ class Repayments(Repository[Repayment], Protocol):
     def page(self, loan_id: int | None, status: str | None, offset: int, limit: int) -> tuple[list[Repayment], int]: ...
 
 
+class LoanServicing(Protocol):
+    """The daily servicing run over a slice of loans (credit ids ``first_id``..``last_id``), set-based: each
+    loan serviced before ``as_of`` carried to it exactly as domain.loan_balances.position computes it, then
+    the customers' automatic moves; and the loan book read back for its check."""
+
+    def claim(self, as_of: date, slice_number: int, started_at: datetime) -> bool: ...
+
+    def finish(self, as_of: date, slice_number: int, milliseconds: int, done: ServicedSlice) -> None: ...
+
+    def last_loan_id(self) -> int: ...
+
+    def last_run_day(self) -> date | None: ...
+
+    def service(self, as_of: date, first_id: int, last_id: int) -> ServicedSlice: ...
+
+    def move_customers(self, first_id: int, last_id: int, threshold: int, at: datetime) -> int: ...
+
+    def loan_count(self) -> int: ...
+
+    def loan_ids_after(self, after: int, limit: int) -> list[int]: ...
+
+    def stored_loans(self, credit_ids: Sequence[int]) -> list[StoredLoan]: ...
+
+
 class AuditLog(Protocol):
     """Privileged actions, each written in the action's own transaction."""
 
@@ -498,6 +523,9 @@ class UnitOfWork(Protocol):
 
     @property
     def customer_loans(self) -> CustomerLoans: ...
+
+    @property
+    def servicing(self) -> LoanServicing: ...
 
     @property
     def balance_updates(self) -> BalanceUpdates: ...

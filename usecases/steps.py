@@ -29,10 +29,12 @@ ACKNOWLEDGE_BATCH = Step("acknowledge_batch", "bulk", key_args=2, about=BATCH)  
 PROJECT_PAYMENTS = Step("project_payments", "tracking", key_args=0)      # sent again by each transaction
 APPLY_REPAYMENT = Step("apply_repayment", "loans")                       # repayment id
 MOVE_LOAN = Step("move_loan", "loans", key_args=4)                       # credit id, event, reason, move key
+SERVICE_LOANS = Step("service_loans", "loans", key_args=2)               # as-of day, slice (its size follows)
 QUEUES = tuple(sorted({step.queue_name for step in (CONTRIBUTE, CANCEL_CREDIT, EVALUATE_TRIGGER, CREATE_TRANSFER,
                                                     UPDATE_MONTHLY_COMMISSIONS, PAY_TRANSFER, SEND_PAYMENT_ORDER,
                                                     SYNC_PAYMENT_ORDER, PROCESS_BANK_EVENT, CONFIRM_BANK_EVENT,
                                                     RECONCILE_DAY,
                                                     DRAIN_DEAD_LETTERS, CHECK_LEDGER, SPLIT_BATCH, LOOKUP_DATES, PLAN_BATCH,
                                                     EXECUTE_SUB_BATCH, APPLY_CONNECTOR_CALLBACK, SYNC_INSTRUCTION, MERGE_BATCH,
-                                                    ACKNOWLEDGE_BATCH, PROJECT_PAYMENTS, APPLY_REPAYMENT, MOVE_LOAN)}))
+                                                    ACKNOWLEDGE_BATCH, PROJECT_PAYMENTS, APPLY_REPAYMENT, MOVE_LOAN,
+                                                    SERVICE_LOANS)}))

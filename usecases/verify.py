@@ -1,5 +1,6 @@
 """``dispersa ledger verify`` and the daily ledger check: the ledger's invariants over every store in the
-database, each run recorded with its violations (an ALERT when there are any)."""
+database and the loan book's over every loan (usecases.verify_loans), each run recorded with its violations
+(an ALERT when there are any)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from adapters.db import tables as db
 from adapters.db.tables import bank_transfer_items
 from usecases.ports import UnitOfWork
 from usecases import verify_batches, verify_wallets
+from usecases.verify_loans import verify_loans
 from domain.credits import Credit
 from domain.identity import id_of
 from domain.invariants import StoreBooks, verify
@@ -30,11 +32,13 @@ class VerifyReport:
     transfers: int = 0
     violations: list[str] = field(default_factory=list)
     batches: int = 0
+    loans: int = 0
+    loan_violations: int = 0  # of ``violations``, those of the loan book
 
     def summary(self) -> str:
         """The counts and the number of violations, in one line."""
         return (f"{self.stores} stores, {self.balance_updates} balance updates, {self.transfers} transfers, "
-                f"{self.batches} batches, {len(self.violations)} violations")
+                f"{self.batches} batches, {self.loans} loans, {len(self.violations)} violations")
 
 
 def load_books(session: Session, store: Store) -> StoreBooks:
@@ -98,6 +102,10 @@ def record_check(uow: UnitOfWork, report: VerifyReport, started_at: datetime, so
     seconds = int((uow.clock() - started_at).total_seconds())
     check_id = uow.ledger_checks.record(started_at, seconds, report.stores, report.balance_updates, report.transfers,
                                         report.violations, source)
+    if report.loan_violations:
+        first = next(v for v in report.violations if v.startswith("loan "))
+        uow.alert("loan_book_violation", f"the loan book check found {report.loan_violations} violations in "
+                  f"{report.loans} loans; the first: {first}", details={"check_id": check_id})
     if report.violations:
         uow.alert("ledger_violation", f"the ledger check found {len(report.violations)} violations "
                   f"({report.summary()}); the first: {report.violations[0]}", details={"check_id": check_id})
@@ -111,6 +119,9 @@ def check_ledger(new_uow: Callable[[], UnitOfWork], sessions: Callable[[], Sessi
     with new_uow() as uow:
         started_at = uow.clock()
     report = verify_all(sessions)
+    book = verify_loans(new_uow)
+    report.loans, report.loan_violations = book.loans, len(book.violations)
+    report.violations.extend(book.violations)
     with new_uow() as uow:
         record_check(uow, report, started_at, source)
         uow.commit()

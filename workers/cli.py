@@ -13,6 +13,7 @@ from workers.cli_batch import batch_app
 from workers.cli_customers import customers_app
 from workers.cli_dates import dates_app
 from workers.cli_keys import keys_app
+from workers.cli_loan_book import loans_verify
 from workers.cli_loans import loans_app
 from usecases.steps import QUEUES
 from workers.cli_support import (console, container_for, database_url, err, fail, operator_name, plain, shown,
@@ -36,6 +37,7 @@ app.add_typer(batch_app, name="batch")
 app.add_typer(dates_app, name="dates")
 app.add_typer(keys_app, name="keys")
 app.add_typer(customers_app, name="customers")
+loans_app.command("verify")(loans_verify)
 app.add_typer(loans_app, name="loans")
 app.add_typer(bench_cli, name="bench")
 app.add_typer(chaos_cli, name="chaos")

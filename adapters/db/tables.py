@@ -181,7 +181,6 @@ credits = Table(
     Column("days_past_due", Integer, nullable=False, server_default="0"),
     Index("ix_credits_merchant_signed", "merchant_id", "signed_at"),
     Index("ix_credits_customer_id_days_past_due", "customer_id", "days_past_due"),
-    Index("ix_credits_status_serviced_on", "status", "serviced_on"),
 )
 
 # A loan's schedule, fixed at signature (principal, interest, scheduled_on), and where each installment stands:
@@ -199,6 +198,7 @@ loan_installments = Table(
     Column("interest_state", enum_of(InterestState, 16), nullable=False),
     UniqueConstraint("credit_id", "number"),
     Index("ix_loan_installments_interest_state_due_on", "interest_state", "due_on"),
+    Index("ix_loan_installments_due_on_credit_id", "due_on", "credit_id"),  # the servicing run's day
     CheckConstraint("principal >= 0 AND interest >= 0 AND principal_paid >= 0 AND interest_paid >= 0 "
                     "AND principal_paid <= principal AND interest_paid <= interest", name="paid_within"),
 )

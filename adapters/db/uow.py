@@ -8,7 +8,7 @@ from typing import Any, Callable
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.db import bulk, customers, loans, repayments, repositories as r, tracking, withdrawals
+from adapters.db import bulk, customers, loans, repayments, repositories as r, servicing, tracking, withdrawals
 from adapters.db.outbox import Outbox
 from adapters.db.tables import event_log
 
@@ -57,6 +57,7 @@ class UnitOfWork:
         self.repayments = repayments.Repayments(self.session)
         self.loan_requests = loans.LoanRequests(self.session)
         self.customer_loans = loans.CustomerLoans(self.session)
+        self.servicing = servicing.LoanServicing(self.session)
         self.batches = bulk.Batches(self.session)
         self.instructions = bulk.Instructions(self.session)
         self.sub_batches = bulk.SubBatches(self.session)

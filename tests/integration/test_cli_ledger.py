@@ -17,7 +17,7 @@ from usecases import ledger
 from bootstrap import Container
 
 pytestmark = pytest.mark.integration
-SUMMARY = re.compile(r"^(\d+) stores, (\d+) balance updates, (\d+) transfers, \d+ batches, (\d+) violations$")
+SUMMARY = re.compile(r"^(\d+) stores, (\d+) balance updates, (\d+) transfers, \d+ batches, \d+ loans, (\d+) violations$")
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def test_ledger_verify_on_good_and_corrupted_books(container: Container, traffic
     good = verify(settings.database_url)
     assert good.returncode == 0, good.stdout + good.stderr
     assert good.stdout.strip().splitlines() == [f"{expected[0]} stores, {expected[1]} balance updates, "
-                                                f"{expected[2]} transfers, 0 batches, 0 violations"]
+                                                f"{expected[2]} transfers, 0 batches, 0 loans, 0 violations"]
 
     [first] = rows(container, "SELECT id, new_balance FROM balance_updates WHERE store_id = :s AND sequence = 1",
                    s=store)

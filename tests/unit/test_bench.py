@@ -442,3 +442,28 @@ def test_a_failed_scenario_makes_the_bench_exit_1_and_two_runs_take_their_own_na
     assert (runs[-1].name, runs[-1].redis_db) == ("bench", 10)
     refused = CliRunner().invoke(cli, ["--name", "Bench-Two"])
     assert refused.exit_code == 2 and "--name 'Bench-Two'" in refused.output and len(runs) == 2
+
+
+# --- the loan servicing row ------------------------------------------------------------------------------
+
+
+def test_the_loan_servicing_row_is_loans_per_second_with_seconds_per_million_against_60() -> None:
+    from datetime import date
+
+    from bench import loans
+
+    book = loans.Book(loans=200_000, customers=50_000, serviced_on=date(2026, 12, 5), as_of=date(2026, 12, 6))
+    done = loans.Serviced(slices=4, loans=200_000, fell_due=6_000, late=20_000, seconds=10.0, end_to_end_seconds=11.5)
+    row = loans.row_of(done, book, sent=4, written=30.0, raw_insert_rate=4_000.0)
+    assert (row.key, row.unit, row.value, row.ratio) == ("loans", "loans/s", 20_000.0, 5.0)
+    assert row.figures["s_per_million"] == 50.0 and row.met is True
+    slow = loans.row_of(loans.Serviced(4, 200_000, 0, 0, 13.0, 14.0), book, 4, 30.0, None)
+    assert slow.figures["s_per_million"] == 65.0 and slow.met is False
+    short = loans.row_of(loans.Serviced(3, 150_000, 0, 0, 9.0, 9.5), book, 4, 30.0, None)
+    assert short.status == report.INCOMPLETE
+
+
+def test_loans_is_a_scenario_with_quick_and_full_sizes() -> None:
+    assert "loans" in config.SCENARIOS
+    assert (config.FULL.loans, config.QUICK.loans) == (1_000_000, 100_000)
+    assert config.sizes_with(config.QUICK, loans=5_000, loans_slice=700).loans_slice == 700
