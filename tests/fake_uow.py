@@ -482,7 +482,8 @@ class FakeLoanBook:
         return sum(p.principal_outstanding + p.interest_due for p in positions if p is not None)
 
     def max_days_past_due(self, customer_id: int) -> int:
-        return max((c.days_past_due for c in self._loans_of(customer_id)), default=0)
+        return max((c.days_past_due for c in self._loans_of(customer_id) if c.status != CreditStatus.CANCELLED),
+                   default=0)
 
 
 class FakeRepayments(FakeRepository[Repayment]):

@@ -168,7 +168,9 @@ class CustomerLoans:
         return int(row[0]) + int(row[1])
 
     def max_days_past_due(self, customer_id: int) -> int:
-        """The most days past due of the customer's loans, as last serviced."""
+        """The most days past due of the customer's loans not cancelled, as last serviced: a cancelled loan
+        takes no payment, so it could never be cured (the daily servicing run reads the same)."""
         self._session.flush()
         return int(self._session.scalar(select(func.coalesce(func.max(C.c.days_past_due), 0))
-                                        .where(C.c.customer_id == customer_id)) or 0)
+                                        .where(C.c.customer_id == customer_id,
+                                               C.c.status != CreditStatus.CANCELLED)) or 0)

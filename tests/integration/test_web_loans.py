@@ -326,3 +326,17 @@ def test_a_merchant_s_partner_key_delivers_and_returns_its_own_loan(api: Api, co
     assert [(h["event"], h["reason"]) for h in history] == [("deliver", None), ("cancel", "returned")]
     assert all(h["actor"].startswith("partner key ") for h in history)
     assert count(container, "outbox", "actor_name IN ('contribute', 'cancel_credit')") == 2
+
+
+def test_a_cancelled_late_loan_no_longer_keeps_its_customer_disabled(api: Api, container: Container) -> None:
+    from datetime import timedelta
+
+    shop = lending_shop(api)
+    late, loan_id = signed_loan(api, shop)
+    expect(api.operator.post(f"/credits/{loan_id}/delivery"), 200)
+    container.clock.now += timedelta(days=70)
+    expect(api.treasury.post(f"/api/v1/loans/{loan_id}/moves", json={"event": "freeze"}), 200)
+    assert expect(api.treasury.get(f"/api/v1/customers/{late['id']}"), 200)["status"] == "disabled"
+    # a cancelled loan takes no payment, so it could never be cured: its days past due stop counting
+    expect(api.treasury.post(f"/api/v1/loans/{loan_id}/moves", json={"event": "cancel", "reason": "death"}), 200)
+    assert expect(api.treasury.get(f"/api/v1/customers/{late['id']}"), 200)["status"] == "enabled"
