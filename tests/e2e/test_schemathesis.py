@@ -77,6 +77,8 @@ def seed_one_of_each(client: httpx.Client) -> None:
         "number_of_payments": 3}), 201)
     loan = ok(client.post(f"/api/v1/loan-requests/{request['id']}/completion"))  # credit 1 is a loan
     ok(client.post(f"/credits/{loan['loan_id']}/delivery"))
+    ok(client.post("/api/v1/repayments", json={"external_id": "semilla-1", "loan_id": loan["loan_id"],
+                                               "amount": 1_000, "channel": "voluntary"}), 201)  # repayment 1
     credit = ok(client.post("/credits", json={"store_id": store["id"], "external_id": "semilla-2",
                                               "amount": 100_000, "number_of_payments": 3}), 201)
     ok(client.post(f"/credits/{credit['id']}/delivery"))
