@@ -10,7 +10,7 @@ import secrets
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
@@ -46,6 +46,7 @@ from demo import lender as demo_lender
 MX = MEXICO_CITY
 START = datetime(2026, 11, 24, 8, 0, tzinfo=MX)  # a Tuesday: the week reaches November's last day
 HOURS = 7 * 24
+LENDER_DAYS = demo_lender.DAYS
 PHASES = ("ledger", "bank", "bulk", "dates", "tracking", "loans")
 DEMO_PASSPHRASE = "demo-passphrase"
 
@@ -406,8 +407,10 @@ def _bank_scenario() -> Scenario:
 
 
 def run_demo(database_url: str, n_credits: int, seed: int,
-             progress: Callable[[int, datetime], None] = lambda hour, at: None) -> DemoResult:
-    """The simulated week; ``progress(hour, local time)`` after each of its HOURS hours."""
+             progress: Callable[[int, datetime], None] = lambda hour, at: None,
+             lender_progress: Callable[[int, date], None] = lambda day, on: None) -> DemoResult:
+    """The simulated week, then the lender's months; ``progress(hour, local time)`` after each of the week's
+    HOURS hours, ``lender_progress(day, date)`` after each of the lender's LENDER_DAYS days."""
     _fresh_sqlite(database_url)
     upgrade(database_url)
     clock = ManualClock(START)
@@ -444,7 +447,8 @@ def run_demo(database_url: str, n_credits: int, seed: int,
             rows = demo.rows()
             batch = demo_bulk.run_batch(container, web.url, demo.settle)
             payment = demo_bulk.first_payment(container, web.url)
-            lender = demo_lender.run_lender(container, clock, demo.store_ids[-1], demo.settle)
+            lender = demo_lender.run_lender(container, clock, demo.store_ids[-1], demo.settle,
+                                            lender_progress)
         finally:
             worker.stop()
             bank.stop()

@@ -58,6 +58,8 @@ def test_the_lenders_months_reach_every_bucket_and_status_and_a_clean_loan_book(
     done = demo(tmp_path, "lender")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout
+    assert [line for line in out.splitlines() if line.startswith("lender's day")][-1] == \
+        "lender's day 106 of 106 (Wed 2027-03-17)"
     buckets = rows_of(out, "The loan book on 2027-03-18")
     assert {b: n for b, (n, _) in buckets.items()} == {
         "healthy": "5", "1-15": "2", "16-30": "1", "31-60": "1", "61-90": "3", "90+": "1"}
