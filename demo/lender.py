@@ -155,7 +155,7 @@ class Lender:
 
     def pay_due(self, name: str, number: int) -> None:
         """The platform collects the installment on its day."""
-        self.pay(name, self._due(name, number), "automatic")
+        self.pay(name, self._due(name, number), "automatic", label=f"{name}-last" if number == 12 else "")
 
     def pay_off(self, name: str) -> None:
         self.pay(name, self._payoff(name))
@@ -208,6 +208,7 @@ class Lender:
             on(0, partial(self.borrow, name, 6))
         for number in range(1, 13):  # the platform collects each weekly installment on its day
             on(7 * number, partial(self.pay_due, "auto", number))
+        on(86, partial(self.reverse, "auto-last"))  # the last collection given back: the paid loan reopens
         on(10, lambda: self.pay("payoff", 50_000))
         on(15, lambda: self.pay("payoff", 20_000, label="reversed"))
         on(16, lambda: self.reverse("reversed"))
