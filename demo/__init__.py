@@ -10,7 +10,7 @@ import secrets
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
@@ -41,11 +41,13 @@ from bootstrap import Container, build_container, relay as relay_of, web_app
 from adapters.clock import ManualClock
 from adapters.loopback import LoopbackServer
 from demo import bulk as demo_bulk
+from demo import lender as demo_lender
 
 MX = MEXICO_CITY
 START = datetime(2026, 11, 24, 8, 0, tzinfo=MX)  # a Tuesday: the week reaches November's last day
 HOURS = 7 * 24
-PHASES = ("ledger", "bank", "bulk", "dates", "tracking")
+LENDER_DAYS = demo_lender.DAYS
+PHASES = ("ledger", "bank", "bulk", "dates", "tracking", "loans")
 DEMO_PASSPHRASE = "demo-passphrase"
 
 
@@ -118,6 +120,7 @@ class DemoResult:
     reconciliations: list[dict[str, Any]] = field(default_factory=list)
     batch: dict[str, Any] = field(default_factory=dict)
     payment: dict[str, Any] = field(default_factory=dict)
+    lender: demo_lender.LenderResult | None = None
 
     @property
     def violations(self) -> list[str]:
@@ -129,7 +132,8 @@ class DemoResult:
 
     @property
     def ok(self) -> bool:
-        return not self.violations and not self.mismatches and self.batch.get("status") == "completed"
+        return not self.violations and not self.mismatches and self.batch.get("status") == "completed" and (
+            self.lender is not None and self.lender.ok)
 
     def print(self, console: Console) -> None:
         console.print(self._stores())
@@ -146,6 +150,8 @@ class DemoResult:
         console.print(f"{self.report.summary()} — {verdict}")
         if self.mismatches:
             console.print(f"[red]{self.mismatches} reconciliation mismatches with the bank[/red]")
+        if self.lender is not None:  # the loan book's check ends the demo
+            self.lender.print(console)
 
     def _stores(self) -> Table:
         table = Table(title="Stores after the simulated week (MXN)",
@@ -234,7 +240,8 @@ class Demo:
         callbacks in). One queue at a time, each worked by one thread, so that the same seed plays the
         same week: no bank answer races an evaluation."""
         while True:
-            moved = self._phase("ledger")
+            moved = self._phase("loans")
+            moved += self._phase("ledger")
             moved += self._phase("bulk")
             moved += self._phase("bank")
             if not self.bank.wait_idle(30):
@@ -400,8 +407,10 @@ def _bank_scenario() -> Scenario:
 
 
 def run_demo(database_url: str, n_credits: int, seed: int,
-             progress: Callable[[int, datetime], None] = lambda hour, at: None) -> DemoResult:
-    """The simulated week; ``progress(hour, local time)`` after each of its HOURS hours."""
+             progress: Callable[[int, datetime], None] = lambda hour, at: None,
+             lender_progress: Callable[[int, date], None] = lambda day, on: None) -> DemoResult:
+    """The simulated week, then the lender's months; ``progress(hour, local time)`` after each of the week's
+    HOURS hours, ``lender_progress(day, date)`` after each of the lender's LENDER_DAYS days."""
     _fresh_sqlite(database_url)
     upgrade(database_url)
     clock = ManualClock(START)
@@ -438,9 +447,13 @@ def run_demo(database_url: str, n_credits: int, seed: int,
             rows = demo.rows()
             batch = demo_bulk.run_batch(container, web.url, demo.settle)
             payment = demo_bulk.first_payment(container, web.url)
+            lender = demo_lender.run_lender(container, clock, demo.store_ids[-1], demo.settle,
+                                            lender_progress)
         finally:
             worker.stop()
             bank.stop()
             web.stop()
     report = verify_all(container.sessions)
-    return DemoResult(rows, report, demo.events, demo.reconciliations, batch, payment)
+    report.loans, report.loan_violations = lender.report.loans, len(lender.report.violations)
+    report.violations.extend(lender.report.violations)  # as the daily ledger check counts them
+    return DemoResult(rows, report, demo.events, demo.reconciliations, batch, payment, lender)

@@ -348,20 +348,27 @@ def sandbox(port: int = typer.Option(7024, help="port on 127.0.0.1"),
 def demo(credits: int = typer.Option(200, help="credits to originate over the simulated week"),
          seed: int = typer.Option(7, help="random seed; the same seed plays the same week"),
          database: str = typer.Option("sqlite:///dispersa-demo.db", help="database URL (recreated for SQLite)")) -> None:
-    """A simulated week on the embedded stack, paid out through the STP sandbox; ends with the ledger check."""
-    from demo import HOURS, run_demo
+    """A simulated week on the embedded stack, paid out through the STP sandbox, then a lender's months of
+    loans; ends with the ledger check and the loan book's."""
+    from demo import HOURS, LENDER_DAYS, run_demo
 
     err.print(f"database: {shown_url(database)}", highlight=False, soft_wrap=True)
     if console.is_terminal:
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("simulating a week", total=HOURS)
-            result = run_demo(database, credits, seed, lambda hour, at: progress.update(task, completed=hour))
-    else:  # piped: a line a simulated day, so that nobody waits on silence
+            months = progress.add_task("a lender's months", total=LENDER_DAYS)
+            result = run_demo(database, credits, seed, lambda hour, at: progress.update(task, completed=hour),
+                              lambda day, on: progress.update(months, completed=day))
+    else:  # piped: a line a simulated day (a month of the lender's), so that nobody waits on silence
         def each_day(hour: int, at: Any) -> None:
             if hour % 24 == 0:
                 print(f"day {hour // 24} of {HOURS // 24} simulated ({at:%a %Y-%m-%d})", flush=True)
 
-        result = run_demo(database, credits, seed, each_day)
+        def each_month(day: int, on: Any) -> None:
+            if day % 30 == 0 or day == LENDER_DAYS:
+                print(f"lender's day {day} of {LENDER_DAYS} ({on:%a %Y-%m-%d})", flush=True)
+
+        result = run_demo(database, credits, seed, each_day, each_month)
     result.print(console)
     raise typer.Exit(0 if result.ok else 1)
 
