@@ -22,8 +22,15 @@ def demo(tmp_path: Path, name: str, seed: int = 5) -> subprocess.CompletedProces
                           timeout=600)
 
 
-def test_the_demo_pays_out_and_ends_with_a_passing_ledger_check(tmp_path):
-    done = demo(tmp_path, "first")
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """One demo run both tests read (the lender's months are part of every run)."""
+    where = tmp_path_factory.mktemp("demo")
+    return where, demo(where, "first")
+
+
+def test_the_demo_pays_out_and_ends_with_a_passing_ledger_check(first_run, tmp_path):
+    where, done = first_run
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout
     assert [line for line in out.splitlines() if line.startswith("day ")][-1].startswith("day 7 of 7 simulated")
@@ -37,7 +44,7 @@ def test_the_demo_pays_out_and_ends_with_a_passing_ledger_check(tmp_path):
                                            "check passed"
     assert "database: sqlite:///" in done.stderr
     assert "same type twice" not in done.stdout + done.stderr  # one worker, its middleware added once
-    assert not (tmp_path / "dispersa-demo.db").exists()
+    assert not (where / "dispersa-demo.db").exists()
 
     again = demo(tmp_path, "second")
     assert again.returncode == 0
@@ -54,8 +61,8 @@ def rows_of(out: str, title: str) -> dict[str, list[str]]:
     return {row[0]: row[1:] for row in cells}
 
 
-def test_the_lenders_months_reach_every_bucket_and_status_and_a_clean_loan_book(tmp_path):
-    done = demo(tmp_path, "lender")
+def test_the_lenders_months_reach_every_bucket_and_status_and_a_clean_loan_book(first_run):
+    where, done = first_run
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout
     assert [line for line in out.splitlines() if line.startswith("lender's day")][-1] == \
@@ -73,7 +80,7 @@ def test_the_lenders_months_reach_every_bucket_and_status_and_a_clean_loan_book(
     assert "on day 45 customer cured is disabled (a loan 38 days late)" in out
     assert "customer cured is enabled again after paying" in out
 
-    db = sqlite3.connect(tmp_path / "lender.db")
+    db = sqlite3.connect(where / "first.db")
     pii = "first_name, last_name, second_last_name, phone, email, address, national_id"
     assert db.execute(f"SELECT {pii} FROM customers WHERE status = 'deleted'").fetchall() == [(None,) * 7]
     events = dict(db.execute("SELECT event, count(*) FROM customer_status_history GROUP BY event").fetchall())
