@@ -20,9 +20,10 @@ from domain.repayments import (
 )
 from usecases import customers, loan_status, steps
 from usecases.customers import CustomerRules, StatusConflict
-from usecases.errors import Conflict, Invalid, NotFound
+from usecases.errors import Conflict, Invalid
 from usecases.loan_days import lender_today
 from usecases.loan_positions import bring_up_to_date, current_position
+from usecases.loans import loan
 from usecases.ports import UnitOfWork
 
 EXTERNAL_ID_LENGTH = 64
@@ -74,17 +75,6 @@ def _whole(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def loan_of(uow: UnitOfWork, loan_id: int) -> Credit:
-    """The loan (a credit with a customer); NotFound for a credit without one, as for a missing one."""
-    try:
-        credit: Credit | None = uow.credits.get(loan_id)
-    except NotFound:
-        credit = None
-    if credit is None or not credit.is_loan:
-        raise NotFound(f"loan {loan_id} does not exist")
-    return credit
-
-
 def _product_active(uow: UnitOfWork, credit: Credit) -> bool:
     return credit.product_id is None or uow.products.get(credit.product_id).is_active
 
@@ -118,7 +108,7 @@ def record(uow: UnitOfWork, fields: dict[str, Any]) -> tuple[Repayment, bool]:
         if not terms.matches(existing):
             raise Conflict(f"repayment {terms.external_id!r} exists with other terms (repayment {existing.id})")
         return existing, False
-    credit = loan_of(uow, terms.loan_id)
+    credit = loan(uow, terms.loan_id)
     _customer_allows(uow, credit, terms.recorded_by_operator)
     refusal = _refusal(uow, credit, terms.channel) or _above_payoff(
         terms.amount, current_position(uow, credit, lender_today(uow)))
@@ -268,6 +258,6 @@ def repayments_page(uow: UnitOfWork, loan_id: int | None, status: str | None, pa
                     per_page: int) -> dict[str, Any]:
     """One page of repayments, oldest first: of one loan and in one status when given."""
     if loan_id is not None:
-        loan_of(uow, loan_id)
+        loan(uow, loan_id)
     found, total = uow.repayments.page(loan_id, status, (page - 1) * per_page, per_page)
     return {"items": [repayment_view(r) for r in found], "page": page, "per_page": per_page, "total": total}
