@@ -52,6 +52,16 @@ BUCKET_UPPER_BOUNDS = ((0, Bucket.HEALTHY), (15, Bucket.DPD_1_15), (30, Bucket.D
                        (60, Bucket.DPD_31_60), (90, Bucket.DPD_61_90))
 
 
+def days_in(bucket: Bucket) -> tuple[int, int]:
+    """The days past due a bucket spans, both ends included (90+ up to the largest stored count)."""
+    lower = 0
+    for upper, named in BUCKET_UPPER_BOUNDS:
+        if named == bucket:
+            return lower, upper
+        lower = upper + 1
+    return lower, 2**31 - 1
+
+
 def bucket_of(days_past_due: int) -> Bucket:
     """The segment of a loan so many days past due."""
     for upper, bucket in BUCKET_UPPER_BOUNDS:

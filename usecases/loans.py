@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from domain.credits import CancellationReason, Credit, CreditStatus
-from domain.loan_balances import BUCKET_UPPER_BOUNDS, Bucket, LoanPosition, bucket_of, position
+from domain.loan_balances import Bucket, LoanPosition, bucket_of, days_in, position
 from domain.loans import AUTOMATIC_EVENTS, DETAIL_LENGTH, LoanEvent, LoanStatusChange, Outcome, dry_run
 from usecases import credits, loan_status
 from usecases.customers import CustomerRules
@@ -111,18 +111,6 @@ def preview_move(uow: UnitOfWork, loan_id: int, event: str, reason: str | None =
 # --- reads ------------------------------------------------------------------------------------------------
 
 
-def _days_past_due_of(bucket: str | None) -> tuple[int, int] | None:
-    """The days past due a bucket spans, both ends included."""
-    if bucket is None:
-        return None
-    wanted, lower = Bucket(bucket), 0
-    for upper, named in BUCKET_UPPER_BOUNDS:
-        if named == wanted:
-            return lower, upper
-        lower = upper + 1
-    return lower, 2**31 - 1
-
-
 def _terms(credit: Credit) -> dict[str, Any]:
     return {"principal": credit.amount, "number_of_payments": credit.number_of_payments,
             "annual_rate": credit.annual_rate, "risk_profile": credit.risk_profile.value if credit.risk_profile
@@ -145,7 +133,8 @@ def loan_summary(credit: Credit) -> dict[str, Any]:
 def loans_page(uow: UnitOfWork, customer_id: int | None, status: str | None, bucket: str | None, page: int,
                per_page: int) -> dict[str, Any]:
     """One page of loans, oldest first: by customer, status and bucket (as last serviced) when given."""
-    found, total = uow.loans.page(customer_id, CreditStatus(status) if status else None, _days_past_due_of(bucket),
+    days = days_in(Bucket(bucket)) if bucket else None
+    found, total = uow.loans.page(customer_id, CreditStatus(status) if status else None, days,
                                   (page - 1) * per_page, per_page)
     return {"items": [loan_summary(c) for c in found], "page": page, "per_page": per_page, "total": total}
 

@@ -157,3 +157,13 @@ def test_a_loan_signed_and_delivered_later_was_signed_before_its_delivery() -> N
     record = LoanRecord(SCHEDULE, loan.history)
     assert position(record, date(2026, 1, 15)).status == L.SIGNED
     assert position(record, date(2026, 1, 20)).status == L.ACTIVE
+
+
+def test_each_bucket_spans_the_days_bucket_of_puts_in_it() -> None:
+    from domain.loan_balances import Bucket, bucket_of, days_in
+
+    for bucket in Bucket:
+        lower, upper = days_in(bucket)
+        assert bucket_of(lower) == bucket_of(min(upper, 10_000)) == bucket
+        assert lower == 0 or bucket_of(lower - 1) != bucket
+    assert days_in(Bucket.DPD_16_30) == (16, 30)
